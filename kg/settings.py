@@ -1,0 +1,62 @@
+"""One typed settings object, read from ``KG_*`` environment variables (and ``.env``).
+
+Build it once (the CLI does) and pass it down; library code never reads the environment.
+
+>>> Settings(home="/tmp/kg-demo").runs_dir
+PosixPath('/tmp/kg-demo/runs')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration of a kg installation. Every field is ``KG_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KG_", env_file=".env", extra="ignore")
+
+    home: Path = Field(Path(".kg"), description="State folder: embedded database, keys, runs, quarantine.")
+    graph: str = Field("kg", description="Graph name on the embedded FalkorDB server.")
+    neo4j_uri: str | None = Field(None, description="bolt:// or neo4j:// URI; when set, Neo4j is used.")
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str = "neo4j"
+    falkordb_url: str | None = Field(
+        None, description="redis:// URL of an external FalkorDB; when unset kg runs its own server in KG_HOME."
+    )
+    falkordb_port: int = Field(0, description="TCP port for the embedded server (0 = unix socket only).")
+    pseudonym_key: SecretStr | None = Field(
+        None, description="HMAC key for user ids; generated once into KG_HOME when unset."
+    )
+    batch_size: int = Field(5000, ge=1, le=100_000, description="Rows per UNWIND write.")
+    max_bad_ratio: float = Field(0.01, ge=0.0, le=1.0)
+    spacy_model: str | None = Field(None, description="Installed spaCy pipeline to use for reviews.")
+    log_level: str = "WARNING"
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def backend(self) -> str:
+        """``neo4j`` when a Neo4j URI is configured, else ``falkordb``."""
+        return "neo4j" if self.neo4j_uri else "falkordb"
+
+    @property
+    def db_dir(self) -> Path:
+        return self.home / "db"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"

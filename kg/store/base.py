@@ -1,0 +1,106 @@
+"""The thin graph-store layer: named Cypher queries, batched writes, and the dialect hooks.
+
+Backends implement :meth:`GraphStore._run` and the few operations whose syntax differs
+(schema, vector indexes); everything else is shared here.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from typing import Any
+
+from kg import cypher, schema
+
+__all__ = ["GraphStore", "batched"]
+
+logger = logging.getLogger(__name__)
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of at most ``size`` items from ``rows``."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class GraphStore(ABC):
+    """A graph database kg can read and write. Use :func:`kg.store.open_store` to get one."""
+
+    dialect: str = ""
+
+    def __init__(self, *, batch_size: int = 5000) -> None:
+        self.batch_size = batch_size
+
+    # -- backend hooks ---------------------------------------------------------------------
+    @abstractmethod
+    def _run(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one Cypher statement; rows as dicts keyed by column name."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Uniqueness on the key of every label in :data:`kg.schema.KEYS` (idempotent)."""
+
+    @abstractmethod
+    def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
+        """A cosine vector index on ``label.prop`` with ``dim`` dimensions (recreated if dim changed)."""
+
+    @abstractmethod
+    def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
+        """The ``k`` nodes nearest ``vector``: ``[{"key", "score"}]``, score = cosine similarity, best first."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """Server product and version, e.g. ``FalkorDB 4.16.3``."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete the whole graph (tests, ``kg demo --fresh``)."""
+
+    def compact(self) -> None:
+        """Compact the server's write log after bulk writes (no-op where not needed)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    # -- shared ----------------------------------------------------------------------------
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run the named query from ``cypher/`` with ``params``."""
+        return self._run(cypher.load(name, self.dialect), params)
+
+    def execute(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run Cypher text as given (``kg cypher``)."""
+        return self._run(text, params or {})
+
+    def write(self, name: str, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
+              identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
+        """Run the named ``UNWIND $rows AS row ...`` query once per batch; returns rows sent."""
+        text = cypher.render(name, self.dialect, **(identifiers or {})) if identifiers else cypher.load(
+            name, self.dialect)
+        sent = 0
+        for chunk in batched(rows, batch_size or self.batch_size):
+            self._run(text, {**params, "rows": chunk})
+            sent += len(chunk)
+        return sent
+
+    def set_vectors(self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding",
+                    batch_size: int | None = None) -> int:
+        """Write vectors: rows ``{"key", "vector", "props"}`` onto ``(:label {key})`` nodes."""
+        normalised = ({"key": r["key"], "vector": [float(x) for x in r["vector"]], "props": r.get("props") or {}}
+                      for r in rows)
+        return self.write("vector_set", normalised, batch_size=batch_size or min(self.batch_size, 2000),
+                          identifiers={"label": label, "key": schema.key_of(label), "prop": prop})
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """``{"nodes": {label: n}, "relationships": {type: n}}``."""
+        nodes = {row["label"]: int(row["n"]) for row in self.query("stats_nodes")}
+        rels = {row["type"]: int(row["n"]) for row in self.query("stats_relationships")}
+        return {"nodes": nodes, "relationships": rels}

@@ -1,0 +1,138 @@
+"""FalkorDB backend (the embedded default) through its native client; every dialect difference lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from kg import cypher, schema
+from kg.errors import QueryError, StoreError
+from kg.store.base import GraphStore
+
+__all__ = ["FalkorDBStore"]
+
+logger = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    """Client objects (Node, Edge, Path) to JSON-ready Python values."""
+    from falkordb import Edge, Node, Path
+
+    if isinstance(value, Node):
+        return {"_id": value.id, "_labels": list(value.labels or []), **(value.properties or {})}
+    if isinstance(value, Edge):
+        return {"_id": value.id, "_type": value.relation, "_src": value.src_node, "_dst": value.dest_node,
+                **(value.properties or {})}
+    if isinstance(value, Path):
+        return {"nodes": [_plain(n) for n in value.nodes()], "relationships": [_plain(e) for e in value.edges()]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class FalkorDBStore(GraphStore):
+    """A graph on a FalkorDB server (embedded or external)."""
+
+    dialect = "falkordb"
+
+    def __init__(self, client: Any, graph: str, *, batch_size: int = 5000, server: Any = None) -> None:
+        super().__init__(batch_size=batch_size)
+        self.client = client
+        self.graph_name = graph
+        self.graph = client.select_graph(graph)
+        self.server = server  # EmbeddedServer when kg runs it
+
+    def _run(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        import redis
+
+        try:
+            result = self.graph.query(text, dict(params or {}))
+        except redis.exceptions.ResponseError as e:
+            raise QueryError(f"FalkorDB: {e}") from e
+        except redis.exceptions.ConnectionError as e:
+            raise StoreError(f"cannot reach FalkorDB: {e}", hint="kg db status") from e
+        if not result.header:
+            return []
+        columns = [h[1] if isinstance(h, (list, tuple)) else h for h in result.header]
+        return [dict(zip(columns, (_plain(v) for v in row))) for row in result.result_set]
+
+    def _indexed(self) -> dict[tuple[str, str], str]:
+        """{(label, property): index types} for node indexes."""
+        found: dict[tuple[str, str], str] = {}
+        for row in self._run("CALL db.indexes() YIELD label, properties, types, entitytype "
+                             "RETURN label, properties, types, entitytype"):
+            if row.get("entitytype", "NODE") != "NODE":
+                continue
+            types = row.get("types") or {}
+            for prop in row.get("properties") or []:
+                kinds = types.get(prop, []) if isinstance(types, dict) else types
+                found[(row["label"], prop)] = ",".join(map(str, kinds))
+        return found
+
+    def ensure_schema(self) -> None:
+        indexed = self._indexed()
+        constraints = {(c[1], tuple(c[2])) for c in self._constraints() if c[0] == "UNIQUE"}
+        for label, key in schema.KEYS.items():
+            if "RANGE" not in indexed.get((label, key), ""):
+                self._run(f"CREATE INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(key)})")
+            if (label, (key,)) not in constraints:
+                try:
+                    self.client.connection.execute_command(
+                        "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
+                except Exception as e:  # raced or already there
+                    if "already exists" not in str(e).lower():
+                        raise StoreError(f"cannot create uniqueness on {label}.{key}: {e}") from e
+
+    def _constraints(self) -> list[tuple[str, str, list[str]]]:
+        rows = self._run("CALL db.constraints() YIELD type, label, properties RETURN type, label, properties")
+        return [(r["type"], r["label"], list(r["properties"])) for r in rows]
+
+    def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
+        rows = self._run("CALL db.indexes() YIELD label, properties, types, options "
+                         "RETURN label, properties, types, options")
+        for row in rows:
+            types = row.get("types") or {}
+            if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
+                options = (row.get("options") or {}).get(prop) or {}
+                if int(options.get("dimension", dim)) == dim:
+                    return
+                self._run(f"DROP VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)})")
+        self._run(f"CREATE VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)}) "
+                  "OPTIONS {dimension: $dim, similarityFunction: 'cosine'}", {"dim": int(dim)})
+
+    def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
+        text = cypher.render("vector_search", self.dialect, key=schema.key_of(label))
+        return self._run(text, {"label": label, "prop": prop, "k": int(k), "vector": [float(x) for x in vector]})
+
+    def version(self) -> str:
+        try:
+            modules = self.client.connection.execute_command("MODULE", "LIST")
+            for module in modules:
+                fields = dict(zip(module[::2], module[1::2]))
+                name = fields.get(b"name", fields.get("name"))
+                if name in (b"graph", "graph"):
+                    ver = int(fields.get(b"ver", fields.get("ver", 0)))
+                    return f"FalkorDB {ver // 10000}.{ver // 100 % 100}.{ver % 100}"
+        except Exception as e:  # pragma: no cover - informational only
+            logger.debug("MODULE LIST failed: %s", e)
+        return "FalkorDB"
+
+    def clear(self) -> None:
+        try:
+            self.graph.delete()
+        except Exception as e:  # no such graph yet
+            logger.debug("graph delete: %s", e)
+        self.graph = self.client.select_graph(self.graph_name)
+
+    def compact(self) -> None:
+        if self.server is not None:
+            self.server.rewrite_aof()
+
+    def close(self) -> None:
+        try:
+            self.client.connection.close()
+        except Exception:  # pragma: no cover
+            pass
