@@ -1,0 +1,43 @@
+"""Typed records that readers produce and loaders write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES"]
+
+#: canonical behaviour types -> relationship type in the graph
+EVENT_TYPES: dict[str, str] = {"view": "VIEWED", "cart": "CARTED", "purchase": "PURCHASED", "rating": "RATED"}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One behaviour event; its identity is its content (user, item, type, time)."""
+
+    user: str  # raw id; pseudonymised by the loader
+    item: str
+    type: str  # one of EVENT_TYPES
+    at: int  # epoch milliseconds
+    rating: float | None = None
+
+
+@dataclass(slots=True)
+class ProductRecord:
+    """One catalogue row."""
+
+    id: str
+    title: str | None = None
+    brand: str | None = None
+    category: list[str] = field(default_factory=list)  # path, root first
+    price: float | None = None
+    also_bought: list[str] = field(default_factory=list)
+    also_viewed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A line that could not be used, with the reason; it goes to the quarantine."""
+
+    line: int
+    reason: str
+    raw: str
