@@ -104,8 +104,12 @@ class FalkorDBStore(GraphStore):
                   "OPTIONS {dimension: $dim, similarityFunction: 'cosine'}", {"dim": int(dim)})
 
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
+        # Over-fetch: after a vector is overwritten, its stale HNSW entry still takes a slot and is
+        # filtered out afterwards, so asking for exactly k can return fewer than k hits.
         text = cypher.render("vector_search", self.dialect, key=schema.key_of(label))
-        return self._run(text, {"label": label, "prop": prop, "k": int(k), "vector": [float(x) for x in vector]})
+        rows = self._run(text, {"label": label, "prop": prop, "k": int(k) * 2 + 10,
+                                "vector": [float(x) for x in vector]})
+        return rows[: int(k)]
 
     def version(self) -> str:
         try:

@@ -1,0 +1,84 @@
+"""The graph store on the real embedded server: queries, batched writes, schema, vectors, durability."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg import cypher
+from kg.errors import ConfigError, QueryError
+from kg.server import EmbeddedServer
+from kg.settings import Settings
+from kg.store import GraphStore, open_store
+
+
+def test_write_batches_and_stats(store: GraphStore) -> None:
+    rows = [{"id": f"p{i}", "props": {"title": f"t{i}"}} for i in range(1234)]
+    assert store.write("products_merge", rows, batch_size=100) == 1234
+    assert store.write("products_merge", rows, batch_size=1000) == 1234  # idempotent
+    assert store.stats() == {"nodes": {"Product": 1234}, "relationships": {}}
+
+
+def test_schema_is_idempotent_and_enforces_uniqueness(store: GraphStore) -> None:
+    store.ensure_schema()
+    store.ensure_schema()
+    store.execute("CREATE (:User {id: 'u1'})")
+    with pytest.raises(QueryError):
+        store.execute("CREATE (:User {id: 'u1'})")
+
+
+def test_identifiers_are_escaped_against_an_allow_list() -> None:
+    assert cypher.ident("PURCHASED") == "`PURCHASED`"
+    with pytest.raises(ConfigError):
+        cypher.ident("X`]->() DETACH DELETE n //")
+
+
+def test_every_cypher_file_has_a_header() -> None:
+    for name in cypher.names():
+        text = cypher.load(name, "falkordb")
+        assert text.startswith("// name:"), name
+
+
+def test_vectors_nearest_neighbour_and_overwrite(store: GraphStore) -> None:
+    store.execute("UNWIND range(1, 4) AS i CREATE (:Product {id: toString(i)})")
+    store.ensure_vector_index("Product", 3)
+    store.set_vectors("Product", [{"key": "1", "vector": [1, 0, 0], "props": {"embedding_run": "a"}},
+                                  {"key": "2", "vector": [0, 1, 0]}, {"key": "3", "vector": [0, 0, 1]}])
+    hits = store.vector_search("Product", [0.9, 0.1, 0], 2)
+    assert [h["key"] for h in hits] == ["1", "2"]
+    assert hits[0]["score"] == pytest.approx(0.994, abs=0.01)
+    # overwriting with a same-size vector must take effect (FalkorDB ignores it unless nulled first)
+    store.set_vectors("Product", [{"key": "3", "vector": [1, 0.05, 0]}])
+    assert store.vector_search("Product", [0, 0, 1], 1)[0]["key"] != "3"
+    assert store.vector_search("Product", [1, 0.05, 0], 1)[0]["key"] == "3"
+    store.ensure_vector_index("Product", 3)  # idempotent
+
+
+def test_server_survives_kill_9(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(home=tmp_path / "h", pseudonym_key="k")
+    server = EmbeddedServer(settings)
+    server.start()
+    try:
+        with open_store(settings) as store:
+            store.write("products_merge", [{"id": f"p{i}", "props": {}} for i in range(500)])
+        server.kill()
+        assert not server.is_running()
+        with open_store(settings) as store:  # restarts it
+            assert store.stats()["nodes"]["Product"] == 500
+        assert server.is_running()
+        status = server.status()
+        assert status["running"] and status["unix_socket"]
+        assert oct((settings.db_dir / "password").stat().st_mode)[-3:] == "600"
+    finally:
+        server.stop()
+    assert not server.is_running()
+
+
+def test_start_failure_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kg.errors import ServerError
+
+    settings = Settings(home=tmp_path / "h", falkordb_port=1)  # port 1 needs root? bind may fail or not
+    server = EmbeddedServer(settings)
+    (settings.db_dir).mkdir(parents=True)
+    (settings.db_dir / "appendonlydir").write_text("not a directory")  # corrupt persistence
+    with pytest.raises(ServerError, match="exited at start|did not answer"):
+        server.start(timeout=5)
