@@ -32,7 +32,13 @@ def bench_settings(home: Path | None = None, **overrides: Any) -> Iterator[Setti
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process, MiB."""
+    """Peak resident memory of this process, MiB (VmHWM: unlike ru_maxrss it is reset by exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

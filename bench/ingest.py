@@ -13,7 +13,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import bench_settings, print_table  # noqa: E402
+from bench._common import bench_settings, peak_rss_mb, print_table  # noqa: E402
 
 BARE_QUERY = """
 UNWIND $rows AS row
@@ -72,7 +71,7 @@ def child(mode: str, settings_json: str, events: str, batch: int) -> None:
             summary = run_ingest(store, settings, Path(events), kind="events", fmt="csv",
                                  reader=EVENT_READERS["csv"], loader=EventLoader(Pseudonymiser.from_settings(settings)))
             result = {"seconds": time.perf_counter() - started, "rows_ok": summary.rows_ok}
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

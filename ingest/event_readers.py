@@ -47,20 +47,23 @@ def _rating(value: Any) -> float | None:
     return rating
 
 
-def _event_from_row(number: int, row: dict[str, Any], raw: str) -> Event | BadRow:
+def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
+    def bad(reason: str) -> BadRow:  # the raw row is serialised only for bad rows
+        return BadRow(number, reason, json.dumps(row, ensure_ascii=False))
+
     user, item = clean_text(row.get("user_id")), clean_text(row.get("item_id"))
     if not user:
-        return BadRow(number, "missing user_id", raw)
+        return bad("missing user_id")
     if not item:
-        return BadRow(number, "missing item_id", raw)
+        return bad("missing item_id")
     try:
         kind = normalise_event_type(row.get("event_type"))
         at = to_epoch_ms(row.get("timestamp"))
         rating = _rating(row.get("rating"))
     except (ValueError, TypeError) as e:
-        return BadRow(number, str(e), raw)
+        return bad(str(e))
     if kind == "rating" and rating is None:
-        return BadRow(number, "rating event without a rating", raw)
+        return bad("rating event without a rating")
     return Event(user=user, item=item, type=kind, at=at, rating=rating)
 
 
@@ -71,7 +74,7 @@ def read_events_csv(source: LineSource) -> Iterator[Event | BadRow]:
             yield entry
         else:
             number, row = entry
-            yield _event_from_row(number, row, json.dumps(row, ensure_ascii=False))
+            yield _event_from_row(number, row)
 
 
 def read_events_jsonl(source: LineSource) -> Iterator[Event | BadRow]:
@@ -81,7 +84,7 @@ def read_events_jsonl(source: LineSource) -> Iterator[Event | BadRow]:
             yield entry
         else:
             number, row = entry
-            yield _event_from_row(number, row, json.dumps(row, ensure_ascii=False))
+            yield _event_from_row(number, row)
 
 
 def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
