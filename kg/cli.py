@@ -28,6 +28,11 @@ db_app = typer.Typer(no_args_is_help=True, help="Manage the embedded graph datab
 ingest_app = typer.Typer(no_args_is_help=True, help="Load shop files into the graph (idempotent, streamed).")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+from embeddings.cli import embed_app, similar_cmd  # noqa: E402  (EMBED: kg embed ..., kg similar)
+app.add_typer(embed_app, name="embed")
+app.command("similar")(similar_cmd)
+from ingest.reviews.cli import ingest_reviews  # noqa: E402  (REVIEWS: kg ingest reviews)
+ingest_app.command("reviews")(ingest_reviews)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout, no progress.")]
 

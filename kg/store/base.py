@@ -47,6 +47,14 @@ class GraphStore(ABC):
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
         """A cosine vector index on ``label.prop`` with ``dim`` dimensions (recreated if dim changed)."""
 
+    def drop_vector_index(self, label: str, prop: str = "embedding") -> bool:
+        """Drop the vector index on ``label.prop`` before a bulk vector write (EMBED); True when one was dropped.
+
+        Default: keep it (Neo4j updates its vector indexes cheaply); FalkorDB overrides this because
+        every indexed vecf32 overwrite is ~10x slower than writing unindexed and re-indexing.
+        """
+        return False
+
     @abstractmethod
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         """The ``k`` nodes nearest ``vector``: ``[{"key", "score"}]``, score = cosine similarity, best first."""

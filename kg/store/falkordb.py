@@ -103,6 +103,15 @@ class FalkorDBStore(GraphStore):
         self._run(f"CREATE VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)}) "
                   "OPTIONS {dimension: $dim, similarityFunction: 'cosine'}", {"dim": int(dim)})
 
+    def drop_vector_index(self, label: str, prop: str = "embedding") -> bool:
+        rows = self._run("CALL db.indexes() YIELD label, properties, types RETURN label, properties, types")
+        for row in rows:
+            types = row.get("types") or {}
+            if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
+                self._run(f"DROP VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)})")
+                return True
+        return False
+
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         # Over-fetch: after a vector is overwritten, its stale HNSW entry still takes a slot and is
         # filtered out afterwards, so asking for exactly k can return fewer than k hits.

@@ -1,0 +1,110 @@
+"""Training configuration: one dataclass, validated before anything is trained.
+
+>>> TrainConfig(model="transe", dim=32, epochs=2).validate().model
+'TransE'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from kg.errors import ConfigError
+from kg.schema import BEHAVIOUR_TYPES, CATALOGUE_TYPES
+
+__all__ = ["TrainConfig", "DEFAULT_RELATION_TYPES", "ASPECT_TYPES", "model_choices", "resolve_model"]
+
+logger = logging.getLogger(__name__)
+
+#: aspect edges written by the reviews pipeline, exported when present in the graph
+ASPECT_TYPES: tuple[str, ...] = ("HAS_ASPECT", "CARES_ABOUT")
+
+#: relationship types exported by default (types absent from the graph are skipped, not an error)
+DEFAULT_RELATION_TYPES: tuple[str, ...] = BEHAVIOUR_TYPES + CATALOGUE_TYPES + ASPECT_TYPES
+
+
+def model_choices() -> list[str]:
+    """Names of every PyKEEN model the resolver knows (lower-case, normalised)."""
+    from pykeen.models import model_resolver
+
+    return sorted(model_resolver.options)
+
+
+def resolve_model(name: str) -> str:
+    """Canonical PyKEEN class name for ``name`` (case-insensitive); ConfigError listing choices."""
+    from pykeen.models import model_resolver
+
+    try:
+        return model_resolver.lookup(name).__name__
+    except (KeyError, ValueError, TypeError) as e:
+        raise ConfigError(
+            f"unknown model {name!r}; choose one of: {', '.join(model_choices())}", hint="e.g. --model TransE"
+        ) from e
+
+
+@dataclasses.dataclass(kw_only=True)
+class TrainConfig:
+    """Hyper-parameters of one training run (any PyKEEN model by name)."""
+
+    model: str = "TransE"
+    dim: int = 64
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 0.01
+    negatives: int = 1
+    seed: int | None = None
+    device: str = "auto"
+    early_stopping: bool = True
+    frequency: int = 10
+    patience: int = 2
+    relative_delta: float = 0.01
+    eval_batch_size: int = 256
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    relation_types: tuple[str, ...] | None = None
+    model_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def validate(self) -> "TrainConfig":
+        """Check every field; returns self with ``model`` canonicalised. Raises ConfigError."""
+        self.model = resolve_model(self.model)
+        checks = {
+            "dim": self.dim,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "negatives": self.negatives,
+            "frequency": self.frequency,
+            "patience": self.patience,
+            "eval_batch_size": self.eval_batch_size,
+        }
+        for name, value in checks.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                flag = "--" + name.replace("_", "-")
+                raise ConfigError(f"{flag} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ConfigError(f"--lr must be > 0, got {self.lr!r}")
+        if len(self.ratios) != 3 or any(r <= 0 for r in self.ratios) or abs(sum(self.ratios) - 1.0) > 1e-6:
+            raise ConfigError(f"split ratios must be three positive numbers summing to 1, got {self.ratios!r}")
+        if self.seed is not None and not (0 <= int(self.seed) < 2**32):
+            raise ConfigError(f"--seed must be in [0, 2**32), got {self.seed!r}")
+        self.ratios = tuple(float(r) for r in self.ratios)  # type: ignore[assignment]
+        if self.relation_types is not None:
+            self.relation_types = tuple(self.relation_types)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data = dataclasses.asdict(self)
+        data["ratios"] = list(self.ratios)
+        data["relation_types"] = list(self.relation_types) if self.relation_types is not None else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        if "ratios" in kwargs:
+            kwargs["ratios"] = tuple(kwargs["ratios"])
+        if kwargs.get("relation_types") is not None:
+            kwargs["relation_types"] = tuple(kwargs["relation_types"])
+        return cls(**kwargs)

