@@ -58,7 +58,7 @@ def load_synthetic(settings: Settings, events: int, seed: int) -> str:
     from kg.demo import run_demo
 
     users, products = max(50, events // 20), max(30, events // 50)
-    run_demo(settings, users=users, products=products, events=events, seed=seed, fresh=True, progress=False,
+    run_demo(settings, users=users, products=products, events=events, reviews=0, epochs=0, seed=seed, fresh=True, progress=False,
              say=say)
     return f"synthetic {events:,} events ({users:,} users, {products:,} products)"
 

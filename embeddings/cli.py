@@ -33,12 +33,14 @@ RelOpt = Annotated[
 ]
 
 
-def _pystow(ctx: typer.Context) -> None:
+def prepare_pykeen(ctx: typer.Context) -> None:
     """Keep PyKEEN's files under KG_HOME unless PYSTOW_HOME is set (before pykeen is imported).
 
     PyKEEN's INFO chatter and CPU memory-probing warnings are shown only with ``-v``.
     """
     os.environ.setdefault("PYSTOW_HOME", str(settings_of(ctx).home / "pykeen"))
+    import pykeen  # noqa: F401  (sets its own logger to INFO on import, so quiet it afterwards)
+
     if logging.getLogger().getEffectiveLevel() > logging.INFO:
         logging.getLogger("pykeen").setLevel(logging.WARNING)
         logging.getLogger("torch_max_mem").setLevel(logging.ERROR)
@@ -88,7 +90,7 @@ def train_cmd(
 
     Example: kg embed train --model DistMult --dim 64 --epochs 100 --seed 1 --json
     """
-    _pystow(ctx)
+    prepare_pykeen(ctx)
     from embeddings.api import train_graph
     from embeddings.config import TrainConfig
 
@@ -165,7 +167,7 @@ def export_cmd(
 
     Example: kg embed export out/ --format pbg
     """
-    _pystow(ctx)
+    prepare_pykeen(ctx)
     from embeddings.export import FORMATS, export_triples, write_export
 
     if fmt not in FORMATS:

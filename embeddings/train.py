@@ -19,6 +19,7 @@ import logging
 import platform
 import random
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,6 +34,9 @@ from embeddings.triples import TripleSet
 __all__ = ["train_triples", "split_triples", "make_factory", "versions", "METRIC_KEYS", "extract_metrics"]
 
 logger = logging.getLogger(__name__)
+
+# PyKEEN's data loader always asks for pinned memory; on a CPU-only machine torch warns each epoch.
+warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true but no accelerator.*")
 
 #: metrics.json top-level name -> PyKEEN metric key (filtered: PyKEEN filters by train+validation)
 METRIC_KEYS: dict[str, str] = {

@@ -66,8 +66,11 @@ class WriteStats:
 
 
 def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    # Rounded to 8 decimals (error <= 5e-9, below float32 resolution at typical magnitudes): the
+    # shortest repr of such a float is about half as long as a widened float32's, so encoding and the
+    # server's parsing of the query text both take less time. The server stores float32 either way.
     for key, i in zip(keys, ids):
-        yield {"key": key, "vector": vectors[i].tolist(), "props": props}
+        yield {"key": key, "vector": np.round(vectors[i].astype(np.float64), 8).tolist(), "props": props}
 
 
 def _ensure_index_ready(store: Any, label: str, dim: int, *, timeout: float = 300.0) -> None:

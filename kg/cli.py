@@ -308,17 +308,22 @@ def demo_cmd(
     users: Annotated[int, typer.Option(min=1, help="Synthetic users.")] = 300,
     products: Annotated[int, typer.Option(min=1, help="Synthetic products.")] = 200,
     events: Annotated[int, typer.Option(min=1, help="Synthetic events.")] = 20_000,
+    reviews: Annotated[int, typer.Option(min=0, help="Synthetic reviews (0: skip the review step).")] = 2000,
+    epochs: Annotated[int, typer.Option(min=0, help="TransE training epochs (0: skip embeddings).")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Clear the graph first.")] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Generate a small synthetic shop, ingest it and print what the graph holds.
+    """The whole chain on a synthetic shop: ingest catalogue, events and reviews, train embeddings, query.
 
-    Example: kg demo --events 50000
+    Example: kg demo --events 50000 --reviews 5000 --epochs 30
     """
+    from embeddings.cli import prepare_pykeen
     from kg.demo import run_demo
 
-    report = run_demo(settings_of(ctx), users=users, products=products, events=events, seed=seed, fresh=fresh,
+    prepare_pykeen(ctx)
+    report = run_demo(settings_of(ctx), users=users, products=products, events=events, reviews=reviews,
+                      epochs=epochs, seed=seed, fresh=fresh,
                       progress=not json_out, say=(lambda _m: None) if json_out else stderr.print)
     if json_out:
         emit_json(report)

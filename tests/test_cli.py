@@ -73,12 +73,23 @@ def test_ingest_exit_codes(settings: Settings, tmp_path: Path) -> None:
 
 
 def test_demo_then_stats_and_user(settings: Settings) -> None:
-    result = run_cli(settings, "demo", "--users", "30", "--products", "20", "--events", "800", "--json")
+    result = run_cli(settings, "demo", "--users", "30", "--products", "20", "--events", "800",
+                     "--reviews", "150", "--epochs", "2", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["stats"]["nodes"]["Product"] == 20
     assert report["stats"]["relationships"]["VIEWED"] > 0
     assert len(report["top_products"]) == 5
+    # reviews: the demo graph has aspects, with aggregates on the top product
+    assert report["stats"]["nodes"]["Review"] == 150
+    assert report["stats"]["nodes"]["Aspect"] > 0
+    assert report["stats"]["relationships"]["HAS_ASPECT"] > 0
+    # embeddings: a trained run, written back, with neighbours for the top products
+    emb = report["embeddings"]
+    assert emb["written"]["total_nodes"] > 0 and 0.0 < emb["metrics"]["mrr"] <= 1.0
+    assert emb["similar"] and all(len(n) == 5 for n in emb["similar"].values())
+    for pid, neighbours in emb["similar"].items():
+        assert pid not in {n["id"] for n in neighbours}
     stats = json.loads(run_cli(settings, "stats", "--json").stdout)
     assert stats["nodes"]["User"] == report["stats"]["nodes"]["User"] <= 30
     found = run_cli(settings, "user", "U0000000", "--json")

@@ -26,6 +26,15 @@ def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _floats(vector: Any) -> list[float]:
+    """A vector (list or numpy array) as a list of Python floats, without copying one that is already."""
+    if hasattr(vector, "tolist"):
+        vector = vector.tolist()
+    if all(type(x) is float for x in vector):
+        return vector if isinstance(vector, list) else list(vector)
+    return [float(x) for x in vector]
+
+
 class GraphStore(ABC):
     """A graph database kg can read and write. Use :func:`kg.store.open_store` to get one."""
 
@@ -102,7 +111,7 @@ class GraphStore(ABC):
     def set_vectors(self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding",
                     batch_size: int | None = None) -> int:
         """Write vectors: rows ``{"key", "vector", "props"}`` onto ``(:label {key})`` nodes."""
-        normalised = ({"key": r["key"], "vector": [float(x) for x in r["vector"]], "props": r.get("props") or {}}
+        normalised = ({"key": r["key"], "vector": _floats(r["vector"]), "props": r.get("props") or {}}
                       for r in rows)
         return self.write("vector_set", normalised, batch_size=batch_size or min(self.batch_size, 2000),
                           identifiers={"label": label, "key": schema.key_of(label), "prop": prop})

@@ -9,6 +9,7 @@ from typing import Any
 from kg import cypher, schema
 from kg.errors import QueryError, StoreError
 from kg.store.base import GraphStore
+from kg.store.falkordb_params import params_header
 
 __all__ = ["FalkorDBStore"]
 
@@ -49,7 +50,8 @@ class FalkorDBStore(GraphStore):
         import redis
 
         try:
-            result = self.graph.query(text, dict(params or {}))
+            # Parameters are encoded here (same literals as the client's, several times faster).
+            result = self.graph.query(params_header(params) + text)
         except redis.exceptions.ResponseError as e:
             raise QueryError(f"FalkorDB: {e}") from e
         except redis.exceptions.ConnectionError as e:

@@ -1,0 +1,91 @@
+"""Encode query parameters as FalkorDB's ``CYPHER name=value ...`` header, fast.
+
+FalkorDB receives parameters as Cypher literals in front of the query text. The official
+client builds them with a recursive per-value function, which costs more than the server's
+own work on large ``UNWIND $rows`` batches (about a quarter of ingest time, three fifths of
+embedding write-back). This encoder produces the same literals but dispatches on exact types
+and hands lists of floats (embeddings) to CPython's C-level ``list.__repr__`` in one call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["encode", "params_header"]
+
+
+def _string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key(key: Any) -> str:
+    text = key.decode() if isinstance(key, bytes) else str(key)
+    if not text or "`" in text:
+        raise ValueError(f"parameter or map key {text!r} is empty or holds a backtick; FalkorDB cannot take it")
+    return "`" + text + "`"
+
+
+def _float(value: float) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    raise ValueError(f"parameter value {value!r} is not a finite number; FalkorDB has no literal for it")
+
+
+def _float_list(values: list[Any]) -> str | None:
+    """``repr`` of a list of finite floats (an embedding), or None when it holds anything else."""
+    for v in values:
+        if type(v) is not float:
+            return None
+    text = repr(values)
+    if "n" in text:  # nan / inf
+        raise ValueError("a float list parameter holds nan or inf; FalkorDB has no literal for it")
+    return text
+
+
+def encode(value: Any) -> str:
+    """One parameter value as a Cypher literal (strings quoted, maps with back-ticked keys)."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return repr(value)
+    if kind is float:
+        return _float(value)
+    if kind is dict:
+        return "{" + ",".join(_key(k) + ":" + encode(v) for k, v in value.items()) + "}"
+    if kind is list or kind is tuple:
+        if value and type(value[0]) is float:
+            fast = _float_list(value if kind is list else list(value))
+            if fast is not None:
+                return fast
+        return "[" + ",".join(map(encode, value)) + "]"
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if isinstance(value, (bytes, bytearray)):
+        return _string(bytes(value).decode())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):  # numpy ints and other int subclasses
+        return repr(int(value))
+    if isinstance(value, float):
+        return _float(float(value))
+    if isinstance(value, str):
+        return _string(str(value))
+    if isinstance(value, Mapping):
+        return encode(dict(value))
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return encode(value.tolist())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return encode(list(value))
+    raise TypeError(f"cannot send a {kind.__name__} as a FalkorDB query parameter")
+
+
+def params_header(params: Mapping[str, Any] | None) -> str:
+    """``CYPHER `a`=1 `b`="x" `` for ``{"a": 1, "b": "x"}``; empty for no parameters."""
+    if not params:
+        return ""
+    return "CYPHER " + "".join(_key(k) + "=" + encode(v) + " " for k, v in params.items())
