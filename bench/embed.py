@@ -42,7 +42,7 @@ import logging  # noqa: E402
 
 from embeddings import TrainConfig, train_triples  # noqa: E402
 from embeddings.export import export_triples  # noqa: E402
-from embeddings.train import split_triples  # noqa: E402
+from embeddings.train import cap_triples, split_triples  # noqa: E402
 from embeddings.writeback import PROPS_PER_NODE, write_back  # noqa: E402
 from kg.settings import Settings  # noqa: E402
 from kg.store import open_store  # noqa: E402
@@ -97,17 +97,23 @@ def bench_source(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
         config = TrainConfig(model=args.model, dim=args.dim, epochs=args.epochs, batch_size=args.batch_size,
                              lr=args.lr, negatives=args.negatives, seed=args.seed, device=args.device,
-                             early_stopping=False).validate()
+                             early_stopping=False, eval_max=args.eval_max).validate()
         training, validation, testing = split_triples(triples.to_factory(), config.ratios, config.seed)
+        # the bare pipeline ranks the same --eval-max samples with the same full filter as kg does
+        eval_valid = cap_triples(validation, max(1, config.eval_max // 4) if config.eval_max else 0, config.seed)
+        eval_test = cap_triples(testing, config.eval_max, config.seed + 1)
+        filters = [validation.mapped_triples, testing.mapped_triples]
+        eval_batch = config.resolved_eval_batch_size(training.num_entities)
         results = {"bare": [], "ours": []}
         for _ in range(args.repeats):
             result = pipeline(
-                training=training, validation=validation, testing=testing, model=config.model,
+                training=training, validation=eval_valid, testing=eval_test, model=config.model,
                 model_kwargs={"embedding_dim": config.dim}, optimizer="adam", optimizer_kwargs={"lr": config.lr},
                 negative_sampler="basic", negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
                 training_kwargs={"batch_size": config.batch_size, "use_tqdm_batch": False}, epochs=config.epochs,
-                evaluator_kwargs={"batch_size": config.eval_batch_size},
-                evaluation_kwargs={"batch_size": config.eval_batch_size}, random_seed=config.seed,
+                evaluator_kwargs={"batch_size": eval_batch},
+                evaluation_kwargs={"batch_size": eval_batch, "additional_filter_triples": filters},
+                random_seed=config.seed,
                 device=args.device if args.device != "auto" else None, use_tqdm=False,
             )
             results["bare"].append(training.num_triples * config.epochs / result.train_seconds)
@@ -143,6 +149,8 @@ def bench_source(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "server_peak_mb": server_peak_mb(store),
             "mrr": run.metrics["mrr"],
             "hits_at_10": run.metrics["hits_at_10"],
+            "eval_s": run.metrics["evaluate_seconds"],
+            "evaluated": run.metrics["evaluated_triples"],
         }
         return row
     finally:
@@ -162,6 +170,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--negatives", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--eval-max", type=int, default=5_000, help="test triples ranked (kg embed train --eval-max)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=1, help="best of N for both trainers")
     parser.add_argument("--keep", action="store_true", help="leave the bench servers running")
@@ -177,7 +186,7 @@ def main() -> None:
     header = ["source", "triples", "entities", "kg triples/s", "bare triples/s", "ratio (>=0.95)", "train s",
               "export s", "write s (SET + index + compact)", "(export+write)/train (<=10%)", "SET props/s (>=100k)",
               "SET nodes/s", "SET floats/s",
-              "peak RSS MB", "server peak MB"]
+              "peak RSS MB", "server peak MB", "eval s (test triples)", "MRR", "H@10"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for r in rows:
@@ -186,7 +195,8 @@ def main() -> None:
               f"{r['ratio']:.3f} | {r['train_s']:.1f} | {r['export_s']:.2f} | {r['write_s']:.2f} ({r['set_s']:.2f} + "
               f"{r['index_s']:.2f} + {r['write_s'] - r['set_s'] - r['index_s']:.2f}) | "
               f"{100 * r['share']:.1f}% | {r['props_per_s']:,.0f} | {r['nodes_per_s']:,.0f} | {r['floats_per_s']:,.0f} | "
-              f"{r['peak_rss_mb']:.0f} | {server} |")
+              f"{r['peak_rss_mb']:.0f} | {server} | {r['eval_s']:.1f} ({r['evaluated']:,}) | {r['mrr']:.3f} | "
+              f"{r['hits_at_10']:.3f} |")
 
 
 if __name__ == "__main__":

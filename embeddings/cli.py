@@ -82,6 +82,9 @@ def train_cmd(
                                                  help="Stop when validation MRR stops improving.")] = True,
     frequency: Annotated[int, typer.Option(help="Validate every N epochs (early stopping).")] = 10,
     patience: Annotated[int, typer.Option(help="Validations without improvement before stopping.")] = 2,
+    eval_max: Annotated[int, typer.Option("--eval-max", help="Rank at most N test triples and N/4 validation "
+                                          "triples (seeded samples, filtered against all known triples); 0 = all.")
+                        ] = 5_000,
     relation: RelOpt = None,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write embeddings back to the graph.")] = True,
     json_out: JsonOpt = False,
@@ -96,7 +99,7 @@ def train_cmd(
 
     config = TrainConfig(model=model, dim=dim, epochs=epochs, device=device, seed=seed, batch_size=batch_size,
                          lr=lr, negatives=negatives, early_stopping=early_stopping, frequency=frequency,
-                         patience=patience, relation_types=_relations(relation)).validate()
+                         patience=patience, eval_max=eval_max, relation_types=_relations(relation)).validate()
     with store_of(ctx) as store:
         report = train_graph(store, settings_of(ctx), config, write=write, progress=not json_out)
     if json_out:

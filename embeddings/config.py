@@ -43,6 +43,10 @@ def resolve_model(name: str) -> str:
         ) from e
 
 
+#: evaluation scores a (batch x entities x dim) tensor for translational models: keep it about this size
+EVAL_TENSOR_BYTES = 256 * 2**20
+
+
 @dataclasses.dataclass(kw_only=True)
 class TrainConfig:
     """Hyper-parameters of one training run (any PyKEEN model by name)."""
@@ -59,7 +63,13 @@ class TrainConfig:
     frequency: int = 10
     patience: int = 2
     relative_delta: float = 0.01
-    eval_batch_size: int = 256
+    #: triples scored at once in evaluation; 0 = auto (largest that keeps the (batch x entities x dim)
+    #: score tensor within EVAL_TENSOR_BYTES, at most 256)
+    eval_batch_size: int = 0
+    #: at most this many test triples are ranked, and a quarter as many validation triples for early
+    #: stopping (seeded samples; 0 = all). Filtered ranking scores every entity for every evaluated
+    #: triple, which dominates CPU time on big graphs.
+    eval_max: int = 5_000
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     relation_types: tuple[str, ...] | None = None
     model_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -74,12 +84,15 @@ class TrainConfig:
             "negatives": self.negatives,
             "frequency": self.frequency,
             "patience": self.patience,
-            "eval_batch_size": self.eval_batch_size,
         }
         for name, value in checks.items():
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} must be a positive integer, got {value!r}")
+        if not isinstance(self.eval_batch_size, int) or self.eval_batch_size < 0:
+            raise ConfigError(f"eval batch size must be 0 (auto) or a positive integer, got {self.eval_batch_size!r}")
+        if not isinstance(self.eval_max, int) or isinstance(self.eval_max, bool) or self.eval_max < 0:
+            raise ConfigError(f"--eval-max must be 0 (all) or a positive integer, got {self.eval_max!r}")
         if not self.lr > 0:
             raise ConfigError(f"--lr must be > 0, got {self.lr!r}")
         if len(self.ratios) != 3 or any(r <= 0 for r in self.ratios) or abs(sum(self.ratios) - 1.0) > 1e-6:
@@ -90,6 +103,13 @@ class TrainConfig:
         if self.relation_types is not None:
             self.relation_types = tuple(self.relation_types)
         return self
+
+    def resolved_eval_batch_size(self, num_entities: int) -> int:
+        """The evaluation batch size: the configured one, or auto-sized to the entity count."""
+        if self.eval_batch_size:
+            return self.eval_batch_size
+        per_triple = max(1, num_entities) * self.dim * 8  # float32, x2 for complex-valued models
+        return max(1, min(256, EVAL_TENSOR_BYTES // per_triple))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -112,6 +112,17 @@ def split_triples(factory: Any, ratios: tuple[float, float, float], seed: int) -
     return train, valid, test
 
 
+def cap_triples(factory: Any, limit: int, seed: int) -> Any:
+    """``factory`` itself, or a seeded sample of ``limit`` of its triples in the same id space."""
+    import torch
+
+    if not limit or factory.num_triples <= limit:
+        return factory
+    generator = torch.Generator().manual_seed(int(seed))
+    keep = torch.randperm(factory.num_triples, generator=generator)[:limit].sort().values
+    return factory.clone_and_exchange_triples(mapped_triples=factory.mapped_triples[keep])
+
+
 def extract_metrics(metric_results: Any) -> dict[str, float]:
     """Top-level metrics (mrr, hits_at_k) from PyKEEN's metric results."""
     return {name: float(metric_results.get_metric(key)) for name, key in METRIC_KEYS.items()}
@@ -202,23 +213,37 @@ def train_triples(
     logger.info("run %s -> %s", run_id, run.path)
 
     with _run_guard(run):
+        eval_batch = config.resolved_eval_batch_size(factory.num_entities)
+        run.config["eval_batch_size"] = eval_batch
         use_stopper = config.early_stopping and validation.num_triples > 0
         stopper_kwargs = dict(
             frequency=config.frequency,
             patience=config.patience,
             relative_delta=config.relative_delta,
             metric="inverse_harmonic_mean_rank",
-            evaluation_batch_size=config.eval_batch_size,
+            evaluation_batch_size=eval_batch,
             best_model_path=run.path / "best_model.pt",
             clean_up_checkpoint=True,
         )
         model_kwargs = {"embedding_dim": config.dim, **config.model_kwargs}
+        # Rank a seeded sample of at most eval_max triples; the full splits stay filter triples, so
+        # the filtered ranks are exactly those a full evaluation gives for the sampled triples.
+        valid_max = max(1, config.eval_max // 4) if config.eval_max else 0
+        eval_validation = cap_triples(validation, valid_max, config.seed)
+        eval_testing = cap_triples(testing, config.eval_max, config.seed + 1)
+        extra_filters = [f.mapped_triples for f, used in ((validation, eval_validation), (testing, eval_testing))
+                         if used is not f]
+        evaluation_kwargs: dict[str, Any] = {"batch_size": eval_batch}
+        if extra_filters:
+            evaluation_kwargs["additional_filter_triples"] = extra_filters
+            logger.info("evaluating on %d of %d test triples (--eval-max %d)", eval_testing.num_triples,
+                        testing.num_triples, config.eval_max)
         started = time.perf_counter()
         try:
             result = pipeline(
                 training=training,
-                validation=validation,
-                testing=testing,
+                validation=eval_validation,
+                testing=eval_testing,
                 model=config.model,
                 model_kwargs=model_kwargs,
                 optimizer="adam",
@@ -234,8 +259,8 @@ def train_triples(
                 stopper="early" if use_stopper else None,
                 stopper_kwargs=stopper_kwargs if use_stopper else None,
                 # the stopper copies the evaluator's batch size after its first check (else 32 on CPU)
-                evaluator_kwargs={"batch_size": config.eval_batch_size},
-                evaluation_kwargs={"batch_size": config.eval_batch_size},
+                evaluator_kwargs={"batch_size": eval_batch},
+                evaluation_kwargs=evaluation_kwargs,
                 random_seed=config.seed,
                 device=device,
                 use_tqdm=progress,
@@ -252,6 +277,7 @@ def train_triples(
             {
                 "split": "test",
                 "filtered": True,
+                "evaluated_triples": eval_testing.num_triples,
                 "epochs_trained": epochs_trained,
                 "stopped_early": bool(use_stopper and getattr(result.stopper, "stopped", False)),
                 "final_loss": float(result.losses[-1]) if result.losses else None,

@@ -8,15 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli
-from tests.test_embed_graph import CATALOGUE, GRAPH
-
-
-@pytest.fixture
-def graph(store):  # type: ignore[no-untyped-def]
-    store.ensure_schema()
-    store.execute(GRAPH)
-    store.execute(CATALOGUE)
-    return store
+from tests.test_embed_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 
 def one_line_error(result, code: int = 2) -> str:  # type: ignore[no-untyped-def]

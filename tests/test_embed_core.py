@@ -77,6 +77,7 @@ def test_any_pykeen_model_by_name() -> None:
         ({"negatives": 0}, "--negatives must be a positive integer"),
         ({"lr": 0.0}, "--lr must be > 0"),
         ({"batch_size": 0}, "--batch-size must be a positive integer"),
+        ({"eval_max": -1}, "--eval-max must be 0 (all) or a positive integer"),
     ],
 )
 def test_nonsense_config_is_one_line_config_error(kwargs: dict, message: str) -> None:
@@ -186,3 +187,27 @@ def test_complex_valued_model_vectors_are_real(tmp_path: Path) -> None:
                                                    device="cpu"), runs_dir=tmp_path, progress=False)
     assert run.entity_embeddings.dtype == np.float32 and run.entity_embeddings.shape[1] == 8
     assert run.dim == 8
+
+
+def test_eval_max_ranks_a_sample_with_the_full_filter(tmp_path: Path) -> None:
+    """--eval-max: training is unchanged; the sampled triples' filtered ranks match a direct evaluation."""
+    from pykeen.evaluation import RankBasedEvaluator
+
+    from embeddings.train import cap_triples, extract_metrics
+
+    base = dict(model="TransE", dim=8, epochs=2, seed=5, early_stopping=False, device="cpu")
+    full = train_triples(toy_triples(users=60), TrainConfig(**base, eval_max=0), runs_dir=tmp_path, progress=False)
+    capped = train_triples(toy_triples(users=60), TrainConfig(**base, eval_max=10), runs_dir=tmp_path,
+                           progress=False)
+    n_test = full.config["num_triples"]["test"]
+    assert n_test > 10 and full.metrics["evaluated_triples"] == n_test
+    assert capped.metrics["evaluated_triples"] == 10 and capped.config["num_triples"]["test"] == n_test
+    assert np.allclose(full.entity_embeddings, capped.entity_embeddings)
+
+    train, valid, test = split_triples(make_factory(toy_triples(users=60)), (0.8, 0.1, 0.1), seed=5)
+    sample = cap_triples(test, 10, 5 + 1)
+    assert sample.num_triples == 10 and cap_triples(test, 10, 6).mapped_triples.equal(sample.mapped_triples)
+    direct = RankBasedEvaluator(filtered=True).evaluate(
+        load_model(capped), sample.mapped_triples, use_tqdm=False,
+        additional_filter_triples=[train.mapped_triples, valid.mapped_triples, test.mapped_triples])
+    assert extract_metrics(direct)["mrr"] == pytest.approx(capped.metrics["mrr"])

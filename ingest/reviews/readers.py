@@ -85,24 +85,24 @@ _GENERIC = {"user_key": "user_id", "item_key": "item_id", "text_key": "text", "t
             "rating_key": "rating", "id_key": "review_id"}
 
 
-def read_reviews_csv(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
-    """CSV with a header holding user_id, item_id, text, timestamp[, rating][, review_id]."""
-    for entry in csv_rows(source, ("user_id", "item_id", "text", "timestamp")):
+def _generic_records(entries: Iterator[Any]) -> Iterator[ReviewRecord | BadRow]:
+    """Rows of the generic csv/jsonl layout as records; bad rows pass through."""
+    for entry in entries:
         if isinstance(entry, BadRow):
             yield entry
             continue
         number, row = entry
         yield _record(number, row, json.dumps(row, ensure_ascii=False)[:2000], **_GENERIC)
+
+
+def read_reviews_csv(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
+    """CSV with a header holding user_id, item_id, text, timestamp[, rating][, review_id]."""
+    return _generic_records(csv_rows(source, ("user_id", "item_id", "text", "timestamp")))
 
 
 def read_reviews_jsonl(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
     """JSON lines with keys user_id, item_id, text, timestamp[, rating][, review_id]."""
-    for entry in json_rows(source):
-        if isinstance(entry, BadRow):
-            yield entry
-            continue
-        number, row = entry
-        yield _record(number, row, json.dumps(row, ensure_ascii=False)[:2000], **_GENERIC)
+    return _generic_records(json_rows(source))
 
 
 def read_reviews_amazon(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
