@@ -66,11 +66,9 @@ class WriteStats:
 
 
 def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    # Rounded to 8 decimals (error <= 5e-9, below float32 resolution at typical magnitudes): the
-    # shortest repr of such a float is about half as long as a widened float32's, so encoding and the
-    # server's parsing of the query text both take less time. The server stores float32 either way.
+    # float32 rows as they are: each backend encodes vectors its own way (FalkorDB: as literal text)
     for key, i in zip(keys, ids):
-        yield {"key": key, "vector": np.round(vectors[i].astype(np.float64), 8).tolist(), "props": props}
+        yield {"key": key, "vector": vectors[i], "props": props}
 
 
 def _ensure_index_ready(store: Any, label: str, dim: int, *, timeout: float = 300.0) -> None:
@@ -152,6 +150,7 @@ def write_back(
             "Relation", _rows(types, [run.relation_to_id[t] for t in types], rel_vectors, rel_props),
             batch_size=batch_size,
         )
+    store.flush()  # the last batch may still be in flight on pipelining backends
     set_seconds = time.perf_counter() - t_set
     t_index = time.perf_counter()
     if index:

@@ -96,6 +96,7 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
                 if progress:
                     progress(source.bytes_read, source.total_bytes)
             loader.finish(store)
+            store.flush()
         finally:
             quarantine.close()
         summary.rows_bad = quarantine.count

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from falkordb.helpers import stringify_param_value
 
-from kg.store.falkordb_params import encode, params_header
+from kg.store.falkordb_params import Literal, encode, float32_list, params_header
 from kg.store.base import GraphStore
 
 VALUES = [
@@ -49,3 +49,14 @@ def test_values_round_trip_through_a_real_server(store: GraphStore) -> None:
                         sent)[0]
     assert row["s"] == sent["s"] and row["i"] == -42 and row["f"] == 0.125 and row["m"] == sent["m"]
     assert row["v"] == pytest.approx(sent["v"]) and row["n"] is None and row["b"] is False and row["e"] == []
+
+
+def test_float32_vectors_round_trip_exactly(store: GraphStore) -> None:
+    vector = np.random.default_rng(3).normal(scale=1e-3, size=16).astype(np.float32)
+    text = float32_list(vector)
+    assert isinstance(text, Literal) and encode({"v": text}) == "{`v`:" + text + "}"
+    assert np.array_equal(np.array(eval(text), dtype=np.float32), vector)  # 9 digits: exact for float32
+    row = store.execute("RETURN vecf32($v) AS v", {"v": text})[0]
+    assert np.array_equal(np.asarray(row["v"], dtype=np.float32), vector)
+    with pytest.raises(ValueError):
+        float32_list([0.5, float("nan")])

@@ -97,6 +97,9 @@ class GraphStore(ABC):
         """Run Cypher text as given (``kg cypher``)."""
         return self._run(text, params or {})
 
+    def flush(self) -> None:
+        """Wait until every write sent so far has been applied (backends that pipeline writes)."""
+
     def write(self, name: str, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
               identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
         """Run the named ``UNWIND $rows AS row ...`` query once per batch; returns rows sent."""

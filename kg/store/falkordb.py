@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from kg import cypher, schema
 from kg.errors import QueryError, StoreError
-from kg.store.base import GraphStore
-from kg.store.falkordb_params import params_header
+from kg.store.base import GraphStore, batched
+from kg.store.falkordb_params import float32_list, params_header
 
 __all__ = ["FalkorDBStore"]
 
@@ -45,13 +46,22 @@ class FalkorDBStore(GraphStore):
         self.graph_name = graph
         self.graph = client.select_graph(graph)
         self.server = server  # EmbeddedServer when kg runs it
+        # Batched writes are pipelined: one statement runs on the server (sent from this thread)
+        # while the caller reads and encodes the next batch. Anything else waits for it first.
+        self._sender: ThreadPoolExecutor | None = None
+        self._in_flight: Future[list[dict[str, Any]]] | None = None
 
     def _run(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        self.flush()
+        # Parameters are encoded here (same literals as the client's, several times faster).
+        return self._send(params_header(params) + text)
+
+    def _send(self, query: str) -> list[dict[str, Any]]:
+        """Run query text that already carries its ``CYPHER ...`` parameter header."""
         import redis
 
         try:
-            # Parameters are encoded here (same literals as the client's, several times faster).
-            result = self.graph.query(params_header(params) + text)
+            result = self.graph.query(query)
         except redis.exceptions.ResponseError as e:
             raise QueryError(f"FalkorDB: {e}") from e
         except redis.exceptions.ConnectionError as e:
@@ -60,6 +70,38 @@ class FalkorDBStore(GraphStore):
             return []
         columns = [h[1] if isinstance(h, (list, tuple)) else h for h in result.header]
         return [dict(zip(columns, (_plain(v) for v in row))) for row in result.result_set]
+
+    def flush(self) -> None:
+        """Wait for the write in flight; its error, if any, is raised here."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def write(self, name: str, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
+              identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
+        """Batched ``UNWIND $rows`` writes, pipelined: each batch is sent from a worker thread while
+        this thread reads and encodes the next one. One statement is in flight at a time, so batches
+        apply in order; the last may still run when this returns (``flush``, any read or ``close``
+        waits for it and raises its error)."""
+        text = cypher.render(name, self.dialect, **(identifiers or {})) if identifiers else cypher.load(
+            name, self.dialect)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-write")
+        sent = 0
+        for chunk in batched(rows, batch_size or self.batch_size):
+            query = params_header({**params, "rows": chunk}) + text
+            self.flush()
+            self._in_flight = self._sender.submit(self._send, query)
+            sent += len(chunk)
+        return sent
+
+    def set_vectors(self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding",
+                    batch_size: int | None = None) -> int:
+        """Vectors go as pre-formatted float32 literals (9 significant digits: exact for float32)."""
+        literal = ({"key": r["key"], "vector": float32_list(r["vector"]), "props": r.get("props") or {}}
+                   for r in rows)
+        return self.write("vector_set", literal, batch_size=batch_size or min(self.batch_size, 2000),
+                          identifiers={"label": label, "key": schema.key_of(label), "prop": prop})
 
     def _indexed(self) -> dict[tuple[str, str], str]:
         """{(label, property): index types} for node indexes."""
@@ -136,6 +178,7 @@ class FalkorDBStore(GraphStore):
         return "FalkorDB"
 
     def clear(self) -> None:
+        self.flush()
         try:
             self.graph.delete()
         except Exception as e:  # no such graph yet
@@ -143,10 +186,17 @@ class FalkorDBStore(GraphStore):
         self.graph = self.client.select_graph(self.graph_name)
 
     def compact(self) -> None:
+        self.flush()
         if self.server is not None:
             self.server.rewrite_aof()
 
     def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self._sender is not None:
+                self._sender.shutdown(wait=True)
+                self._sender = None
         try:
             self.client.connection.close()
         except Exception:  # pragma: no cover

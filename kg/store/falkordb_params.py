@@ -13,7 +13,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["encode", "params_header"]
+__all__ = ["Literal", "encode", "float32_list", "params_header"]
+
+
+class Literal(str):
+    """Text that is already a Cypher literal; :func:`encode` sends it verbatim."""
 
 
 def _string(value: str) -> str:
@@ -44,9 +48,35 @@ def _float_list(values: list[Any]) -> str | None:
     return text
 
 
+def float32_list(vector: Any) -> Literal:
+    """A vector as a list literal of float32 values, 9 significant digits (round-trips float32 exactly).
+
+    One ``%``-format call per vector: about twice as fast as ``repr`` of a widened float list, and
+    shorter text for the server to parse. Non-finite values are refused.
+    """
+    import numpy as np
+
+    values = np.asarray(vector, dtype=np.float32).ravel()
+    if not np.isfinite(values).all():
+        raise ValueError("a vector holds nan or inf; FalkorDB has no literal for it")
+    return Literal(_float32_format(values.size) % tuple(values.tolist()))
+
+
+_FORMATS: dict[int, str] = {}
+
+
+def _float32_format(size: int) -> str:
+    fmt = _FORMATS.get(size)
+    if fmt is None:
+        fmt = _FORMATS[size] = "[" + ",".join(["%.9g"] * size) + "]"
+    return fmt
+
+
 def encode(value: Any) -> str:
     """One parameter value as a Cypher literal (strings quoted, maps with back-ticked keys)."""
     kind = type(value)
+    if kind is Literal:
+        return value
     if kind is str:
         return _string(value)
     if kind is int:
