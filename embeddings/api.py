@@ -84,12 +84,15 @@ def demo_embeddings(
     m = report["metrics"]
     say(f"trained TransE dim {dim}, {epochs} epochs (run {report['run']['run_id']}): "
         f"MRR {m['mrr']:.3f}, Hits@10 {m['hits_at_10']:.3f}")
+    titles: dict[str, Any] = {}
     if products is None:
         rows = store.query("embed_top_products", limit=3)
         products = [r["id"] for r in rows]
+        titles = {r["id"]: r.get("title") for r in rows}
     report["similar"] = {}
     for pid in products:
         neighbours = similar_items(store, pid, k=k)
         report["similar"][pid] = neighbours
-        say(f"  similar to {pid}: " + ", ".join(f"{n['id']} ({n['score']:.2f})" for n in neighbours))
+        say(f"  similar to {titles.get(pid) or pid}: "
+            + ", ".join(f"{n.get('title') or n['id']} ({n['score']:.2f})" for n in neighbours))
     return report

@@ -87,6 +87,14 @@ def read_events_jsonl(source: LineSource) -> Iterator[Event | BadRow]:
             yield _event_from_row(number, row)
 
 
+AMAZON_KEY_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")
+
+
+def amazon_raw(row: dict) -> str:
+    """The quarantine ``raw`` of an Amazon review line: its key fields only (never the text)."""
+    return json.dumps({k: row.get(k) for k in AMAZON_KEY_FIELDS})
+
+
 def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
     """Amazon Review Data (2018) lines: each review is a RATED and a PURCHASED event (text ignored)."""
     for entry in json_rows(source):
@@ -94,7 +102,7 @@ def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
             yield entry
             continue
         number, row = entry
-        raw = json.dumps({k: row.get(k) for k in ("reviewerID", "asin", "overall", "unixReviewTime")})
+        raw = amazon_raw(row)
         user, item = clean_text(row.get("reviewerID")), clean_text(row.get("asin"))
         if not user or not item:
             yield BadRow(number, "missing reviewerID" if not user else "missing asin", raw)

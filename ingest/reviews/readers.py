@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.event_readers import amazon_raw
 from ingest.records import BadRow
 from ingest.source import LineSource
 from ingest.tabular import clean_text, csv_rows, json_rows
@@ -116,7 +117,7 @@ def read_reviews_amazon(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
             yield entry
             continue
         number, row = entry
-        raw = json.dumps({k: row.get(k) for k in ("reviewerID", "asin", "overall", "unixReviewTime")})
+        raw = amazon_raw(row)
         rec = _record(number, row, raw, user_key="reviewerID", item_key="asin", text_key="reviewText",
                       time_key="unixReviewTime", rating_key="overall", id_key=None)
         if isinstance(rec, ReviewRecord) and rec.rating is None:
