@@ -82,3 +82,18 @@ def test_start_failure_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-un
     (settings.db_dir / "appendonlydir").write_text("not a directory")  # corrupt persistence
     with pytest.raises(ServerError, match="exited at start|did not answer"):
         server.start(timeout=5)
+
+
+def test_pipelined_writes_apply_in_order_and_surface_errors(store: GraphStore) -> None:
+    """Batched writes may still run when write() returns: reads see them, failures are not lost."""
+    store.ensure_schema()
+    rows = [{"id": f"p{i}", "props": {"title": f"t{i}"}} for i in range(50)]
+    assert store.write("products_merge", rows, batch_size=7) == 50
+    later = [{"id": f"p{i}", "props": {"title": "second"}} for i in range(50)]
+    store.write("products_merge", later, batch_size=7)
+    found = store.execute("MATCH (p:Product) RETURN count(p) AS n, collect(DISTINCT p.title) AS titles")[0]
+    assert found == {"n": 50, "titles": ["second"]}  # the later batches applied after the earlier ones
+    with pytest.raises(QueryError):
+        store.write("products_merge", [{"id": None, "props": {}}])  # MERGE on a null key fails
+        store.flush()
+    assert store.execute("MATCH (p:Product) RETURN count(p) AS n")[0]["n"] == 50  # still usable
