@@ -1,8 +1,9 @@
 """Export the interest graph as triples, page by page, and as files for PyTorch-BigGraph / DGL-KE.
 
 Entity names are stable keys ``Label:key`` (key property per label from :data:`kg.schema.KEYS`).
-Pages are ranges of internal head-node ids (``cypher/embed_triples.cypher``); only the id maps
-and the integer triple arrays are kept in memory.
+Pages are ranges of internal head-node ids (``cypher/embed_triple_ids.cypher``: ints only); each
+node's label and key is read once (``cypher/embed_node_keys.cypher``). Only the id maps and the
+integer triple arrays are kept in memory.
 
 >>> triples = export_triples(store)                       # doctest: +SKIP
 >>> write_export(triples, Path("out"), fmt="tsv", seed=1)  # doctest: +SKIP
@@ -80,50 +81,67 @@ def export_triples(
     if max_id is None:
         raise ConfigError("the graph is empty: nothing to export", hint="ingest data first")
 
-    vocab: dict[str, int] = {}
-    chunks: list[np.ndarray] = []
-    per_type: dict[str, int] = {}
-    skipped = 0
     from kg import cypher
 
+    # 1. Triples as internal node ids (ints only), page by page of head ids.
+    pairs: list[np.ndarray] = []  # (n, 3): head node id, relation index, tail node id
     for rel_id, rel in enumerate(types):
-        text = cypher.render("embed_triples", store.dialect, rel=rel)
-        count = 0
+        text = cypher.render("embed_triple_ids", store.dialect, rel=rel)
         for lo in range(0, int(max_id) + 1, page_size):
-            page = store.execute(text, {"lo": lo, "hi": lo + page_size, "keys": keys})
-            if not page:
+            page = store.execute(text, {"lo": lo, "hi": lo + page_size})
+            heads = page[0]["h"] if page else []
+            if not heads:
                 continue
-            ids = np.empty((len(page), 3), dtype=np.int64)
-            n = 0
-            for row in page:
-                hk, tk = row["hk"], row["tk"]
-                if hk is None or tk is None:  # a label without a key in KEYS, or a node without its key
-                    skipped += 1
-                    continue
-                h = entity_label(row["hl"], hk)
-                t = entity_label(row["tl"], tk)
-                ids[n, 0] = vocab.setdefault(h, len(vocab))
-                ids[n, 1] = rel_id
-                ids[n, 2] = vocab.setdefault(t, len(vocab))
-                n += 1
-            chunks.append(ids[:n])
-            count += n
+            block = np.empty((len(heads), 3), dtype=np.int64)
+            block[:, 0] = heads
+            block[:, 1] = rel_id
+            block[:, 2] = page[0]["t"]
+            pairs.append(block)
             if on_page is not None:
-                on_page(len(page))
-        per_type[rel] = count
-        logger.info("exported %d %s triples", count, rel)
+                on_page(len(heads))
+    raw = np.concatenate(pairs) if pairs else np.empty((0, 3), dtype=np.int64)
+
+    # 2. Label and key of every node that occurs, read once per node (not once per triple).
+    used = np.unique(np.concatenate([raw[:, 0], raw[:, 2]])) if len(raw) else np.empty(0, dtype=np.int64)
+    index = np.full(int(max_id) + 1, -1, dtype=np.int64)  # internal node id -> entity index
+    is_used = np.zeros(int(max_id) + 1, dtype=bool)
+    is_used[used] = True
+    entities: list[str] = []
+    for lo in range(0, int(max_id) + 1, page_size):
+        if not np.any((used >= lo) & (used < lo + page_size)):
+            continue
+        page = store.execute(cypher.load("embed_node_keys", store.dialect),
+                             {"lo": lo, "hi": lo + page_size, "keys": keys})
+        row = page[0] if page else {"ids": [], "labels": [], "keys": []}
+        for node_id, label, key in zip(row["ids"], row["labels"], row["keys"]):
+            if is_used[node_id]:
+                index[node_id] = len(entities)
+                entities.append(entity_label(label, key))
+
+    # 3. Node ids -> entity indices; relationships whose end nodes have no key are skipped.
+    mapped = np.stack([index[raw[:, 0]], raw[:, 1], index[raw[:, 2]]], axis=1) if len(raw) else raw
+    keyed = (mapped[:, 0] >= 0) & (mapped[:, 2] >= 0) if len(raw) else np.empty(0, dtype=bool)
+    skipped = int(len(raw) - int(keyed.sum()))
+    mapped = mapped[keyed]
+    if len(mapped):  # keep only entities that end up in a triple
+        present = np.unique(mapped[:, [0, 2]])
+        if len(present) < len(entities):
+            renumber = np.full(len(entities), -1, dtype=np.int64)
+            renumber[present] = np.arange(len(present))
+            entities = [entities[i] for i in present.tolist()]
+            mapped = np.stack([renumber[mapped[:, 0]], mapped[:, 1], renumber[mapped[:, 2]]], axis=1)
+    counts = np.bincount(mapped[:, 1], minlength=len(types)) if len(mapped) else np.zeros(len(types), dtype=int)
+    per_type = {rel: int(counts[i]) for i, rel in enumerate(types)}
+    for rel, n in per_type.items():
+        logger.info("exported %d %s triples", n, rel)
     if skipped:
         logger.warning("skipped %d relationships whose end nodes have no key (labels not in kg.schema.KEYS)", skipped)
     if requested:
         empty = [t for t, c in per_type.items() if c == 0]
         if empty:
             raise ConfigError(f"relation type(s) with no relationships in the graph: {', '.join(empty)}")
-    mapped = np.concatenate(chunks) if chunks else np.empty((0, 3), dtype=np.int64)
     if len(mapped) == 0:
         raise ConfigError("no triples in the graph for " + ", ".join(types), hint="ingest data first")
-    entities = [""] * len(vocab)
-    for label, i in vocab.items():
-        entities[i] = label
     stats = {"relation_types": types, "per_type": per_type, "skipped": skipped, "page_size": page_size}
     result = TripleSet.from_parts(entities, types, mapped, stats=stats)
     result.stats["duplicates_dropped"] = int(len(mapped) - result.num_triples)

@@ -61,7 +61,7 @@ def count(store, text: str) -> int:  # type: ignore[no-untyped-def]
 
 # -- export ----------------------------------------------------------------------------------
 def test_key_properties_are_covered_by_the_export_query() -> None:
-    # embed_triples reads h[$keys[label]]: any key property works, but each label needs an entry
+    # embed_node_keys reads n[$keys[label]]: any key property works, but each label needs an entry
     assert {"User", "Product", "Brand", "Category"} <= set(KEYS)
 
 

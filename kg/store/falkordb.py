@@ -17,8 +17,13 @@ __all__ = ["FalkorDBStore"]
 logger = logging.getLogger(__name__)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
     """Client objects (Node, Edge, Path) to JSON-ready Python values."""
+    if type(value) in _SCALARS:  # the common case, kept cheap: result sets hold millions of them
+        return value
     from falkordb import Edge, Node, Path
 
     if isinstance(value, Node):
