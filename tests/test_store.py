@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kg import cypher
@@ -33,9 +35,28 @@ def test_identifiers_are_escaped_against_an_allow_list() -> None:
 
 
 def test_every_cypher_file_has_a_header() -> None:
-    for name in cypher.names():
-        text = cypher.load(name, "falkordb")
-        assert text.startswith("// name:"), name
+    root = Path(cypher.__file__).resolve().parents[1] / "cypher"
+    files = sorted(root.rglob("*.cypher"))
+    assert len(files) > 40
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(f"// name: {path.stem}"), path
+        assert "// returns:" in text, path
+
+
+def test_backend_only_queries_resolve_for_their_dialect() -> None:
+    for name in ("schema_indexes", "schema_constraints", "vector_index_create", "vector_index_drop"):
+        assert cypher.load(name, "falkordb").startswith(f"// name: {name} (FalkorDB)")
+    for name in ("schema_unique", "vector_index_create", "vector_index_options", "server_version"):
+        assert cypher.load(name, "neo4j").startswith(f"// name: {name} (Neo4j)")
+    text = cypher.render("vector_index_create", "neo4j", index="product_embedding", label="Product", prop="embedding")
+    assert "CREATE VECTOR INDEX `product_embedding` IF NOT EXISTS FOR (n:`Product`) ON n.`embedding`" in text
+    assert "`vector.dimensions`: $dim" in text
+    # the exact renders the Neo4j backend makes (its server tests need KG_NEO4J_URI)
+    assert cypher.render("schema_unique", "neo4j", constraint="user_id_unique", label="User", key="id").endswith(
+        "CREATE CONSTRAINT `user_id_unique` IF NOT EXISTS FOR (n:`User`) REQUIRE n.`id` IS UNIQUE\n")
+    assert cypher.render("vector_index_drop", "neo4j", index="product_embedding").endswith(
+        "DROP INDEX `product_embedding` IF EXISTS\n")
 
 
 def test_vectors_nearest_neighbour_and_overwrite(store: GraphStore) -> None:

@@ -111,8 +111,7 @@ class FalkorDBStore(GraphStore):
     def _indexed(self) -> dict[tuple[str, str], str]:
         """{(label, property): index types} for node indexes."""
         found: dict[tuple[str, str], str] = {}
-        for row in self._run("CALL db.indexes() YIELD label, properties, types, entitytype "
-                             "RETURN label, properties, types, entitytype"):
+        for row in self.query("schema_indexes"):
             if row.get("entitytype", "NODE") != "NODE":
                 continue
             types = row.get("types") or {}
@@ -126,7 +125,7 @@ class FalkorDBStore(GraphStore):
         constraints = {(c[1], tuple(c[2])) for c in self._constraints() if c[0] == "UNIQUE"}
         for label, key in schema.KEYS.items():
             if "RANGE" not in indexed.get((label, key), ""):
-                self._run(f"CREATE INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(key)})")
+                self._run(cypher.render("schema_key_index", self.dialect, label=label, key=key))
             if (label, (key,)) not in constraints:
                 try:
                     self.client.connection.execute_command(
@@ -136,28 +135,24 @@ class FalkorDBStore(GraphStore):
                         raise StoreError(f"cannot create uniqueness on {label}.{key}: {e}") from e
 
     def _constraints(self) -> list[tuple[str, str, list[str]]]:
-        rows = self._run("CALL db.constraints() YIELD type, label, properties RETURN type, label, properties")
+        rows = self.query("schema_constraints")
         return [(r["type"], r["label"], list(r["properties"])) for r in rows]
 
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
-        rows = self._run("CALL db.indexes() YIELD label, properties, types, options "
-                         "RETURN label, properties, types, options")
-        for row in rows:
+        for row in self.query("schema_indexes"):
             types = row.get("types") or {}
             if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
                 options = (row.get("options") or {}).get(prop) or {}
                 if int(options.get("dimension", dim)) == dim:
                     return
-                self._run(f"DROP VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)})")
-        self._run(f"CREATE VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)}) "
-                  "OPTIONS {dimension: $dim, similarityFunction: 'cosine'}", {"dim": int(dim)})
+                self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
+        self._run(cypher.render("vector_index_create", self.dialect, label=label, prop=prop), {"dim": int(dim)})
 
     def drop_vector_index(self, label: str, prop: str = "embedding") -> bool:
-        rows = self._run("CALL db.indexes() YIELD label, properties, types RETURN label, properties, types")
-        for row in rows:
+        for row in self.query("schema_indexes"):
             types = row.get("types") or {}
             if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
-                self._run(f"DROP VECTOR INDEX FOR (n:{cypher.ident(label)}) ON (n.{cypher.ident(prop)})")
+                self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
                 return True
         return False
 

@@ -48,21 +48,19 @@ class Neo4jStore(GraphStore):
     def ensure_schema(self) -> None:
         for label, key in schema.KEYS.items():
             name = f"{label.lower()}_{key}_unique"
-            self._run(f"CREATE CONSTRAINT {cypher.ident(name)} IF NOT EXISTS "
-                      f"FOR (n:{cypher.ident(label)}) REQUIRE n.{cypher.ident(key)} IS UNIQUE")
+            self._run(cypher.render("schema_unique", self.dialect, constraint=name, label=label, key=key))
 
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
         name = _index_name(label, prop)
-        rows = self._run("SHOW INDEXES YIELD name, type, options WHERE name = $name RETURN options", {"name": name})
+        rows = self.query("vector_index_options", name=name)
         if rows:
             config = (rows[0].get("options") or {}).get("indexConfig") or {}
             if int(config.get("vector.dimensions", dim)) == dim:
                 return
-            self._run(f"DROP INDEX {cypher.ident(name)} IF EXISTS")
-        self._run(f"CREATE VECTOR INDEX {cypher.ident(name)} IF NOT EXISTS FOR (n:{cypher.ident(label)}) "
-                  f"ON n.{cypher.ident(prop)} OPTIONS {{indexConfig: {{`vector.dimensions`: $dim, "
-                  "`vector.similarity_function`: 'cosine'}}", {"dim": int(dim)})
-        self._run("CALL db.awaitIndexes(300)")
+            self._run(cypher.render("vector_index_drop", self.dialect, index=name))
+        self._run(cypher.render("vector_index_create", self.dialect, index=name, label=label, prop=prop),
+                  {"dim": int(dim)})
+        self.query("await_indexes")
 
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         text = cypher.render("vector_search", self.dialect, key=schema.key_of(label))
@@ -70,7 +68,7 @@ class Neo4jStore(GraphStore):
                                 "vector": [float(x) for x in vector]})
 
     def version(self) -> str:
-        rows = self._run("CALL dbms.components() YIELD name, versions RETURN name, versions[0] AS version")
+        rows = self.query("server_version")
         return f"{rows[0]['name']} {rows[0]['version']}" if rows else "Neo4j"
 
     def clear(self) -> None:
