@@ -90,19 +90,24 @@ def read_events_jsonl(source: LineSource) -> Iterator[Event | BadRow]:
 AMAZON_KEY_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")
 
 
-def amazon_raw(row: dict) -> str:
-    """The quarantine ``raw`` of an Amazon review line: its key fields only (never the text)."""
-    return json.dumps({k: row.get(k) for k in AMAZON_KEY_FIELDS})
-
-
-def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
-    """Amazon Review Data (2018) lines: each review is a RATED and a PURCHASED event (text ignored)."""
+def amazon_rows(source: LineSource) -> Iterator[BadRow | tuple[int, dict, str]]:
+    """Amazon review lines as ``(line, row, raw)``, bad JSON as BadRow; ``raw`` (for the quarantine)
+    holds the key fields only, never the review text."""
     for entry in json_rows(source):
         if isinstance(entry, BadRow):
             yield entry
             continue
         number, row = entry
-        raw = amazon_raw(row)
+        yield number, row, json.dumps({k: row.get(k) for k in AMAZON_KEY_FIELDS})
+
+
+def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
+    """Amazon Review Data (2018) lines: each review is a RATED and a PURCHASED event (text ignored)."""
+    for entry in amazon_rows(source):
+        if isinstance(entry, BadRow):
+            yield entry
+            continue
+        number, row, raw = entry
         user, item = clean_text(row.get("reviewerID")), clean_text(row.get("asin"))
         if not user or not item:
             yield BadRow(number, "missing reviewerID" if not user else "missing asin", raw)

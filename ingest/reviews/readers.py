@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.event_readers import amazon_raw
+from ingest.event_readers import amazon_rows
 from ingest.records import BadRow
 from ingest.source import LineSource
 from ingest.tabular import clean_text, csv_rows, json_rows
@@ -112,12 +112,11 @@ def read_reviews_amazon(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
     Only ``reviewText`` is analysed: the ``summary`` headline is often generated from the rating
     ("Five Stars") and would leak the label into the sentiment.
     """
-    for entry in json_rows(source):
+    for entry in amazon_rows(source):
         if isinstance(entry, BadRow):
             yield entry
             continue
-        number, row = entry
-        raw = amazon_raw(row)
+        number, row, raw = entry
         rec = _record(number, row, raw, user_key="reviewerID", item_key="asin", text_key="reviewText",
                       time_key="unixReviewTime", rating_key="overall", id_key=None)
         if isinstance(rec, ReviewRecord) and rec.rating is None:
