@@ -38,3 +38,19 @@ def test_neo4j_schema_ingest_vectors(neo4j_settings: Settings, tmp_path) -> None
                                       {"key": ids[2], "vector": [0, 0, 1]}])
         assert store.vector_search("Product", [0.1, 0.9, 0], 1)[0]["key"] == ids[1]
         store.clear()
+
+
+def test_neo4j_whole_chain_like_the_demo(neo4j_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Reviews, export (id-range paging), training, write-back and vector k-NN on Neo4j's dialect files."""
+    from kg.demo import run_demo
+
+    settings = neo4j_settings.model_copy(update={"home": tmp_path / "home"})
+    report = run_demo(settings, users=30, products=20, events=800, reviews=150, epochs=2, progress=False,
+                      say=lambda _m: None)
+    assert report["backend"].lower().startswith("neo4j")
+    assert report["stats"]["nodes"]["Review"] == 150 and report["stats"]["relationships"]["HAS_ASPECT"] > 0
+    emb = report["embeddings"]
+    assert emb["written"]["total_nodes"] > 0
+    assert emb["similar"] and all(len(n) == 5 for n in emb["similar"].values())
+    with open_store(settings) as store:
+        store.clear()
