@@ -42,8 +42,8 @@ import logging  # noqa: E402
 
 from embeddings import TrainConfig, train_triples  # noqa: E402
 from embeddings.export import export_triples  # noqa: E402
-from embeddings.train import cap_triples, split_triples  # noqa: E402
-from embeddings.writeback import PROPS_PER_NODE, write_back  # noqa: E402
+from embeddings.train import evaluation_samples, split_triples  # noqa: E402
+from embeddings.writeback import write_back  # noqa: E402
 from kg.settings import Settings  # noqa: E402
 from kg.store import open_store  # noqa: E402
 
@@ -100,9 +100,7 @@ def bench_source(name: str, args: argparse.Namespace) -> dict[str, Any]:
                              early_stopping=False, eval_max=args.eval_max).validate()
         training, validation, testing = split_triples(triples.to_factory(), config.ratios, config.seed)
         # the bare pipeline ranks the same --eval-max samples with the same full filter as kg does
-        eval_valid = cap_triples(validation, max(1, config.eval_max // 4) if config.eval_max else 0, config.seed)
-        eval_test = cap_triples(testing, config.eval_max, config.seed + 1)
-        filters = [validation.mapped_triples, testing.mapped_triples]
+        eval_valid, eval_test, filters = evaluation_samples(validation, testing, config)
         eval_batch = config.resolved_eval_batch_size(training.num_entities)
         results = {"bare": [], "ours": []}
         for _ in range(args.repeats):

@@ -107,11 +107,11 @@ def export_triples(
     is_used = np.zeros(int(max_id) + 1, dtype=bool)
     is_used[used] = True
     entities: list[str] = []
+    node_keys = cypher.load("embed_node_keys", store.dialect)
     for lo in range(0, int(max_id) + 1, page_size):
         if not np.any((used >= lo) & (used < lo + page_size)):
             continue
-        page = store.execute(cypher.load("embed_node_keys", store.dialect),
-                             {"lo": lo, "hi": lo + page_size, "keys": keys})
+        page = store.execute(node_keys, {"lo": lo, "hi": lo + page_size, "keys": keys})
         row = page[0] if page else {"ids": [], "labels": [], "keys": []}
         for node_id, label, key in zip(row["ids"], row["labels"], row["keys"]):
             if is_used[node_id]:

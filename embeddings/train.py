@@ -123,6 +123,18 @@ def cap_triples(factory: Any, limit: int, seed: int) -> Any:
     return factory.clone_and_exchange_triples(mapped_triples=factory.mapped_triples[keep])
 
 
+def evaluation_samples(validation: Any, testing: Any, config: TrainConfig) -> tuple[Any, Any, list[Any]]:
+    """What gets ranked: seeded samples of at most ``eval_max`` test and ``eval_max // 4`` validation
+    triples, plus the full splits they were drawn from as extra filter triples, so each sampled
+    triple's filtered rank is exactly the one a full evaluation gives it."""
+    valid_max = max(1, config.eval_max // 4) if config.eval_max else 0
+    eval_validation = cap_triples(validation, valid_max, int(config.seed or 0))
+    eval_testing = cap_triples(testing, config.eval_max, int(config.seed or 0) + 1)
+    extra_filters = [full.mapped_triples for full, used in ((validation, eval_validation), (testing, eval_testing))
+                     if used is not full]
+    return eval_validation, eval_testing, extra_filters
+
+
 def extract_metrics(metric_results: Any) -> dict[str, float]:
     """Top-level metrics (mrr, hits_at_k) from PyKEEN's metric results."""
     return {name: float(metric_results.get_metric(key)) for name, key in METRIC_KEYS.items()}
@@ -226,13 +238,7 @@ def train_triples(
             clean_up_checkpoint=True,
         )
         model_kwargs = {"embedding_dim": config.dim, **config.model_kwargs}
-        # Rank a seeded sample of at most eval_max triples; the full splits stay filter triples, so
-        # the filtered ranks are exactly those a full evaluation gives for the sampled triples.
-        valid_max = max(1, config.eval_max // 4) if config.eval_max else 0
-        eval_validation = cap_triples(validation, valid_max, config.seed)
-        eval_testing = cap_triples(testing, config.eval_max, config.seed + 1)
-        extra_filters = [f.mapped_triples for f, used in ((validation, eval_validation), (testing, eval_testing))
-                         if used is not f]
+        eval_validation, eval_testing, extra_filters = evaluation_samples(validation, testing, config)
         evaluation_kwargs: dict[str, Any] = {"batch_size": eval_batch}
         if extra_filters:
             evaluation_kwargs["additional_filter_triples"] = extra_filters

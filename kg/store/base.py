@@ -30,9 +30,8 @@ def _floats(vector: Any) -> list[float]:
     """A vector (list or numpy array) as a list of Python floats, without copying one that is already."""
     if hasattr(vector, "tolist"):
         vector = vector.tolist()
-    if all(type(x) is float for x in vector):
-        return vector if isinstance(vector, list) else list(vector)
-    return [float(x) for x in vector]
+    vector = list(vector)
+    return vector if all(type(x) is float for x in vector) else [float(x) for x in vector]
 
 
 class GraphStore(ABC):
@@ -107,14 +106,22 @@ class GraphStore(ABC):
             name, self.dialect)
         sent = 0
         for chunk in batched(rows, batch_size or self.batch_size):
-            self._run(text, {**params, "rows": chunk})
+            self._write_batch(text, {**params, "rows": chunk})
             sent += len(chunk)
         return sent
+
+    def _write_batch(self, text: str, params: Mapping[str, Any]) -> None:
+        """Send one batch of a write (backends may pipeline it; see :meth:`flush`)."""
+        self._run(text, params)
+
+    def _vector_value(self, vector: Any) -> Any:
+        """A vector as this backend's driver takes it (here: a list of Python floats)."""
+        return _floats(vector)
 
     def set_vectors(self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding",
                     batch_size: int | None = None) -> int:
         """Write vectors: rows ``{"key", "vector", "props"}`` onto ``(:label {key})`` nodes."""
-        normalised = ({"key": r["key"], "vector": _floats(r["vector"]), "props": r.get("props") or {}}
+        normalised = ({"key": r["key"], "vector": self._vector_value(r["vector"]), "props": r.get("props") or {}}
                       for r in rows)
         return self.write("vector_set", normalised, batch_size=batch_size or min(self.batch_size, 2000),
                           identifiers={"label": label, "key": schema.key_of(label), "prop": prop})

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from kg import cypher, schema
 from kg.errors import QueryError, StoreError
-from kg.store.base import GraphStore, batched
-from kg.store.falkordb_params import float32_list, params_header
+from kg.store.base import GraphStore
+from kg.store.falkordb_params import Literal, float32_list, params_header
 
 __all__ = ["FalkorDBStore"]
 
@@ -82,31 +82,27 @@ class FalkorDBStore(GraphStore):
         if in_flight is not None:
             in_flight.result()
 
-    def write(self, name: str, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
-              identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
-        """Batched ``UNWIND $rows`` writes, pipelined: each batch is sent from a worker thread while
-        this thread reads and encodes the next one. One statement is in flight at a time, so batches
-        apply in order; the last may still run when this returns (``flush``, any read or ``close``
-        waits for it and raises its error)."""
-        text = cypher.render(name, self.dialect, **(identifiers or {})) if identifiers else cypher.load(
-            name, self.dialect)
+    def _write_batch(self, text: str, params: Mapping[str, Any]) -> None:
+        """Pipelined: the batch is sent from a worker thread while the caller reads and encodes the
+        next one. One statement is in flight at a time, so batches apply in order; ``flush``, any
+        read, ``clear``, ``compact`` and ``close`` wait for it and raise its error."""
+        query = params_header(params) + text
+        self.flush()
         if self._sender is None:
             self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-write")
-        sent = 0
-        for chunk in batched(rows, batch_size or self.batch_size):
-            query = params_header({**params, "rows": chunk}) + text
-            self.flush()
-            self._in_flight = self._sender.submit(self._send, query)
-            sent += len(chunk)
-        return sent
+        self._in_flight = self._sender.submit(self._send, query)
 
-    def set_vectors(self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding",
-                    batch_size: int | None = None) -> int:
-        """Vectors go as pre-formatted float32 literals (9 significant digits: exact for float32)."""
-        literal = ({"key": r["key"], "vector": float32_list(r["vector"]), "props": r.get("props") or {}}
-                   for r in rows)
-        return self.write("vector_set", literal, batch_size=batch_size or min(self.batch_size, 2000),
-                          identifiers={"label": label, "key": schema.key_of(label), "prop": prop})
+    def _vector_value(self, vector: Any) -> Literal:
+        """A pre-formatted float32 list literal (9 significant digits: exact for float32)."""
+        return float32_list(vector)
+
+    def _vector_index_options(self, label: str, prop: str) -> dict[str, Any] | None:
+        """The options of the vector index on ``label.prop``, or None when there is none."""
+        for row in self.query("schema_indexes"):
+            types = row.get("types") or {}
+            if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
+                return (row.get("options") or {}).get(prop) or {}
+        return None
 
     def _indexed(self) -> dict[tuple[str, str], str]:
         """{(label, property): index types} for node indexes."""
@@ -139,22 +135,18 @@ class FalkorDBStore(GraphStore):
         return [(r["type"], r["label"], list(r["properties"])) for r in rows]
 
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
-        for row in self.query("schema_indexes"):
-            types = row.get("types") or {}
-            if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
-                options = (row.get("options") or {}).get(prop) or {}
-                if int(options.get("dimension", dim)) == dim:
-                    return
-                self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
+        options = self._vector_index_options(label, prop)
+        if options is not None:
+            if int(options.get("dimension", dim)) == dim:
+                return
+            self.drop_vector_index(label, prop)
         self._run(cypher.render("vector_index_create", self.dialect, label=label, prop=prop), {"dim": int(dim)})
 
     def drop_vector_index(self, label: str, prop: str = "embedding") -> bool:
-        for row in self.query("schema_indexes"):
-            types = row.get("types") or {}
-            if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
-                self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
-                return True
-        return False
+        if self._vector_index_options(label, prop) is None:
+            return False
+        self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
+        return True
 
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         # Over-fetch: after a vector is overwritten, its stale HNSW entry still takes a slot and is

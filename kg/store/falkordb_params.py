@@ -10,6 +10,7 @@ and hands lists of floats (embeddings) to CPython's C-level ``list.__repr__`` in
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,14 +63,9 @@ def float32_list(vector: Any) -> Literal:
     return Literal(_float32_format(values.size) % tuple(values.tolist()))
 
 
-_FORMATS: dict[int, str] = {}
-
-
+@lru_cache(maxsize=64)
 def _float32_format(size: int) -> str:
-    fmt = _FORMATS.get(size)
-    if fmt is None:
-        fmt = _FORMATS[size] = "[" + ",".join(["%.9g"] * size) + "]"
-    return fmt
+    return "[" + ",".join(["%.9g"] * size) + "]"
 
 
 def encode(value: Any) -> str:
@@ -97,9 +93,7 @@ def encode(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (bytes, bytearray)):
         return _string(bytes(value).decode())
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):  # numpy ints and other int subclasses
+    if isinstance(value, int):  # int subclasses (IntEnum, ...)
         return repr(int(value))
     if isinstance(value, float):
         return _float(float(value))
