@@ -1,8 +1,10 @@
-"""Shared bits for benchmark scripts: a private embedded server, peak memory, table printing."""
+"""Shared bits for benchmark scripts: a private embedded server, peak memory, table printing, --json output."""
 
 from __future__ import annotations
 
+import json
 import resource
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from rich.table import Table
 from kg.server import EmbeddedServer
 from kg.settings import Settings
 
-__all__ = ["bench_settings", "peak_rss_mb", "children_peak_rss_mb", "print_table"]
+__all__ = ["bench_settings", "peak_rss_mb", "children_peak_rss_mb", "print_table", "Report", "add_json_flag"]
 
 
 @contextmanager
@@ -53,3 +55,49 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         table.add_row(*(f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
                         for v in row))
     Console().print(table)
+
+
+def add_json_flag(parser: Any) -> None:
+    """``--json``: print one JSON object with every table instead of rich tables."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object with the tables (no rich output)")
+
+
+class Report:
+    """Collects a bench's tables: printed as rich tables at once, or as one JSON object by :meth:`emit`.
+
+    >>> report = Report("ingest", as_json=True, params={"events": 10})
+    >>> report.table("t", ["a", "b"], [(1, 2.5)])
+    >>> report.emit()
+    {"bench": "ingest", "params": {"events": 10}, "tables": [{"title": "t", "columns": ["a", "b"], "rows": [{"a": 1, "b": 2.5}]}], "notes": []}
+    """
+
+    def __init__(self, bench: str, *, as_json: bool, params: dict[str, Any] | None = None,
+                 printer: Any = None) -> None:
+        self.bench, self.as_json = bench, as_json
+        self.printer = printer or print_table
+        self.params = dict(params or {})
+        self.tables: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], **extra: Any) -> None:
+        """Add a table (``extra``: machine-readable details kept only in the JSON)."""
+        self.tables.append({"title": title, "columns": list(columns),
+                            "rows": [dict(zip(columns, row)) for row in rows], **extra})
+        if not self.as_json:
+            self.printer(title, list(columns), [list(row) for row in rows])
+
+    def note(self, text: str) -> None:
+        """A line of text: printed now (stdout), or kept in the JSON's ``notes``."""
+        self.notes.append(text)
+        if not self.as_json:
+            print(text)
+
+    def log(self, text: str) -> None:
+        """Progress for a human: always on stderr, never in the JSON."""
+        print(text, file=sys.stderr, flush=True)
+
+    def emit(self) -> None:
+        """In JSON mode, print the one JSON object (stdout); otherwise nothing left to print."""
+        if self.as_json:
+            print(json.dumps({"bench": self.bench, "params": self.params, "tables": self.tables,
+                              "notes": self.notes}, default=str))

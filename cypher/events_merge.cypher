@@ -1,18 +1,15 @@
 // name: events_merge
-// params: $rows = [{user, item, times: [epoch ms, distinct], rating, rating_at}]; identifier {{rel}}
-// returns: nothing. Idempotent: an event is its (user, item, type, time); times already on the
-// edge are not counted again, so re-ingesting a file or overlapping files never inflate counts.
+// params: $rows = [{user, item, count, first_at, last_at, first_date, last_date, rating}] — absolute
+//         aggregates of (user, item, type) pairs from the event ledger; identifier {{rel}}
+// returns: nothing. The edge is a materialised view of the ledger: values are absolute, so re-runs,
+// overlapping files and crashed-then-repeated runs write the same values. A row whose count is below
+// the edge's is an older snapshot (a concurrent writer got there first) and is skipped, so edges only
+// move forward. Never deletes anything (a pre-ledger edge's event_times list is left for rebuild).
 UNWIND $rows AS row
 MERGE (u:User {id: row.user})
 MERGE (p:Product {id: row.item})
 MERGE (u)-[r:{{rel}}]->(p)
-WITH r, row, coalesce(r.event_times, []) AS old
-SET r.rating = CASE
-        WHEN row.rating IS NULL THEN r.rating
-        WHEN r.last_at IS NULL OR row.rating_at >= r.last_at THEN row.rating
-        ELSE r.rating END
-WITH r, old + [t IN row.times WHERE NOT t IN old] AS times
-SET r.event_times = times,
-    r.count = size(times),
-    r.first_at = reduce(m = times[0], t IN times | CASE WHEN t < m THEN t ELSE m END),
-    r.last_at = reduce(m = times[0], t IN times | CASE WHEN t > m THEN t ELSE m END)
+WITH r, row
+WHERE r.count IS NULL OR r.count <= row.count
+SET r.count = row.count, r.first_at = row.first_at, r.last_at = row.last_at,
+    r.first_date = row.first_date, r.last_date = row.last_date, r.rating = row.rating

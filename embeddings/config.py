@@ -59,6 +59,9 @@ class TrainConfig:
     negatives: int = 1
     seed: int | None = None
     device: str = "auto"
+    #: torch CPU threads while training; 0 = auto (free CPUs of this process, at most 4; see
+    #: embeddings.device.resolve_threads). Set for the training call only and restored afterwards.
+    train_threads: int = 0
     early_stopping: bool = True
     frequency: int = 10
     patience: int = 2
@@ -89,6 +92,8 @@ class TrainConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} must be a positive integer, got {value!r}")
+        if not isinstance(self.train_threads, int) or isinstance(self.train_threads, bool) or self.train_threads < 0:
+            raise ConfigError(f"--threads must be 0 (auto) or a positive integer, got {self.train_threads!r}")
         if not isinstance(self.eval_batch_size, int) or self.eval_batch_size < 0:
             raise ConfigError(f"eval batch size must be 0 (auto) or a positive integer, got {self.eval_batch_size!r}")
         if not isinstance(self.eval_max, int) or isinstance(self.eval_max, bool) or self.eval_max < 0:

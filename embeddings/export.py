@@ -1,9 +1,10 @@
 """Export the interest graph as triples, page by page, and as files for PyTorch-BigGraph / DGL-KE.
 
 Entity names are stable keys ``Label:key`` (key property per label from :data:`kg.schema.KEYS`).
-Pages are ranges of internal head-node ids (``cypher/embed_triple_ids.cypher``: ints only); each
-node's label and key is read once (``cypher/embed_node_keys.cypher``). Only the id maps and the
-integer triple arrays are kept in memory.
+Pages are ranges of internal head-node ids (``cypher/embed_triple_ids.cypher``: ints only); the
+label and key of exactly the nodes those triples name is read once per node
+(``cypher/embed_node_keys.cypher``), so nodes created while the export runs never break it. Only
+the id maps and the integer triple arrays are kept in memory.
 
 >>> triples = export_triples(store)                       # doctest: +SKIP
 >>> write_export(triples, Path("out"), fmt="tsv", seed=1)  # doctest: +SKIP
@@ -24,7 +25,8 @@ from embeddings.config import DEFAULT_RELATION_TYPES
 from embeddings.runs import escape_label, write_id_map
 from embeddings.triples import TripleSet, entity_label
 
-__all__ = ["export_triples", "graph_relation_types", "resolve_relation_types", "write_export", "FORMATS"]
+__all__ = ["export_triples", "graph_relation_types", "resolve_relation_types", "write_export", "FORMATS",
+           "max_node_id", "read_triple_ids", "read_node_keys", "to_entities"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +55,106 @@ def resolve_relation_types(store: Any, requested: Iterable[str] | None = None) -
     if not chosen:
         raise ConfigError(
             "no exportable relationships in the graph (empty graph?)",
-            hint="ingest events/products first, or pass --relations",
+            hint="ingest events/products first, or pass --relation TYPE",
         )
     return chosen
+
+
+def max_node_id(store: Any) -> int:
+    """The largest internal node id when the export starts; ConfigError on an empty graph."""
+    rows = store.query("embed_max_node_id")
+    max_id = rows[0]["max_id"] if rows else None
+    if max_id is None:
+        raise ConfigError("the graph is empty: nothing to export", hint="ingest data first")
+    return int(max_id)
+
+
+def read_triple_page(store: Any, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
+    """Internal (head ids, tail ids) of the ``rel`` relationships whose head id is in [lo, hi)."""
+    rows = store.query("embed_triple_ids", identifiers={"rel": rel}, lo=lo, hi=hi)
+    return (list(rows[0]["h"]), list(rows[0]["t"])) if rows else ([], [])
+
+
+def read_triple_ids(store: Any, types: list[str], max_id: int, page_size: int,
+                    on_page: Callable[[int], None] | None = None) -> np.ndarray:
+    """(n, 3) int64 rows (head node id, relation index into ``types``, tail node id), paged by head id.
+
+    Heads are read up to ``max_id`` (the graph when the export started); tails may be nodes
+    created since, which :func:`read_node_keys` resolves like any other id.
+    """
+    blocks: list[np.ndarray] = []
+    for rel_id, rel in enumerate(types):
+        for lo in range(0, max_id + 1, page_size):
+            heads, tails = read_triple_page(store, rel, lo, min(lo + page_size, max_id + 1))
+            if not heads:
+                continue
+            block = np.empty((len(heads), 3), dtype=np.int64)
+            block[:, 0], block[:, 1], block[:, 2] = heads, rel_id, tails
+            blocks.append(block)
+            if on_page is not None:
+                on_page(len(heads))
+    return np.concatenate(blocks) if blocks else np.empty((0, 3), dtype=np.int64)
+
+
+def read_key_page(store: Any, lo: int, hi: int, keys: dict[str, str]) -> tuple[list[int], list[str], list[Any]]:
+    """(ids, labels, keys) of the keyed nodes whose internal id is in [lo, hi)."""
+    rows = store.query("embed_node_keys", lo=lo, hi=hi, keys=keys)
+    row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
+    return list(row["ids"]), list(row["labels"]), list(row["keys"])
+
+
+def read_node_keys(store: Any, ids: np.ndarray, page_size: int, keys: dict[str, str]) -> dict[int, str]:
+    """``Label:key`` of exactly the node ids in ``ids`` (sorted, unique), read in id-range pages.
+
+    Ids whose node is gone or has no key property are absent from the result (their triples
+    are skipped). Nodes in a page but not in ``ids`` (created since, or not in a triple) are ignored.
+    """
+    names: dict[int, str] = {}
+    if not len(ids):
+        return names
+    wanted = set(ids.tolist())
+    for lo in _pages_with(ids, page_size):
+        for node_id, label, key in zip(*read_key_page(store, lo, lo + page_size, keys)):
+            if node_id in wanted:
+                names[int(node_id)] = entity_label(label, key)
+    return names
+
+
+def _pages_with(ids: np.ndarray, page_size: int) -> list[int]:
+    """Start ids of the pages of ``page_size`` that hold at least one of ``ids``."""
+    return sorted(set((ids // page_size * page_size).tolist()))
+
+
+def to_entities(raw: np.ndarray, names: dict[int, str]) -> tuple[list[str], np.ndarray, int]:
+    """(entity labels, (n, 3) rows of entity indices, relationships skipped for an unkeyed end node)."""
+    if not len(raw):
+        return [], raw, 0
+    node_ids = np.fromiter(names, dtype=np.int64, count=len(names))
+    order = np.argsort(node_ids)
+    node_ids = node_ids[order]
+    labels = [names[int(i)] for i in node_ids]
+
+    def index_of(column: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(node_ids, column)
+        found = (pos < len(node_ids)) & (node_ids[np.minimum(pos, len(node_ids) - 1)] == column)
+        return np.where(found, pos, -1)
+
+    mapped = np.stack([index_of(raw[:, 0]), raw[:, 1], index_of(raw[:, 2])], axis=1)
+    keyed = (mapped[:, 0] >= 0) & (mapped[:, 2] >= 0)
+    return labels, mapped[keyed], int(len(raw) - int(keyed.sum()))
+
+
+def _check_counts(types: list[str], mapped: np.ndarray, requested: bool) -> dict[str, int]:
+    counts = np.bincount(mapped[:, 1], minlength=len(types)) if len(mapped) else np.zeros(len(types), dtype=int)
+    per_type = {rel: int(counts[i]) for i, rel in enumerate(types)}
+    for rel, n in per_type.items():
+        logger.info("exported %d %s triples", n, rel)
+    empty = [t for t, c in per_type.items() if c == 0]
+    if requested and empty:
+        raise ConfigError(f"relation type(s) with no relationships in the graph: {', '.join(empty)}")
+    if len(mapped) == 0:
+        raise ConfigError("no triples in the graph for " + ", ".join(types), hint="ingest data first")
+    return per_type
 
 
 def export_triples(
@@ -68,6 +167,8 @@ def export_triples(
 ) -> TripleSet:
     """Read ``(head, relation, tail)`` triples from ``store`` in pages of ``page_size`` head ids.
 
+    Safe while the graph grows (an ingest running alongside): heads are the nodes that existed
+    when the export started, and labels/keys are read for exactly the node ids the triples name.
     Raises ConfigError for an unknown relation type or a graph with no triples. ``on_page``
     gets the number of rows of every page (progress bars).
     """
@@ -75,74 +176,17 @@ def export_triples(
         raise ConfigError(f"page size must be positive, got {page_size}")
     requested = list(relation_types) if relation_types is not None else None
     types = resolve_relation_types(store, requested)
-    keys = dict(keys or schema.KEYS)
-    rows_max = store.query("embed_max_node_id")
-    max_id = rows_max[0]["max_id"] if rows_max else None
-    if max_id is None:
-        raise ConfigError("the graph is empty: nothing to export", hint="ingest data first")
-
-    from kg import cypher
-
-    # 1. Triples as internal node ids (ints only), page by page of head ids.
-    pairs: list[np.ndarray] = []  # (n, 3): head node id, relation index, tail node id
-    for rel_id, rel in enumerate(types):
-        text = cypher.render("embed_triple_ids", store.dialect, rel=rel)
-        for lo in range(0, int(max_id) + 1, page_size):
-            page = store.execute(text, {"lo": lo, "hi": lo + page_size})
-            heads = page[0]["h"] if page else []
-            if not heads:
-                continue
-            block = np.empty((len(heads), 3), dtype=np.int64)
-            block[:, 0] = heads
-            block[:, 1] = rel_id
-            block[:, 2] = page[0]["t"]
-            pairs.append(block)
-            if on_page is not None:
-                on_page(len(heads))
-    raw = np.concatenate(pairs) if pairs else np.empty((0, 3), dtype=np.int64)
-
-    # 2. Label and key of every node that occurs, read once per node (not once per triple).
-    used = np.unique(np.concatenate([raw[:, 0], raw[:, 2]])) if len(raw) else np.empty(0, dtype=np.int64)
-    index = np.full(int(max_id) + 1, -1, dtype=np.int64)  # internal node id -> entity index
-    is_used = np.zeros(int(max_id) + 1, dtype=bool)
-    is_used[used] = True
-    entities: list[str] = []
-    node_keys = cypher.load("embed_node_keys", store.dialect)
-    for lo in range(0, int(max_id) + 1, page_size):
-        if not np.any((used >= lo) & (used < lo + page_size)):
-            continue
-        page = store.execute(node_keys, {"lo": lo, "hi": lo + page_size, "keys": keys})
-        row = page[0] if page else {"ids": [], "labels": [], "keys": []}
-        for node_id, label, key in zip(row["ids"], row["labels"], row["keys"]):
-            if is_used[node_id]:
-                index[node_id] = len(entities)
-                entities.append(entity_label(label, key))
-
-    # 3. Node ids -> entity indices; relationships whose end nodes have no key are skipped.
-    mapped = np.stack([index[raw[:, 0]], raw[:, 1], index[raw[:, 2]]], axis=1) if len(raw) else raw
-    keyed = (mapped[:, 0] >= 0) & (mapped[:, 2] >= 0) if len(raw) else np.empty(0, dtype=bool)
-    skipped = int(len(raw) - int(keyed.sum()))
-    mapped = mapped[keyed]
-    if len(mapped):  # keep only entities that end up in a triple
-        present = np.unique(mapped[:, [0, 2]])
-        if len(present) < len(entities):
-            renumber = np.full(len(entities), -1, dtype=np.int64)
-            renumber[present] = np.arange(len(present))
-            entities = [entities[i] for i in present.tolist()]
-            mapped = np.stack([renumber[mapped[:, 0]], mapped[:, 1], renumber[mapped[:, 2]]], axis=1)
-    counts = np.bincount(mapped[:, 1], minlength=len(types)) if len(mapped) else np.zeros(len(types), dtype=int)
-    per_type = {rel: int(counts[i]) for i, rel in enumerate(types)}
-    for rel, n in per_type.items():
-        logger.info("exported %d %s triples", n, rel)
+    max_id = max_node_id(store)
+    raw = read_triple_ids(store, types, max_id, page_size, on_page)
+    used = np.unique(raw[:, [0, 2]]) if len(raw) else np.empty(0, dtype=np.int64)
+    names = read_node_keys(store, used, page_size, dict(keys or schema.KEYS))
+    entities, mapped, skipped = to_entities(raw, names)
     if skipped:
-        logger.warning("skipped %d relationships whose end nodes have no key (labels not in kg.schema.KEYS)", skipped)
-    if requested:
-        empty = [t for t, c in per_type.items() if c == 0]
-        if empty:
-            raise ConfigError(f"relation type(s) with no relationships in the graph: {', '.join(empty)}")
-    if len(mapped) == 0:
-        raise ConfigError("no triples in the graph for " + ", ".join(types), hint="ingest data first")
-    stats = {"relation_types": types, "per_type": per_type, "skipped": skipped, "page_size": page_size}
+        logger.warning("skipped %d relationships whose end nodes have no key (labels not in kg.schema.KEYS, "
+                       "or deleted during the export)", skipped)
+    per_type = _check_counts(types, mapped, bool(requested))
+    stats = {"relation_types": types, "per_type": per_type, "skipped": skipped, "page_size": page_size,
+             "max_node_id": max_id, "created_during_export": int((used > max_id).sum())}
     result = TripleSet.from_parts(entities, types, mapped, stats=stats)
     result.stats["duplicates_dropped"] = int(len(mapped) - result.num_triples)
     return result

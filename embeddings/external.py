@@ -13,9 +13,10 @@ Accepted layout of the import folder (``kg embed import DIR [--maps EXPORT_DIR]`
   or type) or ``*relation*.npy`` (row i = relation id i). PBG's per-operator relation parameters
   are not imported.
 
-Entities without a vector are simply not written; a name that is in no id map is an error.
+Entities without a vector are simply not written; a name that is in no id map, or a vector with
+NaN or inf, is an :class:`~kg.errors.InputError` naming the file and line.
 
->>> run = import_embeddings(Path("pbg_out"), settings.runs_dir)   # doctest: +SKIP
+>>> run = read_external_run(Path("pbg_out"), settings.runs_dir)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,45 +27,72 @@ from pathlib import Path
 import numpy as np
 
 from kg.errors import InputError
-from embeddings.runs import RunResult, new_run_id, read_id_map, unescape_label, utc_now
+from embeddings.runs import TRAINED, RunResult, new_run_id, read_id_map, unescape_label, utc_now
 from embeddings.train import versions
 
-__all__ = ["import_embeddings"]
+__all__ = ["read_external_run", "import_embeddings", "read_id_maps", "read_entity_vectors", "read_relation_vectors"]
 
 logger = logging.getLogger(__name__)
+
+
+def _parse_vector(path: Path, n: int, rest: str) -> np.ndarray:
+    """The floats of line ``n``; InputError for text or NaN/inf."""
+    try:
+        vec = np.array(rest.split("\t"), dtype=np.float32)
+    except ValueError as e:
+        raise InputError(f"{path.name}:{n}: not a vector of floats: {e}",
+                         hint="each line is name<TAB>x1<TAB>x2...") from e
+    if not np.isfinite(vec).all():
+        raise InputError(f"{path.name}:{n}: the vector holds NaN or inf",
+                         hint="the external trainer diverged; retrain it (lower learning rate) or drop the line")
+    return vec
+
+
+def _entity_id(path: Path, n: int, name: str, mapping: dict[str, int]) -> int:
+    label = unescape_label(name)
+    if label in mapping:
+        return mapping[label]
+    if name.isdigit() and int(name) < len(mapping):
+        return int(name)
+    raise InputError(f"{path.name}:{n}: unknown name {name!r} (not an id or label of the id map)",
+                     hint="import vectors trained on the files `kg embed export` wrote (--maps that folder)")
 
 
 def _read_vectors_tsv(path: Path, mapping: dict[str, int]) -> tuple[dict[int, int], np.ndarray]:
     """(id -> row, matrix) from ``name<TAB>floats`` lines; names are ids or labels."""
     index: dict[int, int] = {}
     rows: list[np.ndarray] = []
-    dim: int | None = None
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             line = line.rstrip("\n")
             if not line.strip():
                 continue
             name, _, rest = line.partition("\t")
-            try:
-                vec = np.array(rest.split("\t"), dtype=np.float32)
-            except ValueError as e:
-                raise InputError(f"{path.name}:{n}: not a vector of floats: {e}") from e
-            if dim is None:
-                dim = len(vec)
-            elif len(vec) != dim:
-                raise InputError(f"{path.name}:{n}: {len(vec)} values, expected {dim}")
-            label = unescape_label(name)
-            if label in mapping:
-                eid = mapping[label]
-            elif name.isdigit() and int(name) < len(mapping):
-                eid = int(name)
-            else:
-                raise InputError(f"{path.name}:{n}: unknown name {name!r} (not an id or label of the id map)")
-            index[eid] = len(rows)
+            vec = _parse_vector(path, n, rest)
+            if rows and len(vec) != len(rows[0]):
+                raise InputError(f"{path.name}:{n}: {len(vec)} values, expected {len(rows[0])}")
+            index[_entity_id(path, n, name, mapping)] = len(rows)
             rows.append(vec)
     if not rows:
         raise InputError(f"{path} holds no vectors")
     return index, np.stack(rows)
+
+
+def _load_matrix(path: Path, rows: int, labels: dict[str, int]) -> np.ndarray:
+    """A (rows, dim) float32 matrix from ``path`` (.npy); InputError for a wrong shape or NaN/inf."""
+    try:
+        matrix = np.load(path).astype(np.float32)
+    except (ValueError, OSError) as e:
+        raise InputError(f"{path.name}: not a readable .npy matrix: {e}") from e
+    if matrix.ndim != 2 or matrix.shape[0] != rows:
+        raise InputError(f"{path.name}: shape {matrix.shape}, expected ({rows}, dim)")
+    bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
+    if len(bad):
+        names = {i: label for label, i in labels.items()}
+        raise InputError(f"{path.name}: {len(bad)} row(s) hold NaN or inf (first: row {int(bad[0])}, "
+                         f"{names.get(int(bad[0]), '?')!r})",
+                         hint="the external trainer diverged; retrain it (lower learning rate)")
+    return matrix
 
 
 def _dense(index: dict[int, int], matrix: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,52 +112,61 @@ def _find(folder: Path, names: list[str], pattern: str) -> Path | None:
     return found[0] if found else None
 
 
-def import_embeddings(src: Path, runs_dir: Path, *, maps_dir: Path | None = None, name: str | None = None) -> RunResult:
-    """Read externally trained vectors from ``src`` into a new succeeded run under ``runs_dir``."""
-    src = Path(src)
-    maps = Path(maps_dir) if maps_dir else src
-    if not src.is_dir():
-        raise InputError(f"not a folder: {src}")
+def read_id_maps(maps: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """(entity label -> id, relation type -> id) from ``entities.tsv`` / ``relations.tsv`` in ``maps``."""
     for f in ("entities.tsv", "relations.tsv"):
         if not (maps / f).is_file():
             raise InputError(f"missing {maps / f}", hint="point --maps at the folder `kg embed export` wrote")
     entity_to_id = read_id_map(maps / "entities.tsv")
     relation_to_id = read_id_map(maps / "relations.tsv")
-    if len(set(entity_to_id.values())) != len(entity_to_id) or sorted(entity_to_id.values()) != list(
-        range(len(entity_to_id))
-    ):
+    if sorted(entity_to_id.values()) != list(range(len(entity_to_id))):
         raise InputError(f"{maps / 'entities.tsv'}: ids are not 0..n-1")
+    return entity_to_id, relation_to_id
 
-    ent_path = _find(src, ["entity_embeddings.tsv"], "*entity*.npy")
-    if ent_path is None:
-        raise InputError(f"no entity_embeddings.tsv or *entity*.npy in {src}")
-    if ent_path.suffix == ".tsv":
-        index, matrix = _read_vectors_tsv(ent_path, entity_to_id)
-        entities, present = _dense(index, matrix, len(entity_to_id))
-        fmt = "tsv"
-    else:
-        entities = np.load(ent_path).astype(np.float32)
-        if entities.ndim != 2 or entities.shape[0] != len(entity_to_id):
-            raise InputError(f"{ent_path.name}: shape {entities.shape}, expected ({len(entity_to_id)}, dim)")
-        present = np.ones(len(entity_to_id), dtype=bool)
-        fmt = "npy"
 
-    relations = None
-    rel_path = _find(src, ["relation_embeddings.tsv"], "*relation*.npy")
-    if rel_path is not None and rel_path.suffix == ".tsv":
-        rindex, rmatrix = _read_vectors_tsv(rel_path, relation_to_id)
-        relations, rpresent = _dense(rindex, rmatrix, len(relation_to_id))
-        if not rpresent.all():
-            relations = None
-            logger.warning("%s does not cover every relation; relation vectors not imported", rel_path.name)
-    elif rel_path is not None:
-        relations = np.load(rel_path).astype(np.float32)
-        if relations.ndim != 2 or relations.shape[0] != len(relation_to_id):
-            raise InputError(f"{rel_path.name}: shape {relations.shape}, expected ({len(relation_to_id)}, dim)")
+def read_entity_vectors(src: Path, entity_to_id: dict[str, int]) -> tuple[np.ndarray, np.ndarray, Path]:
+    """(vectors, which ids have one, the file read) from entity_embeddings.tsv or *entity*.npy."""
+    path = _find(src, ["entity_embeddings.tsv"], "*entity*.npy")
+    if path is None:
+        raise InputError(f"no entity_embeddings.tsv or *entity*.npy in {src}",
+                         hint="PyTorch-BigGraph: torchbiggraph_export_to_tsv; DGL-KE: the saved *_entity.npy")
+    if path.suffix == ".tsv":
+        index, matrix = _read_vectors_tsv(path, entity_to_id)
+        vectors, present = _dense(index, matrix, len(entity_to_id))
+        return vectors, present, path
+    vectors = _load_matrix(path, len(entity_to_id), entity_to_id)
+    return vectors, np.ones(len(entity_to_id), dtype=bool), path
 
-    # keep only entities that got a vector; ids re-numbered densely
+
+def read_relation_vectors(src: Path, relation_to_id: dict[str, int]) -> tuple[np.ndarray | None, Path | None]:
+    """Relation vectors (row = relation id) when ``src`` has a file covering every relation, else None."""
+    path = _find(src, ["relation_embeddings.tsv"], "*relation*.npy")
+    if path is None:
+        return None, None
+    if path.suffix != ".tsv":
+        return _load_matrix(path, len(relation_to_id), relation_to_id), path
+    index, matrix = _read_vectors_tsv(path, relation_to_id)
+    vectors, present = _dense(index, matrix, len(relation_to_id))
+    if not present.all():
+        logger.warning("%s does not cover every relation; relation vectors not imported", path.name)
+        return None, path
+    return vectors, path
+
+
+def read_external_run(src: Path, runs_dir: Path, *, maps_dir: Path | None = None, name: str | None = None) -> RunResult:
+    """Read externally trained vectors from ``src`` into a new run (status ``trained``) under ``runs_dir``.
+
+    Entities without a vector are left out (ids re-numbered densely). InputError names the file
+    (and line) of anything unreadable, unknown or not finite.
+    """
+    src = Path(src)
+    maps = Path(maps_dir) if maps_dir else src
+    if not src.is_dir():
+        raise InputError(f"not a folder: {src}")
+    entity_to_id, relation_to_id = read_id_maps(maps)
+    entities, present, ent_path = read_entity_vectors(src, entity_to_id)
+    relations, rel_path = read_relation_vectors(src, relation_to_id)
     kept = [label for label, i in sorted(entity_to_id.items(), key=lambda kv: kv[1]) if present[i]]
-    kept_rows = np.flatnonzero(present)
     run_id = new_run_id()
     run = RunResult(
         run_id=run_id,
@@ -138,20 +175,24 @@ def import_embeddings(src: Path, runs_dir: Path, *, maps_dir: Path | None = None
             "model": f"external:{name or src.name}",
             "dim": int(entities.shape[1]),
             "vector_dim": int(entities.shape[1]),
-            "source": {"path": str(src.resolve()), "maps": str(maps.resolve()), "format": fmt,
+            "source": {"path": str(src.resolve()), "maps": str(maps.resolve()), "format": ent_path.suffix[1:],
                        "file": ent_path.name, "relations_file": rel_path.name if rel_path else None},
             "num_entities": len(kept),
             "num_relations": len(relation_to_id),
         },
-        status="succeeded",
+        status=TRAINED,
         metrics={"mrr": None, "hits_at_1": None, "hits_at_3": None, "hits_at_10": None, "note": "imported; not evaluated"},
         versions=versions(None),
         entity_to_id={label: j for j, label in enumerate(kept)},
         relation_to_id=dict(relation_to_id) if relations is not None else {},
-        entity_embeddings=entities[kept_rows],
+        entity_embeddings=entities[np.flatnonzero(present)],
         relation_embeddings=relations,
+        finished_at=utc_now(),
     )
-    run.finished_at = utc_now()
     run.save()
     logger.info("imported %d entity vectors (dim %d) from %s as run %s", len(kept), entities.shape[1], src, run_id)
     return run
+
+
+#: the earlier name of :func:`read_external_run` (``embeddings.import_embeddings`` also writes back)
+import_embeddings = read_external_run

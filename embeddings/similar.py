@@ -13,8 +13,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kg.errors import ConfigError
-from embeddings.runs import RunResult
+from kg.errors import ConfigError, StoreError
+from kg.settings import Settings
+from embeddings.runs import RunResult, check_write_complete
 from embeddings.triples import split_entity_label
 
 __all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id"]
@@ -22,19 +23,44 @@ __all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id
 logger = logging.getLogger(__name__)
 
 
-def similar_items(store: Any, item_id: str, k: int = 10) -> list[dict[str, Any]]:
-    """The ``k`` products nearest ``item_id`` by cosine similarity: ``[{id, title, score}]``, best first."""
+def similar_items(store: Any, item_id: str, k: int = 10, *, settings: Settings | None = None,
+                  index_timeout: float = 60.0) -> list[dict[str, Any]]:
+    """The ``k`` products nearest ``item_id`` by cosine similarity: ``[{id, title, score}]``, best first.
+
+    With ``settings``, a write-back to this graph that did not finish is a StoreError naming
+    the command that finishes it. A missing vector index is one too; one still building is waited
+    for (at most ``index_timeout`` seconds).
+    """
     if k <= 0:
         raise ConfigError(f"--k must be positive, got {k}")
+    if settings is not None:
+        check_write_complete(settings.runs_dir, settings.graph)
+    vector, run_id = _product_vector(store, item_id)
+    _ready_index(store, "Product", len(vector), run_id, index_timeout)
+    hits = [h for h in store.vector_search("Product", list(vector), k + 1) if h["key"] != item_id][:k]
+    titles = {r["id"]: r.get("title") for r in store.query("embed_product_titles", ids=[h["key"] for h in hits])}
+    return [{"id": h["key"], "title": titles.get(h["key"]), "score": float(h["score"])} for h in hits]
+
+
+def _product_vector(store: Any, item_id: str) -> tuple[list[float], str | None]:
     rows = store.query("embed_product_vector", id=item_id)
     if not rows:
         raise ConfigError(f"no product with id {item_id!r} in the graph")
     vector = rows[0].get("vector")
     if not vector:
         raise ConfigError(f"product {item_id!r} has no embedding", hint="run `kg embed train` or `kg embed write`")
-    hits = [h for h in store.vector_search("Product", list(vector), k + 1) if h["key"] != item_id][:k]
-    titles = {r["id"]: r.get("title") for r in store.query("embed_product_titles", ids=[h["key"] for h in hits])}
-    return [{"id": h["key"], "title": titles.get(h["key"]), "score": float(h["score"])} for h in hits]
+    return list(vector), rows[0].get("run")
+
+
+def _ready_index(store: Any, label: str, dim: int, run_id: str | None, timeout: float) -> None:
+    """StoreError when ``label`` has no vector index (a write-back stopped after dropping it)."""
+    state = store.vector_index_ready(label)
+    if state is None:
+        run = run_id or "RUN"
+        raise StoreError(f"no vector index on :{label}(embedding): a write-back did not finish",
+                         hint=f"finish it with `kg embed write {run}`")
+    if state is False and not store.build_vector_index(label, dim, timeout=timeout):
+        logger.warning("the vector index on %s is still building: results may miss nodes", label)
 
 
 def graph_run_id(store: Any) -> str | None:

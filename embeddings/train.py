@@ -19,7 +19,6 @@ import logging
 import platform
 import random
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,16 +26,14 @@ import numpy as np
 
 from kg.errors import ConfigError
 from embeddings.config import TrainConfig
-from embeddings.device import resolve_device
-from embeddings.runs import RunResult, new_run_id, utc_now
+from embeddings.device import resolve_device, resolve_threads, torch_threads
+from embeddings.runs import FAILED, INTERRUPTED, RUNNING, TRAINED, RunResult, new_run_id
 from embeddings.triples import TripleSet
 
-__all__ = ["train_triples", "split_triples", "make_factory", "versions", "METRIC_KEYS", "extract_metrics"]
+__all__ = ["train_triples", "split_triples", "make_factory", "versions", "METRIC_KEYS", "extract_metrics",
+           "check_finite"]
 
 logger = logging.getLogger(__name__)
-
-# PyKEEN's data loader always asks for pinned memory; on a CPU-only machine torch warns each epoch.
-warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true but no accelerator.*")
 
 #: metrics.json top-level name -> PyKEEN metric key (filtered: PyKEEN filters by train+validation)
 METRIC_KEYS: dict[str, str] = {
@@ -82,7 +79,7 @@ def make_factory(triples: "np.ndarray | TripleSet") -> Any:
             raise ConfigError(f"triples must be an (n, 3) array, got shape {arr.shape}")
         triples = TripleSet.from_labeled(arr)
     if triples.num_triples == 0:
-        raise ConfigError("no triples to train on (empty graph?)", hint="ingest data or choose other --relations")
+        raise ConfigError("no triples to train on (empty graph?)", hint="ingest data or choose another --relation")
     return triples.to_factory()
 
 
@@ -150,20 +147,167 @@ def _vectors(representation: Any) -> np.ndarray:
     return x.reshape(x.shape[0], -1).to(torch.float32).numpy()
 
 
+def check_finite(vectors: np.ndarray | None, labels: dict[str, int], *, what: str, run_id: str) -> None:
+    """ConfigError naming the first entity whose vector holds NaN or inf (training diverged)."""
+    if vectors is None:
+        return
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if not len(bad):
+        return
+    names = {i: label for label, i in labels.items()}
+    raise ConfigError(
+        f"run {run_id}: {len(bad)} of {len(vectors)} {what} vectors hold NaN or inf "
+        f"(first: {names.get(int(bad[0]), int(bad[0]))!r}); training diverged",
+        hint="lower --lr, or use another --model or a smaller --dim",
+    )
+
+
 @contextlib.contextmanager
 def _run_guard(run: RunResult) -> Iterator[None]:
-    """Mark the run failed (with a one-line error) when training raises."""
+    """Mark the run failed (or interrupted, on Ctrl-C / SIGTERM) with a one-line error when training raises."""
     try:
         yield
     except BaseException as e:
-        run.status = "failed"
-        run.error = f"{type(e).__name__}: {e}".splitlines()[0][:500]
-        run.finished_at = utc_now()
+        status = FAILED if isinstance(e, Exception) else INTERRUPTED
         try:
-            run.save_status()
+            run.mark(status, error=e, finished=True)
         except OSError:  # pragma: no cover - the original error matters more
             pass
         raise
+
+
+def _ensure_seed(config: TrainConfig) -> int:
+    if config.seed is None:
+        config.seed = random.SystemRandom().randrange(2**31)
+        logger.warning("no seed given; generated seed %d", config.seed)
+    return int(config.seed)
+
+
+def _splits(triples: "np.ndarray | TripleSet", config: TrainConfig,
+            presplit: tuple[Any, Any, Any] | None) -> tuple[Any, Any, Any, int]:
+    """(training, validation, testing, number of triples in all three)."""
+    if presplit is not None:
+        training, validation, testing = presplit
+        return training, validation, testing, sum(p.num_triples for p in presplit)
+    factory = make_factory(triples)
+    training, validation, testing = split_triples(factory, config.ratios, int(config.seed or 0))
+    return training, validation, testing, factory.num_triples
+
+
+def _new_run(config: TrainConfig, splits: tuple[Any, Any, Any, int], *, runs_dir: Path, device: Any,
+             threads: int, backend: str | None, source: dict[str, Any] | None) -> RunResult:
+    training, validation, testing, num_all = splits
+    run_id = new_run_id()
+    run = RunResult(
+        run_id=run_id,
+        path=Path(runs_dir) / run_id,
+        config={
+            **config.to_dict(),
+            "device_resolved": str(device),
+            "threads_resolved": threads,
+            "num_entities": training.num_entities,
+            "num_relations": training.num_relations,
+            "num_triples": {"all": num_all, "train": training.num_triples,
+                            "validation": validation.num_triples, "test": testing.num_triples},
+            "source": source or {},
+        },
+        versions=versions(backend),
+    )
+    run.mark(RUNNING)
+    logger.info("run %s -> %s", run_id, run.path)
+    return run
+
+
+def _pipeline_kwargs(config: TrainConfig, run: RunResult, splits: tuple[Any, Any, Any, int], device: Any,
+                     progress: bool) -> tuple[dict[str, Any], Any]:
+    """Every argument of the ``pykeen.pipeline`` call, and the test triples it ranks."""
+    training, validation, testing, _ = splits
+    eval_batch = config.resolved_eval_batch_size(training.num_entities)
+    run.config["eval_batch_size"] = eval_batch
+    eval_validation, eval_testing, extra_filters = evaluation_samples(validation, testing, config)
+    evaluation_kwargs: dict[str, Any] = {"batch_size": eval_batch}
+    if extra_filters:
+        evaluation_kwargs["additional_filter_triples"] = extra_filters
+        logger.info("evaluating on %d of %d test triples (--eval-max %d)", eval_testing.num_triples,
+                    testing.num_triples, config.eval_max)
+    use_stopper = config.early_stopping and validation.num_triples > 0
+    kwargs = dict(
+        training=training,
+        validation=eval_validation,
+        testing=eval_testing,
+        model=config.model,
+        model_kwargs={"embedding_dim": config.dim, **config.model_kwargs},
+        optimizer="adam",
+        optimizer_kwargs={"lr": config.lr},
+        negative_sampler="basic",
+        negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
+        training_kwargs={
+            "batch_size": config.batch_size,
+            "use_tqdm_batch": False,
+            "pin_memory": device.type == "cuda",  # pinning without an accelerator only warns, every epoch
+            "checkpoint_directory": run.path,  # keeps PyKEEN out of ~/.data
+        },
+        epochs=config.epochs,
+        stopper="early" if use_stopper else None,
+        stopper_kwargs=dict(
+            frequency=config.frequency, patience=config.patience, relative_delta=config.relative_delta,
+            metric="inverse_harmonic_mean_rank", evaluation_batch_size=eval_batch,
+            best_model_path=run.path / "best_model.pt", clean_up_checkpoint=True,
+        ) if use_stopper else None,
+        # the stopper copies the evaluator's batch size after its first check (else 32 on CPU)
+        evaluator_kwargs={"batch_size": eval_batch},
+        evaluation_kwargs=evaluation_kwargs,
+        random_seed=config.seed,
+        device=device,
+        use_tqdm=progress,
+    )
+    return kwargs, eval_testing
+
+
+def _run_pipeline(kwargs: dict[str, Any], config: TrainConfig) -> Any:
+    from pykeen.pipeline import pipeline
+
+    try:
+        return pipeline(**kwargs)
+    except TypeError as e:
+        raise ConfigError(f"model {config.model} rejects its arguments: {e}") from e
+
+
+def _metrics(result: Any, training: Any, eval_testing: Any, wall: float, use_stopper: bool) -> dict[str, Any]:
+    epochs_trained = len(result.losses)
+    metrics: dict[str, Any] = extract_metrics(result.metric_results)
+    metrics.update(
+        {
+            "split": "test",
+            "filtered": True,
+            "evaluated_triples": eval_testing.num_triples,
+            "epochs_trained": epochs_trained,
+            "stopped_early": bool(use_stopper and getattr(result.stopper, "stopped", False)),
+            "final_loss": float(result.losses[-1]) if result.losses else None,
+            "losses": [float(x) for x in result.losses],
+            "train_seconds": float(result.train_seconds),
+            "seconds_per_epoch": float(result.train_seconds) / max(epochs_trained, 1),
+            "evaluate_seconds": float(result.evaluate_seconds),
+            "pipeline_seconds": wall,
+            "train_triples_per_second": training.num_triples * epochs_trained / max(result.train_seconds, 1e-9),
+            "detail": {k: float(v) for k, v in result.metric_results.to_flat_dict().items()},
+        }
+    )
+    if use_stopper and getattr(result.stopper, "results", None):
+        metrics["validation_mrr"] = [float(x) for x in result.stopper.results]
+    return metrics
+
+
+def _keep_vectors(run: RunResult, model: Any, training: Any) -> None:
+    run.entity_to_id = dict(training.entity_to_id)
+    run.relation_to_id = dict(training.relation_to_id)
+    run.entity_embeddings = _vectors(model.entity_representations[0])
+    run.relation_embeddings = (
+        _vectors(model.relation_representations[0]) if len(model.relation_representations) else None
+    )
+    run.config["vector_dim"] = int(run.entity_embeddings.shape[1])
+    check_finite(run.entity_embeddings, run.entity_to_id, what="entity", run_id=run.run_id)
+    check_finite(run.relation_embeddings, run.relation_to_id, what="relation", run_id=run.run_id)
 
 
 def train_triples(
@@ -173,157 +317,48 @@ def train_triples(
     runs_dir: Path,
     backend: str | None = None,
     source: dict[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool = False,
     presplit: tuple[Any, Any, Any] | None = None,
 ) -> RunResult:
-    """Split, train, evaluate and save one run; returns the saved :class:`RunResult`.
+    """Split, train, evaluate and save one run (status ``trained``); returns the saved :class:`RunResult`.
 
     ``triples`` is a :class:`TripleSet` (from :func:`embeddings.export.export_triples`) or an
     (n, 3) array of labels (head, relation, tail). ``source`` (e.g. export statistics) is
     recorded in config.json. ``presplit`` = (training, validation, testing) PyKEEN factories
-    sharing one id space (benchmark datasets with official splits) skips the split. Raises
-    ConfigError for nonsense configs.
+    sharing one id space (benchmark datasets with official splits) skips the split. ``progress``
+    shows PyKEEN's per-epoch bars (off by default: they fill logs with carriage returns). Torch
+    runs on ``config.train_threads`` threads (auto: see :func:`embeddings.config.resolve_threads`)
+    for this call only. Raises ConfigError for nonsense configs and for diverged (NaN) vectors.
     """
-    from pykeen.pipeline import pipeline
-
     config.validate()
     device = resolve_device(config.device)
-    if config.seed is None:
-        config.seed = random.SystemRandom().randrange(2**31)
-        logger.warning("no seed given; generated seed %d", config.seed)
-    logger.info("seed %d, model %s, dim %d, epochs %d", config.seed, config.model, config.dim, config.epochs)
-
-    if presplit is not None:
-        training, validation, testing = presplit
-        factory = training
-        num_all = training.num_triples + validation.num_triples + testing.num_triples
-    else:
-        factory = make_factory(triples)
-        training, validation, testing = split_triples(factory, config.ratios, config.seed)
-        num_all = factory.num_triples
-
-    run_id = new_run_id()
-    run = RunResult(
-        run_id=run_id,
-        path=Path(runs_dir) / run_id,
-        config={
-            **config.to_dict(),
-            "device_resolved": str(device),
-            "num_entities": factory.num_entities,
-            "num_relations": factory.num_relations,
-            "num_triples": {
-                "all": num_all,
-                "train": training.num_triples,
-                "validation": validation.num_triples,
-                "test": testing.num_triples,
-            },
-            "source": source or {},
-        },
-        versions=versions(backend),
-    )
-    run.save_status()
-    logger.info("run %s -> %s", run_id, run.path)
-
-    with _run_guard(run):
-        eval_batch = config.resolved_eval_batch_size(factory.num_entities)
-        run.config["eval_batch_size"] = eval_batch
-        use_stopper = config.early_stopping and validation.num_triples > 0
-        stopper_kwargs = dict(
-            frequency=config.frequency,
-            patience=config.patience,
-            relative_delta=config.relative_delta,
-            metric="inverse_harmonic_mean_rank",
-            evaluation_batch_size=eval_batch,
-            best_model_path=run.path / "best_model.pt",
-            clean_up_checkpoint=True,
-        )
-        model_kwargs = {"embedding_dim": config.dim, **config.model_kwargs}
-        eval_validation, eval_testing, extra_filters = evaluation_samples(validation, testing, config)
-        evaluation_kwargs: dict[str, Any] = {"batch_size": eval_batch}
-        if extra_filters:
-            evaluation_kwargs["additional_filter_triples"] = extra_filters
-            logger.info("evaluating on %d of %d test triples (--eval-max %d)", eval_testing.num_triples,
-                        testing.num_triples, config.eval_max)
+    _ensure_seed(config)
+    threads = resolve_threads(config.train_threads)
+    logger.info("seed %d, model %s, dim %d, epochs %d, batch %d, %d thread(s)", config.seed, config.model,
+                config.dim, config.epochs, config.batch_size, threads)
+    splits = _splits(triples, config, presplit)
+    run = _new_run(config, splits, runs_dir=runs_dir, device=device, threads=threads, backend=backend,
+                   source=source)
+    with _run_guard(run), torch_threads(threads):
+        kwargs, eval_testing = _pipeline_kwargs(config, run, splits, device, progress)
         started = time.perf_counter()
-        try:
-            result = pipeline(
-                training=training,
-                validation=eval_validation,
-                testing=eval_testing,
-                model=config.model,
-                model_kwargs=model_kwargs,
-                optimizer="adam",
-                optimizer_kwargs={"lr": config.lr},
-                negative_sampler="basic",
-                negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
-                training_kwargs={
-                    "batch_size": config.batch_size,
-                    "use_tqdm_batch": False,
-                    "checkpoint_directory": run.path,  # keeps PyKEEN out of ~/.data
-                },
-                epochs=config.epochs,
-                stopper="early" if use_stopper else None,
-                stopper_kwargs=stopper_kwargs if use_stopper else None,
-                # the stopper copies the evaluator's batch size after its first check (else 32 on CPU)
-                evaluator_kwargs={"batch_size": eval_batch},
-                evaluation_kwargs=evaluation_kwargs,
-                random_seed=config.seed,
-                device=device,
-                use_tqdm=progress,
-            )
-        except TypeError as e:
-            raise ConfigError(f"model {config.model} rejects its arguments: {e}") from e
+        result = _run_pipeline(kwargs, config)
         wall = time.perf_counter() - started
         (run.path / "best_model.pt").unlink(missing_ok=True)
-
-        model = result.model
-        epochs_trained = len(result.losses)
-        metrics: dict[str, Any] = extract_metrics(result.metric_results)
-        metrics.update(
-            {
-                "split": "test",
-                "filtered": True,
-                "evaluated_triples": eval_testing.num_triples,
-                "epochs_trained": epochs_trained,
-                "stopped_early": bool(use_stopper and getattr(result.stopper, "stopped", False)),
-                "final_loss": float(result.losses[-1]) if result.losses else None,
-                "losses": [float(x) for x in result.losses],
-                "train_seconds": float(result.train_seconds),
-                "evaluate_seconds": float(result.evaluate_seconds),
-                "pipeline_seconds": wall,
-                "train_triples_per_second": training.num_triples * epochs_trained / max(result.train_seconds, 1e-9),
-                "detail": {k: float(v) for k, v in result.metric_results.to_flat_dict().items()},
-            }
-        )
-        if use_stopper and getattr(result.stopper, "results", None):
-            metrics["validation_mrr"] = [float(x) for x in result.stopper.results]
-
-        run.metrics = metrics
-        run.entity_to_id = dict(training.entity_to_id)
-        run.relation_to_id = dict(training.relation_to_id)
-        run.entity_embeddings = _vectors(model.entity_representations[0])
-        run.relation_embeddings = (
-            _vectors(model.relation_representations[0]) if len(model.relation_representations) else None
-        )
-        run.config["vector_dim"] = int(run.entity_embeddings.shape[1])
-        run.status = "succeeded"
-        run.finished_at = utc_now()
-        _save_model(run, result, model_kwargs, training, validation, testing)
+        run.metrics = _metrics(result, splits[0], eval_testing, wall, kwargs["stopper"] is not None)
+        _keep_vectors(run, result.model, splits[0])
+        _save_model(run, result, kwargs["model_kwargs"], splits[0], splits[1], splits[2], eval_testing)
         run.save()
-    logger.info(
-        "run %s: MRR %.4f Hits@1 %.4f Hits@3 %.4f Hits@10 %.4f (%d epochs, %.1fs)",
-        run_id,
-        metrics["mrr"],
-        metrics["hits_at_1"],
-        metrics["hits_at_3"],
-        metrics["hits_at_10"],
-        epochs_trained,
-        result.train_seconds,
-    )
+        run.mark(TRAINED, finished=True)
+    m = run.metrics
+    logger.info("run %s: MRR %.4f Hits@1 %.4f Hits@3 %.4f Hits@10 %.4f (%d epochs, %.1fs)", run.run_id, m["mrr"],
+                m["hits_at_1"], m["hits_at_3"], m["hits_at_10"], m["epochs_trained"], m["train_seconds"])
     return run
 
 
-def _save_model(run: RunResult, result: Any, model_kwargs: dict, training: Any, validation: Any, testing: Any) -> None:
+def _save_model(run: RunResult, result: Any, model_kwargs: dict, training: Any, validation: Any, testing: Any,
+                evaluated: Any) -> None:
+    """model.pt + model.json (rebuild without pickle) and triples.npz (splits + the ranked test sample)."""
     import torch
 
     run.path.mkdir(parents=True, exist_ok=True)
@@ -342,4 +377,5 @@ def _save_model(run: RunResult, result: Any, model_kwargs: dict, training: Any, 
         train=training.mapped_triples.numpy(),
         validation=validation.mapped_triples.numpy(),
         test=testing.mapped_triples.numpy(),
+        test_evaluated=evaluated.mapped_triples.numpy(),
     )

@@ -15,16 +15,17 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from kg import schema
 from kg.errors import ConfigError
 from embeddings.runs import RunResult
+from embeddings.train import check_finite
 from embeddings.triples import split_entity_label
 
-__all__ = ["write_back", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
+__all__ = ["write_back", "group_by_label", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,24 @@ class WriteStats:
         """Properties SET per second of the batched writes (index build and compaction excluded)."""
         return self.total_nodes * PROPS_PER_NODE / max(self.set_seconds or self.seconds, 1e-9)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
         data = dataclasses.asdict(self)
         data["total_nodes"] = self.total_nodes
         data["properties_per_second"] = round(self.properties_per_second, 1)
         return data
+
+    to_dict = as_dict  # the earlier name
+
+    def lines(self) -> list[str]:
+        """A short human summary."""
+        labels = ", ".join(f"{label} {n:,}" for label, n in self.nodes.items())
+        out = [f"wrote {self.total_nodes:,} embeddings of run {self.run_id} (dim {self.dim}) in {self.seconds:.2f} s: "
+               f"{labels}, relations {self.relations:,}"]
+        if self.skipped_labels:
+            out.append("  not written (label without a key in kg.schema.KEYS): "
+                       + ", ".join(f"{label} {n:,}" for label, n in self.skipped_labels.items()))
+        return out
 
 
 def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -71,50 +85,11 @@ def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str,
         yield {"key": key, "vector": vectors[i], "props": props}
 
 
-def _ensure_index_ready(store: Any, label: str, dim: int, *, timeout: float = 300.0) -> None:
-    """Create the vector index on ``label.embedding`` and wait until the server reports it ready.
-
-    FalkorDB builds indexes in the background (k-NN sees a partial index meanwhile) and drops
-    them lazily, so "exists" is re-checked until the index is OPERATIONAL (Neo4j: ONLINE).
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        store.ensure_vector_index(label, dim)
-        states = [
-            str(r.get("status"))
-            for r in store.query("embed_vector_indexes")
-            if r.get("label") == label and "VECTOR" in str((r.get("types") or {}).get("embedding"))
-        ]
-        if states and all(s in ("OPERATIONAL", "ONLINE") for s in states):
-            return
-        if time.monotonic() > deadline:
-            logger.warning("vector index on %s not ready after %.0fs (%s)", label, timeout, states)
-            return
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
-
-
-def write_back(
-    store: Any,
-    run: RunResult,
-    *,
-    batch_size: int | None = None,
-    index: bool = True,
-    compact: bool = True,
-    on_batch: Callable[[int], None] | None = None,
-) -> WriteStats:
-    """Write ``run``'s entity and relation embeddings to the graph; returns counts and timing."""
-    if run.entity_embeddings is None or not run.entity_to_id:
-        raise ConfigError(f"run {run.run_id} has no entity embeddings to write")
-    started = time.perf_counter()
-    vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
-    dim = int(vectors.shape[1])
-    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": dim}
-
+def group_by_label(entity_to_id: dict[str, int]) -> tuple[dict[str, tuple[list[str], list[int]]], dict[str, int]]:
+    """({label: (keys, row ids)} for labels in kg.schema.KEYS, {label: entities not writable})."""
     by_label: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
     skipped: dict[str, int] = defaultdict(int)
-    for label_key, i in run.entity_to_id.items():
+    for label_key, i in entity_to_id.items():
         try:
             label, key = split_entity_label(label_key)
         except ValueError:
@@ -126,48 +101,87 @@ def write_back(
         keys, ids = by_label[label]
         keys.append(key)
         ids.append(i)
+    return dict(by_label), dict(skipped)
 
-    if index:  # FalkorDB: overwriting indexed vectors is ~10x slower than re-indexing afterwards
-        for label in INDEXED_LABELS:
-            if by_label.get(label):
-                store.drop_vector_index(label)
-    t_set = time.perf_counter()
+
+def _write_entities(store: Any, by_label: dict[str, tuple[list[str], list[int]]], vectors: np.ndarray,
+                    props: dict[str, Any], batch_size: int | None,
+                    on_batch: Callable[[int], None] | None) -> dict[str, int]:
     nodes: dict[str, int] = {}
     for label in sorted(by_label):
         keys, ids = by_label[label]
         nodes[label] = store.set_vectors(label, _rows(keys, ids, vectors, props), batch_size=batch_size)
-        logger.info("wrote %d %s embeddings (dim %d)", nodes[label], label, dim)
+        store.flush()  # the label is written completely before it is reported
+        logger.info("wrote %d %s embeddings (dim %d)", nodes[label], label, vectors.shape[1])
         if on_batch is not None:
             on_batch(nodes[label])
+    return nodes
 
-    relations = 0
-    if run.relation_embeddings is not None and run.relation_to_id:
-        rel_vectors = np.asarray(run.relation_embeddings, dtype=np.float32)
-        types = sorted(run.relation_to_id, key=run.relation_to_id.__getitem__)
-        store.write("embed_relation_nodes", ({"type": t} for t in types))
-        rel_props = {**props, "embedding_dim": int(rel_vectors.shape[1])}
-        relations = store.set_vectors(
-            "Relation", _rows(types, [run.relation_to_id[t] for t in types], rel_vectors, rel_props),
-            batch_size=batch_size,
-        )
+
+def _write_relations(store: Any, run: RunResult, props: dict[str, Any], batch_size: int | None) -> int:
+    if run.relation_embeddings is None or not run.relation_to_id:
+        return 0
+    rel_vectors = np.asarray(run.relation_embeddings, dtype=np.float32)
+    types = sorted(run.relation_to_id, key=run.relation_to_id.__getitem__)
+    store.write("embed_relation_nodes", ({"type": t} for t in types))
+    rel_props = {**props, "embedding_dim": int(rel_vectors.shape[1])}
+    rows = _rows(types, [run.relation_to_id[t] for t in types], rel_vectors, rel_props)
+    return store.set_vectors("Relation", rows, batch_size=batch_size)
+
+
+def _build_indexes(store: Any, labels: Iterable[str], dim: int, timeout: float) -> None:
+    for label in labels:
+        if not store.build_vector_index(label, dim, timeout=timeout):
+            logger.warning("the vector index on %s is still building; k-NN may miss nodes until it is ready", label)
+
+
+def write_back(
+    store: Any,
+    run: RunResult,
+    *,
+    batch_size: int | None = None,
+    index: bool = True,
+    compact: bool = True,
+    on_batch: Callable[[int], None] | None = None,
+    index_timeout: float = 300.0,
+) -> WriteStats:
+    """Write ``run``'s entity and relation embeddings to the graph; returns counts and timing.
+
+    The graph side only: :func:`embeddings.workflow.write_run` wraps it with the run's status
+    (``writing`` -> ``succeeded``). Raises ConfigError for a run without vectors or with NaN/inf
+    in them, before anything is written. ``on_batch`` gets the node count of each label written.
+    """
+    if run.entity_embeddings is None or not run.entity_to_id:
+        raise ConfigError(f"run {run.run_id} has no entity embeddings to write")
+    check_finite(run.entity_embeddings, run.entity_to_id, what="entity", run_id=run.run_id)
+    check_finite(run.relation_embeddings, run.relation_to_id, what="relation", run_id=run.run_id)
+    started = time.perf_counter()
+    vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
+    dim = int(vectors.shape[1])
+    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": dim}
+    by_label, skipped = group_by_label(run.entity_to_id)
+    indexed = [label for label in INDEXED_LABELS if by_label.get(label)]
+    if index:  # FalkorDB: overwriting indexed vectors is ~10x slower than re-indexing afterwards
+        for label in indexed:
+            store.drop_vector_index(label)
+    t_set = time.perf_counter()
+    nodes = _write_entities(store, by_label, vectors, props, batch_size, on_batch)
+    relations = _write_relations(store, run, props, batch_size)
     store.flush()  # the last batch may still be in flight on pipelining backends
     set_seconds = time.perf_counter() - t_set
     t_index = time.perf_counter()
     if index:
-        for label in INDEXED_LABELS:
-            if nodes.get(label):
-                _ensure_index_ready(store, label, dim)
+        _build_indexes(store, indexed, dim, index_timeout)
     index_seconds = time.perf_counter() - t_index
     t_compact = time.perf_counter()
     if compact:
         store.compact()
     compact_seconds = time.perf_counter() - t_compact
-    seconds = time.perf_counter() - started
-    stats = WriteStats(run_id=run.run_id, nodes=nodes, relations=relations, dim=dim, seconds=seconds,
-                       skipped_labels=dict(skipped), set_seconds=set_seconds, index_seconds=index_seconds,
-                       compact_seconds=compact_seconds)
+    stats = WriteStats(run_id=run.run_id, nodes=nodes, relations=relations, dim=dim,
+                       seconds=time.perf_counter() - started, skipped_labels=skipped, set_seconds=set_seconds,
+                       index_seconds=index_seconds, compact_seconds=compact_seconds)
     if skipped:
-        logger.warning("not written (label not in kg.schema.KEYS): %s", dict(skipped))
+        logger.warning("not written (label not in kg.schema.KEYS): %s", skipped)
     logger.info("write-back of run %s: %d nodes in %.2fs (%.0f properties/s)", run.run_id, stats.total_nodes,
-                seconds, stats.properties_per_second)
+                stats.seconds, stats.properties_per_second)
     return stats

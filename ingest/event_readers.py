@@ -1,23 +1,34 @@
 """Readers of behaviour logs: generic CSV/JSONL, Amazon reviews (2018), RetailRocket.
 
 Each reader turns a :class:`~ingest.source.LineSource` into :class:`~ingest.records.Event` records,
-or :class:`~ingest.records.BadRow` for lines it cannot use.
+or :class:`~ingest.records.BadRow` for lines it cannot use. Every reader is called as
+``reader(source, **options)``; the generic formats take ``columns`` (canonical field -> the file's
+column) and CSV also ``delimiter`` (None = sniffed); Amazon and RetailRocket take none. An option a
+format does not take raises ConfigError.
+
+>>> with LineSource(Path("orders.csv")) as src:                                    # doctest: +SKIP
+...     events = list(EVENT_READERS["csv"](src, columns={"user_id": "customer"}))
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ingest.records import BadRow, Event
 from ingest.source import LineSource
-from ingest.tabular import clean_text, csv_rows, json_rows
+from ingest.tabular import check_columns, csv_rows, json_rows, key_text, reader_options
 from ingest.timeparse import to_epoch_ms
 
-__all__ = ["EVENT_READERS", "normalise_event_type", "EventReader"]
+__all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows",
+           "amazon_rating"]
 
-EventReader = Callable[[LineSource], Iterator[Event | BadRow]]
+EventReader = Callable[..., Iterator[Event | BadRow]]
+
+#: canonical fields of the generic event formats (keys of a ``columns`` mapping)
+EVENT_FIELDS: tuple[str, ...] = ("user_id", "item_id", "event_type", "timestamp", "rating")
 
 _SYNONYMS: dict[str, str] = {}
 for canonical, words in {
@@ -38,25 +49,43 @@ def normalise_event_type(value: Any) -> str:
     return _SYNONYMS[key]
 
 
-def _rating(value: Any) -> float | None:
+def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    rating = float(value)
-    if not 0 <= rating <= 10:
-        raise ValueError(f"rating {value!r} out of range")
+    if isinstance(value, (bool, dict, list)):
+        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})")
+    try:
+        rating = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})") from None
+    if math.isnan(rating) or not low <= rating <= high:
+        raise ValueError(f"rating {value[:20] if isinstance(value, str) else value!r} out of range {low:g}-{high:g}")
     return rating
 
 
-def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
-    def bad(reason: str) -> BadRow:  # the raw row is serialised only for bad rows
-        return BadRow(number, reason, json.dumps(row, ensure_ascii=False))
+def amazon_rating(value: Any) -> float | None:
+    """An Amazon star rating: 1..5 (0 and 6 are not stars); None when missing."""
+    return _rating(value, 1, 5)
 
-    user, item = clean_text(row.get("user_id")), clean_text(row.get("item_id"))
+
+def _ids(row: dict[str, Any], user_key: str, item_key: str) -> tuple[str, str] | str:
+    """(user, item) as key text, or the reason the row is bad (ValueError for malformed ids)."""
+    user, item = key_text(row.get(user_key), user_key), key_text(row.get(item_key), item_key)
     if not user:
-        return bad("missing user_id")
+        return f"missing {user_key}"
     if not item:
-        return bad("missing item_id")
+        return f"missing {item_key}"
+    return user, item
+
+
+def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
+    def bad(reason: str, mismatch: bool = False) -> BadRow:  # the raw row is serialised only for bad rows
+        return BadRow(number, reason, json.dumps(row, ensure_ascii=False)[:2000], mismatch)
+
     try:
+        ids = _ids(row, "user_id", "item_id")
+        if isinstance(ids, str):
+            return bad(ids, mismatch=True)
         kind = normalise_event_type(row.get("event_type"))
         at = to_epoch_ms(row.get("timestamp"))
         rating = _rating(row.get("rating"))
@@ -64,30 +93,38 @@ def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
         return bad(str(e))
     if kind == "rating" and rating is None:
         return bad("rating event without a rating")
-    return Event(user=user, item=item, type=kind, at=at, rating=rating)
+    return Event(user=ids[0], item=ids[1], type=kind, at=at, rating=rating)
 
 
-def read_events_csv(source: LineSource) -> Iterator[Event | BadRow]:
+def _events(entries: Iterator[Any]) -> Iterator[Event | BadRow]:
+    for entry in entries:
+        yield entry if isinstance(entry, BadRow) else _event_from_row(*entry)
+
+
+@reader_options("events", "csv")
+def read_events_csv(source: LineSource, *, delimiter: str | None = None,
+                    columns: Mapping[str, str] | None = None) -> Iterator[Event | BadRow]:
     """CSV with columns user_id, item_id, event_type, timestamp[, rating]."""
-    for entry in csv_rows(source, ("user_id", "item_id", "event_type", "timestamp")):
-        if isinstance(entry, BadRow):
-            yield entry
-        else:
-            number, row = entry
-            yield _event_from_row(number, row)
+    mapping = check_columns(columns, EVENT_FIELDS, "events csv")
+    return _events(csv_rows(source, ("user_id", "item_id", "event_type", "timestamp"), delimiter=delimiter,
+                            columns=mapping, kind="events"))
 
 
-def read_events_jsonl(source: LineSource) -> Iterator[Event | BadRow]:
+@reader_options("events", "jsonl")
+def read_events_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None) -> Iterator[Event | BadRow]:
     """JSON lines with keys user_id, item_id, event_type, timestamp[, rating]."""
-    for entry in json_rows(source):
-        if isinstance(entry, BadRow):
-            yield entry
-        else:
-            number, row = entry
-            yield _event_from_row(number, row)
+    mapping = check_columns(columns, EVENT_FIELDS, "events jsonl")
+    return _events(json_rows(source, columns=mapping))
 
 
 AMAZON_KEY_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")
+
+
+def _short(value: Any) -> Any:
+    """A key field for the quarantine: long or nested values cut to 200 characters of JSON."""
+    if isinstance(value, (dict, list)) or (isinstance(value, str) and len(value) > 200):
+        return json.dumps(value, ensure_ascii=False)[:200]
+    return value
 
 
 def amazon_rows(source: LineSource) -> Iterator[BadRow | tuple[int, dict, str]]:
@@ -98,9 +135,10 @@ def amazon_rows(source: LineSource) -> Iterator[BadRow | tuple[int, dict, str]]:
             yield entry
             continue
         number, row = entry
-        yield number, row, json.dumps({k: row.get(k) for k in AMAZON_KEY_FIELDS})
+        yield number, row, json.dumps({k: _short(row.get(k)) for k in AMAZON_KEY_FIELDS}, ensure_ascii=False)
 
 
+@reader_options("events", "amazon")
 def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
     """Amazon Review Data (2018) lines: each review is a RATED and a PURCHASED event (text ignored)."""
     for entry in amazon_rows(source):
@@ -108,19 +146,20 @@ def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
             yield entry
             continue
         number, row, raw = entry
-        user, item = clean_text(row.get("reviewerID")), clean_text(row.get("asin"))
-        if not user or not item:
-            yield BadRow(number, "missing reviewerID" if not user else "missing asin", raw)
-            continue
         try:
+            ids = _ids(row, "reviewerID", "asin")
+            if isinstance(ids, str):
+                yield BadRow(number, ids, raw, mismatch=True)
+                continue
             at = to_epoch_ms(row.get("unixReviewTime"))
-            rating = _rating(row.get("overall"))
+            rating = amazon_rating(row.get("overall"))
         except (ValueError, TypeError) as e:
             yield BadRow(number, str(e), raw)
             continue
         if rating is None:
             yield BadRow(number, "missing overall (rating)", raw)
             continue
+        user, item = ids
         yield Event(user=user, item=item, type="rating", at=at, rating=rating)
         yield Event(user=user, item=item, type="purchase", at=at)
 
@@ -128,28 +167,31 @@ def read_amazon_reviews(source: LineSource) -> Iterator[Event | BadRow]:
 _RETAILROCKET = {"view": "view", "addtocart": "cart", "transaction": "purchase"}
 
 
+@reader_options("events", "retailrocket")
 def read_retailrocket(source: LineSource) -> Iterator[Event | BadRow]:
     """RetailRocket events.csv: timestamp,visitorid,event,itemid,transactionid."""
-    for entry in csv_rows(source, ("timestamp", "visitorid", "event", "itemid")):
+    for entry in csv_rows(source, ("timestamp", "visitorid", "event", "itemid"), delimiter=",",
+                          kind="events", fmt="retailrocket"):
         if isinstance(entry, BadRow):
             yield entry
             continue
         number, row = entry
-        raw = json.dumps(row)
-        kind = _RETAILROCKET.get(str(row.get("event", "")).strip().lower())
-        if kind is None:
-            yield BadRow(number, f"unknown event {row.get('event')!r} (want view/addtocart/transaction)", raw)
-            continue
-        user, item = clean_text(row.get("visitorid")), clean_text(row.get("itemid"))
-        if not user or not item:
-            yield BadRow(number, "missing visitorid" if not user else "missing itemid", raw)
-            continue
+        raw = json.dumps(row, ensure_ascii=False)[:2000]
         try:
+            ids = _ids(row, "visitorid", "itemid")
+            if isinstance(ids, str):
+                yield BadRow(number, ids, raw, mismatch=True)
+                continue
+            kind = _RETAILROCKET.get(str(row.get("event", "")).strip().lower())
+            if kind is None:
+                yield BadRow(number, f"unknown event {str(row.get('event'))[:30]!r} "
+                                     "(want view/addtocart/transaction)", raw)
+                continue
             at = to_epoch_ms(row.get("timestamp"))
         except ValueError as e:
             yield BadRow(number, str(e), raw)
             continue
-        yield Event(user=user, item=item, type=kind, at=at)
+        yield Event(user=ids[0], item=ids[1], type=kind, at=at)
 
 
 EVENT_READERS: dict[str, EventReader] = {

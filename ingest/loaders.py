@@ -1,17 +1,19 @@
-"""Loaders: lists of records -> batched, idempotent ``UNWIND ... MERGE`` writes."""
+"""Loaders: lists of records -> batched, idempotent ``UNWIND ... MERGE`` writes (events via the ledger)."""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ingest.records import EVENT_TYPES, Event, ProductRecord
+from ingest.events_view import write_pairs
+from ingest.records import Event, ProductRecord
+from kg.ledger import EventLedger
 from kg.privacy import Pseudonymiser
+from kg.settings import Settings
 from kg.store import GraphStore
 
-__all__ = ["Loader", "EventLoader", "ProductLoader", "event_rows"]
+__all__ = ["Loader", "EventLoader", "ProductLoader", "ledger_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,39 +28,56 @@ class Loader(Protocol):
     def finish(self, store: GraphStore) -> None: ...
 
 
-def event_rows(events: Sequence[Event], pseudonymise: Pseudonymiser) -> dict[str, list[dict[str, Any]]]:
-    """Group events per relationship type and (user, item): distinct times, latest rating."""
-    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for event in events:
-        key = (EVENT_TYPES[event.type], event.user, event.item)
-        entry = grouped.get(key)
-        if entry is None:
-            entry = grouped[key] = {"times": set(), "rating": None, "rating_at": None}
-        entry["times"].add(event.at)
-        if event.rating is not None and (entry["rating_at"] is None or event.at >= entry["rating_at"]):
-            entry["rating"], entry["rating_at"] = event.rating, event.at
-    per_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    users: dict[str, str] = {}
-    for (rel, user, item), entry in grouped.items():
-        if user not in users:
-            users[user] = pseudonymise.user_id(user)
-        per_type[rel].append({"user": users[user], "item": item, "times": sorted(entry["times"]),
-                              "rating": entry["rating"], "rating_at": entry["rating_at"]})
-    return per_type
+def ledger_rows(events: Sequence[Event], pseudonymise: Callable[[str], str]) -> list[tuple[str, str, str, int, float | None]]:
+    """Events as ledger rows ``(pseudonym, item, type, at_ms, rating)``, in input order."""
+    return [(pseudonymise(e.user), e.item, e.type, e.at, e.rating) for e in events]
 
 
 class EventLoader:
-    """Aggregates events into (:User)-[:VIEWED|CARTED|PURCHASED|RATED]->(:Product) edges."""
+    """Events -> the event ledger -> (:User)-[:VIEWED|CARTED|PURCHASED|RATED]->(:Product) edges.
 
-    def __init__(self, pseudonymiser: Pseudonymiser) -> None:
+    Each batch is stored in the ledger first (one transaction: new events only, pair aggregates
+    updated incrementally); then every pair the batch touched is written to the graph with its
+    absolute aggregates, one row per pair. A batch's cost depends on its own size, never on how
+    many events a pair already has.
+    """
+
+    _CACHE = 200_000  # pseudonyms kept between batches
+
+    def __init__(self, pseudonymiser: Pseudonymiser, ledger: EventLedger) -> None:
         self.pseudonymiser = pseudonymiser
+        self.ledger = ledger
+        self._pseudonyms: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "EventLoader":
+        """A loader with the configured pseudonym key and the graph's ledger (``settings.ledger_path``)."""
+        return cls(Pseudonymiser.from_settings(settings), EventLedger.from_settings(settings))
+
+    def _pseudonym(self, user: str) -> str:
+        found = self._pseudonyms.get(user)
+        if found is None:
+            if len(self._pseudonyms) >= self._CACHE:
+                self._pseudonyms.clear()
+            found = self._pseudonyms[user] = self.pseudonymiser.user_id(user)
+        return found
 
     def load(self, store: GraphStore, records: Sequence[Event]) -> None:
-        for rel, rows in sorted(event_rows(records, self.pseudonymiser).items()):
-            store.write("events_merge", rows, batch_size=len(rows) or 1, identifiers={"rel": rel})
+        touched = self.ledger.add(ledger_rows(records, self._pseudonym))
+        write_pairs(store, touched)
 
     def finish(self, store: GraphStore) -> None:
-        """Nothing to do: events are complete after each batch."""
+        """Nothing to do: the ledger and the edges are complete after each batch."""
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self.ledger.close()
+
+    def __enter__(self) -> "EventLoader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ProductLoader:

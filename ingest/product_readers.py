@@ -1,24 +1,50 @@
-"""Readers of product catalogues: generic CSV/JSONL and Amazon metadata (2018)."""
+"""Readers of product catalogues: generic CSV/JSONL and Amazon metadata (2018).
+
+Called as ``reader(source, **options)``: the generic formats take ``columns`` (canonical field ->
+the file's column) and CSV also ``delimiter``; ``amazon-meta`` takes none.
+
+A row must name its product and carry at least one catalogue field (title, brand, category, price,
+also-bought/viewed): a row with an id only is what a reviews or events file looks like when read as
+a catalogue, so it is quarantined (marked as a format mismatch). Keys (id, brand, category path,
+linked ids) over :data:`kg.schema.MAX_KEY_BYTES` quarantine the row; a product linked to itself
+loses that link (counted as a warning on the source). A negative price quarantines the row in the
+generic formats (like any bad price there) and is dropped with a warning in Amazon metadata, whose
+junk prices are dropped anyway.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ingest.records import BadRow, ProductRecord
 from ingest.source import LineSource
-from ingest.tabular import clean_text, csv_rows, json_rows
+from ingest.tabular import check_columns, clean_text, csv_rows, json_rows, key_text, reader_options
+from kg.schema import check_key
 
-__all__ = ["PRODUCT_READERS", "parse_price", "clean_category_path", "ProductReader"]
+__all__ = ["PRODUCT_READERS", "parse_price", "clean_category_path", "ProductReader", "PRODUCT_FIELDS",
+           "CATALOGUE_FIELDS", "NegativePrice"]
 
-ProductReader = Callable[[LineSource], Iterator[ProductRecord | BadRow]]
+ProductReader = Callable[..., Iterator[ProductRecord | BadRow]]
+
+#: canonical fields of the generic product formats (keys of a ``columns`` mapping)
+PRODUCT_FIELDS: tuple[str, ...] = ("item_id", "title", "brand", "category", "price", "also_bought", "also_viewed")
+#: what makes a row a catalogue row rather than a bare id
+CATALOGUE_FIELDS: tuple[str, ...] = ("title", "brand", "category", "price", "also_bought", "also_viewed")
 
 _TAG = re.compile(r"<[^>]*>?")
 _PRICE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_NEGATIVE = re.compile(r"^\(?\s*[^\d\s-]{0,4}\s*[-\u2212]\s*[^\d\s]{0,4}\s*\d")
 _MAX_CATEGORY_LEN = 60
+_PATH_SEP = " > "  # how the loader joins a category path into the Category key
+
+
+class NegativePrice(ValueError):
+    """A price below zero."""
 
 
 def _strip_markup(value: str) -> str:
@@ -26,21 +52,35 @@ def _strip_markup(value: str) -> str:
 
 
 def parse_price(value: Any) -> float | None:
-    """"$25.00" -> 25.0; a range takes its low end; junk or empty -> None."""
-    if value is None:
+    """"$25.00" -> 25.0; a range takes its low end; junk, empty or non-finite -> None.
+
+    Raises :class:`NegativePrice` for a price below zero (``-5``, ``"-$5"``, ``"$-5"``).
+    """
+    if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value) if value >= 0 else None
+    if isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        if not math.isfinite(number):
+            return None
+        if number < 0:
+            raise NegativePrice(f"negative price {value!r}")
+        return number
     text = str(value)
     if "<" in text or "{" in text:  # HTML/CSS debris instead of a price
         return None
     match = _PRICE.search(text)
     if not match:
         return None
+    if _NEGATIVE.match(text.strip()):
+        raise NegativePrice(f"negative price {text.strip()[:30]!r}")
     try:
-        return float(match.group().replace(",", ""))
+        number = float(match.group().replace(",", ""))
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def clean_category_path(parts: list[Any]) -> list[str]:
@@ -72,66 +112,125 @@ def _split_path(value: Any) -> list[str]:
 
 def _ids(value: Any) -> list[str]:
     if isinstance(value, list):
-        return sorted({str(v).strip() for v in value if isinstance(v, (str, int)) and str(v).strip()})
+        return sorted({str(v).strip() for v in value
+                       if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip()})
     text = clean_text(value)
     return sorted({p.strip() for p in re.split(r"[|;,\s]+", text) if p.strip()}) if text else []
 
 
-def _product_from_row(number: int, row: dict[str, Any], raw: str) -> ProductRecord | BadRow:
-    item = clean_text(row.get("item_id"))
+def _has_value(value: Any) -> bool:
+    if isinstance(value, (list, dict)):
+        return bool(value)
+    return clean_text(value) is not None
+
+
+def _finish(record: ProductRecord, source: LineSource, links: tuple[str, str]) -> ProductRecord:
+    """Check the record's keys (ValueError when one is too long); drop self-links with a warning."""
+    for name, value in (("brand", record.brand), ("category", _PATH_SEP.join(record.category))):
+        if value and (reason := check_key(value, name)):
+            raise ValueError(reason)
+    for attr, name in zip(("also_bought", "also_viewed"), links):
+        targets = getattr(record, attr)
+        for target in targets:
+            if reason := check_key(target, f"{name} target"):
+                raise ValueError(reason)
+        if record.id in targets:
+            targets.remove(record.id)
+            source.warn(f"{name} self-link dropped")
+    return record
+
+
+def _no_catalogue(number: int, raw: str, fields: tuple[str, ...]) -> BadRow:
+    return BadRow(number, f"no catalogue field ({', '.join(fields)})", raw, mismatch=True)
+
+
+def _product_from_row(source: LineSource, number: int, row: dict[str, Any]) -> ProductRecord | BadRow:
+    raw = json.dumps(row, ensure_ascii=False)[:2000]
+    try:
+        item = key_text(row.get("item_id"), "item_id")
+    except ValueError as e:
+        return BadRow(number, str(e), raw)
     if not item:
-        return BadRow(number, "missing item_id", raw)
+        return BadRow(number, "missing item_id", raw, mismatch=True)
+    if not any(_has_value(row.get(f)) for f in CATALOGUE_FIELDS):
+        return _no_catalogue(number, raw, CATALOGUE_FIELDS)
     price_value = row.get("price")
-    price = parse_price(price_value)
-    if clean_text(price_value) and price is None:
+    try:
+        price = parse_price(price_value)
+    except NegativePrice as e:
+        return BadRow(number, str(e), raw)
+    if _has_value(price_value) and price is None:
         return BadRow(number, f"bad price {str(price_value)[:30]!r}", raw)
     title = clean_text(row.get("title"))
     brand = clean_text(row.get("brand"))
-    return ProductRecord(
+    record = ProductRecord(
         id=item, title=_strip_markup(title) if title else None, brand=_strip_markup(brand) if brand else None,
         category=_split_path(row.get("category")), price=price,
         also_bought=_ids(row.get("also_bought")), also_viewed=_ids(row.get("also_viewed")),
     )
+    try:
+        return _finish(record, source, ("also_bought", "also_viewed"))
+    except ValueError as e:
+        return BadRow(number, str(e), raw)
 
 
-def read_products_csv(source: LineSource) -> Iterator[ProductRecord | BadRow]:
+def _products(source: LineSource, entries: Iterator[Any]) -> Iterator[ProductRecord | BadRow]:
+    for entry in entries:
+        yield entry if isinstance(entry, BadRow) else _product_from_row(source, *entry)
+
+
+@reader_options("products", "csv")
+def read_products_csv(source: LineSource, *, delimiter: str | None = None,
+                      columns: Mapping[str, str] | None = None) -> Iterator[ProductRecord | BadRow]:
     """CSV with item_id, title, brand, category (``A > B > C``), price[, also_bought, also_viewed]."""
-    for entry in csv_rows(source, ("item_id",)):
-        if isinstance(entry, BadRow):
-            yield entry
-        else:
-            yield _product_from_row(entry[0], entry[1], json.dumps(entry[1], ensure_ascii=False))
+    mapping = check_columns(columns, PRODUCT_FIELDS, "products csv")
+    return _products(source, csv_rows(source, ("item_id",), delimiter=delimiter, columns=mapping, kind="products"))
 
 
-def read_products_jsonl(source: LineSource) -> Iterator[ProductRecord | BadRow]:
+@reader_options("products", "jsonl")
+def read_products_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None
+                        ) -> Iterator[ProductRecord | BadRow]:
     """JSON lines with the same keys as the CSV (category may be a list)."""
-    for entry in json_rows(source):
-        if isinstance(entry, BadRow):
-            yield entry
-        else:
-            yield _product_from_row(entry[0], entry[1], json.dumps(entry[1], ensure_ascii=False))
+    mapping = check_columns(columns, PRODUCT_FIELDS, "products jsonl")
+    return _products(source, json_rows(source, columns=mapping))
 
 
+_META_FIELDS = ("title", "brand", "category", "price", "also_buy", "also_view")
+
+
+def _amazon_meta_row(source: LineSource, number: int, row: dict[str, Any]) -> ProductRecord | BadRow:
+    raw = json.dumps(row, ensure_ascii=False)[:2000]
+    try:
+        item = key_text(row.get("asin"), "asin")
+    except ValueError as e:
+        return BadRow(number, str(e), raw)
+    if not item:
+        return BadRow(number, "missing asin", raw, mismatch=True)
+    if not any(_has_value(row.get(f)) for f in _META_FIELDS):
+        return _no_catalogue(number, raw, _META_FIELDS)
+    title, brand = clean_text(row.get("title")), clean_text(row.get("brand"))
+    try:
+        price = parse_price(row.get("price"))
+    except NegativePrice:
+        source.warn("negative price dropped")
+        price = None
+    record = ProductRecord(
+        id=item, title=_strip_markup(title) or None if title else None,
+        brand=_strip_markup(brand) or None if brand else None,
+        category=clean_category_path(row["category"]) if isinstance(row.get("category"), list) else [],
+        price=price, also_bought=_ids(row.get("also_buy")), also_viewed=_ids(row.get("also_view")),
+    )
+    try:
+        return _finish(record, source, ("also_buy", "also_view"))
+    except ValueError as e:
+        return BadRow(number, str(e), raw)
+
+
+@reader_options("products", "amazon-meta")
 def read_amazon_meta(source: LineSource) -> Iterator[ProductRecord | BadRow]:
     """Amazon metadata lines (asin, title, brand, category[], price, also_buy, also_view)."""
     for entry in json_rows(source):
-        if isinstance(entry, BadRow):
-            yield entry
-            continue
-        number, row = entry
-        item = clean_text(row.get("asin"))
-        if not item:
-            yield BadRow(number, "missing asin", json.dumps(row, ensure_ascii=False)[:2000])
-            continue
-        title, brand = clean_text(row.get("title")), clean_text(row.get("brand"))
-        title = _strip_markup(title) if title else None
-        brand = _strip_markup(brand) if brand else None
-        yield ProductRecord(
-            id=item, title=title or None, brand=brand or None,
-            category=clean_category_path(row.get("category") or []) if isinstance(row.get("category"), list) else [],
-            price=parse_price(row.get("price")),
-            also_bought=_ids(row.get("also_buy")), also_viewed=_ids(row.get("also_view")),
-        )
+        yield entry if isinstance(entry, BadRow) else _amazon_meta_row(source, *entry)
 
 
 PRODUCT_READERS: dict[str, ProductReader] = {

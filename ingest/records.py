@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES"]
+from kg.errors import InputError
+
+__all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES", "FormatMismatch"]
 
 #: canonical behaviour types -> relationship type in the graph
 EVENT_TYPES: dict[str, str] = {"view": "VIEWED", "cart": "CARTED", "purchase": "PURCHASED", "rating": "RATED"}
@@ -36,8 +38,17 @@ class ProductRecord:
 
 @dataclass(frozen=True, slots=True)
 class BadRow:
-    """A line that could not be used, with the reason; it goes to the quarantine."""
+    """A line that could not be used, with the reason; it goes to the quarantine.
+
+    ``mismatch`` marks rows that lack what the format needs at all (no id, no catalogue field,
+    not JSON): when every early row is such a row, the file is probably in another format.
+    """
 
     line: int
     reason: str
     raw: str
+    mismatch: bool = False
+
+
+class FormatMismatch(InputError):
+    """The file does not look like the format it is read as (no early row has the fields it needs)."""

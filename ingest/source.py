@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,10 @@ def file_checksum(path: Path, *, chunk: int = 1 << 20) -> str:
 class LineSource:
     """Lines of a text file (optionally gzip), decoded as UTF-8 with bad bytes replaced.
 
+    Readers report through the source what is not a bad row: ``data_rows`` counts the data rows
+    they parsed (header excluded; 0 after reading = an empty or header-only file), ``warnings``
+    counts fixes applied to rows that were kept (e.g. a dropped self-link).
+
     >>> src = LineSource(Path("events.csv.gz"))   # doctest: +SKIP
     >>> for number, text in src.numbered(): ...    # doctest: +SKIP
     """
@@ -46,6 +51,17 @@ class LineSource:
         self.compressed = self.path.suffix == ".gz"
         binary = gzip.GzipFile(fileobj=self._raw) if self.compressed else self._raw
         self._text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
+        self.data_rows = 0
+        self.warnings: Counter[str] = Counter()
+
+    @property
+    def no_data(self) -> bool:
+        """True when the readers found no data row (empty or header-only file); read it first."""
+        return self.data_rows == 0
+
+    def warn(self, reason: str, count: int = 1) -> None:
+        """Count a fix applied to a kept row."""
+        self.warnings[reason] += count
 
     @property
     def bytes_read(self) -> int:

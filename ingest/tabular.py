@@ -1,18 +1,43 @@
-"""Row-level parsing shared by readers: CSV and JSON-lines rows with line numbers."""
+"""Row-level parsing shared by readers: CSV and JSON-lines rows with line numbers.
+
+Hostile rows become :class:`~ingest.records.BadRow` here, before any reader sees them: a NUL byte
+(raw or ``\\u0000``), JSON nested too deeply, a CSV row with the wrong number of fields. CSV
+headers lose a UTF-8 BOM, the delimiter is sniffed from the header line unless given, and a
+``columns`` mapping (canonical field -> the file's column or key) renames fields on the way in.
+
+>>> with LineSource(Path("orders.csv")) as src:                                   # doctest: +SKIP
+...     rows = list(csv_rows(src, ("user_id",), columns={"user_id": "customer"}))
+"""
 
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import json
-from collections.abc import Iterator
-from typing import Any
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from ingest.records import BadRow
 from ingest.source import LineSource
+from kg.errors import ConfigError, InputError
+from kg.schema import check_key
 
-__all__ = ["csv_rows", "json_rows", "clean_text"]
+__all__ = ["csv_rows", "json_rows", "clean_text", "key_text", "sniff_delimiter", "reader_options",
+           "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
+
+logger = logging.getLogger(__name__)
 
 csv.field_size_limit(1 << 24)
+
+#: delimiters sniffed from a CSV header line, in order of preference on a tie
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+NUL_REASON = "NUL byte"
+NESTED_REASON = "JSON nested too deeply"
+_BOM = "\ufeff"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def clean_text(value: Any) -> str | None:
@@ -23,46 +48,198 @@ def clean_text(value: Any) -> str | None:
     return text or None
 
 
-def csv_rows(source: LineSource, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
-    """(line, row dict) for each CSV record (header first); BadRow for unreadable records."""
-    reader = csv.reader(source.lines())
+def key_text(value: Any, field: str) -> str | None:
+    """An id/key field as trimmed text (numbers become their text), None when empty.
+
+    Raises ValueError for a JSON object, array or boolean given as an id, and for a key over
+    :data:`kg.schema.MAX_KEY_BYTES` (such keys crash the graph server).
+    """
+    if isinstance(value, (dict, list, bool)):
+        raise ValueError(f"malformed {field}: a JSON {_json_type(value)}, not an id")
+    text = clean_text(value)
+    if text is not None and (reason := check_key(text, field)):
+        raise ValueError(reason)
+    return text
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def reader_options(kind: str, fmt: str) -> Callable[[F], F]:
+    """Decorate a reader ``reader(source, *, opt=...)`` so that an option it does not take raises
+    ConfigError naming the option and the format (eagerly, not at the first row)."""
+
+    def decorate(func: F) -> F:
+        accepted = [p.name for p in inspect.signature(func).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+        @functools.wraps(func)
+        def wrapper(source: LineSource, **options: Any) -> Any:
+            unknown = sorted(set(options) - set(accepted))
+            if unknown:
+                takes = f"it takes {', '.join(accepted)}" if accepted else "it takes no options"
+                raise ConfigError(f"{kind} format {fmt!r} has no option {', '.join(unknown)}",
+                                  hint=takes)
+            return func(source, **options)
+
+        wrapper.options = tuple(accepted)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def check_columns(columns: Mapping[str, str] | None, fields: tuple[str, ...], fmt: str) -> dict[str, str]:
+    """Validated ``columns`` mapping (canonical field -> file column); ConfigError for unknown fields."""
+    if not columns:
+        return {}
+    unknown = sorted(set(columns) - set(fields))
+    if unknown:
+        raise ConfigError(f"{fmt}: unknown field(s) {', '.join(unknown)} in the column mapping",
+                          hint=f"map any of {', '.join(fields)} to the file's column names")
+    bad = [k for k, v in columns.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ConfigError(f"{fmt}: empty column name for {', '.join(bad)} in the column mapping")
+    return dict(columns)
+
+
+def sniff_delimiter(header: str) -> str:
+    """The most frequent of , ; TAB | in a header line (outside quotes); ``,`` when none occurs."""
+    unquoted = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first on a tie
+    return best if counts[best] else ","
+
+
+def _has_nul(values: list[str]) -> bool:
+    return any("\x00" in v for v in values)
+
+
+def _shown(text: str) -> str:
+    return text.replace("\x00", "\\x00")
+
+
+def _header_error(source: LineSource, header: list[str], missing: list[str], kind: str | None,
+                  fmt: str) -> InputError:
+    from ingest.detect import suggest_format  # detect imports the readers, which import this module
+    from ingest.records import FormatMismatch
+
+    looks_json = bool(header) and header[0].lstrip().startswith(("{", "["))
+    found = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+    if looks_json:
+        found = "a JSON line, not a CSV header"
+    elif len(found) > 200:
+        found = found[:200] + "..."
+    message = f"{source.path}:1: missing CSV column(s) {', '.join(missing)}; found {found}"
+    suggestion = suggest_format(source.path, kind, fmt) if kind else None
+    if suggestion:
+        return FormatMismatch(message, hint=suggestion)
+    return InputError(message, hint="name the file's columns in a column mapping (canonical field -> column)")
+
+
+def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | None = None,
+             columns: Mapping[str, str] | None = None, kind: str | None = None, fmt: str = "csv"
+             ) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+    """(line, row dict) for each CSV record (header first); BadRow for unreadable records.
+
+    Header names are trimmed and lower-cased (a BOM is dropped); ``delimiter`` None sniffs it from
+    the header line; ``columns`` maps canonical field -> the file's column name. Missing required
+    columns raise InputError (FormatMismatch, with the --format that fits, when ``kind`` is given).
+    """
+    lines = source.lines()
+    first = next(lines, None)
+    if first is None:
+        return
+    first = first.removeprefix(_BOM)
+    if delimiter is None:
+        delimiter = sniff_delimiter(first)
+    elif len(delimiter) != 1:
+        raise ConfigError(f"CSV delimiter must be one character, not {delimiter!r}")
+
+    def all_lines() -> Iterator[str]:
+        yield first
+        yield from lines
+
+    reader = csv.reader(all_lines(), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         return
     except csv.Error as e:
-        yield BadRow(1, f"bad CSV header: {e}", "")
+        yield BadRow(1, f"bad CSV header: {e}", "", mismatch=True)
         return
+    rename = {v.strip().lower(): k for k, v in (columns or {}).items()}
+    header = [rename.get(h, h) for h in header]
     missing = [c for c in required if c not in header]
     if missing:
-        from kg.errors import InputError
-
-        raise InputError(f"{source.path}:1: missing CSV column(s) {', '.join(missing)}; found {', '.join(header)}")
+        shown = [f"{c} (mapped from {columns[c]})" if columns and c in columns else c for c in missing]
+        raise _header_error(source, header, shown, kind, fmt)
     while True:
         try:
             values = next(reader)
         except StopIteration:
             return
         except csv.Error as e:
+            source.data_rows += 1
             yield BadRow(reader.line_num, f"bad CSV: {e}", "")
             continue
         if not values or not any(v.strip() for v in values):
             continue
+        source.data_rows += 1
+        if _has_nul(values):
+            yield BadRow(reader.line_num, NUL_REASON, _shown(delimiter.join(values)))
+            continue
         if len(values) != len(header):
-            yield BadRow(reader.line_num, f"expected {len(header)} fields, got {len(values)}", ",".join(values))
+            yield BadRow(reader.line_num, f"expected {len(header)} fields, got {len(values)}", delimiter.join(values))
             continue
         yield reader.line_num, dict(zip(header, values))
 
 
-def json_rows(source: LineSource) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
-    """(line, object) for each JSON line; BadRow for bad JSON or non-objects."""
+def _has_nul_value(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _has_nul_value(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul_value(v) for v in value)
+    return False
+
+
+def _rename(row: dict[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
+    for canonical, name in columns.items():
+        if name in row:
+            row[canonical] = row.pop(name)
+    return row
+
+
+def json_rows(source: LineSource, *, columns: Mapping[str, str] | None = None
+              ) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+    """(line, object) for each JSON line; BadRow for bad JSON, non-objects, NUL bytes, deep nesting.
+
+    ``columns`` maps canonical field -> the key the file uses.
+    """
     for number, text in source.numbered():
+        source.data_rows += 1
+        if "\x00" in text:
+            yield BadRow(number, NUL_REASON, _shown(text))
+            continue
         try:
             value = json.loads(text)
         except json.JSONDecodeError as e:
-            yield BadRow(number, f"bad JSON: {e.msg} at column {e.colno}", text)
+            yield BadRow(number, f"bad JSON: {e.msg} at column {e.colno}", text, mismatch=True)
+            continue
+        except RecursionError:
+            yield BadRow(number, NESTED_REASON, text[:200])
             continue
         if not isinstance(value, dict):
-            yield BadRow(number, f"expected a JSON object, got {type(value).__name__}", text)
+            yield BadRow(number, f"expected a JSON object, got {type(value).__name__}", text, mismatch=True)
             continue
-        yield number, value
+        if "\\u0000" in text:
+            try:
+                has_nul = _has_nul_value(value)
+            except RecursionError:
+                yield BadRow(number, NESTED_REASON, text[:200])
+                continue
+            if has_nul:
+                yield BadRow(number, NUL_REASON, text)
+                continue
+        yield number, _rename(value, columns) if columns else value

@@ -6,12 +6,13 @@ The CLI turns any :class:`KGError` into one line on stderr and a non-zero exit c
 
 from __future__ import annotations
 
-__all__ = ["KGError", "ConfigError", "InputError", "StoreError", "ServerError", "QueryError"]
+__all__ = ["KGError", "ConfigError", "InputError", "StoreError", "ServerError", "QueryError", "BusyError"]
 
 
 class KGError(Exception):
     """Root of every error kg raises on purpose. ``hint`` says how to fix it."""
 
+    #: the CLI's exit status for this error: 2 bad input or configuration, 3 the database failed
     exit_code: int = 2
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -32,7 +33,9 @@ class InputError(KGError, ValueError):
 
 
 class StoreError(KGError, RuntimeError):
-    """The graph database refused or failed an operation."""
+    """The graph database refused or failed an operation (exit 3)."""
+
+    exit_code = 3
 
 
 class ServerError(StoreError):
@@ -40,4 +43,11 @@ class ServerError(StoreError):
 
 
 class QueryError(StoreError):
-    """A Cypher query failed (syntax, unknown procedure, constraint violation)."""
+    """A Cypher query was refused (syntax, unknown procedure, missing parameter, constraint violation):
+    bad input, so exit 2 like any other."""
+
+    exit_code = 2
+
+
+class BusyError(KGError, RuntimeError):
+    """Another kg process holds the lock this one needs (a writer on the same graph) past the timeout."""

@@ -60,3 +60,7 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.home / "quarantine"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.home / "ledger" / f"{self.neo4j_database if self.neo4j_uri else self.graph}.sqlite3"

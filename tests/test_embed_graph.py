@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from embeddings.export import export_triples, write_export
-from embeddings.external import import_embeddings
+from embeddings.external import read_external_run
 from embeddings.runs import RunResult, new_run_id, read_id_map
 from embeddings.similar import graph_run_id, materialise_similar, similar_items
 from embeddings.writeback import write_back
@@ -60,9 +60,15 @@ def count(store, text: str) -> int:  # type: ignore[no-untyped-def]
 
 
 # -- export ----------------------------------------------------------------------------------
-def test_key_properties_are_covered_by_the_export_query() -> None:
-    # embed_node_keys reads n[$keys[label]]: any key property works, but each label needs an entry
-    assert {"User", "Product", "Brand", "Category"} <= set(KEYS)
+def test_nodes_without_a_key_are_skipped_and_counted(graph) -> None:  # type: ignore[no-untyped-def]
+    assert "Gadget" not in KEYS  # a label kg.schema.KEYS does not know, and a Product missing its key
+    graph.execute("MATCH (u:User {id: 'u0'}) CREATE (u)-[:PURCHASED]->(:Gadget {id: 'g1'})")
+    graph.execute("MATCH (u:User {id: 'u1'}) CREATE (u)-[:PURCHASED]->(:Product {title: 'no id'})")
+    triples = export_triples(graph)
+    assert triples.stats["skipped"] == 2
+    assert not any(x.startswith("Gadget:") for x in triples.entity_labels)
+    purchased = count(graph, "MATCH (:User)-[r:PURCHASED]->(p:Product) WHERE p.id IS NOT NULL RETURN count(r) AS n")
+    assert triples.stats["per_type"]["PURCHASED"] == purchased
 
 
 def test_export_is_deterministic_paged_and_keyed(graph) -> None:  # type: ignore[no-untyped-def]
@@ -186,8 +192,8 @@ def test_export_files_round_trip_through_import(graph, tmp_path: Path, fmt: str)
     else:  # what DGL-KE saves
         np.save(trained / "kg_TransE_l2_entity.npy", vectors)
         np.save(trained / "kg_TransE_l2_relation.npy", rng.normal(size=(triples.num_relations, 5)))
-    run = import_embeddings(trained, tmp_path / "runs", maps_dir=out, name=f"ext-{fmt}")
-    assert run.model == f"ext-{fmt}".join(["external:", ""]) and RunResult.load(run.path).succeeded
+    run = read_external_run(trained, tmp_path / "runs", maps_dir=out, name=f"ext-{fmt}")
+    assert run.model == f"external:ext-{fmt}" and RunResult.load(run.path).status == "trained"
     stats = write_back(graph, run)
     assert stats.total_nodes - stats.relations == triples.num_entities
     row = graph.execute("MATCH (p:Product {id: 'p5'}) RETURN p.embedding AS e, p.embedding_run AS r")[0]

@@ -10,7 +10,7 @@ Modules (imported lazily so ``kg --help`` stays fast):
   ``kg_aspects``, ``kg_sentiment``
 - :mod:`ingest.reviews.pipeline` — ``build_nlp`` / ``ReviewAnalyser`` (route choice, language dispatch)
 - :mod:`ingest.reviews.sentiment` — lexicon scorer, MiniLM encoder + logistic regression, cross-fitting
-- :mod:`ingest.reviews.readers`, :mod:`ingest.reviews.loader`, :mod:`ingest.reviews.cli` — ``kg ingest reviews``
+- :mod:`ingest.reviews.readers`, :mod:`ingest.reviews.loader` (``kg ingest reviews`` goes through :func:`ingest.ingest_file`)
 - :mod:`ingest.reviews.synthetic` — seeded synthetic reviews for ``kg demo`` and benchmarks
 
 Example:

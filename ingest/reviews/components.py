@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from ingest.reviews.lexicons import GENERIC_NOUNS, Lexicon, get_lexicon
+from ingest.reviews.lexicons import Lexicon, generic_nouns, get_lexicon
 from ingest.reviews.normalise import AspectNormaliser
 from ingest.reviews.pii import apply_spans, find_pii
 from ingest.reviews.sentiment import LexiconScorer
@@ -153,7 +153,7 @@ class CatalogueRuler:
         self._stop = {w.casefold() for w in nlp.Defaults.stop_words}
         lex = get_lexicon(nlp.lang)
         # words that make a name "generic" ("Gift Card", "At Home"): such names need exact casing
-        self._common = self._stop | set(lex.aspects) | GENERIC_NOUNS | {
+        self._common = self._stop | set(lex.aspects) | generic_nouns() | {
             w + "s" for w in lex.aspects} | set(lex.opinions)
         self._index: dict[str, list[tuple[str, str, str, bool]]] = {}
         self._longest = 1
@@ -222,11 +222,6 @@ def make_catalogue_ruler(
 
 # --------------------------------------------------------------------------- aspects
 
-_NEG_WORD = {"en": "not", "de": "nicht", "fr": "pas", "es": "no"}
-_TOO_WORD = {"en": "too", "de": "zu", "fr": "trop", "es": "demasiado"}
-_CONJ = frozenset({"and", "&", ",", "und", "et", "y", "e", "or", "oder", "ou", "o"})
-
-
 class AspectExtractor:
     """Aspect-opinion pairs from dependency arcs (parser route) or token rules (rules route)."""
 
@@ -242,6 +237,7 @@ class AspectExtractor:
             raise ValueError(f"[E-KG-ROUTE] route must be auto, parser or rules, not {route!r}")
         self.route = route
         self.on_error = on_error
+        self._generic = generic_nouns()
         # first words of multi-word lexicon aspects: cheap pre-check before trying n-grams
         self._starts = frozenset(a.split()[0] for a in self.lexicon.aspects)
 
@@ -265,15 +261,15 @@ class AspectExtractor:
     def _mention(self, words: list[str], lemmas: list[str] | None, opinion: str, start: int,
                  end: int) -> AspectMention | None:
         aspect = self.normalise(words, lemmas)
-        if len(aspect) < 2 or aspect in GENERIC_NOUNS:
+        if len(aspect) < 2 or aspect in self._generic:
             return None
         return AspectMention(aspect=aspect, opinion=opinion.lower(), start=start, end=end)
 
     def _negated_text(self, negated: bool, word: str, too: bool = False) -> str:
         """Opinion text: ``[negator] [too] word`` in the language's own words, lower-case."""
-        parts = [_NEG_WORD.get(self.lang, "not")] if negated else []
+        parts = [self.lexicon.negation_word] if negated else []
         if too:
-            parts.append(_TOO_WORD.get(self.lang, "too"))
+            parts.append(self.lexicon.too_word)
         parts.append(word.lower())
         return " ".join(parts)
 
@@ -319,43 +315,38 @@ class AspectExtractor:
         return any(c.dep_ == "neg" for t in toks for c in t.children)
 
     def _too(self, tok: Token) -> bool:
-        return any(c.dep_ == "advmod" and c.lower_ == _TOO_WORD.get(self.lang) for c in tok.children)
+        return any(c.dep_ == "advmod" and c.lower_ == self.lexicon.too_word for c in tok.children)
+
+    def _arc_pairs(self, t: Token) -> list[tuple[Token, str]]:
+        """(aspect noun, opinion text) pairs that the arcs around token ``t`` express."""
+        if t.dep_ == "amod" and t.pos_ == "ADJ" and self._evaluative(t):
+            return [(t.head, self._negated_text(self._is_negated(t), t.text, self._too(t)))]
+        if t.dep_ in ("acomp", "oprd") and t.pos_ == "ADJ":
+            adjs = [t] + [c for c in t.children if c.dep_ == "conj" and c.pos_ == "ADJ"]
+            neg = self._is_negated(t.head, t)
+            return [(subj, self._negated_text(neg, adj.text, self._too(adj)))
+                    for subj in self._subjects(t.head) for adj in adjs]
+        if t.dep_ == "advmod" and t.head.pos_ == "VERB" and self._evaluative(t):
+            neg = self._is_negated(t.head)
+            return [(subj, self._negated_text(neg, t.text, self._too(t))) for subj in self._subjects(t.head)]
+        if t.pos_ == "VERB" and t.tag_ == "VBN" and self._evaluative(t):
+            text = self._negated_text(self._is_negated(t), t.text)
+            return [(c, text) for c in t.children if c.dep_ == "nsubjpass"]
+        if t.pos_ == "VERB" and self._evaluative(t):
+            text = self._negated_text(self._is_negated(t), t.text)
+            return [(c, text) for c in t.children if c.dep_ == "dobj"]
+        return []
 
     def _parser(self, doc: Doc, blocked: set[int]) -> list[AspectMention]:
         out: list[AspectMention] = []
-
-        def add(noun: Token, opinion: str) -> None:
-            asp = self._aspect_of(noun, blocked)
-            if asp is None:
-                return
-            m = self._mention(asp[0], asp[1], opinion, asp[2], asp[3])
-            if m is not None:
-                out.append(m)
-
         for t in doc:
             if t.i in blocked:
                 continue
-            if t.dep_ == "amod" and t.pos_ == "ADJ" and self._evaluative(t):
-                add(t.head, self._negated_text(self._is_negated(t), t.text, self._too(t)))
-            elif t.dep_ in ("acomp", "oprd") and t.pos_ == "ADJ":
-                head = t.head
-                adjs = [t] + [c for c in t.children if c.dep_ == "conj" and c.pos_ == "ADJ"]
-                neg = self._is_negated(head, t)
-                for subj in self._subjects(head):
-                    for adj in adjs:
-                        add(subj, self._negated_text(neg, adj.text, self._too(adj)))
-            elif t.dep_ == "advmod" and t.head.pos_ == "VERB" and self._evaluative(t):
-                neg = self._is_negated(t.head)
-                for subj in self._subjects(t.head):
-                    add(subj, self._negated_text(neg, t.text, self._too(t)))
-            elif t.pos_ == "VERB" and t.tag_ == "VBN" and self._evaluative(t):
-                neg = self._is_negated(t)
-                for subj in (c for c in t.children if c.dep_ == "nsubjpass"):
-                    add(subj, self._negated_text(neg, t.text))
-            elif t.pos_ == "VERB" and self._evaluative(t):
-                neg = self._is_negated(t)
-                for obj in (c for c in t.children if c.dep_ == "dobj"):
-                    add(obj, self._negated_text(neg, t.text))
+            for noun, opinion in self._arc_pairs(t):
+                asp = self._aspect_of(noun, blocked)
+                m = self._mention(asp[0], asp[1], opinion, asp[2], asp[3]) if asp else None
+                if m is not None:
+                    out.append(m)
         return self._dedupe(out)
 
     # ---- rules route
@@ -368,7 +359,7 @@ class AspectExtractor:
             return True
         if self.lang != "en":
             return False
-        if self.lexicon.is_opinion(low) or low in GENERIC_NOUNS or low in self.lexicon.modifiers:
+        if self.lexicon.is_opinion(low) or low in self._generic or low in self.lexicon.modifiers:
             return False
         if low.endswith(("ly", "ed", "ing", "est", "ful", "ous", "ive", "able")):
             return False
@@ -380,18 +371,11 @@ class AspectExtractor:
                        alpha: list[bool]) -> dict[int, tuple[int, str]]:
         """start token -> (end token, lexicon form) for lexicon aspects, longest first."""
         spans: dict[int, tuple[int, str]] = {}
-        starts = self._starts
         i = sent.start
         while i < sent.end:
             hit = None
-            if alpha[i] and i not in blocked and (low[i] in starts or self.lexicon.aspect_form([low[i]])):
-                for n in range(min(self.lexicon.max_aspect_words, sent.end - i), 0, -1):
-                    if not all(alpha[k] and k not in blocked for k in range(i, i + n)):
-                        continue
-                    form = self.lexicon.aspect_form(low[i : i + n])
-                    if form:
-                        hit = (i + n, form)
-                        break
+            if alpha[i] and i not in blocked and (low[i] in self._starts or self.lexicon.aspect_form([low[i]])):
+                hit = self._longest_aspect(i, sent.end, blocked, low, alpha)
             if hit:
                 spans[i] = hit
                 i = hit[0]
@@ -399,99 +383,154 @@ class AspectExtractor:
                 i += 1
         return spans
 
+    def _longest_aspect(self, i: int, end: int, blocked: set[int], low: list[str],
+                        alpha: list[bool]) -> tuple[int, str] | None:
+        """(end token, lexicon form) of the longest lexicon aspect starting at token ``i``."""
+        for n in range(min(self.lexicon.max_aspect_words, end - i), 0, -1):
+            if not all(alpha[k] and k not in blocked for k in range(i, i + n)):
+                continue
+            form = self.lexicon.aspect_form(low[i : i + n])
+            if form:
+                return i + n, form
+        return None
+
     def _rules(self, doc: Doc, blocked: set[int]) -> list[AspectMention]:
-        lex = self.lexicon
-        out: list[AspectMention] = []
         sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         low = [t.lower_ for t in doc]
         alpha = [t.is_alpha for t in doc]
+        out: list[AspectMention] = []
         for sent in sents:
-            lspans = self._lexicon_spans(sent, blocked, low, alpha)
-            covered = {k for s, (e, _) in lspans.items() for k in range(s, e)}
-            paired: set[int] = set()  # aspect start tokens that found an opinion
-
-            def is_op(k: int) -> bool:
-                t = doc[k]
-                return (k not in blocked and k not in covered and t.is_alpha
-                        and lex.is_opinion(t.lower_) and t.lower_ not in lex.modifiers)
-
-            def aspect_at(k: int, forward: bool) -> tuple[int, int] | None:
-                """Token range of the aspect starting (forward) or ending (backward) at k."""
-                if forward:
-                    if k in lspans:
-                        return k, lspans[k][0]
-                    if k < sent.end and self._candidate(doc[k], blocked):
-                        end = k + 1
-                        if end < sent.end and end in lspans and lspans[end][0] == end + 1:
-                            end += 1  # "<unknown> card" compound
-                        elif end < sent.end and self._candidate(doc[end], blocked) and end + 1 < sent.end \
-                                and not doc[end + 1].is_alpha:
-                            end += 1  # two unknown words closing a clause: "great battery life."
-                        return k, end
-                    return None
-                for s, (e, _) in lspans.items():
-                    if e - 1 == k:
-                        return s, e
-                if k >= sent.start and self._candidate(doc[k], blocked):
-                    s = k
-                    if k - 1 >= sent.start and self._candidate(doc[k - 1], blocked) and self.lang == "en" \
-                            and not doc[k - 1].is_sent_start:
-                        s = k - 1
-                    return s, k + 1
-                return None
-
-            def emit(span: tuple[int, int], opinion: str) -> None:
-                s, e = span
-                words = [t.text for t in doc[s:e]]
-                m = self._mention(words, None, opinion, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text))
-                if m is not None:
-                    out.append(m)
-                    paired.add(s)
-
-            for k in range(sent.start, sent.end):
-                if not is_op(k):
-                    continue
-                neg = any(
-                    doc[j].lower_ in lex.negators or doc[j].lower_ == "n't"
-                    for j in range(max(sent.start, k - 3), k)
-                )
-                too = k - 1 >= sent.start and doc[k - 1].lower_ == _TOO_WORD.get(self.lang)
-                opinion = self._negated_text(neg, doc[k].text, too)
-                # (a) opinion + aspect: "fast delivery", "great battery life"
-                j = k + 1
-                while j < sent.end and (doc[j].lower_ in lex.modifiers or doc[j].lower_ in lex.determiners):
-                    j += 1
-                span = aspect_at(j, forward=True) if j < sent.end else None
-                if span is not None:
-                    emit(span, opinion)
-                    continue
-                # (b) aspect + copula + [neg/modifiers] + opinion(s): "the battery life is not great"
-                j = k - 1
-                while j >= sent.start and (doc[j].lower_ in lex.modifiers or doc[j].lower_ in lex.negators
-                                           or doc[j].lower_ == "n't" or is_op(j) or doc[j].lower_ in _CONJ):
-                    j -= 1
-                if j > sent.start and doc[j].lower_ in lex.copulas:
-                    span = aspect_at(j - 1, forward=False)
-                    if span is not None:
-                        emit(span, opinion)
-                        continue
-            # (c) lexicon aspects without an opinion yet: nearest opinion in the same clause
-            for s, (e, _) in lspans.items():
-                if s in paired:
-                    continue
-                best = None
-                for k in list(range(e, min(sent.end, e + 4))) + list(range(s - 1, max(sent.start, s - 4) - 1, -1)):
-                    lo, hi = (e, k) if k >= e else (k + 1, s)
-                    if any(doc[x].is_punct or doc[x].lower_ in lex.breakers for x in range(lo, hi)):
-                        continue
-                    if is_op(k) and (best is None or abs(k - s) < abs(best - s)):
-                        best = k
-                if best is not None:
-                    neg = any(doc[x].lower_ in lex.negators or doc[x].lower_ == "n't"
-                              for x in range(max(sent.start, best - 3), best))
-                    too = best - 1 >= sent.start and doc[best - 1].lower_ == _TOO_WORD.get(self.lang)
-                    emit((s, e), self._negated_text(neg, doc[best].text, too))
+            spans = self._lexicon_spans(sent, blocked, low, alpha)
+            out.extend(_SentenceRules(self, sent, blocked, spans).run())
         return self._dedupe(out)
+
+
+class _SentenceRules:
+    """The rules route over one sentence: each ``rule_*`` method is one pattern.
+
+    (a) opinion + aspect ("fast delivery"); (b) aspect + copula + [negation/modifiers] + opinion
+    ("the battery life is not great"); (c) a lexicon aspect still without an opinion takes the
+    nearest opinion in the same clause.
+    """
+
+    def __init__(self, ext: AspectExtractor, sent: Span, blocked: set[int],
+                 spans: dict[int, tuple[int, str]]) -> None:
+        self.ext, self.lex, self.doc, self.sent = ext, ext.lexicon, sent.doc, sent
+        self.blocked = blocked
+        self.spans = spans  # lexicon aspects: start token -> (end token, form)
+        self.covered = {k for s, (e, _) in spans.items() for k in range(s, e)}
+        self.paired: set[int] = set()  # aspect start tokens that found an opinion
+        self.out: list[AspectMention] = []
+
+    def run(self) -> list[AspectMention]:
+        for k in range(self.sent.start, self.sent.end):
+            if self.is_opinion(k):
+                opinion = self.opinion_text(k)
+                if not self.rule_opinion_then_aspect(k, opinion):
+                    self.rule_aspect_copula_opinion(k, opinion)
+        for s, (e, _) in self.spans.items():
+            if s not in self.paired:
+                self.rule_nearest_opinion(s, e)
+        return self.out
+
+    # -- token tests
+    def is_opinion(self, k: int) -> bool:
+        t = self.doc[k]
+        return (k not in self.blocked and k not in self.covered and t.is_alpha
+                and self.lex.is_opinion(t.lower_) and t.lower_ not in self.lex.modifiers)
+
+    def is_negator(self, k: int) -> bool:
+        return self.doc[k].lower_ in self.lex.negators or self.doc[k].lower_ == "n't"
+
+    def candidate(self, k: int) -> bool:
+        return self.ext._candidate(self.doc[k], self.blocked)
+
+    def opinion_text(self, k: int) -> str:
+        """The opinion at token ``k`` with a negator up to 3 tokens before and a "too" just before."""
+        start = self.sent.start
+        neg = any(self.is_negator(j) for j in range(max(start, k - 3), k))
+        too = k - 1 >= start and self.doc[k - 1].lower_ == self.lex.too_word
+        return self.ext._negated_text(neg, self.doc[k].text, too)
+
+    # -- aspect spans
+    def aspect_from(self, k: int) -> tuple[int, int] | None:
+        """Token range of the aspect starting at ``k``."""
+        if k in self.spans:
+            return k, self.spans[k][0]
+        end_of_sent = self.sent.end
+        if k >= end_of_sent or not self.candidate(k):
+            return None
+        end = k + 1
+        if end < end_of_sent and end in self.spans and self.spans[end][0] == end + 1:
+            end += 1  # "<unknown> card" compound
+        elif end + 1 < end_of_sent and self.candidate(end) and not self.doc[end + 1].is_alpha:
+            end += 1  # two unknown words closing a clause: "great battery life."
+        return k, end
+
+    def aspect_until(self, k: int) -> tuple[int, int] | None:
+        """Token range of the aspect ending at ``k``."""
+        for s, (e, _) in self.spans.items():
+            if e - 1 == k:
+                return s, e
+        if k < self.sent.start or not self.candidate(k):
+            return None
+        s = k
+        if (k - 1 >= self.sent.start and self.ext.lang == "en" and self.candidate(k - 1)
+                and not self.doc[k - 1].is_sent_start):
+            s = k - 1
+        return s, k + 1
+
+    def emit(self, span: tuple[int, int], opinion: str) -> None:
+        s, e = span
+        doc = self.doc
+        m = self.ext._mention([t.text for t in doc[s:e]], None, opinion, doc[s].idx,
+                              doc[e - 1].idx + len(doc[e - 1].text))
+        if m is not None:
+            self.out.append(m)
+            self.paired.add(s)
+
+    # -- rules
+    def rule_opinion_then_aspect(self, k: int, opinion: str) -> bool:
+        """(a) "fast delivery", "great battery life": the aspect after the opinion (and modifiers)."""
+        j = k + 1
+        while j < self.sent.end and (self.doc[j].lower_ in self.lex.modifiers
+                                     or self.doc[j].lower_ in self.lex.determiners):
+            j += 1
+        span = self.aspect_from(j) if j < self.sent.end else None
+        if span is not None:
+            self.emit(span, opinion)
+        return span is not None
+
+    def rule_aspect_copula_opinion(self, k: int, opinion: str) -> bool:
+        """(b) "the battery life is not great": aspect + copula + [neg/modifiers/opinions] + opinion."""
+        j = k - 1
+        while j >= self.sent.start and self._between_copula_and_opinion(j):
+            j -= 1
+        if j <= self.sent.start or self.doc[j].lower_ not in self.lex.copulas:
+            return False
+        span = self.aspect_until(j - 1)
+        if span is not None:
+            self.emit(span, opinion)
+        return span is not None
+
+    def _between_copula_and_opinion(self, j: int) -> bool:
+        low = self.doc[j].lower_
+        return (low in self.lex.modifiers or self.is_negator(j) or self.is_opinion(j)
+                or low in self.lex.conjunctions)
+
+    def rule_nearest_opinion(self, s: int, e: int) -> None:
+        """(c) lexicon aspect ``[s, e)`` without an opinion: nearest opinion within 3 tokens, same clause."""
+        best = None
+        after = range(e, min(self.sent.end, e + 4))
+        before = range(s - 1, max(self.sent.start, s - 4) - 1, -1)
+        for k in [*after, *before]:
+            lo, hi = (e, k) if k >= e else (k + 1, s)
+            if any(self.doc[x].is_punct or self.doc[x].lower_ in self.lex.breakers for x in range(lo, hi)):
+                continue
+            if self.is_opinion(k) and (best is None or abs(k - s) < abs(best - s)):
+                best = k
+        if best is not None:
+            self.emit((s, e), self.opinion_text(best))
 
 
 @Language.factory(

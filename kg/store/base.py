@@ -7,6 +7,7 @@ Backends implement :meth:`GraphStore._run` and the few operations whose syntax d
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
@@ -63,6 +64,28 @@ class GraphStore(ABC):
         """
         return False
 
+    def vector_index_ready(self, label: str, prop: str = "embedding") -> bool | None:
+        """True when the vector index on ``label.prop`` is built, False while it builds, None when there is none."""
+        raise NotImplementedError(f"{type(self).__name__} cannot report vector index states")
+
+    def build_vector_index(self, label: str, dim: int, *, prop: str = "embedding", timeout: float = 300.0) -> bool:
+        """Create the vector index on ``label.prop`` (if missing) and wait until the server reports it ready.
+
+        Returns False when it is still building after ``timeout`` seconds. The index is re-ensured
+        on every poll: FalkorDB drops indexes lazily, so one dropped just before may vanish late.
+        """
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            self.ensure_vector_index(label, dim, prop)
+            if self.vector_index_ready(label, prop):
+                return True
+            if time.monotonic() > deadline:
+                logger.warning("vector index on %s.%s not ready after %.0f s", label, prop, timeout)
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     @abstractmethod
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         """The ``k`` nodes nearest ``vector``: ``[{"key", "score"}]``, score = cosine similarity, best first."""
@@ -88,13 +111,37 @@ class GraphStore(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Run the named query from ``cypher/`` with ``params``."""
-        return self._run(cypher.load(name, self.dialect), params)
+    def query(self, name: str, *, identifiers: Mapping[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Run the named query from ``cypher/`` with ``params``; ``identifiers`` fill its ``{{placeholders}}``
+        (labels, types, property names), each escaped by :func:`kg.cypher.ident`, as in :meth:`write`."""
+        text = cypher.render(name, self.dialect, **identifiers) if identifiers else cypher.load(name, self.dialect)
+        return self._run(text, params)
 
     def execute(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run Cypher text as given (``kg cypher``)."""
+        """Run Cypher text as given, writes allowed (tests, ``kg cypher --write``)."""
         return self._run(text, params or {})
+
+    # -- analysts' access (``kg cypher``) ---------------------------------------------------
+    def read(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run Cypher text read-only: a query that would write is refused by the server."""
+        return self._run_read(text, params or {})
+
+    @abstractmethod
+    def _run_read(self, text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Backend hook: run ``text`` in the server's read-only mode."""
+
+    @abstractmethod
+    def explain(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+        """The execution plan of ``text`` as indented lines, without running it."""
+
+    @abstractmethod
+    def profile(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+        """Run ``text`` and return its plan with per-operator counts, as indented lines."""
+
+    def writes(self, text: str, params: Mapping[str, Any] | None = None) -> bool:
+        """Whether ``text`` would write, judged from its plan (nothing runs)."""
+        ops = {line.strip().split("|")[0].strip().lower() for line in self.explain(text, params)}
+        return bool(ops & {"create", "merge", "delete", "update", "foreach"})
 
     def flush(self) -> None:
         """Wait until every write sent so far has been applied (backends that pipeline writes)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -40,6 +41,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _already_there(error: Exception) -> bool:
+    """Whether a schema statement failed only because its index or constraint exists (a race)."""
+    text = str(error).lower()
+    return "already indexed" in text or "already exists" in text
+
+
 class FalkorDBStore(GraphStore):
     """A graph on a FalkorDB server (embedded or external)."""
 
@@ -61,20 +68,56 @@ class FalkorDBStore(GraphStore):
         # Parameters are encoded here (same literals as the client's, several times faster).
         return self._send(params_header(params) + text)
 
-    def _send(self, query: str) -> list[dict[str, Any]]:
+    def _send(self, query: str, *, read_only: bool = False) -> list[dict[str, Any]]:
         """Run query text that already carries its ``CYPHER ...`` parameter header."""
-        import redis
-
-        try:
-            result = self.graph.query(query)
-        except redis.exceptions.ResponseError as e:
-            raise QueryError(f"FalkorDB: {e}") from e
-        except redis.exceptions.ConnectionError as e:
-            raise StoreError(f"cannot reach FalkorDB: {e}", hint="kg db status") from e
+        with self._errors():
+            result = self.graph.ro_query(query) if read_only else self.graph.query(query)
         if not result.header:
             return []
         columns = [h[1] if isinstance(h, (list, tuple)) else h for h in result.header]
         return [dict(zip(columns, (_plain(v) for v in row))) for row in result.result_set]
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Server and connection errors as kg errors with a hint."""
+        import redis
+
+        try:
+            yield
+        except redis.exceptions.ResponseError as e:
+            message = " ".join(str(e).split())
+            if "read-only" in message.lower():
+                raise QueryError("this query writes, and analysts' queries are read-only by default",
+                                 hint="add --write to allow it") from e
+            if "missing parameters" in message.lower():
+                raise QueryError(f"FalkorDB: {message}", hint="pass every $name with -p name=VALUE") from e
+            raise QueryError(f"FalkorDB: {message}", hint="check the Cypher syntax and the names used") from e
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
+            raise StoreError(f"cannot reach FalkorDB: {' '.join(str(e).split())}",
+                             hint="kg db status; check KG_FALKORDB_URL or KG_HOME") from e
+
+    def _ensure_graph_key(self) -> None:
+        """Read-only commands and plans fail on a graph that does not exist yet: create it empty."""
+        if self.graph_name not in self.client.list_graphs():
+            self._send("RETURN 0")
+
+    def _run_read(self, text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        self.flush()
+        self._ensure_graph_key()
+        return self._send(params_header(params) + text, read_only=True)
+
+    def _plan(self, method: str, text: str, params: Mapping[str, Any] | None) -> list[str]:
+        self.flush()
+        self._ensure_graph_key()
+        with self._errors():
+            plan = getattr(self.graph, method)(params_header(params or {}) + text)
+        return [line for line in str(plan).splitlines() if line.strip()]
+
+    def explain(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+        return self._plan("explain", text, params)
+
+    def profile(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+        return self._plan("profile", text, params)
 
     def flush(self) -> None:
         """Wait for the write in flight; its error, if any, is raised here."""
@@ -117,17 +160,23 @@ class FalkorDBStore(GraphStore):
         return found
 
     def ensure_schema(self) -> None:
+        """Key indexes and uniqueness constraints; safe when several processes race to create them."""
         indexed = self._indexed()
         constraints = {(c[1], tuple(c[2])) for c in self._constraints() if c[0] == "UNIQUE"}
         for label, key in schema.KEYS.items():
             if "RANGE" not in indexed.get((label, key), ""):
-                self._run(cypher.render("schema_key_index", self.dialect, label=label, key=key))
+                try:
+                    self._run(cypher.render("schema_key_index", self.dialect, label=label, key=key))
+                except QueryError as e:  # another process created it since we looked
+                    if not _already_there(e):
+                        raise
+                    logger.debug("index on %s.%s: %s", label, key, e)
             if (label, (key,)) not in constraints:
                 try:
                     self.client.connection.execute_command(
                         "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
                 except Exception as e:  # raced or already there
-                    if "already exists" not in str(e).lower():
+                    if not _already_there(e):
                         raise StoreError(f"cannot create uniqueness on {label}.{key}: {e}") from e
 
     def _constraints(self) -> list[tuple[str, str, list[str]]]:
@@ -147,6 +196,14 @@ class FalkorDBStore(GraphStore):
             return False
         self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
         return True
+
+    def vector_index_ready(self, label: str, prop: str = "embedding") -> bool | None:
+        # FalkorDB reports one status per label ('OPERATIONAL' when every index on it is built)
+        for row in self.query("vector_index_status"):
+            types = row.get("types") or {}
+            if row.get("label") == label and "VECTOR" in str(types.get(prop)):
+                return str(row.get("status")) == "OPERATIONAL"
+        return None
 
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         # Over-fetch: after a vector is overwritten, its stale HNSW entry still takes a slot and is
@@ -178,6 +235,8 @@ class FalkorDBStore(GraphStore):
         self.graph = self.client.select_graph(self.graph_name)
 
     def compact(self) -> None:
+        """Rewrite the embedded server's append-only log (ServerError with a hint when the server is
+        gone); nothing to do on an external server."""
         self.flush()
         if self.server is not None:
             self.server.rewrite_aof()

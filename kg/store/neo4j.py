@@ -35,6 +35,18 @@ class Neo4jStore(GraphStore):
         except Exception as e:
             raise StoreError(f"cannot reach Neo4j at {uri}: {e}", hint="docker compose up -d; check KG_NEO4J_*") from e
         self.database = database
+        self._version = self._check_version()
+
+    def _check_version(self) -> str:
+        """Checked once at connect: kg's Neo4j dialect needs Neo4j 5 or later."""
+        rows = self.query("server_version")
+        name, version = (rows[0]["name"], str(rows[0]["version"])) if rows else ("Neo4j", "0")
+        major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+        if major < 5:
+            self.driver.close()
+            raise StoreError(f"{name} {version} is too old: kg needs Neo4j 5 or later",
+                             hint="run the Neo4j 5 of compose.yaml (docker compose up -d)")
+        return f"{name} {version}"
 
     def _run(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         try:
@@ -44,6 +56,53 @@ class Neo4jStore(GraphStore):
         except self._neo4j.exceptions.DriverError as e:
             raise StoreError(f"Neo4j driver: {e}") from e
         return [record.data() for record in records]
+
+    def _session_run(self, text: str, params: Mapping[str, Any], *, read_only: bool) -> Any:
+        """Records and summary of ``text`` in a session of the given access mode."""
+        mode = self._neo4j.READ_ACCESS if read_only else self._neo4j.WRITE_ACCESS
+        try:
+            with self.driver.session(database=self.database, default_access_mode=mode) as session:
+                result = session.run(text, dict(params))
+                records = [record.data() for record in result]
+                return records, result.consume()
+        except self._neo4j.exceptions.Neo4jError as e:
+            if "AccessMode" in str(e.code or ""):
+                raise QueryError("this query writes, and analysts' queries are read-only by default",
+                                 hint="add --write to allow it") from e
+            raise QueryError(f"Neo4j: {e.message or e}", hint="check the Cypher syntax and the names used") from e
+        except self._neo4j.exceptions.DriverError as e:
+            raise StoreError(f"Neo4j driver: {e}") from e
+
+    def _run_read(self, text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return self._session_run(text, params, read_only=True)[0]
+
+    @staticmethod
+    def _plan_lines(plan: Any, depth: int = 0) -> list[str]:
+        if not plan:
+            return []
+        plan = plan if isinstance(plan, dict) else {"operatorType": getattr(plan, "operator_type", "?"),
+                                                     "args": getattr(plan, "arguments", {}),
+                                                     "children": getattr(plan, "children", [])}
+        args = plan.get("args") or plan.get("arguments") or {}
+        counts = ", ".join(f"{k} {args[k]}" for k in ("Rows", "DbHits") if k in args)
+        name = str(plan.get("operatorType", "?")).split("@")[0]
+        lines = ["    " * depth + name + (f" | {args['Details']}" if args.get("Details") else "")
+                 + (f" | {counts}" if counts else "")]
+        for child in plan.get("children") or []:
+            lines += Neo4jStore._plan_lines(child, depth + 1)
+        return lines
+
+    def explain(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+        _, summary = self._session_run("EXPLAIN " + text, params or {}, read_only=True)
+        return self._plan_lines(summary.plan)
+
+    def profile(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+        _, summary = self._session_run("PROFILE " + text, params or {}, read_only=False)
+        return self._plan_lines(summary.profile)
+
+    def writes(self, text: str, params: Mapping[str, Any] | None = None) -> bool:
+        _, summary = self._session_run("EXPLAIN " + text, params or {}, read_only=True)
+        return "w" in str(summary.query_type or "")
 
     def ensure_schema(self) -> None:
         for label, key in schema.KEYS.items():
@@ -62,14 +121,17 @@ class Neo4jStore(GraphStore):
                   {"dim": int(dim)})
         self.query("await_indexes")
 
+    def vector_index_ready(self, label: str, prop: str = "embedding") -> bool | None:
+        rows = self.query("vector_index_status", name=_index_name(label, prop))
+        return str(rows[0]["status"]) == "ONLINE" if rows else None
+
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         text = cypher.render("vector_search", self.dialect, key=schema.key_of(label))
         return self._run(text, {"index": _index_name(label, prop), "k": int(k),
                                 "vector": [float(x) for x in vector]})
 
     def version(self) -> str:
-        rows = self.query("server_version")
-        return f"{rows[0]['name']} {rows[0]['version']}" if rows else "Neo4j"
+        return self._version
 
     def clear(self) -> None:
         while self.query("delete_all", limit=10_000)[0]["deleted"]:

@@ -13,7 +13,7 @@ from kg.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _commands(group, prefix=()):  # type: ignore[no-untyped-def]
@@ -36,28 +36,12 @@ def test_every_command_has_help_with_an_example(settings: Settings) -> None:
         assert "Example" in result.stdout, f"`kg {' '.join(path)} --help` has no example"
 
 
-def test_cypher_json_and_params(store: GraphStore, settings: Settings) -> None:
-    store.execute("UNWIND range(1, 3) AS i CREATE (:Product {id: 'p' + toString(i), price: i * 1.5})")
-    result = run_cli(settings, "cypher", "MATCH (p:Product) WHERE p.price > $min RETURN p.id AS id, "
-                     "p.price AS price ORDER BY id", "-p", "min=2", "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [{"id": "p2", "price": 3.0}, {"id": "p3", "price": 4.5}]
-    nodes = json.loads(run_cli(settings, "cypher", "MATCH (p:Product {id: $id}) RETURN p", "-p", "id=p1",
-                               "--json").stdout)
-    assert nodes[0]["p"]["id"] == "p1" and nodes[0]["p"]["_labels"] == ["Product"]
-
-
-def test_cypher_syntax_error_is_one_line_exit_3(settings: Settings) -> None:
-    result = run_cli(settings, "cypher", "MATCH (p:Product RETURN p")
-    assert result.exit_code == 3
-    assert result.stderr.startswith("kg: error: FalkorDB:") and result.stderr.count("\n") == 1
-
-
 def test_ingest_exit_codes(settings: Settings, tmp_path: Path) -> None:
     missing = run_cli(settings, "ingest", "events", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 2 and "nope.csv: no such file" in missing.stderr
     bad_format = run_cli(settings, "ingest", "events", str(tmp_path / "nope.csv"), "--format", "xml")
     assert bad_format.exit_code == 2 and "unknown events format 'xml'" in bad_format.stderr
+    assert bad_format.stderr.count("\n") == 1 and "hint:" in bad_format.stderr
     path = tmp_path / "e.csv"
     path.write_text("user_id,item_id,event_type,timestamp\nu1,p1,view,1\nu1,p1,view,oops\n")
     over = run_cli(settings, "ingest", "events", str(path), "--json")
@@ -72,11 +56,18 @@ def test_ingest_exit_codes(settings: Settings, tmp_path: Path) -> None:
     assert [r["status"] for r in runs] == ["finished"]
 
 
-def test_demo_then_stats_and_user(settings: Settings) -> None:
+def test_demo_never_touches_the_users_graph_then_stats_and_user(settings: Settings, tmp_path: Path) -> None:
+    events = tmp_path / "mine.csv"
+    events.write_text("user_id,item_id,event_type,timestamp\nalice,p1,view,1700000000\nalice,p2,purchase,1700000001\n")
+    assert run_cli(settings, "ingest", "events", str(events)).exit_code == 0
+    before = json.loads(run_cli(settings, "stats", "--json").stdout)
     result = run_cli(settings, "demo", "--users", "30", "--products", "20", "--events", "800",
                      "--reviews", "150", "--epochs", "2", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    # the user's graph is exactly as it was; the demo lives in its own home
+    assert json.loads(run_cli(settings, "stats", "--json").stdout) == before
+    assert report["home"] == str(settings.home / "demo") and (settings.home / "demo" / ".kg-demo").is_file()
     assert report["stats"]["nodes"]["Product"] == 20
     assert report["stats"]["relationships"]["VIEWED"] > 0
     assert len(report["top_products"]) == 5
@@ -90,12 +81,28 @@ def test_demo_then_stats_and_user(settings: Settings) -> None:
     assert emb["similar"] and all(len(n) == 5 for n in emb["similar"].values())
     for pid, neighbours in emb["similar"].items():
         assert pid not in {n["id"] for n in neighbours}
-    stats = json.loads(run_cli(settings, "stats", "--json").stdout)
-    assert stats["nodes"]["User"] == report["stats"]["nodes"]["User"] <= 30
-    found = run_cli(settings, "user", "U0000000", "--json")
-    unknown = run_cli(settings, "user", "nobody", "--json")
-    assert unknown.exit_code == 1 and json.loads(unknown.stdout)["found"] is False
-    assert found.exit_code in (0, 1)
+    demo = Settings(home=settings.home / "demo", pseudonym_key=settings.pseudonym_key, graph=settings.graph)
+    try:
+        stats = json.loads(run_cli(demo, "stats", "--json").stdout)
+        assert stats["nodes"]["User"] == report["stats"]["nodes"]["User"] <= 30
+    finally:
+        run_cli(demo, "db", "stop")
+    # a known user: behaviour per type; an unknown one: "not found", exit 1
+    found = run_cli(settings, "user", "alice", "--json")
+    assert found.exit_code == 0
+    profile = json.loads(found.stdout)
+    assert profile["found"] and {b["type"]: b["events"] for b in profile["behaviour"]} == {"PURCHASED": 1, "VIEWED": 1}
+    unknown = run_cli(settings, "user", "nobody")
+    assert unknown.exit_code == 1 and "not found" in unknown.stderr
+
+
+def test_demo_refuses_a_demo_folder_it_did_not_make(settings: Settings) -> None:
+    (settings.home / "demo").mkdir()
+    (settings.home / "demo" / "precious.txt").write_text("mine")
+    result = run_cli(settings, "demo", "--users", "5", "--products", "5", "--events", "50", "--reviews", "0",
+                     "--epochs", "0")
+    assert result.exit_code == 2 and "not made by kg demo" in result.stderr
+    assert (settings.home / "demo" / "precious.txt").read_text() == "mine"
 
 
 def test_db_commands_on_a_private_home(tmp_path: Path) -> None:

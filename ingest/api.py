@@ -1,0 +1,87 @@
+"""The library entry points every caller uses: the CLI, ``kg demo``, the benchmarks, tests, the scheduler.
+
+>>> report = ingest_file(store, settings, Path("events.csv"), kind="events")        # doctest: +SKIP
+>>> reports = ingest_files(store, settings, ["logs/*.csv.gz"], kind="events", fmt="csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ingest.formats import Format, kind_formats, resolve_format
+from ingest.report import IngestReport
+from ingest.runner import ProgressHook, run_ingest
+from kg.errors import InputError
+from kg.settings import Settings
+from kg.store import GraphStore
+
+__all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format"]
+
+logger = logging.getLogger(__name__)
+
+#: the format used when none is given and none can be detected
+DEFAULT_FORMATS = {"events": "csv", "products": "csv", "reviews": "amazon"}
+
+
+def choose_format(path: Path, kind: str, fmt: str | None) -> Format:
+    """The format given, else the one the file's name and first line point to, else the kind's default."""
+    if fmt:
+        return resolve_format(kind, fmt)
+    kind_formats(kind)
+    from ingest.detect import detect_format
+
+    detected = detect_format(Path(path), kind)
+    name = detected or DEFAULT_FORMATS[kind]
+    logger.info("%s: reading as %s format %r (%s)", path, kind, name, "detected" if detected else "default")
+    return resolve_format(kind, name)
+
+
+def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind: str, fmt: str | None = None,
+                force: bool = False, max_bad_ratio: float | None = None, progress: ProgressHook | None = None,
+                **options: Any) -> IngestReport:
+    """Ingest one file of ``kind`` (events, products, reviews) in format ``fmt`` (detected when None).
+
+    ``options`` are the format's reader options (``delimiter``, ``columns``) and loader options
+    (reviews: ``lang``, ``store_text``, ``sentiment``, ``folds``, ``synonyms``); an option the
+    format does not take is a ConfigError.
+    """
+    path = Path(path)
+    chosen = choose_format(path, kind, fmt)
+    chosen.check_options(options)
+    loader = chosen.make_loader(settings, options)
+
+    def reader(source: Any) -> Any:
+        return chosen.read(source, options)
+
+    return run_ingest(store, settings, path, kind=kind, fmt=chosen.name, reader=reader, loader=loader,
+                      force=force, max_bad_ratio=max_bad_ratio, progress=progress)
+
+
+def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:
+    """Files named by ``patterns`` (paths or shell globs), sorted per pattern, duplicates dropped."""
+    seen: dict[Path, None] = {}
+    for pattern in patterns:
+        text = str(pattern)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matches:
+            raise InputError(f"{text}: no file matches", hint="check the path or quote the glob")
+        for match in matches:
+            seen.setdefault(Path(match), None)
+    return list(seen)
+
+
+def ingest_files(store: GraphStore, settings: Settings, patterns: Iterable[str | Path], *, kind: str,
+                 fmt: str | None = None, force: bool = False, max_bad_ratio: float | None = None,
+                 progress: ProgressHook | None = None, **options: Any) -> list[IngestReport]:
+    """:func:`ingest_file` for each file the paths/globs name, in order."""
+    return [ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+                        progress=progress, **options) for path in expand_paths(patterns)]
+
+
+def format_help(kind: str) -> Mapping[str, str]:
+    """``{format: description}`` of one kind (for ``--help`` texts)."""
+    return {name: f.description for name, f in kind_formats(kind).items()}

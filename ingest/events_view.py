@@ -1,0 +1,129 @@
+"""Behaviour edges as a materialised view of the event ledger (:class:`kg.ledger.EventLedger`).
+
+``(:User)-[:VIEWED|CARTED|PURCHASED|RATED]->(:Product)`` carries the absolute aggregates of its
+(user, item, type) pair: ``count, first_at, last_at, first_date, last_date, rating``. Ingest writes
+the pairs a batch touched (:func:`write_pairs`); :func:`rebuild_behaviour` rewrites every pair
+(``kg rebuild``), e.g. after edges were deleted or a graph restored from an older backup.
+
+>>> summary = rebuild_behaviour(store, EventLedger.from_settings(settings))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ingest.records import EVENT_TYPES
+from kg import cypher
+from kg.ledger import EventLedger, PairAggregate
+from kg.store import GraphStore, batched
+
+__all__ = ["graph_rows", "write_pairs", "rebuild_behaviour", "REL_TYPES"]
+
+logger = logging.getLogger(__name__)
+
+#: relationship type -> ledger event type
+REL_TYPES: dict[str, str] = {rel: kind for kind, rel in EVENT_TYPES.items()}
+_PAGE_IDS = 20_000
+
+ProgressHook = Callable[[int, int], None]  # (pairs done, pairs total)
+
+
+def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[dict[str, Any]]]:
+    """Edge rows per relationship type, one per pair."""
+    per_rel: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in pairs:
+        per_rel[EVENT_TYPES[p.type]].append({
+            "user": p.user, "item": p.item, "count": p.count, "first_at": p.first_at, "last_at": p.last_at,
+            "first_date": p.first_date, "last_date": p.last_date, "rating": p.rating})
+    return per_rel
+
+
+def write_pairs(store: GraphStore, pairs: Iterable[PairAggregate], *, query: str = "events_merge",
+                batch_size: int | None = None) -> int:
+    """Write the edges of ``pairs`` (``events_merge``: never moves an edge back; ``events_set``: overwrite)."""
+    written = 0
+    for rel, rows in sorted(graph_rows(pairs).items()):
+        written += store.write(query, rows, batch_size=batch_size or len(rows) or 1, identifiers={"rel": rel})
+    return written
+
+
+def _scan_edges(store: GraphStore, ledger: EventLedger, *, keep_unknown: bool) -> dict[str, Any]:
+    """Page through every behaviour edge: import pre-ledger ``event_times`` into the ledger, and
+    find the edges whose pair the ledger does not hold."""
+    top = store.query("events_max_user_id")
+    max_id = top[0]["max_id"] if top else None
+    found: dict[str, Any] = {"edges": 0, "legacy_edges": 0, "legacy_events": 0, "unknown": []}
+    if max_id is None:
+        return found
+    for lo in range(0, int(max_id) + 1, _PAGE_IDS):
+        for rel, kind in REL_TYPES.items():
+            page = cypher.render("events_edges_page", store.dialect, rel=rel)
+            rows = store.execute(page, {"lo": lo, "hi": lo + _PAGE_IDS})
+            if not rows:
+                continue
+            found["edges"] += len(rows)
+            legacy = [r for r in rows if r.get("times")]
+            if legacy:
+                found["legacy_edges"] += len(legacy)
+                found["legacy_events"] += _import_legacy(ledger, kind, legacy)
+            keys = [(r["user"], r["item"], kind) for r in rows]
+            known = ledger.known_pairs(keys)
+            unknown = [(rel, user, item) for user, item, k in keys if (user, item, k) not in known]
+            found["unknown"].extend(unknown if keep_unknown else [None] * len(unknown))
+    return found
+
+
+def _import_legacy(ledger: EventLedger, kind: str, rows: list[dict[str, Any]]) -> int:
+    """Events of pre-ledger edges (distinct times; the edge's rating belongs to its latest time)."""
+    events = []
+    for row in rows:
+        times = sorted(int(t) for t in row["times"])
+        rating = row.get("rating") if kind == "rating" else None
+        events.extend((row["user"], row["item"], kind, t, rating if t == times[-1] else None) for t in times)
+    before = ledger.counts()["events"]
+    for chunk in batched(events, 5000):
+        ledger.add(chunk)
+    return ledger.counts()["events"] - before
+
+
+def rebuild_behaviour(store: GraphStore, ledger: EventLedger, *, remove_unknown: bool = False,
+                      progress: ProgressHook | None = None) -> dict[str, Any]:
+    """Rewrite every behaviour edge from the ledger's pair aggregates.
+
+    Edges written before the ledger existed (with an ``event_times`` list) are first imported into
+    the ledger, so nothing is lost. Behaviour edges whose pair the ledger does not hold are left
+    alone and counted (``unknown_edges``), or deleted when ``remove_unknown`` (``unknown_removed``).
+    Returns ``{"pairs", "edges_written", "by_type", "edges_before", "legacy_edges", "legacy_events",
+    "unknown_edges", "unknown_removed", "seconds"}``.
+    """
+    started = time.perf_counter()
+    scan = _scan_edges(store, ledger, keep_unknown=remove_unknown)
+    total = ledger.counts()["pairs"]
+    by_type: dict[str, int] = defaultdict(int)
+    done = 0
+    for chunk in batched(ledger.pairs(), store.batch_size):
+        for rel, rows in sorted(graph_rows(chunk).items()):
+            store.write("events_set", rows, batch_size=len(rows), identifiers={"rel": rel})
+            by_type[rel] += len(rows)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    removed = 0
+    if remove_unknown and scan["unknown"]:
+        per_rel: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for rel, user, item in scan["unknown"]:
+            per_rel[rel].append({"user": user, "item": item})
+        for rel, rows in sorted(per_rel.items()):
+            removed += store.write("events_delete_edges", rows, identifiers={"rel": rel})
+    store.flush()
+    store.compact()
+    result = {"pairs": total, "edges_written": done, "by_type": dict(sorted(by_type.items())),
+              "edges_before": scan["edges"], "legacy_edges": scan["legacy_edges"],
+              "legacy_events": scan["legacy_events"], "unknown_edges": len(scan["unknown"]),
+              "unknown_removed": removed, "seconds": round(time.perf_counter() - started, 3)}
+    logger.info("rebuilt behaviour edges: %s", result)
+    return result

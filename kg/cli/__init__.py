@@ -1,0 +1,104 @@
+"""The ``kg`` command line: a thin layer on top; each command calls one library function.
+
+One module per command group (db, ingest, query, embed, demo). Heavy libraries (torch, PyKEEN,
+spaCy, transformers) are imported only inside the commands that need them, so ``kg --help`` and
+``kg --version`` stay fast.
+
+Example::
+
+    kg demo                       # synthetic shop -> graph -> embeddings -> similar products
+    kg ingest events logs.csv.gz --format csv
+    kg cypher "MATCH (p:Product) RETURN p.id AS id LIMIT 3" --json
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kg import __version__
+from kg.cli import db, demo, embed, ingest, query
+from kg.cli.common import AppState, KGGroup, build_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(cls=KGGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help="kg: user-interest knowledge graphs for shops (ingest, embed, query with Cypher).")
+app.add_typer(db.app, name="db")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(embed.app, name="embed")
+query.register(app)
+embed.register(app)
+demo.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option("--home", help="State folder (default $KG_HOME or ./.kg).")] = None,
+    graph: Annotated[str | None, typer.Option("--graph", help="Graph name (default $KG_GRAPH or kg).")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
+                                         help="More logging: -v info, -vv debug (also -v 2).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no messages; errors only.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
+) -> None:
+    """kg: user-interest knowledge graphs for shops.
+
+    Example: kg demo && kg stats --json
+    """
+    overrides = {k: v for k, v in (("home", home), ("graph", graph)) if v is not None}
+    settings = build_settings(**overrides)
+    _configure_process(settings, verbose=verbose, quiet=quiet)
+    ctx.obj = AppState(settings, quiet=quiet, verbose=verbose)
+
+
+def _configure_process(settings, *, verbose: int, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """The one place that changes process-wide state: logging, warning filters, library homes."""
+    level = "ERROR" if quiet else [settings.log_level.upper(), "INFO", "DEBUG"][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+    if verbose < 1:
+        for noisy in ("pykeen", "torch_max_mem", "transformers", "sentence_transformers", "filelock"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true but no accelerator.*")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    # PyKEEN keeps its data sets and caches under PYSTOW_HOME (~/.data otherwise): keep them in KG_HOME.
+    os.environ.setdefault("PYSTOW_HOME", str(settings.home / "pykeen"))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _normalise_argv(argv: list[str]) -> list[str]:
+    """``-v 2`` as ``-vv`` (people type it), before Click sees the arguments."""
+    fixed: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-v", "--verbose") and i + 1 < len(argv) and argv[i + 1].isdigit():
+            fixed.extend(["-v"] * max(int(argv[i + 1]), 0))
+            i += 2
+            continue
+        fixed.append(arg)
+        i += 1
+    return fixed
+
+
+def main() -> None:
+    """Console entry point."""
+    app(args=_normalise_argv(sys.argv[1:]), prog_name="kg")
+
+
+if __name__ == "__main__":
+    main()

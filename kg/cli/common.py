@@ -1,0 +1,193 @@
+"""What every CLI module shares: options defined once, settings from the context, output, errors.
+
+Output rules: data on stdout (tables, ``--json``), messages and progress on stderr; values are
+printed as text, never interpreted as markup; ``--json`` prints one JSON document and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from kg.errors import ConfigError, KGError
+from kg.settings import Settings
+
+__all__ = [
+    "AppState", "KGGroup", "JsonOpt", "settings_of", "state_of", "store_of", "emit_json", "out", "say",
+    "print_table", "progress_bytes", "progress_enabled", "fail",
+]
+
+logger = logging.getLogger("kg.cli")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")]
+
+
+@dataclass
+class AppState:
+    """What the root callback resolved once for every command."""
+
+    settings: Settings
+    quiet: bool = False
+    verbose: int = 0
+
+
+class KGGroup(TyperGroup):
+    """Turns any error into one line on stderr and an exit code: KGError's own (2 bad input or config,
+    3 database, 4 busy), 1 for anything unexpected (its traceback is logged with -vv)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit, typer.Abort):
+            raise
+        except KGError as e:
+            click.echo(f"kg: error: {_one_line(str(e))}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("kg: interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # a bug or an unforeseen failure: still one line, the traceback on -vv
+            logger.debug("unexpected error", exc_info=True)
+            click.echo(f"kg: error: {type(e).__name__}: {_one_line(str(e))} (hint: run with -vv for the "
+                       "traceback and report it)", err=True)
+            sys.exit(1)
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def state_of(ctx: typer.Context) -> AppState:
+    """The AppState built by the root callback (built from the environment if missing)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState(build_settings())
+    return root.obj
+
+
+def build_settings(**overrides: Any) -> Settings:
+    """Settings from KG_* variables; a bad value is a one-line ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"bad setting {field}: {first.get('msg')}",
+                          hint=f"check KG_{field.upper()} or the matching option") from e
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The Settings built by the root callback."""
+    return state_of(ctx).settings
+
+
+def store_of(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    """Open the configured graph store (starting the embedded server if needed)."""
+    from kg.store import open_store
+
+    return open_store(settings_of(ctx))
+
+
+def progress_enabled(ctx: typer.Context, json_out: bool = False) -> bool:
+    """Progress bars only on a terminal, never with --json or --quiet."""
+    return not json_out and not state_of(ctx).quiet and sys.stderr.isatty()
+
+
+def emit_json(value: Any) -> None:
+    """Print ``value`` as JSON on stdout (the only thing on stdout with --json)."""
+    sys.stdout.write(json.dumps(_jsonable(value), ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def out(text: str) -> None:
+    """One line of data on stdout, as plain text."""
+    click.echo(text)
+
+
+def say(ctx: typer.Context | None, text: str) -> None:
+    """A message on stderr (silenced by --quiet), as plain text."""
+    if ctx is not None and state_of(ctx).quiet:
+        return
+    click.echo(text, err=True)
+
+
+def fail(message: str, *, hint: str | None = None) -> None:
+    """Stop the command with a bad-input error (exit 2)."""
+    raise ConfigError(message, hint=hint)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Rows on stdout: a table on a terminal, tab-separated lines (header first) otherwise.
+
+    Cells are plain text: ``[b]`` in a value prints as ``[b]``.
+    """
+    cells = [[_cell(v) for v in row] for row in rows]
+    if not sys.stdout.isatty():
+        out("\t".join(columns))
+        for row in cells:
+            out("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(*[Text(c) for c in columns])
+    for row in cells:
+        table.add_row(*[Text(c) for c in row])
+    Console(markup=False, highlight=False, emoji=False).print(table)
+
+
+@contextmanager
+def progress_bytes(description: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr over bytes; yields ``update(done, total)`` (a no-op when disabled)."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True, markup=False, highlight=False)
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

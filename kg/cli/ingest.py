@@ -1,0 +1,157 @@
+"""``kg ingest events|products|reviews|runs``: load shop files; each command calls ``ingest.ingest_files``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kg.cli.common import JsonOpt, emit_json, fail, print_table, progress_bytes, progress_enabled, say, \
+    settings_of, store_of
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True, help="Load shop files into the graph (idempotent, streamed).")
+
+PathsArg = Annotated[list[str], typer.Argument(help="Input files or quoted globs (.gz read transparently).")]
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected from the "
+                                                                       "file name and first line).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Re-process a file the manifest says is done.")]
+BadOpt = Annotated[float | None, typer.Option("--max-bad-ratio", min=0.0, max=1.0,
+                                              help="Exit 1 when more than this share of rows is bad (default 0.01).")]
+DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", "-d",
+                                                  help="CSV delimiter (default: sniffed among , ; TAB |); 'tab' for TAB.")]
+MapOpt = Annotated[str | None, typer.Option("--map", help="Column mapping field=column[,field=column...] "
+                                                          "(e.g. user_id=customer,item_id=sku) or a JSON file of it.")]
+
+
+def parse_columns(value: str | None) -> dict[str, str] | None:
+    """``--map`` as {canonical field: the file's column}: ``a=b,c=d`` or a JSON object file."""
+    if not value:
+        return None
+    path = Path(value)
+    if path.suffix == ".json" or path.is_file():
+        try:
+            mapping = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            fail(f"--map {value}: cannot read a JSON object of field -> column ({e})")
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            fail(f"--map {value}: want a JSON object of field -> column name")
+        return {str(k): v for k, v in mapping.items()}
+    mapping = {}
+    for part in value.split(","):
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            fail(f"--map: {part!r} is not field=column", hint="e.g. --map user_id=customer,item_id=sku")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value)
+    if len(value) != 1:
+        fail(f"--delimiter {value!r} must be one character (or 'tab')")
+    return value
+
+
+def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: str | None, force: bool,
+                       max_bad_ratio: float | None, json_out: bool, **options: Any) -> None:
+    """Shared body of the ingest commands: one library call, then the reports."""
+    from ingest import expand_paths, ingest_file
+
+    settings = settings_of(ctx)
+    files = expand_paths(paths)
+    reports = []
+    with store_of(ctx) as store:
+        for path in files:
+            with progress_bytes(f"{kind} {path.name}", enabled=progress_enabled(ctx, json_out)) as update:
+                report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force,
+                                     max_bad_ratio=max_bad_ratio, progress=update, **options)
+            reports.append(report)
+            if not json_out:
+                for line in report.lines():
+                    say(ctx, line)
+    if json_out:
+        emit_json(reports[0] if len(reports) == 1 else reports)
+    bad = [r for r in reports if not r.ok]
+    for report in bad:
+        say(None, f"kg: {report.file}: bad-row share {report.bad_ratio:.2%} is over --max-bad-ratio "
+                  f"{report.max_bad_ratio}")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("events")
+def events(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
+           columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
+           json_out: JsonOpt = False) -> None:
+    """Load behaviour events (view/cart/purchase/rating) into the event ledger and User->Product edges.
+
+    Formats: csv, jsonl, amazon, retailrocket.
+
+    Example: kg ingest events Gift_Cards_5.json --format amazon
+    """
+    run_ingest_command(ctx, paths, kind="events", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+                       json_out=json_out, delimiter=_delimiter(delimiter), columns=parse_columns(columns))
+
+
+@app.command("products")
+def products(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
+             columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
+             json_out: JsonOpt = False) -> None:
+    """Load a product catalogue: products, brands, category tree, also-bought/viewed links.
+
+    Formats: csv, jsonl, amazon-meta.
+
+    Example: kg ingest products meta_Gift_Cards.json --format amazon-meta
+    """
+    run_ingest_command(ctx, paths, kind="products", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+                       json_out=json_out, delimiter=_delimiter(delimiter), columns=parse_columns(columns))
+
+
+@app.command("reviews")
+def reviews(
+    ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the reviews (spaCy code: en, de, ...); "
+                                                            "default: detected per review.")] = None,
+    store_text: Annotated[bool, typer.Option("--store-text", help="Also store the review text, PII-scrubbed.")] = False,
+    sentiment: Annotated[str | None, typer.Option(
+        "--sentiment", help="auto (encoder cross-fitted on the file when it has enough ratings, else lexicon) "
+                            "| encoder | lexicon")] = None,
+    folds: Annotated[int | None, typer.Option("--folds", min=2, max=20, help="Cross-fitting folds (encoder).")] = None,
+    synonyms: Annotated[Path | None, typer.Option("--synonyms", help="JSON {variant: canonical} aspect synonyms.")] = None,
+    delimiter: DelimiterOpt = None, columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load reviews: Review nodes, aspects with opinions, catalogue mentions, sentiment, aspect aggregates.
+
+    Formats: amazon, csv, jsonl. Uses the spaCy pipeline in KG_SPACY_MODEL when set (dependency arcs),
+    else spacy.blank + rules. Ingest the catalogue first so brand/product/category names are linked.
+
+    Example: kg ingest reviews Gift_Cards_5.json --format amazon
+    """
+    run_ingest_command(ctx, paths, kind="reviews", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+                       json_out=json_out, lang=lang, store_text=store_text or None, sentiment=sentiment,
+                       folds=folds, synonyms=synonyms, delimiter=_delimiter(delimiter),
+                       columns=parse_columns(columns))
+
+
+@app.command("runs")
+def runs(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """List ingest runs recorded in the graph's manifest, newest first (failed ones with their reason).
+
+    Example: kg ingest runs --json
+    """
+    from ingest.manifest import Manifest
+
+    with store_of(ctx) as store:
+        rows = Manifest(store).runs()
+    if json_out:
+        emit_json(rows)
+        return
+    columns = ("file", "kind", "format", "status", "rows_ok", "rows_bad", "seconds", "error")
+    print_table(columns, [[run.get(c) for c in columns] for run in rows])

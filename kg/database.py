@@ -1,0 +1,51 @@
+"""Library calls behind ``kg db``: start, stop and describe the configured graph database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kg.errors import ConfigError
+from kg.settings import Settings
+
+__all__ = ["start_server", "stop_server", "server_status"]
+
+
+def _embedded_only(settings: Settings, action: str) -> None:
+    if settings.neo4j_uri:
+        raise ConfigError(f"KG_NEO4J_URI is set, so kg uses Neo4j and does not {action} a server itself",
+                          hint="manage Neo4j with `docker compose up -d` / `docker compose stop`")
+
+
+def start_server(settings: Settings) -> dict[str, Any]:
+    """Start the embedded FalkorDB server of ``settings.home`` (no-op when it runs); its status."""
+    from kg.server import EmbeddedServer
+
+    _embedded_only(settings, "start")
+    server = EmbeddedServer(settings)
+    server.start()
+    return {**server.status(), "dir": str(server.dir)}
+
+
+def stop_server(settings: Settings) -> bool:
+    """Stop the embedded server (data is kept); False when it was not running."""
+    from kg.server import EmbeddedServer
+
+    _embedded_only(settings, "stop")
+    return EmbeddedServer(settings).stop()
+
+
+def server_status(settings: Settings) -> dict[str, Any]:
+    """``{"backend", "running", ...}`` for the configured database (never starts one)."""
+    if settings.neo4j_uri:
+        from kg.store import open_store
+
+        info: dict[str, Any] = {"backend": "neo4j", "uri": settings.neo4j_uri}
+        try:
+            with open_store(settings) as store:
+                info.update(running=True, version=store.version())
+        except Exception as e:  # noqa: BLE001 - reported, not raised: status answers "not running"
+            info.update(running=False, error=str(e))
+        return info
+    from kg.server import EmbeddedServer
+
+    return {"backend": "falkordb", **EmbeddedServer(settings).status()}

@@ -1,0 +1,166 @@
+"""Events through the ledger into the graph: idempotency, ledger = graph, hot pairs, rebuild, kill -9."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ingest.event_readers import EVENT_READERS
+from ingest.events_view import rebuild_behaviour
+from ingest.loaders import EventLoader
+from ingest.records import EVENT_TYPES
+from ingest.runner import run_ingest
+from ingest.synthetic import generate_shop
+from kg.ledger import EventLedger
+from kg.settings import Settings
+from kg.store import GraphStore, open_store
+from tests.test_ingest import INGEST_SCRIPT, ROOT, settings_json
+
+EDGES = """
+MATCH (u:User)-[r]->(p:Product)
+RETURN type(r) AS rel, u.id AS user, p.id AS item, r.count AS count, r.first_at AS first_at, r.last_at AS last_at,
+       r.rating AS rating, r.first_date AS first_date, r.last_date AS last_date, r.event_times AS times
+"""
+
+
+def edges(store: GraphStore) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """Every behaviour edge: (rel, user, item) -> its properties."""
+    return {(r["rel"], r["user"], r["item"]): (r["count"], r["first_at"], r["last_at"], r["rating"], r["first_date"],
+                                               r["last_date"], r["times"]) for r in store.execute(EDGES)}
+
+
+def ledger_edges(settings: Settings) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """What the edges must be, from the ledger's pair aggregates."""
+    with EventLedger.from_settings(settings, readonly=True) as ledger:
+        return {(EVENT_TYPES[p.type], p.user, p.item): (p.count, p.first_at, p.last_at, p.rating, p.first_date,
+                                                        p.last_date, None) for p in ledger.pairs()}
+
+
+def ingest(store: GraphStore, settings: Settings, path: Path, **kw: Any) -> Any:
+    with EventLoader.from_settings(settings) as loader:
+        return run_ingest(store, settings, path, kind="events", fmt="csv", reader=EVENT_READERS["csv"], loader=loader,
+                          **kw)
+
+
+def write_events(path: Path, rows: list[str]) -> Path:
+    path.write_text("user_id,item_id,event_type,timestamp,rating\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_rerun_and_overlapping_files_equal_one_clean_run(store: GraphStore, settings: Settings,
+                                                         tmp_path: Path) -> None:
+    shop = generate_shop(tmp_path / "shop", users=80, products=30, events=4000, seed=11)
+    lines = shop.events.read_text().splitlines()
+    a = write_events(tmp_path / "a.csv", lines[1:2600])
+    b = write_events(tmp_path / "b.csv", lines[1500:])  # overlaps a by 1,100 rows
+    ingest(store, settings, a)
+    ingest(store, settings, b)
+    ingest(store, settings, b, force=True)
+    ingest(store, settings, a, force=True)
+    got = edges(store)
+    assert got == ledger_edges(settings)  # the graph is exactly the ledger's view
+    assert all(v[6] is None for v in got.values())  # no event_times lists any more
+    clean = settings.model_copy(update={"graph": settings.graph + "_clean"})
+    with open_store(clean, start=False) as other:
+        try:
+            ingest(other, clean, shop.events)
+            assert edges(other) == got
+        finally:
+            other.clear()
+    distinct = {tuple(line.split(",")[:4]) for line in lines[1:]}
+    assert sum(v[0] for v in got.values()) == len(distinct)
+    sample = next(v for k, v in got.items() if k[0] == "RATED")
+    assert sample[3] in (1.0, 2.0, 3.0, 4.0, 5.0) and sample[4].startswith("2023-")  # ISO dates, UTC
+
+
+def test_hot_pair_second_half_costs_the_same(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    first = write_events(tmp_path / "first.csv", [f"u1,p1,view,{1_700_000_000_000 + i}," for i in range(10_000)])
+    second = write_events(tmp_path / "second.csv",
+                          [f"u1,p1,view,{1_700_000_010_000 + i}," for i in range(10_000)])
+    sent: list[int] = []
+    real_write = store.write
+
+    def counting_write(name: str, rows: Any, **kw: Any) -> int:  # counts the graph rows; the database is real
+        rows = list(rows)
+        sent.append(len(rows))
+        return real_write(name, rows, **kw)
+
+    store.write = counting_write  # type: ignore[method-assign]
+    ingest(store, settings, first)
+    ingest(store, settings, second)
+    assert sent and set(sent) == {1}  # one graph row per pair per batch, whatever the pair's history
+    assert len(sent) == 2 * 10_000 // settings.batch_size
+    got = edges(store)
+    assert list(got.values())[0][:3] == (20_000, 1_700_000_000_000, 1_700_000_019_999)
+    assert got == ledger_edges(settings)
+
+
+def test_rebuild_restores_identical_edges(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    shop = generate_shop(tmp_path / "shop", users=50, products=20, events=2000, seed=4)
+    ingest(store, settings, shop.events)
+    before = edges(store)
+    store.execute("MATCH (:User)-[r:VIEWED|RATED]->(:Product) DELETE r")
+    store.execute("MATCH (u:User)-[r:CARTED]->(:Product) SET r.count = 999, r.rating = 1.5")  # damaged
+    store.execute("CREATE (:User {id: 'stranger'})-[:PURCHASED {count: 1}]->(:Product {id: 'x'})")
+    with EventLedger.from_settings(settings) as ledger:
+        result = rebuild_behaviour(store, ledger)
+        assert result["unknown_edges"] == 1 and result["unknown_removed"] == 0
+        assert result["edges_written"] == result["pairs"] == len(before)
+        after = edges(store)
+        assert after.pop(("PURCHASED", "stranger", "x"))[0] == 1  # left alone: not ours
+        assert after == before
+        removed = rebuild_behaviour(store, ledger, remove_unknown=True)
+    assert removed["unknown_removed"] == 1 and edges(store) == before
+
+
+def test_rebuild_imports_pre_ledger_event_times(store: GraphStore, settings: Settings) -> None:
+    store.execute("CREATE (:User {id: 'u1'})-[:RATED {count: 2, event_times: [1000, 86401000], rating: 4.0, "
+                  "first_at: 1000, last_at: 86401000}]->(:Product {id: 'p1'})")
+    with EventLedger.from_settings(settings) as ledger:
+        result = rebuild_behaviour(store, ledger)
+        assert (result["legacy_edges"], result["legacy_events"], result["unknown_edges"]) == (1, 2, 0)
+        assert [e.at for e in ledger.events_of_users(["u1"])] == [1000, 86_401_000]
+    assert edges(store) == {("RATED", "u1", "p1"): (2, 1000, 86_401_000, 4.0, "1970-01-01", "1970-01-02", None)}
+
+
+def _wait_for(predicate: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.02)
+
+
+def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, settings: Settings,
+                                                             tmp_path: Path) -> None:
+    files = generate_shop(tmp_path / "big", users=1500, products=300, events=40_000, seed=8)
+    cmd = [sys.executable, "-c", INGEST_SCRIPT, settings_json(settings), str(files.events)]
+
+    def ledger_events() -> int:
+        if not settings.ledger_path.exists():
+            return 0
+        try:
+            with EventLedger.from_settings(settings, readonly=True) as ledger:
+                return ledger.counts()["events"]
+        except Exception:  # schema being created right now
+            return 0
+
+    # 1st kill: as soon as the ledger holds a batch (its graph write may not have happened yet);
+    # 2nd kill: half-way through the file on the re-run.
+    for ready in (lambda: ledger_events() > 0, lambda: ledger_events() > 20_000):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        _wait_for(ready)
+        proc.kill()
+        proc.wait()
+        assert proc.returncode == -9  # killed mid-file, not finished
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    after_kills = edges(store)
+    assert after_kills == ledger_edges(settings)
+    clean = settings.model_copy(update={"graph": settings.graph + "_clean"})
+    with open_store(clean, start=False) as other:
+        try:
+            ingest(other, clean, files.events)
+            assert edges(other) == after_kills
+        finally:
+            other.clear()
