@@ -1,10 +1,18 @@
-"""Ingest throughput: `kg ingest events` against a bare batched UNWIND ... MERGE of the same rows.
+"""Ingest throughput: `kg ingest events` (ledger + graph view) against a bare batched UNWIND ... MERGE.
 
-Both run in child processes (so peak memory is per method) against the same fresh embedded server,
-each on its own graph, with the same native client and batch size.
+Three measurements, each method in its own child process (so peak memory is its own) against its
+own fresh embedded server, same native client and batch size:
 
-    python bench/ingest.py --events 1000000          # the README figure
-    python bench/ingest.py --events 100000           # quick
+1. scaling: for each size in --scale, N synthetic events (N/20 users, N/50 products) through the
+   bare ``UNWIND $rows MERGE ...`` of the raw rows (no validation, pseudonyms, manifest, ledger or
+   idempotency) and through kg; seconds, events/s, ratio to the bare run, client and server peak
+   RSS, disk (ledger + database after compaction).
+2. hot pair: --hot events of ONE (user, item, type), then --hot more of the same pair; the second
+   half must cost about what the first did (the ledger's per-event cost ignores a pair's history).
+
+    python bench/ingest.py --scale 100000,1000000          # the README tables
+    python bench/ingest.py --scale 100000 --hot 20000      # quick
+    python bench/ingest.py --scale 100000 --json           # one JSON object on stdout
 """
 
 from __future__ import annotations
@@ -15,12 +23,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import bench_settings, peak_rss_mb, print_table  # noqa: E402
+from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb  # noqa: E402
 
 BARE_QUERY = """
 UNWIND $rows AS row
@@ -37,7 +46,7 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
     from kg.store import open_store
 
     settings = Settings.model_validate_json(settings_json)
-    with open_store(settings) as store:
+    with open_store(settings, start=False) as store:
         store.ensure_schema()
         started = time.perf_counter()
         rows = []
@@ -54,64 +63,140 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
     return {"seconds": seconds}
 
 
-def child(mode: str, settings_json: str, events: str, batch: int) -> None:
-    if mode == "bare":
-        result = bare(settings_json, Path(events), batch)
-    else:
-        from ingest.event_readers import EVENT_READERS
-        from ingest.loaders import EventLoader
-        from ingest.runner import run_ingest
-        from kg.privacy import Pseudonymiser
-        from kg.settings import Settings
-        from kg.store import open_store
+def kg_ingest(settings_json: str, files: list[Path]) -> dict:
+    """`kg ingest events --format csv` of each file in turn (the library call the CLI makes); seconds per file."""
+    from ingest.api import ingest_file
+    from kg.ledger import EventLedger
+    from kg.settings import Settings
+    from kg.store import open_store
 
-        settings = Settings.model_validate_json(settings_json)
-        with open_store(settings) as store:
+    settings = Settings.model_validate_json(settings_json)
+    result: dict = {"seconds_per_file": [], "rows_ok": 0}
+    with open_store(settings, start=False) as store:
+        for path in files:
             started = time.perf_counter()
-            summary = run_ingest(store, settings, Path(events), kind="events", fmt="csv",
-                                 reader=EVENT_READERS["csv"], loader=EventLoader(Pseudonymiser.from_settings(settings)))
-            result = {"seconds": time.perf_counter() - started, "rows_ok": summary.rows_ok}
+            report = ingest_file(store, settings, path, kind="events", fmt="csv")
+            result["seconds_per_file"].append(time.perf_counter() - started)
+            result["rows_ok"] += report.rows_ok
+        edges = store.execute("MATCH (:User)-[r]->(:Product) RETURN count(r) AS edges, sum(r.count) AS events")[0]
+    with EventLedger.from_settings(settings, readonly=True) as ledger:
+        result.update(edges=edges["edges"], edge_events=edges["events"], ledger=ledger.counts(),
+                      ledger_bytes=ledger.disk_bytes())
+    result["seconds"] = sum(result["seconds_per_file"])
+    return result
+
+
+def child(mode: str, settings_json: str, files: str, batch: int) -> None:
+    paths = [Path(p) for p in files.split(os.pathsep)]
+    result = bare(settings_json, paths[0], batch) if mode == "bare" else kg_ingest(settings_json, paths)
     result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+def _server_peak_mb(settings) -> float | None:  # type: ignore[no-untyped-def]
+    """Peak resident memory (VmHWM) of the embedded server, MiB."""
+    from kg.server import EmbeddedServer
+
+    pid = EmbeddedServer(settings).status().get("pid")
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, TypeError):
+        pass
+    return None
+
+
+def run_method(mode: str, files: list[Path], batch: int, report: Report) -> dict:
+    """One method on a fresh server in a child process; adds server peak RSS and disk."""
+    with bench_settings(batch_size=batch) as settings:
+        settings = settings.model_copy(update={"graph": f"bench_{mode}"})
+        payload = json.dumps({**json.loads(settings.model_dump_json()), "pseudonym_key": "bench-key"})
+        out = subprocess.run([sys.executable, __file__, "--batch", str(batch), "--child", mode, payload,
+                              os.pathsep.join(map(str, files))], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result["server_peak_rss_mb"] = _server_peak_mb(settings)
+        result["db_bytes"] = _dir_bytes(settings.db_dir)
+        result["disk_mb"] = round((result["db_bytes"] + result.get("ledger_bytes", 0)) / 2**20, 1)
+    report.log(f"{mode} {[f.name for f in files]}: {result}")
+    return result
+
+
+def scaling(sizes: list[int], batch: int, work: Path, report: Report) -> None:
+    from ingest.synthetic import generate_shop
+
+    rows = []
+    raw = []
+    for n in sizes:
+        started = time.perf_counter()
+        shop = generate_shop(work / f"shop_{n}", users=max(n // 20, 10), products=max(n // 50, 10), events=n)
+        report.log(f"generated {n:,} events in {time.perf_counter() - started:.1f} s "
+                   f"({shop.events.stat().st_size / 2**20:.0f} MiB)")
+        results = {mode: run_method(mode, [shop.events], batch, report) for mode in ("bare", "kg")}
+        base = n / results["bare"]["seconds"]
+        for mode, label in (("bare", "bare UNWIND ... MERGE"), ("kg", "kg ingest events (ledger + view)")):
+            r = results[mode]
+            rate = n / r["seconds"]
+            rows.append((label, n, round(r["seconds"], 1), round(rate), round(rate / base, 2),
+                         round(r["peak_rss_mb"], 1), r["server_peak_rss_mb"], r["disk_mb"]))
+        raw.append({"events": n, **results})
+        shop.events.unlink()
+    report.table(f"Ingest scaling, synthetic events (N/20 users, N/50 products), batch {batch}, fresh server each",
+                 ["method", "events", "seconds", "events/s", "ratio", "client peak RSS MiB", "server peak RSS MiB",
+                  "disk MiB"], rows, raw=raw)
+
+
+def _hot_file(path: Path, n: int, start_ms: int) -> Path:
+    with open(path, "w", newline="") as handle:
+        handle.write("user_id,item_id,event_type,timestamp\n")
+        handle.writelines(f"U0000001,P0000001,view,{start_ms + i * 1000}\n" for i in range(n))
+    return path
+
+
+def hot_pair(n: int, batch: int, work: Path, report: Report) -> None:
+    start = 1_700_000_000_000
+    first = _hot_file(work / "hot_first.csv", n, start)
+    second = _hot_file(work / "hot_second.csv", n, start + n * 1000)
+    r = run_method("kg", [first, second], batch, report)
+    s1, s2 = r["seconds_per_file"]
+    ok = r["edges"] == 1 and r["edge_events"] == 2 * n == r["ledger"]["events"]
+    report.table(f"Hot pair: {n:,} events of one (user, item, view), then {n:,} more (kg, batch {batch})",
+                 ["half", "events", "seconds", "µs/event", "edge count after"],
+                 [("first", n, round(s1, 2), round(s1 / n * 1e6, 1), n),
+                  ("second", n, round(s2, 2), round(s2 / n * 1e6, 1), r["edge_events"])],
+                 second_over_first=round(s2 / s1, 2), edge_ok=ok, raw=r)
+    if not ok:
+        raise SystemExit(f"hot pair: expected one edge counting {2 * n} events, got {r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=50_000)
-    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--scale", default="1000000", help="comma-separated event counts, e.g. 100000,1000000,10000000")
+    parser.add_argument("--events", type=int, default=None, help="one size (same as --scale N)")
+    parser.add_argument("--hot", type=int, default=100_000, help="hot-pair events per half (0: skip)")
     parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--work", type=Path, default=None, help="folder for generated files (default: a temp dir)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    add_json_flag(parser)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.child[2], args.batch)
         return
-    from ingest.synthetic import generate_shop
-    from kg.server import EmbeddedServer
-
-    with bench_settings(batch_size=args.batch) as settings:
-        started = time.perf_counter()
-        files = generate_shop(settings.home / "shop", users=args.users, products=args.products, events=args.events)
-        print(f"generated {args.events:,} events in {time.perf_counter() - started:.1f} s "
-              f"({files.events.stat().st_size / 2**20:.0f} MiB)", file=sys.stderr)
-        results = {}
-        for mode in ("bare", "kg"):
-            mode_settings = settings.model_copy(update={"graph": f"bench_{mode}"})
-            out = subprocess.run([sys.executable, __file__, "--batch", str(args.batch), "--child", mode,
-                                  mode_settings.model_dump_json(), str(files.events)],
-                                 check=True, capture_output=True, text=True, env={**os.environ})
-            results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{mode}: {results[mode]}", file=sys.stderr)
-        server_mb = EmbeddedServer(settings).status().get("used_memory_mb")
-    base = args.events / results["bare"]["seconds"]
-    rows = []
-    for mode, label in (("bare", "bare UNWIND ... MERGE (baseline)"), ("kg", "kg ingest events (idempotent)")):
-        rate = args.events / results[mode]["seconds"]
-        rows.append((label, args.events, round(results[mode]["seconds"], 1), round(rate), f"{rate / base:.2f}",
-                     round(results[mode]["peak_rss_mb"], 1)))
-    print_table(f"Ingest of {args.events:,} synthetic events, batch {args.batch} (FalkorDB server memory after "
-                f"both graphs: {server_mb} MiB)",
-                ["method", "events", "seconds", "events/s", "ratio", "client peak RSS MiB"], rows)
+    sizes = [args.events] if args.events else [int(s) for s in args.scale.split(",") if s.strip()]
+    report = Report("ingest", as_json=args.json, params={"scale": sizes, "hot": args.hot, "batch": args.batch})
+    with tempfile.TemporaryDirectory(prefix="kg-bench-files-", dir=args.work) as tmp:
+        work = Path(tmp)
+        if args.hot:
+            hot_pair(args.hot, args.batch, work, report)
+        if sizes:
+            scaling(sizes, args.batch, work, report)
+    report.emit()
 
 
 if __name__ == "__main__":

@@ -83,9 +83,9 @@ def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
         return BadRow(number, reason, json.dumps(row, ensure_ascii=False)[:2000], mismatch)
 
     try:
-        ids = _ids(row, "user_id", "item_id")
-        if isinstance(ids, str):
-            return bad(ids, mismatch=True)
+        user, item = key_text(row.get("user_id"), "user_id"), key_text(row.get("item_id"), "item_id")
+        if not user or not item:
+            return bad("missing user_id" if not user else "missing item_id", mismatch=True)
         kind = normalise_event_type(row.get("event_type"))
         at = to_epoch_ms(row.get("timestamp"))
         rating = _rating(row.get("rating"))
@@ -93,7 +93,7 @@ def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
         return bad(str(e))
     if kind == "rating" and rating is None:
         return bad("rating event without a rating")
-    return Event(user=ids[0], item=ids[1], type=kind, at=at, rating=rating)
+    return Event(user=user, item=item, type=kind, at=at, rating=rating)
 
 
 def _events(entries: Iterator[Any]) -> Iterator[Event | BadRow]:

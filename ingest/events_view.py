@@ -84,10 +84,11 @@ def _import_legacy(ledger: EventLedger, kind: str, rows: list[dict[str, Any]]) -
         times = sorted(int(t) for t in row["times"])
         rating = row.get("rating") if kind == "rating" else None
         events.extend((row["user"], row["item"], kind, t, rating if t == times[-1] else None) for t in times)
-    before = ledger.counts()["events"]
+    new = 0
     for chunk in batched(events, 5000):
         ledger.add(chunk)
-    return ledger.counts()["events"] - before
+        new += ledger.last_new_events
+    return new
 
 
 def rebuild_behaviour(store: GraphStore, ledger: EventLedger, *, remove_unknown: bool = False,

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingest.records import BadRow
+from kg.errors import ConfigError
+from kg.home import private_dir
 from kg.privacy import Pseudonymiser, scrub_text
 from kg.settings import Settings
 
@@ -62,6 +64,19 @@ def quarantine_name(kind: str, source_name: str, checksum: str) -> str:
     budget = max(0, min(_PREFIX_MAX_BYTES, NAME_MAX_BYTES - len(fixed.encode("utf-8"))))
     prefix = _UNSAFE.sub("_", source_name).encode("utf-8")[:budget].decode("utf-8", "ignore")
     return f"{kind}-{prefix}-{checksum[:12]}.jsonl"
+
+
+def _fit_name(name: str) -> str:
+    """``name`` cut in the middle to :data:`NAME_MAX_BYTES` bytes, keeping its last 19 characters."""
+    if len(name.encode("utf-8")) <= NAME_MAX_BYTES:
+        return name
+    tail = name[-19:]
+    budget = NAME_MAX_BYTES - len(tail.encode("utf-8")) - 1
+    return name.encode("utf-8")[:min(budget, _PREFIX_MAX_BYTES)].decode("utf-8", "ignore") + "~" + tail
+
+
+def _masked_id(_raw: str) -> str:
+    return "[ID]"
 
 
 def purge_raw(raw_dir: Path, days: int, *, now: float | None = None) -> int:
@@ -178,12 +193,6 @@ def sanitise_row(raw: str, *, pseudonymise: Callable[[str], str], scrub: Callabl
     return _RowCleaner(pseudonymise, scrub, fields, columns, delimiter)(raw)
 
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)  # also tightens a folder an older version left world-readable
-    return path
-
-
 def _private_file(path: Path) -> IO[str]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     os.fchmod(fd, 0o600)
@@ -199,13 +208,19 @@ class Quarantine:
     (e.g. the file's column mapped to ``user_id``); ``columns`` is the CSV header, to read CSV rows.
     """
 
-    def __init__(self, directory: Path, source: Path, *, kind: str, checksum: str,
-                 pseudonymiser: Pseudonymiser, raw_days: int = 7, user_fields: Iterable[str] = (),
+    def __init__(self, directory: Path, source: Path, *, kind: str | None = None, checksum: str | None = None,
+                 pseudonymiser: Pseudonymiser | None = None, raw_days: int = 7, user_fields: Iterable[str] = (),
                  columns: Sequence[str] | None = None, delimiter: str = ",",
                  scrubber: Callable[[str], str] = scrub_text, now: float | None = None) -> None:
         if raw_days < 0:
-            raise ValueError("raw_days must be 0 or more")
-        name = quarantine_name(kind, Path(source).name, checksum)
+            raise ConfigError(f"quarantine raw_days must be 0 or more, not {raw_days}",
+                              hint="set KG_QUARANTINE_RAW_DAYS to 0 (never keep raw rows) or a number of days")
+        if kind is None or checksum is None:
+            # legacy form Quarantine(file_path, source) until ingest/runner.py passes kind and checksum;
+            # without a pseudonymiser, user ids are masked as [ID]
+            directory, name = Path(directory).parent, _fit_name(Path(directory).name)
+        else:
+            name = quarantine_name(kind, Path(source).name, checksum)
         self.directory = Path(directory)
         self.path = self.directory / name
         self.raw_dir = self.directory / "raw"
@@ -216,10 +231,10 @@ class Quarantine:
         self.reasons: Counter[str] = Counter()
         self._scrub = scrubber
         fields = USER_ID_FIELDS | {f.strip().lower() for f in user_fields}
-        self._clean = _RowCleaner(pseudonymiser.user_id, scrubber, fields, columns, delimiter)
+        pseudonymise = pseudonymiser.user_id if pseudonymiser is not None else _masked_id
+        self._clean = _RowCleaner(pseudonymise, scrubber, fields, columns, delimiter)
         self._handle: IO[str] | None = None
         self._raw_handle: IO[str] | None = None
-        self._now = now
         purge_raw(self.raw_dir, raw_days, now=now)
         self.path.unlink(missing_ok=True)
         (self.raw_dir / name).unlink(missing_ok=True)
@@ -249,18 +264,14 @@ class Quarantine:
         self.reasons[reason.split(":")[0][:60]] += 1
 
     def _open(self) -> None:
-        _private_dir(self.directory)
+        private_dir(self.directory)  # also tightens a folder an older version left world-readable
         self._handle = _private_file(self.path)
         if self.raw_path is not None:
-            _private_dir(self.raw_dir)
+            private_dir(self.raw_dir)
             self._raw_handle = _private_file(self.raw_path)
-            if self._now is not None:  # tests pin the clock; keep the file's age consistent with it
-                os.utime(self.raw_path, (self._now, self._now))
 
     def close(self) -> None:
         for handle in (self._handle, self._raw_handle):
             if handle is not None:
                 handle.close()
         self._handle = self._raw_handle = None
-        if self._now is not None and self.raw_path is not None and self.raw_path.exists():
-            os.utime(self.raw_path, (self._now, self._now))

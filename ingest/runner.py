@@ -19,6 +19,7 @@ from ingest.records import BadRow
 from ingest.report import IngestReport
 from ingest.source import LineSource, file_checksum
 from kg.errors import KGError
+from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore, batched
 
@@ -39,7 +40,8 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
     is recorded as ``failed`` with its reason in the manifest before the error propagates."""
     path = Path(path)
     limit = settings.max_bad_ratio if max_bad_ratio is None else max_bad_ratio
-    with LineSource(path) as source:
+    # one writer per graph: a second ingest waits (readers never do), so concurrent runs equal sequential ones
+    with writer_lock(settings, what=f"ingest {kind} {path.name}"), LineSource(path) as source:
         checksum = file_checksum(path)
         key = run_key(kind, fmt, checksum)
         report = IngestReport(file=str(path), kind=kind, format=fmt, run_id=key, max_bad_ratio=limit)
@@ -59,6 +61,10 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
             report.seconds = round(time.perf_counter() - started, 3)
             _record_failure(manifest, key, report, e)
             raise
+        finally:
+            close = getattr(loader, "close", None)
+            if callable(close):
+                close()
         report.seconds = round(time.perf_counter() - started, 3)
         report.status = "finished"
         manifest.finish(key, rows_ok=report.rows_ok, rows_bad=report.rows_bad, status="finished",

@@ -4,7 +4,8 @@ Popularity is Zipf-like inside each category, every user prefers a few top categ
 behaviour funnel is view > cart > purchase > rating. Files are written in chunks, so 10^6+ events
 take constant memory.
 
->>> files = generate_shop(Path("/tmp/shop"), users=100, products=50, events=1000, seed=1)  # doctest: +SKIP
+>>> import tempfile
+>>> files = generate_shop(Path(tempfile.mkdtemp()), users=100, products=50, events=1000, seed=1)
 >>> files.events.name
 'events.csv'
 """

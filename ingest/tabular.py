@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import inspect
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 from ingest.records import BadRow
 from ingest.source import LineSource
 from kg.errors import ConfigError, InputError
-from kg.schema import check_key
+from kg.schema import MAX_KEY_BYTES, check_key
 
 __all__ = ["csv_rows", "json_rows", "clean_text", "key_text", "sniff_delimiter", "reader_options",
            "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
@@ -36,6 +37,7 @@ DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 NUL_REASON = "NUL byte"
 NESTED_REASON = "JSON nested too deeply"
 _BOM = "\ufeff"
+_SURELY_SHORT = MAX_KEY_BYTES // 4  # a UTF-8 character is at most 4 bytes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,10 +56,17 @@ def key_text(value: Any, field: str) -> str | None:
     Raises ValueError for a JSON object, array or boolean given as an id, and for a key over
     :data:`kg.schema.MAX_KEY_BYTES` (such keys crash the graph server).
     """
-    if isinstance(value, (dict, list, bool)):
+    if type(value) is str:  # the common case first: this runs twice per row
+        text = value.strip()
+    elif value is None:
+        return None
+    elif isinstance(value, (dict, list, bool)):
         raise ValueError(f"malformed {field}: a JSON {_json_type(value)}, not an id")
-    text = clean_text(value)
-    if text is not None and (reason := check_key(text, field)):
+    else:
+        text = str(value).strip()
+    if not text:
+        return None
+    if len(text) > _SURELY_SHORT and (reason := check_key(text, field)):
         raise ValueError(reason)
     return text
 
@@ -111,7 +120,7 @@ def sniff_delimiter(header: str) -> str:
 
 
 def _has_nul(values: list[str]) -> bool:
-    return any("\x00" in v for v in values)
+    return "\x00" in "".join(values)
 
 
 def _shown(text: str) -> str:
@@ -155,11 +164,7 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
     elif len(delimiter) != 1:
         raise ConfigError(f"CSV delimiter must be one character, not {delimiter!r}")
 
-    def all_lines() -> Iterator[str]:
-        yield first
-        yield from lines
-
-    reader = csv.reader(all_lines(), delimiter=delimiter)
+    reader = csv.reader(itertools.chain((first,), lines), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

@@ -7,7 +7,7 @@ from typing import Any
 from kg.errors import ConfigError
 from kg.settings import Settings
 
-__all__ = ["start_server", "stop_server", "server_status"]
+__all__ = ["start_server", "stop_server", "server_status", "repair_server"]
 
 
 def _embedded_only(settings: Settings, action: str) -> None:
@@ -46,6 +46,17 @@ def server_status(settings: Settings) -> dict[str, Any]:
         except Exception as e:  # noqa: BLE001 - reported, not raised: status answers "not running"
             info.update(running=False, error=str(e))
         return info
+    from kg.locks import holder, lock_path
     from kg.server import EmbeddedServer
 
-    return {"backend": "falkordb", **EmbeddedServer(settings).status()}
+    return {"backend": "falkordb", **EmbeddedServer(settings).status(), "last_writer": holder(lock_path(settings))}
+
+
+def repair_server(settings: Settings) -> str | None:
+    """Rewrite a damaged append-only manifest of the (stopped) embedded server; the backup's path, or
+    None when the manifest was sound."""
+    from kg.server import EmbeddedServer
+
+    _embedded_only(settings, "repair")
+    backup = EmbeddedServer(settings).repair_aof()
+    return str(backup) if backup else None

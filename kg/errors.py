@@ -50,4 +50,6 @@ class QueryError(StoreError):
 
 
 class BusyError(KGError, RuntimeError):
-    """Another kg process holds the lock this one needs (a writer on the same graph) past the timeout."""
+    """Another kg process holds the lock this one needs (a writer on the same graph) past the timeout (exit 4)."""
+
+    exit_code = 4

@@ -64,10 +64,10 @@ def private_dir(path: Path, *, tighten: bool = True) -> Path:
             path.mkdir(mode=PRIVATE_DIR, exist_ok=True)
         if created or tighten:
             _chmod(path, PRIVATE_DIR)
-    except NotADirectoryError as e:
-        raise ConfigError(f"cannot create {path}: a parent is not a directory", hint=_HINT) from e
     except OSError as e:
-        raise ConfigError(f"cannot create {path}: {e.strerror or e}", hint=_HINT) from e
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is not a directory" if blocker else (e.strerror or str(e))
+        raise ConfigError(f"cannot create {path}: {reason}", hint=_HINT) from e
     return path
 
 

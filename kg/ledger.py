@@ -170,6 +170,7 @@ class EventLedger:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.last_new_events = 0  # events the last :meth:`add` stored (the rest were known)
         self._conn = self._connect()
 
     @classmethod
@@ -205,6 +206,7 @@ class EventLedger:
         conn.execute("PRAGMA synchronous = FULL")  # a committed batch survives power loss, like the graph's AOF
         conn.execute("PRAGMA secure_delete = ON")  # forgotten people's bytes are overwritten, not left behind
         conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages: the pair and event indexes stay hot
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             conn.executescript(_SCHEMA)
@@ -261,6 +263,7 @@ class EventLedger:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            self.last_new_events = new
         except sqlite3.Error as e:
             raise StoreError(f"event ledger write failed: {e}", hint=f"is {self.path} writable and its disk not full?") from e
         return touched
@@ -282,6 +285,20 @@ class EventLedger:
         if vacuum and gone:
             self.vacuum()
         return gone
+
+    def clear(self) -> None:
+        """Delete every event and pair (``kg demo --fresh`` after clearing the graph), then vacuum."""
+        self._writable()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("events", "pairs", "batches"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.vacuum()
 
     def vacuum(self) -> None:
         """Rewrite the file without free pages and truncate the write-ahead log."""

@@ -80,9 +80,11 @@ _PHONE_END = r"(?![\w.]?\d)"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     # jane (at) example [dot] co [dot] uk, jane@example dot com
-    ("EMAIL", re.compile(rf"[\w.+-]*\w{_BRACKET_AT}[\w-]+(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b")),
+    ("EMAIL", re.compile(rf"(?<![\w.+-])[\w.+-]*\w{_BRACKET_AT}[\w-]+"
+                         rf"(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b")),
     # jane_smith99 at gmail dot com, jane at gmail dot com ("shopped at amazon dot com" is no address)
-    ("EMAIL", re.compile(rf"(?:{_MARKED_LOCAL}\s+(?i:at)\s+[\w-]+|[\w.+-]*\w\s+(?i:at)\s+(?i:{_MAIL_HOSTS}))"
+    ("EMAIL", re.compile(rf"(?<![\w.+-])(?:{_MARKED_LOCAL}\s+(?i:at)\s+[\w-]+"
+                         rf"|[\w.+-]*\w\s+(?i:at)\s+(?i:{_MAIL_HOSTS}))"
                          rf"(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b")),
     ("URL", re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.I)),
     (
@@ -120,8 +122,12 @@ _BRAND_NAMES = frozenset(
         "jack+daniels johnnie+walker jim+beam tory+burch marc+jacobs vera+wang betty+crocker "
         "duncan+hines estee+lauder ben+jerry dolce+gabbana hello+kitty mickey+mouse minnie+mouse "
         "peppa+pig thomas+tank paul+mitchell john+frieda burt+bees martha+stewart rachael+ray "
-        "sam+adams jimmy+choo steve+madden kenneth+cole anne+klein alex+ani").split()
+        "sam+adams jimmy+choo steve+madden kenneth+cole anne+klein alex+ani eddie+bauer elizabeth+arden "
+        "hans+grohe polly+pocket mary+poppins tom+thumb marcus+theatres marcus+theaters").split()
 )
+#: a given name after these words is part of a place or a business ("San Diego Zoo", "Red Robin Burgers")
+_PLACE_PREFIXES = frozenset("san santa santo são sao st saint sainte fort port mount mt lake red little big "
+                            "new north south east west la le los las el del de".split())
 
 
 def _data_words(name: str, *, lower: bool) -> frozenset[str]:
@@ -158,13 +164,22 @@ def find_names(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     i = 0
     while i < len(words) - 1:
-        if words[i].group() in names and (j := _surname_index(text, words, i)) is not None \
+        if words[i].group() in names and not _after_place_prefix(text, words, i) \
+                and (j := _surname_index(text, words, i)) is not None \
                 and f"{words[i].group()} {words[j].group()}".lower() not in _BRAND_NAMES:
             spans.append((words[i].start(), words[j].end(), "PERSON"))
             i = j + 1
         else:
             i += 1
     return spans
+
+
+def _after_place_prefix(text: str, words: list[re.Match[str]], i: int) -> bool:
+    """True when ``words[i]`` follows a capitalised place or business prefix ("San", "Fort", "Red")."""
+    if i == 0 or not _is_gap(text, words[i - 1].end(), words[i].start()):
+        return False
+    before = words[i - 1].group()
+    return before[0].isupper() and before.lower().rstrip(".") in _PLACE_PREFIXES
 
 
 def _surname_index(text: str, words: list[re.Match[str]], i: int) -> int | None:

@@ -70,18 +70,35 @@ def store(settings: Settings) -> Iterator[GraphStore]:
     graph.close()
 
 
+BACKENDS = ("falkordb", "neo4j")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for every configured backend: the embedded FalkorDB always, Neo4j when KG_NEO4J_URI is set
+    (point it at a disposable database: tests clear it)."""
+    if request.param == "falkordb":
+        return request.getfixturevalue("settings")
+    settings = Settings(home=tmp_path / "home", pseudonym_key="test-key", batch_size=500)
+    if not settings.neo4j_uri:
+        pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d` to run the Neo4j cases")
+    return settings
+
+
+@pytest.fixture
+def any_store(backend_settings: Settings) -> Iterator[GraphStore]:
+    """An empty graph on each configured backend (see ``backend_settings``), cleared after the test."""
+    graph = open_store(backend_settings, start=False) if not backend_settings.neo4j_uri else open_store(
+        backend_settings)
+    graph.clear()
+    yield graph
+    graph.clear()
+    graph.close()
+
+
 @pytest.fixture(scope="session")
 def amazon_dir() -> Path:
     """The shared Amazon Gift Cards data, or a skip saying why."""
     if not (AMAZON / "Gift_Cards_5.json").is_file():
         pytest.skip(f"shared Amazon data not found at {AMAZON} (clone next to ../shared to run this test)")
     return AMAZON
-
-
-@pytest.fixture
-def neo4j_settings(tmp_path: Path) -> Settings:
-    """Settings for a real Neo4j, or a skip when KG_NEO4J_URI is unset."""
-    settings = Settings(home=tmp_path / "home", pseudonym_key="test-key")
-    if not settings.neo4j_uri:
-        pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d` to run Neo4j tests")
-    return settings

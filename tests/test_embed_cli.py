@@ -100,7 +100,7 @@ def test_empty_graph_is_one_line_error(store, settings) -> None:  # type: ignore
 def test_every_embed_command_has_an_example() -> None:
     from typer.main import get_command
 
-    from embeddings.cli import embed_app, similar_cmd
+    from kg.cli.embed import app as embed_app, similar_cmd
 
     for name, command in get_command(embed_app).commands.items():  # type: ignore[attr-defined]
         assert "Example:" in (command.help or ""), name

@@ -4,8 +4,12 @@ Modules (imported lazily so ``kg --help`` stays fast):
 
 - :mod:`ingest.reviews.text` — cleaning (HTML entities/tags, control chars, truncation counter)
 - :mod:`ingest.reviews.pii` — regex PII detection/scrubbing
-- :mod:`ingest.reviews.lexicons` — per-language word lists, language guess
-- :mod:`ingest.reviews.normalise` — aspect normalisation (plural merging, synonym map)
+- :mod:`ingest.reviews.wordlists` — read-only access to the word lists in ``ingest/reviews/data/``
+  (lexicons, synonyms, generic nouns, English plurals, synthetic templates), loaded once
+- :mod:`ingest.reviews.inflect` — English singular forms
+- :mod:`ingest.reviews.lexicons` — per-language :class:`~ingest.reviews.lexicons.Lexicon`, language guess
+- :mod:`ingest.reviews.normalise` — aspect normalisation (plural merging, synonym map); depends on
+  ``lexicons``, never the other way round
 - :mod:`ingest.reviews.components` — spaCy factories ``kg_pii_scrubber``, ``kg_catalogue_ruler``,
   ``kg_aspects``, ``kg_sentiment``
 - :mod:`ingest.reviews.pipeline` — ``build_nlp`` / ``ReviewAnalyser`` (route choice, language dispatch)

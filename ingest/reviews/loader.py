@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,11 +38,26 @@ from ingest.reviews.readers import ReviewRecord
 from ingest.reviews.sentiment import ENCODER_LANGUAGES, MiniLMEncoder, cross_fit, weak_labels
 from ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
 from kg import schema
+from kg.errors import ConfigError
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
 
-__all__ = ["ReviewLoader", "review_id", "SentimentReport"]
+if TYPE_CHECKING:
+    from ingest.reviews.pipeline import ReviewAnalysis
+
+__all__ = ["LOADER_OPTIONS", "SENTIMENT_METHODS", "ReviewLoader", "SentimentReport", "review_day",
+           "review_id"]
+
+#: Review sentiment methods (``--sentiment``).
+SENTIMENT_METHODS: tuple[str, ...] = ("auto", "encoder", "lexicon")
+#: Options :meth:`ReviewLoader.from_settings` accepts (the CLI's reviews flags).
+LOADER_OPTIONS: tuple[str, ...] = ("lang", "store_text", "sentiment", "folds", "synonyms")
+#: Bounds of the cross-fitting folds (``--folds``).
+MIN_FOLDS, MAX_FOLDS = 2, 20
+
+_LANG = re.compile(r"^[a-z]{2,3}([-_][a-z0-9]{2,8})*$", re.IGNORECASE)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +66,17 @@ def review_id(user_pseudonym: str, item: str, at: int, text: str) -> str:
     """Stable id of a review without one: hash of (pseudonymised user, item, time, raw text)."""
     data = "\x1f".join((user_pseudonym, item, str(at), text)).encode("utf-8")
     return "r" + hashlib.sha256(data).hexdigest()[:31]
+
+
+def review_day(at_ms: int) -> str:
+    """UTC calendar day ``YYYY-MM-DD`` of an epoch-milliseconds time (``Review.date``; its first
+    7 characters are ``Review.month``).
+
+    Example:
+        >>> review_day(1704067199999), review_day(1704067200000)
+        ('2023-12-31', '2024-01-01')
+    """
+    return (_EPOCH + timedelta(milliseconds=int(at_ms))).date().isoformat()
 
 
 @dataclass
@@ -90,10 +120,8 @@ class ReviewLoader:
         max_chars: int = DEFAULT_MAX_CHARS,
         detect_language: bool = True,
     ) -> None:
-        if sentiment not in ("auto", "encoder", "lexicon"):
-            from kg.errors import ConfigError
-
-            raise ConfigError(f"sentiment method must be auto, encoder or lexicon, not {sentiment!r}")
+        _check_sentiment(sentiment)
+        _check_folds(folds)
         self.settings = settings
         self.pseudonymiser = pseudonymiser
         self.lang = lang
@@ -118,6 +146,35 @@ class ReviewLoader:
         self._users: set[str] = set()
         self._pseudonyms: dict[str, str] = {}
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> ReviewLoader:
+        """A loader configured by the reviews options of the CLI / format registry.
+
+        ``options`` (all optional; ``None`` means the default): ``lang`` (spaCy language code),
+        ``store_text`` (bool), ``sentiment`` (one of :data:`SENTIMENT_METHODS`), ``folds``
+        (2..20), ``synonyms`` (path of a JSON synonym map, or a mapping). Raises
+        :class:`~kg.errors.ConfigError` for an unknown option or a bad value and
+        :class:`~kg.errors.InputError` for an unreadable synonym map.
+
+        Example:
+            >>> ReviewLoader.from_settings(settings, lang="de", sentiment="lexicon")  # doctest: +SKIP
+        """
+        kwargs = _checked_options(options)
+        return cls(settings, pseudonymiser=Pseudonymiser.from_settings(settings), **kwargs)
+
+    def details(self) -> dict[str, Any]:
+        """JSON-ready summary of what the reviews run extracted and how sentiment was scored."""
+        rep = self.report
+        return {
+            "languages": dict(sorted(self.languages.items())),
+            "reviews_analysed": sum(self.languages.values()),
+            "aspect_mentions": self.aspect_mentions,
+            "catalogue_mentions": self.entity_mentions,
+            "sentiment_method": rep.method,
+            "sentiment_reason": rep.reason,
+            "oof_auc": None if rep.oof_auc is None else round(float(rep.oof_auc), 4),
+        }
+
     # -- pipeline ----------------------------------------------------------------------------
     def analyser(self, store: GraphStore):  # type: ignore[no-untyped-def]
         """The review analyser, its catalogue ruler built from the entities now in the graph."""
@@ -140,48 +197,61 @@ class ReviewLoader:
     def load(self, store: GraphStore, records: Sequence[ReviewRecord]) -> None:
         """Analyse and write one batch of reviews (sentiment follows in :meth:`finish`)."""
         analyser = self.analyser(store)
-        latest: dict[str, tuple[ReviewRecord, str]] = {}
-        for rec in records:
-            user = self._user(rec.user)
-            rid = rec.review_id or review_id(user, rec.item, rec.at, rec.text)
-            latest[rid] = (rec, user)  # a repeated id in one batch: the last one wins
+        latest = self._latest(records)
         ids = list(latest)
-        truncated_before, empty_before = self.cleaner.truncated, self.cleaner.empty
-        texts = [self.cleaner(latest[i][0].text) for i in ids]
-        if self.cleaner.truncated > truncated_before:
-            self.warnings[f"review text truncated to {self.cleaner.max_chars} chars"] += (
-                self.cleaner.truncated - truncated_before)
-        if self.cleaner.empty > empty_before:
-            self.warnings["empty review text (review kept, nothing extracted)"] += self.cleaner.empty - empty_before
+        texts = self._clean([latest[i][0].text for i in ids])
         analyses = analyser.analyse(texts)
-
         reviews, aspects = [], []
         entities: dict[str, list[dict[str, str]]] = defaultdict(list)
         for rid, text, an in zip(ids, texts, analyses, strict=True):
             rec, user = latest[rid]
             self.languages[an.lang] += 1
-            reviews.append({
-                "id": rid, "user": user, "item": rec.item, "rating": rec.rating, "created_at": rec.at,
-                "lang": an.lang, "route": an.route,
-                "text": (an.scrubbed or None) if self.store_text else None,
-            })
-            seen: set[tuple[str, str]] = set()
-            for m in an.aspects:
-                if (m.aspect, m.opinion) in seen:
-                    continue
-                seen.add((m.aspect, m.opinion))
-                aspects.append({"review": rid, "aspect": m.aspect, "opinion": m.opinion,
-                                "sentiment": m.sentiment})
+            reviews.append(self._review_row(rid, rec, user, an))
+            aspects.extend(_aspect_rows(rid, an))
             for label, key in an.entities:
                 entities[label].append({"review": rid, "key": key})
-            self._pending.ids.append(rid)
-            self._pending.texts.append(text)
-            self._pending.ratings.append(rec.rating)
-            self._pending.langs.append(an.lang)
-            self._pending.lexicon.append(an.sentiment)
-            self._products.add(rec.item)
-            self._users.add(user)
+            self._remember(rid, rec, user, text, an)
+        self._write(store, reviews, ids, aspects, entities)
 
+    def _latest(self, records: Sequence[ReviewRecord]) -> dict[str, tuple[ReviewRecord, str]]:
+        """Review id -> (record, user pseudonym); a repeated id in one batch: the last one wins."""
+        latest: dict[str, tuple[ReviewRecord, str]] = {}
+        for rec in records:
+            user = self._user(rec.user)
+            latest[rec.review_id or review_id(user, rec.item, rec.at, rec.text)] = (rec, user)
+        return latest
+
+    def _clean(self, raw: list[str]) -> list[str]:
+        """Cleaned texts; truncated and empty texts are counted as run warnings."""
+        truncated_before, empty_before = self.cleaner.truncated, self.cleaner.empty
+        texts = [self.cleaner(t) for t in raw]
+        if self.cleaner.truncated > truncated_before:
+            self.warnings[f"review text truncated to {self.cleaner.max_chars} chars"] += (
+                self.cleaner.truncated - truncated_before)
+        if self.cleaner.empty > empty_before:
+            self.warnings["empty review text (review kept, nothing extracted)"] += self.cleaner.empty - empty_before
+        return texts
+
+    def _review_row(self, rid: str, rec: ReviewRecord, user: str, an: ReviewAnalysis) -> dict[str, Any]:
+        day = review_day(rec.at)
+        return {
+            "id": rid, "user": user, "item": rec.item, "rating": rec.rating, "created_at": rec.at,
+            "date": day, "month": day[:7], "lang": an.lang, "route": an.route,
+            "text": (an.scrubbed or None) if self.store_text else None,
+        }
+
+    def _remember(self, rid: str, rec: ReviewRecord, user: str, text: str, an: ReviewAnalysis) -> None:
+        """Keep what :meth:`finish` needs: sentiment inputs, touched products and users."""
+        self._pending.ids.append(rid)
+        self._pending.texts.append(text)
+        self._pending.ratings.append(rec.rating)
+        self._pending.langs.append(an.lang)
+        self._pending.lexicon.append(an.sentiment)
+        self._products.add(rec.item)
+        self._users.add(user)
+
+    def _write(self, store: GraphStore, reviews: list[dict[str, Any]], ids: list[str],
+               aspects: list[dict[str, Any]], entities: Mapping[str, list[dict[str, str]]]) -> None:
         store.write("reviews_merge", reviews)
         store.write("reviews_mentions_clear", ids)
         if aspects:
@@ -256,8 +326,60 @@ class ReviewLoader:
             reason = f"too few of one class (rating>=4: {pos}, <4: {neg}; need {self.min_per_class} each)"
         if reason:
             if self.sentiment == "encoder":
-                from kg.errors import ConfigError
-
                 raise ConfigError(f"cannot fit the encoder sentiment: {reason}", hint="use --sentiment auto")
             return False, reason
         return True, f"{len(lab)} rated reviews ({pos} positive, {neg} negative), {self.folds}-fold cross-fit"
+
+
+def _aspect_rows(rid: str, an: ReviewAnalysis) -> list[dict[str, Any]]:
+    """One MENTIONS row per distinct (aspect, opinion) of a review's analysis."""
+    rows, seen = [], set()
+    for m in an.aspects:
+        if (m.aspect, m.opinion) not in seen:
+            seen.add((m.aspect, m.opinion))
+            rows.append({"review": rid, "aspect": m.aspect, "opinion": m.opinion, "sentiment": m.sentiment})
+    return rows
+
+
+def _check_sentiment(sentiment: object) -> None:
+    if sentiment not in SENTIMENT_METHODS:
+        raise ConfigError(f"unknown sentiment method {sentiment!r}",
+                          hint=f"choose one of {', '.join(SENTIMENT_METHODS)} (--sentiment)")
+
+
+def _check_folds(folds: object) -> None:
+    if isinstance(folds, bool) or not isinstance(folds, int) or not MIN_FOLDS <= folds <= MAX_FOLDS:
+        raise ConfigError(f"cross-fitting folds must be an integer from {MIN_FOLDS} to {MAX_FOLDS}, not {folds!r}",
+                          hint="--folds 5")
+
+
+def _check_lang(lang: object) -> None:
+    if not isinstance(lang, str) or not _LANG.match(lang):
+        raise ConfigError(f"not a language code: {lang!r}", hint="a spaCy language code such as en, de, fr, es")
+
+
+def _checked_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated ``ReviewLoader`` keyword arguments from the reviews options (``None`` = default)."""
+    from ingest.reviews.normalise import load_synonyms
+
+    unknown = sorted(set(options) - set(LOADER_OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown reviews option(s): {', '.join(unknown)}",
+                          hint=f"options are {', '.join(LOADER_OPTIONS)}")
+    given = {k: v for k, v in options.items() if v is not None}
+    if "lang" in given:
+        _check_lang(given["lang"])
+        given["lang"] = given["lang"].lower()
+    if "sentiment" in given:
+        _check_sentiment(given["sentiment"])
+    if "folds" in given:
+        _check_folds(given["folds"])
+    if "store_text" in given and not isinstance(given["store_text"], bool):
+        raise ConfigError(f"store_text must be true or false, not {given['store_text']!r}", hint="--store-text")
+    synonyms = given.get("synonyms")
+    if isinstance(synonyms, (str, Path)):
+        given["synonyms"] = load_synonyms(synonyms)
+    elif synonyms is not None and not isinstance(synonyms, Mapping):
+        raise ConfigError(f"synonyms must be a JSON file path or a mapping, not {type(synonyms).__name__}",
+                          hint="--synonyms synonyms.json")
+    return given

@@ -1,7 +1,8 @@
 """Seeded synthetic reviews for demos, tests and benchmarks.
 
-Texts are built from templates whose aspects fit the product's top category and whose opinions
-follow the star rating, so the aspect aggregates and the sentiment classifier have signal.
+Texts are built from templates (word lists in ``data/synthetic_reviews.json``) whose aspects fit
+the product's top category and whose opinions follow the star rating, so the aspect aggregates and
+the sentiment classifier have signal.
 Columns match ``kg ingest reviews --format csv``.
 
 Example (what ``kg demo`` does after generating the shop):
@@ -18,31 +19,28 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["generate_reviews", "synthetic_reviews", "ASPECTS_BY_TOP"]
+from ingest.reviews.wordlists import load_json
+
+__all__ = ["aspects_by_top", "generate_reviews", "synthetic_reviews"]
 
 logger = logging.getLogger(__name__)
 
-#: aspects people write about, per top category of the LEAD's synthetic shop
-ASPECTS_BY_TOP: dict[str, list[str]] = {
-    "Electronics": ["battery life", "screen", "sound quality", "charger", "battery", "build quality"],
-    "Home": ["quality", "size", "material", "design", "color"],
-    "Sports": ["comfort", "durability", "size", "material", "grip"],
-    "Books": ["story", "print", "paper", "cover", "writing"],
-    "Beauty": ["smell", "texture", "packaging", "bottle", "scent"],
-    "Toys": ["quality", "instructions", "design", "pieces", "colors"],
-}
-_COMMON = ["delivery", "price", "packaging", "shipping", "seller", "box"]
-_POS = ["great", "excellent", "nice", "perfect", "solid", "lovely", "amazing", "good"]
-_NEG = ["terrible", "poor", "awful", "bad", "disappointing", "flimsy", "horrible", "cheap"]
-_DELIVERY_POS, _DELIVERY_NEG = ["fast", "quick", "prompt"], ["slow", "late", "delayed"]
-_PII_SAMPLES = ["Contact me at someone@example.com.", "Call 555-201-3344 if needed.",
-                "Details on www.example.org/deal."]
+
+def _templates() -> dict[str, Any]:
+    """The template word lists (``data/synthetic_reviews.json``)."""
+    return load_json("synthetic_reviews.json")
+
+
+def aspects_by_top() -> dict[str, list[str]]:
+    """Aspects people write about, per top category of the synthetic shop."""
+    return {top: list(aspects) for top, aspects in _templates()["aspects_by_top"].items()}
 
 
 def _opinion(aspect: str, positive: bool, rng: random.Random) -> str:
+    words = _templates()
     if aspect in ("delivery", "shipping"):
-        return rng.choice(_DELIVERY_POS if positive else _DELIVERY_NEG)
-    return rng.choice(_POS if positive else _NEG)
+        return rng.choice(words["delivery_positive" if positive else "delivery_negative"])
+    return rng.choice(words["positive" if positive else "negative"])
 
 
 def _sentence(aspect: str, positive: bool, rng: random.Random) -> str:
@@ -57,10 +55,9 @@ def _sentence(aspect: str, positive: bool, rng: random.Random) -> str:
     if form == 3 and positive:
         return f"I love the {aspect}."
     if form == 3:
-        return f"The {aspect} is not {rng.choice(_POS)}."
-    return f"{op.capitalize()} {aspect}, " + rng.choice(["would buy again.", "as expected.", "no complaints."]
-                                                      if positive else ["would not buy again.", "sadly.",
-                                                                        "what a shame."])
+        return f"The {aspect} is not {rng.choice(_templates()['positive'])}."
+    closing = _templates()["closing_positive" if positive else "closing_negative"]
+    return f"{op.capitalize()} {aspect}, " + rng.choice(closing)
 
 
 def synthetic_reviews(
@@ -82,18 +79,19 @@ def synthetic_reviews(
     (e-mails, phones, URLs) into that share of texts, for privacy tests.
     """
     rng = random.Random(seed)
-    tops = list(ASPECTS_BY_TOP)
+    by_top, common = aspects_by_top(), _templates()["common_aspects"]
+    tops = list(by_top)
     for _ in range(n):
         item = rng.randrange(products)
         top = leaves[item].split(" > ")[0] if leaves else tops[item % len(tops)]
-        aspects = ASPECTS_BY_TOP.get(top, ASPECTS_BY_TOP["Home"]) + _COMMON
+        aspects = by_top.get(top, by_top["Home"]) + common
         rating = rng.choices([1, 2, 3, 4, 5], weights=[6, 6, 10, 28, 50])[0]
         p_pos = {1: 0.05, 2: 0.2, 3: 0.5, 4: 0.85, 5: 0.95}[rating]
         parts = [_sentence(a, rng.random() < p_pos, rng) for a in rng.sample(aspects, k=rng.randint(1, 3))]
         if brands and rng.random() < 0.2:
             parts.append(rng.choice([f"My second {brands[item]} purchase.", f"Typical {brands[item]}."]))
         if pii_rate and rng.random() < pii_rate:
-            parts.append(rng.choice(_PII_SAMPLES))
+            parts.append(rng.choice(_templates()["pii_samples"]))
         yield {
             "review_id": "",
             "user_id": f"U{rng.randrange(users):07d}",

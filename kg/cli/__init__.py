@@ -62,6 +62,9 @@ def root(
     overrides = {k: v for k, v in (("home", home), ("graph", graph)) if v is not None}
     settings = build_settings(**overrides)
     _configure_process(settings, verbose=verbose, quiet=quiet)
+    from kg.home import ensure_home
+
+    ensure_home(settings)  # owner-only, and a one-line error when KG_HOME cannot be a folder
     ctx.obj = AppState(settings, quiet=quiet, verbose=verbose)
 
 

@@ -51,3 +51,18 @@ def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
             out(f"{key}: {value}")
     if not info.get("running"):
         raise typer.Exit(1)
+
+
+@app.command("repair")
+def repair(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Repair a damaged append-only log manifest of the stopped embedded server (the old one is kept).
+
+    Example: kg db stop && kg db repair
+    """
+    from kg.database import repair_server
+
+    backup = repair_server(settings_of(ctx))
+    if json_out:
+        emit_json({"repaired": backup is not None, "backup": backup})
+    else:
+        out(f"repaired; the old manifest is kept as {backup}" if backup else "the manifest is sound")

@@ -29,6 +29,7 @@ def test_identity_repeats_and_aggregates(ledger: EventLedger) -> None:
     assert agg["u2", "cart"].count == 1
     again = ledger.add([("u1", "p1", "view", 1000, None), ("u1", "p1", "view", 2000, None)])
     assert [(p.count, p.first_at, p.last_at) for p in again] == [(3, 1000, 3000)]
+    assert ledger.last_new_events == 1
     unchanged = ledger.add([("u2", "p1", "cart", 5000, None)])  # nothing new: still reported, same values
     assert [p.count for p in unchanged] == [1]
     assert ledger.counts() == {"events": 4, "pairs": 2, "users": 2, "batches": 3}
@@ -127,3 +128,10 @@ def test_missing_or_newer_ledger_is_a_clear_error(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(ConfigError, match="schema version 99"):
         EventLedger(path, readonly=True)
+
+
+def test_clear_empties_the_ledger(ledger: EventLedger) -> None:
+    ledger.add([("u1", "p1", "view", 1, None)])
+    ledger.clear()
+    assert ledger.counts() == {"events": 0, "pairs": 0, "users": 0, "batches": 0}
+    assert ledger.add([("u1", "p1", "view", 1, None)])[0].count == 1

@@ -1,4 +1,4 @@
-// name: embed_triple_ids
+// name: embed_triple_ids (FalkorDB)
 // params: $lo, $hi (internal id range of head nodes, lo inclusive, hi exclusive); identifier {{rel}} (the
 //         relationship type exported)
 // returns: one row: h, t — the internal ids of head and tail of every {{rel}} relationship in the page,

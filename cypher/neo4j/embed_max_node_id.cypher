@@ -1,4 +1,4 @@
-// name: embed_max_node_id
+// name: embed_max_node_id (Neo4j)
 // params: none
 // returns: max_id — the largest internal node id (null on an empty graph); bounds the paged triple export
 MATCH (n)

@@ -1,4 +1,4 @@
-// name: embed_node_keys
+// name: embed_node_keys (FalkorDB)
 // params: $lo, $hi (internal id range, lo inclusive, hi exclusive); $keys (map label -> key property,
 //         kg.schema.KEYS)
 // returns: one row: ids, labels, keys — parallel lists for the keyed nodes in the range (nodes whose

@@ -1,4 +1,5 @@
-"""The graph store on the real embedded server: queries, batched writes, schema, vectors, durability."""
+"""The graph store on every configured backend (``any_store``: FalkorDB always, Neo4j when KG_NEO4J_URI is
+set): queries, batched writes, schema, vectors, read-only access, plans; durability of the embedded server."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from kg.settings import Settings
 from kg.store import GraphStore, open_store
 
 
-def test_write_batches_and_stats(store: GraphStore) -> None:
+def test_write_batches_and_stats(any_store: GraphStore) -> None:
+    store = any_store
     rows = [{"id": f"p{i}", "props": {"title": f"t{i}"}} for i in range(1234)]
     assert store.write("products_merge", rows, batch_size=100) == 1234
     assert store.write("products_merge", rows, batch_size=1000) == 1234  # idempotent
     assert store.stats() == {"nodes": {"Product": 1234}, "relationships": {}}
 
 
-def test_schema_is_idempotent_and_enforces_uniqueness(store: GraphStore) -> None:
+def test_schema_is_idempotent_and_enforces_uniqueness(any_store: GraphStore) -> None:
+    store = any_store
     store.ensure_schema()
     store.ensure_schema()
     store.execute("CREATE (:User {id: 'u1'})")
@@ -59,7 +62,8 @@ def test_backend_only_queries_resolve_for_their_dialect() -> None:
         "DROP INDEX `product_embedding` IF EXISTS\n")
 
 
-def test_vectors_nearest_neighbour_and_overwrite(store: GraphStore) -> None:
+def test_vectors_nearest_neighbour_and_overwrite(any_store: GraphStore) -> None:
+    store = any_store
     store.execute("UNWIND range(1, 4) AS i CREATE (:Product {id: toString(i)})")
     store.ensure_vector_index("Product", 3)
     store.set_vectors("Product", [{"key": "1", "vector": [1, 0, 0], "props": {"embedding_run": "a"}},
@@ -105,8 +109,9 @@ def test_start_failure_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-un
         server.start(timeout=5)
 
 
-def test_pipelined_writes_apply_in_order_and_surface_errors(store: GraphStore) -> None:
+def test_pipelined_writes_apply_in_order_and_surface_errors(any_store: GraphStore) -> None:
     """Batched writes may still run when write() returns: reads see them, failures are not lost."""
+    store = any_store
     store.ensure_schema()
     rows = [{"id": f"p{i}", "props": {"title": f"t{i}"}} for i in range(50)]
     assert store.write("products_merge", rows, batch_size=7) == 50
@@ -118,3 +123,27 @@ def test_pipelined_writes_apply_in_order_and_surface_errors(store: GraphStore) -
         store.write("products_merge", [{"id": None, "props": {}}])  # MERGE on a null key fails
         store.flush()
     assert store.execute("MATCH (p:Product) RETURN count(p) AS n")[0]["n"] == 50  # still usable
+
+
+def test_named_queries_take_identifiers(any_store: GraphStore) -> None:
+    any_store.execute("CREATE (:User {id: 'u'})-[:VIEWED {count: 2}]->(:Product {id: 'p'})")
+    assert any_store.query("relationship_count", identifiers={"rel": "VIEWED"}) == [{"n": 1}]
+    assert any_store.query("relationship_count", identifiers={"rel": "PURCHASED"}) == [{"n": 0}]
+    with pytest.raises(ConfigError):
+        any_store.query("relationship_count", identifiers={"rel": "X`]->() DETACH DELETE n //"})
+
+
+def test_read_only_access_refuses_writes(any_store: GraphStore) -> None:
+    any_store.execute("CREATE (:Product {id: 'a'})")
+    assert any_store.read("MATCH (p:Product) RETURN p.id AS id") == [{"id": "a"}]
+    with pytest.raises(QueryError, match="--write"):
+        any_store.read("CREATE (:Product {id: 'b'})")
+    assert any_store.execute("MATCH (p:Product) RETURN count(p) AS n")[0]["n"] == 1
+
+
+def test_explain_does_not_run_and_knows_writes(any_store: GraphStore) -> None:
+    plan = any_store.explain("CREATE (:Product {id: 'x'})")
+    assert plan and any_store.execute("MATCH (p:Product) RETURN count(p) AS n")[0]["n"] == 0
+    assert any_store.writes("MERGE (:Product {id: 'x'})")
+    assert not any_store.writes("MATCH (p:Product) RETURN p")
+    assert any("Scan" in line or "Product" in line for line in any_store.profile("MATCH (p:Product) RETURN p"))
