@@ -30,7 +30,7 @@ from kg.errors import InputError
 from embeddings.runs import TRAINED, RunResult, new_run_id, read_id_map, unescape_label, utc_now
 from embeddings.train import versions
 
-__all__ = ["read_external_run", "import_embeddings", "read_id_maps", "read_entity_vectors", "read_relation_vectors"]
+__all__ = ["read_external_run", "read_id_maps", "read_entity_vectors", "read_relation_vectors"]
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +193,3 @@ def read_external_run(src: Path, runs_dir: Path, *, maps_dir: Path | None = None
     logger.info("imported %d entity vectors (dim %d) from %s as run %s", len(kept), entities.shape[1], src, run_id)
     return run
 
-
-#: the earlier name of :func:`read_external_run` (``embeddings.import_embeddings`` also writes back)
-import_embeddings = read_external_run

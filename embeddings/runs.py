@@ -49,7 +49,6 @@ __all__ = [
     "pid_alive",
     "new_run_id",
     "utc_now",
-    "list_runs",
     "latest_run",
     "find_run",
     "read_id_map",
@@ -349,9 +348,6 @@ def scan_runs(runs_dir: Path) -> list[RunResult]:
     runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
     return runs
 
-
-#: the pre-0.2 name of :func:`scan_runs` (``embeddings.list_runs`` is now the typed listing)
-list_runs = scan_runs
 
 
 def latest_run(runs_dir: Path, *, arrays: bool = True) -> RunResult | None:

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from kg.locks import writer_lock
 from kg.errors import ConfigError, StoreError
 from kg.settings import Settings
 from embeddings.config import TrainConfig
@@ -199,8 +200,9 @@ def write_run(store: Any, settings: Settings, run: RunResult | str | None = None
     run.mark(WRITING)
     _say(progress, f"writing run {run.run_id} to graph {settings.graph!r}")
     try:
-        stats = write_back(store, run, on_batch=None if progress is None else
-                           (lambda n: progress(f"  wrote {n:,} vectors")))
+        with writer_lock(settings, what=f"kg embed write {run.run_id}"):  # one writer per graph
+            stats = write_back(store, run, on_batch=None if progress is None else
+                               (lambda n: progress(f"  wrote {n:,} vectors")))
     except BaseException as e:
         run.mark(WRITE_FAILED if isinstance(e, Exception) else INTERRUPTED, error=e)
         raise
@@ -408,4 +410,5 @@ def similar_edges(store: Any, settings: Settings, *, k: int = 10, run_id: str | 
     """Replace every SIMILAR_TO edge by the top ``k`` per product of ``run_id`` (default: the run in the graph)."""
     check_write_complete(settings.runs_dir, settings.graph)
     run = find_run(settings.runs_dir, run_id or graph_run_id(store))
-    return SimilarEdgesReport(**materialise_similar(store, run, k=k))
+    with writer_lock(settings, what="kg embed similar"):
+        return SimilarEdgesReport(**materialise_similar(store, run, k=k))

@@ -66,7 +66,6 @@ class WriteStats:
         data["properties_per_second"] = round(self.properties_per_second, 1)
         return data
 
-    to_dict = as_dict  # the earlier name
 
     def lines(self) -> list[str]:
         """A short human summary."""

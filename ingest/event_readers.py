@@ -19,7 +19,7 @@ from typing import Any
 
 from ingest.records import BadRow, Event
 from ingest.source import LineSource
-from ingest.tabular import check_columns, csv_rows, json_rows, key_text, reader_options
+from ingest.tabular import check_columns, check_delimiter, csv_rows, json_rows, key_text, reader_options
 from ingest.timeparse import to_epoch_ms
 
 __all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows",
@@ -50,7 +50,7 @@ def normalise_event_type(value: Any) -> str:
 
 
 def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (bool, dict, list)):
         raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})")
@@ -106,6 +106,7 @@ def read_events_csv(source: LineSource, *, delimiter: str | None = None,
                     columns: Mapping[str, str] | None = None) -> Iterator[Event | BadRow]:
     """CSV with columns user_id, item_id, event_type, timestamp[, rating]."""
     mapping = check_columns(columns, EVENT_FIELDS, "events csv")
+    check_delimiter(delimiter)
     return _events(csv_rows(source, ("user_id", "item_id", "event_type", "timestamp"), delimiter=delimiter,
                             columns=mapping, kind="events"))
 

@@ -23,7 +23,8 @@ from typing import Any
 
 from ingest.records import BadRow, ProductRecord
 from ingest.source import LineSource
-from ingest.tabular import check_columns, clean_text, csv_rows, json_rows, key_text, reader_options
+from ingest.tabular import (check_columns, check_delimiter, clean_text, csv_rows, json_rows, key_text,
+                            reader_options)
 from kg.schema import check_key
 
 __all__ = ["PRODUCT_READERS", "parse_price", "clean_category_path", "ProductReader", "PRODUCT_FIELDS",
@@ -184,6 +185,7 @@ def read_products_csv(source: LineSource, *, delimiter: str | None = None,
                       columns: Mapping[str, str] | None = None) -> Iterator[ProductRecord | BadRow]:
     """CSV with item_id, title, brand, category (``A > B > C``), price[, also_bought, also_viewed]."""
     mapping = check_columns(columns, PRODUCT_FIELDS, "products csv")
+    check_delimiter(delimiter)
     return _products(source, csv_rows(source, ("item_id",), delimiter=delimiter, columns=mapping, kind="products"))
 
 

@@ -25,8 +25,8 @@ from ingest.source import LineSource
 from kg.errors import ConfigError, InputError
 from kg.schema import MAX_KEY_BYTES, check_key
 
-__all__ = ["csv_rows", "json_rows", "clean_text", "key_text", "sniff_delimiter", "reader_options",
-           "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
+__all__ = ["csv_rows", "json_rows", "clean_text", "key_text", "sniff_delimiter", "check_delimiter", "check_columns",
+           "reader_options", "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,14 @@ def check_columns(columns: Mapping[str, str] | None, fields: tuple[str, ...], fm
     return dict(columns)
 
 
+def check_delimiter(delimiter: str | None) -> str | None:
+    """``delimiter`` when it is one character (None = sniff); ConfigError otherwise."""
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise ConfigError(f"CSV delimiter must be one character (not a quote or newline), not {delimiter!r}",
+                          hint="e.g. ',' ';' '\\t' '|', or leave it out to sniff it from the header")
+    return delimiter
+
+
 def sniff_delimiter(header: str) -> str:
     """The most frequent of , ; TAB | in a header line (outside quotes); ``,`` when none occurs."""
     unquoted = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
@@ -159,10 +167,7 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
     if first is None:
         return
     first = first.removeprefix(_BOM)
-    if delimiter is None:
-        delimiter = sniff_delimiter(first)
-    elif len(delimiter) != 1:
-        raise ConfigError(f"CSV delimiter must be one character, not {delimiter!r}")
+    delimiter = check_delimiter(delimiter) or sniff_delimiter(first)
 
     reader = csv.reader(itertools.chain((first,), lines), delimiter=delimiter)
     try:

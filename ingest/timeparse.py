@@ -24,6 +24,7 @@ MIN_EPOCH_MS = 0
 MAX_EPOCH_MS = 253_402_300_799_999
 
 _RANGE = "1970-01-01..9999-12-31"
+_INF = float("inf")
 
 
 def _bounded(ms: int, value: object) -> int:
@@ -46,12 +47,11 @@ def _from_iso(text: str) -> int:
 
 
 def _from_number(number: float, value: object) -> int:
-    if not math.isfinite(number):
+    if number != number or number in (_INF, -_INF):
         raise ValueError(f"bad timestamp {str(value)[:40]!r}")
-    magnitude = abs(number)
-    if magnitude >= 1e14:  # microseconds
+    if number >= 1e14 or number <= -1e14:  # microseconds
         ms = number / 1000
-    elif magnitude >= 1e11:  # milliseconds
+    elif number >= 1e11 or number <= -1e11:  # milliseconds
         ms = number
     else:  # seconds
         ms = number * 1000
@@ -65,18 +65,20 @@ def to_epoch_ms(value: object) -> int:
 
     Raises ValueError with a readable reason (bad, missing or out of 1970-01-01..9999-12-31).
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("missing timestamp")
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"bad timestamp {str(value)[:40]!r}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, str):  # the common case first: this runs once per row
+        text = value.strip()
+        if not text:
+            raise ValueError("missing timestamp")
         try:
-            return _from_number(float(value), value)
-        except OverflowError:  # an int beyond float range
-            raise ValueError(f"timestamp {str(value)[:40]!r} out of range {_RANGE}") from None
-    text = value.strip()
+            number = float(text)
+        except ValueError:
+            return _from_iso(text)
+        return _from_number(number, text)
+    if value is None:
+        raise ValueError("missing timestamp")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"bad timestamp {str(value)[:40]!r}")
     try:
-        number = float(text)
-    except ValueError:
-        return _from_iso(text)
-    return _from_number(number, text)
+        return _from_number(float(value), value)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"timestamp {str(value)[:40]!r} out of range {_RANGE}") from None

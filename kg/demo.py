@@ -128,11 +128,28 @@ def run_demo(settings: Settings, *, users: int, products: int, events: int, revi
         for line in report.lines():
             say(line)
         if epochs:
-            from embeddings.api import demo_embeddings
-
-            report.embeddings = demo_embeddings(store, own, epochs=epochs, dim=32, seed=seed, k=5,
-                                                progress=progress, say=say)
+            report.embeddings = _embeddings(store, own, epochs=epochs, seed=seed, progress=progress, say=say)
     return report
+
+
+def _embeddings(store: GraphStore, settings: Settings, *, epochs: int, seed: int, progress: bool,
+                say: Callable[[str], Any], dim: int = 32, k: int = 5) -> dict[str, Any]:
+    """The demo's embedding step: a small TransE, written back, similar products for the top three."""
+    from embeddings import TrainConfig, similar_items, train_graph
+
+    config = TrainConfig(model="TransE", dim=dim, epochs=epochs, seed=seed, early_stopping=False)
+    trained = train_graph(store, settings, config, progress=say if progress else None)
+    m = trained.metrics
+    say(f"trained TransE dim {dim}, {epochs} epochs (run {trained.run_id}): MRR {m['mrr']:.3f}, "
+        f"Hits@10 {m['hits_at_10']:.3f}")
+    result = trained.as_dict()
+    result["similar"] = {}
+    for row in store.query("embed_top_products", limit=3):
+        neighbours = similar_items(store, row["id"], k=k, settings=settings)
+        result["similar"][row["id"]] = neighbours
+        say(f"  similar to {row.get('title') or row['id']}: "
+            + ", ".join(f"{n.get('title') or n['id']} ({n['score']:.2f})" for n in neighbours))
+    return result
 
 
 def _clear_demo(store: GraphStore, settings: Settings) -> None:

@@ -43,13 +43,20 @@ def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None
 
     result = run_cli(settings, "embed", "runs", "--json")
     runs = json.loads(result.stdout)
-    assert runs[0]["run_id"] == run_id and runs[0]["default"] and runs[0]["status"] == "succeeded"
+    assert runs[0]["run_id"] == run_id and runs[0]["in_graph"] and runs[0]["status"] == "succeeded"
+    assert runs[0]["epochs_trained"] == 2
 
     result = run_cli(settings, "embed", "train", "--dim", "4", "--epochs", "1", "--no-write", "--json",
                      "--relation", "PURCHASED", "--no-early-stopping")
     assert result.exit_code == 0, result.output
     second = json.loads(result.stdout)
     assert second["written"] is None and second["run"]["relations"] == 1
+    # the newest run is not the one in the graph: the listing says which is
+    runs = {r["run_id"]: r for r in json.loads(run_cli(settings, "embed", "runs", "--json").stdout)}
+    assert runs[run_id]["in_graph"] and not runs[second["run"]["run_id"]]["in_graph"]
+    pruned = json.loads(run_cli(settings, "embed", "prune", "--keep", "0", "--dry-run", "--json").stdout)
+    assert pruned["deleted"] == [second["run"]["run_id"]] and run_id in pruned["protected"]
+    assert (settings.runs_dir / run_id).is_dir() and (settings.runs_dir / second["run"]["run_id"]).is_dir()
     result = run_cli(settings, "embed", "write", run_id[:-2], "--json")  # an older run, by prefix
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["run_id"] == run_id

@@ -38,7 +38,7 @@ from ingest.reviews.readers import ReviewRecord
 from ingest.reviews.sentiment import ENCODER_LANGUAGES, MiniLMEncoder, cross_fit, weak_labels
 from ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
 from kg import schema
-from kg.errors import ConfigError
+from kg.errors import ConfigError, StoreError
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
@@ -46,8 +46,8 @@ from kg.store import GraphStore
 if TYPE_CHECKING:
     from ingest.reviews.pipeline import ReviewAnalysis
 
-__all__ = ["LOADER_OPTIONS", "SENTIMENT_METHODS", "ReviewLoader", "SentimentReport", "review_day",
-           "review_id"]
+__all__ = ["LOADER_OPTIONS", "SENTIMENT_METHODS", "ReviewLoader", "SentimentReport", "backfill_review_dates",
+           "review_day", "review_id"]
 
 #: Review sentiment methods (``--sentiment``).
 SENTIMENT_METHODS: tuple[str, ...] = ("auto", "encoder", "lexicon")
@@ -77,6 +77,25 @@ def review_day(at_ms: int) -> str:
         ('2023-12-31', '2024-01-01')
     """
     return (_EPOCH + timedelta(milliseconds=int(at_ms))).date().isoformat()
+
+
+def backfill_review_dates(store: GraphStore, *, batch_size: int = 10_000) -> int:
+    """Add ``date``/``month`` to reviews ingested before they were stored; returns how many.
+
+    Idempotent (a second call finds none); only those two derived properties are written.
+    """
+    done, seen = 0, set()
+    while rows := store.query("reviews_missing_date", limit=batch_size):
+        if all(r["id"] in seen for r in rows):
+            raise StoreError(f"could not set Review.date on {len(rows)} reviews (e.g. {rows[0]['id']!r})",
+                             hint="check that their created_at is an integer (epoch ms)")
+        seen.update(r["id"] for r in rows)
+        days = [(r["id"], review_day(r["at"])) for r in rows]
+        store.write("reviews_set_date", [{"id": i, "date": d, "month": d[:7]} for i, d in days])
+        store.flush()
+        done += len(rows)
+    logger.info("backfilled Review.date/month on %d reviews", done)
+    return done
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 from ingest.event_readers import amazon_rows
 from ingest.records import BadRow
 from ingest.source import LineSource
-from ingest.tabular import check_columns, csv_rows, json_rows, key_text, reader_options
+from ingest.tabular import check_columns, check_delimiter, csv_rows, json_rows, key_text, reader_options
 from ingest.timeparse import to_epoch_ms
 
 __all__ = ["REVIEW_READERS", "ReviewRecord", "ReviewReader", "REVIEW_FIELDS"]
@@ -50,7 +50,7 @@ ReviewReader = Callable[..., Iterator[ReviewRecord | BadRow]]
 
 
 def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (bool, dict, list)):
         raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})")
@@ -108,6 +108,7 @@ def read_reviews_csv(source: LineSource, *, delimiter: str | None = None,
                      columns: Mapping[str, str] | None = None) -> Iterator[ReviewRecord | BadRow]:
     """CSV with a header holding user_id, item_id, text, timestamp[, rating][, review_id]."""
     mapping = check_columns(columns, REVIEW_FIELDS, "reviews csv")
+    check_delimiter(delimiter)
     return _generic_records(csv_rows(source, ("user_id", "item_id", "text", "timestamp"), delimiter=delimiter,
                                      columns=mapping, kind="reviews"))
 

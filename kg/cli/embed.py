@@ -1,5 +1,5 @@
-"""``kg embed ...`` and ``kg similar``: thin commands over :mod:`embeddings` (torch is imported only
-inside the commands).
+"""``kg embed ...`` and ``kg similar``: each command calls one function of :mod:`embeddings` (torch is
+imported only inside the commands that train or load vectors).
 
 Example::
 
@@ -10,12 +10,11 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
 from kg.cli.common import JsonOpt, emit_json, out, progress_enabled, say, settings_of, store_of
-from kg.errors import ConfigError
 
 __all__ = ["app", "register"]
 
@@ -31,22 +30,21 @@ RelOpt = Annotated[
 def _relations(values: list[str] | None) -> tuple[str, ...] | None:
     if not values:
         return None
-    out = [part.strip() for v in values for part in v.split(",") if part.strip()]
-    return tuple(out) or None
+    found = [part.strip() for v in values for part in v.split(",") if part.strip()]
+    return tuple(found) or None
 
 
-def _print_metrics(ctx: typer.Context, report: dict) -> None:
-    m = report["metrics"]
-    run = report["run"]
-    say(ctx, f"run {run['run_id']} ({run['model']}, dim {run['dim']}, seed {report['seed']}, "
-                 f"{report['epochs_trained']} epochs)")
-    say(ctx, f"test (filtered): MRR {m['mrr']:.4f}  Hits@1 {m['hits_at_1']:.4f}  Hits@3 {m['hits_at_3']:.4f}  "
-                 f"Hits@10 {m['hits_at_10']:.4f}")
-    out(f"mrr={m['mrr']:.4f} hits_at_1={m['hits_at_1']:.4f} hits_at_3={m['hits_at_3']:.4f} "
-               f"hits_at_10={m['hits_at_10']:.4f} run={run['run_id']}")
-    if report.get("written"):
-        w = report["written"]
-        say(ctx, f"wrote {w['total_nodes']} embeddings (dim {w['dim']}) in {w['seconds']:.2f} s")
+def _progress(ctx: typer.Context, json_out: bool) -> Callable[[str], Any] | None:
+    """Stage messages (and PyKEEN's bars) only on a terminal, never with --json or --quiet."""
+    return (lambda line: say(ctx, line)) if progress_enabled(ctx, json_out) else None
+
+
+def _report(ctx: typer.Context, report: Any, json_out: bool) -> None:
+    if json_out:
+        emit_json(report)
+    else:
+        for line in report.lines():
+            out(line)
 
 
 @app.command("train")
@@ -60,6 +58,8 @@ def train_cmd(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Training batch size.")] = 256,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 0.01,
     negatives: Annotated[int, typer.Option("--negatives", help="Negative samples per positive triple.")] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for training (0 = auto: the free "
+                                                                  "cores of this process, at most 4).")] = 0,
     early_stopping: Annotated[bool, typer.Option("--early-stopping/--no-early-stopping",
                                                  help="Stop when validation MRR stops improving.")] = True,
     frequency: Annotated[int, typer.Option(help="Validate every N epochs (early stopping).")] = 10,
@@ -75,72 +75,77 @@ def train_cmd(
 
     Example: kg embed train --model DistMult --dim 64 --epochs 100 --seed 1 --json
     """
-    from embeddings.api import train_graph
-    from embeddings.config import TrainConfig
+    from embeddings import TrainConfig, train_graph
 
     config = TrainConfig(model=model, dim=dim, epochs=epochs, device=device, seed=seed, batch_size=batch_size,
-                         lr=lr, negatives=negatives, early_stopping=early_stopping, frequency=frequency,
-                         patience=patience, eval_max=eval_max, relation_types=_relations(relation)).validate()
+                         lr=lr, negatives=negatives, train_threads=threads, early_stopping=early_stopping,
+                         frequency=frequency, patience=patience, eval_max=eval_max,
+                         relation_types=_relations(relation)).validate()
     with store_of(ctx) as store:
-        report = train_graph(store, settings_of(ctx), config, write=write, progress=progress_enabled(ctx, json_out))
-    if json_out:
-        emit_json(report)
-    else:
-        _print_metrics(ctx, report)
+        report = train_graph(store, settings_of(ctx), config, write=write, progress=_progress(ctx, json_out))
+    _report(ctx, report, json_out)
 
 
 @app.command("write")
 def write_cmd(
     ctx: typer.Context,
-    run_id: Annotated[Optional[str], typer.Argument(help="Run id or unique prefix (default: newest successful).")] = None,
+    run_id: Annotated[Optional[str], typer.Argument(help="Run id or unique prefix (default: the newest run).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a run's embeddings onto the graph's nodes (replacing earlier ones) and index them.
+    """Write a run's embeddings onto the graph's nodes (replacing earlier ones) and index them; also
+    finishes a write-back that was interrupted.
 
     Example: kg embed write 20250101T120000Z-1a2b3c
     """
-    from embeddings.runs import find_run
-    from embeddings.writeback import write_back
+    from embeddings import write_run
 
-    run = find_run(settings_of(ctx).runs_dir, run_id)
     with store_of(ctx) as store:
-        stats = write_back(store, run)
-    if json_out:
-        emit_json(stats.to_dict())
-    else:
-        out(f"wrote {stats.total_nodes} embeddings of run {run.run_id} (dim {stats.dim}) "
-                   f"in {stats.seconds:.2f} s: {stats.nodes}, relations {stats.relations}")
+        stats = write_run(store, settings_of(ctx), run_id, progress=_progress(ctx, json_out))
+    _report(ctx, stats, json_out)
 
 
 @app.command("runs")
 def runs_cmd(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """List training runs, newest first (the newest successful one is the default everywhere).
+    """List training runs, newest first; * marks the run whose vectors are in the graph.
 
     Example: kg embed runs --json
     """
-    from embeddings.runs import list_runs
+    from embeddings import list_runs
 
-    runs = [r.summary() for r in list_runs(settings_of(ctx).runs_dir)]
-    default = next((r["run_id"] for r in runs if r["status"] == "succeeded"), None)
-    for r in runs:
-        r["default"] = r["run_id"] == default
+    with store_of(ctx) as store:
+        rows = list_runs(settings_of(ctx), store)
     if json_out:
-        emit_json(runs)
-        return
-    if not runs:
-        out("no runs yet (kg embed train)")
-        return
-    for r in runs:
-        mrr = f"{r['mrr']:.4f}" if isinstance(r["mrr"], (int, float)) else "-"
-        mark = "*" if r["default"] else " "
-        out(f"{mark} {r['run_id']}  {r['status']:<9} {r['model']:<12} dim {r['dim']:<4} "
-                   f"entities {r['entities']}  MRR {mrr}")
+        emit_json(rows)
+    elif not rows:
+        say(ctx, "no runs yet (kg embed train)")
+    for row in rows if not json_out else []:
+        for line in row.lines():
+            out(line)
+
+
+@app.command("prune")
+def prune_cmd(
+    ctx: typer.Context,
+    keep: Annotated[int, typer.Option("--keep", min=0, help="Newest runs to keep (besides protected ones).")] = 5,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be deleted.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete old run folders; never the run whose vectors are in the graph, one in progress, or one
+    whose write-back did not finish.
+
+    Example: kg embed prune --keep 3 --dry-run
+    """
+    from embeddings import prune_runs
+
+    with store_of(ctx) as store:
+        report = prune_runs(settings_of(ctx), store, keep=keep, dry_run=dry_run)
+    _report(ctx, report, json_out)
 
 
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Argument(help="Output folder.")],
+    out_dir: Annotated[Path, typer.Argument(help="Output folder.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="tsv (DGL-KE udd_hrt) or pbg (PyTorch-BigGraph).")] = "tsv",
     relation: RelOpt = None,
     seed: Annotated[int, typer.Option(help="Split seed (tsv).")] = 0,
@@ -151,18 +156,15 @@ def export_cmd(
 
     Example: kg embed export out/ --format pbg
     """
-    from embeddings.export import FORMATS, export_triples, write_export
+    from embeddings import export_graph
+    from embeddings.export import FORMATS
+    from kg.errors import ConfigError
 
     if fmt not in FORMATS:
-        raise ConfigError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     with store_of(ctx) as store:
-        triples = export_triples(store, relation_types=_relations(relation))
-    manifest = write_export(triples, out, fmt=fmt, seed=seed, dim=dim)
-    if json_out:
-        emit_json(manifest)
-    else:
-        out(f"wrote {manifest['num_triples']} triples, {manifest['num_entities']} entities, "
-                   f"{manifest['num_relations']} relations to {out} ({fmt})")
+        report = export_graph(store, out_dir, fmt=fmt, relation_types=_relations(relation), seed=seed, dim=dim)
+    _report(ctx, report, json_out)
 
 
 @app.command("import")
@@ -178,25 +180,22 @@ def import_cmd(
 
     Example: kg embed import pbg_out/ --maps export/ --name pbg-transe
     """
-    from embeddings.external import import_embeddings
-    from embeddings.writeback import write_back
+    from embeddings import import_embeddings
 
-    run = import_embeddings(src, settings_of(ctx).runs_dir, maps_dir=maps, name=name)
-    report = {"run": run.summary(), "written": None}
+    settings = settings_of(ctx)
     if write:
         with store_of(ctx) as store:
-            report["written"] = write_back(store, run).to_dict()
-    if json_out:
-        emit_json(report)
+            report = import_embeddings(store, settings, src, maps_dir=maps, name=name, write=True,
+                                       progress=_progress(ctx, json_out))
     else:
-        out(f"imported {len(run.entity_to_id)} vectors (dim {run.dim}) as run {run.run_id}"
-                   + (f"; wrote {report['written']['total_nodes']} to the graph" if write else ""))
+        report = import_embeddings(None, settings, src, maps_dir=maps, name=name, write=False)
+    _report(ctx, report, json_out)
 
 
 @app.command("similar")
 def materialise_cmd(
     ctx: typer.Context,
-    k: Annotated[int, typer.Option("--k", help="Neighbours per product.")] = 10,
+    k: Annotated[int, typer.Option("--k", min=1, help="Neighbours per product.")] = 10,
     run_id: Annotated[Optional[str], typer.Option("--run", help="Run (default: the run written on the graph).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -204,39 +203,32 @@ def materialise_cmd(
 
     Example: kg embed similar --k 10
     """
-    from embeddings.runs import find_run
-    from embeddings.similar import graph_run_id, materialise_similar
+    from embeddings import similar_edges
 
     with store_of(ctx) as store:
-        chosen = run_id or graph_run_id(store)
-        run = find_run(settings_of(ctx).runs_dir, chosen)
-        result = materialise_similar(store, run, k=k)
-    if json_out:
-        emit_json(result)
-    else:
-        out(f"{result['edges']} SIMILAR_TO edges for {result['products']} products (run {run.run_id}, "
-                   f"top {k}); {result['deleted']} old edges removed")
+        report = similar_edges(store, settings_of(ctx), k=k, run_id=run_id)
+    _report(ctx, report, json_out)
 
 
 def similar_cmd(
     ctx: typer.Context,
     item_id: Annotated[str, typer.Argument(help="Product id.")],
-    k: Annotated[int, typer.Option("--k", help="Number of neighbours.")] = 10,
+    k: Annotated[int, typer.Option("--k", min=1, help="Number of neighbours.")] = 10,
     json_out: JsonOpt = False,
 ) -> None:
     """The k products most similar to ITEM_ID by embedding (vector index, cosine).
 
     Example: kg similar B00ABC123 --k 5 --json
     """
-    from embeddings.similar import similar_items
+    from embeddings import similar_items
 
     with store_of(ctx) as store:
-        neighbours = similar_items(store, item_id, k=k)
+        neighbours = similar_items(store, item_id, k=k, settings=settings_of(ctx))
     if json_out:
         emit_json(neighbours)
         return
     for n in neighbours:
-        out(f"{n['score']:.4f}  {n['id']}  {n['title'] or ''}")
+        out(f"{n['score']:.4f}  {n['id']}  {n.get('title') or ''}")
 
 
 def register(root: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from ingest.event_readers import EVENT_READERS
 from ingest.loaders import EventLoader, ProductLoader
 from ingest.product_readers import PRODUCT_READERS
 from ingest.records import BadRow, Event, ProductRecord
+from ingest.report import IngestReport
 from ingest.reviews.readers import REVIEW_READERS, ReviewRecord
 from ingest.runner import run_ingest
 from ingest.source import LineSource
@@ -49,7 +50,7 @@ def bad(rows: list) -> dict[int, str]:
     return {r.line: r.reason for r in rows if isinstance(r, BadRow)}
 
 
-def ingest(store: GraphStore, settings: Settings, path: Path, kind: str, fmt: str, **options: Any):  # type: ignore[no-untyped-def]
+def ingest(store: GraphStore, settings: Settings, path: Path, kind: str, fmt: str, **options: Any) -> IngestReport:
     readers = {"events": EVENT_READERS, "products": PRODUCT_READERS}[kind]
     loader = EventLoader.from_settings(settings) if kind == "events" else ProductLoader()
     reader = functools.partial(readers[fmt], **options) if options else readers[fmt]
@@ -282,7 +283,8 @@ def test_json_containers_as_ids_are_malformed(tmp_path: Path) -> None:
     ])
     rows = read(EVENT_READERS, "jsonl", path)
     assert good(rows) == [Event("42", "7", "view", 1_700_000_000_000)]
-    assert bad(rows) == {1: "malformed user_id: a JSON object, not an id", 2: "malformed item_id: a JSON array, not an id",
+    assert bad(rows) == {1: "malformed user_id: a JSON object, not an id",
+                         2: "malformed item_id: a JSON array, not an id",
                          4: "malformed user_id: a JSON boolean, not an id"}
     products = jsonl(tmp_path / "p.jsonl", [{"item_id": {"a": 1}, "title": "t"}, {"item_id": 5, "title": "t"}])
     rows = read(PRODUCT_READERS, "jsonl", products)
@@ -347,6 +349,8 @@ def test_reader_options_are_checked() -> None:
         EVENT_READERS["jsonl"](source, delimiter=";")
     with pytest.raises(ConfigError, match="products format 'csv' has no option colour"):
         PRODUCT_READERS["csv"](source, colour="red")
+    with pytest.raises(ConfigError, match="CSV delimiter must be one character"):
+        EVENT_READERS["csv"](source, delimiter=";;")
     assert EVENT_READERS["csv"].options == ("delimiter", "columns")
     assert REVIEW_READERS["jsonl"].options == ("columns",)
 
@@ -377,7 +381,8 @@ def test_id_only_rows_are_not_products(tmp_path: Path) -> None:
 
 
 def test_empty_and_header_only_files_report_no_data(tmp_path: Path) -> None:
-    for name, text, readers, fmt in (("e.csv", "", EVENT_READERS, "csv"), ("h.csv", EVENTS_HEADER, EVENT_READERS, "csv"),
+    for name, text, readers, fmt in (("e.csv", "", EVENT_READERS, "csv"),
+                                     ("h.csv", EVENTS_HEADER, EVENT_READERS, "csv"),
                                      ("b.jsonl", "\n\n", PRODUCT_READERS, "jsonl")):
         path = tmp_path / name
         path.write_text(text)
@@ -403,7 +408,8 @@ def test_reviews_as_products_end_to_end(store: GraphStore, settings: Settings, t
     def guarded(source: LineSource):  # type: ignore[no-untyped-def]
         return guard_format(PRODUCT_READERS["amazon-meta"](source), path, "products", "amazon-meta")
 
-    with pytest.raises(FormatMismatch, match="none of the first 12 rows is usable as products --format amazon-meta") as e:
+    expected = "none of the first 12 rows is usable as products --format amazon-meta"
+    with pytest.raises(FormatMismatch, match=expected) as e:
         run_ingest(store, settings, path, kind="products", fmt="amazon-meta", reader=guarded, loader=ProductLoader(),
                    force=True)
     assert "--format amazon" in str(e.value.hint) and "events or reviews" in str(e.value.hint)

@@ -152,3 +152,19 @@ def test_constructor_validates_too(settings: Settings) -> None:
         ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings), sentiment="bert")
     with pytest.raises(ConfigError, match="folds"):
         ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings), folds=0)
+
+
+def test_backfill_dates_of_reviews_ingested_before(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
+    from ingest.reviews.loader import backfill_review_dates
+
+    path = _write_reviews(tmp_path / "reviews.csv", n=50)
+    ingest_file(store, settings, path, kind="reviews", fmt="csv", sentiment="lexicon")
+    before = store.query("reviews_per_month")
+    props = store.execute("MATCH (r:Review) RETURN r.id AS id, properties(r) AS p ORDER BY id")
+    store.execute("MATCH (r:Review) WHERE r.rating >= 4 OR r.rating IS NULL REMOVE r.date, r.month")  # an older graph
+    stripped = store.execute("MATCH (r:Review) WHERE r.month IS NULL RETURN count(r) AS n")[0]["n"]
+    assert 0 < stripped < 56
+    assert backfill_review_dates(store, batch_size=7) == stripped
+    assert store.query("reviews_per_month") == before
+    assert store.execute("MATCH (r:Review) RETURN r.id AS id, properties(r) AS p ORDER BY id") == props
+    assert backfill_review_dates(store) == 0
