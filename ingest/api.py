@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.formats import Format, kind_formats, resolve_format
+from ingest.records import FormatMismatch
 from ingest.report import IngestReport
 from ingest.runner import ProgressHook, run_ingest
 from kg.errors import InputError
@@ -23,21 +24,21 @@ __all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format"]
 
 logger = logging.getLogger(__name__)
 
-#: the format used when none is given and none can be detected
-DEFAULT_FORMATS = {"events": "csv", "products": "csv", "reviews": "amazon"}
-
-
 def choose_format(path: Path, kind: str, fmt: str | None) -> Format:
-    """The format given, else the one the file's name and first line point to, else the kind's default."""
+    """The format given, else the one the file's name and first line point to (InputError when unclear)."""
     if fmt:
         return resolve_format(kind, fmt)
     kind_formats(kind)
-    from ingest.detect import detect_format
+    from ingest.detect import detect_format, suggest_format
 
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
     detected = detect_format(Path(path), kind)
-    name = detected or DEFAULT_FORMATS[kind]
-    logger.info("%s: reading as %s format %r (%s)", path, kind, name, "detected" if detected else "default")
-    return resolve_format(kind, name)
+    if detected is None:
+        raise InputError(f"{path}: cannot tell which {kind} format this is",
+                         hint=suggest_format(Path(path), kind, None) or f"pass --format ({', '.join(kind_formats(kind))})")
+    logger.info("%s: reading as %s format %r (detected)", path, kind, detected)
+    return resolve_format(kind, detected)
 
 
 def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind: str, fmt: str | None = None,
@@ -57,8 +58,16 @@ def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind
     def reader(source: Any) -> Any:
         return chosen.read(source, options)
 
-    return run_ingest(store, settings, path, kind=kind, fmt=chosen.name, reader=reader, loader=loader,
-                      force=force, max_bad_ratio=max_bad_ratio, progress=progress)
+    try:
+        return run_ingest(store, settings, path, kind=kind, fmt=chosen.name, reader=reader, loader=loader,
+                          force=force, max_bad_ratio=max_bad_ratio, progress=progress)
+    except FormatMismatch as e:
+        from ingest.detect import suggest_format
+
+        suggestion = suggest_format(path, kind, chosen.name)
+        if suggestion and suggestion != e.hint:
+            raise FormatMismatch(str(e.args[0]), hint=suggestion) from e
+        raise
 
 
 def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:

@@ -44,18 +44,10 @@ _SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def _formats(kind: str) -> tuple[str, ...]:
-    """The --format names of ``kind`` (from the reader registries)."""
-    if kind == "events":
-        from ingest.event_readers import EVENT_READERS as readers
-    elif kind == "products":
-        from ingest.product_readers import PRODUCT_READERS as readers
-    elif kind == "reviews":
-        from ingest.reviews.readers import REVIEW_READERS as readers
-    else:
-        from kg.errors import ConfigError
+    """The --format names of ``kind`` (from the one format registry)."""
+    from ingest.formats import kind_formats
 
-        raise ConfigError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-    return tuple(readers)
+    return tuple(kind_formats(kind))
 
 
 def _extension(path: Path) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ingest.detect import guard_format
 from ingest.loaders import Loader
 from ingest.manifest import Manifest, run_key
 from ingest.quarantine import Quarantine
@@ -79,7 +80,8 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
     """Read, quarantine and load every batch of ``source``; fill ``report``."""
     quarantine = Quarantine(settings.quarantine_dir / f"{report.kind}-{path.name}-{checksum[:12]}.jsonl", path)
     try:
-        for chunk in batched(reader(source), settings.batch_size):
+        records = guard_format(reader(source), path, report.kind, report.format)  # wrong format: stop early
+        for chunk in batched(records, settings.batch_size):
             good = []
             for record in chunk:
                 if isinstance(record, BadRow):
@@ -99,6 +101,8 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
     report.bad_reasons = dict(quarantine.reasons.most_common(10))
     report.quarantine = str(quarantine.path) if quarantine.count else None
     report.warnings = dict(getattr(loader, "warnings", {}) or {})
+    for warning, count in source.warnings.items():
+        report.warnings[warning] = report.warnings.get(warning, 0) + count
     if report.rows_ok == 0 and report.rows_bad == 0:
         report.warnings["no data rows in the file (empty or header only)"] = 1
     details = getattr(loader, "details", None)

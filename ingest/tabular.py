@@ -137,7 +137,6 @@ def _shown(text: str) -> str:
 
 def _header_error(source: LineSource, header: list[str], missing: list[str], kind: str | None,
                   fmt: str) -> InputError:
-    from ingest.detect import suggest_format  # detect imports the readers, which import this module
     from ingest.records import FormatMismatch
 
     looks_json = bool(header) and header[0].lstrip().startswith(("{", "["))
@@ -147,10 +146,8 @@ def _header_error(source: LineSource, header: list[str], missing: list[str], kin
     elif len(found) > 200:
         found = found[:200] + "..."
     message = f"{source.path}:1: missing CSV column(s) {', '.join(missing)}; found {found}"
-    suggestion = suggest_format(source.path, kind, fmt) if kind else None
-    if suggestion:
-        return FormatMismatch(message, hint=suggestion)
-    return InputError(message, hint="name the file's columns in a column mapping (canonical field -> column)")
+    # ingest_file swaps this hint for the --format that fits, when it can tell
+    return FormatMismatch(message, hint="map the file's columns with --map field=column, or pass the right --format")
 
 
 def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | None = None,

@@ -77,8 +77,8 @@ def test_json_read_as_csv_names_the_format_instead_of_dumping_the_line(tmp_path:
     with LineSource(path) as source, pytest.raises(FormatMismatch) as caught:
         list(EVENT_READERS["csv"](source))
     assert "found a JSON line, not a CSV header" in str(caught.value) and "secret" not in str(caught.value)
-    assert caught.value.hint == "events.json looks like JSON lines: use --format jsonl"
     assert isinstance(caught.value, InputError)
+    assert suggest_format(path, "events", "csv") == "events.json looks like JSON lines: use --format jsonl"
 
 
 def test_check_fields_and_guard(tmp_path: Path) -> None:
