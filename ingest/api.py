@@ -59,8 +59,10 @@ def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind
         return chosen.read(source, options)
 
     try:
+        mapped_user = (options.get("columns") or {}).get("user_id")
         return run_ingest(store, settings, path, kind=kind, fmt=chosen.name, reader=reader, loader=loader,
-                          force=force, max_bad_ratio=max_bad_ratio, progress=progress)
+                          force=force, max_bad_ratio=max_bad_ratio, progress=progress,
+                          user_fields=(mapped_user,) if mapped_user else ())
     except FormatMismatch as e:
         from ingest.detect import suggest_format
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ingest.records import EVENT_TYPES
-from kg import cypher
 from kg.ledger import EventLedger, PairAggregate
 from kg.store import GraphStore, batched
 
@@ -61,8 +60,7 @@ def _scan_edges(store: GraphStore, ledger: EventLedger, *, keep_unknown: bool) -
         return found
     for lo in range(0, int(max_id) + 1, _PAGE_IDS):
         for rel, kind in REL_TYPES.items():
-            page = cypher.render("events_edges_page", store.dialect, rel=rel)
-            rows = store.execute(page, {"lo": lo, "hi": lo + _PAGE_IDS})
+            rows = store.query("events_edges_page", identifiers={"rel": rel}, lo=lo, hi=lo + _PAGE_IDS)
             if not rows:
                 continue
             found["edges"] += len(rows)

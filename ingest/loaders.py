@@ -67,7 +67,8 @@ class EventLoader:
         write_pairs(store, touched)
 
     def finish(self, store: GraphStore) -> None:
-        """Nothing to do: the ledger and the edges are complete after each batch."""
+        """The ledger and the edges are complete after each batch; fold the ledger's log into its file."""
+        self.ledger.checkpoint()
 
     def close(self) -> None:
         """Close the ledger."""

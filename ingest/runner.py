@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,12 @@ IngestSummary = IngestReport  # the name used before the report became its own m
 
 def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, fmt: str, reader: Reader,
                loader: Loader, force: bool = False, max_bad_ratio: float | None = None,
-               progress: ProgressHook | None = None) -> IngestReport:
+               progress: ProgressHook | None = None, user_fields: Sequence[str] = ()) -> IngestReport:
     """Ingest one file. Finished files are skipped unless ``force``; every write is idempotent, so a
     forced or interrupted-and-repeated run leaves the same graph as one clean run. A run that fails
-    is recorded as ``failed`` with its reason in the manifest before the error propagates."""
+    is recorded as ``failed`` with its reason in the manifest before the error propagates.
+    ``user_fields`` names the file's own user-id columns (beyond the usual names), which the
+    quarantine pseudonymises."""
     path = Path(path)
     limit = settings.max_bad_ratio if max_bad_ratio is None else max_bad_ratio
     # one writer per graph: a second ingest waits (readers never do), so concurrent runs equal sequential ones
@@ -57,7 +59,7 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
         manifest.start(key, file=path.name, kind=kind, format=fmt, checksum=checksum)
         started = time.perf_counter()
         try:
-            _stream(store, settings, source, path, reader, loader, report, progress, checksum)
+            _stream(store, settings, source, path, reader, loader, report, progress, checksum, user_fields)
         except BaseException as e:
             report.seconds = round(time.perf_counter() - started, 3)
             _record_failure(manifest, key, report, e)
@@ -76,9 +78,10 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
 
 
 def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Path, reader: Reader, loader: Loader,
-            report: IngestReport, progress: ProgressHook | None, checksum: str) -> None:
+            report: IngestReport, progress: ProgressHook | None, checksum: str, user_fields: Sequence[str]) -> None:
     """Read, quarantine and load every batch of ``source``; fill ``report``."""
-    quarantine = Quarantine(settings.quarantine_dir / f"{report.kind}-{path.name}-{checksum[:12]}.jsonl", path)
+    quarantine = Quarantine.from_settings(settings, path, kind=report.kind, checksum=checksum,
+                                          user_fields=user_fields)
     try:
         records = guard_format(reader(source), path, report.kind, report.format)  # wrong format: stop early
         for chunk in batched(records, settings.batch_size):

@@ -178,6 +178,8 @@ class EventLedger:
         """The ledger of the configured graph (``settings.ledger_path``)."""
         return cls(settings.ledger_path, readonly=readonly)
 
+    open = from_settings  # ``EventLedger.open(settings)``: the same
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         if sqlite3.sqlite_version_info < _MIN_SQLITE:
@@ -207,6 +209,8 @@ class EventLedger:
         conn.execute("PRAGMA secure_delete = ON")  # forgotten people's bytes are overwritten, not left behind
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages: the pair and event indexes stay hot
+        conn.execute("PRAGMA wal_autocheckpoint = 16384")  # checkpoint every ~64 MiB of log, not every batch
+        conn.execute("PRAGMA journal_size_limit = 67108864")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             conn.executescript(_SCHEMA)
@@ -299,6 +303,11 @@ class EventLedger:
             conn.execute("ROLLBACK")
             raise
         self.vacuum()
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the file and truncate it (end of an ingest; before a file copy)."""
+        self._writable()
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def vacuum(self) -> None:
         """Rewrite the file without free pages and truncate the write-ahead log."""

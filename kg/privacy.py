@@ -36,13 +36,14 @@ def load_or_create_key(settings: Settings) -> bytes:
     """The HMAC key: ``KG_PSEUDONYM_KEY`` if set, else ``KG_HOME/pseudonym.key`` (created once, mode 600)."""
     if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
         return settings.pseudonym_key.get_secret_value().encode("utf-8")
+    from kg.home import create_private, ensure_home
+
     path: Path = settings.home / "pseudonym.key"
     if not path.exists():
-        settings.home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        logger.info("generated pseudonym key in %s", path)
+        ensure_home(settings)
+        # atomic: when processes race, exactly one key is written and nobody reads a half-written file
+        if create_private(path, secrets.token_hex(32)):
+            logger.info("generated pseudonym key in %s", path)
     return path.read_text().strip().encode("utf-8")
 
 

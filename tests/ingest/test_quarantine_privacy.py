@@ -218,8 +218,6 @@ def test_ingest_keeps_pii_out_of_the_shared_quarantine(store: GraphStore, settin
     assert stat.S_IMODE(settings.quarantine_dir.stat().st_mode) == 0o700
 
 
-@pytest.mark.xfail(reason="LEAD: needs ingest/runner.py to build Quarantine.from_settings(settings, path, "
-                          "kind=kind, checksum=checksum, ...); remove this mark once wired", strict=False)
 def test_ingest_pseudonymises_and_honours_raw_retention(store: GraphStore, settings: Settings,
                                                         tmp_path: Path) -> None:
     from ingest.api import ingest_file

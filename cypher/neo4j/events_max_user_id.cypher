@@ -1,4 +1,4 @@
-// name: events_max_user_id
+// name: events_max_user_id (Neo4j)
 // params: none
 // returns: max_id — the largest internal id of a User node (null when there is none); bounds the
 // paged scan of behaviour edges (events_edges_page)
