@@ -13,7 +13,7 @@ from embeddings.export import (
     to_entities,
 )
 from kg.schema import KEYS
-from tests.test_embed_graph import graph  # noqa: F401  (the small planted graph fixture)
+from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 LATE = """
 UNWIND range(0, 19) AS i

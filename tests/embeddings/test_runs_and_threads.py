@@ -14,7 +14,7 @@ from embeddings.device import available_cpus, torch_threads
 from embeddings.export import export_triples, write_export
 from embeddings.external import read_external_run
 from kg.errors import ConfigError, InputError
-from tests.test_embed_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
+from tests.embeddings.test_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
 
 
 def runs_of(store, settings, n: int) -> list[str]:  # type: ignore[no-untyped-def]

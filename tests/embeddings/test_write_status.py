@@ -14,7 +14,7 @@ from embeddings import list_runs, similar_items, write_run
 from embeddings.export import export_triples
 from embeddings.runs import RunResult
 from kg.errors import ConfigError, StoreError
-from tests.test_embed_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
+from tests.embeddings.test_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
