@@ -5,7 +5,7 @@ record has a *loader* (records -> batched ``UNWIND ... MERGE`` writes); :mod:`in
 one registry of both, and :func:`ingest_file` is the entry point every caller uses.
 """
 
-from ingest.api import expand_paths, ingest_file, ingest_files
+from ingest.api import expand_paths, ingest_file, ingest_files, rebuild
 from ingest.report import IngestReport
 
-__all__ = ["IngestReport", "expand_paths", "ingest_file", "ingest_files"]
+__all__ = ["IngestReport", "expand_paths", "ingest_file", "ingest_files", "rebuild"]

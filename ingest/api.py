@@ -20,7 +20,7 @@ from kg.errors import InputError
 from kg.settings import Settings
 from kg.store import GraphStore
 
-__all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format"]
+__all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format", "rebuild"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +96,17 @@ def ingest_files(store: GraphStore, settings: Settings, patterns: Iterable[str |
 def format_help(kind: str) -> Mapping[str, str]:
     """``{format: description}`` of one kind (for ``--help`` texts)."""
     return {name: f.description for name, f in kind_formats(kind).items()}
+
+
+def rebuild(store: GraphStore, settings: Settings, *, remove_unknown: bool = False,
+            progress: ProgressHook | None = None) -> dict[str, Any]:
+    """Rewrite every behaviour edge from the event ledger (``kg rebuild``), under the graph's writer lock.
+
+    Behaviour edges the ledger does not know are counted and left alone unless ``remove_unknown``.
+    """
+    from ingest.events_view import rebuild_behaviour
+    from kg.ledger import EventLedger
+    from kg.locks import writer_lock
+
+    with writer_lock(settings, what="kg rebuild"), EventLedger.from_settings(settings) as ledger:
+        return rebuild_behaviour(store, ledger, remove_unknown=remove_unknown, progress=progress)

@@ -34,6 +34,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(embed.app, name="embed")
 query.register(app)
+ingest.register(app)
 embed.register(app)
 demo.register(app)
 

@@ -174,16 +174,20 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 @contextmanager
-def progress_bytes(description: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr over bytes; yields ``update(done, total)`` (a no-op when disabled)."""
+def progress_bytes(description: str, *, enabled: bool = True,
+                   unit: str = "bytes") -> Iterator[Callable[[int, int], None]]:
+    """The one progress display: a bar on stderr over bytes (or items with ``unit="items"``);
+    yields ``update(done, total)`` (a no-op when disabled)."""
     if not enabled:
         yield lambda done, total: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
 
     console = Console(stderr=True, markup=False, highlight=False)
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
+    amount = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), amount,
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task(description, total=None)
 

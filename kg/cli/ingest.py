@@ -155,3 +155,32 @@ def runs(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         return
     columns = ("file", "kind", "format", "status", "rows_ok", "rows_bad", "seconds", "error")
     print_table(columns, [[run.get(c) for c in columns] for run in rows])
+
+
+def rebuild_cmd(
+    ctx: typer.Context,
+    remove_unknown: Annotated[bool, typer.Option("--remove-unknown", help="Also delete behaviour edges the event "
+                                                                         "ledger does not know (default: count them).")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Rewrite every behaviour edge (VIEWED, CARTED, PURCHASED, RATED) from the event ledger.
+
+    Use it after restoring an older graph backup or when edges were edited by hand.
+
+    Example: kg rebuild --json
+    """
+    from ingest import rebuild
+
+    with store_of(ctx) as store, progress_bytes("rebuild", enabled=progress_enabled(ctx, json_out), unit="items") as update:
+        result = rebuild(store, settings_of(ctx), remove_unknown=remove_unknown, progress=update)
+    if json_out:
+        emit_json(result)
+        return
+    say(ctx, f"rebuilt {result['edges_written']:,} behaviour edges from {result['pairs']:,} ledger pairs in "
+             f"{result['seconds']:.1f} s; {result['unknown_edges']:,} edges unknown to the ledger"
+             + (f" ({result['unknown_removed']:,} removed)" if remove_unknown else " (left alone)"))
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``kg rebuild`` to the root app."""
+    root.command("rebuild")(rebuild_cmd)

@@ -131,3 +131,18 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
     assert {p.split(":")[-1] for p in neo4j["ports"]} == {"7474", "7687"}
     assert "healthcheck" in neo4j and neo4j["volumes"]
     assert "${NEO4J_PASSWORD" in neo4j["environment"]["NEO4J_AUTH"]
+
+
+def test_rebuild_restores_behaviour_edges_from_the_ledger(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\nu1,p1,view,1700000500\n"
+                    "u2,p1,purchase,1700000000\n")
+    assert run_cli(settings, "ingest", "events", str(path)).exit_code == 0
+    query = "MATCH (:User)-[r]->(:Product) RETURN type(r) AS t, r.count AS c, r.first_date AS d ORDER BY t"
+    before = store.execute(query)
+    assert before == [{"t": "PURCHASED", "c": 1, "d": "2023-11-14"}, {"t": "VIEWED", "c": 2, "d": "2023-11-14"}]
+    store.execute("MATCH (:User)-[r:VIEWED]->(:Product) DELETE r")
+    result = run_cli(settings, "rebuild", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["edges_written"] == 2
+    assert store.execute(query) == before
