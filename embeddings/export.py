@@ -21,6 +21,7 @@ import numpy as np
 
 from kg import schema
 from kg.errors import ConfigError
+from kg.store import GraphStore
 from embeddings.config import DEFAULT_RELATION_TYPES
 from embeddings.runs import escape_label, write_id_map
 from embeddings.triples import TripleSet, entity_label
@@ -34,12 +35,12 @@ logger = logging.getLogger(__name__)
 FORMATS: tuple[str, ...] = ("tsv", "pbg")
 
 
-def graph_relation_types(store: Any) -> list[str]:
+def graph_relation_types(store: GraphStore) -> list[str]:
     """Relationship types the graph knows."""
     return sorted(str(r["type"]) for r in store.query("embed_relationship_types"))
 
 
-def resolve_relation_types(store: Any, requested: Iterable[str] | None = None) -> list[str]:
+def resolve_relation_types(store: GraphStore, requested: Iterable[str] | None = None) -> list[str]:
     """The types to export: ``requested`` (each must exist) or the defaults present in the graph."""
     present = set(graph_relation_types(store))
     if requested:
@@ -60,7 +61,7 @@ def resolve_relation_types(store: Any, requested: Iterable[str] | None = None) -
     return chosen
 
 
-def max_node_id(store: Any) -> int:
+def max_node_id(store: GraphStore) -> int:
     """The largest internal node id when the export starts; ConfigError on an empty graph."""
     rows = store.query("embed_max_node_id")
     max_id = rows[0]["max_id"] if rows else None
@@ -69,13 +70,13 @@ def max_node_id(store: Any) -> int:
     return int(max_id)
 
 
-def read_triple_page(store: Any, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
+def read_triple_page(store: GraphStore, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
     """Internal (head ids, tail ids) of the ``rel`` relationships whose head id is in [lo, hi)."""
     rows = store.query("embed_triple_ids", identifiers={"rel": rel}, lo=lo, hi=hi)
     return (list(rows[0]["h"]), list(rows[0]["t"])) if rows else ([], [])
 
 
-def read_triple_ids(store: Any, types: list[str], max_id: int, page_size: int,
+def read_triple_ids(store: GraphStore, types: list[str], max_id: int, page_size: int,
                     on_page: Callable[[int], None] | None = None) -> np.ndarray:
     """(n, 3) int64 rows (head node id, relation index into ``types``, tail node id), paged by head id.
 
@@ -96,14 +97,14 @@ def read_triple_ids(store: Any, types: list[str], max_id: int, page_size: int,
     return np.concatenate(blocks) if blocks else np.empty((0, 3), dtype=np.int64)
 
 
-def read_key_page(store: Any, lo: int, hi: int, keys: dict[str, str]) -> tuple[list[int], list[str], list[Any]]:
+def read_key_page(store: GraphStore, lo: int, hi: int, keys: dict[str, str]) -> tuple[list[int], list[str], list[Any]]:
     """(ids, labels, keys) of the keyed nodes whose internal id is in [lo, hi)."""
     rows = store.query("embed_node_keys", lo=lo, hi=hi, keys=keys)
     row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
     return list(row["ids"]), list(row["labels"]), list(row["keys"])
 
 
-def read_node_keys(store: Any, ids: np.ndarray, page_size: int, keys: dict[str, str]) -> dict[int, str]:
+def read_node_keys(store: GraphStore, ids: np.ndarray, page_size: int, keys: dict[str, str]) -> dict[int, str]:
     """``Label:key`` of exactly the node ids in ``ids`` (sorted, unique), read in id-range pages.
 
     Ids whose node is gone or has no key property are absent from the result (their triples
@@ -158,7 +159,7 @@ def _check_counts(types: list[str], mapped: np.ndarray, requested: bool) -> dict
 
 
 def export_triples(
-    store: Any,
+    store: GraphStore,
     *,
     relation_types: Iterable[str] | None = None,
     page_size: int = 50_000,

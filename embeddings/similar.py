@@ -15,6 +15,7 @@ import numpy as np
 
 from kg.errors import ConfigError, StoreError
 from kg.settings import Settings
+from kg.store import GraphStore
 from embeddings.runs import RunResult, check_write_complete
 from embeddings.triples import split_entity_label
 
@@ -23,7 +24,7 @@ __all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id
 logger = logging.getLogger(__name__)
 
 
-def similar_items(store: Any, item_id: str, k: int = 10, *, settings: Settings | None = None,
+def similar_items(store: GraphStore, item_id: str, k: int = 10, *, settings: Settings | None = None,
                   index_timeout: float = 60.0) -> list[dict[str, Any]]:
     """The ``k`` products nearest ``item_id`` by cosine similarity: ``[{id, title, score}]``, best first.
 
@@ -42,7 +43,7 @@ def similar_items(store: Any, item_id: str, k: int = 10, *, settings: Settings |
     return [{"id": h["key"], "title": titles.get(h["key"]), "score": float(h["score"])} for h in hits]
 
 
-def _product_vector(store: Any, item_id: str) -> tuple[list[float], str | None]:
+def _product_vector(store: GraphStore, item_id: str) -> tuple[list[float], str | None]:
     rows = store.query("embed_product_vector", id=item_id)
     if not rows:
         raise ConfigError(f"no product with id {item_id!r} in the graph")
@@ -52,7 +53,7 @@ def _product_vector(store: Any, item_id: str) -> tuple[list[float], str | None]:
     return list(vector), rows[0].get("run")
 
 
-def _ready_index(store: Any, label: str, dim: int, run_id: str | None, timeout: float) -> None:
+def _ready_index(store: GraphStore, label: str, dim: int, run_id: str | None, timeout: float) -> None:
     """StoreError when ``label`` has no vector index (a write-back stopped after dropping it)."""
     state = store.vector_index_ready(label)
     if state is None:
@@ -63,7 +64,7 @@ def _ready_index(store: Any, label: str, dim: int, run_id: str | None, timeout: 
         logger.warning("the vector index on %s is still building: results may miss nodes", label)
 
 
-def graph_run_id(store: Any) -> str | None:
+def graph_run_id(store: GraphStore) -> str | None:
     """The run whose embeddings are on the most nodes of the graph (None when nothing is embedded)."""
     rows = store.query("embed_runs_in_graph")
     return str(rows[0]["run"]) if rows else None
@@ -92,7 +93,7 @@ def top_k_cosine(vectors: np.ndarray, k: int, *, block: int | None = None) -> It
             yield start + r, idx[r], part[r]
 
 
-def materialise_similar(store: Any, run: RunResult, *, k: int = 10, batch_size: int = 1000) -> dict[str, Any]:
+def materialise_similar(store: GraphStore, run: RunResult, *, k: int = 10, batch_size: int = 1000) -> dict[str, Any]:
     """Replace every SIMILAR_TO edge by the top ``k`` of each product in ``run`` (exact cosine)."""
     if k <= 0:
         raise ConfigError(f"--k must be positive, got {k}")

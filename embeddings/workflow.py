@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 from kg.locks import writer_lock
 from kg.errors import ConfigError, StoreError
 from kg.settings import Settings
+from kg.store import GraphStore
 from embeddings.config import TrainConfig
 from embeddings.export import export_triples, write_export
 from embeddings.external import read_external_run
@@ -157,7 +158,7 @@ def _note_unfinished(settings: Settings, write: bool) -> None:
                        run.run_id, run.status, run.run_id)
 
 
-def train_graph(store: Any, settings: Settings, config: TrainConfig, *, progress: Progress | None = None,
+def train_graph(store: GraphStore, settings: Settings, config: TrainConfig, *, progress: Progress | None = None,
                 write: bool = True, page_size: int = 50_000) -> TrainReport:
     """Export the graph's triples, train and evaluate ``config``, save the run, write it back (unless
     ``write=False``). Nonsense configs raise ConfigError before anything is exported."""
@@ -179,7 +180,7 @@ def train_graph(store: Any, settings: Settings, config: TrainConfig, *, progress
 
 
 # -- write --------------------------------------------------------------------------------------
-def write_run(store: Any, settings: Settings, run: RunResult | str | None = None, *,
+def write_run(store: GraphStore, settings: Settings, run: RunResult | str | None = None, *,
               progress: Progress | None = None) -> WriteStats:
     """Write run ``run`` (a RunResult, an id or unique prefix; default the newest trained run) to the
     graph. The run is ``writing`` meanwhile and ``succeeded`` only once the write-back completed;
@@ -250,13 +251,13 @@ class RunRow:
         return [line]
 
 
-def _graph_runs(store: Any | None) -> dict[str, int] | None:
+def _graph_runs(store: GraphStore | None) -> dict[str, int] | None:
     if store is None:
         return None
     return {str(r["run"]): int(r["nodes"]) for r in store.query("embed_runs_in_graph")}
 
 
-def list_runs(settings: Settings, store: Any | None = None) -> list[RunRow]:
+def list_runs(settings: Settings, store: GraphStore | None = None) -> list[RunRow]:
     """Every run under ``settings.runs_dir``, newest first; with ``store``, which are in the graph."""
     in_graph = _graph_runs(store)
     current = max(in_graph, key=in_graph.__getitem__) if in_graph else None
@@ -309,7 +310,7 @@ def _protected(runs: list[RunResult], graph_runs: dict[str, int], settings: Sett
     return reasons
 
 
-def prune_runs(settings: Settings, store: Any, *, keep: int, dry_run: bool = False) -> PruneReport:
+def prune_runs(settings: Settings, store: GraphStore, *, keep: int, dry_run: bool = False) -> PruneReport:
     """Delete all but the ``keep`` newest runs. Never deleted: a run with vectors on any node of the
     graph, a run being trained or written, and a run whose write-back did not finish."""
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
@@ -350,7 +351,7 @@ class ExportReport:
                 f"to {self.out_dir} ({m['format']})"]
 
 
-def export_graph(store: Any, out_dir: Path, *, fmt: str = "tsv", relation_types: Iterable[str] | None = None,
+def export_graph(store: GraphStore, out_dir: Path, *, fmt: str = "tsv", relation_types: Iterable[str] | None = None,
                  seed: int = 0, dim: int = 64) -> ExportReport:
     """Write the graph's triples and id maps for PyTorch-BigGraph (``pbg``) or DGL-KE (``tsv``)."""
     triples = export_triples(store, relation_types=relation_types)
@@ -375,7 +376,7 @@ class ImportReport:
         return out + (self.written.lines() if self.written else [])
 
 
-def import_embeddings(store: Any | None, settings: Settings, src: Path, *, maps_dir: Path | None = None,
+def import_embeddings(store: GraphStore | None, settings: Settings, src: Path, *, maps_dir: Path | None = None,
                       name: str | None = None, write: bool = True, progress: Progress | None = None) -> ImportReport:
     """Import PyTorch-BigGraph / DGL-KE vectors from ``src`` as a run and (unless ``write=False``) write
     it back. ``store`` may be None when ``write=False``."""
@@ -406,7 +407,7 @@ class SimilarEdgesReport:
                 f"{self.deleted:,} old edges removed"]
 
 
-def similar_edges(store: Any, settings: Settings, *, k: int = 10, run_id: str | None = None) -> SimilarEdgesReport:
+def similar_edges(store: GraphStore, settings: Settings, *, k: int = 10, run_id: str | None = None) -> SimilarEdgesReport:
     """Replace every SIMILAR_TO edge by the top ``k`` per product of ``run_id`` (default: the run in the graph)."""
     check_write_complete(settings.runs_dir, settings.graph)
     run = find_run(settings.runs_dir, run_id or graph_run_id(store))

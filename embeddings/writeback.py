@@ -21,6 +21,7 @@ import numpy as np
 
 from kg import schema
 from kg.errors import ConfigError
+from kg.store import GraphStore
 from embeddings.runs import RunResult
 from embeddings.train import check_finite
 from embeddings.triples import split_entity_label
@@ -103,7 +104,7 @@ def group_by_label(entity_to_id: dict[str, int]) -> tuple[dict[str, tuple[list[s
     return dict(by_label), dict(skipped)
 
 
-def _write_entities(store: Any, by_label: dict[str, tuple[list[str], list[int]]], vectors: np.ndarray,
+def _write_entities(store: GraphStore, by_label: dict[str, tuple[list[str], list[int]]], vectors: np.ndarray,
                     props: dict[str, Any], batch_size: int | None,
                     on_batch: Callable[[int], None] | None) -> dict[str, int]:
     nodes: dict[str, int] = {}
@@ -117,7 +118,7 @@ def _write_entities(store: Any, by_label: dict[str, tuple[list[str], list[int]]]
     return nodes
 
 
-def _write_relations(store: Any, run: RunResult, props: dict[str, Any], batch_size: int | None) -> int:
+def _write_relations(store: GraphStore, run: RunResult, props: dict[str, Any], batch_size: int | None) -> int:
     if run.relation_embeddings is None or not run.relation_to_id:
         return 0
     rel_vectors = np.asarray(run.relation_embeddings, dtype=np.float32)
@@ -128,14 +129,14 @@ def _write_relations(store: Any, run: RunResult, props: dict[str, Any], batch_si
     return store.set_vectors("Relation", rows, batch_size=batch_size)
 
 
-def _build_indexes(store: Any, labels: Iterable[str], dim: int, timeout: float) -> None:
+def _build_indexes(store: GraphStore, labels: Iterable[str], dim: int, timeout: float) -> None:
     for label in labels:
         if not store.build_vector_index(label, dim, timeout=timeout):
             logger.warning("the vector index on %s is still building; k-NN may miss nodes until it is ready", label)
 
 
 def write_back(
-    store: Any,
+    store: GraphStore,
     run: RunResult,
     *,
     batch_size: int | None = None,

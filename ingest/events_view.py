@@ -14,13 +14,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from ingest.records import EVENT_TYPES
 from kg.ledger import EventLedger, PairAggregate
 from kg.store import GraphStore, batched
 
-__all__ = ["graph_rows", "write_pairs", "rebuild_behaviour", "REL_TYPES"]
+__all__ = ["graph_rows", "write_pairs", "rebuild_behaviour", "REL_TYPES", "GRAPH_FIELDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +32,17 @@ _PAGE_IDS = 20_000
 ProgressHook = Callable[[int, int], None]  # (pairs done, pairs total)
 
 
-def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[dict[str, Any]]]:
-    """Edge rows per relationship type, one per pair."""
-    per_rel: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in pairs:
-        per_rel[EVENT_TYPES[p.type]].append({
-            "user": p.user, "item": p.item, "count": p.count, "first_at": p.first_at, "last_at": p.last_at,
-            "first_date": p.first_date, "last_date": p.last_date, "rating": p.rating})
+#: the fields of a graph row, in the order ``events_merge``/``events_set`` read them (``row[0]`` ...)
+GRAPH_FIELDS: tuple[str, ...] = ("user", "item", "count", "first_at", "last_at", "first_date", "last_date", "rating")
+_GRAPH_ROW = itemgetter(*(PairAggregate._fields.index(f) for f in GRAPH_FIELDS))
+
+
+def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[tuple[Any, ...]]]:
+    """Edge rows per relationship type, one per pair: tuples of :data:`GRAPH_FIELDS` (positional
+    rows: a third of the text of maps to encode, and no key per value for the server to parse)."""
+    per_rel: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for pair in pairs:
+        per_rel[EVENT_TYPES[pair.type]].append(_GRAPH_ROW(pair))
     return per_rel
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from ingest.events_view import write_pairs
 from ingest.records import Event, ProductRecord
-from kg.ledger import EventLedger
+from kg.ledger import EventLedger, PairAggregate
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
@@ -40,6 +41,12 @@ class EventLoader:
     updated incrementally); then every pair the batch touched is written to the graph with its
     absolute aggregates, one row per pair. A batch's cost depends on its own size, never on how
     many events a pair already has.
+
+    Pipelined: a batch's ledger transaction runs in a worker thread (SQLite works without the GIL)
+    while the caller reads the next batch and encodes the previous batch's edges, so the edges of
+    batch N are sent during :meth:`load` of batch N+1 and the last ones by :meth:`finish`. A crash
+    in between leaves committed ledger batches without their edges; re-running the file writes
+    them (the ledger reports every pair a batch touches, new events or not).
     """
 
     _CACHE = 200_000  # pseudonyms kept between batches
@@ -48,6 +55,8 @@ class EventLoader:
         self.pseudonymiser = pseudonymiser
         self.ledger = ledger
         self._pseudonyms: dict[str, str] = {}
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: Future[list[PairAggregate]] | None = None  # the ledger batch whose edges are not sent
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EventLoader":
@@ -63,15 +72,36 @@ class EventLoader:
         return found
 
     def load(self, store: GraphStore, records: Sequence[Event]) -> None:
-        touched = self.ledger.add(ledger_rows(records, self._pseudonym))
-        write_pairs(store, touched)
+        rows = ledger_rows(records, self._pseudonym)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-ledger")
+        previous, self._pending = self._pending, None
+        current = self._worker.submit(self.ledger.add, rows)  # one worker: batches commit in order
+        try:
+            if previous is not None:
+                write_pairs(store, previous.result())
+        finally:
+            self._pending = current
 
     def finish(self, store: GraphStore) -> None:
-        """The ledger and the edges are complete after each batch; fold the ledger's log into its file."""
+        """Send the last batch's edges; then fold the ledger's log into its file."""
+        previous, self._pending = self._pending, None
+        if previous is not None:
+            write_pairs(store, previous.result())
         self.ledger.checkpoint()
 
     def close(self) -> None:
-        """Close the ledger."""
+        """Wait for a ledger batch still running (its edges are not sent: the run did not finish), then
+        close the ledger."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                pending.result()
+            except Exception as e:  # the run is failing already; its own error is the one raised
+                logger.debug("ledger batch failed while closing: %s", e)
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
         self.ledger.close()
 
     def __enter__(self) -> "EventLoader":

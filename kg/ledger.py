@@ -22,10 +22,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kg.errors import ConfigError, StoreError
 from kg.settings import Settings
@@ -68,24 +67,38 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 """
 
+# a batch as its distinct pair keys (resolved to pair ids once) and its events pointing at them
 _TEMP = """
-CREATE TEMP TABLE IF NOT EXISTS batch_in (
-    seq    INTEGER PRIMARY KEY,
+CREATE TEMP TABLE IF NOT EXISTS batch_keys (
+    k      INTEGER PRIMARY KEY,
     user   TEXT NOT NULL CHECK (typeof(user) = 'text' AND user <> ''),
     item   TEXT NOT NULL CHECK (typeof(item) = 'text' AND item <> ''),
     type   TEXT NOT NULL CHECK (typeof(type) = 'text'),
+    pair   INTEGER);
+CREATE TEMP TABLE IF NOT EXISTS batch_ev (
+    seq    INTEGER PRIMARY KEY,
+    k      INTEGER NOT NULL,
     at     INTEGER NOT NULL CHECK (typeof(at) = 'integer'),
     rating REAL CHECK (rating IS NULL OR typeof(rating) = 'real'));
 CREATE TEMP TABLE IF NOT EXISTS batch_new (
     pair INTEGER, at INTEGER, rating REAL, PRIMARY KEY (pair, at)) WITHOUT ROWID;
 """
 
+_CLEAR_TEMP = ("DELETE FROM temp.batch_keys", "DELETE FROM temp.batch_ev", "DELETE FROM temp.batch_new")
+
+_NEW_PAIRS = "INSERT OR IGNORE INTO pairs (user, item, type) SELECT user, item, type FROM temp.batch_keys ORDER BY k"
+
+_RESOLVE = """
+UPDATE temp.batch_keys SET pair = p.id
+FROM pairs AS p WHERE p.user = batch_keys.user AND p.item = batch_keys.item AND p.type = batch_keys.type
+"""
+
 _NEW_EVENTS = """
 INSERT OR IGNORE INTO temp.batch_new (pair, at, rating)
-SELECT p.id, b.at, b.rating
-FROM temp.batch_in AS b JOIN pairs AS p ON p.user = b.user AND p.item = b.item AND p.type = b.type
-WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.pair = p.id AND e.at = b.at)
-ORDER BY b.seq
+SELECT k.pair, e.at, e.rating
+FROM temp.batch_ev AS e JOIN temp.batch_keys AS k ON k.k = e.k
+WHERE NOT EXISTS (SELECT 1 FROM events AS x WHERE x.pair = k.pair AND x.at = e.at)
+ORDER BY e.seq
 """
 
 _AGGREGATE = """
@@ -110,15 +123,13 @@ _PAIR_COLUMNS = ("p.user, p.item, p.type, p.count, p.first_at, p.last_at, p.rati
 
 _TOUCHED = f"""
 SELECT {_PAIR_COLUMNS}
-FROM pairs AS p JOIN (SELECT DISTINCT user, item, type FROM temp.batch_in) AS b
-  ON p.user = b.user AND p.item = b.item AND p.type = b.type
-WHERE p.count > 0
+FROM pairs AS p WHERE p.id IN (SELECT pair FROM temp.batch_keys) AND p.count > 0
+ORDER BY p.id
 """
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerEvent:
-    """One stored event."""
+class LedgerEvent(NamedTuple):
+    """One stored event (a named tuple: built straight from SQLite rows, millions per rebuild)."""
 
     user: str  # pseudonym
     item: str
@@ -127,9 +138,9 @@ class LedgerEvent:
     rating: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PairAggregate:
-    """The aggregate of one (user, item, type) pair; dates are UTC ``YYYY-MM-DD``."""
+class PairAggregate(NamedTuple):
+    """The aggregate of one (user, item, type) pair; dates are UTC ``YYYY-MM-DD`` (a named tuple:
+    one per touched pair per batch, so it must be cheap to build)."""
 
     user: str
     item: str
@@ -143,10 +154,28 @@ class PairAggregate:
     last_date: str
 
 
+_pair = PairAggregate._make
+_event = LedgerEvent._make
+
+
 def _chunks(values: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
     iterator = iter(values)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _split(events: Iterable[tuple[str, str, str, int, float | None]]
+           ) -> tuple[list[tuple[int, str, str, str]], list[tuple[int, Any, Any]]]:
+    """A batch as its distinct pair keys ``(k, user, item, type)`` and its events ``(k, at, rating)``
+    in input order: each key's text is bound and looked up once per batch, not once per event."""
+    ids: dict[tuple[str, str, str], int] = {}
+    number = ids.setdefault
+    try:
+        rows = [(number((user, item, kind), len(ids)), at, rating) for user, item, kind, at, rating in events]
+    except (TypeError, ValueError) as e:  # unhashable id, wrong tuple length
+        raise StoreError(f"event ledger write failed: bad event row ({e})",
+                         hint="events are (user, item, type, at_ms, rating) tuples of text, int, float") from e
+    return [(k, *key) for key, k in ids.items()], rows
 
 
 def _create_private(path: Path) -> None:
@@ -165,7 +194,9 @@ def _types_clause(types: Sequence[str] | None, column: str = "p.type") -> tuple[
 
 
 class EventLedger:
-    """Append-only store of behaviour events plus per-pair aggregates (SQLite, WAL)."""
+    """Append-only store of behaviour events plus per-pair aggregates (SQLite, WAL).
+
+    Use it from one thread at a time (any thread: the ingest loader hands :meth:`add` to a worker)."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -192,7 +223,9 @@ class EventLedger:
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
             else:
                 _create_private(self.path)
-                conn = sqlite3.connect(self.path, isolation_level=None)
+                # check_same_thread off: the ingest loader runs add() in its worker thread, one call
+                # at a time (it waits for each before any other use of the ledger)
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             if not self.readonly:
                 self._prepare(conn)
@@ -205,7 +238,11 @@ class EventLedger:
     @staticmethod
     def _prepare(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")  # a committed batch survives power loss, like the graph's AOF
+        # NORMAL in WAL mode: a commit is in the log (in the OS's hands) before add() returns, so it
+        # survives kill -9 of the process; only a power loss or OS crash can lose the last commits,
+        # never corrupt the file — and re-running the file adds them again (identity = the event).
+        # FULL would also fsync every commit: a fifth of the ledger's time for that margin.
+        conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA secure_delete = ON")  # forgotten people's bytes are overwritten, not left behind
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages: the pair and event indexes stay hot
@@ -243,16 +280,17 @@ class EventLedger:
         the batch touched (new events or not). One transaction: events already stored (or repeated
         in the batch: the first wins) are ignored, and only the new ones update their pair's aggregate."""
         self._writable()
+        keys, rows = _split(events)
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute("DELETE FROM temp.batch_in")
-                conn.execute("DELETE FROM temp.batch_new")
-                conn.executemany("INSERT INTO temp.batch_in (user, item, type, at, rating) VALUES (?, ?, ?, ?, ?)",
-                                 events)
-                conn.execute("INSERT OR IGNORE INTO pairs (user, item, type) "
-                             "SELECT DISTINCT user, item, type FROM temp.batch_in")
+                for sql in _CLEAR_TEMP:
+                    conn.execute(sql)
+                conn.executemany("INSERT INTO temp.batch_keys (k, user, item, type) VALUES (?, ?, ?, ?)", keys)
+                conn.executemany("INSERT INTO temp.batch_ev (k, at, rating) VALUES (?, ?, ?)", rows)
+                conn.execute(_NEW_PAIRS)
+                conn.execute(_RESOLVE)
                 conn.execute(_NEW_EVENTS)
                 new = conn.execute("INSERT INTO events (pair, at, rating) "
                                    "SELECT pair, at, rating FROM temp.batch_new").rowcount
@@ -260,9 +298,9 @@ class EventLedger:
                                      (int(time.time() * 1000), new)).lastrowid
                 conn.execute(_AGGREGATE, {"batch": batch})
                 conn.execute(_RATING)
-                touched = [PairAggregate(*row) for row in conn.execute(_TOUCHED)]
-                conn.execute("DELETE FROM temp.batch_in")
-                conn.execute("DELETE FROM temp.batch_new")
+                touched = list(map(_pair, conn.execute(_TOUCHED)))
+                for sql in _CLEAR_TEMP:
+                    conn.execute(sql)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -336,7 +374,7 @@ class EventLedger:
         """The aggregate of one pair, or None."""
         row = self._conn.execute(f"SELECT {_PAIR_COLUMNS} FROM pairs AS p WHERE p.user = ? AND p.item = ? "
                                  "AND p.type = ? AND p.count > 0", (user, item, type)).fetchone()
-        return PairAggregate(*row) if row else None
+        return _pair(row) if row else None
 
     def pairs(self, *, types: Sequence[str] | None = None, users: Iterable[str] | None = None) -> Iterator[PairAggregate]:
         """Every pair's aggregate (streamed), optionally only some types or users."""
@@ -344,13 +382,13 @@ class EventLedger:
         if users is None:
             sql = f"SELECT {_PAIR_COLUMNS} FROM pairs AS p WHERE p.count > 0{where} ORDER BY p.id"
             for row in self._conn.execute(sql, params):
-                yield PairAggregate(*row)
+                yield _pair(row)
             return
         for chunk in _chunks(users):
             sql = (f"SELECT {_PAIR_COLUMNS} FROM pairs AS p WHERE p.user IN ({','.join('?' * len(chunk))}) "
                    f"AND p.count > 0{where} ORDER BY p.user, p.item, p.type")
             for row in self._conn.execute(sql, [*chunk, *params]).fetchall():
-                yield PairAggregate(*row)
+                yield _pair(row)
 
     def known_pairs(self, keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
         """Those of ``keys`` (user, item, type) that the ledger holds."""
@@ -369,7 +407,7 @@ class EventLedger:
             sql = ("SELECT p.user, p.item, p.type, e.at, e.rating FROM pairs AS p JOIN events AS e ON e.pair = p.id "
                    f"WHERE p.user IN ({','.join('?' * len(chunk))}){where} ORDER BY p.user, e.at, p.item, p.type")
             for row in self._conn.execute(sql, [*chunk, *params]).fetchall():
-                yield LedgerEvent(*row)
+                yield _event(row)
 
     def events_between(self, start_ms: int | None = None, end_ms: int | None = None, *,
                        types: Sequence[str] | None = None) -> Iterator[LedgerEvent]:
@@ -380,7 +418,7 @@ class EventLedger:
         lo = -(2**63) if start_ms is None else int(start_ms)
         hi = 2**63 - 1 if end_ms is None else int(end_ms)
         for row in self._conn.execute(sql, [lo, hi, *params]):
-            yield LedgerEvent(*row)
+            yield _event(row)
 
     def last_batch(self) -> int:
         """Sequence number of the newest batch (0 when none): a bookmark for :meth:`users_touched_since`."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 __all__ = ["Literal", "encode", "float32_list", "params_header"]
@@ -68,6 +69,61 @@ def _float32_format(size: int) -> str:
     return "[" + ",".join(["%.9g"] * size) + "]"
 
 
+_NONE = type(None)
+_FAST_ROWS = 16  # below this many rows the per-value path is as fast
+
+
+def _column(values: list[Any]) -> list[str]:
+    """Literals of one column of a batch: one C-level pass per column when its values share a plain type."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        joined = "".join(values)
+        if '"' in joined or "\\" in joined:
+            return list(map(_string, values))
+        return ['"' + v + '"' for v in values]  # nothing to escape: what _string returns
+    if kinds == {int}:
+        return list(map(int.__repr__, values))
+    if kinds <= {float, int, _NONE}:
+        for v in values:
+            if type(v) is float and not math.isfinite(v):
+                _float(v)  # raises
+        return ["null" if v is None else repr(v) for v in values]
+    return list(map(encode, values))
+
+
+def _rows_text(template: str, columns: list[list[str]]) -> str:
+    return "[" + ",".join(map(template.__mod__, zip(*columns))) + "]"
+
+
+def _dict_rows(rows: list[Any]) -> str | None:
+    """A list of flat maps sharing one key order (``UNWIND $rows`` batches) encoded column by column,
+    the same text as the per-value path; None when the rows are not such maps."""
+    keys = tuple(rows[0])
+    if not keys:
+        return None
+    for row in rows:
+        if type(row) is not dict or tuple(row) != keys:
+            return None
+    template = "{" + ",".join(_key(k).replace("%", "%%") + ":%s" for k in keys) + "}"
+    if len(keys) == 1:
+        (key,) = keys
+        return _rows_text(template, [_column([row[key] for row in rows])])
+    return _rows_text(template, [_column(list(c)) for c in zip(*map(itemgetter(*keys), rows))])
+
+
+def _list_rows(rows: list[Any]) -> str | None:
+    """A list of equally long lists/tuples (positional ``UNWIND $rows`` batches) encoded column by
+    column, the same text as the per-value path; None when the rows are not such lists."""
+    width = len(rows[0])
+    if not width:
+        return None
+    for row in rows:
+        kind = type(row)
+        if (kind is not tuple and kind is not list) or len(row) != width:
+            return None
+    return _rows_text("[" + ",".join(["%s"] * width) + "]", [_column(list(c)) for c in zip(*rows)])
+
+
 def encode(value: Any) -> str:
     """One parameter value as a Cypher literal (strings quoted, maps with back-ticked keys)."""
     kind = type(value)
@@ -82,6 +138,12 @@ def encode(value: Any) -> str:
     if kind is dict:
         return "{" + ",".join(_key(k) + ":" + encode(v) for k, v in value.items()) + "}"
     if kind is list or kind is tuple:
+        if len(value) >= _FAST_ROWS:
+            first = type(value[0])
+            rows = _dict_rows if first is dict else _list_rows if first is tuple or first is list else None
+            fast_rows = rows(value) if rows is not None else None
+            if fast_rows is not None:
+                return fast_rows
         if value and type(value[0]) is float:
             fast = _float_list(value if kind is list else list(value))
             if fast is not None:
