@@ -63,8 +63,7 @@ def resolve_relation_types(store: GraphStore, requested: Iterable[str] | None = 
 
 def max_node_id(store: GraphStore) -> int:
     """The largest internal node id when the export starts; ConfigError on an empty graph."""
-    rows = store.query("embed_max_node_id")
-    max_id = rows[0]["max_id"] if rows else None
+    max_id = store.node_id_bound()
     if max_id is None:
         raise ConfigError("the graph is empty: nothing to export", hint="ingest data first")
     return int(max_id)
@@ -72,8 +71,7 @@ def max_node_id(store: GraphStore) -> int:
 
 def read_triple_page(store: GraphStore, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
     """Internal (head ids, tail ids) of the ``rel`` relationships whose head id is in [lo, hi)."""
-    rows = store.query("embed_triple_ids", identifiers={"rel": rel}, lo=lo, hi=hi)
-    return (list(rows[0]["h"]), list(rows[0]["t"])) if rows else ([], [])
+    return store.triple_id_page(rel, lo, hi)
 
 
 def read_triple_ids(store: GraphStore, types: list[str], max_id: int, page_size: int,
@@ -99,9 +97,7 @@ def read_triple_ids(store: GraphStore, types: list[str], max_id: int, page_size:
 
 def read_key_page(store: GraphStore, lo: int, hi: int, keys: dict[str, str]) -> tuple[list[int], list[str], list[Any]]:
     """(ids, labels, keys) of the keyed nodes whose internal id is in [lo, hi)."""
-    rows = store.query("embed_node_keys", lo=lo, hi=hi, keys=keys)
-    row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
-    return list(row["ids"]), list(row["labels"]), list(row["keys"])
+    return store.node_key_page(lo, hi, keys)
 
 
 def read_node_keys(store: GraphStore, ids: np.ndarray, page_size: int, keys: dict[str, str]) -> dict[int, str]:

@@ -120,3 +120,10 @@ def test_dialect_names_appear_only_in_the_store() -> None:
                 if pattern.search(line):
                     bad.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert bad == []
+
+
+def test_neo4j_queries_use_element_ids_not_the_deprecated_id() -> None:
+    offenders = [p.name for p in sorted((ROOT / "cypher" / "neo4j").glob("*.cypher"))
+                 if re.search(r"(?<![A-Za-z])id\(", "\n".join(
+                     line for line in p.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")))]
+    assert offenders == []

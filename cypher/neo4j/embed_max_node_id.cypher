@@ -1,5 +1,7 @@
 // name: embed_max_node_id (Neo4j)
 // params: none
-// returns: max_id — the largest internal node id (null on an empty graph); bounds the paged triple export
+// returns: max_id — the node count - 1 (null on an empty graph): the bound of the dense ids an export
+// assigns to element ids; more distinct nodes than that means nodes were created during the export
 MATCH (n)
-RETURN max(id(n)) AS max_id
+WITH count(n) AS n
+RETURN CASE WHEN n = 0 THEN null ELSE n - 1 END AS max_id

@@ -143,6 +143,26 @@ class GraphStore(ABC):
         ops = {line.strip().split("|")[0].strip().lower() for line in self.explain(text, params)}
         return bool(ops & {"create", "merge", "delete", "update", "foreach"})
 
+    # -- node identity for exports (EMBED) ---------------------------------------------------
+    # Exports page through the graph by dense integer node ids. FalkorDB's internal ids are
+    # exactly that; Neo4j 5 identifies nodes by elementId() strings, which its backend maps to
+    # integers for the span of one export (starting at :meth:`node_id_bound`).
+    def node_id_bound(self) -> int | None:
+        """The largest node id when an export starts (None on an empty graph)."""
+        rows = self.query("embed_max_node_id")
+        return rows[0]["max_id"] if rows else None
+
+    def triple_id_page(self, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
+        """(head ids, tail ids) of the ``rel`` relationships whose head id is in [lo, hi)."""
+        rows = self.query("embed_triple_ids", identifiers={"rel": rel}, lo=lo, hi=hi)
+        return (list(rows[0]["h"]), list(rows[0]["t"])) if rows else ([], [])
+
+    def node_key_page(self, lo: int, hi: int, keys: Mapping[str, str]) -> tuple[list[int], list[str], list[Any]]:
+        """(ids, labels, key values) of the keyed nodes whose id is in [lo, hi)."""
+        rows = self.query("embed_node_keys", lo=lo, hi=hi, keys=dict(keys))
+        row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
+        return list(row["ids"]), list(row["labels"]), list(row["keys"])
+
     def flush(self) -> None:
         """Wait until every write sent so far has been applied (backends that pipeline writes)."""
 

@@ -104,6 +104,38 @@ class Neo4jStore(GraphStore):
         _, summary = self._session_run("EXPLAIN " + text, params or {}, read_only=True)
         return "w" in str(summary.query_type or "")
 
+    # -- node identity for exports: elementId() mapped to dense ints for one export ---------
+    def node_id_bound(self) -> int | None:
+        """Starts an export: forgets the previous export's id map; the node count - 1 (None: empty)."""
+        self._export_ids: dict[str, int] = {}
+        self._export_eids: list[str] = []
+        rows = self.query("embed_max_node_id")
+        return rows[0]["max_id"] if rows else None
+
+    def _dense(self, element_id: str) -> int:
+        found = self._export_ids.get(element_id)
+        if found is None:
+            found = self._export_ids[element_id] = len(self._export_eids)
+            self._export_eids.append(element_id)
+        return found
+
+    def triple_id_page(self, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
+        """Neo4j cannot seek element ids by range: the first page streams every ``rel`` relationship."""
+        if not hasattr(self, "_export_ids"):
+            self.node_id_bound()
+        if lo > 0:
+            return [], []
+        rows = self.query("embed_triple_ids", identifiers={"rel": rel})
+        return [self._dense(r["h"]) for r in rows], [self._dense(r["t"]) for r in rows]
+
+    def node_key_page(self, lo: int, hi: int, keys: Mapping[str, str]) -> tuple[list[int], list[str], list[Any]]:
+        eids = getattr(self, "_export_eids", [])[lo:hi]
+        if not eids:
+            return [], [], []
+        rows = self.query("embed_node_keys", eids=eids, keys=dict(keys))
+        row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
+        return [self._export_ids[e] for e in row["ids"]], list(row["labels"]), list(row["keys"])
+
     def ensure_schema(self) -> None:
         for label, key in schema.KEYS.items():
             name = f"{label.lower()}_{key}_unique"
