@@ -65,29 +65,19 @@ class Format:
 
 
 # -- readers (imported lazily) -------------------------------------------------------------
-def _event_reader(name: str) -> Callable[[], Reader]:
+_READER_REGISTRIES = {"events": ("ingest.event_readers", "EVENT_READERS"),
+                      "products": ("ingest.product_readers", "PRODUCT_READERS"),
+                      "reviews": ("ingest.reviews.readers", "REVIEW_READERS")}
+
+
+def _reader(kind: str, name: str) -> Callable[[], Reader]:
+    """The reader ``name`` of ``kind``, imported on first use (so ``kg --help`` stays fast)."""
+
     def get() -> Reader:
-        from ingest.event_readers import EVENT_READERS
+        import importlib
 
-        return EVENT_READERS[name]
-
-    return get
-
-
-def _product_reader(name: str) -> Callable[[], Reader]:
-    def get() -> Reader:
-        from ingest.product_readers import PRODUCT_READERS
-
-        return PRODUCT_READERS[name]
-
-    return get
-
-
-def _review_reader(name: str) -> Callable[[], Reader]:
-    def get() -> Reader:
-        from ingest.reviews.readers import REVIEW_READERS
-
-        return REVIEW_READERS[name]
+        module, registry = _READER_REGISTRIES[kind]
+        return getattr(importlib.import_module(module), registry)[name]
 
     return get
 
@@ -118,25 +108,25 @@ _REVIEW_OPTIONS = ("lang", "store_text", "sentiment", "folds", "synonyms")
 
 def _formats() -> dict[str, dict[str, Format]]:
     table = [
-        Format("events", "csv", _event_reader("csv"), _event_loader, _TABULAR,
+        Format("events", "csv", _reader("events", "csv"), _event_loader, _TABULAR,
                description="user_id,item_id,event_type,timestamp[,rating]"),
-        Format("events", "jsonl", _event_reader("jsonl"), _event_loader, _JSONL,
+        Format("events", "jsonl", _reader("events", "jsonl"), _event_loader, _JSONL,
                description="JSON lines with the csv columns"),
-        Format("events", "amazon", _event_reader("amazon"), _event_loader,
+        Format("events", "amazon", _reader("events", "amazon"), _event_loader,
                description="Amazon Review Data (2018): each review is a RATED and a PURCHASED event"),
-        Format("events", "retailrocket", _event_reader("retailrocket"), _event_loader,
+        Format("events", "retailrocket", _reader("events", "retailrocket"), _event_loader,
                description="RetailRocket events.csv (timestamp,visitorid,event,itemid,transactionid)"),
-        Format("products", "csv", _product_reader("csv"), _product_loader, _TABULAR,
+        Format("products", "csv", _reader("products", "csv"), _product_loader, _TABULAR,
                description="id,title,brand,category (a > b > c),price,also_bought,also_viewed"),
-        Format("products", "jsonl", _product_reader("jsonl"), _product_loader, _JSONL,
+        Format("products", "jsonl", _reader("products", "jsonl"), _product_loader, _JSONL,
                description="JSON lines with the csv columns (lists as arrays)"),
-        Format("products", "amazon-meta", _product_reader("amazon-meta"), _product_loader,
+        Format("products", "amazon-meta", _reader("products", "amazon-meta"), _product_loader,
                description="Amazon metadata (2018) lines: asin, title, brand, category, also_buy/view"),
-        Format("reviews", "amazon", _review_reader("amazon"), _review_loader, (), _REVIEW_OPTIONS,
+        Format("reviews", "amazon", _reader("reviews", "amazon"), _review_loader, (), _REVIEW_OPTIONS,
                description="Amazon Review Data (2018): reviewerID, asin, overall, reviewText"),
-        Format("reviews", "csv", _review_reader("csv"), _review_loader, _TABULAR, _REVIEW_OPTIONS,
+        Format("reviews", "csv", _reader("reviews", "csv"), _review_loader, _TABULAR, _REVIEW_OPTIONS,
                description="[review_id,]user_id,item_id,rating,text,timestamp"),
-        Format("reviews", "jsonl", _review_reader("jsonl"), _review_loader, _JSONL, _REVIEW_OPTIONS,
+        Format("reviews", "jsonl", _reader("reviews", "jsonl"), _review_loader, _JSONL, _REVIEW_OPTIONS,
                description="JSON lines with the csv columns"),
     ]
     out: dict[str, dict[str, Format]] = {}

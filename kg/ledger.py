@@ -17,6 +17,7 @@ graph's behaviour edges are a materialised view of these aggregates.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -67,38 +68,45 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 """
 
-# a batch as its distinct pair keys (resolved to pair ids once) and its events pointing at them
 _TEMP = """
-CREATE TEMP TABLE IF NOT EXISTS batch_keys (
-    k      INTEGER PRIMARY KEY,
+CREATE TEMP TABLE IF NOT EXISTS batch_in (
+    seq    INTEGER PRIMARY KEY,
     user   TEXT NOT NULL CHECK (typeof(user) = 'text' AND user <> ''),
     item   TEXT NOT NULL CHECK (typeof(item) = 'text' AND item <> ''),
     type   TEXT NOT NULL CHECK (typeof(type) = 'text'),
-    pair   INTEGER);
-CREATE TEMP TABLE IF NOT EXISTS batch_ev (
-    seq    INTEGER PRIMARY KEY,
-    k      INTEGER NOT NULL,
     at     INTEGER NOT NULL CHECK (typeof(at) = 'integer'),
-    rating REAL CHECK (rating IS NULL OR typeof(rating) = 'real'));
+    rating REAL CHECK (rating IS NULL OR typeof(rating) = 'real'),
+    pair   INTEGER);
 CREATE TEMP TABLE IF NOT EXISTS batch_new (
     pair INTEGER, at INTEGER, rating REAL, PRIMARY KEY (pair, at)) WITHOUT ROWID;
 """
 
-_CLEAR_TEMP = ("DELETE FROM temp.batch_keys", "DELETE FROM temp.batch_ev", "DELETE FROM temp.batch_new")
+_CLEAR_TEMP = ("DELETE FROM temp.batch_in", "DELETE FROM temp.batch_new")
 
-_NEW_PAIRS = "INSERT OR IGNORE INTO pairs (user, item, type) SELECT user, item, type FROM temp.batch_keys ORDER BY k"
+# The batch goes in as ONE JSON text and the touched pairs come out as ONE JSON text: each is a
+# single sqlite3_step, run without the GIL. Row by row (executemany, a cursor) the thread would
+# take the GIL back for every row, and wait for it while the caller's thread parses the next batch.
+_BATCH_IN = """
+INSERT INTO temp.batch_in (seq, user, item, type, at, rating)
+SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+       json_extract(value, '$[3]'), json_extract(value, '$[4]')
+FROM json_each(?)
+"""
 
+_NEW_PAIRS = "INSERT OR IGNORE INTO pairs (user, item, type) SELECT user, item, type FROM temp.batch_in ORDER BY seq"
+
+# each batch row's pair id, looked up once; every later statement joins on the integer
 _RESOLVE = """
-UPDATE temp.batch_keys SET pair = p.id
-FROM pairs AS p WHERE p.user = batch_keys.user AND p.item = batch_keys.item AND p.type = batch_keys.type
+UPDATE temp.batch_in SET pair = p.id
+FROM pairs AS p WHERE p.user = batch_in.user AND p.item = batch_in.item AND p.type = batch_in.type
 """
 
 _NEW_EVENTS = """
 INSERT OR IGNORE INTO temp.batch_new (pair, at, rating)
-SELECT k.pair, e.at, e.rating
-FROM temp.batch_ev AS e JOIN temp.batch_keys AS k ON k.k = e.k
-WHERE NOT EXISTS (SELECT 1 FROM events AS x WHERE x.pair = k.pair AND x.at = e.at)
-ORDER BY e.seq
+SELECT b.pair, b.at, b.rating
+FROM temp.batch_in AS b
+WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.pair = b.pair AND e.at = b.at)
+ORDER BY b.seq
 """
 
 _AGGREGATE = """
@@ -121,10 +129,13 @@ WHERE pairs.id = r.pair AND (pairs.rating_at IS NULL OR r.at > pairs.rating_at)
 _PAIR_COLUMNS = ("p.user, p.item, p.type, p.count, p.first_at, p.last_at, p.rating, p.rating_at, "
                  "date(p.first_at / 1000.0, 'unixepoch'), date(p.last_at / 1000.0, 'unixepoch')")
 
-_TOUCHED = f"""
-SELECT {_PAIR_COLUMNS}
-FROM pairs AS p WHERE p.id IN (SELECT pair FROM temp.batch_keys) AND p.count > 0
-ORDER BY p.id
+# the rating as exact text: SQLite's JSON writes reals with 15 significant digits only
+_TOUCHED = """
+SELECT json_group_array(json_array(p.user, p.item, p.type, p.count, p.first_at, p.last_at,
+                                   CASE WHEN p.rating IS NULL THEN NULL ELSE printf('%!.17g', p.rating) END,
+                                   p.rating_at, date(p.first_at / 1000.0, 'unixepoch'),
+                                   date(p.last_at / 1000.0, 'unixepoch')))
+FROM (SELECT * FROM pairs WHERE id IN (SELECT pair FROM temp.batch_in) AND count > 0 ORDER BY id) AS p
 """
 
 
@@ -164,18 +175,23 @@ def _chunks(values: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _split(events: Iterable[tuple[str, str, str, int, float | None]]
-           ) -> tuple[list[tuple[int, str, str, str]], list[tuple[int, Any, Any]]]:
-    """A batch as its distinct pair keys ``(k, user, item, type)`` and its events ``(k, at, rating)``
-    in input order: each key's text is bound and looked up once per batch, not once per event."""
-    ids: dict[tuple[str, str, str], int] = {}
-    number = ids.setdefault
+def _batch_json(events: Iterable[tuple[str, str, str, int, float | None]]) -> str:
+    """A batch as one JSON array of ``[user, item, type, at, rating]`` (SQLite reads it in one step)."""
     try:
-        rows = [(number((user, item, kind), len(ids)), at, rating) for user, item, kind, at, rating in events]
-    except (TypeError, ValueError) as e:  # unhashable id, wrong tuple length
+        return json.dumps(events if isinstance(events, list) else list(events), ensure_ascii=False,
+                          allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
         raise StoreError(f"event ledger write failed: bad event row ({e})",
                          hint="events are (user, item, type, at_ms, rating) tuples of text, int, float") from e
-    return [(k, *key) for key, k in ids.items()], rows
+
+
+def _touched(text: str) -> list[PairAggregate]:
+    """The JSON of :data:`_TOUCHED` as aggregates (the rating back from its exact text)."""
+    rows = json.loads(text)
+    for row in rows:
+        if row[6] is not None:
+            row[6] = float(row[6])
+    return list(map(_pair, rows))
 
 
 def _create_private(path: Path) -> None:
@@ -280,15 +296,14 @@ class EventLedger:
         the batch touched (new events or not). One transaction: events already stored (or repeated
         in the batch: the first wins) are ignored, and only the new ones update their pair's aggregate."""
         self._writable()
-        keys, rows = _split(events)
+        batch_json = _batch_json(events)
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for sql in _CLEAR_TEMP:
                     conn.execute(sql)
-                conn.executemany("INSERT INTO temp.batch_keys (k, user, item, type) VALUES (?, ?, ?, ?)", keys)
-                conn.executemany("INSERT INTO temp.batch_ev (k, at, rating) VALUES (?, ?, ?)", rows)
+                conn.execute(_BATCH_IN, (batch_json,))
                 conn.execute(_NEW_PAIRS)
                 conn.execute(_RESOLVE)
                 conn.execute(_NEW_EVENTS)
@@ -298,7 +313,7 @@ class EventLedger:
                                      (int(time.time() * 1000), new)).lastrowid
                 conn.execute(_AGGREGATE, {"batch": batch})
                 conn.execute(_RATING)
-                touched = list(map(_pair, conn.execute(_TOUCHED)))
+                touched = _touched(conn.execute(_TOUCHED).fetchone()[0])
                 for sql in _CLEAR_TEMP:
                     conn.execute(sql)
                 conn.execute("COMMIT")
