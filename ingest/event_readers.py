@@ -41,8 +41,24 @@ for canonical, words in {
         _SYNONYMS[word] = canonical
 
 
+_KNOWN_TYPES: dict[str, str] = {}  # raw text seen -> canonical type (a log repeats a handful of spellings)
+_KNOWN_MAX = 1024
+
+
 def normalise_event_type(value: Any) -> str:
     """Map an event type or a common synonym to view/cart/purchase/rating; ValueError otherwise."""
+    if type(value) is str:
+        known = _KNOWN_TYPES.get(value)
+        if known is not None:
+            return known
+        canonical = _normalise_event_type(value)
+        if len(_KNOWN_TYPES) < _KNOWN_MAX:
+            _KNOWN_TYPES[value] = canonical
+        return canonical
+    return _normalise_event_type(value)
+
+
+def _normalise_event_type(value: Any) -> str:
     key = str(value or "").strip().lower().replace(" ", "_")
     if key not in _SYNONYMS:
         raise ValueError(f"unknown event type {str(value)[:30]!r} (want view/cart/purchase/rating)")
@@ -78,22 +94,26 @@ def _ids(row: dict[str, Any], user_key: str, item_key: str) -> tuple[str, str] |
     return user, item
 
 
-def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
-    def bad(reason: str, mismatch: bool = False) -> BadRow:  # the raw row is serialised only for bad rows
-        return BadRow(number, reason, json.dumps(row, ensure_ascii=False)[:2000], mismatch)
+def _bad_event(number: int, row: dict[str, Any], reason: str, mismatch: bool = False) -> BadRow:
+    """A bad row; its raw text is serialised only here, for bad rows."""
+    return BadRow(number, reason, json.dumps(row, ensure_ascii=False)[:2000], mismatch)
 
+
+def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
+    get = row.get
     try:
-        user, item = key_text(row.get("user_id"), "user_id"), key_text(row.get("item_id"), "item_id")
+        user, item = key_text(get("user_id"), "user_id"), key_text(get("item_id"), "item_id")
         if not user or not item:
-            return bad("missing user_id" if not user else "missing item_id", mismatch=True)
-        kind = normalise_event_type(row.get("event_type"))
-        at = to_epoch_ms(row.get("timestamp"))
-        rating = _rating(row.get("rating"))
+            return _bad_event(number, row, "missing user_id" if not user else "missing item_id", mismatch=True)
+        kind = normalise_event_type(get("event_type"))
+        at = to_epoch_ms(get("timestamp"))
+        raw_rating = get("rating")
+        rating = None if raw_rating is None or raw_rating == "" else _rating(raw_rating)
     except (ValueError, TypeError) as e:
-        return bad(str(e))
+        return _bad_event(number, row, str(e))
     if kind == "rating" and rating is None:
-        return bad("rating event without a rating")
-    return Event(user=user, item=item, type=kind, at=at, rating=rating)
+        return _bad_event(number, row, "rating event without a rating")
+    return Event(user, item, kind, at, rating)
 
 
 def _events(entries: Iterator[Any]) -> Iterator[Event | BadRow]:

@@ -127,10 +127,6 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _has_nul(values: list[str]) -> bool:
-    return "\x00" in "".join(values)
-
-
 def _shown(text: str) -> str:
     return text.replace("\x00", "\\x00")
 
@@ -189,10 +185,11 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
             source.data_rows += 1
             yield BadRow(reader.line_num, f"bad CSV: {e}", "")
             continue
-        if not values or not any(v.strip() for v in values):
+        joined = "".join(values)  # one string for both checks: blank row (every field), NUL byte (any field)
+        if not joined.strip():
             continue
         source.data_rows += 1
-        if _has_nul(values):
+        if "\x00" in joined:
             yield BadRow(reader.line_num, NUL_REASON, _shown(delimiter.join(values)))
             continue
         if len(values) != len(header):

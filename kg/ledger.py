@@ -83,17 +83,11 @@ CREATE TEMP TABLE IF NOT EXISTS batch_new (
 
 _CLEAR_TEMP = ("DELETE FROM temp.batch_in", "DELETE FROM temp.batch_new")
 
-# The batch goes in as ONE JSON text and the touched pairs come out as ONE JSON text: each is a
-# single sqlite3_step, run without the GIL. Row by row (executemany, a cursor) the thread would
-# take the GIL back for every row, and wait for it while the caller's thread parses the next batch.
-_BATCH_IN = """
-INSERT INTO temp.batch_in (seq, user, item, type, at, rating)
-SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-       json_extract(value, '$[3]'), json_extract(value, '$[4]')
-FROM json_each(?)
-"""
+_BATCH_IN = "INSERT INTO temp.batch_in (user, item, type, at, rating) VALUES (?, ?, ?, ?, ?)"
 
-_NEW_PAIRS = "INSERT OR IGNORE INTO pairs (user, item, type) SELECT user, item, type FROM temp.batch_in ORDER BY seq"
+# in key order: the unique index is walked once, not probed at random (pseudonyms are random text)
+_NEW_PAIRS = ("INSERT OR IGNORE INTO pairs (user, item, type) "
+              "SELECT user, item, type FROM temp.batch_in ORDER BY user, item, type")
 
 # each batch row's pair id, looked up once; every later statement joins on the integer
 _RESOLVE = """
@@ -129,7 +123,9 @@ WHERE pairs.id = r.pair AND (pairs.rating_at IS NULL OR r.at > pairs.rating_at)
 _PAIR_COLUMNS = ("p.user, p.item, p.type, p.count, p.first_at, p.last_at, p.rating, p.rating_at, "
                  "date(p.first_at / 1000.0, 'unixepoch'), date(p.last_at / 1000.0, 'unixepoch')")
 
-# the rating as exact text: SQLite's JSON writes reals with 15 significant digits only
+# The touched pairs come out as ONE JSON text: a single sqlite3_step, run without the GIL (row by
+# row, the ledger's thread would take the GIL back for every row while the caller parses the next
+# batch). The rating travels as exact text: SQLite's JSON writes reals with 15 significant digits.
 _TOUCHED = """
 SELECT json_group_array(json_array(p.user, p.item, p.type, p.count, p.first_at, p.last_at,
                                    CASE WHEN p.rating IS NULL THEN NULL ELSE printf('%!.17g', p.rating) END,
@@ -173,16 +169,6 @@ def _chunks(values: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
     iterator = iter(values)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def _batch_json(events: Iterable[tuple[str, str, str, int, float | None]]) -> str:
-    """A batch as one JSON array of ``[user, item, type, at, rating]`` (SQLite reads it in one step)."""
-    try:
-        return json.dumps(events if isinstance(events, list) else list(events), ensure_ascii=False,
-                          allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as e:
-        raise StoreError(f"event ledger write failed: bad event row ({e})",
-                         hint="events are (user, item, type, at_ms, rating) tuples of text, int, float") from e
 
 
 def _touched(text: str) -> list[PairAggregate]:
@@ -264,6 +250,11 @@ class EventLedger:
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages: the pair and event indexes stay hot
         conn.execute("PRAGMA wal_autocheckpoint = 16384")  # checkpoint every ~64 MiB of log, not every batch
         conn.execute("PRAGMA journal_size_limit = 67108864")
+        try:
+            conn.execute("SELECT json_array(1)")
+        except sqlite3.OperationalError:
+            raise ConfigError(f"SQLite {sqlite3.sqlite_version} lacks JSON functions, which the event ledger uses",
+                              hint="use a Python built with SQLite 3.38+ (or with JSON1)") from None
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             conn.executescript(_SCHEMA)
@@ -296,14 +287,13 @@ class EventLedger:
         the batch touched (new events or not). One transaction: events already stored (or repeated
         in the batch: the first wins) are ignored, and only the new ones update their pair's aggregate."""
         self._writable()
-        batch_json = _batch_json(events)
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for sql in _CLEAR_TEMP:
                     conn.execute(sql)
-                conn.execute(_BATCH_IN, (batch_json,))
+                conn.executemany(_BATCH_IN, events)
                 conn.execute(_NEW_PAIRS)
                 conn.execute(_RESOLVE)
                 conn.execute(_NEW_EVENTS)

@@ -91,8 +91,8 @@ def test_hot_pair_second_half_costs_the_same(store: GraphStore, settings: Settin
     store.write = counting_write  # type: ignore[method-assign]
     ingest(store, settings, first)
     ingest(store, settings, second)
-    assert sent and set(sent) == {1}  # one graph row per pair per batch, whatever the pair's history
-    assert len(sent) == 2 * 10_000 // settings.batch_size
+    assert sent and set(sent) == {1}  # one graph row per pair per ledger batch, whatever the pair's history
+    assert len(sent) == 2 * -(-10_000 // max(EventLoader.LEDGER_BATCH, settings.batch_size))
     got = edges(store)
     assert list(got.values())[0][:3] == (20_000, 1_700_000_000_000, 1_700_000_019_999)
     assert got == ledger_edges(settings)
@@ -164,3 +164,47 @@ def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, 
             assert edges(other) == after_kills
         finally:
             other.clear()
+
+
+def test_pipelined_loader_sends_each_batch_once_its_ledger_commit_is_done(store: GraphStore,
+                                                                          settings: Settings) -> None:
+    from ingest.records import Event
+    from kg.privacy import Pseudonymiser
+
+    first = [Event("a", "p1", "view", 1000), Event("a", "p1", "view", 2000)]
+    second = [Event("b", "p2", "cart", 3000)]
+    loader = EventLoader(Pseudonymiser.from_settings(settings), EventLedger.from_settings(settings), ledger_batch=1)
+    with loader:
+        loader.load(store, first)  # in the ledger's worker; its edges go with the next batch
+        loader.load(store, second)
+        store.flush()
+        assert [e[0] for e in edges(store).values()] == [2]
+        loader.finish(store)
+        store.flush()
+        assert sorted(e[0] for e in edges(store).values()) == [1, 2]
+    assert edges(store) == ledger_edges(settings)
+
+
+def test_a_ledger_failure_in_the_worker_fails_the_run(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    import pytest
+
+    from kg.errors import StoreError
+    from kg.privacy import Pseudonymiser
+
+    class Failing(EventLedger):
+        calls = 0
+
+        def add(self, events):  # type: ignore[no-untyped-def]
+            Failing.calls += 1
+            if Failing.calls == 2:
+                raise StoreError("disk full")
+            return super().add(events)
+
+    path = write_events(tmp_path / "e.csv", [f"u{i},p{i % 3},view,{1_700_000_000 + i}," for i in range(50)])
+    small = settings.model_copy(update={"batch_size": 10})
+    loader = EventLoader(Pseudonymiser.from_settings(small), Failing(small.ledger_path), ledger_batch=10)
+    with pytest.raises(StoreError, match="disk full"):
+        run_ingest(store, small, path, kind="events", fmt="csv", reader=EVENT_READERS["csv"], loader=loader)
+    assert store.execute("MATCH (r:IngestRun {kind: 'events'}) RETURN r.status AS s") == [{"s": "failed"}]
+    assert ingest(store, settings, path).rows_ok == 50  # the re-run completes the view
+    assert edges(store) == ledger_edges(settings)

@@ -60,3 +60,48 @@ def test_float32_vectors_round_trip_exactly(store: GraphStore) -> None:
     assert np.array_equal(np.asarray(row["v"], dtype=np.float32), vector)
     with pytest.raises(ValueError):
         float32_list([0.5, float("nan")])
+
+
+def _per_value(value: object) -> str:
+    """The same value through the generic per-value path (the row fast paths switched off)."""
+    from kg.store import falkordb_params
+
+    saved, falkordb_params._FAST_ROWS = falkordb_params._FAST_ROWS, 10**9
+    try:
+        return encode(value)
+    finally:
+        falkordb_params._FAST_ROWS = saved
+
+
+ROW_VALUES = ['q"uote', "back\\slash", "ünï ✓", "50%s", "", 0, -3, 2**62, 0.5, 1e-12, None, True, [1, "a"], {"k": 1}]
+
+
+@pytest.mark.parametrize("shape", ["dict", "tuple", "list"])
+def test_row_batches_encode_exactly_like_the_per_value_path(shape: str) -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        width = int(rng.integers(1, 6))
+        pools = [rng.choice(len(ROW_VALUES), size=int(rng.integers(1, 4))) for _ in range(width)]
+        rows = [[ROW_VALUES[int(rng.choice(pool))] for pool in pools] for _ in range(int(rng.integers(16, 40)))]
+        batch = ([{f"k{i}%": v for i, v in enumerate(r)} for r in rows] if shape == "dict"
+                 else [tuple(r) if shape == "tuple" else r for r in rows])
+        # an all-float row is a float list: list.__repr__ puts a space after its commas
+        assert encode(batch).replace(", ", ",") == _per_value(batch).replace(", ", ",")
+
+
+def test_row_batches_that_do_not_fit_fall_back() -> None:
+    ragged = [{"a": 1, "b": 2}] * 20 + [{"b": 2, "a": 1}]  # key order differs: per-value path
+    assert encode(ragged) == _per_value(ragged)
+    uneven = [(1, 2)] * 20 + [(1,)]
+    assert encode(uneven) == _per_value(uneven)
+    with pytest.raises(ValueError):
+        encode([{"a": 1.0}] * 20 + [{"a": math.inf}])
+    with pytest.raises(ValueError):
+        encode([(1.0, "x")] * 20 + [(math.nan, "x")])
+
+
+def test_positional_rows_round_trip_through_a_real_server(store: GraphStore) -> None:
+    rows = [(f'u"{i}\\', i, i / 4, None if i % 2 else "ünï") for i in range(40)]
+    back = store.execute("UNWIND $rows AS row RETURN row[0] AS s, row[1] AS i, row[2] AS f, row[3] AS n",
+                         {"rows": rows})
+    assert [(r["s"], r["i"], r["f"], r["n"]) for r in back] == rows

@@ -135,3 +135,31 @@ def test_clear_empties_the_ledger(ledger: EventLedger) -> None:
     ledger.clear()
     assert ledger.counts() == {"events": 0, "pairs": 0, "users": 0, "batches": 0}
     assert ledger.add([("u1", "p1", "view", 1, None)])[0].count == 1
+
+
+def test_touched_pairs_come_back_exact_and_complete(ledger: EventLedger) -> None:
+    rating = 1 / 3  # 16 significant digits: SQLite's JSON alone would round it
+    events = [(f"u{i % 7}", f"p{i % 5}", "rating" if i % 2 else "view", 1000 + i, rating if i % 2 else None)
+              for i in range(200)]
+    touched = ledger.add(events)
+    assert len(touched) == len({(u, i, t) for u, i, t, _, _ in events}) == len(set(touched))
+    assert {p.rating for p in touched if p.type == "rating"} == {rating}
+    assert all(p.rating is None for p in touched if p.type == "view")
+    assert sorted(touched) == sorted(ledger.pairs())  # what add() reports is what the ledger holds
+    again = ledger.add(events[:3])  # known events: the same aggregates, nothing new
+    assert ledger.last_new_events == 0 and set(again) <= set(touched)
+
+
+def test_malformed_event_rows_are_a_store_error(ledger: EventLedger) -> None:
+    for bad in ([("u1", "p1", "view", 1)], [("u1", {"x": 1}, "view", 1, None)], [("u1", "p1", "view", 1.5e3, "x")]):
+        with pytest.raises(StoreError):
+            ledger.add(bad)
+    assert ledger.counts()["events"] == 0
+
+
+def test_the_ledger_can_be_handed_to_another_thread(ledger: EventLedger) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as worker:
+        assert worker.submit(ledger.add, [("u1", "p1", "view", 1, None)]).result()[0].count == 1
+    assert ledger.counts()["events"] == 1  # and back in this thread

@@ -20,7 +20,7 @@ from kg.settings import Settings
 from kg.ledger import EventLedger
 from kg.store import GraphStore, open_store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INGEST_SCRIPT = """
 import sys
 from pathlib import Path
