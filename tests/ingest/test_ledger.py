@@ -17,7 +17,7 @@ from ingest.synthetic import generate_shop
 from kg.ledger import EventLedger
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
-from tests.test_ingest import INGEST_SCRIPT, ROOT, settings_json
+from tests.ingest.test_runner_idempotency import INGEST_SCRIPT, ROOT, settings_json
 
 EDGES = """
 MATCH (u:User)-[r]->(p:Product)
