@@ -100,7 +100,8 @@ def format_help(kind: str) -> Mapping[str, str]:
 
 def rebuild(store: GraphStore, settings: Settings, *, remove_unknown: bool = False,
             progress: ProgressHook | None = None) -> dict[str, Any]:
-    """Rewrite every behaviour edge from the event ledger (``kg rebuild``), under the graph's writer lock.
+    """Rewrite every behaviour edge from the event ledger (``kg rebuild``), under the graph's writer lock,
+    and add ``date``/``month`` to reviews that lack them (graphs made by kg 0.1).
 
     Behaviour edges the ledger does not know are counted and left alone unless ``remove_unknown``.
     """
@@ -108,5 +109,9 @@ def rebuild(store: GraphStore, settings: Settings, *, remove_unknown: bool = Fal
     from kg.ledger import EventLedger
     from kg.locks import writer_lock
 
+    from ingest.reviews.loader import backfill_review_dates
+
     with writer_lock(settings, what="kg rebuild"), EventLedger.from_settings(settings) as ledger:
-        return rebuild_behaviour(store, ledger, remove_unknown=remove_unknown, progress=progress)
+        result = rebuild_behaviour(store, ledger, remove_unknown=remove_unknown, progress=progress)
+        result["review_dates_added"] = backfill_review_dates(store)  # reviews ingested by kg 0.1
+        return result

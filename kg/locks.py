@@ -54,10 +54,12 @@ def lock_path(settings: Settings) -> Path:
 def writer_lock(settings: Settings, *, what: str, timeout: float | None = None) -> Iterator[None]:
     """Hold the exclusive writer lock of the configured graph; wait (logging for whom) while another holds it.
 
-    ``what`` describes this writer to waiters ("kg ingest events"). ``timeout`` None waits for
-    ever, 0 tries once; past it :class:`~kg.errors.BusyError` is raised. Re-entrant in one thread.
+    ``what`` describes this writer to waiters ("kg ingest events"). ``timeout`` None means
+    ``settings.writer_wait`` (unset: wait for ever), 0 tries once; past it :class:`~kg.errors.BusyError`
+    is raised. Re-entrant in one thread.
     """
     ensure_home(settings)
+    timeout = settings.writer_wait if timeout is None else timeout
     with file_lock(lock_path(settings), what=what, timeout=timeout, subject=f"graph {lock_name(settings)!r}"):
         yield
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(5000, ge=1, le=100_000, description="Rows per UNWIND write.")
     max_bad_ratio: float = Field(0.01, ge=0.0, le=1.0)
     spacy_model: str | None = Field(None, description="Installed spaCy pipeline to use for reviews.")
+    writer_wait: float | None = Field(
+        None, ge=0, description="Seconds a writer waits for another writer of the same graph (unset: as long "
+                                "as it takes; 0: fail at once with exit 4).")
     quarantine_raw_days: int = Field(
         7, ge=0, le=3650,
         description="Days to keep untouched bad rows (owner-only, KG_HOME/quarantine/raw); 0 = never keep them.",

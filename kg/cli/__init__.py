@@ -53,6 +53,9 @@ def root(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
                                          help="More logging: -v info, -vv debug (also -v 2).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no messages; errors only.")] = False,
+    wait: Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait for another writer of the "
+                                                                   "same graph (default $KG_WRITER_WAIT or for ever; "
+                                                                   "0: exit 4 at once).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version.")] = False,
 ) -> None:
@@ -60,7 +63,7 @@ def root(
 
     Example: kg demo && kg stats --json
     """
-    overrides = {k: v for k, v in (("home", home), ("graph", graph)) if v is not None}
+    overrides = {k: v for k, v in (("home", home), ("graph", graph), ("writer_wait", wait)) if v is not None}
     settings = build_settings(**overrides)
     _configure_process(settings, verbose=verbose, quiet=quiet)
     from kg.home import ensure_home

@@ -163,9 +163,11 @@ def rebuild_cmd(
                                                                          "ledger does not know (default: count them).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rewrite every behaviour edge (VIEWED, CARTED, PURCHASED, RATED) from the event ledger.
+    """Rewrite every behaviour edge (VIEWED, CARTED, PURCHASED, RATED) from the event ledger, and add
+    date/month to reviews that lack them.
 
-    Use it after restoring an older graph backup or when edges were edited by hand.
+    Use it after restoring an older graph backup, when edges were edited by hand, or once after
+    upgrading from kg 0.1.
 
     Example: kg rebuild --json
     """
@@ -178,7 +180,8 @@ def rebuild_cmd(
         return
     say(ctx, f"rebuilt {result['edges_written']:,} behaviour edges from {result['pairs']:,} ledger pairs in "
              f"{result['seconds']:.1f} s; {result['unknown_edges']:,} edges unknown to the ledger"
-             + (f" ({result['unknown_removed']:,} removed)" if remove_unknown else " (left alone)"))
+             + (f" ({result['unknown_removed']:,} removed)" if remove_unknown else " (left alone)")
+             + f"; dates added to {result['review_dates_added']:,} reviews")
 
 
 def register(root: typer.Typer) -> None:

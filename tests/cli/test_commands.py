@@ -146,3 +146,30 @@ def test_rebuild_restores_behaviour_edges_from_the_ledger(store: GraphStore, set
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["edges_written"] == 2
     assert store.execute(query) == before
+
+
+def test_a_busy_graph_is_exit_4_with_wait_0(settings: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, pathlib\n"
+        "from kg.locks import writer_lock\nfrom kg.settings import Settings\n"
+        f"s = Settings(home={str(settings.home)!r}, graph={settings.graph!r})\n"
+        "with writer_lock(s, what='a test holding the graph'):\n"
+        f"    pathlib.Path({str(ready)!r}).touch(); time.sleep(30)\n")], cwd=ROOT)
+    try:
+        deadline = time.time() + 30
+        while not ready.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        path = tmp_path / "e.csv"
+        path.write_text("user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\n")
+        busy = run_cli(settings, "--wait", "0", "ingest", "events", str(path))
+        assert busy.exit_code == 4, busy.output
+        assert busy.stderr.count("\n") == 1 and "a test holding the graph" in busy.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli(settings, "--wait", "0", "ingest", "events", str(path)).exit_code == 0
