@@ -27,7 +27,7 @@ _HINT = "set KG_HOME to a folder you can write (it is created when missing)"
 def _subdirs(settings: Settings) -> tuple[str, ...]:
     """The folders kg keeps in ``KG_HOME`` (``db`` only when kg runs its own server)."""
     embedded = settings.backend == "falkordb" and not settings.falkordb_url
-    dirs = ("locks", "ledger", "runs", "quarantine")
+    dirs = ("locks", "ledger", "runs", "quarantine", "pykeen")
     return ("db", *dirs) if embedded else dirs
 
 

@@ -78,13 +78,23 @@ def _configure_process(settings, *, verbose: int, quiet: bool) -> None:  # type:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger().setLevel(level)
     if verbose < 1:
-        for noisy in ("pykeen", "torch_max_mem", "transformers", "sentence_transformers", "filelock"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+        # a handler filter, not logger levels: PyKEEN sets its own logger to INFO when it is imported
+        for handler in logging.getLogger().handlers:
+            if _quiet_libraries not in handler.filters:
+                handler.addFilter(_quiet_libraries)
     warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true but no accelerator.*")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     # PyKEEN keeps its data sets and caches under PYSTOW_HOME (~/.data otherwise): keep them in KG_HOME.
     os.environ.setdefault("PYSTOW_HOME", str(settings.home / "pykeen"))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+_NOISY = ("pykeen", "torch_max_mem", "transformers", "sentence_transformers", "filelock", "torch")
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    """Drop third-party INFO chatter (kept with -v); their warnings and errors still show."""
+    return record.levelno >= logging.WARNING or not record.name.startswith(_NOISY)
 
 
 def _normalise_argv(argv: list[str]) -> list[str]:

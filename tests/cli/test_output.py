@@ -50,3 +50,21 @@ def test_training_logs_carry_no_progress_bars_off_a_terminal(graph, settings: Se
     assert result.exit_code == 0, result.output
     assert "\r" not in result.output and "it/s" not in result.output
     assert result.stdout.startswith("run ")
+
+
+def test_library_chatter_stays_out_of_the_output_unless_verbose(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+    args = [sys.executable, "-m", "kg.cli", "--home", str(tmp_path / "h"), "demo", "--users", "10", "--products",
+            "8", "--events", "300", "--reviews", "0", "--epochs", "2"]
+    try:
+        quiet = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+        assert quiet.returncode == 0, quiet.stderr
+        assert "INFO" not in quiet.stderr and "trained TransE" in quiet.stderr
+    finally:
+        subprocess.run([sys.executable, "-m", "kg.cli", "--home", str(tmp_path / "h" / "demo"), "db", "stop"],
+                       capture_output=True, env=env, timeout=60)
+    assert (tmp_path / "h" / "pykeen").stat().st_mode & 0o077 == 0  # PyKEEN's folder is owner-only too
