@@ -145,16 +145,25 @@ def _no_catalogue(number: int, raw: str, fields: tuple[str, ...]) -> BadRow:
     return BadRow(number, f"no catalogue field ({', '.join(fields)})", raw, mismatch=True)
 
 
-def _product_from_row(source: LineSource, number: int, row: dict[str, Any]) -> ProductRecord | BadRow:
-    raw = json.dumps(row, ensure_ascii=False)[:2000]
+def _catalogue_key(number: int, row: dict[str, Any], raw: str, id_field: str,
+                   fields: tuple[str, ...]) -> str | BadRow:
+    """The row's product id, or the BadRow saying why it has none or no catalogue field at all."""
     try:
-        item = key_text(row.get("item_id"), "item_id")
+        item = key_text(row.get(id_field), id_field)
     except ValueError as e:
         return BadRow(number, str(e), raw)
     if not item:
-        return BadRow(number, "missing item_id", raw, mismatch=True)
-    if not any(_has_value(row.get(f)) for f in CATALOGUE_FIELDS):
-        return _no_catalogue(number, raw, CATALOGUE_FIELDS)
+        return BadRow(number, f"missing {id_field}", raw, mismatch=True)
+    if not any(_has_value(row.get(f)) for f in fields):
+        return _no_catalogue(number, raw, fields)
+    return item
+
+
+def _product_from_row(source: LineSource, number: int, row: dict[str, Any]) -> ProductRecord | BadRow:
+    raw = json.dumps(row, ensure_ascii=False)[:2000]
+    item = _catalogue_key(number, row, raw, "item_id", CATALOGUE_FIELDS)
+    if isinstance(item, BadRow):
+        return item
     price_value = row.get("price")
     try:
         price = parse_price(price_value)
@@ -202,14 +211,9 @@ _META_FIELDS = ("title", "brand", "category", "price", "also_buy", "also_view")
 
 def _amazon_meta_row(source: LineSource, number: int, row: dict[str, Any]) -> ProductRecord | BadRow:
     raw = json.dumps(row, ensure_ascii=False)[:2000]
-    try:
-        item = key_text(row.get("asin"), "asin")
-    except ValueError as e:
-        return BadRow(number, str(e), raw)
-    if not item:
-        return BadRow(number, "missing asin", raw, mismatch=True)
-    if not any(_has_value(row.get(f)) for f in _META_FIELDS):
-        return _no_catalogue(number, raw, _META_FIELDS)
+    item = _catalogue_key(number, row, raw, "asin", _META_FIELDS)
+    if isinstance(item, BadRow):
+        return item
     title, brand = clean_text(row.get("title")), clean_text(row.get("brand"))
     try:
         price = parse_price(row.get("price"))
