@@ -6,7 +6,7 @@ idempotently by :meth:`kg.store.GraphStore.ensure_schema`.
 
 from __future__ import annotations
 
-__all__ = ["KEYS", "BEHAVIOUR_TYPES", "CATALOGUE_TYPES", "RELATIONSHIP_TYPES", "MAX_KEY_BYTES", "key_of", "check_key"]
+__all__ = ["KEYS", "BEHAVIOUR_TYPES", "CATALOGUE_TYPES", "PROFILE_TYPES", "RELATIONSHIP_TYPES", "MAX_KEY_BYTES", "key_of", "check_key"]
 
 #: label -> key property
 KEYS: dict[str, str] = {
@@ -18,6 +18,7 @@ KEYS: dict[str, str] = {
     "Review": "id",
     "IngestRun": "id",
     "Relation": "type",
+    "Segment": "id",
 }
 
 #: aggregated behaviour edges (:User)-[t]->(:Product)
@@ -25,6 +26,9 @@ BEHAVIOUR_TYPES: tuple[str, ...] = ("VIEWED", "CARTED", "PURCHASED", "RATED")
 
 #: catalogue edges
 CATALOGUE_TYPES: tuple[str, ...] = ("HAS_BRAND", "IN_CATEGORY", "SUBCATEGORY_OF", "ALSO_BOUGHT", "ALSO_VIEWED")
+
+#: derived edges ``kg profiles`` writes (and replaces on every run); never exported for training
+PROFILE_TYPES: tuple[str, ...] = ("INTERESTED_IN", "IN_SEGMENT", "RECOMMENDED", "POPULAR_IN", "BOUGHT_TOGETHER")
 
 RELATIONSHIP_TYPES: tuple[str, ...] = BEHAVIOUR_TYPES + CATALOGUE_TYPES
 

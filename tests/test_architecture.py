@@ -14,9 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP = ("kg.cli", "kg.demo")
 #: package -> packages it must never import
 FORBIDDEN = {
-    "kg": ("ingest", "embeddings"),
-    "ingest": ("embeddings", "kg.cli", "kg.demo"),
-    "embeddings": ("ingest", "kg.cli", "kg.demo"),
+    "kg": ("ingest", "embeddings", "profiles"),
+    "ingest": ("embeddings", "profiles", "kg.cli", "kg.demo"),
+    "embeddings": ("ingest", "profiles", "kg.cli", "kg.demo"),
+    # profiles reads what ingest wrote through the graph and the ledger, and learned vectors via embeddings
+    "profiles": ("ingest", "kg.cli", "kg.demo"),
 }
 
 
@@ -71,7 +73,7 @@ def test_the_check_catches_a_crossing(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_no_import_cycles_between_modules() -> None:
     graph: dict[str, set[str]] = {}
-    modules = {_module_name(p): p for pkg in ("kg", "ingest", "embeddings") for p in _python_files(pkg)}
+    modules = {_module_name(p): p for pkg in ("kg", "ingest", "embeddings", "profiles") for p in _python_files(pkg)}
     for name, path in modules.items():
         graph[name] = {m for _, m in _imports(path) if m in modules and m != name}
     state: dict[str, int] = {}
@@ -112,7 +114,7 @@ def test_dialect_names_appear_only_in_the_store() -> None:
     """Only kg/store knows backends' dialect words (index states, dialect names in branches)."""
     pattern = re.compile(r"\"(OPERATIONAL|ONLINE)\"|dialect\s*==|\.dialect\b")
     bad = []
-    for package in ("kg", "ingest", "embeddings"):
+    for package in ("kg", "ingest", "embeddings", "profiles"):
         for path in _python_files(package):
             if path.is_relative_to(ROOT / "kg" / "store"):
                 continue

@@ -23,7 +23,7 @@ from typing import Annotated
 import typer
 
 from kg import __version__
-from kg.cli import db, demo, embed, ingest, query
+from kg.cli import db, demo, embed, ingest, profiles, query
 from kg.cli.common import AppState, KGGroup, build_settings
 
 __all__ = ["app", "main"]
@@ -36,6 +36,7 @@ app.add_typer(embed.app, name="embed")
 query.register(app)
 ingest.register(app)
 embed.register(app)
+profiles.register(app)
 demo.register(app)
 
 

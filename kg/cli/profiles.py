@@ -1,0 +1,199 @@
+"""``kg profiles``, ``kg profile``, ``kg recommend`` and ``kg eval recommend``: each calls one function of
+:mod:`profiles` (numpy, scikit-learn and torch are imported only inside the commands).
+
+Example::
+
+    kg profiles --k 10 --top 20
+    kg profile A31UBHTUUIFJUT --json
+    kg recommend A31UBHTUUIFJUT --k 5
+    kg eval recommend --k 10,20 --json
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from kg.cli.common import JsonOpt, emit_json, fail, out, progress_enabled, say, settings_of, store_of
+
+__all__ = ["eval_app", "register"]
+
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluate what kg computes against strong baselines.")
+
+#: every model `kg eval recommend` knows, in table order
+MODEL_NAMES = ("popularity", "itemknn", "ease", "mf", "kge", "gnn", "kg")
+
+
+def _progress(ctx: typer.Context, json_out: bool) -> Callable[[str], Any] | None:
+    return (lambda line: say(ctx, line)) if progress_enabled(ctx, json_out) else None
+
+
+def _report(report: Any, json_out: bool) -> None:
+    if json_out:
+        emit_json(report)
+    else:
+        for line in report.lines():
+            out(line)
+
+
+def _as_of_ms(text: str | None) -> int | None:
+    """``YYYY-MM-DD`` (UTC midnight at its end) or an ISO date-time, as epoch ms."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, 23, 59, 59, 999000, tzinfo=timezone.utc)
+        else:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+    except ValueError:
+        fail(f"--as-of {text!r} is not a date", hint="use YYYY-MM-DD or an ISO date-time such as 2024-05-01T12:00")
+    return int(moment.timestamp() * 1000)
+
+
+def profiles_cmd(
+    ctx: typer.Context,
+    k: Annotated[int, typer.Option("--k", help="Recommendations per user.")] = 10,
+    top: Annotated[int, typer.Option("--top", help="Interests kept per user.")] = 20,
+    half_life: Annotated[float, typer.Option("--half-life", help="Half-life of interest decay, in days.")] = 30.0,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Decay relative to this day (YYYY-MM-DD); "
+                                                 "default: the newest event. Later events are ignored.")] = None,
+    segments: Annotated[Optional[int], typer.Option("--segments", help="Number of segments (default: chosen by "
+                                                    "the best silhouette over 2..10).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (segments, recommender).")] = 0,
+    train: Annotated[bool, typer.Option("--train/--no-train", help="Train KGE embeddings with defaults when the "
+                                        "graph has none (else segments use interests only).")] = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """(Re)compute interest scores, segments and recommendations for every user and write them back.
+
+    Re-running replaces the previous results, never duplicates them.
+
+    Example: kg profiles --k 10 --top 20 --half-life 30 --json
+    """
+    from profiles import compute_profiles
+
+    if segments is not None and segments < 1:
+        fail(f"--segments must be a positive integer, got {segments}")
+    with store_of(ctx) as store:
+        report = compute_profiles(store, settings_of(ctx), as_of_ms=_as_of_ms(as_of), half_life_days=half_life,
+                                  top=top, segments=segments, k=k, seed=seed, train=train,
+                                  progress=_progress(ctx, json_out))
+    _report(report, json_out)
+
+
+def _unknown_user(report: Any, json_out: bool) -> None:
+    if json_out:
+        emit_json(report)
+    else:
+        say(None, f"kg: {report.lines()[0]}")
+    raise typer.Exit(1)
+
+
+def profile_cmd(
+    ctx: typer.Context,
+    raw_id: Annotated[str, typer.Argument(help="The raw user id as it appears in your logs.")],
+    k: Annotated[int, typer.Option("--k", help="Recommendations shown.")] = 10,
+    json_out: JsonOpt = False,
+) -> None:
+    """A user's top interests, segment, recent activity and recommendations with reasons, and a short
+    summary built only from those facts. Exit 1 when the user is not in the graph.
+
+    Example: kg profile A31UBHTUUIFJUT --json
+    """
+    from profiles import user_profile
+
+    with store_of(ctx) as store:
+        report = user_profile(store, settings_of(ctx), raw_id, k=k)
+    if not report.found:
+        _unknown_user(report, json_out)
+    _report(report, json_out)
+
+
+def recommend_cmd(
+    ctx: typer.Context,
+    raw_id: Annotated[str, typer.Argument(help="The raw user id as it appears in your logs.")],
+    k: Annotated[int, typer.Option("--k", help="Recommendations shown.")] = 10,
+    json_out: JsonOpt = False,
+) -> None:
+    """The products kg profiles recommended to a user, best first, each with its reason (a path in the
+    graph). Exit 1 when the user is not in the graph.
+
+    Example: kg recommend A31UBHTUUIFJUT --k 5 --json
+    """
+    from profiles import user_recommendations
+
+    with store_of(ctx) as store:
+        report = user_recommendations(store, settings_of(ctx), raw_id, k=k)
+    if not report.found:
+        _unknown_user(report, json_out)
+    if json_out:
+        emit_json(report.recommendations)
+    else:
+        _report(report, False)
+
+
+def _parse_ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        fail(f"--k {text!r} is not a list of integers", hint="e.g. --k 10,20")
+    if not ks or any(k <= 0 for k in ks):
+        fail(f"--k values must be positive integers, got {text!r}", hint="e.g. --k 10,20")
+    return tuple(sorted(set(ks)))
+
+
+def _parse_models(values: list[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    names = [part.strip().lower() for v in values for part in v.split(",") if part.strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown:
+        fail(f"unknown model {unknown[0]!r}; choose from: {', '.join(MODEL_NAMES)}", hint="e.g. --model ease,kg")
+    return tuple(dict.fromkeys(names))
+
+
+@eval_app.command("recommend")
+def eval_recommend_cmd(
+    ctx: typer.Context,
+    k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
+    split: Annotated[str, typer.Option("--split", help="leave-last-out (per user, by time) or temporal "
+                                       "(a global cut at 80% of the time range).")] = "leave-last-out",
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Models to evaluate (repeat or "
+                                                       "comma-separate; default: all of " +
+                                                       ", ".join(MODEL_NAMES) + ").")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recall, NDCG, hit rate and catalogue coverage of every recommender, each trained on the training part
+    only; full ranking over all products, seen items excluded. The table, JSON and a chart are saved in
+    KG_HOME/evals/<run>.
+
+    Example: kg eval recommend --k 10,20 --split leave-last-out --json
+    """
+    from profiles import evaluate
+
+    if split not in ("leave-last-out", "temporal"):
+        fail(f"unknown --split {split!r}; choose leave-last-out or temporal")
+    ks = _parse_ks(k)
+    models = _parse_models(model)
+    with store_of(ctx) as store:
+        report = evaluate(store, settings_of(ctx), models=models, ks=ks, split=split, seed=seed,
+                          progress=_progress(ctx, json_out))
+    if json_out:
+        emit_json(report.rows)
+    else:
+        for line in report.lines():
+            out(line)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``kg profiles``, ``kg profile``, ``kg recommend`` and the ``kg eval`` group to the root app."""
+    root.command("profiles")(profiles_cmd)
+    root.command("profile")(profile_cmd)
+    root.command("recommend")(recommend_cmd)
+    root.add_typer(eval_app, name="eval")

@@ -1,0 +1,21 @@
+"""User-interest profiles: interest scores with time decay, segments, recommendations with reasons,
+and an honest evaluation against strong baselines.
+
+One library call per command (:mod:`profiles.workflow`): :func:`compute_profiles` (``kg profiles``),
+:func:`user_profile` (``kg profile``), :func:`user_recommendations` (``kg recommend``) and
+:func:`evaluate` (``kg eval recommend``). The package reads the graph and the event ledger through
+the foundation (``kg``) and learned vectors through ``embeddings``; it never imports ``ingest``.
+"""
+
+from profiles.workflow import (
+    ProfileReport,
+    ProfilesReport,
+    RecommendReport,
+    compute_profiles,
+    evaluate,
+    user_profile,
+    user_recommendations,
+)
+
+__all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evaluate", "user_profile",
+           "user_recommendations"]
