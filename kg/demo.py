@@ -4,7 +4,7 @@ The demo never touches the user's data: on the embedded backend it lives in ``KG
 own server, ledger, runs and keys, marked by a ``.kg-demo`` file); on an external database it refuses
 to run when the graph holds data it did not create.
 
-This module is top-layer orchestration (like the CLI): it may use ``ingest`` and ``embeddings``.
+This module is top-layer orchestration (like the CLI): it may use ``ingest``, ``embeddings`` and ``profiles``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class DemoReport:
     top_products: list[dict[str, Any]] = field(default_factory=list)
     top_aspects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     embeddings: dict[str, Any] | None = None
+    profiles: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,11 +88,12 @@ def _check_external_graph(store: GraphStore) -> None:
 
 def run_demo(settings: Settings, *, users: int, products: int, events: int, reviews: int = 2000,
              epochs: int = 20, seed: int = 7, fresh: bool = True, progress: bool = False,
-             say: Callable[[str], Any] = print) -> DemoReport:
+             profiles: bool = True, say: Callable[[str], Any] = print) -> DemoReport:
     """Generate a synthetic shop, ingest catalogue, events and reviews, train embeddings, show results.
 
     ``settings`` are the user's; the demo derives its own with :func:`demo_settings`.
-    ``reviews=0`` skips the review step and ``epochs=0`` the embedding step.
+    ``reviews=0`` skips the review step, ``epochs=0`` the embedding step and ``profiles=False`` the
+    profile step (interests, segments, recommendations, one user's profile).
     """
     from ingest import ingest_file
     from ingest.reviews.synthetic import generate_reviews
@@ -129,7 +132,24 @@ def run_demo(settings: Settings, *, users: int, products: int, events: int, revi
             say(line)
         if epochs:
             report.embeddings = _embeddings(store, own, epochs=epochs, seed=seed, progress=progress, say=say)
+        if profiles:
+            report.profiles, report.profile = _profiles(store, own, seed=seed, say=say)
     return report
+
+
+def _profiles(store: GraphStore, settings: Settings, *, seed: int, say: Callable[[str], Any],
+              user: str = "U0000001") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo's profile step: interests, segments and recommendations for everyone; one user shown."""
+    from profiles import compute_profiles, user_profile
+
+    computed = compute_profiles(store, settings, seed=seed, train=False)
+    for line in computed.lines():
+        say(line)
+    shown = user_profile(store, settings, user, k=5)
+    say(f"profile of demo user {user}:")
+    for line in shown.lines():
+        say("  " + line)
+    return computed.as_dict(), shown.as_dict()
 
 
 def _embeddings(store: GraphStore, settings: Settings, *, epochs: int, seed: int, progress: bool,

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from profiles.data import EVENT_TYPES, ShopData
 
-__all__ = ["Reason", "Explainer", "out", "back", "COLLABORATIVE", "together_counts", "top_partners"]
+if TYPE_CHECKING:
+    from kg.store import GraphStore
+
+__all__ = ["Reason", "Explainer", "out", "back", "COLLABORATIVE", "together_counts", "top_partners", "path_exists"]
 
 #: signals that say "people who bought what you bought also bought this"
 COLLABORATIVE = ("copurchase", "itemknn", "ease", "mf", "gnn", "kge")
@@ -197,3 +201,32 @@ class Explainer:
 
 
 _FALLBACKS = ("copurchase", "category", "brand", "aspect", "segment")
+
+
+def _node(text: str) -> tuple[str, object]:
+    from kg.schema import key_of
+
+    label, _, key = text.partition(":")
+    key_of(label)  # unknown labels raise
+    return label, int(key) if label == "Segment" else key
+
+
+def path_exists(store: "GraphStore", path: Sequence[str], path_types: Sequence[str]) -> bool:
+    """Whether every step of a stored reason path is an edge in the graph (in the direction written)."""
+    from kg.schema import key_of
+
+    if len(path) != len(path_types) + 1:
+        return False
+    for (a_label, a), step, (b_label, b) in zip(map(_node, path), path_types, map(_node, path[1:])):
+        forward = step.startswith("-[:") and step.endswith("]->")
+        backward = step.startswith("<-[:") and step.endswith("]-")
+        if not (forward or backward):
+            return False
+        rel = step.strip("<->[]:")
+        if not forward:
+            a_label, a, b_label, b = b_label, b, a_label, a
+        rows = store.query("profiles_path_step", a=a, b=b, identifiers={
+            "a_label": a_label, "a_key": key_of(a_label), "rel": rel, "b_label": b_label, "b_key": key_of(b_label)})
+        if not rows or int(rows[0]["n"]) < 1:
+            return False
+    return True

@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str], Any]
 #: products per segment written as POPULAR_IN
 SEGMENT_POPULAR = 50
+#: users drawn on the segment map (t-SNE cost grows with the square of this) and t-SNE iterations
+MAP_SAMPLE = 2_000
+MAP_ITERATIONS = 300
 #: co-purchase partners per product written as BOUGHT_TOGETHER
 TOGETHER_PER_ITEM = 20
 
@@ -192,11 +195,11 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
 
     _say(progress, "segments")
     features, _keys = build_features(inter.users, interests, vectors or None)
-    segmentation = segment_users(features, n_segments=segments, seed=seed)
+    segmentation = segment_users(features, n_segments=segments, seed=seed, users=inter.users, standardise=False)
     infos = label_segments(segmentation, interests)
     assignment = np.asarray(segmentation.assignment)
     files = [str(segment_map_png(features, assignment, [i.label for i in infos], run_dir / "segments.png",
-                                 seed=seed))]
+                                 seed=seed, sample=MAP_SAMPLE, max_iter=MAP_ITERATIONS))]
     positive = inter.matrix()
     popular_rows, popular = _segment_popular(positive, assignment, inter.items)
     lap("segments")

@@ -22,7 +22,10 @@ def test_whole_chain_on_each_backend(backend_settings: Settings) -> None:
         emb = report.embeddings
         assert emb is not None and emb["written"]["total_nodes"] > 0
         assert emb["similar"] and all(len(n) == 5 for n in emb["similar"].values())
+        assert report.profiles is not None and report.profiles["recommendations"] > 0
+        assert report.profile is not None and report.profile["found"] and report.profile["summary"]
         with open_store(own) as store:
+            assert store.execute("MATCH (u:User)-[:IN_SEGMENT]->(:Segment) RETURN count(u) AS n") == [{"n": 30}]
             embedded = store.execute("MATCH (p:Product) WHERE p.embedding IS NOT NULL RETURN count(p) AS n")
             assert embedded == [{"n": 20}]
     finally:

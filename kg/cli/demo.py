@@ -20,9 +20,12 @@ def demo_cmd(
     epochs: Annotated[int, typer.Option(min=0, help="TransE training epochs (0: skip embeddings).")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start the demo's own graph afresh.")] = True,
+    profiles: Annotated[bool, typer.Option("--profiles/--no-profiles", help="Compute interests, segments and "
+                                           "recommendations, and show one user's profile.")] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """The whole chain on a synthetic shop: catalogue, events, reviews, embeddings, similar products.
+    """The whole chain on a synthetic shop: catalogue, events, reviews, embeddings, similar products,
+    profiles (interests, segments, recommendations with reasons) and one user's profile.
 
     The demo lives in KG_HOME/demo (its own database, runs and keys): your graph is never touched.
     Explore it afterwards with `kg --home .kg/demo stats`.
@@ -32,7 +35,7 @@ def demo_cmd(
     from kg.demo import run_demo
 
     report = run_demo(settings_of(ctx), users=users, products=products, events=events, reviews=reviews,
-                      epochs=epochs, seed=seed, fresh=fresh, progress=progress_enabled(ctx, json_out),
+                      epochs=epochs, seed=seed, fresh=fresh, profiles=profiles, progress=progress_enabled(ctx, json_out),
                       say=(lambda _m: None) if json_out else (lambda m: say(ctx, m)))
     if json_out:
         emit_json(report)
