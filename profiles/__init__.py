@@ -3,8 +3,8 @@ and an honest evaluation against strong baselines.
 
 One library call per command (:mod:`profiles.workflow`): :func:`compute_profiles` (``kg profiles``),
 :func:`user_profile` (``kg profile``), :func:`user_recommendations` (``kg recommend``) and
-:func:`evaluate` (``kg eval recommend``). The package reads the graph and the event ledger through
-the foundation (``kg``) and learned vectors through ``embeddings``; it never imports ``ingest``.
+:func:`evaluate_recommendations` (``kg eval recommend``). The package reads the graph and the event
+ledger through the foundation (``kg``) and learned vectors through ``embeddings``; it never imports ``ingest``.
 """
 
 from profiles.workflow import (
@@ -12,10 +12,10 @@ from profiles.workflow import (
     ProfilesReport,
     RecommendReport,
     compute_profiles,
-    evaluate,
+    evaluate_recommendations,
     user_profile,
     user_recommendations,
 )
 
-__all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evaluate", "user_profile",
-           "user_recommendations"]
+__all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evaluate_recommendations",
+           "user_profile", "user_recommendations"]

@@ -93,6 +93,7 @@ class Explainer:
     segment_label: dict[int, str] = field(default_factory=dict)
     praise_threshold: float = 0.05
     _rel_of: dict[tuple[int, int], str] = field(default_factory=dict, init=False, repr=False)
+    _looked: dict[tuple[int, int], str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         inter = self.shop.interactions
@@ -101,6 +102,10 @@ class Explainer:
             mask = inter.type == EVENT_TYPES.index(kind)
             for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist()):
                 self._rel_of[(u, i)] = _BEHAVIOUR_REL[kind]
+        for kind in ("view", "cart"):  # CARTED wins over VIEWED
+            mask = inter.type == EVENT_TYPES.index(kind)
+            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist()):
+                self._looked[(u, i)] = _BEHAVIOUR_REL[kind]
 
     def _title(self, product: str) -> str:
         title = self.shop.catalogue.title_of.get(product)
@@ -162,6 +167,15 @@ class Explainer:
                       [f"User:{user}", f"Aspect:{name}", f"Product:{product}"],
                       [out("INTERESTED_IN"), back("HAS_ASPECT")])
 
+    def viewed(self, u: int, i: int, signal: str = "viewed") -> Reason | None:
+        """The user looked at (or carted) the product and has not bought it yet."""
+        rel = self._looked.get((u, i))
+        if rel is None:
+            return None
+        user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
+        verb = "put it in the cart" if rel == "CARTED" else "viewed it"
+        return Reason(signal, f"{verb} and has not bought it yet", [f"User:{user}", f"Product:{product}"], [out(rel)])
+
     def segment(self, u: int, i: int, signal: str = "segment") -> Reason | None:
         user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
         segment = self.segment_of.get(user)
@@ -200,7 +214,7 @@ class Explainer:
                 for j, (i, order) in enumerate(zip(items, orders))]
 
 
-_FALLBACKS = ("copurchase", "category", "brand", "aspect", "segment")
+_FALLBACKS = ("copurchase", "viewed", "category", "brand", "aspect", "segment")
 
 
 def _node(text: str) -> tuple[str, object]:

@@ -1,6 +1,6 @@
 """One library call per command: :func:`compute_profiles` (``kg profiles``), :func:`user_profile`
-(``kg profile``), :func:`user_recommendations` (``kg recommend``) and :func:`evaluate` (``kg eval
-recommend``). Each returns a typed report that renders as text lines and as JSON."""
+(``kg profile``), :func:`user_recommendations` (``kg recommend``) and :func:`evaluate_recommendations`
+(``kg eval recommend``). Each returns a typed report that renders as text lines and as JSON."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from kg.settings import Settings
 from kg.store import GraphStore
 
 __all__ = ["ProfilesReport", "ProfileReport", "RecommendReport", "compute_profiles", "user_profile", "user_recommendations",
-           "evaluate", "profiles_dir", "evals_dir"]
+           "evaluate_recommendations", "profiles_dir", "evals_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -262,8 +262,9 @@ def _criterion(segmentation: Any, asked: int | None) -> str:
 
 def _recommend_all(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 512
                    ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
-    """Top ``k`` unseen products per user, each with a reason; products without one are passed over."""
-    seen = inter.matrix(types=("view", "cart", "purchase", "rating")).tocsr()
+    """Top ``k`` products per user that they have not bought or rated (as in the evaluation: viewed or
+    carted products may come back), each with a reason; products without one are passed over."""
+    seen = inter.matrix().tocsr()
     rows: list[dict[str, Any]] = []
     reasons: dict[str, int] = {}
     together: set[tuple[str, str, int]] = set()
@@ -411,7 +412,7 @@ def user_recommendations(store: GraphStore, settings: Settings, raw_id: str, *, 
 
 
 # -- kg eval recommend ---------------------------------------------------------------------------------
-def evaluate(store: GraphStore, settings: Settings, *, models: Sequence[str] | None = None,
+def evaluate_recommendations(store: GraphStore, settings: Settings, *, models: Sequence[str] | None = None,
              ks: Sequence[int] = (10, 20), split: str = "leave-last-out", seed: int = 0,
              progress: Progress | None = None) -> Any:
     """Evaluate every recommender on the shop's own events (see :mod:`profiles.evaluate`); the table,

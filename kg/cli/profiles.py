@@ -175,14 +175,14 @@ def eval_recommend_cmd(
 
     Example: kg eval recommend --k 10,20 --split leave-last-out --json
     """
-    from profiles import evaluate
+    from profiles import evaluate_recommendations
 
     if split not in ("leave-last-out", "temporal"):
         fail(f"unknown --split {split!r}; choose leave-last-out or temporal")
     ks = _parse_ks(k)
     models = _parse_models(model)
     with store_of(ctx) as store:
-        report = evaluate(store, settings_of(ctx), models=models, ks=ks, split=split, seed=seed,
+        report = evaluate_recommendations(store, settings_of(ctx), models=models, ks=ks, split=split, seed=seed,
                           progress=_progress(ctx, json_out))
     if json_out:
         emit_json(report.rows)
