@@ -3,10 +3,12 @@ and an honest evaluation against strong baselines.
 
 One library call per command (:mod:`profiles.workflow`): :func:`compute_profiles` (``kg profiles``),
 :func:`user_profile` (``kg profile``), :func:`user_recommendations` (``kg recommend``) and
-:func:`evaluate_recommendations` (``kg eval recommend``). The package reads the graph and the event
+:func:`evaluate_recommendations` (``kg eval recommend``), and :func:`update_profiles` (``kg update``,
+:mod:`profiles.incremental`). The package reads the graph and the event
 ledger through the foundation (``kg``) and learned vectors through ``embeddings``; it never imports ``ingest``.
 """
 
+from profiles.incremental import UpdateReport, update_profiles
 from profiles.workflow import (
     ProfileReport,
     ProfilesReport,
@@ -18,4 +20,4 @@ from profiles.workflow import (
 )
 
 __all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evaluate_recommendations",
-           "user_profile", "user_recommendations"]
+           "user_profile", "user_recommendations", "UpdateReport", "update_profiles"]

@@ -155,6 +155,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     replaces the previous run's derived edges and nodes, never duplicates them.
     """
     from profiles.charts import segment_map_png
+    from profiles.incremental import ProfileState, save_state, segment_centroids
     from profiles.interests import compute_interests
     from profiles.load import load_shop
     from profiles.reasons import Explainer, top_partners, together_counts
@@ -178,6 +179,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
         clock = now
 
     _say(progress, "loading events, catalogue and reviews")
+    bookmark = _ledger_bookmark(settings)  # events after this are kg update's
     shop = load_shop(store, settings)
     inter = shop.interactions
     if inter.n_events == 0:
@@ -234,6 +236,12 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
         clear_stale(store, run=run)
     lap("write")
 
+    centroids = segment_centroids(features, assignment)
+    save_state(run_dir, ProfileState(
+        run=run, items=list(inter.items), model=model.without_users(), together=explainer.together,
+        columns=list(_keys), centroids=centroids, segment_label={i.id + 1: i.label for i in infos},
+        popular=popular, as_of_ms=int(interests.as_of_ms), as_of_fixed=as_of_ms is not None,
+        half_life_days=half_life_days, top=top, k=k, bookmark=bookmark, embeddings_run=embeddings_run))
     recommended_items = {row["product"] for row in rec_rows}
     report = ProfilesReport(
         run=run, run_dir=str(run_dir), as_of=_day(interests.as_of_ms), users=inter.n_users,
@@ -250,6 +258,15 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     return report
 
 
+def _ledger_bookmark(settings: Settings) -> int:
+    from kg.ledger import EventLedger
+
+    if not settings.ledger_path.exists():
+        return 0
+    with EventLedger(settings.ledger_path, readonly=True) as ledger:
+        return ledger.last_batch()
+
+
 def _criterion(segmentation: Any, asked: int | None) -> str:
     if asked:
         return f"{asked} segments as asked (--segments)"
@@ -260,34 +277,36 @@ def _criterion(segmentation: Any, asked: int | None) -> str:
     return f"k={best}: best silhouette {scores[best]:.3f} over k={min(scores)}..{max(scores)}"
 
 
-def _recommend_all(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 512
+def _recommend_all(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 256
                    ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
-    """Top ``k`` products per user that they have not bought or rated (as in the evaluation: viewed or
-    carted products may come back), each with a reason; products without one are passed over."""
+    """Top ``k`` products per user of ``inter`` that they have not bought or rated (as in the evaluation:
+    viewed or carted products may come back), each with a reason; products without one are passed over.
+    ``model`` scores the users of ``inter`` by their index there."""
     seen = inter.matrix().tocsr()
     rows: list[dict[str, Any]] = []
     reasons: dict[str, int] = {}
     together: set[tuple[str, str, int]] = set()
-    pool = min(inter.n_items, 3 * k + 10)
+    n_items = model.n_items
+    pool = min(n_items, 3 * k + 10)
     for lo in range(0, inter.n_users, batch):
         users = np.arange(lo, min(lo + batch, inter.n_users))
-        scores = np.asarray(model.scores(users), dtype=np.float64)
+        parts = model.parts(users)
+        names = list(parts)
+        scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
+        if not getattr(model, "scores_cold_items", False):
+            scores[:, ~model.active] = -np.inf
         for row_index, u in enumerate(users.tolist()):
             s = scores[row_index]
             s[seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = -np.inf
-            if pool < s.size:
-                candidates = np.argpartition(-s, pool - 1)[:pool]
-            else:
-                candidates = np.arange(s.size)
+            candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
             candidates = candidates[np.isfinite(s[candidates])]
             candidates = candidates[np.lexsort((candidates, -s[candidates]))]
             if candidates.size == 0:
                 continue
-            parts = model.contributions(u, candidates)
-            names = list(parts)
-            matrix = np.vstack([np.asarray(parts[n], dtype=np.float64) for n in names]) if names else None
+            matrix = (np.vstack([parts[n][row_index, candidates] for n in names]) if names
+                      else np.zeros((0, candidates.size)))
             orders = [[names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
-                      if matrix is not None else [] for c in range(candidates.size)]
+                      for c in range(candidates.size)]
             rank = 0
             for item, reason in zip(candidates.tolist(), explainer.explain_user(u, candidates.tolist(), orders)):
                 if reason is None:

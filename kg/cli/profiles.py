@@ -7,6 +7,7 @@ Example::
     kg profile A31UBHTUUIFJUT --json
     kg recommend A31UBHTUUIFJUT --k 5
     kg eval recommend --k 10,20 --json
+    kg update
 """
 
 from __future__ import annotations
@@ -83,6 +84,23 @@ def profiles_cmd(
         report = compute_profiles(store, settings_of(ctx), as_of_ms=_as_of_ms(as_of), half_life_days=half_life,
                                   top=top, segments=segments, k=k, seed=seed, train=train,
                                   progress=_progress(ctx, json_out))
+    _report(report, json_out)
+
+
+def update_cmd(
+    ctx: typer.Context,
+    json_out: JsonOpt = False,
+) -> None:
+    """Bring the profiles of users with new events (and of new users) up to date without a full recompute:
+    interests, segment and recommendations of the touched users only. Runs after every ingest unless
+    --no-update; nothing to do before the first kg profiles.
+
+    Example: kg update --json
+    """
+    from profiles import update_profiles
+
+    with store_of(ctx) as store:
+        report = update_profiles(store, settings_of(ctx), progress=_progress(ctx, json_out))
     _report(report, json_out)
 
 
@@ -196,4 +214,5 @@ def register(root: typer.Typer) -> None:
     root.command("profiles")(profiles_cmd)
     root.command("profile")(profile_cmd)
     root.command("recommend")(recommend_cmd)
+    root.command("update")(update_cmd)
     root.add_typer(eval_app, name="eval")

@@ -148,6 +148,31 @@ class KGRecommender(Recommender):
                 total += weight * self.model.scaled(name, users, seen)
         return total
 
+    def parts(self, users: np.ndarray) -> dict[str, np.ndarray]:
+        """Each signal's weighted scores for a batch of users (users x items each; they sum to the raw
+        score): the batched form of :meth:`contributions`."""
+        users = np.asarray(users, dtype=np.int64)
+        seen = self.model.x[users].tocoo()
+        return {name: self._weight(name) * self.model.scaled(name, users, seen)
+                for name in self.signals if self._weight(name)}
+
+    def without_users(self) -> "KGRecommender":
+        """A copy with only the item side (see :meth:`SignalModel.without_users`): safe to keep on disk."""
+        import copy
+
+        frozen = copy.copy(self)
+        frozen.model = self.model.without_users()
+        return frozen
+
+    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None
+                   ) -> "KGRecommender":
+        """A copy scoring the users of ``train`` (coded with this model's items) with the frozen item side."""
+        import copy
+
+        fresh = copy.copy(self)
+        fresh.model = self.model.with_users(shop, train, user_segment)
+        return fresh
+
     def contributions(self, user: int, items: np.ndarray) -> dict[str, np.ndarray]:
         """Each signal's weighted share of ``user``'s final score for ``items`` (they sum to the score)."""
         items = np.asarray(items, dtype=np.int64)

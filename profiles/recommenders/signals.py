@@ -32,7 +32,7 @@ from profiles.recommenders.ease import EASERecommender
 from profiles.recommenders.itemknn import cosine_similarity
 from profiles.recommenders.mf import MFRecommender
 
-__all__ = ["SIGNALS", "SignalModel", "aspects_before", "TYPE_WEIGHTS"]
+__all__ = ["SIGNALS", "SignalModel", "aspects_before", "TYPE_WEIGHTS", "fold_in_als"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,29 @@ def aspects_before(aspects: AspectSignals, users: Sequence[str], cutoff_at: dict
     kept = [m for m in aspects.user_mentions
             if m[0] not in by_name or (m[3] is not None and m[3] < by_name[m[0]])]
     return AspectSignals(user_mentions=kept, product_aspects=aspects.product_aspects)
+
+
+def fold_in_als(x: sparse.csr_matrix, item_factors: np.ndarray, regularization: float, alpha: float) -> np.ndarray:
+    """User factors for the rows of ``x`` given frozen item factors: the ALS user step
+    ``(Y'Y + Y_u' (C_u - I) Y_u + reg I)^-1 Y_u' C_u 1`` with confidence ``C = 1 + alpha`` on bought items.
+
+    >>> y = np.eye(2, dtype=np.float32)
+    >>> fold_in_als(sparse.csr_matrix(np.array([[1.0, 0.0]])), y, 0.0, 1.0).round(3).tolist()
+    [[1.0, 0.0]]
+    """
+    y = np.asarray(item_factors, dtype=np.float64)
+    gram = y.T @ y
+    eye = np.eye(y.shape[1])
+    out = np.zeros((x.shape[0], y.shape[1]), dtype=np.float32)
+    for u in range(x.shape[0]):
+        items = x.indices[x.indptr[u]:x.indptr[u + 1]]
+        if items.size == 0:
+            continue
+        yu = y[items]
+        a = gram + alpha * yu.T @ yu + regularization * eye
+        b = (1.0 + alpha) * yu.sum(axis=0)
+        out[u] = np.linalg.solve(a, b)
+    return out
 
 
 def _one_hot(values: Sequence[str | None]) -> tuple[sparse.csr_matrix, list[str]]:
@@ -183,6 +206,78 @@ class SignalModel:
         self.viewed = train.subset(mask).matrix(("view", "cart"), binary=False).astype(np.float32)
         self.viewed.data = np.log1p(self.viewed.data)
         return bool(self.viewed.nnz)
+
+    # -- users after fitting -------------------------------------------------------------------------
+    #: attributes that hold one row per user (everything else describes items and stays frozen)
+    USER_STATE = ("x", "w", "user_brand", "user_category", "user_aspect", "user_segment", "viewed")
+
+    def without_users(self) -> "SignalModel":
+        """A copy holding only the item side (weights, similarities, factors of items): what ``kg update``
+        keeps between runs. No user id or user row is left in it."""
+        import copy
+
+        frozen = copy.copy(self)
+        for name in self.USER_STATE:
+            setattr(frozen, name, None)
+        frozen.n_users = 0
+        if hasattr(self, "mf"):
+            frozen.mf = copy.copy(self.mf)
+            frozen.mf.user_factors = None
+        if hasattr(self, "ease"):
+            frozen.ease = copy.copy(self.ease)
+            frozen.ease.x = None
+        return frozen
+
+    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None
+                   ) -> "SignalModel":
+        """A copy whose user rows are rebuilt from ``train`` (coded with this model's items, users 0..m-1),
+        the item side frozen: every signal of those users is what the frozen model gives for their whole
+        current history. MF user factors are folded in with the closed-form ALS user step."""
+        import copy
+
+        if train.n_items != self.n_items:
+            from kg.errors import ConfigError
+
+            raise ConfigError(f"the interactions know {train.n_items} items, the model {self.n_items}")
+        fresh = copy.copy(self)
+        fresh.n_users = train.n_users
+        fresh.x = positive_matrix(train)
+        weights = np.asarray([TYPE_WEIGHTS[t] for t in EVENT_TYPES], dtype=np.float32)[train.type]
+        w = sparse.csr_matrix((weights, (train.user, train.item)), shape=(train.n_users, self.n_items))
+        w.sum_duplicates()
+        w.data = np.log1p(w.data)
+        fresh.w = w
+        if "brand" in self.available:
+            fresh.user_brand = (w @ self.item_brand).tocsr()
+        if "category" in self.available:
+            fresh.user_category = (w @ self.item_category).tocsr()
+        if "aspect" in self.available:
+            index = {a: i for i, a in enumerate(self.aspects)}
+            ur, uc, uv = [], [], []
+            for user, aspect, sentiment, _ in shop.aspects.user_mentions:
+                u, a = train.user_index.get(user), index.get(aspect)
+                if u is not None and a is not None and sentiment > 0:
+                    ur.append(u)
+                    uc.append(a)
+                    uv.append(float(sentiment))
+            fresh.user_aspect = sparse.csr_matrix((np.asarray(uv, np.float32), (ur, uc)),
+                                                  shape=(train.n_users, len(self.aspects)))
+        if "segment" in self.available:
+            seg = np.full(train.n_users, -1, dtype=np.int64) if user_segment is None else np.asarray(
+                user_segment, dtype=np.int64)
+            fresh.user_segment = seg
+        if "viewed" in self.available:
+            viewed = train.subset(train.type_mask(("view", "cart"))).matrix(("view", "cart"), binary=False)
+            fresh.viewed = viewed.astype(np.float32)
+            fresh.viewed.data = np.log1p(fresh.viewed.data)
+        if hasattr(self, "ease"):
+            fresh.ease = copy.copy(self.ease)
+            fresh.ease.x = fresh.x[:, self.ease.cols].tocsr()
+        if hasattr(self, "mf"):
+            fresh.mf = copy.copy(self.mf)
+            fresh.mf.user_factors = fold_in_als(fresh.x, self.mf.item_factors, self.mf.regularization,
+                                                self.mf.alpha)
+        return fresh
 
     # -- scoring -------------------------------------------------------------------------------------
     def raw(self, name: str, users: np.ndarray) -> np.ndarray:
