@@ -352,10 +352,16 @@ class ExportReport:
 
 
 def export_graph(store: GraphStore, out_dir: Path, *, fmt: str = "tsv", relation_types: Iterable[str] | None = None,
-                 seed: int = 0, dim: int = 64) -> ExportReport:
-    """Write the graph's triples and id maps for PyTorch-BigGraph (``pbg``) or DGL-KE (``tsv``)."""
+                 seed: int = 0, dim: int = 64, settings: Settings | None = None) -> ExportReport:
+    """Write the graph's triples and id maps for PyTorch-BigGraph (``pbg``) or DGL-KE (``tsv``).
+
+    With ``settings`` the folder is recorded in ``KG_HOME/exports.json``, so ``kg forget`` scrubs it too."""
     triples = export_triples(store, relation_types=relation_types)
     manifest = write_export(triples, Path(out_dir), fmt=fmt, seed=seed, dim=dim)
+    if settings is not None:
+        from embeddings.forget import record_export
+
+        record_export(settings.home, Path(out_dir))
     return ExportReport(out_dir=str(out_dir), manifest=manifest)
 
 

@@ -43,8 +43,11 @@ def choose_format(path: Path, kind: str, fmt: str | None) -> Format:
 
 def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind: str, fmt: str | None = None,
                 force: bool = False, max_bad_ratio: float | None = None, progress: ProgressHook | None = None,
-                **options: Any) -> IngestReport:
+                allow_forgotten: bool = False, **options: Any) -> IngestReport:
     """Ingest one file of ``kind`` (events, products, reviews) in format ``fmt`` (detected when None).
+
+    Rows of people forgotten by ``kg forget`` are skipped (``report.rows_forgotten``) unless
+    ``allow_forgotten``, which loads them and takes those people off the forgotten list.
 
     ``options`` are the format's reader options (``delimiter``, ``columns``) and loader options
     (reviews: ``lang``, ``store_text``, ``sentiment``, ``folds``, ``synonyms``); an option the
@@ -62,7 +65,7 @@ def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind
         mapped_user = (options.get("columns") or {}).get("user_id")
         return run_ingest(store, settings, path, kind=kind, fmt=chosen.name, reader=reader, loader=loader,
                           force=force, max_bad_ratio=max_bad_ratio, progress=progress,
-                          user_fields=(mapped_user,) if mapped_user else ())
+                          user_fields=(mapped_user,) if mapped_user else (), allow_forgotten=allow_forgotten)
     except FormatMismatch as e:
         from ingest.detect import suggest_format
 
@@ -87,10 +90,12 @@ def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:
 
 def ingest_files(store: GraphStore, settings: Settings, patterns: Iterable[str | Path], *, kind: str,
                  fmt: str | None = None, force: bool = False, max_bad_ratio: float | None = None,
-                 progress: ProgressHook | None = None, **options: Any) -> list[IngestReport]:
+                 progress: ProgressHook | None = None, allow_forgotten: bool = False,
+                 **options: Any) -> list[IngestReport]:
     """:func:`ingest_file` for each file the paths/globs name, in order."""
     return [ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                        progress=progress, **options) for path in expand_paths(patterns)]
+                        progress=progress, allow_forgotten=allow_forgotten, **options)
+            for path in expand_paths(patterns)]
 
 
 def format_help(kind: str) -> Mapping[str, str]:

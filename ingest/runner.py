@@ -20,7 +20,9 @@ from ingest.records import BadRow
 from ingest.report import IngestReport
 from ingest.source import LineSource, file_checksum
 from kg.errors import KGError
+from kg.forgotten import ForgottenUsers
 from kg.locks import writer_lock
+from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore, batched
 
@@ -35,12 +37,16 @@ IngestSummary = IngestReport  # the name used before the report became its own m
 
 def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, fmt: str, reader: Reader,
                loader: Loader, force: bool = False, max_bad_ratio: float | None = None,
-               progress: ProgressHook | None = None, user_fields: Sequence[str] = ()) -> IngestReport:
+               progress: ProgressHook | None = None, user_fields: Sequence[str] = (),
+               allow_forgotten: bool = False) -> IngestReport:
     """Ingest one file. Finished files are skipped unless ``force``; every write is idempotent, so a
     forced or interrupted-and-repeated run leaves the same graph as one clean run. A run that fails
     is recorded as ``failed`` with its reason in the manifest before the error propagates.
     ``user_fields`` names the file's own user-id columns (beyond the usual names), which the
-    quarantine pseudonymises."""
+    quarantine pseudonymises.
+
+    Rows of people on the forgotten list (``kg forget``) are skipped and counted (``rows_forgotten``);
+    with ``allow_forgotten`` they are loaded and the people taken off the list."""
     path = Path(path)
     limit = settings.max_bad_ratio if max_bad_ratio is None else max_bad_ratio
     # one writer per graph: a second ingest waits (readers never do), so concurrent runs equal sequential ones
@@ -59,7 +65,8 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
         manifest.start(key, file=path.name, kind=kind, format=fmt, checksum=checksum)
         started = time.perf_counter()
         try:
-            _stream(store, settings, source, path, reader, loader, report, progress, checksum, user_fields)
+            _stream(store, settings, source, path, reader, loader, report, progress, checksum, user_fields,
+                    _ForgottenFilter(settings, allow=allow_forgotten))
         except BaseException as e:
             report.seconds = round(time.perf_counter() - started, 3)
             _record_failure(manifest, key, report, e)
@@ -77,8 +84,60 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
         return report
 
 
+class _ForgottenFilter:
+    """Keeps the rows of forgotten people out of an ingest (or lets them in and takes them off the list).
+
+    A record's raw ``user`` is pseudonymised and looked up once per distinct user (cached); files
+    without users (catalogues), and installations where nobody was forgotten, cost nothing."""
+
+    _CACHE = 200_000
+
+    def __init__(self, settings: Settings, *, allow: bool) -> None:
+        self.allow = allow
+        self.forgotten = ForgottenUsers.from_settings(settings)
+        self._pseudonymiser = Pseudonymiser.from_settings(settings) if self.forgotten else None
+        self._cache: dict[str, str | None] = {}  # raw id -> pseudonym when forgotten, else None
+        self.skipped = 0
+        self.returning: set[str] = set()  # pseudonyms whose rows were let in
+
+    def _forgotten(self, raw: str) -> str | None:
+        hit = self._cache.get(raw, "")
+        if hit == "":
+            assert self._pseudonymiser is not None
+            pseudonym = self._pseudonymiser.user_id(raw)
+            hit = pseudonym if pseudonym in self.forgotten else None
+            if len(self._cache) >= self._CACHE:
+                self._cache.clear()
+            self._cache[raw] = hit
+        return hit
+
+    def __call__(self, records: list[Any]) -> list[Any]:
+        if self._pseudonymiser is None:
+            return records
+        kept = []
+        for record in records:
+            raw = getattr(record, "user", None)
+            pseudonym = self._forgotten(str(raw)) if raw is not None else None
+            if pseudonym is None:
+                kept.append(record)
+            elif self.allow:
+                self.returning.add(pseudonym)
+                kept.append(record)
+            else:
+                self.skipped += 1
+        return kept
+
+    def finish(self) -> None:
+        """Take the people whose rows were let in off the forgotten list."""
+        for pseudonym in self.returning:
+            self.forgotten.remove(pseudonym)
+        if self.returning:
+            logger.info("%d forgotten user(s) re-admitted (--allow-forgotten)", len(self.returning))
+
+
 def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Path, reader: Reader, loader: Loader,
-            report: IngestReport, progress: ProgressHook | None, checksum: str, user_fields: Sequence[str]) -> None:
+            report: IngestReport, progress: ProgressHook | None, checksum: str, user_fields: Sequence[str],
+            forgotten: _ForgottenFilter) -> None:
     """Read, quarantine and load every batch of ``source``; fill ``report``."""
     quarantine = Quarantine.from_settings(settings, path, kind=report.kind, checksum=checksum,
                                           user_fields=user_fields)
@@ -91,13 +150,16 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
                     quarantine.add(record)
                 else:
                     good.append(record)
+            good = forgotten(good)
             if good:
                 loader.load(store, good)
             report.rows_ok += len(good)
+            report.rows_forgotten = forgotten.skipped
             if progress:
                 progress(source.bytes_read, source.total_bytes)
         loader.finish(store)
         store.flush()
+        forgotten.finish()
     finally:
         quarantine.close()
     report.rows_bad = quarantine.count
@@ -106,7 +168,7 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
     report.warnings = dict(getattr(loader, "warnings", {}) or {})
     for warning, count in source.warnings.items():
         report.warnings[warning] = report.warnings.get(warning, 0) + count
-    if report.rows_ok == 0 and report.rows_bad == 0:
+    if report.rows_ok == 0 and report.rows_bad == 0 and report.rows_forgotten == 0:
         report.warnings["no data rows in the file (empty or header only)"] = 1
     details = getattr(loader, "details", None)
     if callable(details):

@@ -311,6 +311,27 @@ class EmbeddedServer:
         )
         return info
 
+    def save_snapshot(self, *, timeout: float = 60.0) -> bool:
+        """Rewrite ``dump.rdb`` now (SAVE) when the server has one; True when it did."""
+        import redis
+
+        endpoint = self.endpoint()
+        if endpoint is None or not (Path(self.dir) / "dump.rdb").exists():
+            return False
+        client = self._redis(endpoint)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    client.save()
+                    return True
+                except redis.exceptions.ResponseError:  # a background save runs: wait, then save again
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
     def rewrite_aof(self, *, timeout: float = 120.0) -> None:
         """Compact the append-only file (after bulk writes) and wait for it to finish.
 

@@ -30,12 +30,12 @@ import numpy as np
 from scipy import sparse
 
 from kg.errors import ConfigError
-from kg.home import write_private
 from kg.ledger import EventLedger
 from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore
 from profiles.data import AspectSignals, Interactions, ShopData
+from profiles.steps import day, recommend_with_reasons, user_vectors
 
 __all__ = ["ProfileState", "save_state", "load_state", "latest_state", "update_profiles", "UpdateReport",
            "features_in_columns", "nearest_segment", "segment_centroids", "rebuild_with_state"]
@@ -203,14 +203,13 @@ def _compute_for_users(store: GraphStore, settings: Settings, state: ProfileStat
     """Interests, segments and recommendations of ``users`` with the frozen state."""
     from profiles.interests import compute_interests
     from profiles.reasons import Explainer
-    from profiles.workflow import _recommend_all, _user_vectors
 
     shop = _subset_shop(store, settings, users, state.items)
     inter = shop.interactions
     interests = compute_interests(shop, as_of_ms=as_of_ms, half_life_days=state.half_life_days, top=state.top)
     vectors: dict[str, np.ndarray] = {}
     if any(c.startswith("emb:") for c in state.columns):
-        vectors, _run = _user_vectors(store, settings, False, None, None)
+        vectors, _run = user_vectors(store, settings, False, None, None)
     features = features_in_columns(inter.users, interests, vectors, state.columns)
     assignment = nearest_segment(features, state.centroids) if state.centroids.size else np.zeros(
         inter.n_users, dtype=np.int64)
@@ -221,7 +220,7 @@ def _compute_for_users(store: GraphStore, settings: Settings, state: ProfileStat
     explainer = Explainer(shop=shop, positive=inter.matrix(), together=state.together, interests=keys,
                           segment_of={u: int(assignment[i]) + 1 for i, u in enumerate(inter.users)},
                           popular=state.popular, segment_label=state.segment_label)
-    recs, _reasons, together = _recommend_all(model, explainer, inter, state.k)
+    recs, _reasons, together = recommend_with_reasons(model, explainer, inter, state.k)
     interest_rows = [{"user": u, "label": label, "key": key, "score": round(float(score), 6)}
                      for u, label, key, score in interests.rows]
     return shop, interests, assignment, interest_rows, recs, together
@@ -283,9 +282,7 @@ def update_profiles(store: GraphStore, settings: Settings, *, progress: Any = No
     state.bookmark = bookmark
     state.as_of_ms = as_of
     save_state(run_dir, state)
-    from profiles.workflow import _day
-
     return UpdateReport(run=state.run, users_updated=len(users), new_users=sum(1 for u in users if u not in before),
                         interests=n_interests, recommendations=n_recs,
                         segments_changed=sum(1 for m in membership if before.get(m["user"]) not in (None, m["segment"])),
-                        events_seen=shop.interactions.n_events, as_of=_day(as_of), seconds=seconds)
+                        events_seen=shop.interactions.n_events, as_of=day(as_of), seconds=seconds)

@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Iterable
 
-import numpy as np
 
 from kg.ledger import EventLedger
 from kg.settings import Settings

@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,8 @@ from kg.locks import writer_lock
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
+from profiles.incremental import ProfileState, save_state, segment_centroids
+from profiles.steps import day, recommend_with_reasons, user_vectors
 
 __all__ = ["ProfilesReport", "ProfileReport", "RecommendReport", "compute_profiles", "user_profile", "user_recommendations",
            "evaluate_recommendations", "profiles_dir", "evals_dir"]
@@ -42,12 +43,6 @@ def _say(progress: Progress | None, message: str) -> None:
     logger.info(message)
     if progress is not None:
         progress(message)
-
-
-def _day(ms: Any) -> str | None:
-    if not isinstance(ms, (int, float)):
-        return None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
 def profiles_dir(settings: Settings) -> Path:
@@ -109,26 +104,6 @@ class ProfilesReport:
         return out
 
 
-def _user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: Any,
-                  progress: Progress | None) -> tuple[dict[str, np.ndarray], str | None]:
-    """Learned user vectors of the KGE run written to this graph; trains one with defaults when none is."""
-    from embeddings import TrainConfig, train_graph
-    from embeddings.runs import find_run, last_write
-
-    run = last_write(settings.runs_dir, settings.graph)
-    if run is None and train:
-        _say(progress, "no embeddings in the graph yet: training them with defaults (kg embed train)")
-        report = train_graph(store, settings, train_config or TrainConfig())
-        run = find_run(settings.runs_dir, report.run_id)
-    if run is None:
-        return {}, None
-    if run.entity_embeddings is None:
-        run = run.load_arrays()
-    vectors = {label[len("User:"):]: run.entity_embeddings[index]
-               for label, index in run.entity_to_id.items() if label.startswith("User:")}
-    return vectors, run.run_id
-
-
 def _segment_popular(positive: Any, assignment: np.ndarray, items: Sequence[str],
                      top: int = SEGMENT_POPULAR) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
     rows: list[dict[str, Any]] = []
@@ -155,7 +130,6 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     replaces the previous run's derived edges and nodes, never duplicates them.
     """
     from profiles.charts import segment_map_png
-    from profiles.incremental import ProfileState, save_state, segment_centroids
     from profiles.interests import compute_interests
     from profiles.load import load_shop
     from profiles.reasons import Explainer, top_partners, together_counts
@@ -192,7 +166,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     interests = compute_interests(shop, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top)
     lap("interests")
 
-    vectors, embeddings_run = _user_vectors(store, settings, train, train_config, progress)
+    vectors, embeddings_run = user_vectors(store, settings, train, train_config, progress)
     lap("embeddings")
 
     _say(progress, "segments")
@@ -214,7 +188,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     explainer = Explainer(shop=shop, positive=positive, together=together_counts(positive), interests=interest_keys,
                           segment_of={u: int(assignment[i]) + 1 for i, u in enumerate(inter.users)},
                           popular=popular, segment_label={i.id + 1: i.label for i in infos})
-    rec_rows, reason_counts, together_used = _recommend_all(model, explainer, inter, k)
+    rec_rows, reason_counts, together_used = recommend_with_reasons(model, explainer, inter, k)
     lap("recommend")
 
     _say(progress, "writing to the graph")
@@ -244,7 +218,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
         half_life_days=half_life_days, top=top, k=k, bookmark=bookmark, embeddings_run=embeddings_run))
     recommended_items = {row["product"] for row in rec_rows}
     report = ProfilesReport(
-        run=run, run_dir=str(run_dir), as_of=_day(interests.as_of_ms), users=inter.n_users,
+        run=run, run_dir=str(run_dir), as_of=day(interests.as_of_ms), users=inter.n_users,
         users_profiled=len({row["user"] for row in interest_rows} | {row["user"] for row in rec_rows}),
         interests=written_interests,
         segments=[{"id": r["id"], "label": r["label"], "size": r["size"], "top_interests": r["top_interests"]}
@@ -275,52 +249,6 @@ def _criterion(segmentation: Any, asked: int | None) -> str:
         return "one segment: too few users to compare clusterings"
     best = max(scores, key=lambda key: scores[key])
     return f"k={best}: best silhouette {scores[best]:.3f} over k={min(scores)}..{max(scores)}"
-
-
-def _recommend_all(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 256
-                   ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
-    """Top ``k`` products per user of ``inter`` that they have not bought or rated (as in the evaluation:
-    viewed or carted products may come back), each with a reason; products without one are passed over.
-    ``model`` scores the users of ``inter`` by their index there."""
-    seen = inter.matrix().tocsr()
-    rows: list[dict[str, Any]] = []
-    reasons: dict[str, int] = {}
-    together: set[tuple[str, str, int]] = set()
-    n_items = model.n_items
-    pool = min(n_items, 3 * k + 10)
-    for lo in range(0, inter.n_users, batch):
-        users = np.arange(lo, min(lo + batch, inter.n_users))
-        parts = model.parts(users)
-        names = list(parts)
-        scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
-        if not getattr(model, "scores_cold_items", False):
-            scores[:, ~model.active] = -np.inf
-        for row_index, u in enumerate(users.tolist()):
-            s = scores[row_index]
-            s[seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = -np.inf
-            candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
-            candidates = candidates[np.isfinite(s[candidates])]
-            candidates = candidates[np.lexsort((candidates, -s[candidates]))]
-            if candidates.size == 0:
-                continue
-            matrix = (np.vstack([parts[n][row_index, candidates] for n in names]) if names
-                      else np.zeros((0, candidates.size)))
-            orders = [[names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
-                      for c in range(candidates.size)]
-            rank = 0
-            for item, reason in zip(candidates.tolist(), explainer.explain_user(u, candidates.tolist(), orders)):
-                if reason is None:
-                    continue
-                rank += 1
-                rows.append({"user": inter.users[u], "product": inter.items[item], "score": round(float(s[item]), 6),
-                             "rank": rank, "reason": reason.text, "path": reason.path,
-                             "path_types": reason.path_types})
-                reasons[reason.signal] = reasons.get(reason.signal, 0) + 1
-                if reason.together:
-                    together.add(reason.together)
-                if rank == k:
-                    break
-    return rows, reasons, together
 
 
 # -- kg profile / kg recommend -------------------------------------------------------------------------

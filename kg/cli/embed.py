@@ -163,7 +163,8 @@ def export_cmd(
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     with store_of(ctx) as store:
-        report = export_graph(store, out_dir, fmt=fmt, relation_types=_relations(relation), seed=seed, dim=dim)
+        report = export_graph(store, out_dir, fmt=fmt, relation_types=_relations(relation), seed=seed, dim=dim,
+                              settings=settings_of(ctx))
     _report(ctx, report, json_out)
 
 

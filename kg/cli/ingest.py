@@ -23,6 +23,8 @@ BadOpt = Annotated[float | None, typer.Option("--max-bad-ratio", min=0.0, max=1.
                                               help="Exit 1 when more than this share of rows is bad (default 0.01).")]
 DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", "-d",
                                                   help="CSV delimiter (default: sniffed among , ; TAB |); 'tab' for TAB.")]
+AllowForgottenOpt = Annotated[bool, typer.Option("--allow-forgotten", help="Load the rows of people forgotten by "
+                                                 "`kg forget` (default: skipped and counted) and take them off the list.")]
 MapOpt = Annotated[str | None, typer.Option("--map", help="Column mapping field=column[,field=column...] "
                                                           "(e.g. user_id=customer,item_id=sku) or a JSON file of it.")]
 
@@ -59,7 +61,8 @@ def _delimiter(value: str | None) -> str | None:
 
 
 def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: str | None, force: bool,
-                       max_bad_ratio: float | None, json_out: bool, **options: Any) -> None:
+                       max_bad_ratio: float | None, json_out: bool, allow_forgotten: bool = False,
+                       **options: Any) -> None:
     """Shared body of the ingest commands: one library call, then the reports."""
     from ingest import expand_paths, ingest_file
 
@@ -70,7 +73,8 @@ def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: 
         for path in files:
             with progress_bytes(f"{kind} {path.name}", enabled=progress_enabled(ctx, json_out)) as update:
                 report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force,
-                                     max_bad_ratio=max_bad_ratio, progress=update, **options)
+                                     max_bad_ratio=max_bad_ratio, progress=update,
+                                     allow_forgotten=allow_forgotten, **options)
             reports.append(report)
             if not json_out:
                 for line in report.lines():
@@ -88,7 +92,7 @@ def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: 
 @app.command("events")
 def events(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
            columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-           json_out: JsonOpt = False) -> None:
+           allow_forgotten: AllowForgottenOpt = False, json_out: JsonOpt = False) -> None:
     """Load behaviour events (view/cart/purchase/rating) into the event ledger and User->Product edges.
 
     Formats: csv, jsonl, amazon, retailrocket.
@@ -96,7 +100,7 @@ def events(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter
     Example: kg ingest events Gift_Cards_5.json --format amazon
     """
     run_ingest_command(ctx, paths, kind="events", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, delimiter=_delimiter(delimiter), columns=parse_columns(columns))
+                       json_out=json_out, allow_forgotten=allow_forgotten, delimiter=_delimiter(delimiter), columns=parse_columns(columns))
 
 
 @app.command("products")
@@ -125,7 +129,7 @@ def reviews(
     folds: Annotated[int | None, typer.Option("--folds", min=2, max=20, help="Cross-fitting folds (encoder).")] = None,
     synonyms: Annotated[Path | None, typer.Option("--synonyms", help="JSON {variant: canonical} aspect synonyms.")] = None,
     delimiter: DelimiterOpt = None, columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-    json_out: JsonOpt = False,
+    allow_forgotten: AllowForgottenOpt = False, json_out: JsonOpt = False,
 ) -> None:
     """Load reviews: Review nodes, aspects with opinions, catalogue mentions, sentiment, aspect aggregates.
 
@@ -135,7 +139,7 @@ def reviews(
     Example: kg ingest reviews Gift_Cards_5.json --format amazon
     """
     run_ingest_command(ctx, paths, kind="reviews", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, lang=lang, store_text=store_text or None, sentiment=sentiment,
+                       json_out=json_out, allow_forgotten=allow_forgotten, lang=lang, store_text=store_text or None, sentiment=sentiment,
                        folds=folds, synonyms=synonyms, delimiter=_delimiter(delimiter),
                        columns=parse_columns(columns))
 

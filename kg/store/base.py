@@ -101,6 +101,12 @@ class GraphStore(ABC):
     def compact(self) -> None:
         """Compact the server's write log after bulk writes (no-op where not needed)."""
 
+    def purge_traces(self) -> dict[str, bool]:
+        """After deleting a person: make the server's own files forget them too (query logs, append-only
+        logs, snapshots) where kg runs the server. Returns what was done; here (external servers) nothing:
+        their logs and backups are the operator's."""
+        return {"compacted": False, "query_log_dropped": False, "snapshot": False}
+
     def close(self) -> None:
         """Release connections."""
 

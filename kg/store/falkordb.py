@@ -241,6 +241,36 @@ class FalkorDBStore(GraphStore):
         if self.server is not None:
             self.server.rewrite_aof()
 
+    def purge_traces(self) -> dict[str, bool]:
+        """Drop FalkorDB's query telemetry of this graph (the stream ``telemetry{graph}`` keeps recent queries
+        with their parameters and is persisted; entries are flushed about once a second, so a marker query
+        is awaited first), then rewrite the embedded server's append-only log and snapshot."""
+        dropped = self._drop_query_log()
+        self.compact()
+        embedded = self.server is not None
+        return {"compacted": embedded, "query_log_dropped": dropped,
+                "snapshot": bool(embedded and self.server.save_snapshot())}
+
+    def _drop_query_log(self, wait: float = 5.0) -> bool:
+        import secrets
+        import time
+
+        connection = getattr(self.client, "connection", None)
+        if connection is None or not hasattr(connection, "xrevrange"):
+            return False
+        key = f"telemetry{{{self.graph_name}}}"
+        marker = f"kg-purge-{secrets.token_hex(8)}"
+        self.execute("RETURN $marker AS marker", {"marker": marker})
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            last = connection.xrevrange(key, count=1)
+            if last and marker in str(last[0][1]):
+                break
+            time.sleep(0.05)
+        else:
+            logger.info("no query telemetry flushed within %.0f s (disabled?)", wait)
+        return bool(connection.delete(key))
+
     def close(self) -> None:
         try:
             self.flush()

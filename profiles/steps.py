@@ -1,0 +1,97 @@
+"""Steps that ``kg profiles`` (:mod:`profiles.workflow`) and ``kg update`` (:mod:`profiles.incremental`)
+share: learned user vectors, and top-k recommendations with their reasons."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+
+from kg.settings import Settings
+from kg.store import GraphStore
+
+__all__ = ["day", "user_vectors", "recommend_with_reasons"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], Any]
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    logger.info(message)
+    if progress is not None:
+        progress(message)
+
+
+def day(ms: Any) -> str | None:
+    if not isinstance(ms, (int, float)):
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: Any,
+                  progress: Progress | None) -> tuple[dict[str, np.ndarray], str | None]:
+    """Learned user vectors of the KGE run written to this graph; trains one with defaults when none is."""
+    from embeddings import TrainConfig, train_graph
+    from embeddings.runs import find_run, last_write
+
+    run = last_write(settings.runs_dir, settings.graph)
+    if run is None and train:
+        _say(progress, "no embeddings in the graph yet: training them with defaults (kg embed train)")
+        report = train_graph(store, settings, train_config or TrainConfig())
+        run = find_run(settings.runs_dir, report.run_id)
+    if run is None:
+        return {}, None
+    if run.entity_embeddings is None:
+        run = run.load_arrays()
+    vectors = {label[len("User:"):]: run.entity_embeddings[index]
+               for label, index in run.entity_to_id.items() if label.startswith("User:")}
+    return vectors, run.run_id
+
+
+def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 256
+                   ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
+    """Top ``k`` products per user of ``inter`` that they have not bought or rated (as in the evaluation:
+    viewed or carted products may come back), each with a reason; products without one are passed over.
+    ``model`` scores the users of ``inter`` by their index there."""
+    seen = inter.matrix().tocsr()
+    rows: list[dict[str, Any]] = []
+    reasons: dict[str, int] = {}
+    together: set[tuple[str, str, int]] = set()
+    n_items = model.n_items
+    pool = min(n_items, 3 * k + 10)
+    for lo in range(0, inter.n_users, batch):
+        users = np.arange(lo, min(lo + batch, inter.n_users))
+        parts = model.parts(users)
+        names = list(parts)
+        scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
+        if not getattr(model, "scores_cold_items", False):
+            scores[:, ~model.active] = -np.inf
+        for row_index, u in enumerate(users.tolist()):
+            s = scores[row_index]
+            s[seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = -np.inf
+            candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
+            candidates = candidates[np.isfinite(s[candidates])]
+            candidates = candidates[np.lexsort((candidates, -s[candidates]))]
+            if candidates.size == 0:
+                continue
+            matrix = (np.vstack([parts[n][row_index, candidates] for n in names]) if names
+                      else np.zeros((0, candidates.size)))
+            orders = [[names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
+                      for c in range(candidates.size)]
+            rank = 0
+            for item, reason in zip(candidates.tolist(), explainer.explain_user(u, candidates.tolist(), orders)):
+                if reason is None:
+                    continue
+                rank += 1
+                rows.append({"user": inter.users[u], "product": inter.items[item], "score": round(float(s[item]), 6),
+                             "rank": rank, "reason": reason.text, "path": reason.path,
+                             "path_types": reason.path_types})
+                reasons[reason.signal] = reasons.get(reason.signal, 0) + 1
+                if reason.together:
+                    together.add(reason.together)
+                if rank == k:
+                    break
+    return rows, reasons, together
