@@ -9,8 +9,10 @@ The library API is one call per command (:mod:`embeddings.workflow`): :func:`tra
 device(type='cpu')
 """
 
+from embeddings.coldstart import ColdStartReport, text_cold_start
 from embeddings.config import DEFAULT_RELATION_TYPES, TrainConfig, model_choices, resolve_model
 from embeddings.device import DEVICES, resolve_device, resolve_threads
+from embeddings.foldin import FoldInReport, fold_in
 from embeddings.runs import RunResult, find_run, latest_run, load_model, scan_runs
 from embeddings.similar import similar_items
 from embeddings.train import split_triples, train_triples
@@ -32,6 +34,10 @@ from embeddings.workflow import (
 from embeddings.writeback import WriteStats
 
 __all__ = [
+    "ColdStartReport",
+    "FoldInReport",
+    "fold_in",
+    "text_cold_start",
     "DEFAULT_RELATION_TYPES",
     "DEVICES",
     "ExportReport",

