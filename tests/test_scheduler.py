@@ -149,3 +149,30 @@ def test_cli_once_and_runs(settings: Settings, store: GraphStore, tmp_path: Path
     assert again.exit_code == 0 and json.loads(again.stdout)["files"] == []
     bad = run_cli(settings, "schedule", "--inbox", str(inbox), "--cron", "nope")
     assert bad.exit_code == 2 and "--cron" in bad.output
+
+
+def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
+    """With profiles in the graph, a batch that ingested events brings the touched users up to date."""
+    from ingest.api import ingest_file
+    from ingest.synthetic import generate_shop
+    from profiles import compute_profiles
+
+    files = generate_shop(tmp_path / "shop", users=25, products=15, events=500, seed=4)
+    ingest_file(store, settings, files.products, kind="products", fmt="csv")
+    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    compute_profiles(store, settings, train=False, k=3, seed=0)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "events__late.csv").write_text(
+        "user_id,item_id,event_type,timestamp\nU0000001,P0000002,purchase,1800000000000\n"
+        "NEWBIE,P0000003,purchase,1800000000001\n", encoding="utf-8")
+    _old(inbox / "events__late.csv")
+    batch = run_batch(settings, Inbox(inbox), profiles=True)
+    assert batch.done == 1
+    assert batch.profiles is not None and batch.profiles["status"] == "done"
+    assert batch.profiles["users_updated"] == 2
+    from kg.privacy import Pseudonymiser
+
+    newbie = Pseudonymiser.from_settings(settings).user_id("NEWBIE")
+    assert store.query("profiles_user_segment", id=newbie), "the new user joined a segment"
+    assert store.query("profiles_user_recommended", id=newbie), "and has recommendations"
