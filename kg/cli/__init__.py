@@ -23,8 +23,10 @@ from typing import Annotated
 import typer
 
 from kg import __version__
-from kg.cli import db, demo, embed, ingest, profiles, query
+from kg.cli import db, demo, embed, explore, ingest, profiles, query, schedule
+from kg.cli import forget
 from kg.cli.common import AppState, KGGroup, build_settings
+from kg.cli import library
 
 __all__ = ["app", "main"]
 
@@ -33,11 +35,15 @@ app = typer.Typer(cls=KGGroup, no_args_is_help=True, add_completion=False, rich_
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(embed.app, name="embed")
+app.add_typer(library.app, name="query")
 query.register(app)
 ingest.register(app)
 embed.register(app)
 profiles.register(app)
 demo.register(app)
+explore.register(app)
+schedule.register(app)
+forget.register(app)
 
 
 def _version(value: bool) -> None:

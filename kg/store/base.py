@@ -101,6 +101,10 @@ class GraphStore(ABC):
     def compact(self) -> None:
         """Compact the server's write log after bulk writes (no-op where not needed)."""
 
+    def pick_variant(self, texts: Mapping[str, str]) -> str:
+        """This backend's text from ``{"falkordb"|"neo4j"|"portable": text}`` (analyst library variants)."""
+        return texts.get(self.dialect) or texts["portable"]
+
     def purge_traces(self) -> dict[str, bool]:
         """After deleting a person: make the server's own files forget them too (query logs, append-only
         logs, snapshots) where kg runs the server. Returns what was done; here (external servers) nothing:
