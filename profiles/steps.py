@@ -32,15 +32,16 @@ def day(ms: Any) -> str | None:
 
 
 def user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: Any,
-                  progress: Progress | None) -> tuple[dict[str, np.ndarray], str | None]:
-    """Learned user vectors of the KGE run written to this graph; trains one with defaults when none is."""
+                  progress: Progress | None, *, seed: int = 0) -> tuple[dict[str, np.ndarray], str | None]:
+    """Learned user vectors of the KGE run written to this graph; trains one with defaults (seeded with
+    ``seed``) when none is."""
     from embeddings import TrainConfig, train_graph
     from embeddings.runs import find_run, last_write
 
     run = last_write(settings.runs_dir, settings.graph)
     if run is None and train:
         _say(progress, "no embeddings in the graph yet: training them with defaults (kg embed train)")
-        report = train_graph(store, settings, train_config or TrainConfig())
+        report = train_graph(store, settings, train_config or TrainConfig(seed=seed))
         run = find_run(settings.runs_dir, report.run_id)
     if run is None:
         return {}, None

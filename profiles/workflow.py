@@ -166,7 +166,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     interests = compute_interests(shop, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top)
     lap("interests")
 
-    vectors, embeddings_run = user_vectors(store, settings, train, train_config, progress)
+    vectors, embeddings_run = user_vectors(store, settings, train, train_config, progress, seed=seed)
     lap("embeddings")
 
     _say(progress, "segments")

@@ -99,9 +99,20 @@ def _configure_process(settings, *, verbose: int, quiet: bool) -> None:  # type:
 _NOISY = ("pykeen", "torch_max_mem", "transformers", "sentence_transformers", "filelock", "torch")
 
 
+#: third-party warnings that say nothing to a user (kept with -v): torch_max_mem on a CPU, and PyKEEN
+#: asking for a seed when kg rebuilds a trained model to load its weights
+_HARMLESS = (("torch_max_mem", "are considered safe for automatic memory"),
+             ("pykeen.models.base", "No random seed is specified"))
+
+
 def _quiet_libraries(record: logging.LogRecord) -> bool:
-    """Drop third-party INFO chatter (kept with -v); their warnings and errors still show."""
-    return record.levelno >= logging.WARNING or not record.name.startswith(_NOISY)
+    """Drop third-party INFO chatter and known harmless warnings (kept with -v); other warnings and
+    errors still show."""
+    if not record.name.startswith(_NOISY):
+        return True
+    if record.levelno < logging.WARNING:
+        return False
+    return not any(record.name.startswith(name) and text in record.getMessage() for name, text in _HARMLESS)
 
 
 def _normalise_argv(argv: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ signal          meaning (what the lead's reason path shows)
 ``copurchase``  item-item cosine: an item the user bought is bought together with this one
 ``ease``        EASE linear item model on what the user bought (co-purchase, learned weights)
 ``mf``          implicit ALS factors (users who buy like this user bought it)
+``gnn``         LightGCN embeddings (torch_geometric) of the purchase graph; up to GNN_MAX_PAIRS pairs
 ``brand``       the user bought, rated, carted or viewed items of this brand
 ``category``    the user interacted with this category, or a parent of it (parents count half)
 ``aspect``      the user mentioned, positively, an aspect that reviewers praise on this product
@@ -36,8 +37,10 @@ __all__ = ["SIGNALS", "SignalModel", "aspects_before", "TYPE_WEIGHTS", "fold_in_
 
 logger = logging.getLogger(__name__)
 
-SIGNALS: tuple[str, ...] = ("copurchase", "ease", "mf", "brand", "category", "aspect", "segment", "popularity",
-                            "viewed")
+SIGNALS: tuple[str, ...] = ("copurchase", "ease", "mf", "gnn", "brand", "category", "aspect", "segment",
+                            "popularity", "viewed")
+#: the LightGCN signal is left out above this many bought (user, item) pairs (its CPU time grows with them)
+GNN_MAX_PAIRS = 300_000
 #: how much one event of each type says about a user's brand/category interest
 TYPE_WEIGHTS: dict[str, float] = {"view": 0.25, "cart": 0.5, "purchase": 1.0, "rating": 1.0}
 #: weight of a category's parent relative to the category itself (grandparents: squared, ...)
@@ -129,6 +132,16 @@ class SignalModel:
     def _fit_mf(self, shop, train, seed, user_segment) -> bool:
         self.mf = MFRecommender(factors=self.mf_factors).fit(shop, train, seed)
         return bool(self.x.nnz)
+
+    def _fit_gnn(self, shop, train, seed, user_segment) -> bool:
+        if not self.x.nnz or self.x.nnz > GNN_MAX_PAIRS:
+            if self.x.nnz:
+                logger.info("kg blend: %d bought pairs > %d, LightGCN signal left out", self.x.nnz, GNN_MAX_PAIRS)
+            return False
+        from profiles.recommenders.gnn import LightGCNRecommender
+
+        self.gnn = LightGCNRecommender().fit(shop, train, seed)
+        return True
 
     def _fit_brand(self, shop, train, seed, user_segment) -> bool:
         self.item_brand, self.brands = _one_hot([shop.catalogue.brand_of.get(i) for i in train.items])
@@ -226,6 +239,9 @@ class SignalModel:
         if hasattr(self, "ease"):
             frozen.ease = copy.copy(self.ease)
             frozen.ease.x = None
+        if hasattr(self, "gnn"):
+            frozen.gnn = copy.copy(self.gnn)
+            frozen.gnn.user_emb = None
         return frozen
 
     def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None
@@ -277,6 +293,13 @@ class SignalModel:
             fresh.mf = copy.copy(self.mf)
             fresh.mf.user_factors = fold_in_als(fresh.x, self.mf.item_factors, self.mf.regularization,
                                                 self.mf.alpha)
+        if hasattr(self, "gnn"):
+            # LightGCN's user vector is built from its items' by propagation: one step over the user's
+            # bought items (degree-normalised mean) stands in for the trained one
+            fresh.gnn = copy.copy(self.gnn)
+            degree = np.asarray(fresh.x.sum(axis=1)).ravel()
+            mean = sparse.diags(np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)) @ fresh.x
+            fresh.gnn.user_emb = np.asarray(mean @ self.gnn.item_emb, dtype=np.float32)
         return fresh
 
     # -- scoring -------------------------------------------------------------------------------------
@@ -289,6 +312,8 @@ class SignalModel:
             return self.ease.scores(users)
         if name == "mf":
             return self.mf.scores(users)
+        if name == "gnn":
+            return self.gnn.scores(users)
         if name == "brand":
             return np.asarray((self.user_brand[users] @ self.item_brand.T).todense(), dtype=np.float32)
         if name == "category":
