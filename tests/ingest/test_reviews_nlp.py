@@ -129,11 +129,16 @@ def test_foreign_text_in_english_source(model: str | None, text: str, lang: str,
     assert analysis.entities == entities
 
 
-def test_declared_language_without_lexicon_still_matches_catalogue() -> None:
-    analyser = ReviewAnalyser(lang="nl", catalogue=CATALOGUE)
-    analysis = analyser.analyse(["Snelle levering van mijn Starbucks kaart."])[0]
+def test_declared_language_matches_catalogue() -> None:
+    # Dutch has rules since issue 12; Swedish has none: catalogue entities and seed aspects only
+    nl = ReviewAnalyser(lang="nl", catalogue=CATALOGUE, detect_language=False)
+    analysis = nl.analyse(["Snelle levering van mijn Starbucks kaart."])[0]
     assert analysis.entities == [("Brand", "Starbucks")]
-    assert analysis.aspects == []
+    assert [(m.aspect, m.opinion, m.surface) for m in analysis.aspects] == [("delivery", "snelle", "levering")]
+    sv = ReviewAnalyser(lang="sv", catalogue=CATALOGUE, detect_language=False)
+    analysis = sv.analyse(["Snabb leverans av mitt Starbucks kort."])[0]
+    assert analysis.entities == [("Brand", "Starbucks")]
+    assert [(m.aspect, m.opinion, m.surface) for m in analysis.aspects] == [("delivery", "", "leverans")]
 
 
 def test_catalogue_ruler_is_case_and_spacing_tolerant() -> None:
@@ -191,7 +196,7 @@ def test_lexicon_scorer() -> None:
     de = LexiconScorer("de")
     assert de.score("sehr gut") > 0 and de.score("nicht gut") < 0
     assert -1 <= de.score("schlecht schlecht schlecht kaputt") < -0.9
-    assert LexiconScorer("nl").score("prima") == 0.0
+    assert LexiconScorer("sv").score("prima") == 0.0  # no opinion lexicon for Swedish
 
 
 def test_guess_language() -> None:

@@ -19,7 +19,8 @@ from ingest.reviews.normalise import AspectNormaliser
 PACKAGE = Path(ingest.reviews.__file__).resolve().parent
 DATA = PACKAGE / "data"
 #: the modules of the second pass (pii.py, readers.py and cli.py belong to others)
-OWNED = ["components.py", "inflect.py", "lexicons.py", "loader.py", "normalise.py", "pipeline.py",
+OWNED = ["blank.py", "components.py", "discovery.py", "inflect.py", "language.py", "lexicons.py", "loader.py",
+         "normalise.py", "pipeline.py",
          "sentiment.py", "synthetic.py", "text.py", "wordlists.py"]
 
 
