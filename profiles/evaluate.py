@@ -27,6 +27,7 @@ from profiles.recommenders import MODEL_NAMES, make_model, recommend
 from profiles.recommenders.base import positive_matrix
 from profiles.recommenders.signals import aspects_before
 from profiles.split import SPLITS, Split, make_split
+from profiles.threads import limited_threads
 
 __all__ = ["EvalReport", "evaluate_recommenders", "COLD_MAX", "metric_row", "check_args"]
 
@@ -179,8 +180,10 @@ def evaluate_recommenders(shop: ShopData, *, models: Sequence[str] = MODEL_NAMES
         row: dict[str, Any] = {"model": name}
         try:
             model = make_model(name, **(model_options or {}).get(name, {}))
-            model.fit(eval_shop, train, seed)
-            ranked = recommend(model, users, seen, max(ks)) if users.size else np.zeros((0, max(ks)), np.int64)
+            with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)
+                model.fit(eval_shop, train, seed)
+                ranked = (recommend(model, users, seen, max(ks)) if users.size
+                          else np.zeros((0, max(ks)), np.int64))
             row.update(metric_row(ranked, relevant, ks, train.n_items, cold))
             if getattr(model, "validation", None):
                 row["validation"] = model.validation

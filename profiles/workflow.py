@@ -22,6 +22,7 @@ from kg.settings import Settings
 from kg.store import GraphStore
 from profiles.incremental import ProfileState, save_state, segment_centroids
 from profiles.steps import day, recommend_with_reasons, user_vectors
+from profiles.threads import limited_threads
 
 __all__ = ["ProfilesReport", "ProfileReport", "RecommendReport", "compute_profiles", "user_profile", "user_recommendations",
            "evaluate_recommendations", "profiles_dir", "evals_dir"]
@@ -132,10 +133,16 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     from profiles.charts import segment_map_png
     from profiles.interests import compute_interests
     from profiles.load import load_shop
-    from profiles.reasons import Explainer, top_partners, together_counts
+    from profiles.reasons import Explainer, together_counts, top_partners
     from profiles.recommenders.blend import KGRecommender
     from profiles.segments import build_features, label_segments, segment_users
-    from profiles.writeback import clear_stale, write_interests, write_recommendations, write_segments, write_together
+    from profiles.writeback import (
+        clear_stale,
+        write_interests,
+        write_recommendations,
+        write_segments,
+        write_together,
+    )
 
     if k <= 0:
         raise ConfigError(f"--k must be a positive integer, got {k}")
@@ -171,17 +178,20 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
 
     _say(progress, "segments")
     features, _keys = build_features(inter.users, interests, vectors or None)
-    segmentation = segment_users(features, n_segments=segments, seed=seed, users=inter.users, standardise=False)
-    infos = label_segments(segmentation, interests)
-    assignment = np.asarray(segmentation.assignment)
-    files = [str(segment_map_png(features, assignment, [i.label for i in infos], run_dir / "segments.png",
-                                 seed=seed, sample=MAP_SAMPLE, max_iter=MAP_ITERATIONS))]
+    with limited_threads():
+        segmentation = segment_users(features, n_segments=segments, seed=seed, users=inter.users,
+                                     standardise=False)
+        infos = label_segments(segmentation, interests)
+        assignment = np.asarray(segmentation.assignment)
+        files = [str(segment_map_png(features, assignment, [i.label for i in infos], run_dir / "segments.png",
+                                     seed=seed, sample=MAP_SAMPLE, max_iter=MAP_ITERATIONS))]
     positive = inter.matrix()
     popular_rows, popular = _segment_popular(positive, assignment, inter.items)
     lap("segments")
 
     _say(progress, "recommendations")
-    model = KGRecommender().fit(shop, inter, seed=seed, user_segment=assignment)
+    with limited_threads():
+        model = KGRecommender().fit(shop, inter, seed=seed, user_segment=assignment)
     interest_keys: dict[str, set[tuple[str, str]]] = {}
     for row in interests.rows:
         interest_keys.setdefault(row[0], set()).add((row[1], row[2]))

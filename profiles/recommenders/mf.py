@@ -10,7 +10,6 @@ alpha 10 give Recall@20 0.54; 64 factors overfit to 0.27). BLAS runs single-thre
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 
@@ -24,12 +23,10 @@ logger = logging.getLogger(__name__)
 
 
 def _threads() -> int:
-    """CPUs this process may use, at most 4 (torch-free: importing embeddings would load torch)."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        available = os.cpu_count() or 1
-    return max(1, min(4, available))
+    """implicit's threads: the free CPUs (see :func:`profiles.threads.free_cpus`)."""
+    from profiles.threads import free_cpus
+
+    return free_cpus()
 
 
 class MFRecommender(Recommender):
