@@ -5,8 +5,9 @@ own fresh embedded server, same native client and batch size:
 
 1. scaling: for each size in --scale, N synthetic events (N/20 users, N/50 products) through the
    bare ``UNWIND $rows MERGE ...`` of the raw rows (no validation, pseudonyms, manifest, ledger or
-   idempotency) and through kg; seconds, events/s, ratio to the bare run, client and server peak
-   RSS, disk (ledger + database after compaction).
+   idempotency) and through kg; seconds, events/s, ratio to the bare run, client and server CPU
+   seconds (what the run costs on a machine shared with other work, where wall time is noise),
+   client and server peak RSS, disk (ledger + database after compaction).
 2. hot pair: --hot events of ONE (user, item, type), then --hot more of the same pair; the second
    half must cost about what the first did (the ledger's per-event cost ignores a pair's history).
 
@@ -48,7 +49,7 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
     settings = Settings.model_validate_json(settings_json)
     with open_store(settings, start=False) as store:
         store.ensure_schema()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         rows = []
         with open(events, newline="") as handle:
             for record in csv.DictReader(handle):
@@ -60,7 +61,7 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
         if rows:
             store.execute(BARE_QUERY, {"rows": rows})
         seconds = time.perf_counter() - started
-    return {"seconds": seconds}
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu}
 
 
 def kg_ingest(settings_json: str, files: list[Path]) -> dict:
@@ -72,12 +73,14 @@ def kg_ingest(settings_json: str, files: list[Path]) -> dict:
 
     settings = Settings.model_validate_json(settings_json)
     result: dict = {"seconds_per_file": [], "rows_ok": 0}
+    cpu = time.process_time()
     with open_store(settings, start=False) as store:
         for path in files:
             started = time.perf_counter()
             report = ingest_file(store, settings, path, kind="events", fmt="csv")
             result["seconds_per_file"].append(time.perf_counter() - started)
             result["rows_ok"] += report.rows_ok
+        result["cpu_seconds"] = time.process_time() - cpu  # every thread of this process: parse, ledger, encode
         edges = store.execute("MATCH (:User)-[r]->(:Product) RETURN count(r) AS edges, sum(r.count) AS events")[0]
     with EventLedger.from_settings(settings, readonly=True) as ledger:
         result.update(edges=edges["edges"], edge_events=edges["events"], ledger=ledger.counts(),
@@ -97,18 +100,21 @@ def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def _server_peak_mb(settings) -> float | None:  # type: ignore[no-untyped-def]
-    """Peak resident memory (VmHWM) of the embedded server, MiB."""
+def _server_usage(settings) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
+    """(peak resident memory (VmHWM) in MiB, CPU seconds so far) of the embedded server."""
     from kg.server import EmbeddedServer
 
     pid = EmbeddedServer(settings).status().get("pid")
+    peak = cpu = None
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except (OSError, TypeError):
+                peak = round(int(line.split()[1]) / 1024, 1)
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, TypeError, IndexError, ValueError):
         pass
-    return None
+    return peak, cpu
 
 
 def run_method(mode: str, files: list[Path], batch: int, report: Report) -> dict:
@@ -121,7 +127,7 @@ def run_method(mode: str, files: list[Path], batch: int, report: Report) -> dict
         if out.returncode != 0:
             raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        result["server_peak_rss_mb"] = _server_peak_mb(settings)
+        result["server_peak_rss_mb"], result["server_cpu_seconds"] = _server_usage(settings)
         result["db_bytes"] = _dir_bytes(settings.db_dir)
         result["disk_mb"] = round((result["db_bytes"] + result.get("ledger_bytes", 0)) / 2**20, 1)
     report.log(f"{mode} {[f.name for f in files]}: {result}")
@@ -143,13 +149,15 @@ def scaling(sizes: list[int], batch: int, work: Path, report: Report) -> None:
         for mode, label in (("bare", "bare UNWIND ... MERGE"), ("kg", "kg ingest events (ledger + view)")):
             r = results[mode]
             rate = n / r["seconds"]
+            server_cpu = r.get("server_cpu_seconds")
             rows.append((label, n, round(r["seconds"], 1), round(rate), round(rate / base, 2),
+                         round(r["cpu_seconds"], 1), None if server_cpu is None else round(server_cpu, 1),
                          round(r["peak_rss_mb"], 1), r["server_peak_rss_mb"], r["disk_mb"]))
         raw.append({"events": n, **results})
         shop.events.unlink()
     report.table(f"Ingest scaling, synthetic events (N/20 users, N/50 products), batch {batch}, fresh server each",
-                 ["method", "events", "seconds", "events/s", "ratio", "client peak RSS MiB", "server peak RSS MiB",
-                  "disk MiB"], rows, raw=raw)
+                 ["method", "events", "seconds", "events/s", "ratio", "client CPU s", "server CPU s",
+                  "client peak RSS MiB", "server peak RSS MiB", "disk MiB"], rows, raw=raw)
 
 
 def _hot_file(path: Path, n: int, start_ms: int) -> Path:

@@ -19,7 +19,8 @@ from typing import Any
 
 from ingest.records import BadRow, Event
 from ingest.source import LineSource
-from ingest.tabular import check_columns, check_delimiter, csv_rows, json_rows, key_text, reader_options
+from ingest.tabular import check_columns, check_delimiter, csv_rows, csv_values, json_rows, key_text, reader_options
+from kg.schema import MAX_KEY_BYTES, check_key
 from ingest.timeparse import to_epoch_ms
 
 __all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows",
@@ -121,14 +122,70 @@ def _events(entries: Iterator[Any]) -> Iterator[Event | BadRow]:
         yield entry if isinstance(entry, BadRow) else _event_from_row(*entry)
 
 
+_CSV_REQUIRED = ("user_id", "item_id", "event_type", "timestamp")
+_SURELY_SHORT = MAX_KEY_BYTES // 4  # a UTF-8 character is at most 4 bytes
+_SECONDS_BELOW, _MS_BELOW = 10**11, 10**14  # ingest.timeparse's bounds between s, ms and µs
+
+
+def _csv_key(text: str, field: str) -> str:
+    """:func:`ingest.tabular.key_text` of a CSV field (always text)."""
+    text = text.strip()
+    if len(text) > _SURELY_SHORT and (reason := check_key(text, field)):
+        raise ValueError(reason)
+    return text
+
+
+def _csv_time(text: str) -> int:
+    """:func:`ingest.timeparse.to_epoch_ms`, with plain epoch seconds and ms (the common case) read as ints."""
+    if text.isdigit() and text.isascii():
+        number = int(text)
+        if number < _SECONDS_BELOW:
+            return number * 1000
+        if number < _MS_BELOW:
+            return number
+    return to_epoch_ms(text)
+
+
+def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, str]) -> Iterator[Event | BadRow]:
+    """The rows of an events CSV as events: :func:`_event_from_row` on positional values, with no dict
+    per row (the same checks, reasons and results; bad rows get their dict for the quarantine)."""
+    header: list[str] = []
+    at: dict[str, int | None] = {}
+    for entry in csv_values(source, _CSV_REQUIRED, delimiter=delimiter, columns=mapping, kind="events",
+                            header_out=header):
+        if type(entry) is BadRow:
+            yield entry
+            continue
+        if not at:  # the last column of a name wins, as in dict(zip(header, values))
+            at = {name: max((i for i, h in enumerate(header) if h == name), default=None) for name in EVENT_FIELDS}
+            iu, ii, ie, it, ir = (at[name] for name in EVENT_FIELDS)
+        number, values = entry
+        try:
+            user, item = _csv_key(values[iu], "user_id"), _csv_key(values[ii], "item_id")
+            if not user or not item:
+                yield _bad_event(number, dict(zip(header, values)), "missing user_id" if not user else "missing item_id",
+                                 mismatch=True)
+                continue
+            kind = normalise_event_type(values[ie])
+            when = _csv_time(values[it])
+            raw_rating = values[ir] if ir is not None else ""
+            rating = _rating(raw_rating) if raw_rating else None
+        except (ValueError, TypeError) as e:
+            yield _bad_event(number, dict(zip(header, values)), str(e))
+            continue
+        if rating is None and kind == "rating":
+            yield _bad_event(number, dict(zip(header, values)), "rating event without a rating")
+            continue
+        yield Event(user, item, kind, when, rating)
+
+
 @reader_options("events", "csv")
 def read_events_csv(source: LineSource, *, delimiter: str | None = None,
                     columns: Mapping[str, str] | None = None) -> Iterator[Event | BadRow]:
     """CSV with columns user_id, item_id, event_type, timestamp[, rating]."""
     mapping = check_columns(columns, EVENT_FIELDS, "events csv")
     check_delimiter(delimiter)
-    return _events(csv_rows(source, ("user_id", "item_id", "event_type", "timestamp"), delimiter=delimiter,
-                            columns=mapping, kind="events"))
+    return _csv_events(source, delimiter, mapping)
 
 
 @reader_options("events", "jsonl")

@@ -10,18 +10,19 @@ the pairs a batch touched (:func:`write_pairs`); :func:`rebuild_behaviour` rewri
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
 from ingest.records import EVENT_TYPES
-from kg.ledger import EventLedger, PairAggregate
+from kg.ledger import VIEW_FIELDS, VIEW_SEPARATOR, EventLedger, PairAggregate
 from kg.store import GraphStore, batched
 
-__all__ = ["graph_rows", "write_pairs", "rebuild_behaviour", "REL_TYPES", "GRAPH_FIELDS"]
+__all__ = ["graph_rows", "write_pairs", "write_view", "view_rows", "rebuild_behaviour", "REL_TYPES", "GRAPH_FIELDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ ProgressHook = Callable[[int, int], None]  # (pairs done, pairs total)
 #: the fields of a graph row, in the order ``events_merge``/``events_set`` read them (``row[0]`` ...)
 GRAPH_FIELDS: tuple[str, ...] = ("user", "item", "count", "first_at", "last_at", "first_date", "last_date", "rating")
 _GRAPH_ROW = itemgetter(*(PairAggregate._fields.index(f) for f in GRAPH_FIELDS))
+if VIEW_FIELDS != GRAPH_FIELDS:  # pragma: no cover - a change to one must follow the other
+    raise ImportError(f"kg.ledger.VIEW_FIELDS {VIEW_FIELDS} differ from the graph rows' {GRAPH_FIELDS}")
 
 
 def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[tuple[Any, ...]]]:
@@ -52,6 +55,30 @@ def write_pairs(store: GraphStore, pairs: Iterable[PairAggregate], *, query: str
     written = 0
     for rel, rows in sorted(graph_rows(pairs).items()):
         written += store.write(query, rows, batch_size=batch_size or len(rows) or 1, identifiers={"rel": rel})
+    return written
+
+
+def view_rows(text: str, store: GraphStore | None = None) -> list[Any]:
+    """The rows of one type in :meth:`EventLedger.add_view`'s text, as ``store.write`` takes them.
+
+    A store with a ``json_rows(texts)`` hook (texts: JSON arrays of strings, numbers and nulls with
+    no escapes; FalkorDB sends such JSON verbatim, as it is already a Cypher literal) gets the row
+    texts as they are; otherwise, or when an escape occurs, the rows are decoded."""
+    prepare = getattr(store, "json_rows", None)
+    if prepare is not None and "\\" not in text:
+        return list(prepare(text.split(VIEW_SEPARATOR)))
+    return json.loads("[" + text.replace(VIEW_SEPARATOR, ",") + "]")
+
+
+def write_view(store: GraphStore, view: Mapping[str, str], *, batch_size: int | None = None) -> int:
+    """Write the edges of :meth:`EventLedger.add_view`'s ``{type: rows text}`` (``events_merge``)."""
+    written = 0
+    for kind, text in sorted(view.items()):
+        if not text:
+            continue
+        rows = view_rows(text, store)
+        written += store.write("events_merge", rows, batch_size=batch_size or len(rows),
+                               identifiers={"rel": EVENT_TYPES[kind]})
     return written
 
 

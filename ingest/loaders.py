@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from ingest.events_view import write_pairs
+from ingest.events_view import write_view
 from ingest.records import Event, ProductRecord
-from kg.ledger import EventLedger, PairAggregate
+from kg.ledger import EventLedger
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
@@ -40,7 +40,8 @@ class EventLoader:
     Each batch is stored in the ledger first (one transaction: new events only, pair aggregates
     updated incrementally); then every pair the batch touched is written to the graph with its
     absolute aggregates, one row per pair. A batch's cost depends on its own size, never on how
-    many events a pair already has.
+    many events a pair already has. The ledger hands the touched pairs over as row text
+    (:meth:`EventLedger.add_view`), so no Python object is built per pair on the way to the graph.
 
     Pipelined: records are buffered into ledger batches of ``ledger_batch`` events; a batch's ledger
     transaction runs in a worker thread (SQLite works without the GIL) while the caller reads the
@@ -63,7 +64,7 @@ class EventLoader:
         self._pseudonyms: dict[str, str] = {}
         self._buffer: list[tuple[str, str, str, int, float | None]] = []  # rows not yet handed to the ledger
         self._worker: ThreadPoolExecutor | None = None
-        self._pending: Future[list[PairAggregate]] | None = None  # the ledger batch whose edges are not sent
+        self._pending: Future[dict[str, str]] | None = None  # the ledger batch whose edges are not sent
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EventLoader":
@@ -79,7 +80,9 @@ class EventLoader:
         return found
 
     def load(self, store: GraphStore, records: Sequence[Event]) -> None:
-        self._buffer.extend(ledger_rows(records, self._pseudonym))
+        known = self._pseudonyms
+        self._buffer.extend([(known.get(e.user) or self._pseudonym(e.user), e.item, e.type, e.at, e.rating)
+                             for e in records])
         if len(self._buffer) >= self.ledger_batch:
             self._submit(store)
 
@@ -89,10 +92,10 @@ class EventLoader:
         if self._worker is None:
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-ledger")
         previous, self._pending = self._pending, None
-        current = self._worker.submit(self.ledger.add, rows)  # one worker: batches commit in order
+        current = self._worker.submit(self.ledger.add_view, rows)  # one worker: batches commit in order
         try:
             if previous is not None:
-                write_pairs(store, previous.result(), batch_size=store.batch_size)
+                write_view(store, previous.result(), batch_size=store.batch_size)
         finally:
             self._pending = current
 
@@ -102,7 +105,7 @@ class EventLoader:
             self._submit(store)
         previous, self._pending = self._pending, None
         if previous is not None:
-            write_pairs(store, previous.result(), batch_size=store.batch_size)
+            write_view(store, previous.result(), batch_size=store.batch_size)
         self.ledger.checkpoint()
 
     def close(self) -> None:

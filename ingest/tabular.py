@@ -25,7 +25,7 @@ from ingest.source import LineSource
 from kg.errors import ConfigError, InputError
 from kg.schema import MAX_KEY_BYTES, check_key
 
-__all__ = ["csv_rows", "json_rows", "clean_text", "key_text", "sniff_delimiter", "check_delimiter", "check_columns",
+__all__ = ["csv_rows", "csv_values", "json_rows", "clean_text", "key_text", "sniff_delimiter", "check_delimiter", "check_columns",
            "reader_options", "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,17 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
     the header line; ``columns`` maps canonical field -> the file's column name. Missing required
     columns raise InputError (FormatMismatch, with the --format that fits, when ``kind`` is given).
     """
+    header: list[str] = []
+    for entry in csv_values(source, required, delimiter=delimiter, columns=columns, kind=kind, fmt=fmt,
+                            header_out=header):
+        yield entry if type(entry) is BadRow else (entry[0], dict(zip(header, entry[1])))
+
+
+def csv_values(source: LineSource, required: tuple[str, ...], *, delimiter: str | None = None,
+               columns: Mapping[str, str] | None = None, kind: str | None = None, fmt: str = "csv",
+               header_out: list[str] | None = None) -> Iterator[tuple[int, list[str]] | BadRow]:
+    """:func:`csv_rows` without the dicts: (line, values) for each record, in the order of the header,
+    which is put into ``header_out`` (renamed by ``columns``) before the first record comes out."""
     lines = source.lines()
     first = next(lines, None)
     if first is None:
@@ -176,6 +187,9 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
     if missing:
         shown = [f"{c} (mapped from {columns[c]})" if columns and c in columns else c for c in missing]
         raise _header_error(source, header, shown, kind, fmt)
+    if header_out is not None:
+        header_out[:] = header
+    width = len(header)
     while True:
         try:
             values = next(reader)
@@ -192,10 +206,10 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
         if "\x00" in joined:
             yield BadRow(reader.line_num, NUL_REASON, _shown(delimiter.join(values)))
             continue
-        if len(values) != len(header):
-            yield BadRow(reader.line_num, f"expected {len(header)} fields, got {len(values)}", delimiter.join(values))
+        if len(values) != width:
+            yield BadRow(reader.line_num, f"expected {width} fields, got {len(values)}", delimiter.join(values))
             continue
-        yield reader.line_num, dict(zip(header, values))
+        yield reader.line_num, values
 
 
 def _has_nul_value(value: Any) -> bool:

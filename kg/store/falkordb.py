@@ -241,6 +241,11 @@ class FalkorDBStore(GraphStore):
         if self.server is not None:
             self.server.rewrite_aof()
 
+    def json_rows(self, texts: list[str]) -> list[Literal]:
+        """Rows given as JSON arrays of strings, numbers and nulls without escapes (the event ledger's
+        view rows): sent verbatim, since such JSON is exactly how the encoder writes Cypher literals."""
+        return list(map(Literal, texts))
+
     def purge_traces(self) -> dict[str, bool]:
         """Drop FalkorDB's query telemetry of this graph (the stream ``telemetry{graph}`` keeps recent queries
         with their parameters and is persisted; entries are flushed about once a second, so a marker query

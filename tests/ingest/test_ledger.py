@@ -72,8 +72,10 @@ def test_rerun_and_overlapping_files_equal_one_clean_run(store: GraphStore, sett
             other.clear()
     distinct = {tuple(line.split(",")[:4]) for line in lines[1:]}
     assert sum(v[0] for v in got.values()) == len(distinct)
-    sample = next(v for k, v in got.items() if k[0] == "RATED")
-    assert sample[3] in (1.0, 2.0, 3.0, 4.0, 5.0) and sample[4].startswith("2023-")  # ISO dates, UTC
+    rated = [v for k, v in got.items() if k[0] == "RATED"]
+    assert rated and all(v[3] in (1.0, 2.0, 3.0, 4.0, 5.0) for v in rated)
+    # ISO dates, UTC: the synthetic shop's 90 days start on 2023-11-14
+    assert all("2023-11-14" <= v[4] <= v[5] <= "2024-02-12" and len(v[4]) == 10 for v in rated)
 
 
 def test_hot_pair_second_half_costs_the_same(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
@@ -194,11 +196,11 @@ def test_a_ledger_failure_in_the_worker_fails_the_run(store: GraphStore, setting
     class Failing(EventLedger):
         calls = 0
 
-        def add(self, events):  # type: ignore[no-untyped-def]
+        def add_view(self, events):  # type: ignore[no-untyped-def]
             Failing.calls += 1
             if Failing.calls == 2:
                 raise StoreError("disk full")
-            return super().add(events)
+            return super().add_view(events)
 
     path = write_events(tmp_path / "e.csv", [f"u{i},p{i % 3},view,{1_700_000_000 + i}," for i in range(50)])
     small = settings.model_copy(update={"batch_size": 10})
