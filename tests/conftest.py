@@ -81,7 +81,7 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
         return request.getfixturevalue("settings")
     settings = Settings(home=tmp_path / "home", pseudonym_key="test-key", batch_size=500)
     if not settings.neo4j_uri:
-        pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d` to run the Neo4j cases")
+        pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d neo4j` to run the Neo4j cases")
     return settings
 
 

@@ -48,7 +48,7 @@ def shop(request: pytest.FixtureRequest,
     if request.param == "neo4j":
         settings = Settings(home=tmp_path_factory.mktemp("neo4j"), pseudonym_key="test-key")
         if not settings.neo4j_uri:
-            pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d` to run the Neo4j cases")
+            pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d neo4j` to run the Neo4j cases")
         store = open_store(settings)
     else:
         server: EmbeddedServer = request.getfixturevalue("falkordb_server")
