@@ -205,11 +205,17 @@ class Explainer:
                 return reason
         return None
 
-    def explain_user(self, u: int, items: Sequence[int], orders: Sequence[Sequence[str]]) -> list[Reason | None]:
-        """Reasons for several products of one user (the co-purchase lookups done once)."""
+    def copurchase_block(self, u: int, items: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The user's bought items and their co-purchase counts with ``items`` (bought x items), looked
+        up once for several candidates."""
         bought = self.positive.indices[self.positive.indptr[u]:self.positive.indptr[u + 1]]
         block = (self.together[bought, :][:, list(items)].toarray() if bought.size and len(items)
                  else np.zeros((bought.size, len(items))))
+        return bought, block
+
+    def explain_user(self, u: int, items: Sequence[int], orders: Sequence[Sequence[str]]) -> list[Reason | None]:
+        """Reasons for several products of one user (the co-purchase lookups done once)."""
+        bought, block = self.copurchase_block(u, items)
         return [self.explain(u, int(i), order, column=block[:, j], bought=bought)
                 for j, (i, order) in enumerate(zip(items, orders))]
 

@@ -80,10 +80,11 @@ def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, ba
                 continue
             matrix = (np.vstack([parts[n][row_index, candidates] for n in names]) if names
                       else np.zeros((0, candidates.size)))
-            orders = [[names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
-                      for c in range(candidates.size)]
+            bought, block = explainer.copurchase_block(u, candidates.tolist())
             rank = 0
-            for item, reason in zip(candidates.tolist(), explainer.explain_user(u, candidates.tolist(), orders)):
+            for c, item in enumerate(candidates.tolist()):  # best first, until k have a reason
+                order = [names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
+                reason = explainer.explain(u, item, order, column=block[:, c], bought=bought)
                 if reason is None:
                     continue
                 rank += 1
