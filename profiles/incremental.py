@@ -34,7 +34,7 @@ from kg.ledger import EventLedger
 from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore
-from profiles.data import AspectSignals, Interactions, ShopData
+from profiles.data import Interactions, ShopData
 from profiles.steps import day, recommend_with_reasons, user_vectors
 
 __all__ = ["ProfileState", "save_state", "load_state", "latest_state", "update_profiles", "update_embeddings",
@@ -147,27 +147,18 @@ def _interactions(rows: list[tuple[str, str, str, int, float | None]], items: li
     return inter
 
 
-def _subset_shop(store: GraphStore, settings: Settings, users: list[str] | None, items: list[str]) -> ShopData:
-    """The events and review mentions of ``users`` (every user when None), coded with ``items``."""
+def _subset_shop(store: GraphStore, settings: Settings, users: list[str] | None, items: list[str]
+                 ) -> tuple[ShopData, int | None]:
+    """The events and review mentions of ``users`` (every user when None), coded with ``items``; and the
+    newest of those events (products the state does not know included)."""
     from profiles.load import load_aspects, load_catalogue
 
     with EventLedger(settings.ledger_path, readonly=True) as ledger:
         events = ledger.events_between() if users is None else ledger.events_of_users(users)
         rows = [(e.user, e.item, e.type, e.at, e.rating) for e in events]
-    if users is None:
-        aspects = load_aspects(store)
-    else:
-        aspects = AspectSignals()
-        for start in range(0, len(users), 2000):
-            for row in store.query("profiles_mentions_of_users", users=users[start:start + 2000]):
-                if row.get("sentiment") is not None:
-                    at = row.get("at")
-                    aspects.user_mentions.append((row["user"], row["aspect"], float(row["sentiment"]),
-                                                  None if at is None else int(at)))
-        for row in store.query("profiles_product_aspects"):
-            aspects.product_aspects.setdefault(row["product"], {})[row["aspect"]] = (
-                int(row.get("mentions") or 0), float(row.get("score") or 0.0))
-    return ShopData(interactions=_interactions(rows, items), catalogue=load_catalogue(store), aspects=aspects)
+    aspects = load_aspects(store, users=users)
+    shop = ShopData(interactions=_interactions(rows, items), catalogue=load_catalogue(store), aspects=aspects)
+    return shop, max((r[3] for r in rows), default=None)
 
 
 @dataclass
@@ -201,14 +192,18 @@ class UpdateReport:
 
 
 def _compute_for_users(store: GraphStore, settings: Settings, state: ProfileState, users: list[str] | None,
-                       as_of_ms: int) -> tuple[ShopData, Any, np.ndarray, list[dict[str, Any]], list[dict[str, Any]],
-                                               set[tuple[str, str, int]]]:
-    """Interests, segments and recommendations of ``users`` with the frozen state."""
+                       as_of_ms: int | None) -> tuple[ShopData, Any, np.ndarray, list[dict[str, Any]],
+                                                      list[dict[str, Any]], set[tuple[str, str, int]]]:
+    """Interests, segments and recommendations of ``users`` with the frozen state. ``as_of_ms`` None: the
+    state's, moved to the newest of these users' events unless ``--as-of`` fixed it."""
     from profiles.interests import compute_interests
     from profiles.reasons import Explainer
 
-    shop = _subset_shop(store, settings, users, state.items)
+    shop, newest = _subset_shop(store, settings, users, state.items)
     inter = shop.interactions
+    if as_of_ms is None:
+        newest = newest or state.as_of_ms
+        as_of_ms = state.as_of_ms if state.as_of_fixed else max(state.as_of_ms, int(newest))
     interests = compute_interests(shop, as_of_ms=as_of_ms, half_life_days=state.half_life_days, top=state.top)
     vectors: dict[str, np.ndarray] = {}
     if any(c.startswith("emb:") for c in state.columns):
@@ -285,13 +280,11 @@ def update_profiles(store: GraphStore, settings: Settings, *, progress: Any = No
         touched = sorted(ledger.users_touched_since(state.bookmark))
     if not touched:
         return UpdateReport(run=state.run, embeddings=vectors, seconds=seconds)
-    with EventLedger(settings.ledger_path, readonly=True) as ledger:
-        newest = max((e.at for e in ledger.events_of_users(touched)), default=state.as_of_ms)
-    as_of = state.as_of_ms if state.as_of_fixed else max(state.as_of_ms, int(newest))
     seconds["find"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
-    shop, _interests, assignment, interest_rows, recs, together = _compute_for_users(
-        store, settings, state, touched, as_of)
+    shop, interests, assignment, interest_rows, recs, together = _compute_for_users(
+        store, settings, state, touched, None)
+    as_of = int(interests.as_of_ms)
     seconds["compute"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
     users = shop.interactions.users

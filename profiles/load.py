@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 
 from kg.ledger import EventLedger
@@ -48,10 +49,19 @@ def load_catalogue(store: GraphStore) -> Catalogue:
     return catalogue
 
 
-def load_aspects(store: GraphStore) -> AspectSignals:
-    """Each user's aspect mentions (with the review's time) and each product's aspect aggregates."""
+def _user_mention_rows(store: GraphStore, users: list[str] | None) -> Iterator[dict[str, Any]]:
+    if users is None:
+        yield from store.query("profiles_user_mentions")
+        return
+    for start in range(0, len(users), 2000):
+        yield from store.query("profiles_mentions_of_users", users=users[start:start + 2000])
+
+
+def load_aspects(store: GraphStore, *, users: list[str] | None = None) -> AspectSignals:
+    """Each user's aspect mentions (with the review's time; only ``users``' when given) and each product's
+    aspect aggregates."""
     signals = AspectSignals()
-    for row in store.query("profiles_user_mentions"):
+    for row in _user_mention_rows(store, users):
         if row.get("sentiment") is None:
             continue
         at = row.get("at")
