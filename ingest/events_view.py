@@ -19,10 +19,10 @@ from operator import itemgetter
 from typing import Any
 
 from ingest.records import EVENT_TYPES
-from kg.ledger import VIEW_FIELDS, VIEW_SEPARATOR, EventLedger, PairAggregate
+from kg.ledger import VIEW_FIELDS, VIEW_SEPARATOR, EventLedger, PairAggregate, ViewBatch
 from kg.store import GraphStore, batched
 
-__all__ = ["graph_rows", "write_pairs", "write_view", "view_rows", "rebuild_behaviour", "REL_TYPES", "GRAPH_FIELDS"]
+__all__ = ["graph_rows", "write_pairs", "write_view", "can_create_fresh", "view_rows", "rebuild_behaviour", "REL_TYPES", "GRAPH_FIELDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +70,40 @@ def view_rows(text: str, store: GraphStore | None = None) -> list[Any]:
     return json.loads("[" + text.replace(VIEW_SEPARATOR, ",") + "]")
 
 
-def write_view(store: GraphStore, view: Mapping[str, str], *, batch_size: int | None = None) -> int:
-    """Write the edges of :meth:`EventLedger.add_view`'s ``{type: rows text}`` (``events_merge``)."""
+def write_view(store: GraphStore, view: ViewBatch | Mapping[str, str], *, batch_size: int | None = None,
+               create_fresh: bool = False) -> int:
+    """Write the edges of :meth:`EventLedger.add_view`'s batch: ``events_merge`` for every pair, or,
+    with ``create_fresh`` (see :func:`can_create_fresh`), ``events_create`` for the pairs new to the ledger."""
+    if isinstance(view, ViewBatch):
+        parts = [("events_merge", view.known), ("events_create" if create_fresh else "events_merge", view.fresh)]
+    else:
+        parts = [("events_merge", view)]
     written = 0
-    for kind, text in sorted(view.items()):
-        if not text:
-            continue
-        rows = view_rows(text, store)
-        written += store.write("events_merge", rows, batch_size=batch_size or len(rows),
-                               identifiers={"rel": EVENT_TYPES[kind]})
+    for query, texts in parts:
+        for kind, text in sorted(texts.items()):
+            if not text:
+                continue
+            rows = view_rows(text, store)
+            written += store.write(query, rows, batch_size=batch_size or len(rows),
+                                   identifiers={"rel": EVENT_TYPES[kind]})
     return written
+
+
+def can_create_fresh(store: GraphStore, ledger: EventLedger) -> bool:
+    """Whether the graph's behaviour edges match the ledger's pairs one to one, per type (counts equal).
+
+    Then a pair new to the ledger has no edge yet and can be created without MERGE's search. Any
+    difference (edges from before the ledger, a crashed run's missing edges, edges made by hand,
+    another ledger) keeps every write a MERGE."""
+    pairs = ledger.pair_counts()
+    for kind, rel in EVENT_TYPES.items():
+        rows = store.query("relationship_count", identifiers={"rel": rel})
+        edges = int(rows[0]["n"]) if rows else 0
+        if edges != pairs.get(kind, 0):
+            logger.info("%s edges (%d) differ from the ledger's %s pairs (%d): new pairs are merged",
+                        rel, edges, kind, pairs.get(kind, 0))
+            return False
+    return True
 
 
 def _scan_edges(store: GraphStore, ledger: EventLedger, *, keep_unknown: bool) -> dict[str, Any]:

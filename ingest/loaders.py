@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from ingest.events_view import write_view
+from ingest.events_view import can_create_fresh, write_view
 from ingest.records import Event, ProductRecord
-from kg.ledger import EventLedger
+from kg.errors import StoreError
+from kg.ledger import EventLedger, ViewBatch
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
@@ -43,12 +45,13 @@ class EventLoader:
     many events a pair already has. The ledger hands the touched pairs over as row text
     (:meth:`EventLedger.add_view`), so no Python object is built per pair on the way to the graph.
 
-    Pipelined: records are buffered into ledger batches of ``ledger_batch`` events; a batch's ledger
-    transaction runs in a worker thread (SQLite works without the GIL) while the caller reads the
-    next one and encodes the previous batch's edges, so the edges of ledger batch N are sent when
-    batch N+1 is handed over, and the last ones by :meth:`finish`. A crash in between leaves
-    committed ledger batches without their edges (and buffered rows nowhere); re-running the file
-    writes them (the ledger reports every pair a batch touches, new events or not).
+    Pipelined in three stages that run at once: the caller reads and pseudonymises records into
+    ledger batches of ``ledger_batch`` events; a ledger worker runs each batch's transaction (SQLite
+    works without the GIL); a graph worker writes each committed batch's edges (waiting on the
+    server, also without the GIL). Both workers keep the batches' order; the caller waits only when
+    more than :attr:`IN_FLIGHT` batches are on their way, and :meth:`finish` waits for all. A crash in
+    between leaves committed ledger batches without their edges (and buffered rows nowhere);
+    re-running the file writes them (the ledger reports every pair a batch touches, new events or not).
     """
 
     _CACHE = 200_000  # pseudonyms kept between batches
@@ -56,6 +59,8 @@ class EventLoader:
     #: keys are random, so on a large ledger a commit costs about the same for 5,000 events as for
     #: 50,000 (measured: 10^6 events, 5,000 per commit 66 s of ledger time, 50,000 per commit 44 s)
     LEDGER_BATCH = 50_000
+    #: ledger batches handed over and not yet in the graph before the reader waits
+    IN_FLIGHT = 2
 
     def __init__(self, pseudonymiser: Pseudonymiser, ledger: EventLedger, *, ledger_batch: int | None = None) -> None:
         self.pseudonymiser = pseudonymiser
@@ -63,8 +68,11 @@ class EventLoader:
         self.ledger_batch = ledger_batch or self.LEDGER_BATCH
         self._pseudonyms: dict[str, str] = {}
         self._buffer: list[tuple[str, str, str, int, float | None]] = []  # rows not yet handed to the ledger
-        self._worker: ThreadPoolExecutor | None = None
-        self._pending: Future[dict[str, str]] | None = None  # the ledger batch whose edges are not sent
+        self._ledger_worker: ThreadPoolExecutor | None = None
+        self._graph_worker: ThreadPoolExecutor | None = None
+        self._in_flight: deque[Future[int]] = deque()  # graph writes of handed-over batches, oldest first
+        self._failed = False  # a ledger batch failed: later ones are not stored
+        self._create_fresh = False  # graph edges match the ledger's pairs: new pairs' edges are created
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EventLoader":
@@ -87,40 +95,59 @@ class EventLoader:
             self._submit(store)
 
     def _submit(self, store: GraphStore) -> None:
-        """Hand the buffered rows to the ledger's worker; send the edges of the batch before it."""
+        """Hand the buffered rows to the ledger's worker and their edges to the graph's worker; wait
+        only when more than :attr:`IN_FLIGHT` batches are on their way (memory stays bounded)."""
         rows, self._buffer = self._buffer, []
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-ledger")
-        previous, self._pending = self._pending, None
-        current = self._worker.submit(self.ledger.add_view, rows)  # one worker: batches commit in order
+        if self._ledger_worker is None:
+            # before any worker touches the store; a file within one batch merges (checking costs more)
+            self._create_fresh = len(rows) >= self.ledger_batch and can_create_fresh(store, self.ledger)
+            self._ledger_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-ledger")
+            self._graph_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-view")
+        assert self._graph_worker is not None
+        # one worker each: ledger batches commit in order, and their edges are written in that order
+        view = self._ledger_worker.submit(self._store_batch, rows)
+        self._in_flight.append(self._graph_worker.submit(self._write_edges, store, view, self._create_fresh))
+        while self._in_flight and (len(self._in_flight) > self.IN_FLIGHT or self._in_flight[0].done()):
+            self._in_flight.popleft().result()  # raises a failed batch's error as soon as it is seen
+
+    def _store_batch(self, rows: list[tuple[str, str, str, int, float | None]]) -> ViewBatch:
+        """One ledger transaction (ledger worker); none runs after one failed, so nothing lands out of order."""
+        if self._failed:
+            raise StoreError("an earlier ledger batch failed; this one was not stored",
+                             hint="fix the first error and re-run the ingest (it never duplicates)")
         try:
-            if previous is not None:
-                write_view(store, previous.result(), batch_size=store.batch_size)
-        finally:
-            self._pending = current
+            return self.ledger.add_view(rows)
+        except BaseException:
+            self._failed = True
+            raise
+
+    @staticmethod
+    def _write_edges(store: GraphStore, view: Future[ViewBatch], create_fresh: bool) -> int:
+        """The edges of one ledger batch, once its transaction has committed (graph worker)."""
+        return write_view(store, view.result(), batch_size=store.batch_size, create_fresh=create_fresh)
 
     def finish(self, store: GraphStore) -> None:
         """Store the last rows, send the last edges; then fold the ledger's log into its file."""
         if self._buffer:
             self._submit(store)
-        previous, self._pending = self._pending, None
-        if previous is not None:
-            write_view(store, previous.result(), batch_size=store.batch_size)
+        while self._in_flight:
+            self._in_flight.popleft().result()
+        store.flush()
         self.ledger.checkpoint()
 
     def close(self) -> None:
-        """Wait for a ledger batch still running (its edges are not sent: the run did not finish), then
-        close the ledger."""
+        """Wait for the batches still on their way (a failing run's edges may not all be sent: re-running
+        the file writes them), then close the ledger."""
         self._buffer = []
-        pending, self._pending = self._pending, None
-        if pending is not None:
+        while self._in_flight:
             try:
-                pending.result()
+                self._in_flight.popleft().result()
             except Exception as e:  # the run is failing already; its own error is the one raised
-                logger.debug("ledger batch failed while closing: %s", e)
-        if self._worker is not None:
-            self._worker.shutdown(wait=True)
-            self._worker = None
+                logger.debug("ledger or graph batch failed while closing: %s", e)
+        for worker in (self._ledger_worker, self._graph_worker):
+            if worker is not None:
+                worker.shutdown(wait=True)
+        self._ledger_worker = self._graph_worker = None
         self.ledger.close()
 
     def __enter__(self) -> "EventLoader":

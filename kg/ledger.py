@@ -35,7 +35,8 @@ from typing import Any, NamedTuple
 from kg.errors import ConfigError, StoreError
 from kg.settings import Settings
 
-__all__ = ["EventLedger", "LedgerEvent", "PairAggregate", "SCHEMA_VERSION", "VIEW_FIELDS", "VIEW_SEPARATOR"]
+__all__ = ["EventLedger", "LedgerEvent", "PairAggregate", "SCHEMA_VERSION", "VIEW_FIELDS", "VIEW_SEPARATOR",
+           "ViewBatch"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ CREATE TABLE IF NOT EXISTS pairs (
     rating    REAL,
     rating_at INTEGER,
     batch     INTEGER,
+    created_batch INTEGER,  -- the batch that gave the pair its first event (NULL: before 0.4)
     PRIMARY KEY (user, item, type)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -73,7 +75,6 @@ CREATE TABLE IF NOT EXISTS events (
     rating REAL,
     PRIMARY KEY (user, item, type, at)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_at ON events (at);
 CREATE TABLE IF NOT EXISTS batches (
     id         INTEGER PRIMARY KEY,
     written_at INTEGER NOT NULL,
@@ -116,7 +117,6 @@ DROP TABLE events;
 DROP TABLE pairs;
 ALTER TABLE pairs_v2 RENAME TO pairs;
 ALTER TABLE events_v2 RENAME TO events;
-CREATE INDEX events_at ON events (at);
 CREATE INDEX users_batch ON users (batch);
 """
 
@@ -135,9 +135,10 @@ INSERT INTO temp.current_batch (id) SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM 
 -- every event this connection stores updates its pair's aggregate: one keyed upsert per new event,
 -- never a scan of the pair's history (known events are ignored before they get here)
 CREATE TEMP TRIGGER IF NOT EXISTS event_aggregate AFTER INSERT ON main.events BEGIN
-    INSERT INTO pairs (user, item, type, count, first_at, last_at, rating, rating_at, batch)
+    INSERT INTO pairs (user, item, type, count, first_at, last_at, rating, rating_at, batch, created_batch)
     VALUES (NEW.user, NEW.item, NEW.type, 1, NEW.at, NEW.at, NEW.rating,
-            CASE WHEN NEW.rating IS NOT NULL THEN NEW.at END, (SELECT id FROM temp.current_batch))
+            CASE WHEN NEW.rating IS NOT NULL THEN NEW.at END, (SELECT id FROM temp.current_batch),
+            (SELECT id FROM temp.current_batch))
     ON CONFLICT (user, item, type) DO UPDATE SET
         count = count + 1,
         first_at = CASE WHEN first_at IS NULL OR excluded.first_at < first_at THEN excluded.first_at ELSE first_at END,
@@ -188,7 +189,7 @@ VIEW_SEPARATOR = "\x1e"
 # The same aggregates as rows of VIEW_FIELDS, per event type, as JSON rows joined by VIEW_SEPARATOR:
 # what the graph view writes, with no Python work per pair at all.
 _TOUCHED_VIEW = """
-SELECT k.name, group_concat(json_array(u.name, i.name, p.count, p.first_at, p.last_at,
+SELECT k.name, p.created_batch IS ?1, group_concat(json_array(u.name, i.name, p.count, p.first_at, p.last_at,
                                        date(p.first_at / 1000.0, 'unixepoch'), date(p.last_at / 1000.0, 'unixepoch'),
                                        CASE WHEN p.rating IS NULL THEN NULL ELSE json(printf('%!.17g', p.rating)) END),
                             char(30)),
@@ -197,7 +198,7 @@ FROM temp.batch_pairs AS b
 CROSS JOIN pairs AS p ON p.user = b.user AND p.item = b.item AND p.type = b.type
 JOIN users AS u ON u.id = p.user JOIN items AS i ON i.id = p.item JOIN kinds AS k ON k.id = p.type
 WHERE p.count > 0
-GROUP BY k.name
+GROUP BY k.name, p.created_batch IS ?1
 """
 
 # users_touched_since() reads users.batch: the last batch that gave one of the user's pairs new events.
@@ -221,6 +222,20 @@ class LedgerEvent(NamedTuple):
     type: str  # view, cart, purchase, rating
     at: int  # epoch ms
     rating: float | None = None
+
+
+class ViewBatch(NamedTuple):
+    """What one :meth:`EventLedger.add_view` batch touched, as ``{type: rows text}``."""
+
+    known: dict[str, str]  # pairs the ledger held before the batch
+    fresh: dict[str, str]  # pairs the batch created: new to the ledger
+
+    def merged(self) -> dict[str, str]:
+        """Every touched pair, ``{type: rows text}``, whether fresh or not."""
+        out = dict(self.known)
+        for kind, text in self.fresh.items():
+            out[kind] = out[kind] + VIEW_SEPARATOR + text if kind in out else text
+        return out
 
 
 class PairAggregate(NamedTuple):
@@ -385,6 +400,10 @@ class EventLedger:
         elif version == 1:
             _migrate(conn, self.path)
         if _version(conn) == SCHEMA_VERSION:
+            # events_at (before 0.4): every insert paid for it, and its one reader scans all events anyway
+            conn.execute("DROP INDEX IF EXISTS events_at")
+            if "created_batch" not in {row[1] for row in conn.execute("PRAGMA table_info(pairs)")}:
+                conn.execute("ALTER TABLE pairs ADD COLUMN created_batch INTEGER")  # 0.4; NULL = older pair
             conn.executescript(_TEMP)
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
@@ -449,11 +468,22 @@ class EventLedger:
         rows = self._store(events, _TOUCHED)
         return list(map(_pair, json.loads(rows[0][0])))
 
-    def add_view(self, events: Iterable[tuple[str, str, str, int, float | None]]) -> dict[str, str]:
-        """:meth:`add`, with the touched pairs returned as ``{type: text}`` for the graph view: each text
-        holds one JSON array of :data:`VIEW_FIELDS` per pair, joined by :data:`VIEW_SEPARATOR` (built by
-        SQLite in one step; the ingest path, where per-pair Python objects would cost more than the ledger)."""
-        return {kind: text for kind, text, _ in self._store(events, _TOUCHED_VIEW)}
+    def add_view(self, events: Iterable[tuple[str, str, str, int, float | None]]) -> "ViewBatch":
+        """:meth:`add`, with the touched pairs returned as ``{type: text}`` for the graph view, split by
+        whether the ledger held the pair before this batch: each text holds one JSON array of
+        :data:`VIEW_FIELDS` per pair, joined by :data:`VIEW_SEPARATOR` (built by SQLite in one step; the
+        ingest path, where per-pair Python objects would cost more than the ledger)."""
+        known: dict[str, str] = {}
+        fresh: dict[str, str] = {}
+        for kind, is_fresh, text, _ in self._store(events, _TOUCHED_VIEW):
+            (fresh if is_fresh else known)[kind] = text
+        return ViewBatch(known, fresh)
+
+    def pair_counts(self) -> dict[str, int]:
+        """Pairs (with events) per event type: what the graph view should hold, one edge each."""
+        rows = self._conn.execute("SELECT k.name, count(*) FROM pairs AS p JOIN kinds AS k ON k.id = p.type "
+                                  "WHERE p.count > 0 GROUP BY k.name").fetchall()
+        return {kind: int(n) for kind, n in rows}
 
     def _store(self, events: Iterable[tuple[str, str, str, int, float | None]], touched_sql: str) -> list[Any]:
         """One add transaction; returns the rows of ``touched_sql`` (run before the commit; ``?1`` is the
