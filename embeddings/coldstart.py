@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore
 from kg.text_encoder import MiniLMEncoder
+from kg.progress import Progress, step_reporter
 from embeddings.foldin import resolve_graph_run, write_vectors
 from embeddings.runs import RunResult
 
@@ -39,16 +40,12 @@ __all__ = ["ColdStartReport", "TextEncoder", "text_cold_start", "product_text", 
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str], Any]
 
 #: ``embedding_method`` of text cold-start vectors
 METHOD_TEXT = "text"
 
 
-def _say(progress: Progress | None, message: str) -> None:
-    logger.info(message)
-    if progress is not None:
-        progress(message)
+_say = step_reporter(logger)
 
 
 # -- the encoder --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from kg.errors import ConfigError
 from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore
+from kg.progress import Progress, step_reporter
 from embeddings.device import resolve_threads, torch_threads
 from embeddings.export import export_triples, graph_relation_types
 from embeddings.runs import RunResult, check_write_complete, find_run, utc_now, write_id_map
@@ -43,16 +44,12 @@ __all__ = ["FoldInReport", "FoldInPlan", "fold_in", "plan_fold_in", "neighbour_m
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str], Any]
 
 #: ``embedding_method`` of folded-in vectors
 METHOD_FOLD_IN = "fold-in"
 
 
-def _say(progress: Progress | None, message: str) -> None:
-    logger.info(message)
-    if progress is not None:
-        progress(message)
+_say = step_reporter(logger)
 
 
 # -- which run --------------------------------------------------------------------------------

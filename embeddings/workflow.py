@@ -25,12 +25,13 @@ import logging
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from kg.locks import writer_lock
 from kg.errors import ConfigError, StoreError
 from kg.settings import Settings
 from kg.store import GraphStore
+from kg.progress import Progress, step_reporter
 from embeddings.config import TrainConfig
 from embeddings.export import export_triples, write_export
 from embeddings.external import read_external_run
@@ -70,15 +71,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: receives one line of text per stage; passing one also turns PyKEEN's progress bars on
-Progress = Callable[[str], Any]
 
 METRIC_NAMES = ("mrr", "hits_at_1", "hits_at_3", "hits_at_10")
 
 
-def _say(progress: Progress | None, message: str) -> None:
-    logger.info(message)
-    if progress is not None:
-        progress(message)
+_say = step_reporter(logger)
 
 
 # -- train ------------------------------------------------------------------------------------

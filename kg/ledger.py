@@ -51,7 +51,6 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', 0);
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, batch INTEGER);
-CREATE INDEX IF NOT EXISTS users_batch ON users (batch);
 CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS pairs (
@@ -117,7 +116,6 @@ DROP TABLE events;
 DROP TABLE pairs;
 ALTER TABLE pairs_v2 RENAME TO pairs;
 ALTER TABLE events_v2 RENAME TO events;
-CREATE INDEX users_batch ON users (batch);
 """
 
 _TEMP = """
@@ -164,6 +162,11 @@ _NEW_EVENTS = ("INSERT OR IGNORE INTO events (user, item, type, at, rating) "
 
 _BATCH_PAIRS = "INSERT INTO temp.batch_pairs (user, item, type) SELECT DISTINCT user, item, type FROM temp.batch_in"
 
+# A pair's first and last day (UTC) from whole seconds, floored: exactly date(ms / 1000.0, 'unixepoch')
+# for any sign, at half its cost (integer seconds take SQLite's fast path).
+_DAYS = ("date((p.first_at - (p.first_at % 1000 + 1000) % 1000) / 1000, 'unixepoch'), "
+         "date((p.last_at - (p.last_at % 1000 + 1000) % 1000) / 1000, 'unixepoch')")
+
 # The touched pairs come out as ONE JSON text in PairAggregate's field order (one step, run without
 # the GIL; no per-row Python work). The rating travels as its exact 17-digit text (SQLite's JSON
 # alone writes reals with 15 significant digits), which json() turns back into a JSON number.
@@ -172,14 +175,13 @@ _BATCH_PAIRS = "INSERT INTO temp.batch_pairs (user, item, type) SELECT DISTINCT 
 _TOUCHED = """
 SELECT json_group_array(json_array(u.name, i.name, k.name, p.count, p.first_at, p.last_at,
                                    CASE WHEN p.rating IS NULL THEN NULL ELSE json(printf('%!.17g', p.rating)) END,
-                                   p.rating_at, date(p.first_at / 1000.0, 'unixepoch'),
-                                   date(p.last_at / 1000.0, 'unixepoch'))),
+                                   p.rating_at, {days})),
        group_concat(CASE WHEN p.batch = ?1 THEN p.user END)
 FROM temp.batch_pairs AS b
 CROSS JOIN pairs AS p ON p.user = b.user AND p.item = b.item AND p.type = b.type
 JOIN users AS u ON u.id = p.user JOIN items AS i ON i.id = p.item JOIN kinds AS k ON k.id = p.type
 WHERE p.count > 0
-"""
+""".format(days=_DAYS)
 
 #: the fields of each row :meth:`EventLedger.add_view` returns, in order
 VIEW_FIELDS: tuple[str, ...] = ("user", "item", "count", "first_at", "last_at", "first_date", "last_date", "rating")
@@ -190,7 +192,7 @@ VIEW_SEPARATOR = "\x1e"
 # what the graph view writes, with no Python work per pair at all.
 _TOUCHED_VIEW = """
 SELECT k.name, p.created_batch IS ?1, group_concat(json_array(u.name, i.name, p.count, p.first_at, p.last_at,
-                                       date(p.first_at / 1000.0, 'unixepoch'), date(p.last_at / 1000.0, 'unixepoch'),
+                                       {days},
                                        CASE WHEN p.rating IS NULL THEN NULL ELSE json(printf('%!.17g', p.rating)) END),
                             char(30)),
        group_concat(CASE WHEN p.batch = ?1 THEN p.user END)
@@ -199,7 +201,7 @@ CROSS JOIN pairs AS p ON p.user = b.user AND p.item = b.item AND p.type = b.type
 JOIN users AS u ON u.id = p.user JOIN items AS i ON i.id = p.item JOIN kinds AS k ON k.id = p.type
 WHERE p.count > 0
 GROUP BY k.name, p.created_batch IS ?1
-"""
+""".format(days=_DAYS)
 
 # users_touched_since() reads users.batch: the last batch that gave one of the user's pairs new events.
 # The touched queries list those users (ids, comma-separated: their last column), read in the same pass.
@@ -207,8 +209,7 @@ _FRESH_USERS = "UPDATE users SET batch = ?1 WHERE id IN (SELECT value FROM json_
 
 _PAIR_FROM = ("pairs AS p JOIN users AS u ON u.id = p.user JOIN items AS i ON i.id = p.item "
               "JOIN kinds AS k ON k.id = p.type")
-_PAIR_COLUMNS = ("u.name, i.name, k.name, p.count, p.first_at, p.last_at, p.rating, p.rating_at, "
-                 "date(p.first_at / 1000.0, 'unixepoch'), date(p.last_at / 1000.0, 'unixepoch')")
+_PAIR_COLUMNS = "u.name, i.name, k.name, p.count, p.first_at, p.last_at, p.rating, p.rating_at, " + _DAYS
 _EVENT_FROM = ("events AS e JOIN users AS u ON u.id = e.user JOIN items AS i ON i.id = e.item "
                "JOIN kinds AS k ON k.id = e.type")
 _EVENT_COLUMNS = "u.name, i.name, k.name, e.at, e.rating"
@@ -402,6 +403,7 @@ class EventLedger:
         if _version(conn) == SCHEMA_VERSION:
             # events_at (before 0.4): every insert paid for it, and its one reader scans all events anyway
             conn.execute("DROP INDEX IF EXISTS events_at")
+            conn.execute("DROP INDEX IF EXISTS users_batch")  # likewise: users_touched_since scans users (few)
             if "created_batch" not in {row[1] for row in conn.execute("PRAGMA table_info(pairs)")}:
                 conn.execute("ALTER TABLE pairs ADD COLUMN created_batch INTEGER")  # 0.4; NULL = older pair
             conn.executescript(_TEMP)

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from kg.settings import Settings
 from kg.store import GraphStore
+from kg.progress import Progress, step_reporter
 
 __all__ = ["day", "user_vectors", "recommend_with_reasons"]
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str], Any]
 
 
-def _say(progress: Progress | None, message: str) -> None:
-    logger.info(message)
-    if progress is not None:
-        progress(message)
+_say = step_reporter(logger)
 
 
 def day(ms: Any) -> str | None:

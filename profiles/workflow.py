@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from kg.locks import writer_lock
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
+from kg.progress import Progress, step_reporter
 from profiles.incremental import ProfileState, save_state, segment_centroids
 from profiles.steps import day, recommend_with_reasons, user_vectors
 from profiles.threads import limited_threads
@@ -30,7 +31,6 @@ __all__ = ["ProfilesReport", "ProfileReport", "RecommendReport", "compute_profil
 logger = logging.getLogger(__name__)
 
 #: receives one line of text per stage
-Progress = Callable[[str], Any]
 #: products per segment written as POPULAR_IN
 SEGMENT_POPULAR = 50
 #: users drawn on the segment map (t-SNE cost grows with the square of this) and t-SNE iterations
@@ -40,10 +40,7 @@ MAP_ITERATIONS = 300
 TOGETHER_PER_ITEM = 20
 
 
-def _say(progress: Progress | None, message: str) -> None:
-    logger.info(message)
-    if progress is not None:
-        progress(message)
+_say = step_reporter(logger)
 
 
 def profiles_dir(settings: Settings) -> Path:

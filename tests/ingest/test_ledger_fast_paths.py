@@ -137,3 +137,14 @@ def test_a_failed_batch_does_not_leave_stale_ids_in_the_cache(tmp_path: Path) ->
         ledger.add([("u9", "p9", "view", 1, None)])  # could take the rolled-back id
         ledger.add([("u1", "p1", "view", 2, None)])
         assert {(p.user, p.item) for p in ledger.pairs()} == {("u9", "p9"), ("u1", "p1")}
+
+
+def test_pair_days_are_utc_days_of_the_exact_time_for_any_sign(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    times = [-86_400_001, -86_400_000, -1001, -1000, -500, -1, 0, 999, 86_399_999, 86_400_000, 1_700_000_000_123]
+    with EventLedger(tmp_path / "d.sqlite3") as ledger:
+        pairs = ledger.add([(f"u{i}", "p", "view", at, None) for i, at in enumerate(times)])
+    for pair in pairs:
+        day = datetime.fromtimestamp(pair.first_at / 1000, tz=timezone.utc).date().isoformat()
+        assert pair.first_date == pair.last_date == day, pair
