@@ -131,8 +131,12 @@ class EventLoader:
         return write_view(store, view.result(), batch_size=store.batch_size, create_fresh=create_fresh)
 
     def finish(self, store: GraphStore) -> None:
-        """Store the last rows, send the last edges; then fold the ledger's log into its file."""
-        if self._buffer:
+        """Store the last rows, send the last edges; then fold the ledger's log into its file. The last
+        rows go in first-batch sizes, so the graph writes one while the ledger stores the next."""
+        rest, self._buffer = self._buffer, []
+        step = min(self.ledger_batch, self.FIRST_LEDGER_BATCH)
+        for start in range(0, len(rest), step):
+            self._buffer = rest[start:start + step]
             self._submit(store)
         while self._in_flight:
             self._in_flight.popleft().result()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kg.errors import InputError
 
@@ -12,9 +13,9 @@ __all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES", "FormatMismatch"]
 EVENT_TYPES: dict[str, str] = {"view": "VIEWED", "cart": "CARTED", "purchase": "PURCHASED", "rating": "RATED"}
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One behaviour event; its identity is its content (user, item, type, time)."""
+class Event(NamedTuple):
+    """One behaviour event; its identity is its content (user, item, type, time). A named tuple:
+    readers make one per row, millions per file, at a third of a frozen dataclass's cost."""
 
     user: str  # raw id; pseudonymised by the loader
     item: str
