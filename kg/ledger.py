@@ -347,12 +347,31 @@ class EventLedger:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             if not self.readonly:
-                self._prepare(conn)
+                self._prepare_when_free(conn)
             self._check_version(conn)
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the event ledger {self.path}: {e}",
                              hint="check the file's permissions; restore it from a backup if it is damaged") from e
         return conn
+
+    def _prepare_when_free(self, conn: sqlite3.Connection) -> None:
+        """:meth:`_prepare`, retried while another process holds the file: switching a new file to WAL
+        and some lock upgrades answer "locked" at once instead of waiting for the busy timeout (two
+        ingests creating one ledger together). Every step of it can run again safely."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        pause = 0.01
+        while True:
+            try:
+                self._prepare(conn)
+                return
+            except sqlite3.OperationalError as e:
+                text = str(e).lower()
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def _upgrade_for_reading(self) -> None:
         """A schema-1 file opened read-only is upgraded first, through a short-lived writable connection."""

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+import time
 from pathlib import Path
 
 from ingest import ingest_file
@@ -57,3 +58,27 @@ def test_two_concurrent_ingests_equal_two_sequential(store: GraphStore, settings
             other.clear()
     distinct = len({tuple(line.split(",")[:4]) for line in body})
     assert sum(row["c"] for row in concurrent) == distinct
+
+
+_OPEN_AND_ADD = """
+import sys, time
+from pathlib import Path
+from kg.ledger import EventLedger
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+with EventLedger(Path(sys.argv[1])) as ledger:
+    ledger.add([(f"u{sys.argv[3]}", "p", "view", 1000, None)])
+"""
+
+
+def test_processes_creating_one_ledger_at_once_all_succeed(tmp_path: Path) -> None:
+    from kg.ledger import EventLedger
+
+    path = tmp_path / "ledger.sqlite3"
+    start_at = time.time() + 2.0  # after every interpreter has imported kg
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AND_ADD, str(path), str(start_at), str(i)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for i in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+    with EventLedger(path, readonly=True) as ledger:
+        assert ledger.counts()["events"] == 4
