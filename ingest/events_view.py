@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -22,7 +22,8 @@ from ingest.records import EVENT_TYPES
 from kg.ledger import VIEW_FIELDS, VIEW_SEPARATOR, EventLedger, PairAggregate, ViewBatch
 from kg.store import GraphStore, batched
 
-__all__ = ["graph_rows", "write_pairs", "write_view", "can_create_fresh", "view_rows", "rebuild_behaviour", "REL_TYPES", "GRAPH_FIELDS"]
+__all__ = ["graph_rows", "write_pairs", "write_view", "can_create_fresh", "view_rows", "rebuild_behaviour",
+           "REL_TYPES", "GRAPH_FIELDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +71,13 @@ def view_rows(text: str, store: GraphStore | None = None) -> list[Any]:
     return json.loads("[" + text.replace(VIEW_SEPARATOR, ",") + "]")
 
 
-def write_view(store: GraphStore, view: ViewBatch | Mapping[str, str], *, batch_size: int | None = None,
+def write_view(store: GraphStore, view: ViewBatch, *, batch_size: int | None = None,
                create_fresh: bool = False) -> int:
-    """Write the edges of :meth:`EventLedger.add_view`'s batch: ``events_merge`` for every pair, or,
+    """Write the edges of one :meth:`EventLedger.add_view` batch: ``events_merge`` for every pair, or,
     with ``create_fresh`` (see :func:`can_create_fresh`), ``events_create`` for the pairs new to the ledger."""
-    if isinstance(view, ViewBatch):
-        parts = [("events_merge", view.known), ("events_create" if create_fresh else "events_merge", view.fresh)]
-    else:
-        parts = [("events_merge", view)]
     written = 0
-    for query, texts in parts:
+    fresh_query = "events_create" if create_fresh else "events_merge"
+    for query, texts in (("events_merge", view.known), (fresh_query, view.fresh)):
         for kind, text in sorted(texts.items()):
             if not text:
                 continue

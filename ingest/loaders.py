@@ -95,12 +95,12 @@ class EventLoader:
         self._buffer.extend([(known.get(e.user) or self._pseudonym(e.user), e.item, e.type, e.at, e.rating)
                              for e in records])
         if len(self._buffer) >= self._batch_goal:
-            self._submit(store)
+            rows, self._buffer = self._buffer, []
+            self._submit(store, rows)
 
-    def _submit(self, store: GraphStore) -> None:
-        """Hand the buffered rows to the ledger's worker and their edges to the graph's worker; wait
-        only when more than :attr:`IN_FLIGHT` batches are on their way (memory stays bounded)."""
-        rows, self._buffer = self._buffer, []
+    def _submit(self, store: GraphStore, rows: list[tuple[str, str, str, int, float | None]]) -> None:
+        """Hand ``rows`` to the ledger's worker and their edges to the graph's worker; wait only when
+        more than :attr:`IN_FLIGHT` batches are on their way (memory stays bounded)."""
         if self._ledger_worker is None:
             # before any worker touches the store; a file within one batch merges (checking costs more)
             self._create_fresh = len(rows) >= self._batch_goal and can_create_fresh(store, self.ledger)
@@ -136,8 +136,7 @@ class EventLoader:
         rest, self._buffer = self._buffer, []
         step = min(self.ledger_batch, self.FIRST_LEDGER_BATCH)
         for start in range(0, len(rest), step):
-            self._buffer = rest[start:start + step]
-            self._submit(store)
+            self._submit(store, rest[start:start + step])
         while self._in_flight:
             self._in_flight.popleft().result()
         store.flush()

@@ -231,13 +231,6 @@ class ViewBatch(NamedTuple):
     known: dict[str, str]  # pairs the ledger held before the batch
     fresh: dict[str, str]  # pairs the batch created: new to the ledger
 
-    def merged(self) -> dict[str, str]:
-        """Every touched pair, ``{type: rows text}``, whether fresh or not."""
-        out = dict(self.known)
-        for kind, text in self.fresh.items():
-            out[kind] = out[kind] + VIEW_SEPARATOR + text if kind in out else text
-        return out
-
 
 class PairAggregate(NamedTuple):
     """The aggregate of one (user, item, type) pair; dates are UTC ``YYYY-MM-DD`` (a named tuple:
