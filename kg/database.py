@@ -12,12 +12,24 @@ __all__ = ["start_server", "stop_server", "server_status", "repair_server"]
 
 def _embedded_only(settings: Settings, action: str) -> None:
     if settings.neo4j_uri:
-        raise ConfigError(f"KG_NEO4J_URI is set, so kg uses Neo4j and does not {action} a server itself",
-                          hint="manage Neo4j with `docker compose up -d` / `docker compose stop`")
+        raise ConfigError(f"KG_NEO4J_URI is set, so kg uses Neo4j and does not {action} FalkorDB",
+                          hint="manage Neo4j with `kg db start --backend neo4j` or `docker compose up -d`")
 
 
-def start_server(settings: Settings) -> dict[str, Any]:
-    """Start the embedded FalkorDB server of ``settings.home`` (no-op when it runs); its status."""
+def _backend(settings: Settings, backend: str | None) -> str:
+    backend = backend or settings.backend
+    if backend not in ("falkordb", "neo4j"):
+        raise ConfigError(f"unknown backend {backend!r}", hint="use --backend falkordb or --backend neo4j")
+    return backend
+
+
+def start_server(settings: Settings, backend: str | None = None) -> dict[str, Any]:
+    """Start the configured (or given) backend's local server under ``settings.home`` (no-op when it
+    runs): the embedded FalkorDB, or a local Neo4j (:mod:`kg.neo4j_server`); its status."""
+    if _backend(settings, backend) == "neo4j":
+        from kg.neo4j_server import LocalNeo4j
+
+        return LocalNeo4j(settings).start()
     from kg.server import EmbeddedServer
 
     _embedded_only(settings, "start")
@@ -26,8 +38,12 @@ def start_server(settings: Settings) -> dict[str, Any]:
     return {**server.status(), "dir": str(server.dir)}
 
 
-def stop_server(settings: Settings) -> bool:
-    """Stop the embedded server (data is kept); False when it was not running."""
+def stop_server(settings: Settings, backend: str | None = None) -> bool:
+    """Stop the local server (data is kept); False when it was not running."""
+    if _backend(settings, backend) == "neo4j":
+        from kg.neo4j_server import LocalNeo4j
+
+        return LocalNeo4j(settings).stop()
     from kg.server import EmbeddedServer
 
     _embedded_only(settings, "stop")
@@ -39,7 +55,15 @@ def server_status(settings: Settings) -> dict[str, Any]:
     if settings.neo4j_uri:
         from kg.store import open_store
 
+        from kg.neo4j_server import LocalNeo4j
+
         info: dict[str, Any] = {"backend": "neo4j", "uri": settings.neo4j_uri}
+        try:
+            local = LocalNeo4j(settings)
+            if local.pid():
+                info.update(local=True, pid=local.pid(), dir=str(local.home), browser=local.browser_url)
+        except ConfigError:  # a remote Neo4j
+            pass
         try:
             with open_store(settings) as store:
                 info.update(running=True, version=store.version())

@@ -1,6 +1,12 @@
-"""Shared fixtures: one real embedded FalkorDB server per test session, a fresh graph per test.
+"""Shared fixtures: one real embedded FalkorDB server and one real Neo4j 5 per test session.
 
-Set ``KG_NEO4J_URI`` (and user/password) to run the ``neo4j``-marked tests against a real Neo4j.
+Every test that takes ``settings``/``store`` (or ``backend_settings``/``any_store``) runs on both
+backends: FalkorDB gets a fresh graph per test; Neo4j (Community has one database) is cleared before
+and after each test. The session's Neo4j is started from Maven Central's jars by
+:class:`kg.neo4j_server.LocalNeo4j` (Java 17 + Maven), or is the server ``KG_NEO4J_URI`` names (a
+disposable one: tests clear it). Without Java/Maven the Neo4j cases skip, saying why, unless
+``KG_TEST_NEO4J=required`` (CI), where that is an error. A test that can only run on FalkorDB
+carries ``@pytest.mark.falkordb_only("why")``.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.neo4j_server import LocalNeo4j
 from kg.server import EmbeddedServer, free_port
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
@@ -32,6 +39,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "slow" in item.keywords:
                 item.add_marker(skip)
+    for item in items:
+        only = item.get_closest_marker("falkordb_only")
+        callspec = getattr(item, "callspec", None)
+        on_neo4j = callspec is not None and any(v == "neo4j" for v in callspec.params.values())
+        if only and on_neo4j:
+            reason = only.args[0] if only.args else only.kwargs.get("reason", "")
+            if not reason:
+                raise pytest.UsageError(f"{item.nodeid}: falkordb_only needs a reason")
+            item.add_marker(pytest.mark.skip(reason=f"FalkorDB only: {reason}"))
+
+
+NEO4J_TEST_PASSWORD = "kg-test-password"
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One real Neo4j 5 for the session: ``{"uri", "password"}`` (see the module docstring)."""
+    external = Settings()
+    if external.neo4j_uri:
+        yield {"uri": external.neo4j_uri, "password": external.neo4j_password.get_secret_value()}
+        return
+    home = tmp_path_factory.mktemp("neo4jserver")
+    settings = Settings(home=home, neo4j_password=NEO4J_TEST_PASSWORD, neo4j_bolt_port=free_port(),
+                        neo4j_http_port=free_port(), neo4j_heap="1g", neo4j_pagecache="256m")
+    server = LocalNeo4j(settings)
+    try:
+        server.start(timeout=180)
+    except Exception as e:  # noqa: BLE001 - no Java/Maven here: skip (or fail where Neo4j is required)
+        if os.environ.get("KG_TEST_NEO4J") == "required":
+            pytest.fail(f"KG_TEST_NEO4J=required but the local Neo4j did not start: {e}")
+        pytest.skip(f"no Neo4j for the Neo4j cases ({e}); install Java 17 + Maven or set KG_NEO4J_URI")
+    yield {"uri": server.uri, "password": NEO4J_TEST_PASSWORD, "home": str(server.home),
+           "http": str(server.http_port)}
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +90,25 @@ def falkordb_server(server_home: Path) -> Iterator[EmbeddedServer]:
     server.stop()
 
 
-@pytest.fixture
-def settings(falkordb_server: EmbeddedServer, tmp_path: Path) -> Settings:
-    """Settings with a private KG_HOME whose embedded server is the session server, and a fresh graph name."""
+BACKENDS = ("falkordb", "neo4j")
+
+
+def neo4j_settings(neo4j_server: dict[str, str], home: Path, **extra: object) -> Settings:
+    """Settings of a private KG_HOME that uses the session's Neo4j."""
+    return Settings(home=home, neo4j_uri=neo4j_server["uri"], neo4j_password=neo4j_server["password"],
+                    pseudonym_key="test-key", batch_size=500, **extra)
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings with a private KG_HOME on each backend: the session FalkorDB with a fresh graph name, or
+    the session Neo4j (cleared before the test)."""
+    if request.param == "neo4j":
+        settings = neo4j_settings(request.getfixturevalue("neo4j_server"), tmp_path / "home")
+        with open_store(settings) as graph:
+            graph.clear()
+        return settings
+    falkordb_server: EmbeddedServer = request.getfixturevalue("falkordb_server")
     home = tmp_path / "home"
     db_dir = home / "db"
     db_dir.mkdir(parents=True)
@@ -63,37 +120,23 @@ def settings(falkordb_server: EmbeddedServer, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[GraphStore]:
-    """An empty graph on the session server, deleted after the test."""
+    """An empty graph on the session server of each backend, deleted after the test."""
     graph = open_store(settings, start=False)
     yield graph
     graph.clear()
     graph.close()
 
 
-BACKENDS = ("falkordb", "neo4j")
-
-
-@pytest.fixture(params=BACKENDS)
-def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings for every configured backend: the embedded FalkorDB always, Neo4j when KG_NEO4J_URI is set
-    (point it at a disposable database: tests clear it)."""
-    if request.param == "falkordb":
-        return request.getfixturevalue("settings")
-    settings = Settings(home=tmp_path / "home", pseudonym_key="test-key", batch_size=500)
-    if not settings.neo4j_uri:
-        pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d neo4j` to run the Neo4j cases")
+@pytest.fixture
+def backend_settings(settings: Settings) -> Settings:
+    """The same as ``settings`` (both backends); kept for the tests that name it."""
     return settings
 
 
 @pytest.fixture
-def any_store(backend_settings: Settings) -> Iterator[GraphStore]:
-    """An empty graph on each configured backend (see ``backend_settings``), cleared after the test."""
-    graph = open_store(backend_settings, start=False) if not backend_settings.neo4j_uri else open_store(
-        backend_settings)
-    graph.clear()
-    yield graph
-    graph.clear()
-    graph.close()
+def any_store(store: GraphStore) -> GraphStore:
+    """The same as ``store`` (both backends); kept for the tests that name it."""
+    return store
 
 
 @pytest.fixture(scope="session")

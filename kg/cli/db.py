@@ -2,36 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from kg.cli.common import JsonOpt, emit_json, out, settings_of
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Manage the embedded graph database (FalkorDB under KG_HOME).")
+app = typer.Typer(no_args_is_help=True, help="Manage the local graph database: the embedded FalkorDB, or a "
+                                              "local Neo4j without Docker (--backend neo4j), under KG_HOME.")
+
+BackendOpt = Annotated[str | None, typer.Option(
+    "--backend", help="falkordb or neo4j (default: neo4j when KG_NEO4J_URI is set). Neo4j needs Java 17 and "
+                      "Maven, and KG_NEO4J_PASSWORD (8+ characters).")]
 
 
 @app.command("start")
-def start(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Start the embedded FalkorDB server (no-op when it runs).
+def start(ctx: typer.Context, backend: BackendOpt = None, json_out: JsonOpt = False) -> None:
+    """Start the local database server (no-op when it runs).
 
-    Example: kg db start
+    Example: kg db start; KG_NEO4J_PASSWORD=... kg db start --backend neo4j
     """
     from kg.database import start_server
 
-    status = start_server(settings_of(ctx))
-    emit_json(status) if json_out else out(f"running (pid {status['pid']}) in {status['dir']}")
+    status = start_server(settings_of(ctx), backend)
+    if json_out:
+        emit_json(status)
+        return
+    out(f"running (pid {status['pid']}) in {status['dir']}")
+    if status.get("backend") == "neo4j":
+        out(f"use it: export KG_NEO4J_URI={status['uri']}; Neo4j Browser: {status['browser']}")
 
 
 @app.command("stop")
-def stop(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Stop the embedded server (data is kept).
+def stop(ctx: typer.Context, backend: BackendOpt = None, json_out: JsonOpt = False) -> None:
+    """Stop the local database server (data is kept).
 
-    Example: kg db stop
+    Example: kg db stop; kg db stop --backend neo4j
     """
     from kg.database import stop_server
 
-    stopped = stop_server(settings_of(ctx))
+    stopped = stop_server(settings_of(ctx), backend)
     emit_json({"stopped": stopped}) if json_out else out("stopped" if stopped else "not running")
 
 

@@ -44,7 +44,8 @@ def explorer_token(host: str, env: dict[str, str] | os._Environ[str] | None = No
 
 def explore_cmd(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 7475,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
+                                             help="TCP port (default $KG_EXPLORE_PORT, 7475).")] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Loopback by default; any other "
                                                      "address requires a token ($KG_EXPLORE_TOKEN or generated "
                                                      "and printed).")] = "127.0.0.1",
@@ -61,6 +62,7 @@ def explore_cmd(
     from kg.explore.app import GUIDE_PATH, create_app
 
     settings = settings_of(ctx)
+    port = port or settings.explore_port
     token, generated = explorer_token(host)
     app = create_app(settings, token=token)
     shown = f"[{host}]" if ":" in host else host

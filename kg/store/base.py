@@ -121,7 +121,8 @@ class GraphStore(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, name: str, *, identifiers: Mapping[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+    def query(self, name: str, /, *, identifiers: Mapping[str, str] | None = None,
+              **params: Any) -> list[dict[str, Any]]:
         """Run the named query from ``cypher/`` with ``params``; ``identifiers`` fill its ``{{placeholders}}``
         (labels, types, property names), each escaped by :func:`kg.cypher.ident`, as in :meth:`write`."""
         text = cypher.render(name, self.dialect, **identifiers) if identifiers else cypher.load(name, self.dialect)
