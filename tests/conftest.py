@@ -62,7 +62,8 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         return
     home = tmp_path_factory.mktemp("neo4jserver")
     settings = Settings(home=home, neo4j_password=NEO4J_TEST_PASSWORD, neo4j_bolt_port=free_port(),
-                        neo4j_http_port=free_port(), neo4j_heap="1g", neo4j_pagecache="256m")
+                        neo4j_http_port=free_port(), explore_port=free_port(), neo4j_heap="1g",
+                        neo4j_pagecache="256m")
     server = LocalNeo4j(settings)
     try:
         server.start(timeout=180)
@@ -71,7 +72,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             pytest.fail(f"KG_TEST_NEO4J=required but the local Neo4j did not start: {e}")
         pytest.skip(f"no Neo4j for the Neo4j cases ({e}); install Java 17 + Maven or set KG_NEO4J_URI")
     yield {"uri": server.uri, "password": NEO4J_TEST_PASSWORD, "home": str(server.home),
-           "http": str(server.http_port)}
+           "http": str(server.http_port), "explore_port": str(settings.explore_port)}
     server.stop()
 
 

@@ -105,8 +105,9 @@ def _is_neo4j(pid: int) -> bool:
 class LocalNeo4j:
     """Start, stop and inspect the local Neo4j of one ``KG_HOME`` (``KG_HOME/neo4j``)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, extra_conf: dict[str, str] | None = None) -> None:
         self.settings = settings
+        self.extra_conf = dict(extra_conf or {})
         self.home: Path = settings.home / "neo4j"
         self.conf_dir = self.home / "conf"
         self.pidfile = self.home / "neo4j.pid"
@@ -174,7 +175,7 @@ class LocalNeo4j:
 
     def _write_conf(self) -> None:
         private_dir(self.conf_dir)
-        conf = neo4j_conf(self.settings, self.bolt_port, self.http_port)
+        conf = {**neo4j_conf(self.settings, self.bolt_port, self.http_port), **self.extra_conf}
         write_private(self.conf_dir / "neo4j.conf", "".join(f"{k}={v}\n" for k, v in conf.items()))
 
     def _java(self) -> list[str]:
