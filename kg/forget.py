@@ -115,6 +115,8 @@ class ForgetReport:
                 out.append("database log rewritten" + (" and snapshot saved" if self.disk.get("snapshot") else ""))
             else:
                 out.append("external database: its own logs and backups are outside KG_HOME and were not checked")
+            out += [f"database: {note}" for note in self.disk.get("notes") or []]
+            out += [f"database keeps: {note}" for note in self.disk.get("stays") or []]
             traces = self.disk.get("traces") or []
             out.append(f"disk check: no trace left under KG_HOME ({self.disk.get('files_checked', 0):,} files)"
                        if not traces else f"disk check: {len(traces)} file(s) still hold a trace:")

@@ -22,6 +22,7 @@ from kg.neo4j_server import LocalNeo4j
 from kg.server import EmbeddedServer, free_port
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
+from tests.helpers import neo4j_settings
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 AMAZON = SHARED_DATA / "amazon_gift_cards_5core_2018"
@@ -94,18 +95,13 @@ def falkordb_server(server_home: Path) -> Iterator[EmbeddedServer]:
 BACKENDS = ("falkordb", "neo4j")
 
 
-def neo4j_settings(neo4j_server: dict[str, str], home: Path, **extra: object) -> Settings:
-    """Settings of a private KG_HOME that uses the session's Neo4j."""
-    return Settings(home=home, neo4j_uri=neo4j_server["uri"], neo4j_password=neo4j_server["password"],
-                    pseudonym_key="test-key", batch_size=500, **extra)
-
-
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings with a private KG_HOME on each backend: the session FalkorDB with a fresh graph name, or
     the session Neo4j (cleared before the test)."""
     if request.param == "neo4j":
         settings = neo4j_settings(request.getfixturevalue("neo4j_server"), tmp_path / "home")
+        settings.home.mkdir(parents=True)
         with open_store(settings) as graph:
             graph.clear()
         return settings

@@ -3,25 +3,54 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
+from kg.store import GraphStore, open_store
+
 from kg.cli import app
 from kg.settings import Settings
 
 
-def run_cli(settings: Settings, *args: str) -> Any:
-    """Invoke ``kg`` with ``settings`` exported as KG_* variables; returns the click Result."""
-    env = {
+def neo4j_settings(neo4j_server: dict[str, str], home: Path, **extra: Any) -> Settings:
+    """Settings of a private KG_HOME that uses the session's Neo4j (the ``neo4j_server`` fixture)."""
+    return Settings(home=home, neo4j_uri=neo4j_server["uri"], neo4j_password=neo4j_server["password"],
+                    pseudonym_key="test-key", batch_size=500, **extra)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """``settings`` as the KG_* variables a ``kg`` process reads (both backends)."""
+    return {
         "KG_HOME": str(settings.home),
         "KG_GRAPH": settings.graph,
         "KG_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else "",
         "KG_BATCH_SIZE": str(settings.batch_size),
         "KG_NEO4J_URI": settings.neo4j_uri or "",
+        "KG_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
     }
-    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def settings_json(settings: Settings) -> str:
+    """``settings`` for a child process (``Settings.model_validate_json``), secrets included
+    (``model_dump_json`` masks them)."""
+    key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+    return json.dumps({**json.loads(settings.model_dump_json()), "pseudonym_key": key,
+                       "neo4j_password": settings.neo4j_password.get_secret_value()})
+
+
+def settings_code(settings: Settings) -> str:
+    """Python source that rebuilds ``settings`` in a child process (needs ``Settings`` imported)."""
+    return f"Settings.model_validate_json({settings_json(settings)!r})"
+
+
+def run_cli(settings: Settings, *args: str) -> Any:
+    """Invoke ``kg`` with ``settings`` exported as KG_* variables; returns the click Result."""
+    return CliRunner().invoke(app, list(args), env=settings_env(settings), catch_exceptions=False)
 
 
 def write_lines(path: Path, lines: list[Any]) -> Path:
@@ -30,3 +59,24 @@ def write_lines(path: Path, lines: list[Any]) -> Path:
         for line in lines:
             handle.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
     return path
+
+
+@contextmanager
+def clean_twin(settings: Settings) -> Iterator[tuple[GraphStore, Settings]]:
+    """An empty graph with its own ledger, to rebuild a shop cleanly and compare: take what you compare
+    from the first graph BEFORE entering. FalkorDB: another graph on the session server. Neo4j
+    (Community holds one database): the same database, emptied on entry, under another KG_HOME."""
+    if settings.neo4j_uri:
+        home = settings.home.with_name(f"{settings.home.name}_clean_{uuid.uuid4().hex[:6]}")
+        home.mkdir(parents=True)
+        twin = settings.model_copy(update={"home": home})
+        store = open_store(twin)
+        store.clear()
+    else:
+        twin = settings.model_copy(update={"graph": f"t_{uuid.uuid4().hex[:12]}"})
+        store = open_store(twin, start=False)
+    try:
+        yield store, twin
+    finally:
+        store.clear()
+        store.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from kg.ledger import EventLedger
 from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
-from tests.helpers import run_cli
+from tests.helpers import clean_twin, run_cli
 
 GONE = "XFORGETME42"  # the person to forget: a raw id no file would hold by chance
 KEPT = ("YKEEPUSER07", "ZKEEPUSER08")
@@ -165,18 +164,8 @@ def test_forget_in_export_drops_the_edges_of_the_entity(tmp_path: Path) -> None:
 
 
 # -- the graph ---------------------------------------------------------------------------------------
-@pytest.fixture
-def other_graph(settings: Settings) -> Iterator[tuple[GraphStore, Settings]]:
-    """A second graph (and ledger) on the session server, for the shop built without the person."""
-    other = settings.model_copy(update={"graph": f"t_{uuid.uuid4().hex[:12]}"})
-    store = open_store(other, start=False)
-    yield store, other
-    store.clear()
-    store.close()
-
-
 def test_aggregates_equal_a_graph_built_without_the_person(
-        settings: Settings, store: GraphStore, other_graph: tuple[GraphStore, Settings], tmp_path: Path) -> None:
+        settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     from profiles import compute_profiles
 
     everyone = {GONE, *KEPT}
@@ -200,15 +189,16 @@ def test_aggregates_equal_a_graph_built_without_the_person(
     with EventLedger.from_settings(settings) as ledger:
         assert list(ledger.pairs(users=[pseudonym])) == [] and ledger.counts()["pairs"] == 6
 
-    built, built_settings = other_graph
-    _load(built, built_settings, tmp_path / "b", set(KEPT))
-    compute_profiles(built, built_settings, train=False, k=2, seed=1)
-    assert after == _together(built)
-    assert _aspects(store) == _aspects(built)
-    assert _aspects(store)[("P1", "battery life")][0] == 1
-    assert _shape(store) == _shape(built)  # P5 and X's aspects went with X's review
-    with EventLedger.from_settings(built_settings) as ledger:
-        assert ledger.counts()["pairs"] == 6
+    forgotten_aspects, forgotten_shape = _aspects(store), _shape(store)
+    assert forgotten_aspects[("P1", "battery life")][0] == 1
+    with clean_twin(settings) as (built, built_settings):  # the shop built without the person
+        _load(built, built_settings, tmp_path / "b", set(KEPT))
+        compute_profiles(built, built_settings, train=False, k=2, seed=1)
+        assert after == _together(built)
+        assert forgotten_aspects == _aspects(built)
+        assert forgotten_shape == _shape(built)  # P5 and X's aspects went with X's review
+        with EventLedger.from_settings(built_settings) as ledger:
+            assert ledger.counts()["pairs"] == 6
 
 
 def test_dry_run_changes_nothing(settings: Settings, store: GraphStore, tmp_path: Path) -> None:

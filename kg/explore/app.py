@@ -222,6 +222,14 @@ def create_app(settings: Settings, *, token: str | None = None, store: GraphStor
         return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                                  headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
 
+    @app.options(GUIDE_PATH.rsplit("/", 1)[0] + "/{file_name}", include_in_schema=False)
+    def guide_preflight(request: Request) -> Response:
+        """CORS preflight: Neo4j Browser fetches ``:guide URL`` with ``pragma``/``cache-control`` headers."""
+        return Response(status_code=204, headers={
+            "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
+            "Access-Control-Allow-Headers": request.headers.get("access-control-request-headers", ""),
+            "Access-Control-Max-Age": "600"})
+
     @app.get(GUIDE_PATH.rsplit("/", 1)[0] + "/{file_name}")
     def favourites(file_name: str) -> Response:
         """The library's .cypher files as one zip, for Neo4j Browser's Favorites drawer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,70 @@ logger = logging.getLogger(__name__)
 
 def _index_name(label: str, prop: str) -> str:
     return f"{label.lower()}_{prop.lower()}"
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """Driver objects as the FalkorDB store returns them, so that no caller knows the backend: nodes as
+    ``{"_id", "_labels", **props}``, relationships as ``{"_id", "_type", "_src", "_dst", **props}``,
+    paths as ``{"nodes", "relationships"}`` (ids are element ids); temporal values as ISO text."""
+    if type(value) in _SCALARS:
+        return value
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(value, Node):
+        return {"_id": value.element_id, "_labels": sorted(value.labels), **dict(value.items())}
+    if isinstance(value, Relationship):
+        return {"_id": value.element_id, "_type": value.type,
+                "_src": value.start_node.element_id if value.start_node is not None else None,
+                "_dst": value.end_node.element_id if value.end_node is not None else None, **dict(value.items())}
+    if isinstance(value, Path):
+        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "iso_format"):  # neo4j.time Date, DateTime, Time, Duration
+        return value.iso_format()
+    return value
+
+
+def _row(record: Any) -> dict[str, Any]:
+    return {key: _plain(value) for key, value in zip(record.keys(), record.values())}
+
+
+#: labels whose key indexes purge_traces rebuilds: a range index keeps a deleted key's bytes in its pages
+#: (a User's id is the pseudonym; a Review's id is derived from it, or is the shop's own review id)
+PURGE_REBUILD = ("User", "Review")
+#: purge_traces writes no more filler than this to rotate the transaction log
+PURGE_FILLER_MAX = 16 * 2**20
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
+          "g": 2**30, "gb": 2**30, "gib": 2**30}
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _size(text: str) -> int | None:
+    """``"1.00MiB"`` -> 1048576 (a Neo4j byte-size setting), None when unreadable."""
+    found = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", text or "")
+    unit = _UNITS.get(found.group(2).lower()) if found else None
+    return int(float(found.group(1)) * unit) if found and unit else None
+
+
+def _seconds(text: str) -> float | None:
+    """``"20s"`` -> 20.0 (a Neo4j duration setting), None when unreadable."""
+    found = re.fullmatch(r"\s*([\d.]+)\s*(ms|s|m|h|d)?\s*", text or "")
+    return float(found.group(1)) * _SECONDS[found.group(2) or "s"] if found else None
+
+
+def _files_kept(policy: str) -> int | None:
+    """Files a ``db.tx_log.rotation.retention_policy`` keeps besides the current one; None: not a file count."""
+    policy = (policy or "").strip().lower()
+    if policy in ("false", "keep_none"):
+        return 0
+    found = re.fullmatch(r"(\d+)\s*files?", policy)
+    return int(found.group(1)) if found else None
 
 
 class Neo4jStore(GraphStore):
@@ -55,7 +120,7 @@ class Neo4jStore(GraphStore):
             raise QueryError(f"Neo4j: {e.message or e}") from e
         except self._neo4j.exceptions.DriverError as e:
             raise StoreError(f"Neo4j driver: {e}") from e
-        return [record.data() for record in records]
+        return [_row(record) for record in records]
 
     def _session_run(self, text: str, params: Mapping[str, Any], *, read_only: bool) -> Any:
         """Records and summary of ``text`` in a session of the given access mode."""
@@ -63,7 +128,7 @@ class Neo4jStore(GraphStore):
         try:
             with self.driver.session(database=self.database, default_access_mode=mode) as session:
                 result = session.run(text, dict(params))
-                records = [record.data() for record in result]
+                records = [_row(record) for record in result]
                 return records, result.consume()
         except self._neo4j.exceptions.Neo4jError as e:
             if "AccessMode" in str(e.code or ""):
@@ -146,7 +211,8 @@ class Neo4jStore(GraphStore):
         rows = self.query("vector_index_options", name=name)
         if rows:
             config = (rows[0].get("options") or {}).get("indexConfig") or {}
-            if int(config.get("vector.dimensions", dim)) == dim:
+            quantized = bool(config.get("vector.quantization.enabled", False))
+            if int(config.get("vector.dimensions", dim)) == dim and not quantized:
                 return
             self._run(cypher.render("vector_index_drop", self.dialect, index=name))
         self._run(cypher.render("vector_index_create", self.dialect, index=name, label=label, prop=prop),
@@ -168,6 +234,102 @@ class Neo4jStore(GraphStore):
     def clear(self) -> None:
         while self.query("delete_all", limit=10_000)[0]["deleted"]:
             pass
+
+    def purge_traces(self) -> dict[str, Any]:
+        """After deleting a person, make the server's files drop them as far as a client can (Community has
+        no ``db.checkpoint()``), and say what stays:
+
+        * the uniqueness constraints of :data:`PURGE_REBUILD` are dropped and created again: a range index
+          keeps a removed key's bytes in its pages, the rebuilt one holds live keys only (the old files go
+          at once). Two transactions (Neo4j refuses one): kg's writers wait on the writer lock meanwhile;
+        * when the server's retention policy counts files and its rotation size is small (kg's local Neo4j:
+          ``1 files``, 1 MiB), filler is written to a throwaway node, one transaction per rotation needed,
+          and deleted: the log files that hold the deleted records are pruned at the next checkpoint
+          (``db.checkpoint.interval.time``: 20 s there, measured 5-16 s; reported as within three intervals,
+          :data:`kg.neo4j_server.FORGET_WINDOW_S`);
+        * what no client can remove is listed under ``stays``: a deleted record keeps its bytes in the store
+          files (only its header is cleared) until Neo4j reuses it for new data, with no time bound.
+
+        The raw id never reaches Neo4j (ids are pseudonymised at ingest); its User.id is the pseudonym.
+        """
+        done: dict[str, Any] = {"compacted": False, "query_log_dropped": False, "snapshot": False,
+                                "indexes_rebuilt": [], "log_rotations": 0, "log_filler_bytes": 0,
+                                "log_pruned_within_s": None, "notes": [], "stays": []}
+        conf = self._settings("db.tx_log.rotation.", "db.checkpoint.interval.time")
+        for label in PURGE_REBUILD:
+            if self._rebuild_unique(label, schema.KEYS[label]):
+                done["indexes_rebuilt"].append(f"{label}.{schema.KEYS[label]}")
+        if done["indexes_rebuilt"]:
+            done["notes"].append("key indexes rebuilt without the deleted keys: " + ", ".join(done["indexes_rebuilt"]))
+        for label in PURGE_REBUILD:
+            if f"{label}.{schema.KEYS[label]}" not in done["indexes_rebuilt"]:
+                done["stays"].append(f"{label}.{schema.KEYS[label]} index (not rebuilt): the deleted keys, as text, in "
+                                     "free index slots until those pages are reused")
+        size = _size(conf.get("db.tx_log.rotation.size", ""))
+        kept = _files_kept(conf.get("db.tx_log.rotation.retention_policy", ""))
+        every = _seconds(conf.get("db.checkpoint.interval.time", ""))
+        policy = conf.get("db.tx_log.rotation.retention_policy", "unknown")
+        if size and kept is not None and every and (kept + 1) * (size + 2**16) <= PURGE_FILLER_MAX:
+            done.update(self._rotate_log(kept + 1, size + 2**16))
+        if kept is not None and done["log_rotations"] == kept + 1 and every:
+            done["log_pruned_within_s"] = window = int(3 * every)
+            done["notes"].append(f"transaction log rotated {done['log_rotations']}x: the files holding the deleted "
+                                 f"records are pruned at the next checkpoint (within {window} s)")
+        else:
+            rotation = conf.get("db.tx_log.rotation.size", "unknown")
+            done["stays"].append(f"transaction logs: the deleted records stay in them as the server's retention "
+                                 f"policy ({policy}, rotation {rotation}) keeps them")
+        done["stays"].append("store files (neostore.propertystore.db*): deleted records keep their bytes until Neo4j "
+                             "reuses them for new data, with no time bound: most of the pseudonym in Neo4j's packed "
+                             "encoding, review text (kept only with --store-text) as plain text")
+        done["stays"].append("Product and Aspect key indexes: the keys of nodes only this person introduced, in free "
+                             "index slots until those pages are reused")
+        return done
+
+    def _rotate_log(self, times: int, pad: int) -> dict[str, int]:
+        """Write ``pad`` bytes to a throwaway node and delete it, ``times`` times (each outgrows a log file)."""
+        done = {"log_rotations": 0, "log_filler_bytes": 0}
+        try:
+            for _ in range(times):
+                eid = self._run("CREATE (n {id: $pad}) RETURN elementId(n) AS eid", {"pad": "0" * pad})[0]["eid"]
+                self._run("MATCH (n) WHERE elementId(n) = $eid DELETE n", {"eid": eid})
+                done["log_rotations"] += 1
+                done["log_filler_bytes"] += pad
+        except QueryError as e:
+            logger.warning("could not rotate Neo4j's transaction log after a forget: %s", e)
+        return done
+
+    def _settings(self, *prefixes: str) -> dict[str, str]:
+        """The server's settings whose names start with one of ``prefixes`` (empty when not allowed to see them)."""
+        try:
+            rows = self._run("SHOW SETTINGS YIELD name, value WHERE any(p IN $prefixes WHERE name STARTS WITH p) "
+                             "RETURN name, value", {"prefixes": list(prefixes)})
+        except QueryError as e:
+            logger.warning("cannot read the server's settings: %s", e)
+            return {}
+        return {str(r["name"]): str(r["value"]) for r in rows}
+
+    def _rebuild_unique(self, label: str, key: str) -> bool:
+        """Drop and create again the uniqueness constraint on ``label.key`` (its index is built afresh)."""
+        try:
+            rows = self._run("SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties WHERE type = 'UNIQUENESS' "
+                             "AND labelsOrTypes = [$label] AND properties = [$key] RETURN name",
+                             {"label": label, "key": key})
+            name = str(rows[0]["name"]) if rows else ""
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):  # none, or not kg's: left as it is
+                return False
+            self._run(f"DROP CONSTRAINT {cypher.ident(name)} IF EXISTS")
+        except QueryError as e:
+            logger.warning("could not rebuild the %s.%s index after a forget: %s", label, key, e)
+            return False
+        try:
+            self._run(cypher.render("schema_unique", self.dialect, constraint=name, label=label, key=key))
+        except QueryError as e:
+            raise StoreError(f"could not restore the uniqueness constraint on {label}.{key} after a forget: {e}",
+                             hint=f"remove the duplicate {label} nodes a writer outside kg made, then run kg ingest "
+                                  "(it creates the constraint)") from e
+        self.query("await_indexes")
+        return True
 
     def close(self) -> None:
         self.driver.close()

@@ -11,7 +11,7 @@ import yaml
 from kg.cli import app
 from kg.settings import Settings
 from kg.store import GraphStore
-from tests.helpers import run_cli
+from tests.helpers import run_cli, settings_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +63,10 @@ def test_demo_never_touches_the_users_graph_then_stats_and_user(settings: Settin
     before = json.loads(run_cli(settings, "stats", "--json").stdout)
     result = run_cli(settings, "demo", "--users", "30", "--products", "20", "--events", "800",
                      "--reviews", "150", "--epochs", "2", "--json")
+    if settings.backend == "neo4j":  # Community holds one database, and it is the user's: the demo refuses
+        assert result.exit_code == 2 and "holds data the demo did not create" in result.stderr, result.output
+        assert json.loads(run_cli(settings, "stats", "--json").stdout) == before
+        return
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     # the user's graph is exactly as it was; the demo lives in its own home
@@ -96,6 +100,8 @@ def test_demo_never_touches_the_users_graph_then_stats_and_user(settings: Settin
     assert unknown.exit_code == 1 and "not found" in unknown.stderr
 
 
+@pytest.mark.falkordb_only("the demo folder is the embedded database's home; on Neo4j the demo makes no folder and "
+                            "refuses a non-empty database instead (test_demo_never_touches_the_users_graph...)")
 def test_demo_refuses_a_demo_folder_it_did_not_make(settings: Settings) -> None:
     (settings.home / "demo").mkdir()
     (settings.home / "demo" / "precious.txt").write_text("mine")
@@ -157,7 +163,7 @@ def test_a_busy_graph_is_exit_4_with_wait_0(settings: Settings, tmp_path: Path) 
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time, pathlib\n"
         "from kg.locks import writer_lock\nfrom kg.settings import Settings\n"
-        f"s = Settings(home={str(settings.home)!r}, graph={settings.graph!r})\n"
+        f"s = {settings_code(settings)}\n"
         "with writer_lock(s, what='a test holding the graph'):\n"
         f"    pathlib.Path({str(ready)!r}).touch(); time.sleep(30)\n")], cwd=ROOT)
     try:

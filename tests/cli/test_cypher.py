@@ -80,7 +80,8 @@ def test_values_print_as_text_never_markup(store: GraphStore, settings: Settings
 
 def test_errors_are_one_line_with_the_reason(settings: Settings) -> None:
     syntax = run_cli(settings, "cypher", "MATCH (p:Product RETURN p")
-    assert syntax.exit_code == 2 and syntax.stderr.startswith("kg: error: FalkorDB:")
+    server = "Neo4j" if settings.backend == "neo4j" else "FalkorDB"
+    assert syntax.exit_code == 2 and syntax.stderr.startswith(f"kg: error: {server}:")
     assert syntax.stderr.count("\n") == 1
     missing = run_cli(settings, "cypher", "MATCH (p:Product {id: $pid}) RETURN p")
     assert missing.exit_code == 2 and "$pid" in missing.stderr and "-p pid=" in missing.stderr

@@ -13,6 +13,7 @@ from ingest import ingest_file
 from ingest.synthetic import generate_shop
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
+from tests.helpers import clean_twin, settings_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
@@ -28,12 +29,6 @@ SNAPSHOT = ("MATCH (u:User)-[r]->(p:Product) RETURN u.id AS u, type(r) AS t, p.i
             "r.first_at AS f, r.last_at AS l ORDER BY u, t, p")
 
 
-def _settings_json(settings: Settings) -> str:
-    data = json.loads(settings.model_dump_json())
-    data["pseudonym_key"] = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
-    return json.dumps(data)
-
-
 def test_two_concurrent_ingests_equal_two_sequential(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     shop = generate_shop(tmp_path / "shop", users=80, products=50, events=8000, seed=5)
     lines = shop.events.read_text().splitlines()
@@ -42,20 +37,16 @@ def test_two_concurrent_ingests_equal_two_sequential(store: GraphStore, settings
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("\n".join([header, *body[:6000]]) + "\n")
     second.write_text("\n".join([header, *body[2000:]]) + "\n")
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, _settings_json(settings), str(p)], cwd=ROOT,
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, settings_json(settings), str(p)], cwd=ROOT,
                               stderr=subprocess.PIPE, text=True) for p in (first, second)]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
     concurrent = store.execute(SNAPSHOT)
-    sequential_settings = settings.model_copy(update={"graph": f"t_{uuid.uuid4().hex[:12]}"})
-    with open_store(sequential_settings, start=False) as other:
-        try:
-            for path in (first, second):
-                ingest_file(other, sequential_settings, path, kind="events", fmt="csv")
-            assert other.execute(SNAPSHOT) == concurrent
-        finally:
-            other.clear()
+    with clean_twin(settings) as (other, sequential_settings):
+        for path in (first, second):
+            ingest_file(other, sequential_settings, path, kind="events", fmt="csv")
+        assert other.execute(SNAPSHOT) == concurrent
     distinct = len({tuple(line.split(",")[:4]) for line in body})
     assert sum(row["c"] for row in concurrent) == distinct
 

@@ -17,7 +17,8 @@ from ingest.synthetic import generate_shop
 from kg.ledger import EventLedger
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
-from tests.ingest.test_runner_idempotency import INGEST_SCRIPT, ROOT, settings_json
+from tests.helpers import clean_twin, settings_json
+from tests.ingest.test_runner_idempotency import INGEST_SCRIPT, ROOT
 
 EDGES = """
 MATCH (u:User)-[r]->(p:Product)
@@ -66,13 +67,9 @@ def test_rerun_and_overlapping_files_equal_one_clean_run(store: GraphStore, sett
     got = edges(store)
     assert got == ledger_edges(settings)  # the graph is exactly the ledger's view
     assert all(v[6] is None for v in got.values())  # no event_times lists any more
-    clean = settings.model_copy(update={"graph": settings.graph + "_clean"})
-    with open_store(clean, start=False) as other:
-        try:
-            ingest(other, clean, shop.events)
-            assert edges(other) == got
-        finally:
-            other.clear()
+    with clean_twin(settings) as (other, clean):  # fresh graph and ledger
+        ingest(other, clean, shop.events)
+        assert edges(other) == got
     distinct = {tuple(line.split(",")[:4]) for line in lines[1:]}
     assert sum(v[0] for v in got.values()) == len(distinct)
     rated = [v for k, v in got.items() if k[0] == "RATED"]
@@ -162,13 +159,9 @@ def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, 
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     after_kills = edges(store)
     assert after_kills == ledger_edges(settings)
-    clean = settings.model_copy(update={"graph": settings.graph + "_clean"})
-    with open_store(clean, start=False) as other:
-        try:
-            ingest(other, clean, files.events)
-            assert edges(other) == after_kills
-        finally:
-            other.clear()
+    with clean_twin(settings) as (other, clean):  # fresh graph and ledger
+        ingest(other, clean, files.events)
+        assert edges(other) == after_kills
 
 
 def test_pipelined_loader_keeps_batches_in_order_and_bounded(store: GraphStore, settings: Settings) -> None:

@@ -19,6 +19,7 @@ from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.ledger import EventLedger
 from kg.store import GraphStore, open_store
+from tests.helpers import clean_twin, settings_json
 
 ROOT = Path(__file__).resolve().parents[2]
 INGEST_SCRIPT = """
@@ -35,12 +36,6 @@ with open_store(settings, start=False) as store, EventLoader.from_settings(setti
                loader=loader)
 """
 
-
-
-def settings_json(settings: Settings) -> str:
-    """Settings for a child process, secrets included (model_dump_json masks them)."""
-    key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
-    return json.dumps({**json.loads(settings.model_dump_json()), "pseudonym_key": key})
 
 
 SNAPSHOT = """
@@ -184,13 +179,9 @@ def test_kill_9_of_an_ingest_then_rerun_equals_clean_run(store: GraphStore, sett
     proc.wait()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     after_kill = snapshot(store)
-    clean = settings.model_copy(update={"graph": settings.graph + "_clean"})  # fresh graph and ledger
-    with open_store(clean, start=False) as other:
-        try:
-            ingest_events(other, clean, files.events)
-            assert snapshot(other) == after_kill
-        finally:
-            other.clear()
+    with clean_twin(settings) as (other, clean):  # fresh graph and ledger
+        ingest_events(other, clean, files.events)
+        assert snapshot(other) == after_kill
 
 
 def test_raw_user_ids_never_reach_the_graph(store: GraphStore, settings: Settings, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from kg.query import referenced_params
 from kg.server import EmbeddedServer
 from kg.settings import Settings
 from kg.store import GraphStore, open_store
+from tests.helpers import neo4j_settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "analyst_shop.cypher"
 _VECTOR = re.compile(r"vector\((\[[^\]]*\])\)")
@@ -46,10 +47,9 @@ def shop(request: pytest.FixtureRequest,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GraphStore, Settings]]:
     """The fixture shop on each configured backend, loaded once per module (the queries only read)."""
     if request.param == "neo4j":
-        settings = Settings(home=tmp_path_factory.mktemp("neo4j"), pseudonym_key="test-key")
-        if not settings.neo4j_uri:
-            pytest.skip("KG_NEO4J_URI is not set: start Neo4j with `docker compose up -d neo4j` to run the Neo4j cases")
+        settings = neo4j_settings(request.getfixturevalue("neo4j_server"), tmp_path_factory.mktemp("neo4j"))
         store = open_store(settings)
+        store.clear()
     else:
         server: EmbeddedServer = request.getfixturevalue("falkordb_server")
         home = tmp_path_factory.mktemp("analyst")

@@ -51,6 +51,7 @@ def test_values_round_trip_through_a_real_server(store: GraphStore) -> None:
     assert row["v"] == pytest.approx(sent["v"]) and row["n"] is None and row["b"] is False and row["e"] == []
 
 
+@pytest.mark.falkordb_only("vecf32 and the float32 text encoding are FalkorDB's (kg/store/falkordb_params.py)")
 def test_float32_vectors_round_trip_exactly(store: GraphStore) -> None:
     vector = np.random.default_rng(3).normal(scale=1e-3, size=16).astype(np.float32)
     text = float32_list(vector)
