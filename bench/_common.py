@@ -17,7 +17,8 @@ from rich.table import Table
 from kg.server import EmbeddedServer
 from kg.settings import Settings
 
-__all__ = ["bench_settings", "peak_rss_mb", "children_peak_rss_mb", "print_table", "Report", "add_json_flag"]
+__all__ = ["bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
+           "add_json_flag"]
 
 
 @contextmanager
@@ -47,6 +48,25 @@ def peak_rss_mb() -> float:
 def children_peak_rss_mb() -> float:
     """Peak resident memory of the largest finished child process, MiB."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def process_usage(pid: int | None) -> tuple[float | None, float | None]:
+    """(peak resident memory (VmHWM) in MiB, user + system CPU seconds so far) of process ``pid`` (e.g. a
+    server); (None, None) when it cannot be read."""
+    import os
+
+    peak = cpu = None
+    if not pid:
+        return peak, cpu
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = round(int(line.split()[1]) / 1024, 1)
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return peak, cpu
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -3,8 +3,9 @@
 Every test that takes ``settings``/``store`` (or ``backend_settings``/``any_store``) runs on both
 backends: FalkorDB gets a fresh graph per test; Neo4j (Community has one database) is cleared before
 and after each test. The session's Neo4j is started from Maven Central's jars by
-:class:`kg.neo4j_server.LocalNeo4j` (Java 17 + Maven), or is the server ``KG_NEO4J_URI`` names (a
-disposable one: tests clear it). Without Java/Maven the Neo4j cases skip, saying why, unless
+:class:`kg.neo4j_server.LocalNeo4j` (Java 17 + Maven), or is the server ``KG_TEST_NEO4J_URI`` (and
+``KG_TEST_NEO4J_PASSWORD``) names: a disposable one, since tests clear it (``KG_NEO4J_URI`` is never used,
+so a developer's own database is never cleared). Without Java/Maven the Neo4j cases skip, saying why, unless
 ``KG_TEST_NEO4J=required`` (CI), where that is an error. A test that can only run on FalkorDB
 carries ``@pytest.mark.falkordb_only("why")``.
 """
@@ -57,9 +58,9 @@ NEO4J_TEST_PASSWORD = "kg-test-password"
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One real Neo4j 5 for the session: ``{"uri", "password"}`` (see the module docstring)."""
-    external = Settings()
-    if external.neo4j_uri:
-        yield {"uri": external.neo4j_uri, "password": external.neo4j_password.get_secret_value()}
+    external = os.environ.get("KG_TEST_NEO4J_URI")  # never KG_NEO4J_URI: the tests clear the database
+    if external:
+        yield {"uri": external, "password": os.environ.get("KG_TEST_NEO4J_PASSWORD", "")}
         return
     home = tmp_path_factory.mktemp("neo4jserver")
     settings = Settings(home=home, neo4j_password=NEO4J_TEST_PASSWORD, neo4j_bolt_port=free_port(),
@@ -71,7 +72,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     except Exception as e:  # noqa: BLE001 - no Java/Maven here: skip (or fail where Neo4j is required)
         if os.environ.get("KG_TEST_NEO4J") == "required":
             pytest.fail(f"KG_TEST_NEO4J=required but the local Neo4j did not start: {e}")
-        pytest.skip(f"no Neo4j for the Neo4j cases ({e}); install Java 17 + Maven or set KG_NEO4J_URI")
+        pytest.skip(f"no Neo4j for the Neo4j cases ({e}); install Java 17 + Maven or set KG_TEST_NEO4J_URI")
     yield {"uri": server.uri, "password": NEO4J_TEST_PASSWORD, "home": str(server.home),
            "http": str(server.http_port), "explore_port": str(settings.explore_port)}
     server.stop()

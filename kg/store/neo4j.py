@@ -97,8 +97,14 @@ class Neo4jStore(GraphStore):
         try:
             self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
             self.driver.verify_connectivity()
+        except neo4j.exceptions.AuthError as e:
+            raise StoreError(f"Neo4j at {uri} refused user {user!r} and the password given",
+                             hint="check KG_NEO4J_USER and KG_NEO4J_PASSWORD") from e
         except Exception as e:
-            raise StoreError(f"cannot reach Neo4j at {uri}: {e}", hint="docker compose up -d; check KG_NEO4J_*") from e
+            message = getattr(e, "message", None) or " ".join(str(e).split())
+            raise StoreError(f"cannot reach Neo4j at {uri}: {message[:200]}",
+                             hint="start it: kg db start --backend neo4j (or docker compose up -d neo4j); "
+                                  "check KG_NEO4J_URI") from e
         self.database = database
         self._version = self._check_version()
 

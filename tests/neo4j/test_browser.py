@@ -119,28 +119,47 @@ def _run_editor(page: Any, text: str | None = None) -> None:
     page.click("[data-testid=editor-Run]")
 
 
-def _count(page: Any, text: str) -> int:
-    return int(page.evaluate("(t) => document.body.innerText.split(t).length - 1", text))
+def _new_frame(page: Any, command: str, before: int) -> None:
+    """Wait for a frame newer than the ``before`` ones, whose command starts with ``command``."""
+    page.wait_for_function(
+        "([cmd, n]) => { const fs = document.querySelectorAll('[data-testid=frameCommand]');"
+        " return fs.length > n && fs[0].textContent.replace(/\\s+/g, ' ').trim().startsWith(cmd); }",
+        arg=[" ".join(command.split())[:30], before])
 
 
-def _run_blocks(page: Any) -> list[str]:
-    """Click each runnable block of the current slide (it fills the editor) and run it; the blocks' text."""
+def _frames(page: Any) -> int:
+    return page.locator("[data-testid=frameCommand]").count()
+
+
+def _params_shown(page: Any, names: list[str]) -> str:
+    """Run ``:params`` until the parameters ``names`` are set (a ``:param x => v`` is evaluated by the server);
+    the frame's text."""
+    for _ in range(20):
+        before = _frames(page)
+        _run_editor(page, ":params")
+        _new_frame(page, ":params", before)
+        shown = _top_frame(page).inner_text()
+        if all(f'"{name}"' in shown for name in names):
+            return shown
+        time.sleep(0.5)
+    raise AssertionError(f"the guide's block did not set {names}: {shown}")
+
+
+def _run_blocks(page: Any, names: list[str]) -> tuple[list[str], str]:
+    """Click each runnable block of the current slide (it fills the editor) and run it: the blocks' text, and
+    the parameters Browser holds after the parameter block (it sets ``names``)."""
     blocks = page.locator("[data-testid=guidesDrawer] pre.runnable")
-    texts = []
+    texts, shown = [], ""
     for i in range(blocks.count()):
         text = blocks.nth(i).inner_text().strip()
         texts.append(text)
-        done = _count(page, SET_PARAMS)
+        before = _frames(page)
         blocks.nth(i).click()
         _run_editor(page)
-        if text.startswith(":param"):  # one frame per `:param` line, or one for `:params {...}`
-            page.wait_for_function("([t, n]) => document.body.innerText.split(t).length - 1 >= n",
-                                   arg=[SET_PARAMS, done + max(1, text.count("\n:param") + 1)])
-        else:  # the newest frame (top of the stream) is this query's
-            page.wait_for_function("(cmd) => { const f = document.querySelector('[data-testid=frameCommand]');"
-                                   " return f && f.textContent.replace(/\\s+/g, ' ').trim().startsWith(cmd); }",
-                                   arg=" ".join(text.splitlines()[0].split())[:30])
-    return texts
+        _new_frame(page, text.splitlines()[0], before)
+        if text.startswith(":param"):
+            shown = _params_shown(page, names)
+    return texts, shown
 
 
 def _top_frame(page: Any) -> Any:
@@ -161,8 +180,9 @@ def test_neo4j_browser_opens_kg_guide_runs_a_query_and_draws_a_graph(browser_env
 
             # the product_overview slide (a text parameter only): its :params block, then its query
             _goto_slide(page, "product_overview")
-            texts = _run_blocks(page)
-            assert texts[0] == f":params {{product: '{PRODUCT}'}}" and texts[1].startswith("MATCH (p:Product {id: $product})")
+            texts, shown = _run_blocks(page, ["product"])
+            assert texts[0].startswith(":param") and PRODUCT in texts[0] and f'"product": "{PRODUCT}"' in shown
+            assert texts[1].startswith("MATCH (p:Product {id: $product})")
             _top_frame(page).locator("text=Gift Card in a Box").first.wait_for()
             table = _top_frame(page).inner_text()
             assert "Neo.ClientError" not in table, table
@@ -202,7 +222,8 @@ def test_guide_int_parameters_reach_neo4j_as_integers(browser_env: dict[str, str
         try:
             _log_in(page, browser_env, errors, tmp_path / "failure.png")
             _goto_slide(page, "bought_together")  # product text, limit int
-            _run_blocks(page)
+            _, shown = _run_blocks(page, ["product", "limit"])
+            assert '"limit": 5' in shown and '"limit": 5.0' not in shown, " ".join(shown.split())
             _top_frame(page).locator("text=/Birthday eGift Card|Neo.ClientError/").first.wait_for()
             page.screenshot(path=str(tmp_path / "bought_together.png"))
             frame = _top_frame(page).inner_text()
