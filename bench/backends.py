@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import os
 import random
 import shutil
@@ -146,11 +147,8 @@ def bare_ingest(store: Any, events: Path, n: int, batch: int, run: Run) -> None:
     if "bare_events_per_s" in run.errors:
         return
     found = store.execute(BARE_COUNT)[0]
-    if found["events"] != n:
-        run.errors["bare_events_per_s"] = f"bare ingest counted {found['events']} events, not {n}"
-    else:
-        run.values["bare_events_per_s"] = n / seconds
-    run.info["bare_edges"] = found["edges"]
+    run.values["bare_events_per_s"] = n / seconds
+    run.info["bare_edges"], run.info["bare_event_sum"] = found["edges"], int(found["events"] or 0)
     run.log(f"bare UNWIND ... MERGE: {n:,} events in {seconds:.1f} s ({n / seconds:,.0f}/s), "
             f"{found['edges']:,} edges")
     with run.phase("bare delete", "bare_delete"):
@@ -175,6 +173,9 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
     t = shop["timings"]
     run.info["build_timings"] = {k: round(v, 2) for k, v in t.items()}
     run.info["stats"] = shop["stats"]
+    view = store.execute("MATCH (:User)-[r]->(:Product) WHERE r.count IS NOT NULL "
+                         "RETURN count(r) AS edges, sum(r.count) AS events")[0]
+    run.info["view_edges"], run.info["view_event_sum"] = view["edges"], int(view["events"] or 0)
     stats = shop["stats"]
     run.values["kg_events_per_s"] = n / t["ingest events"]
     run.values["products_per_s"] = stats["nodes"].get("Product", 0) / t["ingest products"]
@@ -336,6 +337,56 @@ def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespac
         server.stop()
 
 
+def warm_up(report: Report) -> None:
+    """Pay the one-off costs of this process before the first backend (imports, spaCy pipelines, language
+    detection), so that it is not charged to whichever backend runs first."""
+    import importlib
+
+    started = time.perf_counter()
+    for module in ("ingest.api", "ingest.reviews.loader", "kg.analyst", "profiles.workflow", "profiles.charts",
+                   "profiles.interests", "profiles.load", "profiles.reasons", "profiles.recommenders.blend",
+                   "profiles.segments", "profiles.writeback"):
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            report.log(f"warm-up: cannot import {module}: {e}")
+    from ingest.reviews.pipeline import ReviewAnalyser
+
+    ReviewAnalyser(lang="en").analyse(["The battery life is not great, but the price is fine.",
+                                       "Die Lieferung war schnell und das Produkt ist gut."])
+    report.log(f"warm-up (imports, review pipeline) in {time.perf_counter() - started:.1f} s")
+
+
+def consistency(runs: dict[str, Run], n: int) -> list[str]:
+    """Notes where the two backends hold different graphs after the same work (they should not)."""
+    notes = []
+    for backend, run in runs.items():
+        if run.info.get("bare_event_sum") not in (None, n):
+            notes.append(f"{TITLES[backend]}: the bare UNWIND ... MERGE left a sum of counts of "
+                         f"{run.info['bare_event_sum']:,}, not {n:,} (its {run.info['bare_edges']:,} edges are right)"
+                         + (": FalkorDB does not apply later rows' SET to a relationship MERGE created earlier in "
+                            "the same UNWIND (a pair repeated within one batch keeps count 1); kg's ingest is not "
+                            "affected: it sends each pair's absolute totals from its ledger" if backend == "falkordb" else ""))
+        if run.info.get("view_event_sum") not in (None, n):
+            notes.append(f"{TITLES[backend]}: kg's graph view counts {run.info['view_event_sum']:,} events, not {n:,}")
+    if len(runs) == 2:
+        a, b = (runs[x].info for x in BACKENDS)
+        for key in ("bare_edges", "view_edges"):
+            if a.get(key) is not None and b.get(key) is not None and a[key] != b[key]:
+                notes.append(f"{key}: FalkorDB {a[key]:,}, Neo4j {b[key]:,}")
+        for kind in ("nodes", "relationships"):
+            sa, sb = (a.get("stats") or {}).get(kind), (b.get("stats") or {}).get(kind)
+            if sa is None or sb is None:
+                continue
+            diff = {k: (sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)}
+            if diff:
+                notes.append(f"the graphs differ in {kind} (FalkorDB, Neo4j): "
+                             + ", ".join(f"{k} {x}/{y}" for k, (x, y) in diff.items()))
+            else:
+                notes.append(f"same {kind} on both: " + ", ".join(f"{k} {v:,}" for k, v in sa.items()))
+    return notes
+
+
 # -- the table ----------------------------------------------------------------------------------------------
 def metrics(n: int, queries: list[str]) -> list[tuple[str, str, str, str | None]]:
     """(key, label, unit, better: "higher" | "lower" | None) of every row, in order."""
@@ -419,10 +470,10 @@ def printer(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*columns, title=title)
+    table = Table(*columns, title=title, title_justify="left")
     for row in rows:
         table.add_row(*(_format(v) for v in row))
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 # -- main -------------------------------------------------------------------------------------------------
@@ -456,6 +507,9 @@ def main() -> None:
                             "load_at_start": os.getloadavg()[0]})
     from ingest.synthetic import generate_shop
 
+    # the Neo4j driver logs a multi-line WARNING for every query naming a type the graph lacks yet
+    # (ALSO_BOUGHT in copurchase_paths): not this bench's business, it would drown the progress lines
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     started = time.perf_counter()
     runs: dict[str, Run] = {}
     with tempfile.TemporaryDirectory(prefix="kg-bench-backends-") as tmp:
@@ -471,6 +525,7 @@ def main() -> None:
             shop = generate_shop(work / "bare", users=max(n // 20, 10), products=max(n // 50, 10), events=n,
                                  seed=args.seed, start_ms=START_MS, days=DAYS)
             report.log(f"generated {n:,} events in {time.perf_counter() - clock:.1f} s")
+            warm_up(report)
             for backend in backends:
                 if backend == "falkordb":
                     runs[backend] = falkordb_run(work / backend, shop.events, args, report)
@@ -486,6 +541,8 @@ def main() -> None:
                  table_rows(runs, args.events),
                  raw={b: {"version": r.info.get("version"), "values": r.values, "errors": r.errors,
                           "phases": r.phases, "queries": r.queries, "info": r.info} for b, r in runs.items()})
+    for text in consistency(runs, args.events):
+        report.note(text)
     for backend, run in runs.items():
         for key, text in run.errors.items():
             report.note(f"{TITLES[backend]} error ({key}): {text}")

@@ -297,8 +297,8 @@ class Neo4jStore(GraphStore):
         done = {"log_rotations": 0, "log_filler_bytes": 0}
         try:
             for _ in range(times):
-                eid = self._run("CREATE (n {id: $pad}) RETURN elementId(n) AS eid", {"pad": "0" * pad})[0]["eid"]
-                self._run("MATCH (n) WHERE elementId(n) = $eid DELETE n", {"eid": eid})
+                eid = self.query("purge_filler_create", pad="0" * pad)[0]["eid"]
+                self.query("purge_filler_delete", eid=eid)
                 done["log_rotations"] += 1
                 done["log_filler_bytes"] += pad
         except QueryError as e:
@@ -308,8 +308,7 @@ class Neo4jStore(GraphStore):
     def _settings(self, *prefixes: str) -> dict[str, str]:
         """The server's settings whose names start with one of ``prefixes`` (empty when not allowed to see them)."""
         try:
-            rows = self._run("SHOW SETTINGS YIELD name, value WHERE any(p IN $prefixes WHERE name STARTS WITH p) "
-                             "RETURN name, value", {"prefixes": list(prefixes)})
+            rows = self.query("server_settings", prefixes=list(prefixes))
         except QueryError as e:
             logger.warning("cannot read the server's settings: %s", e)
             return {}
@@ -318,13 +317,11 @@ class Neo4jStore(GraphStore):
     def _rebuild_unique(self, label: str, key: str) -> bool:
         """Drop and create again the uniqueness constraint on ``label.key`` (its index is built afresh)."""
         try:
-            rows = self._run("SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties WHERE type = 'UNIQUENESS' "
-                             "AND labelsOrTypes = [$label] AND properties = [$key] RETURN name",
-                             {"label": label, "key": key})
+            rows = self.query("schema_unique_name", label=label, key=key)
             name = str(rows[0]["name"]) if rows else ""
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):  # none, or not kg's: left as it is
                 return False
-            self._run(f"DROP CONSTRAINT {cypher.ident(name)} IF EXISTS")
+            self.query("schema_unique_drop", identifiers={"constraint": name})
         except QueryError as e:
             logger.warning("could not rebuild the %s.%s index after a forget: %s", label, key, e)
             return False

@@ -55,7 +55,7 @@ def test_backend_only_queries_resolve_for_their_dialect() -> None:
     text = cypher.render("vector_index_create", "neo4j", index="product_embedding", label="Product", prop="embedding")
     assert "CREATE VECTOR INDEX `product_embedding` IF NOT EXISTS FOR (n:`Product`) ON n.`embedding`" in text
     assert "`vector.dimensions`: $dim" in text
-    # the exact renders the Neo4j backend makes (its server tests need KG_NEO4J_URI)
+    # the exact renders the Neo4j backend makes (its server cases run on the session's Neo4j)
     assert cypher.render("schema_unique", "neo4j", constraint="user_id_unique", label="User", key="id").endswith(
         "CREATE CONSTRAINT `user_id_unique` IF NOT EXISTS FOR (n:`User`) REQUIRE n.`id` IS UNIQUE\n")
     assert cypher.render("vector_index_drop", "neo4j", index="product_embedding").endswith(

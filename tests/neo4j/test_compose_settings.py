@@ -6,7 +6,10 @@ name it does not know), and the server then reports them to its clients (``dbms.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import neo4j
@@ -14,7 +17,7 @@ import pytest
 import yaml
 
 from kg.errors import ServerError
-from kg.neo4j_server import LocalNeo4j
+from kg.neo4j_server import ADMIN, LocalNeo4j
 from kg.server import free_port
 from kg.settings import Settings
 
@@ -133,6 +136,17 @@ def test_compose_neo4j_settings_start_a_neo4j_5_26_and_reach_its_clients(compose
     finally:
         server.stop()
     assert server.pid() is None
+
+    # compose.yaml's own sizes (not started here) pass the same validation: `neo4j-admin server validate-config`
+    home = server.home.parent / "validate"
+    (home / "conf").mkdir(parents=True)
+    literal = compose_settings({"KG_EXPLORE_PORT": str(explore_port)})
+    assert literal.keys() == conf.keys()
+    (home / "conf" / "neo4j.conf").write_text("".join(f"{k}={v}\n" for k, v in literal.items()))
+    done = subprocess.run([shutil.which("java") or "java", "-cp", server.classpath(), ADMIN, "server", "validate-config"],
+                          env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "validation successful" in done.stdout, done.stdout + done.stderr
 
 
 def test_strict_validation_refuses_a_misspelt_name(compose_neo4j: LocalNeo4j) -> None:
