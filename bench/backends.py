@@ -18,13 +18,21 @@ local Neo4j 5.26 Community (:class:`kg.neo4j_server.LocalNeo4j` in a temporary K
    node: embedding, embedding_model, embedding_run, embedding_dim), vector indexes dropped first and built
    after (as ``embeddings.writeback.write_back`` does; the build is its own row);
 4. vector k-NN: --knn random queries of ``store.vector_search("Product", v, 10)`` (after 10 warm-up ones);
-5. every analyst library query: bench/queries.py's ``measure`` (same parameter draws on both backends).
+5. every analyst library query: first --check draws of its parameters whose results are kept, then
+   bench/queries.py's ``measure`` (p50/p95 over --runs draws; the same draws on both backends).
 
-The table gives both values, which backend is faster and by how much; ``note`` flags queries whose mean
-row counts differ between the backends (same data, same parameters: they should not). Errors on one
-backend are reported in the table and its notes, the other rows still run. Throughputs are wall-clock on
-whatever machine this runs on: compare the two columns of one run, not runs on different machines; the
-JSON (--json) also keeps client and server CPU seconds per phase.
+The table gives both values, which backend is faster and by how much. Same data and same parameters
+should give the same answers: ``note`` says in how many checked draws a query's results (rows as a
+multiset, floats within 0.2 %, wall-clock columns left out) were the same on both, and flags mean row
+counts that differ; the notes under the table show the first differing draw, and whether both graphs hold
+the same node and relationship counts. Errors on one backend are reported in the table and its notes, the
+other rows still run (similar_products may differ now and then: both vector indexes are approximate,
+HNSW). The notes also list the distinct notifications Neo4j sent with its results (deprecations, unknown
+names; the driver would log each as a WARNING) and the WARN/ERROR lines of its log. The process is warmed
+up first (imports; spaCy pipelines, lemma tables and the sentence encoder on 500 of the reviews) and the
+encoder's text cache emptied before each backend, so that running first or second costs neither anything.
+Throughputs are wall-clock on whatever machine this runs on: compare the two columns of one run, not runs
+on different machines; the JSON (--json) also keeps client and server CPU seconds per phase.
 Needs Java 17+ and Maven for Neo4j (jars from Maven Central, cached in ~/.m2); without them: exit 2.
 
     python bench/backends.py                                 # 10^5 events (~10 min on 2 cores)
@@ -87,6 +95,7 @@ class Run:
         self.errors: dict[str, str] = {}
         self.phases: dict[str, dict[str, float | None]] = {}
         self.queries: dict[str, dict[str, Any]] = {}
+        self.results: dict[str, list[tuple[dict[str, Any], str]]] = {}  # result_check's, not in the JSON
         self.info: dict[str, Any] = {}
 
     @contextmanager
@@ -157,7 +166,8 @@ def bare_ingest(store: Any, events: Path, n: int, batch: int, run: Run) -> None:
                 pass
 
 
-def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespace, run: Run, report: Report) -> None:
+def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespace, run: Run, report: Report,
+                  shared: dict[str, Any]) -> None:
     """Steps 2-5 of the module docstring on one open store."""
     import numpy as np
 
@@ -190,7 +200,9 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
 
     # 3. write-back
     rng = np.random.default_rng(args.seed)
-    keys = {label: [row["key"] for row in store.execute(f"MATCH (n:{label}) RETURN n.{schema.key_of(label)} AS key")]
+    # sorted: the same vector for the same node on both backends
+    keys = {label: sorted(row["key"] for row in
+                          store.execute(f"MATCH (n:{label}) RETURN n.{schema.key_of(label)} AS key"))
             for label in ("Product", "User")}
     vectors = {label: rng.standard_normal((len(found), DIM)).astype("float32") for label, found in keys.items()}
     props = {"embedding_model": "bench", "embedding_run": "bench-backends", "embedding_dim": DIM}
@@ -235,9 +247,16 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
         run.log(f"k-NN: p50 {run.values['knn_p50']:.2f} ms, p95 {run.values['knn_p95']:.2f} ms")
 
     # 5. analyst queries
+    # the same parameter draws on both backends: aspects in one order, and the copurchase_paths pairs the first
+    # backend found (connected_pairs picks from unordered rows) reused by the second
+    shop["aspects"] = sorted(shop["aspects"])
     with run.phase("pairs", "pairs"):
-        shop["pairs"] = connected_pairs(store, shop, seed=args.seed)
+        if "pairs" not in shared:
+            shared["pairs"] = connected_pairs(store, shop, seed=args.seed)
+        shop["pairs"] = shared["pairs"]
     names = [name for name in param_drawers(shop) if not args.only or name in args.only]
+    with run.phase("result check", "result check"):
+        run.results = result_check(store, settings, shop, names, args)
     for name in names:
         with run.phase(f"query {name}", f"q:{name}:p50", f"q:{name}:p95"):
             rows = measure(store, settings, shop, runs=args.runs, shop_runs=args.shop_runs, warmup=args.warmup,
@@ -247,6 +266,85 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
                 run.values[f"q:{name}:p50"], run.values[f"q:{name}:p95"] = p50, p95
                 run.queries[name] = {"subject": subject, "runs": runs, "p50_ms": p50, "p95_ms": p95,
                                      "max_ms": worst, "mean_rows": mean_rows}
+
+
+#: result columns that hold when something ran (wall clock), not what the data says
+VOLATILE = frozenset({"updated_at", "started_at", "finished_at", "seconds"})
+
+
+def _canon(value: Any) -> Any:
+    """A result value comparable across backends: integral floats as ints, volatile columns dropped."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, list):
+        return [_canon(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _canon(v) for k, v in value.items() if k not in VOLATILE}
+    return value
+
+
+def _shape(value: Any) -> Any:
+    """``value`` with its floats blanked: the sort key that pairs rows whose floats differ a little."""
+    if isinstance(value, float):
+        return None
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    return value
+
+
+def _close(a: Any, b: Any) -> bool:
+    """Equal, floats within 0.2 % or 0.0015 (sums in another order, then rounded to 3 decimals by a query)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return abs(a - b) <= max(1.5e-3, 2e-3 * max(abs(a), abs(b)))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    return a == b
+
+
+def same_results(a: str, b: str) -> bool:
+    """Whether two of :func:`result_check`'s results agree (rows as a multiset, floats nearly equal)."""
+    import json
+
+    if a == b:
+        return True
+    if a.startswith("error") or b.startswith("error"):
+        return False
+    ra, rb = json.loads(a), json.loads(b)
+    if len(ra) != len(rb):
+        return False
+    order = lambda row: json.dumps(_shape(row), sort_keys=True, default=str)  # noqa: E731
+    return _close(sorted(ra, key=order), sorted(rb, key=order))
+
+
+def result_check(store: Any, settings: Any, shop: dict[str, Any], names: list[str],
+                 args: argparse.Namespace) -> dict[str, list[tuple[dict[str, Any], str]]]:
+    """Per query: (parameters, canonical rows as JSON, rows sorted) of a few draws of its parameters, the same
+    draws on every backend (--check draws; shop-wide queries at most 3): compared across backends afterwards."""
+    import json
+
+    from kg.analyst import get_query, run_library_query
+
+    drawers = param_drawers(shop)
+    found: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    for name in names:
+        rng = random.Random(f"check:{args.seed}:{name}")
+        draws = args.check if get_query(name).subject in ("user", "product") else min(args.check, 3)
+        found[name] = []
+        for _ in range(draws):
+            params = drawers[name](rng)
+            try:
+                rows = [_canon(r) for r in run_library_query(store, name, params, settings=settings).rows]
+                text = json.dumps(sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str)),
+                                  sort_keys=True, default=str)
+            except Exception as e:  # noqa: BLE001 - an error is a result to compare too
+                text = f"error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+            found[name].append((params, text))
+    return found
 
 
 def _p50(times: list[float]) -> float:
@@ -259,14 +357,14 @@ def _p95(times: list[float]) -> float:
 
 
 def run_backend(backend: str, store: Any, settings: Any, pid: Callable[[], int | None], work: Path,
-                events_file: Path, args: argparse.Namespace, report: Report) -> Run:
+                events_file: Path, args: argparse.Namespace, report: Report, shared: dict[str, Any]) -> Run:
     run = Run(backend, pid, report)
     started = time.perf_counter()
     run.info["version"] = store.version()
     run.log(f"{run.info['version']}, server pid {pid()}")
     store.ensure_schema()
     bare_ingest(store, events_file, args.events, args.batch, run)
-    shop_and_rest(store, settings, work, args, run, report)
+    shop_and_rest(store, settings, work, args, run, report, shared)
     peak, cpu = process_usage(pid())
     if peak is not None:
         run.values["server_peak_rss"] = peak
@@ -277,16 +375,21 @@ def run_backend(backend: str, store: Any, settings: Any, pid: Callable[[], int |
     return run
 
 
-def falkordb_run(work: Path, events_file: Path, args: argparse.Namespace, report: Report) -> Run:
+def falkordb_run(work: Path, events_file: Path, args: argparse.Namespace, report: Report,
+                 shared: dict[str, Any]) -> Run:
     from kg.server import EmbeddedServer
     from kg.store import open_store
 
     report.log("[falkordb] starting a fresh embedded server")
+    clock = time.perf_counter()
     with bench_settings(batch_size=args.batch) as settings:
+        started = time.perf_counter() - clock
         server = EmbeddedServer(settings)
         pid = server.status().get("pid")
         with open_store(settings, start=False) as store:
-            return run_backend("falkordb", store, settings, lambda: pid, work, events_file, args, report)
+            run = run_backend("falkordb", store, settings, lambda: pid, work, events_file, args, report, shared)
+            run.values["server_start_s"] = started
+            return run
 
 
 def neo4j_settings(home: Path, args: argparse.Namespace) -> Any:
@@ -315,7 +418,8 @@ def neo4j_preflight(home: Path, args: argparse.Namespace, report: Report) -> Non
     report.log(f"[neo4j] class path resolved in {time.perf_counter() - started:.1f} s")
 
 
-def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespace, report: Report) -> Run:
+def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespace, report: Report,
+              shared: dict[str, Any]) -> Run:
     from kg.errors import KGError
     from kg.neo4j_server import LocalNeo4j
     from kg.settings import Settings
@@ -325,21 +429,28 @@ def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespac
     report.log(f"[neo4j] starting a fresh local Neo4j (heap {args.neo4j_heap}, page cache {args.neo4j_pagecache}) "
                f"at {server.uri}")
     try:
+        clock = time.perf_counter()
         try:
             server.start(timeout=180)
+            started = time.perf_counter() - clock
         except KGError as e:
             raise Unavailable(f"the local Neo4j did not start: {' '.join(str(e).split())[:400]}") from e
         settings = Settings(home=home, neo4j_uri=server.uri, neo4j_password=NEO4J_PASSWORD, pseudonym_key="bench-key",
                             batch_size=args.batch)
         with open_store(settings) as store:
-            return run_backend("neo4j", store, settings, server.pid, work, events_file, args, report)
+            run = run_backend("neo4j", store, settings, server.pid, work, events_file, args, report, shared)
+            run.values["server_start_s"] = started
+            logs = (server.console, server.home / "logs" / "neo4j.log")
+            run.info["log_lines"] = [f"{log.name}: {line}" for log in logs for line in log_problems(log)]
+            return run
     finally:
         server.stop()
 
 
-def warm_up(report: Report) -> None:
-    """Pay the one-off costs of this process before the first backend (imports, spaCy pipelines, language
-    detection), so that it is not charged to whichever backend runs first."""
+def warm_up(report: Report, texts: list[str]) -> None:
+    """Pay the one-off costs of this process before the first backend (imports, the spaCy pipelines and
+    lemma tables of every language in ``texts``, the sentence encoder and torch's kernels for their batch
+    shapes), so that they are not charged to whichever backend runs first."""
     import importlib
 
     started = time.perf_counter()
@@ -352,9 +463,22 @@ def warm_up(report: Report) -> None:
             report.log(f"warm-up: cannot import {module}: {e}")
     from ingest.reviews.pipeline import ReviewAnalyser
 
-    ReviewAnalyser(lang="en").analyse(["The battery life is not great, but the price is fine.",
-                                       "Die Lieferung war schnell und das Produkt ist gut."])
-    report.log(f"warm-up (imports, review pipeline) in {time.perf_counter() - started:.1f} s")
+    ReviewAnalyser(lang="en").analyse(texts)
+    from kg.text_encoder import MiniLMEncoder
+
+    if MiniLMEncoder.available():  # review sentiment loads it on first use
+        MiniLMEncoder.shared().encode(texts)
+    report.log(f"warm-up (imports, review pipeline, sentence encoder) in {time.perf_counter() - started:.1f} s")
+
+
+def forget_caches() -> None:
+    """Before each backend: drop what the previous one left in this process's caches (the sentence
+    encoder's embeddings of the review texts, which would make the second backend's review ingest cheaper)."""
+    from kg.text_encoder import MiniLMEncoder
+
+    shared = MiniLMEncoder._shared
+    if shared is not None and shared._cache is not None:
+        shared._cache.clear()
 
 
 def consistency(runs: dict[str, Run], n: int) -> list[str]:
@@ -362,11 +486,12 @@ def consistency(runs: dict[str, Run], n: int) -> list[str]:
     notes = []
     for backend, run in runs.items():
         if run.info.get("bare_event_sum") not in (None, n):
+            why = (": FalkorDB does not apply later rows' SET to a relationship MERGE created earlier in the same "
+                   "UNWIND (a pair repeated within one batch keeps count 1); kg's ingest sends each pair's absolute "
+                   "totals from its ledger (its view's counts sum to N: checked)") if backend == "falkordb" else ""
             notes.append(f"{TITLES[backend]}: the bare UNWIND ... MERGE left a sum of counts of "
-                         f"{run.info['bare_event_sum']:,}, not {n:,} (its {run.info['bare_edges']:,} edges are right)"
-                         + (": FalkorDB does not apply later rows' SET to a relationship MERGE created earlier in "
-                            "the same UNWIND (a pair repeated within one batch keeps count 1); kg's ingest is not "
-                            "affected: it sends each pair's absolute totals from its ledger" if backend == "falkordb" else ""))
+                         f"{run.info['bare_event_sum']:,}, not {n:,} (its {run.info['bare_edges']:,} edges are "
+                         f"right){why}")
         if run.info.get("view_event_sum") not in (None, n):
             notes.append(f"{TITLES[backend]}: kg's graph view counts {run.info['view_event_sum']:,} events, not {n:,}")
     if len(runs) == 2:
@@ -385,6 +510,41 @@ def consistency(runs: dict[str, Run], n: int) -> list[str]:
             else:
                 notes.append(f"same {kind} on both: " + ", ".join(f"{k} {v:,}" for k, v in sa.items()))
     return notes
+
+
+class Notifications(logging.Handler):
+    """Collects the Neo4j driver's notification log records: distinct (status, description) with the
+    library queries (``// name:``) they came from and how often."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.seen: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import re
+
+        text = record.getMessage()
+        status = re.search(r"gql_status='([^']*)'", text)
+        description = re.search(r"status_description='([^']*)'", text)
+        name = re.search(r"// name: (\w+)", text)
+        key = (status.group(1) if status else "?", description.group(1) if description else text[:200])
+        entry = self.seen.setdefault(key, {"count": 0, "queries": set()})
+        entry["count"] += 1
+        entry["queries"].add(name.group(1) if name else "(unnamed query)")
+
+    def summary(self) -> list[str]:
+        return [f"Neo4j notification {status} x{entry['count']} ({', '.join(sorted(entry['queries']))}): "
+                f"{description}" for (status, description), entry in self.seen.items()]
+
+
+def log_problems(path: Path, limit: int = 5) -> list[str]:
+    """The first WARN/ERROR lines of a server log (and how many there were)."""
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()
+                 if " WARN " in line or " ERROR " in line]
+    except OSError:
+        return []
+    return [line[:300] for line in lines[:limit]] + ([f"... {len(lines) - limit} more"] if len(lines) > limit else [])
 
 
 # -- the table ----------------------------------------------------------------------------------------------
@@ -407,6 +567,7 @@ def metrics(n: int, queries: list[str]) -> list[tuple[str, str, str, str | None]
         rows.append((f"q:{name}:p50", f"query {name}: p50", "ms", "lower"))
         rows.append((f"q:{name}:p95", f"query {name}: p95", "ms", "lower"))
     rows += [
+        ("server_start_s", "server start (fresh, empty)", "s", "lower"),
         ("server_peak_rss", "server peak RSS", "MiB", "lower"),
         ("server_cpu_s", "server CPU, whole run", "s", "lower"),
         ("wall_s", "wall time, whole run (server start excluded)", "s", "lower"),
@@ -456,8 +617,32 @@ def table_rows(runs: dict[str, Run], n: int) -> list[tuple[Any, ...]]:
             means = [runs[b].queries.get(name, {}).get("mean_rows") for b in BACKENDS if b in runs]
             if len(means) == 2 and None not in means and abs(means[0] - means[1]) > 0.005 * max(means + [1]):
                 note = f"mean rows differ: {means[0]} vs {means[1]}"
+        elif key.startswith("q:") and key.endswith(":p95"):
+            differ, total = result_differences(runs, key.split(":")[1])
+            if total:
+                note = (f"same results in {total - len(differ)}/{total} draws" if differ
+                        else f"same results ({total} draws)")
         rows.append((label, unit, *cells, _faster(raw[0], raw[1], better), note))
     return rows
+
+
+def result_differences(runs: dict[str, Run], name: str) -> tuple[list[tuple[dict[str, Any], str, str]], int]:
+    """([(params, FalkorDB rows, Neo4j rows)] of the draws whose results differ, draws compared) of one query."""
+    if len(runs) != 2:
+        return [], 0
+    a, b = (runs[x].results.get(name, []) for x in BACKENDS)
+    pairs = list(zip(a, b))
+    return [(pa, ra, rb) for (pa, ra), (_, rb) in pairs if not same_results(ra, rb)], len(pairs)
+
+
+def _only(a: str, b: str) -> str:
+    """The rows of result ``a`` that ``b`` lacks (exact match), as JSON; an error text as it is."""
+    import json
+
+    if a.startswith("error") or b.startswith("error"):
+        return a
+    rows_b = {json.dumps(r, sort_keys=True) for r in json.loads(b)}
+    return json.dumps([r for r in json.loads(a) if json.dumps(r, sort_keys=True) not in rows_b])
 
 
 def _format(value: Any) -> str:
@@ -485,6 +670,8 @@ def main() -> None:
     parser.add_argument("--shop-runs", type=int, default=5, help="measured runs of the shop-wide analyst queries")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per analyst query first")
     parser.add_argument("--knn", type=int, default=200, help="measured k-NN queries")
+    parser.add_argument("--check", type=int, default=10,
+                        help="parameter draws per analyst query whose results are compared across the backends")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help="comma-separated analyst query names (default: all)")
     parser.add_argument("--no-profiles", dest="profiles", action="store_false", help="skip kg profiles")
@@ -507,11 +694,15 @@ def main() -> None:
                             "load_at_start": os.getloadavg()[0]})
     from ingest.synthetic import generate_shop
 
-    # the Neo4j driver logs a multi-line WARNING for every query naming a type the graph lacks yet
-    # (ALSO_BOUGHT in copurchase_paths): not this bench's business, it would drown the progress lines
-    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    # the Neo4j driver logs a multi-line WARNING for every notification (e.g. a query naming a type the graph
+    # lacks yet): collected and summarised in the notes instead of drowning the progress lines
+    notifications = Notifications()
+    logger = logging.getLogger("neo4j.notifications")
+    logger.addHandler(notifications)
+    logger.propagate = False
     started = time.perf_counter()
     runs: dict[str, Run] = {}
+    shared: dict[str, Any] = {}  # what the first backend found for the second (copurchase_paths pairs)
     with tempfile.TemporaryDirectory(prefix="kg-bench-backends-") as tmp:
         tmp_path = Path(tmp)
         neo4j_home = tmp_path / "neo4j-home"
@@ -525,12 +716,20 @@ def main() -> None:
             shop = generate_shop(work / "bare", users=max(n // 20, 10), products=max(n // 50, 10), events=n,
                                  seed=args.seed, start_ms=START_MS, days=DAYS)
             report.log(f"generated {n:,} events in {time.perf_counter() - clock:.1f} s")
-            warm_up(report)
+            # a sample of the reviews build_shop will write (same arguments, same seed)
+            from ingest.reviews.synthetic import generate_reviews
+
+            reviews = generate_reviews(work / "bare" / "reviews.csv", n=max(n // 100, 10), shop=shop,
+                                       users=max(n // 20, 10), seed=args.seed)
+            with open(reviews, newline="", encoding="utf-8") as handle:
+                texts = [row["text"] for row in csv.DictReader(handle)]
+            warm_up(report, random.Random(args.seed).sample(texts, min(len(texts), 500)))
             for backend in backends:
+                forget_caches()
                 if backend == "falkordb":
-                    runs[backend] = falkordb_run(work / backend, shop.events, args, report)
+                    runs[backend] = falkordb_run(work / backend, shop.events, args, report, shared)
                 else:
-                    runs[backend] = neo4j_run(neo4j_home, work / backend, shop.events, args, report)
+                    runs[backend] = neo4j_run(neo4j_home, work / backend, shop.events, args, report, shared)
         except Unavailable as e:
             print(f"bench/backends.py: Neo4j unavailable: {e}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -543,6 +742,17 @@ def main() -> None:
                           "phases": r.phases, "queries": r.queries, "info": r.info} for b, r in runs.items()})
     for text in consistency(runs, args.events):
         report.note(text)
+    for text in notifications.summary():
+        report.note(text)
+    for line in runs["neo4j"].info.get("log_lines", []) if "neo4j" in runs else []:
+        report.note(f"Neo4j log: {line}")
+    for name in sorted({q for run in runs.values() for q in run.results}):
+        differ, total = result_differences(runs, name)
+        if differ:
+            params, ra, rb = differ[0]
+            only_a, only_b = _only(ra, rb), _only(rb, ra)
+            report.note(f"{name}: results differ in {len(differ)} of {total} draws; first {params}: rows only on "
+                        f"FalkorDB {only_a[:300]} | only on Neo4j {only_b[:300]}")
     for backend, run in runs.items():
         for key, text in run.errors.items():
             report.note(f"{TITLES[backend]} error ({key}): {text}")

@@ -419,12 +419,27 @@ def _cypher_literal(value: Any) -> str:
 
 
 def _example_params(query: LibraryQuery) -> str:
-    """``:params {...}`` with each parameter's example (a raw-user-id example becomes a pseudonym hint)."""
-    items = []
+    """One ``:param name => value;`` line per parameter, with its example (a raw-user-id example becomes a
+    pseudonym hint). Not ``:params {...}``: Browser parses that map itself and sends every number as a
+    float, so ``LIMIT $top`` would get 3.0 and fail; ``=>`` lets the server evaluate the value."""
+    lines = []
     for p in query.params:
         value: Any = "PSEUDONYM" if p.raw_user_id else coerce(p, p.example)
-        items.append(f"{p.name}: {_cypher_literal(value)}")
-    return ":params {" + ", ".join(items) + "}"
+        lines.append(f":param {p.name} => {_cypher_literal(value)};")
+    return "\n".join(lines)
+
+
+def _graph_slide(queries: list[LibraryQuery]) -> str:
+    """A slide whose query draws a graph (the library's queries return values): one product's neighbourhood,
+    for the first product any query gives as its example."""
+    from kg import cypher
+
+    example = next((str(p.example) for q in queries for p in q.params if p.name == "product" and p.example), "")
+    return "\n".join(["## product_neighbourhood", "", "One product and everything one relationship away, drawn "
+                      "as a graph: its buyers and viewers (pseudonyms), brand, category, reviews and the products "
+                      "bought with it. Set the product, then run the query.", "",
+                      "```cypher", f":param product => {_cypher_literal(example)};", "```", "",
+                      "```cypher", _body(cypher.load("guide_product_neighbourhood", "neo4j")), "```"])
 
 
 def _body(text: str) -> str:
@@ -436,14 +451,16 @@ def _body(text: str) -> str:
 
 
 def browser_guide(*, base_url: str | None = None) -> str:
-    """A Markdown guide for Neo4j Browser (``:guide URL``): one slide per library query, split by ``---``,
-    each with a runnable ``:params`` block (the examples) and the query (Neo4j dialect)."""
+    """A Markdown guide for Neo4j Browser (``:guide URL``): a slide that draws a graph, then one slide per
+    library query, split by ``---``, each with a runnable parameter block (the examples) and the query
+    (Neo4j dialect)."""
     queries = list_queries()
     intro = [
         "# kg: the analyst query library",
         "",
-        f"{len(queries)} read-only queries over the user-interest graph, one per slide. On each slide run the "
-        "`:params` block first (edit the values), then the query.",
+        f"{len(queries)} read-only queries over the user-interest graph, one per slide, after a slide that draws "
+        "one product's neighbourhood as a graph. On each slide run the `:param` block first (edit the values), "
+        "then the query.",
         "",
         "People are stored under pseudonyms: where a query takes `user`, set it to the pseudonym that "
         "`kg user RAW_ID` prints (from the command line, `kg query run NAME -p user=RAW_ID` pseudonymises for you).",
@@ -455,7 +472,7 @@ def browser_guide(*, base_url: str | None = None) -> str:
     if base_url:
         intro += ["", f"The same queries as Browser favourites: download {base_url.rstrip('/')}/{ZIP_NAME} and "
                       "drop it on the Favorites drawer."]
-    slides = ["\n".join(intro)]
+    slides = ["\n".join(intro), _graph_slide(queries)]
     for q in queries:
         params = "\n".join(
             f"- `{p.name}` ({p.type}{', optional' if not p.required else ''}): "

@@ -2,7 +2,7 @@
 
 Neo4j and Neo4j Browser come from Maven Central (``pom.xml`` beside this file). Their class path is
 resolved once with ``mvn dependency:build-classpath`` (jars cached in ``~/.m2``) and kept in
-``KG_HOME/neo4j/classpath.txt``; every start runs ``java ... org.neo4j.server.CommunityEntryPoint``
+``~/.cache/kg/neo4j-classpath-*.txt``; every start runs ``java ... org.neo4j.server.CommunityEntryPoint``
 with it. Bolt and HTTP listen on 127.0.0.1 only, authentication is always on (the password is
 ``KG_NEO4J_PASSWORD``, set once before the first start), Neo4j Browser is served at ``/browser/``
 and opens kg's guide on connect. Transaction logs are rotated small and kept one file, so a person
@@ -57,6 +57,7 @@ def neo4j_conf(settings: Settings, bolt_port: int, http_port: int) -> dict[str, 
         "server.https.enabled": "false",
         "dbms.security.auth_enabled": "true",
         "dbms.usage_report.enabled": "false",
+        "client.allow_telemetry": "false",  # Neo4j Browser sends no usage data either
         "server.memory.heap.initial_size": settings.neo4j_heap,
         "server.memory.heap.max_size": settings.neo4j_heap,
         "server.memory.pagecache.size": settings.neo4j_pagecache,
@@ -67,8 +68,8 @@ def neo4j_conf(settings: Settings, bolt_port: int, http_port: int) -> dict[str, 
         "db.checkpoint.interval.tx": "1000",
         # Neo4j Browser opens kg's guide, served by `kg explore`, when an analyst connects
         "browser.post_connect_cmd": f"guide {guide}",
-        "browser.remote_content_hostname_whitelist": f"http://127.0.0.1:{settings.explore_port},"
-                                                     f"http://localhost:{settings.explore_port}",
+        # Browser compares the guide's host (or scheme://host), never a port: loopback, any port
+        "browser.remote_content_hostname_whitelist": "http://127.0.0.1,http://localhost",
     }
 
 
@@ -156,15 +157,16 @@ class LocalNeo4j:
     def classpath(self) -> str:
         """The server's class path, resolved by Maven once per version of ``pom.xml``."""
         digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
-        cached = self.home / f"classpath-{digest}.txt"
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg"
+        cached = cache / f"neo4j-classpath-{digest}.txt"  # the jars' paths in ~/.m2: one per user, not per home
         if cached.is_file():
             text = cached.read_text().strip()
             if text and all(Path(jar).is_file() for jar in text.split(os.pathsep)):
                 return text
         mvn = self._tool("mvn")
-        private_dir(self.home)
+        cache.mkdir(parents=True, exist_ok=True)
         logger.warning("resolving Neo4j from Maven Central (once; ~150 MB into ~/.m2)")
-        out = self.home / "classpath.tmp"
+        out = cache / f"neo4j-classpath-{os.getpid()}.tmp"
         done = subprocess.run([mvn, "-q", "-B", "-f", str(POM), "dependency:build-classpath",
                                f"-Dmdep.outputFile={out}"], capture_output=True, text=True, check=False)
         if done.returncode != 0 or not out.is_file():

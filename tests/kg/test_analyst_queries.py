@@ -364,15 +364,16 @@ def test_browser_guide_has_a_slide_per_query_with_runnable_blocks() -> None:
     guide = analyst.browser_guide(base_url="http://127.0.0.1:7475/browser/")
     slides = guide.split("\n---\n")
     queries = list_queries()
-    assert len(slides) == len(queries) + 1
+    assert len(slides) == len(queries) + 2  # the intro and the graph slide first
+    assert slides[1].lstrip().startswith("## product_neighbourhood\n") and "RETURN path" in slides[1]
     assert "http://127.0.0.1:7475/browser/kg-queries.zip" in slides[0]
     profile = next(s for s in slides if s.lstrip().startswith("## user_profile\n"))
-    assert "```cypher\n:params {user: 'PSEUDONYM', top: 3}\n```" in profile
+    assert "```cypher\n:param user => 'PSEUDONYM';\n:param top => 3;\n```" in profile  # integers stay integers
     assert "```cypher\nMATCH (u:User {id: $user})" in profile
     similar = next(s for s in slides if s.lstrip().startswith("## similar_products\n"))
     assert "db.index.vector.queryNodes" in similar and "vecf32" not in guide and "db.idx." not in guide
     assert "// name:" not in guide  # headers become prose, the blocks hold only Cypher
-    assert guide.count("```cypher") == len(queries) + sum(1 for q in queries if q.params)
+    assert guide.count("```cypher") == 2 + len(queries) + sum(1 for q in queries if q.params)
     assert analyst.browser_guide().count("kg-queries.zip") == 0
 
 

@@ -24,7 +24,7 @@ from kg.forget import forget_user
 from kg.neo4j_server import FORGET_WINDOW_S
 from kg.privacy import Pseudonymiser
 from kg.store import open_store
-from tests.conftest import neo4j_settings
+from tests.helpers import neo4j_settings
 
 pytestmark = pytest.mark.neo4j
 
@@ -65,7 +65,7 @@ def _in_logs(holders: dict[str, list[str]], key: str) -> list[str]:
 def test_forget_leaves_the_neo4j_data_directory_within_the_window(neo4j_server: dict[str, str],
                                                                   tmp_path: Path) -> None:
     if "home" not in neo4j_server:
-        pytest.skip("KG_NEO4J_URI names an external server: its data directory is not ours to read")
+        pytest.skip("KG_TEST_NEO4J_URI names an external server: its data directory is not ours to read")
     data = Path(neo4j_server["home"]) / "data"
     tag = uuid.uuid4().hex
     raw = f"forget-me-{tag}-a-raw-user-id-long-enough"
