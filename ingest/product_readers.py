@@ -6,7 +6,9 @@ the file's column) and CSV also ``delimiter``; ``amazon-meta`` takes none.
 A row must name its product and carry at least one catalogue field (title, brand, category, price,
 also-bought/viewed): a row with an id only is what a reviews or events file looks like when read as
 a catalogue, so it is quarantined (marked as a format mismatch). Keys (id, brand, category path,
-linked ids) over :data:`kg.schema.MAX_KEY_BYTES` quarantine the row; a product linked to itself
+linked ids) over :data:`kg.schema.MAX_KEY_BYTES` quarantine the row, and so does a category part over
+60 characters in the generic formats (Amazon metadata's category lists end in marketing sentences,
+which are dropped as before); a product linked to itself
 loses that link (counted as a warning on the source). A negative price quarantines the row in the
 generic formats (like any bad price there) and is dropped with a warning in Amazon metadata, whose
 junk prices are dropped anyway.
@@ -102,13 +104,22 @@ def clean_category_path(parts: list[Any]) -> list[str]:
 
 
 def _split_path(value: Any) -> list[str]:
+    """The category path of a generic row; ValueError when a part is over the length of a category
+    (the row is quarantined: a generic file's path is the user's own, not scraped debris)."""
     if isinstance(value, list):
-        return clean_category_path(value)
-    text = clean_text(value)
-    if not text:
-        return []
-    separator = ">" if ">" in text else "/" if "/" in text else "|"
-    return clean_category_path([p.strip() for p in text.split(separator)])
+        parts = value
+    else:
+        text = clean_text(value)
+        if not text:
+            return []
+        separator = ">" if ">" in text else "/" if "/" in text else "|"
+        parts = [p.strip() for p in text.split(separator)]
+    for part in parts:
+        if (isinstance(part, str) and len(part) > _MAX_CATEGORY_LEN
+                and len(shown := _strip_markup(part)) > _MAX_CATEGORY_LEN):
+            raise ValueError(f"category part is {len(shown)} characters, over the {_MAX_CATEGORY_LEN}-character "
+                             f"limit: {shown[:40]!r}...")
+    return clean_category_path(parts)
 
 
 def _ids(value: Any) -> list[str]:
@@ -173,9 +184,13 @@ def _product_from_row(source: LineSource, number: int, row: dict[str, Any]) -> P
         return BadRow(number, f"bad price {str(price_value)[:30]!r}", raw)
     title = clean_text(row.get("title"))
     brand = clean_text(row.get("brand"))
+    try:
+        category = _split_path(row.get("category"))
+    except ValueError as e:
+        return BadRow(number, str(e), raw)
     record = ProductRecord(
         id=item, title=_strip_markup(title) if title else None, brand=_strip_markup(brand) if brand else None,
-        category=_split_path(row.get("category")), price=price,
+        category=category, price=price,
         also_bought=_ids(row.get("also_bought")), also_viewed=_ids(row.get("also_viewed")),
     )
     try:

@@ -7,6 +7,7 @@ this module runs one file through them.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -84,6 +85,11 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
         return report
 
 
+_RAW_SCAN = 10_000  # characters of a bad row searched for a forgotten person's id (the raw quarantine keeps as many)
+_FIELD_SPLIT = re.compile(r"[,;\t|\"'{}\[\]]|\s{2,}")  # CSV/TSV/JSON field boundaries (an id may hold a space)
+_ID_TOKEN = re.compile(r"[^\W_]+(?:[_.:-][^\W_]+)*")  # id-like words (as the quarantine masks them)
+
+
 class _ForgottenFilter:
     """Keeps the rows of forgotten people out of an ingest (or lets them in and takes them off the list).
 
@@ -127,6 +133,18 @@ class _ForgottenFilter:
                 self.skipped += 1
         return kept
 
+    def names_forgotten(self, bad: BadRow) -> bool:
+        """True (and counted as skipped) when a bad row names a forgotten person: any token or field of its
+        raw text whose pseudonym is on the list. Such a row never reaches the quarantine (unless allowed)."""
+        if self._pseudonymiser is None or self.allow or not bad.raw:
+            return False
+        text = bad.raw[:_RAW_SCAN]
+        tokens = set(_FIELD_SPLIT.split(text)) | set(_ID_TOKEN.findall(text))
+        if any(token and self._forgotten(token.strip()) is not None for token in tokens):
+            self.skipped += 1
+            return True
+        return False
+
     def finish(self) -> None:
         """Take the people whose rows were let in off the forgotten list."""
         for pseudonym in self.returning:
@@ -147,7 +165,8 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
             good = []
             for record in chunk:
                 if isinstance(record, BadRow):
-                    quarantine.add(record)
+                    if not forgotten.names_forgotten(record):  # suppression comes before the quarantine
+                        quarantine.add(record)
                 else:
                     good.append(record)
             good = forgotten(good)

@@ -1,7 +1,8 @@
 """Row-level parsing shared by readers: CSV and JSON-lines rows with line numbers.
 
 Hostile rows become :class:`~ingest.records.BadRow` here, before any reader sees them: a NUL byte
-(raw or ``\\u0000``), JSON nested too deeply, a CSV row with the wrong number of fields. CSV
+(raw or ``\\u0000``), JSON nested too deeply, a CSV row with the wrong number of fields, a line over
+:data:`ingest.source.MAX_LINE_CHARS` (an over-long CSV header is an InputError). CSV
 headers lose a UTF-8 BOM, the delimiter is sniffed from the header line unless given, and a
 ``columns`` mapping (canonical field -> the file's column or key) renames fields on the way in.
 
@@ -170,6 +171,8 @@ def csv_values(source: LineSource, required: tuple[str, ...], *, delimiter: str 
     first = next(lines, None)
     if first is None:
         return
+    if source.bad_lines:  # an over-long header: nothing in the file can be read
+        raise InputError(f"{source.path}:1: the CSV header {source.bad_lines[0].reason}")
     first = first.removeprefix(_BOM)
     delimiter = check_delimiter(delimiter) or sniff_delimiter(first)
 
@@ -190,15 +193,19 @@ def csv_values(source: LineSource, required: tuple[str, ...], *, delimiter: str 
     if header_out is not None:
         header_out[:] = header
     width = len(header)
+    overlong = source.bad_lines  # over-long lines, read as blank ones: quarantined in line order
     while True:
         try:
             values = next(reader)
         except StopIteration:
+            yield from _overlong(source)
             return
         except csv.Error as e:
             source.data_rows += 1
             yield BadRow(reader.line_num, f"bad CSV: {e}", "")
             continue
+        if overlong:
+            yield from _overlong(source)
         joined = "".join(values)  # one string for both checks: blank row (every field), NUL byte (any field)
         if not joined.strip():
             continue
@@ -210,6 +217,13 @@ def csv_values(source: LineSource, required: tuple[str, ...], *, delimiter: str 
             yield BadRow(reader.line_num, f"expected {width} fields, got {len(values)}", delimiter.join(values))
             continue
         yield reader.line_num, values
+
+
+def _overlong(source: LineSource) -> Iterator[BadRow]:
+    """The over-long lines the source skipped (see :meth:`ingest.source.LineSource.lines`), each a data row."""
+    for bad in source.take_bad_lines():
+        source.data_rows += 1
+        yield bad
 
 
 def _has_nul_value(value: Any) -> bool:
@@ -235,7 +249,10 @@ def json_rows(source: LineSource, *, columns: Mapping[str, str] | None = None
 
     ``columns`` maps canonical field -> the key the file uses.
     """
+    overlong = source.bad_lines  # over-long lines (skipped as blank ones): quarantined in line order
     for number, text in source.numbered():
+        if overlong:
+            yield from _overlong(source)
         source.data_rows += 1
         if "\x00" in text:
             yield BadRow(number, NUL_REASON, _shown(text))
@@ -261,3 +278,4 @@ def json_rows(source: LineSource, *, columns: Mapping[str, str] | None = None
                 yield BadRow(number, NUL_REASON, text)
                 continue
         yield number, _rename(value, columns) if columns else value
+    yield from _overlong(source)

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["QueryParam", "LibraryQuery", "QueryResult", "list_queries", "get_query", "coerce", "bind_params",
            "run_library_query", "browser_guide", "export_zip", "parse_header", "DIALECTS", "PARAM_TYPES",
-           "SUBJECTS", "PSEUDONYM_KEY", "ZIP_NAME"]
+           "SUBJECTS", "PSEUDONYM_KEY", "ZIP_NAME", "spreadsheet_safe"]
 
 logger = logging.getLogger(__name__)
 
@@ -403,6 +403,21 @@ def run_library_query(store: GraphStore, name: str, raw_params: Mapping[str, Any
     rows = [{c: row.get(c) for c in query.columns} for row in result.rows]
     logger.debug("library query %s: %d rows in %.3f s", name, len(rows), seconds)
     return QueryResult(columns=list(query.columns), rows=rows, seconds=round(seconds, 6))
+
+
+#: how a spreadsheet recognises a formula in a text cell
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any, text: str) -> str:
+    """A CSV cell's ``text`` for ``value``, kept text in a spreadsheet: text values starting like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, CR) get a leading ``'``; numbers stay numbers. The one guard for every
+    CSV export (``kg query run --format csv``, the explorer's download).
+
+    >>> spreadsheet_safe("=HYPERLINK(1)", "=HYPERLINK(1)"), spreadsheet_safe(-1, "-1")
+    ("'=HYPERLINK(1)", '-1')
+    """
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA) else text
 
 
 # --------------------------------------------------------------------------- Neo4j Browser

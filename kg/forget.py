@@ -16,8 +16,12 @@ The raw id is pseudonymised on the way in (as at ingest). Under the graph's writ
    label into a tombstone, with zeroed vectors and without their triples;
 6. the embedded server's append-only log is rewritten (and its snapshot, when there is one);
 7. every file under ``KG_HOME`` is searched for the pseudonym (and, in text files, the raw id);
-   line-oriented text files lose matching lines, anything else found is reported as a trace;
+   line-oriented text files lose matching lines, anything else found is reported as a trace; so is the
+   server's own data outside the graph (FalkorDB's query telemetry), read through the client;
 8. a line with the time and the counts (never the person) is appended to the forget log.
+
+What was gathered in 1-2 and each decrement made are recorded (``privacy/forget-pending.json``, by token, no
+id) until the end: a forget interrupted at any step is finished by running it again, and corrects nothing twice.
 
 This module is top-layer orchestration (like the CLI): it may use ``ingest``, ``embeddings`` and ``profiles``.
 
@@ -47,7 +51,7 @@ from kg.privacy import Pseudonymiser
 from kg.settings import Settings
 from kg.store import GraphStore
 
-__all__ = ["ForgetReport", "forget_user", "find_traces", "TEXT_SUFFIXES"]
+__all__ = ["ForgetReport", "forget_user", "find_traces", "find_server_traces", "TEXT_SUFFIXES"]
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +228,14 @@ def find_traces(root: Path, pseudonym: str, raw_id: str | None = None) -> list[P
     return [p for p in _files(root) if _holds(p, needles, text=_is_text(p) or _looks_text(p))]
 
 
+def find_server_traces(store: GraphStore, pseudonym: str, raw_id: str | None = None) -> list[str]:
+    """What the graph's server keeps outside the graph (FalkorDB: its query telemetry stream and plain keys)
+    that holds ``pseudonym`` or ``raw_id``, read through the client, decompressed: grepping the server's
+    compressed snapshot would find nothing. External Neo4j: not checked (its logs are the operator's)."""
+    needles = [pseudonym] + ([raw_id] if raw_id and len(raw_id) >= MIN_RAW_SEARCH else [])
+    return store.server_traces(needles)
+
+
 def _looks_text(path: Path) -> bool:
     """No NUL byte in the first 8 KiB (logs, JSON, manifests), and not gzip."""
     try:
@@ -267,25 +279,88 @@ def _ledger_pairs(settings: Settings, pseudonym: str) -> list[Any]:
         return list(ledger.pairs(users=[pseudonym]))
 
 
-def _correct_aggregates(store: GraphStore, seen: dict[str, Any], positive: list[str]) -> dict[str, int]:
-    """BOUGHT_TOGETHER counts and the segment's size and POPULAR_IN shares, without the person."""
+class _Progress:
+    """What a forget of one person gathered before changing anything, and which of its non-repeatable
+    corrections (decrements) are done: ``KG_HOME/privacy/forget-pending.json`` (owner-only), keyed by the
+    person's forgotten-list token (never the pseudonym; product ids and segment numbers only). A forget
+    interrupted at any point is resumed by running it again: it reuses what was gathered (the graph no
+    longer holds it) and skips the decrements already made; the entry goes when the forget completes."""
+
+    def __init__(self, settings: Settings, token: str) -> None:
+        self.path = settings.home / "privacy" / "forget-pending.json"
+        self.token = token
+        try:
+            self._all: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._all = {}
+        self.state: dict[str, Any] | None = self._all.get(token)
+
+    def _save(self) -> None:
+        from kg.home import private_dir, write_private
+
+        private_dir(self.path.parent)
+        if self._all:
+            write_private(self.path, json.dumps(self._all, sort_keys=True))
+        else:
+            self.path.unlink(missing_ok=True)
+
+    def start(self, seen: dict[str, Any], positive: list[str], ledger: dict[str, int]) -> None:
+        state = {"seen": {**seen, "positive": sorted(seen["positive"])}, "positive": positive, "ledger": ledger,
+                 "done": {}}
+        self._all[self.token] = self.state = state
+        self._save()
+
+    def resumed(self) -> tuple[dict[str, Any], list[str], dict[str, int]]:
+        assert self.state is not None
+        seen = dict(self.state["seen"])
+        seen["positive"] = set(seen["positive"])
+        seen["segments"] = [(int(segment), run) for segment, run in seen["segments"]]
+        return seen, list(self.state["positive"]), dict(self.state["ledger"])
+
+    def done(self, step: str) -> Any:
+        return None if self.state is None else self.state["done"].get(step)
+
+    def mark(self, step: str, value: Any = True) -> None:
+        if self.state is not None:
+            self.state["done"][step] = value
+            self._save()
+
+    def finish(self) -> None:
+        if self._all.pop(self.token, None) is not None or self.path.exists():
+            self._save()
+
+
+def _correct_aggregates(store: GraphStore, seen: dict[str, Any], positive: list[str],
+                        progress: _Progress | None = None) -> dict[str, int]:
+    """BOUGHT_TOGETHER counts and the segment's size and POPULAR_IN shares, without the person. Each
+    decrement is recorded in ``progress`` once made, so a resumed forget never makes it twice."""
     out = {"together_decremented": 0, "together_deleted": 0, "segment_sizes": 0, "popular_updated": 0,
            "popular_deleted": 0, "segments_deleted": 0}
+    done: Callable[[str], Any] = progress.done if progress is not None else (lambda step: None)
+    mark: Callable[..., None] = progress.mark if progress is not None else (lambda step, value=True: None)
     for segment, run in seen["segments"]:
+        step = f"{segment}:{run}"
         if len(positive) >= 2:
-            out["together_decremented"] += _count_rows(
-                store.query("forget_together", items=positive, run=run), "decremented")
+            if not done(f"together:{step}"):
+                out["together_decremented"] += _count_rows(
+                    store.query("forget_together", items=positive, run=run), "decremented")
+                mark(f"together:{step}")
             out["together_deleted"] += _count_rows(store.query("forget_together_zero", items=positive), "deleted")
-        rows = store.query("forget_segment", segment=segment, run=run)
-        if not rows:
+        size = done(f"segment:{step}")
+        if size is None:
+            rows = store.query("forget_segment", segment=segment, run=run)
+            size = int(rows[0]["size"] or 0) if rows else False
+            mark(f"segment:{step}", size)
+        if size is False:
             continue
         out["segment_sizes"] += 1
-        size = int(rows[0]["size"] or 0)
         if size <= 0:
             out["segments_deleted"] += _count_rows(store.query("forget_segment_empty", segment=segment), "deleted")
             continue
-        out["popular_updated"] += _count_rows(
-            store.query("forget_popular", segment=segment, run=run, size=size, items=positive), "updated")
+        if not done(f"popular:{step}"):
+            out["popular_updated"] += _count_rows(
+                store.query("forget_popular", segment=segment, run=run, size=size, items=positive), "updated")
+            mark(f"popular:{step}")
         out["popular_deleted"] += _count_rows(store.query("forget_popular_zero", segment=segment), "deleted")
     return out
 
@@ -395,11 +470,17 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
         if not dry_run:
             ForgottenUsers.from_settings(settings).add(pseudonym)  # first: a crash later still suppresses them
             report.suppressed = True
-        seen = _gather(store, pseudonym)
-        pairs = _ledger_pairs(settings, pseudonym)
-        positive = sorted(seen["positive"] | {p.item for p in pairs if p.type in _POSITIVE})
-        report.found = seen["exists"] or bool(pairs)
-        report.ledger = {"events": sum(int(p.count) for p in pairs), "pairs": len(pairs)}
+        progress = None if dry_run else _Progress(settings, ForgottenUsers.from_settings(settings).token(pseudonym))
+        if progress is not None and progress.state is not None:  # an interrupted forget: resume it
+            seen, positive, report.ledger = progress.resumed()
+        else:
+            seen = _gather(store, pseudonym)
+            pairs = _ledger_pairs(settings, pseudonym)
+            positive = sorted(seen["positive"] | {p.item for p in pairs if p.type in _POSITIVE})
+            report.ledger = {"events": sum(int(p.count) for p in pairs), "pairs": len(pairs)}
+            if progress is not None and (seen["exists"] or pairs):
+                progress.start(seen, positive, report.ledger)
+        report.found = seen["exists"] or any(report.ledger.values())
         rels = seen["relationships"]
         report.graph = {"user": int(seen["exists"]), "reviews": seen["reviews"], "mentions": seen["mentions"],
                         **{k.lower(): v for k, v in sorted(rels.items())}}
@@ -408,7 +489,7 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
                             **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True)}
             report.seconds = round(time.perf_counter() - started, 3)
             return report
-        report.aggregates = _correct_aggregates(store, seen, positive)
+        report.aggregates = _correct_aggregates(store, seen, positive, progress)
         deleted = _delete_from_graph(store, pseudonym, seen)
         report.graph["user"] = deleted["user"]
         report.graph["reviews"] = deleted["reviews"]
@@ -431,9 +512,12 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
                 break
             time.sleep(0.2)
         report.disk.update(sweep)
+        report.disk["traces"] = sweep["traces"] + find_server_traces(store, pseudonym, raw)
         report.files["other_lines"] = sweep["lines_dropped"]
         report.seconds = round(time.perf_counter() - started, 3)
         record_forget(settings, report.counts())
+        if progress is not None:
+            progress.finish()
     logger.info("forget: user %s, %d events, %d reviews, %d traces left in %.1f s", "found" if report.found
                 else "not found", report.ledger["events"], report.graph["reviews"], len(report.disk["traces"]),
                 report.seconds)

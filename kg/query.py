@@ -28,6 +28,7 @@ PARAM_TYPES = ("str", "int", "float", "bool", "json")
 _MODE = re.compile(r"^\s*(EXPLAIN|PROFILE)\b\s*", re.IGNORECASE)
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*")
 _PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COUNT = re.compile(r"\b(LIMIT|SKIP)\s+(?:\$([A-Za-z_][A-Za-z0-9_]*)|(\d+))", re.IGNORECASE)
 
 
 def _bad(text: str, reason: str) -> InputError:
@@ -115,6 +116,17 @@ def referenced_params(text: str) -> set[str]:
     return set(_PARAM_REF.findall(_STRINGS.sub(" ", text)))
 
 
+def _check_counts(store: GraphStore, text: str, params: Mapping[str, Any]) -> None:
+    """A LIMIT or SKIP count the backend would not take as given (FalkorDB: 2^32 wraps to 0) is refused."""
+    for word, name, digits in _COUNT.findall(_STRINGS.sub(" ", text)):
+        value = params.get(name) if name else int(digits)
+        if isinstance(value, int) and not isinstance(value, bool) and value > store.max_count:
+            shown = f"${name} = {value}" if name else str(value)
+            raise QueryError(f"{word.upper()} {shown} is beyond the largest count {store.dialect or 'the database'} "
+                             f"takes ({store.max_count}); it would not return what it says",
+                             hint=f"use a count of at most {store.max_count}")
+
+
 def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = None, *,
                write: bool = False) -> CypherResult:
     """Run an analyst's query: read-only unless ``write``; a leading EXPLAIN shows the plan without
@@ -130,9 +142,8 @@ def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = 
                          hint=" ".join(f"-p {m}=VALUE" for m in missing))
     if mode == "explain":
         return CypherResult("explain", plan=store.explain(body, params))
-    if mode == "profile":
-        if not write and store.writes(body, params):
-            raise QueryError("PROFILE runs the query, and this one writes", hint="add --write to allow it")
-        return CypherResult("profile", plan=store.profile(body, params))
+    _check_counts(store, body, params)
+    if mode == "profile":  # read-only unless write, as the bare query (each store refuses a writing one)
+        return CypherResult("profile", plan=store.profile(body, params, write=write))
     rows = store.execute(body, params) if write else store.read(body, params)
     return CypherResult("run", rows=rows)

@@ -5,9 +5,12 @@ to ``done/`` or ``failed/`` with its report beside it (``NAME.report.json``). Ki
 sidecar ``NAME.kg.json`` (``{"kind": "events", "format": "csv", "delimiter": ";", ...}``: other keys are
 the format's options) or from the name ``<kind>__anything.<ext>`` (format detected). A file is taken
 only once its size and modification time are unchanged across two looks, or it is older than
-``settle`` seconds, so half-copied files wait. After a batch that ingested something, the touched
-users' profiles are brought up to date (``kg update``) when the graph already has profiles (a ``Segment``
-node) and ``profiles`` is on.
+``settle`` seconds, or a ``NAME.ready`` marker sits beside it, so half-copied files wait (``*.part`` and
+dot-files are never taken: write those, then rename); a file that changed while it was read stays for the
+next tick. Sidecars are checked like CLI options (``allow_forgotten`` is refused: an operator's flag); a file
+that cannot be handled goes to ``failed/`` with the reason and the batch goes on. After a batch that ingested
+something, the touched users' profiles are brought up to date (``kg update``) when the graph already has
+profiles (a ``Segment`` node) and ``profiles`` is on.
 
 One batch at a time: the batch holds the graph's writer lock (:func:`kg.locks.writer_lock`, an flock
 the OS drops when a process dies, so a crash never leaves it stuck); a tick that finds it taken is
@@ -45,7 +48,9 @@ logger = logging.getLogger(__name__)
 KINDS = ("events", "products", "reviews")
 SIDECAR = ".kg.json"
 REPORT = ".report.json"
-_SKIP_SUFFIXES = (SIDECAR, REPORT, ".part", ".tmp", ".crdownload", ".partial", "~")
+READY = ".ready"
+_SKIP_SUFFIXES = (SIDECAR, REPORT, READY, ".part", ".tmp", ".crdownload", ".partial", "~")
+NAME_MAX = 255  # bytes of one file name (ext4, xfs, tmpfs, overlayfs)
 _NAMED = re.compile(r"^(events|products|reviews)__.+\.[A-Za-z0-9.]+$")
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -62,10 +67,18 @@ def parse_every(text: str) -> float:
     return seconds
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name the file system refuses (too long: a sidecar of a 250-byte name)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def classify(path: Path) -> tuple[str, str | None, dict[str, Any]]:
     """(kind, format or None, options) of an inbox file, from its sidecar or its name (ConfigError when neither)."""
     sidecar = path.with_name(path.name + SIDECAR)
-    if sidecar.is_file():
+    if _is_file(sidecar):
         try:
             spec = json.loads(sidecar.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
@@ -79,12 +92,87 @@ def classify(path: Path) -> tuple[str, str | None, dict[str, Any]]:
             raise ConfigError(f"{sidecar.name}: kind {kind!r} is not one of {', '.join(KINDS)}")
         if fmt is not None and not isinstance(fmt, str):
             raise ConfigError(f"{sidecar.name}: format must be text")
-        return kind, fmt, options
+        return kind, fmt, _check_sidecar(sidecar.name, options)
     match = _NAMED.match(path.name)
     if match:
         return match.group(1), None, {}
     raise ConfigError(f"{path.name}: cannot tell what it holds",
                       hint=f"name it <kind>__name.ext (kind: {', '.join(KINDS)}) or add {path.name}{SIDECAR}")
+
+
+#: What a sidecar may hold besides kind and format (the CLI options of kg ingest that a file may choose).
+SIDECAR_OPTIONS = ("force", "max_bad_ratio", "delimiter", "columns", "lang", "store_text", "sentiment", "folds",
+                   "synonyms")
+#: Options only an operator may give, on the command line.
+_OPERATOR_ONLY = {"allow_forgotten": "re-admitting forgotten people is an operator's command "
+                                     "(kg ingest ... --allow-forgotten), never a file's option"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_sidecar(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar's options checked as the CLI checks its options (types, ranges, known keys): ConfigError else."""
+
+    def bad(key: str, want: str) -> ConfigError:
+        got = repr(options[key])
+        return ConfigError(f"{name}: {key} must be {want} (got {got[:40] + '...' if len(got) > 40 else got})")
+
+    for key in sorted(options):
+        if key in _OPERATOR_ONLY:
+            raise ConfigError(f"{name}: {key} is refused: {_OPERATOR_ONLY[key]}")
+    unknown = sorted(k for k in options if k not in SIDECAR_OPTIONS)
+    if unknown:
+        shown = ", ".join(repr(k)[:40] for k in unknown[:5])
+        raise ConfigError(f"{name}: unknown key(s) {shown}; a sidecar takes kind, format, {', '.join(SIDECAR_OPTIONS)}")
+    out = {k: v for k, v in options.items() if v is not None}  # null: not given, like a CLI option left out
+    for key in ("force", "store_text"):
+        if key in out and not isinstance(out[key], bool):
+            raise bad(key, "true or false")
+    if "max_bad_ratio" in out and not (_is_number(out["max_bad_ratio"]) and 0 <= out["max_bad_ratio"] <= 1):
+        raise bad("max_bad_ratio", "a number from 0 to 1")
+    if "folds" in out and not (isinstance(out["folds"], int) and not isinstance(out["folds"], bool)
+                               and 2 <= out["folds"] <= 20):
+        raise bad("folds", "a whole number from 2 to 20")
+    if "delimiter" in out:
+        value = out["delimiter"]
+        value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value) if isinstance(value, str) else value
+        if not isinstance(value, str) or len(value) != 1:
+            raise bad("delimiter", "one character (or 'tab')")
+        out["delimiter"] = value
+    if "columns" in out and not (isinstance(out["columns"], dict) and out["columns"] and all(
+            isinstance(v, str) and v.strip() for v in out["columns"].values())):
+        raise bad("columns", "an object of field -> column name")
+    for key in ("lang", "sentiment"):
+        if key in out and not (isinstance(out[key], str) and out[key].strip()):
+            raise bad(key, "text")
+    if "synonyms" in out and not (isinstance(out["synonyms"], str) and out["synonyms"].strip() or isinstance(
+            out["synonyms"], dict) and all(isinstance(v, str) for v in out["synonyms"].values())):
+        raise bad("synonyms", "a path or an object of variant -> canonical")
+    return out
+
+
+def fit_name(name: str, *, reserve: int = len(REPORT)) -> str:
+    """``name``, shortened (a hash keeps it unique, the extensions are kept) when ``name`` plus ``reserve`` bytes
+    would be over the file-name limit (the report ``NAME.report.json`` goes beside it).
+
+    >>> fit_name("a.csv"), len(fit_name("x" * 250 + ".csv").encode())
+    ('a.csv', 243)
+    """
+    budget = NAME_MAX - reserve
+    if len(os.fsencode(name)) <= budget:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:10]
+    suffix = "".join(Path(name).suffixes)
+    suffix = suffix if len(os.fsencode(suffix)) <= 24 else ""
+    head = name[: len(name) - len(suffix)] if suffix else name
+    tail = f"~{digest}{suffix}"
+    while head and len(os.fsencode(head + tail)) > budget:
+        head = head[:-1]
+    return head + tail
 
 
 @dataclass
@@ -167,13 +255,14 @@ class Inbox:
         return found
 
     def look(self) -> tuple[list[Path], list[str]]:
-        """(files ready to ingest, names still changing): ready = same size and mtime as at the previous
-        look, or untouched for ``settle`` seconds."""
+        """(files ready to ingest, names still changing): ready = marked ready (``NAME.ready`` beside it), or
+        same size and mtime as at the previous look, or untouched for ``settle`` seconds."""
         now_ns = time.time_ns()
         current = self.candidates()
         ready, waiting = [], []
         for name, stat in sorted(current.items()):
-            if self._seen.get(name) == stat or (now_ns - stat[1]) / 1e9 >= self.settle:
+            if self._seen.get(name) == stat or (now_ns - stat[1]) / 1e9 >= self.settle or \
+                    _is_file(self.root / (name + READY)):
                 ready.append(self.root / name)
             else:
                 waiting.append(name)
@@ -183,13 +272,15 @@ class Inbox:
     def move(self, path: Path, outcome: FileOutcome, report: dict[str, Any]) -> Path:
         """Move ``path`` (and its sidecar) to done/ or failed/, with ``NAME.report.json`` beside it."""
         folder = self.done_dir if outcome.status == "done" else self.failed_dir
-        target = folder / path.name
+        target = folder / fit_name(path.name)  # a name too long for NAME.report.json is shortened
         if target.exists() or target.with_name(target.name + REPORT).exists():
-            target = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{path.name}"
+            target = folder / fit_name(f"{time.strftime('%Y%m%dT%H%M%S')}-{path.name}")
         shutil.move(str(path), target)
         sidecar = path.with_name(path.name + SIDECAR)
-        if sidecar.is_file():
+        if _is_file(sidecar):
             shutil.move(str(sidecar), target.with_name(target.name + SIDECAR))
+        if _is_file(path.with_name(path.name + READY)):
+            path.with_name(path.name + READY).unlink()  # the hand-off marker has served
         outcome.moved_to = str(target)
         target.with_name(target.name + REPORT).write_text(
             json.dumps({"outcome": asdict(outcome), "report": report}, indent=2, default=str), encoding="utf-8")
@@ -207,6 +298,7 @@ def _ingest_one(store: Any, settings: Settings, path: Path) -> tuple[FileOutcome
         max_bad = options.pop("max_bad_ratio", None)
         report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force, max_bad_ratio=max_bad,
                              **options)
+        ok = report.ok
     except BusyError:
         raise  # the graph is busy: leave the file for the next tick
     except KGError as e:
@@ -218,15 +310,39 @@ def _ingest_one(store: Any, settings: Settings, path: Path) -> tuple[FileOutcome
         return outcome, {}
     outcome.format, outcome.run_id = report.format, report.run_id
     outcome.rows_ok, outcome.rows_bad, outcome.skipped = report.rows_ok, report.rows_bad, report.skipped
-    if report.ok:
+    if ok:
         outcome.status = "done"
     else:
         outcome.error = f"bad-row share {report.bad_ratio:.2%} is over the limit {report.max_bad_ratio}"
     return outcome, report.as_dict()
 
 
-def _has_profiles(store: Any) -> bool:
-    return int(store.stats()["nodes"].get("Segment", 0)) > 0
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _move_or_fail(inbox: Inbox, path: Path, outcome: FileOutcome, report: dict[str, Any]) -> None:
+    """:meth:`Inbox.move`; when that fails the file goes to failed/ with the reason (one bad file must not stop
+    the inbox); when even that fails it stays, the reason logged and in the batch report."""
+    try:
+        inbox.move(path, outcome, report)
+        return
+    except OSError as e:
+        error = f"cannot move it to {outcome.status}/: {type(e).__name__}: {' '.join(str(e).split())}"[:500]
+    logger.warning("%s: %s", path.name, error)
+    outcome.status, outcome.error = "failed", error
+    try:
+        if path.exists():
+            inbox.move(path, outcome, {})
+    except OSError as e:
+        logger.error("%s: cannot move it to failed/ either: %s", path.name, e)
+
+
+def _has_profiles(store: Any) -> bool:    return int(store.stats()["nodes"].get("Segment", 0)) > 0
 
 
 def _update_profiles(store: Any, settings: Settings) -> dict[str, Any]:
@@ -262,10 +378,18 @@ def run_batch(settings: Settings, inbox: Inbox, *, profiles: bool = True,
     try:
         with writer_lock(settings, what=f"kg schedule {inbox.root.name}", timeout=0), open_store(settings) as store:
             for path in ready:
-                if not path.exists():  # taken away since the look
+                before = _stat(path)
+                if before is None:  # taken away since the look
+                    continue
+                if before != inbox._seen.get(path.name, before):  # written to since the look: wait
+                    batch.waiting.append(path.name)
                     continue
                 outcome, report = _ingest_one(store, settings, path)
-                inbox.move(path, outcome, report)
+                if _stat(path) != before:  # still being written: the next tick takes it (the ingest is idempotent)
+                    logger.warning("%s: changed while it was read; left for the next tick", path.name)
+                    batch.waiting.append(path.name)
+                    continue
+                _move_or_fail(inbox, path, outcome, report)
                 batch.files.append(outcome)
                 logger.info("%s: %s", path.name, outcome.status)
             if profiles and any(f.status == "done" and not f.skipped for f in batch.files):

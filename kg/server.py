@@ -37,7 +37,7 @@ from kg.home import create_private, ensure_home, private_dir, write_private
 from kg.locks import file_lock
 from kg.settings import Settings
 
-__all__ = ["EmbeddedServer", "Endpoint", "free_port"]
+__all__ = ["EmbeddedServer", "Endpoint", "free_port", "process_alive"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class EmbeddedServer:
             pid = int(self.pidfile.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) and _is_redis(pid) else None
+        return pid if process_alive(pid) and _is_redis(pid) else None
 
     def _state_endpoint(self) -> Endpoint | None:
         try:
@@ -166,9 +166,9 @@ class EmbeddedServer:
             logger.warning("embedded FalkorDB (pid %s) runs without a state file; restarting it", pid)
             self._terminate(pid, timeout)
             return None
-        if self._wait_ready(endpoint, lambda: _alive(pid), timeout):
+        if self._wait_ready(endpoint, lambda: process_alive(pid), timeout):
             return endpoint
-        if not _alive(pid):
+        if not process_alive(pid):
             return None
         raise ServerError(f"the embedded database (pid {pid}) runs but does not answer",
                           hint=f"see {self.logfile}; or `kg db stop` and retry")
@@ -272,7 +272,7 @@ class EmbeddedServer:
                 return
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
-                if not _alive(pid):
+                if not process_alive(pid):
                     return
                 time.sleep(0.02)
             logger.warning("embedded FalkorDB (pid %s) did not exit after %s", pid, sig.name)
@@ -283,7 +283,7 @@ class EmbeddedServer:
         pid = self._pid()
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
+            while process_alive(pid):
                 time.sleep(0.01)
 
     def status(self) -> dict[str, Any]:
@@ -447,7 +447,7 @@ def _manifest_from(aof: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie counts as gone; our own zombie child is reaped)."""
     try:
         os.kill(pid, 0)
@@ -491,7 +491,7 @@ def _servers_in(directory: Path) -> list[int]:
         try:
             if not (entry / "comm").read_text().startswith("redis-server"):
                 continue
-            if os.path.realpath(os.readlink(entry / "cwd")) == target and _alive(int(entry.name)):
+            if os.path.realpath(os.readlink(entry / "cwd")) == target and process_alive(int(entry.name)):
                 found.append(int(entry.name))
         except (OSError, ValueError):
             continue

@@ -28,11 +28,14 @@ class UserReport:
     behaviour: list[dict[str, Any]] = field(default_factory=list)
     top_products: list[dict[str, Any]] = field(default_factory=list)
     reviews: int = 0
+    forgotten: bool = False  # on the forgotten list (kg forget): answered without asking the database
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def lines(self) -> list[str]:
+        if self.forgotten:
+            return ["user not found: forgotten (kg forget); the database was not asked"]
         if not self.found:
             return [f"user not found (pseudonym {self.id})"]
         out = [f"user {self.id}: {self.reviews:,} reviews"]
@@ -46,8 +49,13 @@ class UserReport:
 
 
 def describe_user(store: GraphStore, settings: Settings, raw_id: str, *, top: int = 5) -> UserReport:
-    """The graph's view of the user whose raw id is ``raw_id``."""
+    """The graph's view of the user whose raw id is ``raw_id``. A forgotten person is not looked up at all:
+    the query would put their pseudonym back into the server's query log (FalkorDB's telemetry)."""
+    from kg.forgotten import ForgottenUsers
+
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
+    if pseudonym in ForgottenUsers.from_settings(settings):
+        return UserReport(id="", found=False, forgotten=True)
     exists = store.query("user_exists", id=pseudonym)
     if not exists:
         return UserReport(id=pseudonym, found=False)

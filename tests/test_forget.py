@@ -8,6 +8,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -201,6 +202,70 @@ def test_aggregates_equal_a_graph_built_without_the_person(
             assert ledger.counts()["pairs"] == 6
 
 
+def _derived(store: GraphStore) -> dict[str, Any]:
+    """Everything a forget corrects: BOUGHT_TOGETHER counts, segment sizes, POPULAR_IN shares, aspects, shape."""
+    popular = store.execute("MATCH (p:Product)-[r:POPULAR_IN]->(s:Segment) RETURN p.id AS p, s.size AS n, "
+                            "r.share AS share")
+    sizes = store.execute("MATCH (s:Segment) RETURN s.size AS n")
+    return {"together": _together(store), "aspects": _aspects(store), "shape": _shape(store),
+            "sizes": sorted(int(r["n"]) for r in sizes),
+            "popular": sorted((r["p"], int(r["n"]), round(float(r["share"]), 4)) for r in popular)}
+
+
+class _Crash(Exception):
+    pass
+
+
+#: where a forget is interrupted: before a graph query of that name, or in a step of kg.forget
+CRASH_POINTS = ("forget_together", "forget_together_zero", "forget_segment", "forget_popular",
+                "forget_reviews_delete", "reviews_product_aspects_clear", "forget_user_delete", "forget_orphans",
+                "_forget_ledger", "_scrub_quarantine", "_scrub_runs", "record_forget")
+
+
+def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
+        settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 5: a crash between forget's steps, then ``kg forget`` again, gives the same graph as one
+    uninterrupted forget (no aggregate corrected twice, no review, aspect or orphan left behind)."""
+    import kg.forget as forget_module
+    from profiles import compute_profiles
+
+    everyone = {GONE, *KEPT}
+    _load(store, settings, tmp_path / "a", everyone)
+    compute_profiles(store, settings, train=False, k=2, seed=1)
+    assert forget_user(store, settings, GONE).ok
+    wanted = _derived(store)
+    assert wanted["sizes"] and wanted["popular"] and wanted["together"]
+    pseudonym = _pseudonym(settings)
+    for n, point in enumerate(CRASH_POINTS):
+        ForgottenUsers.from_settings(settings).remove(pseudonym)  # FalkorDB twins share KG_HOME
+        with clean_twin(settings) as (twin, twin_settings):
+            _load(twin, twin_settings, tmp_path / f"b{n}", everyone)
+            compute_profiles(twin, twin_settings, train=False, k=2, seed=1)
+            with monkeypatch.context() as patch:
+                if point.startswith("forget_") or point.startswith("reviews_"):
+                    for method in ("query", "write"):
+
+                        def call(name: str, *args: Any, _point: str = point, _real: Any = getattr(twin, method),
+                                 **kw: Any) -> Any:
+                            if name == _point:
+                                raise _Crash(_point)
+                            return _real(name, *args, **kw)
+
+                        patch.setattr(twin, method, call)
+                else:
+                    patch.setattr(forget_module, point, lambda *a, _point=point, **k: (_ for _ in ()).throw(
+                        _Crash(_point)))
+                with pytest.raises(_Crash, match=point):
+                    forget_user(twin, twin_settings, GONE)
+            report = forget_user(twin, twin_settings, GONE)  # run again: resumes
+            assert report.ok and report.found, point
+            assert _derived(twin) == wanted, point
+            assert twin.execute("MATCH (u:User {id: $id}) RETURN count(u) AS n", {"id": pseudonym}) == [{"n": 0}]
+            assert not (twin_settings.home / "privacy" / "forget-pending.json").exists(), point
+            with EventLedger.from_settings(twin_settings) as ledger:
+                assert list(ledger.pairs(users=[pseudonym])) == [], point
+
+
 def test_dry_run_changes_nothing(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     _load(store, settings, tmp_path, {GONE, *KEPT})
     before = store.stats()
@@ -236,6 +301,77 @@ def test_reingest_skips_the_forgotten_unless_allowed(settings: Settings, store: 
     assert pseudonym not in ForgottenUsers.from_settings(settings)
     log = forget_log(settings)
     assert len(log) == 1 and log[0]["ledger.events"] == 5 and pseudonym not in json.dumps(log)
+
+
+def test_reingest_quarantines_no_bad_row_of_the_forgotten(settings: Settings, store: GraphStore,
+                                                          tmp_path: Path) -> None:
+    """Issue 18 item 3: suppression applies before the quarantine (public and raw files)."""
+    events = _events_csv(tmp_path / "events.csv", {GONE, *KEPT}, bad_row_for=GONE)
+    first = ingest_file(store, settings, events, kind="events", fmt="csv", max_bad_ratio=1.0)
+    assert first.rows_bad == 1
+    forget_user(store, settings, GONE)
+    needles = [_pseudonym(settings).encode(), GONE.encode()]
+    assert _holders(settings.quarantine_dir, needles) == []
+
+    again = ingest_file(store, settings, events, kind="events", fmt="csv", max_bad_ratio=1.0, force=True)
+    assert (again.rows_forgotten, again.rows_ok, again.rows_bad) == (6, 6, 0)
+    assert _holders(settings.quarantine_dir, needles) == []
+    with_kept_bad = _events_csv(tmp_path / "kept.csv", set(KEPT), bad_row_for=KEPT[0])  # others still quarantined
+    assert ingest_file(store, settings, with_kept_bad, kind="events", fmt="csv", max_bad_ratio=1.0).rows_bad == 1
+
+
+def test_lookups_of_the_forgotten_never_reach_the_server(settings: Settings, store: GraphStore,
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 4: ``kg user`` and the explorer's search of a forgotten person send nothing to the
+    server (its query log would keep the pseudonym); the explorer never sends a known user's raw id."""
+    from kg.explore import graph
+    from kg.users import describe_user
+
+    _load(store, settings, tmp_path, {GONE, *KEPT})
+    forget_user(store, settings, GONE)
+    sent: list[str] = []
+    for method in ("query", "execute", "write"):
+        def spy(*args: Any, _real: Any = getattr(store, method), **kw: Any) -> Any:
+            sent.append(repr((args, kw)))
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(store, method, spy)
+    report = describe_user(store, settings, GONE)
+    assert report.forgotten and not report.found and _pseudonym(settings) not in " ".join(report.lines())
+    result = run_cli(settings, "user", GONE)
+    assert result.exit_code == 1 and "forgotten" in result.output
+    pseudonymise = Pseudonymiser.from_settings(settings).user_id
+    forgotten = ForgottenUsers.from_settings(settings).__contains__
+    assert graph.search(store, GONE, pseudonymise=pseudonymise, forgotten=forgotten) == []
+    assert graph.search(store, _pseudonym(settings), pseudonymise=pseudonymise, forgotten=forgotten) == []
+    assert sent == []
+    kept = graph.search(store, KEPT[0], pseudonymise=pseudonymise, forgotten=forgotten)
+    assert [n["id"] for n in kept] == [f"User:{_pseudonym(settings, KEPT[0])}"]
+    assert sent and not any(KEPT[0] in call for call in sent)  # its pseudonym was sent, never the raw id
+    assert graph.search(store, "Phone 2", pseudonymise=pseudonymise, forgotten=forgotten)  # other searches work
+
+
+def test_the_trace_check_reads_the_servers_query_log(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
+    """Issue 18 item 4: a query naming a forgotten person after the forget (FalkorDB keeps it, with its
+    parameters, in the ``telemetry{graph}`` stream, compressed in the snapshot) is found by the check."""
+    import time
+
+    from kg.forget import find_server_traces
+
+    _load(store, settings, tmp_path, {GONE, *KEPT})
+    report = forget_user(store, settings, GONE)
+    pseudonym = _pseudonym(settings)
+    assert report.ok and find_server_traces(store, pseudonym, GONE) == []
+    store.execute("MATCH (u:User) WHERE u.id = $id OR u.id = $raw RETURN count(u) AS n", {"id": pseudonym, "raw": GONE})
+    if settings.neo4j_uri:
+        assert find_server_traces(store, pseudonym, GONE) == []  # an external server's logs are the operator's
+        return
+    deadline = time.monotonic() + 10
+    while not (found := find_server_traces(store, pseudonym, GONE)) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the server flushes its telemetry about once a second
+    assert found == [f"server key telemetry{{{settings.graph}}}"]
+    again = forget_user(store, settings, GONE)  # a second forget drops it, and says so when it cannot
+    assert again.ok and find_server_traces(store, pseudonym, GONE) == []
 
 
 # -- the disk ----------------------------------------------------------------------------------------

@@ -176,3 +176,176 @@ def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore
     newbie = Pseudonymiser.from_settings(settings).user_id("NEWBIE")
     assert store.query("profiles_user_segment", id=newbie), "the new user joined a segment"
     assert store.query("profiles_user_recommended", id=newbie), "and has recommendations"
+
+
+# -- issue 18: hostile inbox files -------------------------------------------------------------------------
+def test_a_sidecar_cannot_undo_a_forget(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
+    """Re-admitting a forgotten person is the operator's ``--allow-forgotten``, never a sidecar's option."""
+    from ingest.api import ingest_file
+    from kg.forget import forget_user
+    from kg.forgotten import ForgottenUsers
+    from kg.privacy import Pseudonymiser
+
+    (tmp_path / "a.csv").write_text(EVENTS, encoding="utf-8")
+    ingest_file(store, settings, tmp_path / "a.csv", kind="events", fmt="csv")
+    forget_user(store, settings, "u1")
+    gone = Pseudonymiser.from_settings(settings).user_id("u1")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "b.csv").write_text(EVENTS, encoding="utf-8")
+    (inbox / "b.csv.kg.json").write_text('{"kind": "events", "allow_forgotten": true}', encoding="utf-8")
+    _old(inbox / "b.csv"), _old(inbox / "b.csv.kg.json")
+    batch = run_batch(settings, Inbox(inbox), profiles=False)
+    [outcome] = batch.files
+    assert outcome.status == "failed" and "allow_forgotten" in outcome.error and "--allow-forgotten" in outcome.error
+    assert sorted(p.name for p in (inbox / "failed").iterdir()) == ["b.csv", "b.csv.kg.json", "b.csv.report.json"]
+    assert gone in ForgottenUsers.from_settings(settings)
+    assert store.execute("MATCH (u:User {id: $id}) RETURN count(u) AS n", {"id": gone}) == [{"n": 0}]
+
+
+def test_sidecars_are_checked_like_cli_options(tmp_path: Path) -> None:
+    def check(spec: object) -> str:
+        (tmp_path / "x.csv.kg.json").write_text(json.dumps(spec), encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            classify(tmp_path / "x.csv")
+        message = str(caught.value)
+        assert "\n" not in message and message.startswith("x.csv.kg.json: ")
+        return message
+
+    assert "max_bad_ratio" in check({"kind": "events", "max_bad_ratio": "0.5"})
+    assert "max_bad_ratio" in check({"kind": "events", "max_bad_ratio": 2})
+    assert "max_bad_ratio" in check({"kind": "events", "max_bad_ratio": True})
+    assert "force" in check({"kind": "events", "force": "yes"})
+    assert "delimiter" in check({"kind": "events", "delimiter": ";;"})
+    assert "columns" in check({"kind": "events", "columns": ["user_id"]})
+    assert "folds" in check({"kind": "reviews", "folds": 1})
+    assert "store_text" in check({"kind": "reviews", "store_text": 1})
+    assert "unknown key" in check({"kind": "events", "colums": {"user_id": "c"}})
+    assert "allow_forgotten" in check({"kind": "events", "allow_forgotten": False})
+    (tmp_path / "x.csv.kg.json").write_text('{"kind": "events", "max_bad_ratio": 0.5, "delimiter": "tab", '
+                                            '"force": true, "columns": {"user_id": "c"}}', encoding="utf-8")
+    assert classify(tmp_path / "x.csv") == ("events", None, {"max_bad_ratio": 0.5, "delimiter": "\t",
+                                                             "force": True, "columns": {"user_id": "c"}})
+
+
+def test_one_bad_file_does_not_stop_the_inbox(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").write_text(EVENTS, encoding="utf-8")
+    (inbox / "a.csv.kg.json").write_text('{"kind": "events", "max_bad_ratio": "0.5"}', encoding="utf-8")
+    long_name = "events__" + "x" * 240 + ".csv"  # 252 characters: NAME.report.json would be too long
+    assert len(long_name) == 252
+    (inbox / long_name).write_text(EVENTS, encoding="utf-8")
+    (inbox / "events__z.csv").write_text(EVENTS, encoding="utf-8")
+    for path in inbox.iterdir():
+        _old(path)
+    batch = run_batch(settings, Inbox(inbox), profiles=False)
+    outcomes = {f.file: f for f in batch.files}
+    assert set(outcomes) == {"a.csv", long_name, "events__z.csv"}
+    assert outcomes["a.csv"].status == "failed" and "max_bad_ratio" in outcomes["a.csv"].error
+    assert (inbox / "failed" / "a.csv.report.json").is_file() and (inbox / "failed" / "a.csv.kg.json").is_file()
+    assert outcomes[long_name].status == "done" and outcomes["events__z.csv"].status == "done"
+    moved = Path(outcomes[long_name].moved_to or "")
+    assert moved.parent == inbox / "done" and moved.is_file() and len(moved.name) < 252
+    assert moved.with_name(moved.name + ".report.json").is_file()
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
+    assert run_batch(settings, Inbox(inbox)).files == []
+
+
+def test_safe_hand_off_part_dot_files_and_ready_markers(settings: Settings, store: GraphStore,
+                                                        tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("events__a.csv.part", ".events__b.csv"):
+        (inbox / name).write_text(EVENTS, encoding="utf-8")
+        _old(inbox / name)
+    (inbox / "events__c.csv").write_text(EVENTS, encoding="utf-8")  # fresh, but marked ready
+    (inbox / "events__c.csv.ready").touch()
+    (inbox / "orphan.csv.ready").touch()  # a marker without its file: waits, is not a failed file
+    box = Inbox(inbox, settle=3600)
+    batch = run_batch(settings, box, profiles=False)
+    assert [(f.file, f.status) for f in batch.files] == [("events__c.csv", "done")]
+    assert not (inbox / "events__c.csv.ready").exists() and (inbox / "orphan.csv.ready").exists()
+    assert (inbox / "events__a.csv.part").exists() and (inbox / ".events__b.csv").exists()
+    (inbox / "events__a.csv.part").rename(inbox / "events__a.csv")  # the hand-off: rename when complete
+    assert run_batch(settings, box, profiles=False).waiting == ["events__a.csv"]  # taken once settled
+    assert [(f.file, f.status) for f in run_batch(settings, box, profiles=False).files] == [("events__a.csv", "done")]
+
+
+def test_a_file_that_changes_during_its_ingest_is_left_for_the_next_tick(
+        settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.api
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    growing = inbox / "events__live.csv"
+    cut = EVENTS.index("u2,")  # the header and two of the three rows
+    growing.write_text(EVENTS[:cut], encoding="utf-8")
+    _old(growing)
+    real = ingest.api.ingest_file
+
+    def ingest_then_the_writer_goes_on(*args, **kwargs):  # type: ignore[no-untyped-def]
+        report = real(*args, **kwargs)
+        with open(growing, "a", encoding="utf-8") as handle:
+            handle.write(EVENTS[cut:])
+        return report
+
+    monkeypatch.setattr(ingest.api, "ingest_file", ingest_then_the_writer_goes_on)
+    box = Inbox(inbox, settle=0)
+    first = run_batch(settings, box, profiles=False)
+    assert first.files == [] and first.waiting == ["events__live.csv"]
+    assert growing.exists() and not any((inbox / "done").iterdir())
+    monkeypatch.setattr(ingest.api, "ingest_file", real)
+    second = run_batch(settings, box, profiles=False)
+    assert [(f.file, f.status) for f in second.files] == [("events__live.csv", "done")]
+    assert store.execute("MATCH (:User)-[r]->(:Product) RETURN count(r) AS n")[0]["n"] == 3
+    # written to between the look and the ingest: not even read this tick
+    late = inbox / "events__late.csv"
+    late.write_text(EVENTS.replace("u1,", "u3,"), encoding="utf-8")
+    _old(late)
+    real_look = box.look
+
+    def look_then_the_writer_goes_on():  # type: ignore[no-untyped-def]
+        seen = real_look()
+        with open(late, "a", encoding="utf-8") as handle:
+            handle.write("u4,p1,view,1700000200\n")
+        return seen
+
+    monkeypatch.setattr(box, "look", look_then_the_writer_goes_on)
+    third = run_batch(settings, box, profiles=False)
+    assert third.files == [] and third.waiting == ["events__late.csv"] and late.exists()
+    assert store.execute("MATCH (r:IngestRun) RETURN count(r) AS n")[0]["n"] == 2
+
+
+def test_sigterm_ends_an_ingest_as_failed_not_running(settings: Settings, store: GraphStore, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kill PID`` (docker stop, systemd) during ``kg ingest``: the run is recorded failed, like Ctrl-C."""
+    import signal
+    import sys
+
+    import ingest.runner
+    from ingest.manifest import Manifest
+    from kg.cli import main
+    from tests.helpers import settings_env
+
+    (tmp_path / "e.csv").write_text(EVENTS, encoding="utf-8")
+    real_stream = ingest.runner._stream
+
+    def terminated_mid_ingest(*args, **kwargs):  # type: ignore[no-untyped-def]
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, inside the run
+        return real_stream(*args, **kwargs)
+
+    monkeypatch.setattr(ingest.runner, "_stream", terminated_mid_ingest)
+    for key, value in settings_env(settings).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "argv", ["kg", "ingest", "events", str(tmp_path / "e.csv"), "--format", "csv"])
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: pytest.fail("SIGTERM would have killed kg (no handler)"))
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert ended.value.code not in (0, None)
+    runs = Manifest(store).runs()
+    assert [(r["status"], r.get("error")) for r in runs] == [("failed", "interrupted")]

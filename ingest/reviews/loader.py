@@ -251,6 +251,7 @@ class ReviewLoader:
         entities: dict[str, list[dict[str, str]]] = defaultdict(list)
         for rid, text, an in zip(ids, texts, analyses, strict=True):
             rec, user = latest[rid]
+            self._bound_keys(an)
             self.languages[an.lang] += 1
             reviews.append(self._review_row(rid, rec, user, an))
             aspects.extend(_aspect_rows(rid, an))
@@ -258,6 +259,21 @@ class ReviewLoader:
                 entities[label].append({"review": rid, "key": key})
             self._remember(rid, rec, user, text, an)
         self._write(store, reviews, ids, aspects, entities)
+
+    def _bound_keys(self, an: ReviewAnalysis) -> None:
+        """Drop the aspects and entities whose graph key (or MENTIONS opinion) is over
+        :data:`kg.schema.MAX_KEY_BYTES`, counted as warnings: the one gate for the keys a review's text
+        derives (a 6,000-letter "word" is no aspect, and such keys crash FalkorDB's unique check)."""
+        if any(schema.check_key(m.aspect) or schema.check_key(m.opinion) for m in an.aspects):
+            kept = [m for m in an.aspects if not (schema.check_key(m.aspect) or schema.check_key(m.opinion))]
+            self.warnings[f"aspect over the {schema.MAX_KEY_BYTES}-byte key limit dropped"] += (
+                len(an.aspects) - len(kept))
+            an.aspects = kept
+        if any(schema.check_key(key) for _, key in an.entities):
+            kept_entities = [(label, key) for label, key in an.entities if not schema.check_key(key)]
+            self.warnings[f"entity over the {schema.MAX_KEY_BYTES}-byte key limit dropped"] += (
+                len(an.entities) - len(kept_entities))
+            an.entities = kept_entities
 
     def _latest(self, records: Sequence[ReviewRecord]) -> dict[str, tuple[ReviewRecord, str]]:
         """Review id -> (record, user pseudonym); a repeated id in one batch: the last one wins."""

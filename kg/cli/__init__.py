@@ -130,8 +130,20 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     return fixed
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is: it ends a command as Ctrl-C does (a running ingest is recorded
+    failed, "interrupted", not left ``running``; locks and files are released; exit 130)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
     """Console entry point."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)  # docker stop, systemd, kill: handled like a failure
     app(args=_normalise_argv(sys.argv[1:]), prog_name="kg")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from kg.settings import Settings
 
 __all__ = [
     "AppState", "KGGroup", "JsonOpt", "settings_of", "state_of", "store_of", "emit_json", "out", "say",
-    "print_table", "progress_bytes", "progress_enabled", "fail",
+    "print_table", "printable", "progress_bytes", "progress_enabled", "fail",
 ]
 
 logger = logging.getLogger("kg.cli")
@@ -64,7 +65,7 @@ class KGGroup(TyperGroup):
 
 
 def _one_line(text: str, limit: int = 600) -> str:
-    line = " ".join(text.split())
+    line = printable(" ".join(text.split()))
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -123,16 +124,33 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with control characters (C0, DEL, C1) written as escapes, so that data never drives a
+    terminal (``\\x1b]0;title\\x07``); characters in ``keep`` stay as they are.
+
+    >>> printable("a\\x1b]0;x\\x07b\\r\\n", keep="\\n")
+    'a\\\\x1b]0;x\\\\x07b\\\\r\\n'
+    """
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return char if char in keep else {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char, f"\\x{ord(char):02x}")
+
+    return _CONTROL.sub(escape, text)
+
+
 def out(text: str) -> None:
-    """One line of data on stdout, as plain text."""
-    click.echo(text)
+    """One line of data on stdout, as plain text (control characters escaped on a terminal)."""
+    click.echo(printable(text, keep="\n\t") if sys.stdout.isatty() else text)
 
 
 def say(ctx: typer.Context | None, text: str) -> None:
-    """A message on stderr (silenced by --quiet), as plain text."""
+    """A message on stderr (silenced by --quiet), as plain text (control characters escaped on a terminal)."""
     if ctx is not None and state_of(ctx).quiet:
         return
-    click.echo(text, err=True)
+    click.echo(printable(text, keep="\n\t") if sys.stderr.isatty() else text, err=True)
 
 
 def fail(message: str, *, hint: str | None = None) -> None:
@@ -155,19 +173,21 @@ def _cell(value: Any) -> str:
 def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Rows on stdout: a table on a terminal, tab-separated lines (header first) otherwise.
 
-    Cells are plain text: ``[b]`` in a value prints as ``[b]``.
+    Cells are plain text: ``[b]`` in a value prints as ``[b]``; control characters print as escapes.
     """
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[printable(_cell(v), keep="\t\n") for v in row] for row in rows]
     if not sys.stdout.isatty():
-        out("\t".join(columns))
+        click.echo("\t".join(printable(c) for c in columns))
         for row in cells:
-            out("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row))
+            click.echo("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row))
         return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(*[Text(c) for c in columns])
+    table = Table()  # headers as Text through add_column: rich 15 takes only str or Column in Table(*headers)
+    for column in columns:
+        table.add_column(Text(printable(column)))
     for row in cells:
         table.add_row(*[Text(c) for c in row])
     Console(markup=False, highlight=False, emoji=False).print(table)

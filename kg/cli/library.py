@@ -45,16 +45,21 @@ def _text(value: Any) -> str:
 
 
 def csv_text(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    """RFC 4180 CSV: a header line, CRLF line ends, fields quoted when they hold a comma, quote or line break.
+    """RFC 4180 CSV: a header line, CRLF line ends, fields quoted when they hold a comma, quote or line break;
+    text that a spreadsheet would run as a formula prefixed with ``'``.
 
     >>> csv_text(["a", "b"], [{"a": 'say "hi", bye', "b": [1, 2]}])
     'a,b\\r\\n"say ""hi"", bye","[1, 2]"\\r\\n'
+    >>> csv_text(["a"], [{"a": "=1+1"}])
+    "a\\r\\n'=1+1\\r\\n"
     """
+    from kg.analyst import spreadsheet_safe
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_text(row.get(c)) for c in columns])
+        writer.writerow([spreadsheet_safe(row.get(c), _text(row.get(c))) for c in columns])
     return buffer.getvalue()
 
 

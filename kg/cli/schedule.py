@@ -27,7 +27,8 @@ def schedule_cmd(
 ) -> None:
     """Ingest files dropped into an inbox: kind and format from a sidecar NAME.kg.json
     ({"kind": "events", "format": "csv", ...options}) or the name <kind>__anything.<ext>; each file
-    goes to done/ or failed/ with NAME.report.json beside it. One batch at a time (the graph's
+    goes to done/ or failed/ with NAME.report.json beside it. Hand-off: write NAME.part (or a dot-file)
+    and rename it, or add NAME.ready; a file that changed while read waits. One batch at a time (the graph's
     writer lock); every ingest is an (:IngestRun) in the graph (see kg runs).
 
     Example: kg schedule --inbox /data/inbox --every 5m

@@ -52,7 +52,6 @@ MAX_ROWS = 2000  # rows sent to the page; the CSV holds them all
 # styles may be inline: cytoscape.js sizes its canvas through style attributes; scripts stay 'self' only
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _SUBJECT_LABELS = {"user": "User", "product": "Product", "brand": "Brand", "category": "Category",
                    "segment": "Segment", "aspect": "Aspect"}
 
@@ -87,9 +86,9 @@ def _cell(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(_jsonable(value), ensure_ascii=False)
-    text = str(value)
-    # a spreadsheet would run a text cell starting like a formula: keep it text
-    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA) else text
+    from kg.analyst import spreadsheet_safe
+
+    return spreadsheet_safe(value, str(value))  # a spreadsheet would run a text cell starting like a formula
 
 
 def csv_text(columns: list[str], rows: list[Mapping[str, Any]]) -> str:
@@ -246,10 +245,12 @@ def create_app(settings: Settings, *, token: str | None = None, store: GraphStor
     @app.get("/api/search", dependencies=api)
     def search(q: str = Query("", max_length=500), label: str | None = None,
                limit: int = Query(20, ge=1, le=200)) -> dict[str, Any]:
+        from kg.forgotten import ForgottenUsers
         from kg.privacy import Pseudonymiser
 
         pseudonymiser = Pseudonymiser.from_settings(settings)
-        nodes = graph.search(the_store(), q, label=label or None, limit=limit, pseudonymise=pseudonymiser.user_id)
+        nodes = graph.search(the_store(), q, label=label or None, limit=limit, pseudonymise=pseudonymiser.user_id,
+                             forgotten=ForgottenUsers.from_settings(settings).__contains__)
         return _jsonable({"nodes": nodes})
 
     @app.get("/api/neighbourhood", dependencies=api)

@@ -105,17 +105,26 @@ def _edge(source: str, target: str, rel_type: str, props: Mapping[str, Any] | No
 
 
 def search(store: GraphStore, text: str, *, label: str | None = None, limit: int = 20,
-           pseudonymise: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
+           pseudonymise: Callable[[str], str] | None = None,
+           forgotten: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
     """Nodes whose key equals ``text`` or whose name contains it (case-insensitive), exact matches first.
 
     ``label`` limits the search to one of :data:`SEARCHABLE`; users are found by pseudonym, or by raw
-    id when ``pseudonymise`` is given."""
+    id when ``pseudonymise`` is given. A raw user id never reaches the server: the text's pseudonym is
+    looked up first (a known user is the only answer); the pseudonym of a forgotten person
+    (``forgotten``) is not even sent: nothing is found and nothing is queried."""
     text = (text or "").strip()
     if not text:
         return []
     if label and label not in SEARCHABLE:
         raise ConfigError(f"cannot search {label!r}", hint=f"one of {', '.join(SEARCHABLE)}")
     limit = max(1, min(int(limit), 200))
+    if pseudonymise is not None:
+        pseudonym = pseudonymise(text)
+        if forgotten is not None and (forgotten(pseudonym) or forgotten(text)):
+            return []
+        if pseudonym != text and store.query("user_exists", id=pseudonym):  # text is a user's raw id
+            return [_node("User", pseudonym, {"id": pseudonym})] if label in (None, "User") else []
     found: list[dict[str, Any]] = []
     for current in [label] if label else list(SEARCHABLE):
         keys: list[Any] = [text]

@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 from kg.errors import ConfigError, ServerError
 from kg.home import private_dir, write_private
+from kg.server import process_alive
 from kg.settings import Settings
 
 __all__ = ["LocalNeo4j", "POM", "FORGET_WINDOW_S", "neo4j_conf"]
@@ -81,19 +82,6 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _is_neo4j(pid: int) -> bool:
@@ -201,7 +189,7 @@ class LocalNeo4j:
             pid = int(self.pidfile.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) and _is_neo4j(pid) else None
+        return pid if process_alive(pid) and _is_neo4j(pid) else None
 
     def start(self, *, timeout: float = 120.0) -> dict[str, Any]:
         """Start the server (no-op when it runs) and wait until Bolt accepts the password; its status."""
@@ -259,9 +247,9 @@ class LocalNeo4j:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if process_alive(pid):
             os.kill(pid, signal.SIGKILL)
         self.pidfile.unlink(missing_ok=True)
         return True

@@ -39,6 +39,8 @@ class GraphStore(ABC):
     """A graph database kg can read and write. Use :func:`kg.store.open_store` to get one."""
 
     dialect: str = ""
+    #: the largest LIMIT or SKIP count the server takes as given
+    max_count: int = 2**63 - 1
 
     def __init__(self, *, batch_size: int = 5000) -> None:
         self.batch_size = batch_size
@@ -111,6 +113,11 @@ class GraphStore(ABC):
         their logs and backups are the operator's."""
         return {"compacted": False, "query_log_dropped": False, "snapshot": False}
 
+    def server_traces(self, needles: list[str]) -> list[str]:
+        """Where the server's own data (outside the graph: query logs, streams) still holds one of ``needles``,
+        read through the client (so compressed snapshots hide nothing); here (external servers) not checked."""
+        return []
+
     def close(self) -> None:
         """Release connections."""
 
@@ -146,8 +153,9 @@ class GraphStore(ABC):
         """The execution plan of ``text`` as indented lines, without running it."""
 
     @abstractmethod
-    def profile(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
-        """Run ``text`` and return its plan with per-operator counts, as indented lines."""
+    def profile(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[str]:
+        """Run ``text`` and return its plan with per-operator counts, as indented lines; a query that
+        writes is refused (QueryError) unless ``write``."""
 
     def writes(self, text: str, params: Mapping[str, Any] | None = None) -> bool:
         """Whether ``text`` would write, judged from its plan (nothing runs)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +20,23 @@ logger = logging.getLogger(__name__)
 
 
 _SCALARS = (str, int, float, bool, type(None))
+# string literals and comments, then the procedure names after CALL (backticked parts allowed)
+_LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|//[^\n]*|/\*.*?\*/", re.DOTALL)
+_PART = r"(?:`[^`]*`|[A-Za-z_][A-Za-z0-9_]*)"
+_CALLS = re.compile(rf"\bCALL\s+(?!\{{)({_PART}(?:\s*\.\s*{_PART})*)", re.IGNORECASE)
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Any value a redis client returns (bytes, str, tuples, dicts of them) as bytes to search."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, dict):
+        return b"\0".join(_as_bytes(k) + b"\0" + _as_bytes(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return b"\0".join(_as_bytes(v) for v in value)
+    return str(value).encode("utf-8")
 
 
 def _plain(value: Any) -> Any:
@@ -51,6 +69,7 @@ class FalkorDBStore(GraphStore):
     """A graph on a FalkorDB server (embedded or external)."""
 
     dialect = "falkordb"
+    max_count = 2**32 - 1  # LIMIT and SKIP are 32-bit counts: 2^32 wraps to 0 rows
 
     def __init__(self, client: Any, graph: str, *, batch_size: int = 5000, server: Any = None) -> None:
         super().__init__(batch_size=batch_size)
@@ -66,7 +85,15 @@ class FalkorDBStore(GraphStore):
     def _run(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         self.flush()
         # Parameters are encoded here (same literals as the client's, several times faster).
-        return self._send(params_header(params) + text)
+        return self._send(self._header(params) + text)
+
+    @staticmethod
+    def _header(params: Mapping[str, Any] | None) -> str:
+        """The ``CYPHER ...`` parameter header; a value FalkorDB has no literal for is bad input (QueryError)."""
+        try:
+            return params_header(params)
+        except (ValueError, TypeError) as e:
+            raise QueryError(f"FalkorDB: {e}", hint="change the parameter's value or key") from None
 
     def _send(self, query: str, *, read_only: bool = False) -> list[dict[str, Any]]:
         """Run query text that already carries its ``CYPHER ...`` parameter header."""
@@ -104,20 +131,50 @@ class FalkorDBStore(GraphStore):
     def _run_read(self, text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         self.flush()
         self._ensure_graph_key()
-        return self._send(params_header(params) + text, read_only=True)
+        return self._send(self._header(params) + text, read_only=True)
 
     def _plan(self, method: str, text: str, params: Mapping[str, Any] | None) -> list[str]:
         self.flush()
         self._ensure_graph_key()
+        header = self._header(params or {})
         with self._errors():
-            plan = getattr(self.graph, method)(params_header(params or {}) + text)
+            try:
+                plan = getattr(self.graph, method)(header + text)
+            except Exception as e:  # the client's own: index and constraint statements have no plan
+                if "plan must be an array" not in str(e):
+                    raise
+                raise QueryError(f"FalkorDB has no {method} plan for an index or constraint statement",
+                                 hint="run it without EXPLAIN/PROFILE (with --write)") from None
         return [line for line in str(plan).splitlines() if line.strip()]
 
     def explain(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
         return self._plan("explain", text, params)
 
-    def profile(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
+    def profile(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[str]:
+        # FalkorDB has no read-only PROFILE: the query's plan and procedures are checked first
+        if not write and self.writes(text, params):
+            raise QueryError("PROFILE runs the query, and this one writes", hint="add --write to allow it")
         return self._plan("profile", text, params)
+
+    def writes(self, text: str, params: Mapping[str, Any] | None = None) -> bool:
+        """Writing operators in the plan, a procedure the server lists as WRITE (or does not list), or an
+        index or constraint statement (no plan at all)."""
+        try:
+            plan = self.explain(text, params)
+        except QueryError as e:
+            if "index or constraint statement" in str(e):
+                return True
+            raise
+        ops = [line.strip().split("|")[0].strip().lower() for line in plan]
+        if set(ops) & {"create", "merge", "delete", "update", "foreach"}:
+            return True
+        calls = ops.count("procedurecall")
+        if not calls:
+            return False
+        modes = {str(r["name"]).lower(): str(r["mode"]).upper()
+                 for r in self._send("CALL dbms.procedures() YIELD name, mode RETURN name, mode", read_only=True)}
+        names = [re.sub(r"[`\s]", "", name).lower() for name in _CALLS.findall(_LITERALS.sub(" ", text))]
+        return len(names) < calls or any(modes.get(name) != "READ" for name in names)
 
     def flush(self) -> None:
         """Wait for the write in flight; its error, if any, is raised here."""
@@ -255,6 +312,49 @@ class FalkorDBStore(GraphStore):
         embedded = self.server is not None
         return {"compacted": embedded, "query_log_dropped": dropped,
                 "snapshot": bool(embedded and self.server.save_snapshot())}
+
+    def server_traces(self, needles: list[str]) -> list[str]:
+        """Keys of the server (this graph's ``telemetry{graph}`` stream, and plain string, list, hash and set
+        keys) whose values hold one of ``needles``, read through the client: what the compressed snapshot
+        and append-only log hold, decompressed. Graph keys are checked by queries, not here."""
+        connection = getattr(self.client, "connection", None)
+        wanted = [n.encode("utf-8") for n in needles if n]
+        if connection is None or not wanted:
+            return []
+        found = []
+        own = f"telemetry{{{self.graph_name}}}".encode("utf-8")
+        for key in connection.scan_iter(count=1000):
+            if _as_bytes(key).startswith(b"telemetry{") and _as_bytes(key) != own:
+                continue  # another graph's (another data set's) query log
+            kind = connection.type(key)
+            kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+            chunks: Iterator[Any]
+            if kind == "stream":
+                chunks = self._stream_entries(connection, key)
+            elif kind == "string":
+                chunks = iter([connection.get(key)])
+            elif kind == "list":
+                chunks = iter(connection.lrange(key, 0, -1))
+            elif kind == "hash":
+                chunks = iter(connection.hgetall(key).items())
+            elif kind == "set":
+                chunks = iter(connection.smembers(key))
+            else:
+                continue
+            if any(n in _as_bytes(chunk) for chunk in chunks for n in wanted) or any(n in _as_bytes(key)
+                                                                                    for n in wanted):
+                found.append(f"server key {_as_bytes(key).decode('utf-8', 'replace')}")
+        return found
+
+    @staticmethod
+    def _stream_entries(connection: Any, key: Any, page: int = 1000) -> Iterator[Any]:
+        start = "-"
+        while True:
+            entries = connection.xrange(key, min=start, max="+", count=page)
+            yield from entries
+            if len(entries) < page:
+                return
+            start = "(" + (_as_bytes(entries[-1][0]).decode())
 
     def _drop_query_log(self, wait: float = 5.0) -> bool:
         import secrets

@@ -95,7 +95,11 @@ class Neo4jStore(GraphStore):
 
         self._neo4j = neo4j
         try:
-            self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            # the server's notes on unknown labels/types (the usual case on a young graph: no ALSO_BOUGHT yet)
+            # and on query performance are not the user's business; deprecations still reach the log
+            self.driver = neo4j.GraphDatabase.driver(
+                uri, auth=(user, password),
+                notifications_disabled_classifications=["UNRECOGNIZED", "PERFORMANCE", "HINT", "GENERIC"])
             self.driver.verify_connectivity()
         except neo4j.exceptions.AuthError as e:
             raise StoreError(f"Neo4j at {uri} refused user {user!r} and the password given",
@@ -167,13 +171,13 @@ class Neo4jStore(GraphStore):
         _, summary = self._session_run("EXPLAIN " + text, params or {}, read_only=True)
         return self._plan_lines(summary.plan)
 
-    def profile(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
-        _, summary = self._session_run("PROFILE " + text, params or {}, read_only=False)
+    def profile(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[str]:
+        _, summary = self._session_run("PROFILE " + text, params or {}, read_only=not write)
         return self._plan_lines(summary.profile)
 
     def writes(self, text: str, params: Mapping[str, Any] | None = None) -> bool:
         _, summary = self._session_run("EXPLAIN " + text, params or {}, read_only=True)
-        return "w" in str(summary.query_type or "")
+        return any(kind in str(summary.query_type or "") for kind in ("w", "s"))  # s: schema writes
 
     # -- node identity for exports: elementId() mapped to dense ints for one export ---------
     def node_id_bound(self) -> int | None:

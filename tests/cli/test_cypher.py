@@ -120,3 +120,71 @@ def _base_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+
+
+def _index_count(store: GraphStore, settings: Settings) -> int:
+    if settings.backend == "neo4j":
+        return len(store.execute("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"))
+    return len(store.execute("CALL db.indexes() YIELD label RETURN label"))
+
+
+def test_profile_gets_the_read_only_check_of_the_bare_query(store: GraphStore, settings: Settings) -> None:
+    """PROFILE runs the query: a procedure or schema statement that writes is refused without --write."""
+    store.execute("CREATE (:Product {id: 'a', title: 'x'})")
+    before = _index_count(store, settings)
+    writers = ["CREATE INDEX FOR (p:Product) ON (p.title)"]
+    writers.append("CREATE FULLTEXT INDEX kg_t FOR (n:Product) ON EACH [n.title]" if settings.backend == "neo4j"
+                   else "CALL db.idx.fulltext.createNodeIndex('Product', 'title')")
+    for text in writers:
+        for mode in ("", "PROFILE ", "profile\n"):
+            refused = run_cli(settings, "cypher", mode + text)
+            assert refused.exit_code == 2, (mode, text, refused.output)
+            assert refused.stderr.count("\n") == 1 and "report it" not in refused.stderr
+        assert _index_count(store, settings) == before, text
+        explained = run_cli(settings, "cypher", "EXPLAIN " + text)
+        assert explained.exit_code in (0, 2) and "report it" not in explained.stderr, explained.output
+        assert explained.exit_code == 0 or explained.stderr.count("\n") == 1
+    assert _index_count(store, settings) == before
+    if settings.backend != "neo4j":
+        store.execute("CALL db.idx.fulltext.createNodeIndex('Product', 'title')")
+        dropped = run_cli(settings, "cypher", "PROFILE CALL db.idx.fulltext.drop('Product')")
+        assert dropped.exit_code == 2 and _index_count(store, settings) == before + 1
+    read = run_cli(settings, "cypher", "PROFILE CALL db.labels() YIELD label RETURN label", "--json")
+    assert read.exit_code == 0 and json.loads(read.stdout)["mode"] == "profile"
+
+
+def test_limits_beyond_what_the_backend_takes_are_refused_not_empty(store: GraphStore, settings: Settings) -> None:
+    """FalkorDB takes LIMIT and SKIP as 32-bit counts (2^32 wraps to 0 rows): refused with a word there."""
+    text = "UNWIND range(1, 3) AS x RETURN x LIMIT $n"
+    for n in (2**32 - 1, 2**32, 2**63 - 1):
+        result = run_cli(settings, "cypher", text, "-p", f"n:int={n}", "--json")
+        if result.exit_code == 0:
+            assert json.loads(result.stdout) == [{"x": 1}, {"x": 2}, {"x": 3}], n
+        else:
+            assert settings.backend == "falkordb" and n >= 2**32
+            assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "LIMIT" in result.stderr
+    skipped = run_cli(settings, "cypher", "UNWIND range(1, 3) AS x RETURN x SKIP $s LIMIT 5", "-p", "s:int=4294967297",
+                      "--json")
+    assert skipped.exit_code == 2 or json.loads(skipped.stdout) == []
+    literal = run_cli(settings, "cypher", "UNWIND range(1, 3) AS x RETURN x LIMIT 4294967296", "--json")
+    assert literal.exit_code == 2 or len(json.loads(literal.stdout)) == 3
+
+
+def test_map_keys_a_backend_cannot_take_are_bad_input(store: GraphStore, settings: Settings) -> None:
+    result = run_cli(settings, "cypher", "RETURN $m AS m", "-p", 'm:json={"a`b": 1}', "--json")
+    assert "report it" not in result.stderr
+    if settings.backend == "neo4j":
+        assert result.exit_code == 0 and json.loads(result.stdout) == [{"m": {"a`b": 1}}]
+    else:
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "backtick" in result.stderr
+
+
+def test_control_characters_are_escaped_in_tables_and_faithful_in_json(store: GraphStore,
+                                                                       settings: Settings) -> None:
+    title = "A\x1b]0;owned\x07B\x9bC\rD"
+    store.execute("CREATE (:Product {id: 'e', title: $t})", {"t": title})
+    table = run_cli(settings, "cypher", "MATCH (p:Product) RETURN p.title AS title")
+    assert table.exit_code == 0, table.output
+    assert table.stdout == "title\nA\\x1b]0;owned\\x07B\\x9bC\\rD\n"
+    as_json = run_cli(settings, "cypher", "MATCH (p:Product) RETURN p.title AS title", "--json")
+    assert json.loads(as_json.stdout) == [{"title": title}]

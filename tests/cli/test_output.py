@@ -68,3 +68,57 @@ def test_library_chatter_stays_out_of_the_output_unless_verbose(tmp_path: Path) 
         subprocess.run([sys.executable, "-m", "kg.cli", "--home", str(tmp_path / "h" / "demo"), "db", "stop"],
                        capture_output=True, env=env, timeout=60)
     assert (tmp_path / "h" / "pykeen").stat().st_mode & 0o077 == 0  # PyKEEN's folder is owner-only too
+
+
+def _on_a_terminal(settings: Settings, *args: str, timeout: float = 120.0) -> tuple[int, str]:
+    """Run ``kg ARGS`` in a child process whose stdin, stdout and stderr are a real pseudo-terminal."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import settings_env
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+    env.update(settings_env(settings), COLUMNS="200", LINES="50", TERM="xterm")
+    master, slave = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "kg.cli", *args], stdin=slave, stdout=slave, stderr=slave,
+                             env=env, close_fds=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1.0)[0]:
+                if child.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = child.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(master)
+    return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_tables_print_on_a_terminal_with_control_characters_escaped(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """CI has no terminal: the rich table path (and the terminal's escaping) is run on a pseudo-terminal."""
+    store.execute("CREATE (:Product {id: 'p1', title: $t})", {"t": "Mug\x1b]0;owned\x07 [b]x"})
+    stats = _on_a_terminal(settings, "stats")
+    assert stats[0] == 0, stats[1]
+    assert "Product" in stats[1] and "count" in stats[1] and "Error" not in stats[1]
+    code, shown = _on_a_terminal(settings, "cypher", "MATCH (p:Product) RETURN p.title AS title, p.id AS id")
+    assert code == 0, shown
+    assert "\x1b]0;owned" not in shown and "\x07" not in shown
+    assert "Mug\\x1b]0;owned\\x07 [b]x" in shown and "p1" in shown
+    plan = _on_a_terminal(settings, "cypher", "EXPLAIN MATCH (p:Product {title: $t}) RETURN p", "-p", "t=\x1b]0;x\x07")
+    assert plan[0] == 0 and "\x1b]0;x" not in plan[1], plan[1]

@@ -131,3 +131,27 @@ def test_export_writes_the_favourites_zip_and_the_guide(settings: Settings, tmp_
     _one_line_error(run_cli(settings, "query", "export", "--zip", str(zipped)), "exists")
     assert run_cli(settings, "query", "export", "--zip", str(zipped), "--force").exit_code == 0
     _one_line_error(run_cli(settings, "query", "export"), "nothing to export")
+
+
+def test_csv_keeps_formula_like_text_as_text(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    """A spreadsheet would run ``=HYPERLINK(...)`` or ``@SUM(...)``: text cells starting like a formula get
+    a leading ``'`` (as the explorer's download does); numbers, JSON and the table format stay as they are."""
+    store.execute("CREATE (p:Product {id: 'F1', title: '=HYPERLINK(\"http://x.test\",\"a\")', price: -1.5})"
+                  "-[:HAS_BRAND]->(:Brand {name: '@SUM(1+1)'})")
+    target = tmp_path / "x.csv"
+    written = run_cli(settings, "query", "run", "product_overview", "-p", "product=F1", "--format", "csv",
+                      "--output", str(target))
+    assert written.exit_code == 0, written.output
+    row = target.read_bytes().decode("utf-8").splitlines()[1]
+    assert row == '''F1,"'=HYPERLINK(""http://x.test"",""a"")",-1.5,'@SUM(1+1),,0,0,0,0,'''
+    as_json = run_cli(settings, "query", "run", "product_overview", "-p", "product=F1", "--format", "json")
+    assert json.loads(as_json.stdout)[0]["brand"] == "@SUM(1+1)"
+
+
+def test_a_limit_the_backend_cannot_count_is_refused_not_empty(shop_settings: Settings) -> None:
+    result = run_cli(shop_settings, "query", "run", "product_aspects", "-p", "product=P1", "-p", "limit=4294967296",
+                     "--format", "json")
+    if shop_settings.backend == "neo4j":
+        assert result.exit_code == 0 and len(json.loads(result.stdout)) == 3
+    else:  # FalkorDB counts LIMIT in 32 bits: 2^32 would be 0 rows
+        _one_line_error(result, "LIMIT $limit = 4294967296", "4294967295")

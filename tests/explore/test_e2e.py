@@ -6,8 +6,6 @@ Install: ``apt-get install -y chromium`` and ``pip install playwright`` (never `
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -17,33 +15,21 @@ import pytest
 from kg.server import free_port
 from kg.settings import Settings
 from kg.store import GraphStore
+from tests import helpers
+from tests.helpers import serve_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "e2e-token-0123456789abcdef"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM, ARGS = helpers.CHROMIUM, helpers.CHROMIUM_ARGS
 
 
 @pytest.fixture
 def served(settings: Settings, shop: GraphStore, library: ModuleType) -> Iterator[str]:
     """The explorer (with a token) on a free loopback port, served by uvicorn in a thread."""
-    uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip("uvicorn")
     from kg.explore.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, token=TOKEN, store=shop, library=library),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(create_app(settings, token=TOKEN, store=shop, library=library), free_port()) as url:
+        yield url
 
 
 def _click_node(page, node_id: str) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,9 @@ from typing import Any
 import pytest
 
 from kg.store import open_store
-from tests.helpers import neo4j_settings
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, neo4j_settings, serve_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = CHROMIUM_ARGS
 PRODUCT = "B004LLIKVU"  # the example product of the guide's product slides (their :params blocks)
 #: one product of the guide's examples with its brand, category, two viewers, a buyer, a review and a partner
 SHOP = """
@@ -43,26 +40,17 @@ def browser_env(neo4j_server: dict[str, str], tmp_path: Path) -> Iterator[dict[s
     ``browser.post_connect_cmd`` names (uvicorn in a thread)."""
     if "http" not in neo4j_server:
         pytest.skip("the session Neo4j is an external one (KG_TEST_NEO4J_URI): its Browser port and guide URL are unknown")
-    uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip("uvicorn")
     from kg.explore.app import create_app
 
     settings = neo4j_settings(neo4j_server, tmp_path / "home")
     with open_store(settings) as store:
         store.clear()
         store.execute(SHOP)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                           port=int(neo4j_server["explore_port"]), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield neo4j_server
+        with serve_app(create_app(settings), int(neo4j_server["explore_port"])):
+            yield neo4j_server
     finally:
-        server.should_exit = True
-        thread.join(10)
         with open_store(settings) as store:
             store.clear()
 
@@ -76,7 +64,7 @@ def _sync_api() -> Any:
 
 def _log_in(page: Any, env: dict[str, str], errors: list[str], failure: Path) -> None:
     """Open Neo4j Browser, log in as neo4j, and wait for kg's guide (post_connect_cmd) in the Guides drawer."""
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)  # a busy 2-core CI machine
     # Browser also asks the internet for fonts and analytics, and probes the Bolt port over HTTP: not its failures
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
@@ -89,7 +77,7 @@ def _log_in(page: Any, env: dict[str, str], errors: list[str], failure: Path) ->
     page.wait_for_selector("text=You are connected as user")
     guide_url = f"http://127.0.0.1:{env['explore_port']}/guide/kg.md"
     try:
-        page.wait_for_selector("h1:text-is('kg: the analyst query library')", timeout=30_000)
+        page.wait_for_selector("h1:text-is('kg: the analyst query library')", timeout=90_000)
     except Exception:  # noqa: BLE001 - say what Browser showed instead
         page.screenshot(path=str(failure))
         drawer = page.locator("[data-testid=guidesDrawer]").all_inner_texts()
