@@ -393,6 +393,14 @@ def run_library_query(store: GraphStore, name: str, raw_params: Mapping[str, Any
 
     query = get_query(name)
     params = bind_params(query, raw_params, _pseudonymiser(settings))
+    if any(p.raw_user_id for p in query.params):  # a forgotten person is not queried: the query log keeps it
+        from kg.forgotten import ForgottenUsers
+        from kg.settings import Settings
+
+        forgotten = ForgottenUsers.from_settings(settings or Settings())
+        if any(params.get(p.name) in forgotten for p in query.params if p.raw_user_id):
+            raise ConfigError("no such user: forgotten (kg forget); the database was not asked",
+                              hint="kg ingest ... --allow-forgotten brings a person back")
     text = store.pick_variant(query.texts)
     started = time.perf_counter()
     result = run_cypher(store, text, params, write=write)

@@ -21,7 +21,8 @@ The raw id is pseudonymised on the way in (as at ingest). Under the graph's writ
 8. a line with the time and the counts (never the person) is appended to the forget log.
 
 What was gathered in 1-2 and each decrement made are recorded (``privacy/forget-pending.json``, by token, no
-id) until the end: a forget interrupted at any step is finished by running it again, and corrects nothing twice.
+id) until the end, and each decrement marks the person's ``IN_SEGMENT`` edge in the same query: a forget
+interrupted at any step is finished by running it again, and corrects nothing twice.
 
 This module is top-layer orchestration (like the CLI): it may use ``ingest``, ``embeddings`` and ``profiles``.
 
@@ -330,10 +331,11 @@ class _Progress:
             self._save()
 
 
-def _correct_aggregates(store: GraphStore, seen: dict[str, Any], positive: list[str],
+def _correct_aggregates(store: GraphStore, pseudonym: str, seen: dict[str, Any], positive: list[str],
                         progress: _Progress | None = None) -> dict[str, int]:
     """BOUGHT_TOGETHER counts and the segment's size and POPULAR_IN shares, without the person. Each
-    decrement is recorded in ``progress`` once made, so a resumed forget never makes it twice."""
+    decrement marks the person's IN_SEGMENT edge in the same query (and is recorded in ``progress``), so a
+    resumed forget never makes it twice, even after a crash between the query and the record."""
     out = {"together_decremented": 0, "together_deleted": 0, "segment_sizes": 0, "popular_updated": 0,
            "popular_deleted": 0, "segments_deleted": 0}
     done: Callable[[str], Any] = progress.done if progress is not None else (lambda step: None)
@@ -343,12 +345,12 @@ def _correct_aggregates(store: GraphStore, seen: dict[str, Any], positive: list[
         if len(positive) >= 2:
             if not done(f"together:{step}"):
                 out["together_decremented"] += _count_rows(
-                    store.query("forget_together", items=positive, run=run), "decremented")
+                    store.query("forget_together", id=pseudonym, items=positive, run=run), "decremented")
                 mark(f"together:{step}")
             out["together_deleted"] += _count_rows(store.query("forget_together_zero", items=positive), "deleted")
         size = done(f"segment:{step}")
         if size is None:
-            rows = store.query("forget_segment", segment=segment, run=run)
+            rows = store.query("forget_segment", id=pseudonym, segment=segment, run=run)
             size = int(rows[0]["size"] or 0) if rows else False
             mark(f"segment:{step}", size)
         if size is False:
@@ -359,7 +361,7 @@ def _correct_aggregates(store: GraphStore, seen: dict[str, Any], positive: list[
             continue
         if not done(f"popular:{step}"):
             out["popular_updated"] += _count_rows(
-                store.query("forget_popular", segment=segment, run=run, size=size, items=positive), "updated")
+                store.query("forget_popular", id=pseudonym, segment=segment, run=run, size=size, items=positive), "updated")
             mark(f"popular:{step}")
         out["popular_deleted"] += _count_rows(store.query("forget_popular_zero", segment=segment), "deleted")
     return out
@@ -489,7 +491,7 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
                             **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True)}
             report.seconds = round(time.perf_counter() - started, 3)
             return report
-        report.aggregates = _correct_aggregates(store, seen, positive, progress)
+        report.aggregates = _correct_aggregates(store, pseudonym, seen, positive, progress)
         deleted = _delete_from_graph(store, pseudonym, seen)
         report.graph["user"] = deleted["user"]
         report.graph["reviews"] = deleted["reviews"]

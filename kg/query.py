@@ -117,12 +117,12 @@ def referenced_params(text: str) -> set[str]:
 
 
 def _check_counts(store: GraphStore, text: str, params: Mapping[str, Any]) -> None:
-    """A LIMIT or SKIP count the backend would not take as given (FalkorDB: 2^32 wraps to 0) is refused."""
+    """A LIMIT or SKIP count the backend would not take as given (``store.max_count``) is refused."""
     for word, name, digits in _COUNT.findall(_STRINGS.sub(" ", text)):
         value = params.get(name) if name else int(digits)
         if isinstance(value, int) and not isinstance(value, bool) and value > store.max_count:
             shown = f"${name} = {value}" if name else str(value)
-            raise QueryError(f"{word.upper()} {shown} is beyond the largest count {store.dialect or 'the database'} "
+            raise QueryError(f"{word.upper()} {shown} is beyond the largest count the database "
                              f"takes ({store.max_count}); it would not return what it says",
                              hint=f"use a count of at most {store.max_count}")
 

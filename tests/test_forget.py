@@ -216,8 +216,10 @@ class _Crash(Exception):
     pass
 
 
-#: where a forget is interrupted: before a graph query of that name, or in a step of kg.forget
-CRASH_POINTS = ("forget_together", "forget_together_zero", "forget_segment", "forget_popular",
+#: where a forget is interrupted: before a graph query of that name (after it, once done: "after:"), or in a
+#: step of kg.forget
+CRASH_POINTS = ("forget_together", "after:forget_together", "forget_together_zero", "forget_segment",
+                "after:forget_segment", "forget_popular", "after:forget_popular",
                 "forget_reviews_delete", "reviews_product_aspects_clear", "forget_user_delete", "forget_orphans",
                 "_forget_ledger", "_scrub_quarantine", "_scrub_runs", "record_forget")
 
@@ -242,14 +244,17 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
             _load(twin, twin_settings, tmp_path / f"b{n}", everyone)
             compute_profiles(twin, twin_settings, train=False, k=2, seed=1)
             with monkeypatch.context() as patch:
-                if point.startswith("forget_") or point.startswith("reviews_"):
+                if point.startswith(("forget_", "reviews_", "after:")):
                     for method in ("query", "write"):
 
                         def call(name: str, *args: Any, _point: str = point, _real: Any = getattr(twin, method),
                                  **kw: Any) -> Any:
                             if name == _point:
                                 raise _Crash(_point)
-                            return _real(name, *args, **kw)
+                            result = _real(name, *args, **kw)
+                            if f"after:{name}" == _point:  # the query committed, the forget's record did not
+                                raise _Crash(_point)
+                            return result
 
                         patch.setattr(twin, method, call)
                 else:
@@ -344,6 +349,11 @@ def test_lookups_of_the_forgotten_never_reach_the_server(settings: Settings, sto
     forgotten = ForgottenUsers.from_settings(settings).__contains__
     assert graph.search(store, GONE, pseudonymise=pseudonymise, forgotten=forgotten) == []
     assert graph.search(store, _pseudonym(settings), pseudonymise=pseudonymise, forgotten=forgotten) == []
+    from kg.analyst import run_library_query
+
+    for params in ({"user": GONE}, {"pseudonym": _pseudonym(settings)}):  # kg query run / the explorer's queries
+        with pytest.raises(ConfigError, match="forgotten"):
+            run_library_query(store, "user_profile", params, settings=settings)
     assert sent == []
     kept = graph.search(store, KEPT[0], pseudonymise=pseudonymise, forgotten=forgotten)
     assert [n["id"] for n in kept] == [f"User:{_pseudonym(settings, KEPT[0])}"]
