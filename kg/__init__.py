@@ -6,4 +6,4 @@ FalkorDB default), learn knowledge-graph embeddings with PyKEEN and write them b
 
 __all__ = ["__version__"]
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
