@@ -20,8 +20,9 @@ from typing import Any
 from ingest.records import BadRow, Event
 from ingest.source import LineSource
 from ingest.tabular import check_columns, check_delimiter, csv_rows, csv_values, json_rows, key_text, reader_options
+from kg.errors import ConfigError
 from kg.schema import MAX_KEY_BYTES, check_key
-from ingest.timeparse import to_epoch_ms
+from ingest.timeparse import TimeLayoutError, time_parser, to_epoch_ms, zone
 
 __all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows",
            "amazon_rating"]
@@ -33,7 +34,8 @@ EVENT_FIELDS: tuple[str, ...] = ("user_id", "item_id", "event_type", "timestamp"
 
 _SYNONYMS: dict[str, str] = {}
 for canonical, words in {
-    "view": "view views viewed page_view pageview detail_view detail click impression visit",
+    "view": "view views viewed pv page_view pageview detail_view detail click impression visit",
+    "favorite": "favorite favourite favorited favourited fav collect collected wishlist wish_list add_to_wishlist like",
     "cart": "cart add_to_cart addtocart add-to-cart carted basket add_to_basket cart_add",
     "purchase": "purchase purchased buy bought order ordered transaction checkout sale",
     "rating": "rating rate rated review reviewed",
@@ -47,7 +49,7 @@ _KNOWN_MAX = 1024
 
 
 def normalise_event_type(value: Any) -> str:
-    """Map an event type or a common synonym to view/cart/purchase/rating; ValueError otherwise."""
+    """Map an event type or a common synonym to view/favorite/cart/purchase/rating; ValueError otherwise."""
     if type(value) is str:
         known = _KNOWN_TYPES.get(value)
         if known is not None:
@@ -62,8 +64,62 @@ def normalise_event_type(value: Any) -> str:
 def _normalise_event_type(value: Any) -> str:
     key = str(value or "").strip().lower().replace(" ", "_")
     if key not in _SYNONYMS:
-        raise ValueError(f"unknown event type {str(value)[:30]!r} (want view/cart/purchase/rating)")
+        code = " or map codes with --event-types 0=view,1=purchase,..." if key.isdigit() else ""
+        raise ValueError(f"unknown event type {str(value)[:30]!r} (want view/favorite/cart/purchase/rating{code})")
     return _SYNONYMS[key]
+
+
+def parse_event_types(value: Mapping[str, str] | str | None) -> dict[str, str]:
+    """``--event-types`` (``0=view,1=purchase,2=favorite,3=cart``, or a mapping of the same) as {the log's
+    value: canonical type}; each target may be a type or a synonym. ConfigError naming the option else."""
+    if value is None or value == "" or value == {}:
+        return {}
+    hint = "e.g. --event-types 0=view,1=purchase,2=favorite,3=cart"
+    if isinstance(value, str):
+        pairs = []
+        for part in value.split(","):
+            raw, sep, target = part.partition("=")
+            if not sep or not raw.strip() or not target.strip():
+                raise ConfigError(f"--event-types: {part.strip()[:40]!r} is not value=type", hint=hint)
+            pairs.append((raw, target))
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        raise ConfigError(f"--event-types: want value=type pairs, got {type(value).__name__}", hint=hint)
+    mapping: dict[str, str] = {}
+    for raw, target in pairs:
+        if not isinstance(target, str):
+            raise ConfigError(f"--event-types: the type of {str(raw)[:20]!r} must be text", hint=hint)
+        try:
+            mapping[str(raw).strip()] = _normalise_event_type(target)
+        except ValueError as e:
+            raise ConfigError(f"--event-types {str(raw).strip()[:20]}={target.strip()[:30]}: {e}", hint=hint) from None
+    return mapping
+
+
+def _kind_reader(event_types: Mapping[str, str] | str | None) -> Callable[[Any], str]:
+    """:func:`normalise_event_type`, looking the value up in ``--event-types`` first."""
+    mapping = parse_event_types(event_types)
+    if not mapping:
+        return normalise_event_type
+
+    def kind_of(value: Any) -> str:
+        mapped = mapping.get(value if type(value) is str else str(value if value is not None else ""))
+        if mapped is None and isinstance(value, str):
+            mapped = mapping.get(value.strip())
+        return mapped if mapped is not None else normalise_event_type(value)
+
+    return kind_of
+
+
+def _time_reader(time_format: str | None, tz: str | None) -> Callable[[Any], int] | None:
+    """The timestamp reader for ``--time-format`` / ``--tz`` (ConfigError for a bad one); None without them."""
+    if time_format is None and tz is None:
+        return None
+    try:
+        return time_parser(time_format, zone(tz))
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
@@ -100,26 +156,28 @@ def _bad_event(number: int, row: dict[str, Any], reason: str, mismatch: bool = F
     return BadRow(number, reason, json.dumps(row, ensure_ascii=False)[:2000], mismatch)
 
 
-def _event_from_row(number: int, row: dict[str, Any]) -> Event | BadRow:
+def _event_from_row(number: int, row: dict[str, Any], kind_of: Callable[[Any], str] = normalise_event_type,
+                    when_of: Callable[[Any], int] = to_epoch_ms) -> Event | BadRow:
     get = row.get
     try:
         user, item = key_text(get("user_id"), "user_id"), key_text(get("item_id"), "item_id")
         if not user or not item:
             return _bad_event(number, row, "missing user_id" if not user else "missing item_id", mismatch=True)
-        kind = normalise_event_type(get("event_type"))
-        at = to_epoch_ms(get("timestamp"))
+        kind = kind_of(get("event_type"))
+        at = when_of(get("timestamp"))
         raw_rating = get("rating")
         rating = None if raw_rating is None or raw_rating == "" else _rating(raw_rating)
     except (ValueError, TypeError) as e:
-        return _bad_event(number, row, str(e))
+        return _bad_event(number, row, str(e), mismatch=isinstance(e, TimeLayoutError))
     if kind == "rating" and rating is None:
         return _bad_event(number, row, "rating event without a rating")
     return Event(user, item, kind, at, rating)
 
 
-def _events(entries: Iterator[Any]) -> Iterator[Event | BadRow]:
+def _events(entries: Iterator[Any], kind_of: Callable[[Any], str] = normalise_event_type,
+            when_of: Callable[[Any], int] = to_epoch_ms) -> Iterator[Event | BadRow]:
     for entry in entries:
-        yield entry if isinstance(entry, BadRow) else _event_from_row(*entry)
+        yield entry if isinstance(entry, BadRow) else _event_from_row(*entry, kind_of, when_of)
 
 
 _CSV_REQUIRED = ("user_id", "item_id", "event_type", "timestamp")
@@ -146,7 +204,9 @@ def _csv_time(text: str) -> int:
     return to_epoch_ms(text)
 
 
-def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, str]) -> Iterator[Event | BadRow]:
+def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, str],
+                kind_of: Callable[[Any], str] = normalise_event_type,
+                when_of: Callable[[str], int] = _csv_time) -> Iterator[Event | BadRow]:
     """The rows of an events CSV as events: :func:`_event_from_row` on positional values, with no dict
     per row (the same checks, reasons and results; bad rows get their dict for the quarantine)."""
     header: list[str] = []
@@ -166,12 +226,12 @@ def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, st
                 yield _bad_event(number, dict(zip(header, values)), "missing user_id" if not user else "missing item_id",
                                  mismatch=True)
                 continue
-            kind = normalise_event_type(values[ie])
-            when = _csv_time(values[it])
+            kind = kind_of(values[ie])
+            when = when_of(values[it])
             raw_rating = values[ir] if ir is not None else ""
             rating = _rating(raw_rating) if raw_rating else None
         except (ValueError, TypeError) as e:
-            yield _bad_event(number, dict(zip(header, values)), str(e))
+            yield _bad_event(number, dict(zip(header, values)), str(e), mismatch=isinstance(e, TimeLayoutError))
             continue
         if rating is None and kind == "rating":
             yield _bad_event(number, dict(zip(header, values)), "rating event without a rating")
@@ -181,18 +241,24 @@ def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, st
 
 @reader_options("events", "csv")
 def read_events_csv(source: LineSource, *, delimiter: str | None = None,
-                    columns: Mapping[str, str] | None = None) -> Iterator[Event | BadRow]:
-    """CSV with columns user_id, item_id, event_type, timestamp[, rating]."""
+                    columns: Mapping[str, str] | None = None, event_types: Mapping[str, str] | str | None = None,
+                    time_format: str | None = None, tz: str | None = None) -> Iterator[Event | BadRow]:
+    """CSV with columns user_id, item_id, event_type, timestamp[, rating]; ``event_types`` maps the log's
+    values (codes like ``0``) to types, ``time_format`` is a strptime layout, ``tz`` the zone of naive times."""
     mapping = check_columns(columns, EVENT_FIELDS, "events csv")
     check_delimiter(delimiter)
-    return _csv_events(source, delimiter, mapping)
+    when_of = _time_reader(time_format, tz)
+    return _csv_events(source, delimiter, mapping, _kind_reader(event_types), when_of or _csv_time)
 
 
 @reader_options("events", "jsonl")
-def read_events_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None) -> Iterator[Event | BadRow]:
-    """JSON lines with keys user_id, item_id, event_type, timestamp[, rating]."""
+def read_events_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None,
+                      event_types: Mapping[str, str] | str | None = None, time_format: str | None = None,
+                      tz: str | None = None) -> Iterator[Event | BadRow]:
+    """JSON lines with keys user_id, item_id, event_type, timestamp[, rating]; options as for CSV."""
     mapping = check_columns(columns, EVENT_FIELDS, "events jsonl")
-    return _events(json_rows(source, columns=mapping))
+    return _events(json_rows(source, columns=mapping), _kind_reader(event_types),
+                   _time_reader(time_format, tz) or to_epoch_ms)
 
 
 AMAZON_KEY_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")

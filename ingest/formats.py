@@ -104,13 +104,14 @@ def _review_loader(settings: Settings, options: Mapping[str, Any]) -> Loader:
 _TABULAR = ("delimiter", "columns")
 _JSONL = ("columns",)
 _REVIEW_OPTIONS = ("lang", "store_text", "sentiment", "folds", "synonyms")
+_EVENT_DIALECT = ("event_types", "time_format", "tz")  # value codes, strptime layout, zone of naive times
 
 
 def _formats() -> dict[str, dict[str, Format]]:
     table = [
-        Format("events", "csv", _reader("events", "csv"), _event_loader, _TABULAR,
+        Format("events", "csv", _reader("events", "csv"), _event_loader, _TABULAR + _EVENT_DIALECT,
                description="user_id,item_id,event_type,timestamp[,rating]"),
-        Format("events", "jsonl", _reader("events", "jsonl"), _event_loader, _JSONL,
+        Format("events", "jsonl", _reader("events", "jsonl"), _event_loader, _JSONL + _EVENT_DIALECT,
                description="JSON lines with the csv columns"),
         Format("events", "amazon", _reader("events", "amazon"), _event_loader,
                description="Amazon Review Data (2018): each review is a RATED and a PURCHASED event"),

@@ -3,9 +3,12 @@
 Called as ``reader(source, **options)``: the generic formats take ``columns`` (canonical field ->
 the file's column) and CSV also ``delimiter``; ``amazon-meta`` takes none.
 
-A row must name its product and carry at least one catalogue field (title, brand, category, price,
-also-bought/viewed): a row with an id only is what a reviews or events file looks like when read as
-a catalogue, so it is quarantined (marked as a format mismatch). Keys (id, brand, category path,
+A row must name its product. A row whose catalogue fields (title, brand, category, price,
+also-bought/viewed) are all empty is a *sparse* row, a real product (marketplace catalogues leave the
+category empty for a few percent of rows): it lands as a product with its id only and is counted as
+sparse, never bad (see :func:`is_sparse`). A row that has no catalogue field at all (no such column or
+key) is what a reviews or events file looks like when read as a catalogue, so it is quarantined
+(marked as a format mismatch). Keys (id, brand, category path,
 linked ids) over :data:`kg.schema.MAX_KEY_BYTES` quarantine the row, and so does a category part over
 60 characters in the generic formats (Amazon metadata's category lists end in marketing sentences,
 which are dropped as before); a product linked to itself
@@ -30,7 +33,7 @@ from ingest.tabular import (check_columns, check_delimiter, clean_text, csv_rows
 from kg.schema import check_key
 
 __all__ = ["PRODUCT_READERS", "parse_price", "clean_category_path", "ProductReader", "PRODUCT_FIELDS",
-           "CATALOGUE_FIELDS", "NegativePrice"]
+           "CATALOGUE_FIELDS", "NegativePrice", "is_sparse"]
 
 ProductReader = Callable[..., Iterator[ProductRecord | BadRow]]
 
@@ -152,6 +155,13 @@ def _finish(record: ProductRecord, source: LineSource, links: tuple[str, str]) -
     return record
 
 
+def is_sparse(record: object) -> bool:
+    """A product record with its id and nothing else (a sparse catalogue row: landed, counted, not bad)."""
+    return isinstance(record, ProductRecord) and not (record.title or record.brand or record.category or
+                                                      record.price is not None or record.also_bought or
+                                                      record.also_viewed)
+
+
 def _no_catalogue(number: int, raw: str, fields: tuple[str, ...]) -> BadRow:
     return BadRow(number, f"no catalogue field ({', '.join(fields)})", raw, mismatch=True)
 
@@ -165,7 +175,7 @@ def _catalogue_key(number: int, row: dict[str, Any], raw: str, id_field: str,
         return BadRow(number, str(e), raw)
     if not item:
         return BadRow(number, f"missing {id_field}", raw, mismatch=True)
-    if not any(_has_value(row.get(f)) for f in fields):
+    if not any(f in row for f in fields):  # no catalogue column/key at all: another kind of file
         return _no_catalogue(number, raw, fields)
     return item
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingest.records import BadRow
-from kg.errors import ConfigError
+from kg.errors import ConfigError, shorten
 from kg.home import private_dir
 from kg.privacy import Pseudonymiser, scrub_text
 from kg.settings import Settings
@@ -261,7 +261,7 @@ class Quarantine:
             raw = {"source": self.source, "line": bad.line, "reason": bad.reason, "raw": bad.raw[:_MAX_RAW]}
             self._raw_handle.write(json.dumps(raw, ensure_ascii=False) + "\n")
         self.count += 1
-        self.reasons[reason.split(":")[0][:60]] += 1
+        self.reasons[shorten(reason.split(":")[0], 80)] += 1
 
     def _open(self) -> None:
         private_dir(self.directory)  # also tightens a folder an older version left world-readable

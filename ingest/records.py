@@ -10,7 +10,8 @@ from kg.errors import InputError
 __all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES", "FormatMismatch"]
 
 #: canonical behaviour types -> relationship type in the graph
-EVENT_TYPES: dict[str, str] = {"view": "VIEWED", "cart": "CARTED", "purchase": "PURCHASED", "rating": "RATED"}
+EVENT_TYPES: dict[str, str] = {"view": "VIEWED", "cart": "CARTED", "purchase": "PURCHASED", "rating": "RATED",
+                               "favorite": "FAVORITED"}  # favourite / wishlist / collect
 
 
 class Event(NamedTuple):

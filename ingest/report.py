@@ -25,6 +25,7 @@ class IngestReport:
     skipped: bool = False
     rows_ok: int = 0
     rows_bad: int = 0
+    rows_sparse: int = 0  # catalogue rows with an id and no other field (landed, counted in rows_ok, not bad)
     rows_forgotten: int = 0  # rows of people on the forgotten list (kg forget), skipped
     seconds: float = 0.0
     quarantine: str | None = None
@@ -53,6 +54,8 @@ class IngestReport:
             return [f"{self.file}: already ingested ({self.rows_ok:,} rows); use --force to re-process"]
         out = [f"{self.file}: {self.rows_ok:,} rows ok, {self.rows_bad:,} bad ({self.bad_ratio:.2%}) "
                f"in {self.seconds:.1f} s"]
+        if self.rows_sparse:
+            out.append(f"  {self.rows_sparse:,} sparse rows (an id, no title, brand, category or price) landed as products")
         if self.rows_forgotten:
             out.append(f"  {self.rows_forgotten:,} rows of forgotten people skipped (--allow-forgotten loads them)")
         if self.quarantine:

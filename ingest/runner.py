@@ -16,11 +16,12 @@ from typing import Any
 from ingest.detect import guard_format
 from ingest.loaders import Loader
 from ingest.manifest import Manifest, run_key
+from ingest.product_readers import is_sparse
 from ingest.quarantine import Quarantine
 from ingest.records import BadRow
 from ingest.report import IngestReport
 from ingest.source import LineSource, file_checksum
-from kg.errors import KGError
+from kg.errors import KGError, shorten
 from kg.forgotten import ForgottenUsers
 from kg.locks import writer_lock
 from kg.privacy import Pseudonymiser
@@ -39,7 +40,8 @@ IngestSummary = IngestReport  # the name used before the report became its own m
 def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, fmt: str, reader: Reader,
                loader: Loader, force: bool = False, max_bad_ratio: float | None = None,
                progress: ProgressHook | None = None, user_fields: Sequence[str] = (),
-               allow_forgotten: bool = False) -> IngestReport:
+               allow_forgotten: bool = False, checksum: str | None = None,
+               label: str | None = None) -> IngestReport:
     """Ingest one file. Finished files are skipped unless ``force``; every write is idempotent, so a
     forced or interrupted-and-repeated run leaves the same graph as one clean run. A run that fails
     is recorded as ``failed`` with its reason in the manifest before the error propagates.
@@ -47,14 +49,17 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
     quarantine pseudonymises.
 
     Rows of people on the forgotten list (``kg forget``) are skipped and counted (``rows_forgotten``);
-    with ``allow_forgotten`` they are loaded and the people taken off the list."""
+    with ``allow_forgotten`` they are loaded and the people taken off the list.
+
+    ``checksum`` replaces the file's sha256 as the run's identity and ``label`` names the input in the
+    report, the manifest and the quarantine (both for inputs made on the fly, e.g. :mod:`ingest.sql_source`)."""
     path = Path(path)
     limit = settings.max_bad_ratio if max_bad_ratio is None else max_bad_ratio
     # one writer per graph: a second ingest waits (readers never do), so concurrent runs equal sequential ones
     with writer_lock(settings, what=f"ingest {kind} {path.name}"), LineSource(path) as source:
-        checksum = file_checksum(path)
+        checksum = checksum or file_checksum(path)
         key = run_key(kind, fmt, checksum)
-        report = IngestReport(file=str(path), kind=kind, format=fmt, run_id=key, max_bad_ratio=limit)
+        report = IngestReport(file=label or str(path), kind=kind, format=fmt, run_id=key, max_bad_ratio=limit)
         manifest = Manifest(store)
         store.ensure_schema()
         previous = manifest.get(key)
@@ -63,7 +68,7 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
             report.skipped, report.status = True, "finished"
             report.rows_ok, report.rows_bad = int(previous.get("rows_ok", 0)), int(previous.get("rows_bad", 0))
             return report
-        manifest.start(key, file=path.name, kind=kind, format=fmt, checksum=checksum)
+        manifest.start(key, file=(label or path.name)[:500], kind=kind, format=fmt, checksum=checksum)
         started = time.perf_counter()
         try:
             _stream(store, settings, source, path, reader, loader, report, progress, checksum, user_fields,
@@ -159,6 +164,8 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
     """Read, quarantine and load every batch of ``source``; fill ``report``."""
     quarantine = Quarantine.from_settings(settings, path, kind=report.kind, checksum=checksum,
                                           user_fields=user_fields)
+    if report.file != str(path):  # an input made on the fly: bad rows name what the user gave
+        quarantine.source = report.file
     try:
         records = guard_format(reader(source), path, report.kind, report.format)  # wrong format: stop early
         for chunk in batched(records, settings.batch_size):
@@ -173,6 +180,8 @@ def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Pat
             if good:
                 loader.load(store, good)
             report.rows_ok += len(good)
+            if report.kind == "products":
+                report.rows_sparse += sum(1 for record in good if is_sparse(record))
             report.rows_forgotten = forgotten.skipped
             if progress:
                 progress(source.bytes_read, source.total_bytes)
@@ -204,6 +213,7 @@ def _record_failure(manifest: Manifest, key: str, report: IngestReport, error: B
         reason = f"{type(error).__name__}: {error}"
     report.status = "failed"
     try:
-        manifest.finish(key, status="failed", error=reason[:500], rows_ok=report.rows_ok, seconds=report.seconds)
+        manifest.finish(key, status="failed", error=shorten(reason, 500), rows_ok=report.rows_ok,
+                        seconds=report.seconds)
     except Exception as e:  # the store itself may be what failed
         logger.warning("could not record the failed run %s: %s", key, e)

@@ -14,9 +14,11 @@ True
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone, tzinfo
 
-__all__ = ["to_epoch_ms", "MIN_EPOCH_MS", "MAX_EPOCH_MS"]
+__all__ = ["to_epoch_ms", "MIN_EPOCH_MS", "MAX_EPOCH_MS", "TimeLayoutError", "time_parser", "zone"]
 
 #: 1970-01-01T00:00:00Z: no shop log predates the epoch; negative epochs are junk
 MIN_EPOCH_MS = 0
@@ -33,13 +35,30 @@ def _bounded(ms: int, value: object) -> int:
     return ms
 
 
-def _from_iso(text: str) -> int:
+class TimeLayoutError(ValueError):
+    """A timestamp in a layout that needs ``--time-format`` (or cannot be placed in time: no year).
+    A row with one is a format mismatch: when no early row reads, the ingest stops with one line."""
+
+
+#: a date without a year, as marketplaces log them: 6-4, 06/04, 6.4 [08:00[:00]]
+_YEARLESS = re.compile(r"\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}(?::\d{2}){0,2})?")
+_NO_YEAR = ("timestamp {!r} has no year, so it cannot be placed in time: re-export it with the year and give "
+            "--time-format its layout (e.g. --time-format '%Y-%m-%d %H:%M')")
+
+
+def _from_iso(text: str, tz: tzinfo | None = None) -> int:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" UTC", "+00:00"))
     except ValueError:
+        if _YEARLESS.fullmatch(text):
+            raise TimeLayoutError(_NO_YEAR.format(text[:40])) from None
         raise ValueError(f"bad timestamp {text[:40]!r} (want ISO-8601 or epoch s/ms)") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=tz or timezone.utc)
+    return _aware_ms(parsed, text)
+
+
+def _aware_ms(parsed: datetime, text: str) -> int:
     try:
         return _bounded(math.floor(parsed.timestamp() * 1000), text)
     except (OverflowError, OSError):  # e.g. year 1 with a positive UTC offset
@@ -60,8 +79,8 @@ def _from_number(number: float, value: object) -> int:
     return int(ms)
 
 
-def to_epoch_ms(value: object) -> int:
-    """ISO-8601 text (naive = UTC) or epoch seconds/milliseconds/microseconds -> epoch ms.
+def to_epoch_ms(value: object, tz: tzinfo | None = None) -> int:
+    """ISO-8601 text (naive = UTC, or ``tz`` when given) or epoch seconds/milliseconds/microseconds -> epoch ms.
 
     Raises ValueError with a readable reason (bad, missing or out of 1970-01-01..9999-12-31).
     """
@@ -72,7 +91,7 @@ def to_epoch_ms(value: object) -> int:
         try:
             number = float(text)
         except ValueError:
-            return _from_iso(text)
+            return _from_iso(text, tz)
         return _from_number(number, text)
     if value is None:
         raise ValueError("missing timestamp")
@@ -82,3 +101,59 @@ def to_epoch_ms(value: object) -> int:
         return _from_number(float(value), value)
     except OverflowError:  # an int beyond float range
         raise ValueError(f"timestamp {str(value)[:40]!r} out of range {_RANGE}") from None
+
+
+def zone(name: str | None) -> tzinfo | None:
+    """The IANA time zone ``name`` (``--tz``), None for None; ValueError naming ``--tz`` otherwise."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = str(name).strip()
+    if text.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"--tz {text[:60]!r} is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)") \
+            from None
+
+
+def time_parser(time_format: str | None = None, tz: tzinfo | None = None) -> Callable[[object], int]:
+    """A timestamp reader for ``--time-format`` (a :func:`datetime.strptime` layout) and ``--tz`` (the zone of
+    naive times): text in the layout -> epoch ms; without a layout, :func:`to_epoch_ms` in ``tz``.
+
+    ValueError naming ``--time-format`` when the layout has no year (a date like ``6-4``); rows that do not
+    match the layout fail with :class:`TimeLayoutError`.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> time_parser("%Y-%m-%d %H:%M", ZoneInfo("Asia/Shanghai"))("2017-11-25 08:00")
+    1511568000000
+    """
+    if time_format is None:
+        return lambda value: to_epoch_ms(value, tz)
+    layout = str(time_format)
+    if not layout.strip() or "%" not in layout:
+        raise ValueError(f"--time-format {layout[:60]!r} is not a strptime layout (e.g. '%Y-%m-%d %H:%M')")
+    if not any(code in layout for code in ("%Y", "%y", "%G")):
+        raise ValueError(f"--time-format {layout[:60]!r} has no year (%Y or %y): a date without one cannot be "
+                         "placed in time; re-export the log with the year")
+    zone_of_naive = tz or timezone.utc
+
+    def parse(value: object) -> int:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("missing timestamp")
+        if not isinstance(value, str):  # a JSON number: epoch s/ms/µs whatever the layout
+            return to_epoch_ms(value)
+        text = value.strip()
+        try:
+            parsed = datetime.strptime(text, layout)
+        except ValueError:
+            if _YEARLESS.fullmatch(text):
+                raise TimeLayoutError(_NO_YEAR.format(text[:40])) from None
+            raise TimeLayoutError(f"timestamp {text[:40]!r} does not match --time-format {layout[:40]!r}") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone_of_naive)
+        return _aware_ms(parsed, text)
+
+    return parse

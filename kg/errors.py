@@ -6,7 +6,27 @@ The CLI turns any :class:`KGError` into one line on stderr and a non-zero exit c
 
 from __future__ import annotations
 
-__all__ = ["KGError", "ConfigError", "InputError", "StoreError", "ServerError", "QueryError", "BusyError"]
+__all__ = ["shorten", "KGError", "ConfigError", "InputError", "StoreError", "ServerError", "QueryError", "BusyError"]
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters: cut at a word boundary, with an ellipsis, never mid-word
+    (unless one word is longer than half the room). The one place messages are shortened.
+
+    >>> shorten("no catalogue field (title, brand, category, price, also_bought, also_viewed)", 60)
+    'no catalogue field (title, brand, category, price,…'
+    >>> shorten("short", 60)
+    'short'
+    """
+    if len(text) <= limit:
+        return text
+    room = max(limit - 1, 0)
+    head = text[:room]
+    if not text[room].isspace():  # the cut falls inside a word: back up to the last space
+        space = max(head.rfind(" "), head.rfind("\t"), head.rfind("\n"))
+        if space >= room // 2:
+            head = head[:space]
+    return head.rstrip() + "…"
 
 
 class KGError(Exception):

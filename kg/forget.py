@@ -15,10 +15,14 @@ The raw id is pseudonymised on the way in (as at ingest). Under the graph's writ
 5. quarantine files lose the lines naming them; embedding runs and recorded export folders turn their
    label into a tombstone, with zeroed vectors and without their triples;
 6. the embedded server's append-only log is rewritten (and its snapshot, when there is one);
-7. every file under ``KG_HOME`` is searched for the pseudonym (and, in text files, the raw id);
+7. the inboxes ``kg schedule`` used (recorded in ``KG_HOME/schedule/inboxes.json``, often outside
+   ``KG_HOME``): the files kg moved to their ``done/`` and ``failed/`` lose the person's rows (CSV records,
+   JSON lines; gzip kept) and their ``.report.json`` the person's id; a file kg never owned (one still
+   waiting in the inbox) is left as it is and named in the report, with how to remove it;
+8. every file under ``KG_HOME`` is searched for the pseudonym (and, in text files, the raw id);
    line-oriented text files lose matching lines, anything else found is reported as a trace; so is the
    server's own data outside the graph (FalkorDB's query telemetry), read through the client;
-8. a line with the time and the counts (never the person) is appended to the forget log.
+9. a line with the time and the counts (never the person) is appended to the forget log.
 
 What was gathered in 1-2 and each decrement made are recorded (``privacy/forget-pending.json``, by token, no
 id) until the end, and each decrement marks the person's ``IN_SEGMENT`` edge in the same query: a forget
@@ -126,6 +130,9 @@ class ForgetReport:
             out.append(f"disk check: no trace left under KG_HOME ({self.disk.get('files_checked', 0):,} files)"
                        if not traces else f"disk check: {len(traces)} file(s) still hold a trace:")
             out += [f"  {t}" for t in traces]
+            out += [f"inbox of kg schedule searched: {inbox} (copies in done/ and failed/ rewritten without them)"
+                    for inbox in self.disk.get("inboxes") or []]
+            out += [f"  {note}" for note in self.disk.get("inbox_notes") or []]
         out.append(f"done in {self.seconds:.1f} s")
         return out
 
@@ -436,6 +443,120 @@ def _scrub_runs(settings: Settings, label: str, *, dry_run: bool) -> dict[str, i
     return {"embedding_runs": runs, "run_files": run_files, "export_folders": exports, "export_files": export_files}
 
 
+_KG_OWNED = ("done", "failed")  # inbox sub-folders kg moves files into: kg rewrites those copies
+
+
+def _csv_groups(lines: list[bytes], tsv: bool) -> list[list[int]]:
+    """The line numbers of each CSV record (a quoted field may span lines); one line per record if unreadable."""
+    import csv
+
+    text = [line.decode("utf-8", "surrogateescape") for line in lines]
+    head = text[0] if text else ""
+    delimiter = "\t" if tsv else max(",;\t|", key=head.count)
+    consumed = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal consumed
+        for line in text:
+            consumed += 1
+            yield line
+
+    groups: list[list[int]] = []
+    start = 0
+    try:
+        for _record in csv.reader(feed(), delimiter=delimiter):
+            groups.append(list(range(start, consumed)))
+            start = consumed
+    except csv.Error:
+        return [[i] for i in range(len(lines))]
+    if start < len(lines):
+        groups.append(list(range(start, len(lines))))
+    return groups
+
+
+def _drop_records(path: Path, needles: _Needles) -> int | None:
+    """Rewrite an ingest input (CSV/TSV with its header kept, JSON lines; gzip kept) without the records that
+    name the person: records dropped, or None when the file is not one kg can rewrite safely."""
+    name = path.name.removesuffix(".gz")
+    gz = path.suffix == ".gz"
+    try:
+        with _open(path) as handle:
+            data = handle.read()
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None
+    lines = data.splitlines(keepends=True)
+    if name.endswith((".csv", ".tsv")):
+        groups = _csv_groups(lines, name.endswith(".tsv"))
+        header, groups = groups[:1], groups[1:]
+    elif name.endswith((".jsonl", ".ndjson", ".json")) and data.lstrip()[:1] in (b"{", b""):
+        header, groups = [], [[i] for i in range(len(lines))]
+    else:
+        return None
+    kept = [i for g in header for i in g]
+    dropped = 0
+    for group in groups:
+        if needles.in_text(b"".join(lines[i] for i in group)):
+            dropped += 1
+        else:
+            kept += group
+    if dropped:
+        _replace(path, b"".join(lines[i] for i in kept), gz=gz)
+    return dropped
+
+
+def _replace(path: Path, data: bytes, *, gz: bool = False) -> None:
+    tmp = path.with_name(f".{path.name}.forget-tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, path.stat().st_mode & 0o777)
+    with os.fdopen(fd, "wb") as raw:
+        if gz:
+            with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as out:
+                out.write(data)
+        else:
+            raw.write(data)
+    os.replace(tmp, path)
+
+
+def _scrub_inboxes(settings: Settings, needles: _Needles, *, dry_run: bool) -> tuple[dict[str, int], dict[str, Any]]:
+    """The inboxes kg schedule used: copies kg moved (done/, failed/) rewritten without the person, their
+    ``.report.json`` redacted; then every file of the inbox searched, and each that still holds the person
+    named, with how to remove it (counts, and ``disk`` entries: inboxes, traces, notes)."""
+    from kg.scheduler import REPORT, known_inboxes
+
+    counts = {"inbox_files": 0, "inbox_rows": 0}
+    traces: list[str] = []
+    notes: list[str] = []
+    inboxes = known_inboxes(settings.home)
+    for inbox in inboxes:
+        for path in _files(inbox):
+            if not _holds(path, needles, text=True):
+                continue
+            owned = path.parent.name in _KG_OWNED and path.parent.parent == inbox
+            if owned and not dry_run:
+                if path.name.endswith(REPORT):  # kg's own report: the id goes, the report stays
+                    data = path.read_bytes()
+                    _replace(path, needles._any.sub(b"[forgotten]", data))
+                    counts["inbox_files"] += 1
+                    continue
+                dropped = _drop_records(path, needles)
+                if dropped is not None:
+                    counts["inbox_files"] += 1
+                    counts["inbox_rows"] += dropped
+                    if not _holds(path, needles, text=True):
+                        continue
+            elif owned:
+                counts["inbox_files"] += 1
+                continue
+            if dry_run:
+                continue
+            traces.append(str(path))
+            notes.append(f"{path}: " + ("kg moved it here but cannot rewrite this format: delete it, or remove "
+                                        "the person's rows and keep the rest" if owned else
+                                        "not ingested yet (kg never owned it, so it was left as it is): remove "
+                                        "the person's rows before it is ingested, or delete it (a re-ingest "
+                                        "skips them anyway)"))
+    return counts, {"inboxes": [str(p) for p in inboxes], "inbox_traces": traces, "inbox_notes": notes}
+
+
 def _sweep(settings: Settings, needles: _Needles, extra: Iterable[Path]) -> dict[str, Any]:
     """Search every file under KG_HOME (and the recorded export folders); drop matching lines of
     line-oriented text files; the files that still hold a trace."""
@@ -488,7 +609,8 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
                         **{k.lower(): v for k, v in sorted(rels.items())}}
         if dry_run:
             report.files = {**_scrub_quarantine(settings, needles, dry_run=True),
-                            **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True)}
+                            **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True),
+                            **_scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=True)[0]}
             report.seconds = round(time.perf_counter() - started, 3)
             return report
         report.aggregates = _correct_aggregates(store, pseudonym, seen, positive, progress)
@@ -498,8 +620,9 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
         report.aggregates["product_aspects_recomputed"] = len(seen["reviewed"])
         report.aggregates["orphan_nodes_deleted"] = deleted["orphan_nodes"]
         _forget_ledger(settings, pseudonym)
+        inbox_counts, inbox_disk = _scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=False)
         report.files = {**_scrub_quarantine(settings, needles, dry_run=False),
-                        **_scrub_runs(settings, f"User:{pseudonym}", dry_run=False)}
+                        **_scrub_runs(settings, f"User:{pseudonym}", dry_run=False), **inbox_counts}
         store.flush()
         # last: the forget's own queries name the person too; the store knows its server's files
         report.disk = store.purge_traces()
@@ -514,7 +637,9 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
                 break
             time.sleep(0.2)
         report.disk.update(sweep)
-        report.disk["traces"] = sweep["traces"] + find_server_traces(store, pseudonym, raw)
+        outside = [t for t in inbox_disk.pop("inbox_traces") if t not in sweep["traces"]]  # an inbox in KG_HOME
+        report.disk.update(inbox_disk)
+        report.disk["traces"] = sweep["traces"] + outside + find_server_traces(store, pseudonym, raw)
         report.files["other_lines"] = sweep["lines_dropped"]
         report.seconds = round(time.perf_counter() - started, 3)
         record_forget(settings, report.counts())

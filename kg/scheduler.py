@@ -37,11 +37,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.errors import BusyError, ConfigError, KGError
+from kg.errors import BusyError, ConfigError, KGError, shorten
 from kg.settings import Settings
 
 __all__ = ["KINDS", "SIDECAR", "parse_every", "classify", "Inbox", "BatchReport", "FileOutcome", "run_batch",
-           "run_schedule", "make_trigger"]
+           "run_schedule", "make_trigger", "record_inbox", "known_inboxes", "INBOXES"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ REPORT = ".report.json"
 READY = ".ready"
 _SKIP_SUFFIXES = (SIDECAR, REPORT, READY, ".part", ".tmp", ".crdownload", ".partial", "~")
 NAME_MAX = 255  # bytes of one file name (ext4, xfs, tmpfs, overlayfs)
+INBOXES = "schedule/inboxes.json"  # under KG_HOME: every inbox kg schedule used (kg forget scrubs their copies)
 _NAMED = re.compile(r"^(events|products|reviews)__.+\.[A-Za-z0-9.]+$")
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -102,7 +103,7 @@ def classify(path: Path) -> tuple[str, str | None, dict[str, Any]]:
 
 #: What a sidecar may hold besides kind and format (the CLI options of kg ingest that a file may choose).
 SIDECAR_OPTIONS = ("force", "max_bad_ratio", "delimiter", "columns", "lang", "store_text", "sentiment", "folds",
-                   "synonyms")
+                   "synonyms", "event_types", "time_format", "tz")  # the last three: checked by the events reader
 #: Options only an operator may give, on the command line.
 _OPERATOR_ONLY = {"allow_forgotten": "re-admitting forgotten people is an operator's command "
                                      "(kg ingest ... --allow-forgotten), never a file's option"}
@@ -186,6 +187,7 @@ class FileOutcome:
     run_id: str | None = None
     rows_ok: int = 0
     rows_bad: int = 0
+    rows_sparse: int = 0  # catalogue rows with an id and no other field: landed, not bad
     skipped: bool = False
     error: str | None = None
     moved_to: str | None = None
@@ -221,6 +223,7 @@ class BatchReport:
                f"({self.seconds:.1f} s)"]
         for f in self.files:
             what = f"{f.rows_ok:,} rows ok, {f.rows_bad:,} bad" if f.status == "done" else f.error
+            what += f" ({f.rows_sparse:,} sparse)" if f.status == "done" and f.rows_sparse else ""
             out.append(f"  {f.status}: {f.file} ({f.kind or '?'}) {what}" + (" [already ingested]" if f.skipped else ""))
         if self.profiles is not None:
             out.append(f"  profiles: {self.profiles.get('status')} {self.profiles.get('detail', '')}".rstrip())
@@ -287,6 +290,28 @@ class Inbox:
         return target
 
 
+def record_inbox(settings: Settings, root: Path) -> None:
+    """Note ``root`` (absolute) in ``KG_HOME/schedule/inboxes.json``: the files kg moves to its ``done/`` and
+    ``failed/`` hold people's raw ids, and ``kg forget`` must find them (they may live outside KG_HOME)."""
+    from kg.home import private_dir, write_private
+
+    path = settings.home / INBOXES
+    folders = [str(p) for p in known_inboxes(settings.home, existing=False)]
+    if str(root) in folders:
+        return
+    private_dir(path.parent)
+    write_private(path, json.dumps({"inboxes": sorted({*folders, str(root)})}, indent=2))
+
+
+def known_inboxes(home: Path, *, existing: bool = True) -> list[Path]:
+    """The inbox folders recorded by :func:`record_inbox` (those that still exist, unless ``existing`` is False)."""
+    try:
+        folders = json.loads((Path(home) / INBOXES).read_text(encoding="utf-8")).get("inboxes", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [Path(f) for f in folders if isinstance(f, str) and (not existing or Path(f).is_dir())]
+
+
 def _ingest_one(store: Any, settings: Settings, path: Path) -> tuple[FileOutcome, dict[str, Any]]:
     from ingest.api import ingest_file
 
@@ -306,10 +331,11 @@ def _ingest_one(store: Any, settings: Settings, path: Path) -> tuple[FileOutcome
         return outcome, {}
     except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch; the error goes in its report
         logger.warning("%s: %s", path.name, e, exc_info=logger.isEnabledFor(logging.DEBUG))
-        outcome.error = f"{type(e).__name__}: {' '.join(str(e).split())}"[:500]
+        outcome.error = shorten(f"{type(e).__name__}: {' '.join(str(e).split())}", 500)
         return outcome, {}
     outcome.format, outcome.run_id = report.format, report.run_id
     outcome.rows_ok, outcome.rows_bad, outcome.skipped = report.rows_ok, report.rows_bad, report.skipped
+    outcome.rows_sparse = report.rows_sparse
     if ok:
         outcome.status = "done"
     else:
@@ -332,7 +358,7 @@ def _move_or_fail(inbox: Inbox, path: Path, outcome: FileOutcome, report: dict[s
         inbox.move(path, outcome, report)
         return
     except OSError as e:
-        error = f"cannot move it to {outcome.status}/: {type(e).__name__}: {' '.join(str(e).split())}"[:500]
+        error = shorten(f"cannot move it to {outcome.status}/: {type(e).__name__}: {' '.join(str(e).split())}", 500)
     logger.warning("%s: %s", path.name, error)
     outcome.status, outcome.error = "failed", error
     try:
@@ -371,6 +397,7 @@ def run_batch(settings: Settings, inbox: Inbox, *, profiles: bool = True,
     batch = BatchReport(inbox=str(inbox.root))
     started = time.perf_counter()
     inbox.ensure()
+    record_inbox(settings, inbox.root)
     ready, batch.waiting = inbox.look()
     if not ready:
         batch.seconds = round(time.perf_counter() - started, 3)

@@ -22,7 +22,7 @@ KEYS: dict[str, str] = {
 }
 
 #: aggregated behaviour edges (:User)-[t]->(:Product)
-BEHAVIOUR_TYPES: tuple[str, ...] = ("VIEWED", "CARTED", "PURCHASED", "RATED")
+BEHAVIOUR_TYPES: tuple[str, ...] = ("VIEWED", "CARTED", "PURCHASED", "RATED", "FAVORITED")
 
 #: catalogue edges
 CATALOGUE_TYPES: tuple[str, ...] = ("HAS_BRAND", "IN_CATEGORY", "SUBCATEGORY_OF", "ALSO_BOUGHT", "ALSO_VIEWED")

@@ -59,7 +59,8 @@ def _save(fig: Figure, path: Path) -> Path:
 def segment_map_png(features: np.ndarray | sparse.spmatrix, assignment: np.ndarray, labels: Sequence[str],
                     path: str | Path, *, seed: int = 0, sample: int = 5000, max_iter: int = 500) -> Path:
     """Scatter a seeded sample of at most ``sample`` users in 2-D, one colour per segment;
-    ``labels[i]`` names segment ``i`` in the legend (with its size in the whole population)."""
+    ``labels[i]`` names segment ``i`` in the legend as ``"i+1: label (size)"``, numbered from 1 as the CLI
+    and the graph number them (size in the whole population)."""
     assignment = np.asarray(assignment)
     n = int(features.shape[0])
     if assignment.shape[0] != n:
@@ -74,9 +75,9 @@ def segment_map_png(features: np.ndarray | sparse.spmatrix, assignment: np.ndarr
     sizes = np.bincount(assignment, minlength=len(labels)) if n else np.zeros(len(labels), dtype=int)
     for seg in range(len(sizes)):
         pts = xy[assignment[idx] == seg]
-        name = labels[seg] if seg < len(labels) else f"segment {seg}"
+        name = labels[seg] if seg < len(labels) else f"segment {seg + 1}"
         ax.scatter(pts[:, 0], pts[:, 1], s=8, alpha=0.7, color=cmap[seg],
-                   label=f"{seg}: {_short(name)} ({sizes[seg]})")
+                   label=f"{seg + 1}: {_short(name)} ({sizes[seg]:,} users)")
     method = "t-SNE" if idx.size >= 5 else "PCA"
     ax.set_title(f"User segments ({method} of {idx.size} of {n} users)")
     ax.set_xticks([])

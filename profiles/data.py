@@ -21,7 +21,7 @@ from scipy import sparse
 __all__ = ["EVENT_TYPES", "POSITIVE_TYPES", "Interactions", "Catalogue", "AspectSignals", "ShopData"]
 
 #: ledger event types, in the order of their integer code
-EVENT_TYPES: tuple[str, ...] = ("view", "cart", "purchase", "rating")
+EVENT_TYPES: tuple[str, ...] = ("view", "cart", "purchase", "rating", "favorite")  # new types go last
 #: the types that make an item "bought" for recommendation and evaluation (distinct items per user)
 POSITIVE_TYPES: tuple[str, ...] = ("purchase", "rating")
 

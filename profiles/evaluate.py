@@ -24,7 +24,7 @@ from kg.errors import ConfigError
 from profiles.data import ShopData
 from profiles.metrics import coverage_at_k, hit_at_k, ndcg_at_k, recall_at_k
 from profiles.recommenders import MODEL_NAMES, make_model, recommend
-from profiles.recommenders.base import positive_matrix
+from profiles.recommenders.base import collect_notes, positive_matrix
 from profiles.recommenders.signals import aspects_before
 from profiles.split import SPLITS, Split, make_split
 from profiles.threads import limited_threads
@@ -50,12 +50,14 @@ class EvalReport:
     users_cold: int = 0
     n_items: int = 0
     files: list[Path] = field(default_factory=list)
+    #: facts about this run said once (e.g. a model limited to the most bought items)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"split": self.split, "ks": list(self.ks), "users_evaluated": self.users_evaluated,
                 "users_skipped": self.users_skipped, "skip_reasons": dict(self.skip_reasons),
                 "users_cold": self.users_cold, "cold_max_train_items": COLD_MAX, "items": self.n_items,
-                "rows": self.rows, "files": [str(p) for p in self.files]}
+                "rows": self.rows, "notes": list(self.notes), "files": [str(p) for p in self.files]}
 
     def columns(self) -> list[str]:
         cols = ["model"]
@@ -78,6 +80,7 @@ class EvalReport:
         for row in self.rows:
             if row.get("error"):
                 out.append(f"{row['model']} failed: {row['error']}")
+        out += [f"note: {n}" for n in self.notes]
         return out
 
 
@@ -174,31 +177,40 @@ def evaluate_recommenders(shop: ShopData, *, models: Sequence[str] = MODEL_NAMES
                         users_skipped=data.n_skipped, skip_reasons=dict(data.skip_reasons),
                         users_cold=int(cold.sum()), n_items=train.n_items)
     say(f"{split}: {data.n_evaluated} users evaluated, {data.n_skipped} skipped, {train.n_items} items")
-    for name in names:
-        say(f"{name}: fitting")
-        started = time.perf_counter()
-        row: dict[str, Any] = {"model": name}
-        try:
-            model = make_model(name, **(model_options or {}).get(name, {}))
-            with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)
-                model.fit(eval_shop, train, seed)
-                ranked = (recommend(model, users, seen, max(ks)) if users.size
-                          else np.zeros((0, max(ks)), np.int64))
-            row.update(metric_row(ranked, relevant, ks, train.n_items, cold))
-            if getattr(model, "validation", None):
-                row["validation"] = model.validation
-            if getattr(model, "weights", None):
-                row["weights"] = {k: round(v, 4) for k, v in model.weights.items() if v}
-        except ConfigError:
-            raise
-        except Exception as e:  # one model failing must not hide the others
-            logger.warning("%s failed: %s", name, e, exc_info=True)
-            row["error"] = f"{type(e).__name__}: {e}".splitlines()[0]
-        row["users"] = data.n_evaluated
-        row["users_cold"] = int(cold.sum())
-        row["seconds"] = round(time.perf_counter() - started, 3)
-        report.rows.append(row)
-        say(f"{name}: done in {row['seconds']:.1f}s")
+    with collect_notes() as notes:
+        for name in names:
+            _evaluate_one(name, report, eval_shop, train, seed, users, seen, relevant, ks, cold, data, say,
+                          model_options)
+    report.notes = list(notes.values())
     if out_dir is not None:
         _write(report, Path(out_dir))
     return report
+
+
+def _evaluate_one(name: str, report: EvalReport, eval_shop: ShopData, train: Any, seed: int, users: np.ndarray,
+                  seen: Any, relevant: list[set[int]], ks: tuple[int, ...], cold: np.ndarray, data: Split,
+                  say: Callable[[str], None], model_options: dict[str, dict[str, Any]] | None) -> None:
+    say(f"{name}: fitting")
+    started = time.perf_counter()
+    row: dict[str, Any] = {"model": name}
+    try:
+        model = make_model(name, **(model_options or {}).get(name, {}))
+        with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)
+            model.fit(eval_shop, train, seed)
+            ranked = (recommend(model, users, seen, max(ks)) if users.size
+                      else np.zeros((0, max(ks)), np.int64))
+        row.update(metric_row(ranked, relevant, ks, train.n_items, cold))
+        if getattr(model, "validation", None):
+            row["validation"] = model.validation
+        if getattr(model, "weights", None):
+            row["weights"] = {k: round(v, 4) for k, v in model.weights.items() if v}
+    except ConfigError:
+        raise
+    except Exception as e:  # one model failing must not hide the others
+        logger.warning("%s failed: %s", name, e, exc_info=True)
+        row["error"] = f"{type(e).__name__}: {e}".splitlines()[0]
+    row["users"] = data.n_evaluated
+    row["users_cold"] = int(cold.sum())
+    row["seconds"] = round(time.perf_counter() - started, 3)
+    report.rows.append(row)
+    say(f"{name}: done in {row['seconds']:.1f}s")

@@ -35,7 +35,7 @@ from kg.locks import writer_lock
 from kg.settings import Settings
 from kg.store import GraphStore
 from profiles.data import Interactions, ShopData
-from profiles.steps import day, recommend_with_reasons, user_vectors
+from profiles.steps import day, recommend_with_reasons, stored_score, user_vectors
 
 __all__ = ["ProfileState", "save_state", "load_state", "latest_state", "update_profiles", "update_embeddings",
            "UpdateReport",
@@ -219,7 +219,7 @@ def _compute_for_users(store: GraphStore, settings: Settings, state: ProfileStat
                           segment_of={u: int(assignment[i]) + 1 for i, u in enumerate(inter.users)},
                           popular=state.popular, segment_label=state.segment_label)
     recs, _reasons, together = recommend_with_reasons(model, explainer, inter, state.k)
-    interest_rows = [{"user": u, "label": label, "key": key, "score": round(float(score), 6)}
+    interest_rows = [{"user": u, "label": label, "key": key, "score": stored_score(score)}
                      for u, label, key, score in interests.rows]
     return shop, interests, assignment, interest_rows, recs, together
 

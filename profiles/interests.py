@@ -2,7 +2,7 @@
 
 The arithmetic, per user (all of it vectorised with numpy / scipy.sparse):
 
-* every event has a weight ``w`` by type (:class:`InterestWeights`: view 1 < cart 3 < purchase 5);
+* every event has a weight ``w`` by type (:class:`InterestWeights`: view 1 < favorite 2 < cart 3 < purchase 5);
   a rating event is signed: ``w_rating * (stars - 3) / 2``, stars clamped to 1..5 first, so 1 star gives
   ``-w_rating``, 3 stars 0 and 5 stars ``+w_rating`` (a rating on another scale is clamped, not rescaled;
   a rating event without stars counts 0);
@@ -50,6 +50,8 @@ class InterestWeights:
     """How much each kind of signal counts (see the module docstring for the arithmetic)."""
 
     view: float = 1.0
+    #: a favourite / wishlist: more than a look, less than a cart
+    favorite: float = 2.0
     cart: float = 3.0
     purchase: float = 5.0
     #: times the signed rating (stars - 3) / 2 in [-1, 1]
@@ -62,7 +64,7 @@ class InterestWeights:
     category_share: float = 1.0
 
     def validate(self) -> "InterestWeights":
-        for name in ("view", "cart", "purchase", "rating", "aspect", "brand_share", "category_share"):
+        for name in ("view", "favorite", "cart", "purchase", "rating", "aspect", "brand_share", "category_share"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"interest weight {name} must be >= 0, got {getattr(self, name)}; "
                                   "hint: use 0 to switch a signal off")

@@ -28,7 +28,8 @@ __all__ = ["Reason", "Explainer", "out", "back", "COLLABORATIVE", "together_coun
 
 #: signals that say "people who bought what you bought also bought this"
 COLLABORATIVE = ("copurchase", "itemknn", "ease", "mf", "gnn", "kge")
-_BEHAVIOUR_REL = {"purchase": "PURCHASED", "rating": "RATED", "cart": "CARTED", "view": "VIEWED"}
+_BEHAVIOUR_REL = {"purchase": "PURCHASED", "rating": "RATED", "cart": "CARTED", "view": "VIEWED",
+                  "favorite": "FAVORITED"}
 
 
 def out(rel: str) -> str:
@@ -102,7 +103,7 @@ class Explainer:
             mask = inter.type == EVENT_TYPES.index(kind)
             for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist()):
                 self._rel_of[(u, i)] = _BEHAVIOUR_REL[kind]
-        for kind in ("view", "cart"):  # CARTED wins over VIEWED
+        for kind in ("view", "favorite", "cart"):  # CARTED wins over FAVORITED over VIEWED
             mask = inter.type == EVENT_TYPES.index(kind)
             for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist()):
                 self._looked[(u, i)] = _BEHAVIOUR_REL[kind]
@@ -173,7 +174,7 @@ class Explainer:
         if rel is None:
             return None
         user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
-        verb = "put it in the cart" if rel == "CARTED" else "viewed it"
+        verb = {"CARTED": "put it in the cart", "FAVORITED": "saved it as a favourite"}.get(rel, "viewed it")
         return Reason(signal, f"{verb} and has not bought it yet", [f"User:{user}", f"Product:{product}"], [out(rel)])
 
     def segment(self, u: int, i: int, signal: str = "segment") -> Reason | None:
@@ -181,8 +182,10 @@ class Explainer:
         segment = self.segment_of.get(user)
         if segment is None or product not in self.popular.get(segment, ()):
             return None
-        label = self.segment_label.get(segment, f"segment {segment}")
-        return Reason(signal, f"popular with shoppers like you ({label})",
+        label = self.segment_label.get(segment)  # sizes are never part of a label; "no clear interest" adds nothing
+        name = f"segment {segment}" if not label or label.startswith("no clear interest") else \
+            f"segment {segment}: {label}"
+        return Reason(signal, f"popular with shoppers like you ({name})",
                       [f"User:{user}", f"Segment:{segment}", f"Product:{product}"],
                       [out("IN_SEGMENT"), back("POPULAR_IN")])
 

@@ -203,8 +203,9 @@ def label_segments(segmentation: Segmentation, interests: InterestTable, top: in
     For each key: lift = mean score inside the segment / mean score over all segmented users (users with
     no score count 0). Candidates have a positive mean and at least ``min_support`` of the segment's users
     with a positive score; the ``top`` best by lift (then mean, label, key) make the label
-    ``"key · key · key"``. A segment with none is ``"no clear interest (N users)"``. Equal labels get
-    ``" #id"``. The rows' users are ``user_ids``, else ``segmentation.users``, else the table's first users
+    ``"key · key · key"``. A segment with none is ``"no clear interest"`` (the size is shown beside every
+    label, never inside it). Equal labels get ``" #n"``, n the segment's number as shown (id + 1).
+    The rows' users are ``user_ids``, else ``segmentation.users``, else the table's first users
     (:func:`compute_interests` lists the shop's users first, review-only users after them).
     """
     n = segmentation.assignment.size
@@ -233,12 +234,12 @@ def label_segments(segmentation: Segmentation, interests: InterestTable, top: in
         lift = mean[ok] / overall[ok]
         order = ok[np.lexsort((ok, -mean[ok], -lift))][:top]
         chosen = [(keys[c][0], keys[c][1], float(mean[c] / overall[c])) for c in order]
-        label = " · ".join(k for _, k, _ in chosen) if chosen else f"no clear interest ({size} users)"
+        label = " · ".join(k for _, k, _ in chosen) if chosen else "no clear interest"
         infos.append(SegmentInfo(seg, size, label, [k for _, k, _ in chosen], chosen))
     counts: dict[str, int] = {}
     for info in infos:
         counts[info.label] = counts.get(info.label, 0) + 1
     for info in infos:
         if counts[info.label] > 1:
-            info.label = f"{info.label} #{info.id}"
+            info.label = f"{info.label} #{info.id + 1}"
     return infos

@@ -13,13 +13,23 @@ from kg.settings import Settings
 from kg.store import GraphStore
 from kg.progress import Progress, step_reporter
 
-__all__ = ["day", "user_vectors", "recommend_with_reasons"]
+__all__ = ["day", "stored_score", "user_vectors", "recommend_with_reasons"]
 
 logger = logging.getLogger(__name__)
 
 
 
 _say = step_reporter(logger)
+
+
+def stored_score(score: float) -> float:
+    """An interest score as written to the graph: 6 significant digits, not 6 decimals (a shop spanning
+    years decays old interests below 1e-6; rounding them to 0 would lose their proportions).
+
+    >>> stored_score(7.1242817), stored_score(5.96e-08)
+    (7.12428, 5.96e-08)
+    """
+    return float(f"{float(score):.6g}")
 
 
 def day(ms: Any) -> str | None:
@@ -53,7 +63,11 @@ def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, ba
                    ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
     """Top ``k`` products per user of ``inter`` that they have not bought or rated (as in the evaluation:
     viewed or carted products may come back), each with a reason; products without one are passed over.
+    Reasons are counted by the kind of path stored (a co-purchase path found for a gnn score counts as
+    ``copurchase``).
     ``model`` scores the users of ``inter`` by their index there."""
+    from profiles.reasons import COLLABORATIVE
+
     seen = inter.matrix().tocsr()
     rows: list[dict[str, Any]] = []
     reasons: dict[str, int] = {}
@@ -88,7 +102,8 @@ def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, ba
                 rows.append({"user": inter.users[u], "product": inter.items[item], "score": round(float(s[item]), 6),
                              "rank": rank, "reason": reason.text, "path": reason.path,
                              "path_types": reason.path_types})
-                reasons[reason.signal] = reasons.get(reason.signal, 0) + 1
+                kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
+                reasons[kind] = reasons.get(kind, 0) + 1
                 if reason.together:
                     together.add(reason.together)
                 if rank == k:

@@ -22,7 +22,7 @@ from kg.settings import Settings
 from kg.store import GraphStore
 from kg.progress import Progress, step_reporter
 from profiles.incremental import ProfileState, save_state, segment_centroids
-from profiles.steps import day, recommend_with_reasons, user_vectors
+from profiles.steps import day, recommend_with_reasons, stored_score, user_vectors
 from profiles.threads import limited_threads
 
 __all__ = ["ProfilesReport", "ProfileReport", "RecommendReport", "compute_profiles", "user_profile", "user_recommendations",
@@ -81,6 +81,9 @@ class ProfilesReport:
     embeddings_run: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    half_life_days: float = 30.0
+    #: facts about this run said once (e.g. a model limited to the most bought items)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,9 +97,12 @@ class ProfilesReport:
                f"{self.catalogue_coverage:.1%} of products recommended to someone",
                f"segments ({self.segment_criterion}):"]
         out += [f"  {s['id']}: {s['label']} ({s['size']:,} users)" for s in self.segments]
+        out.append(f"interests: decayed with a {self.half_life_days:g}-day half-life up to {self.as_of or '-'}; "
+                   "kg profile shows each as its share of the user's interests")
         if self.reasons:
-            out.append("reasons: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.reasons.items(),
-                                                                               key=lambda kv: -kv[1])))
+            out.append("reasons (by the path stored): " + ", ".join(
+                f"{k} {v:,}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1])))
+        out += [f"note: {n}" for n in self.notes]
         out.append("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
         out += [f"file: {f}" for f in self.files]
         return out
@@ -131,6 +137,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     from profiles.interests import compute_interests
     from profiles.load import load_shop
     from profiles.reasons import Explainer, together_counts, top_partners
+    from profiles.recommenders.base import collect_notes
     from profiles.recommenders.blend import KGRecommender
     from profiles.segments import build_features, label_segments, segment_users
     from profiles.writeback import (
@@ -187,7 +194,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     lap("segments")
 
     _say(progress, "recommendations")
-    with limited_threads():
+    with limited_threads(), collect_notes() as notes:
         model = KGRecommender().fit(shop, inter, seed=seed, user_segment=assignment)
     interest_keys: dict[str, set[tuple[str, str]]] = {}
     for row in interests.rows:
@@ -200,7 +207,7 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
 
     _say(progress, "writing to the graph")
     updated_at = int(time.time() * 1000)
-    interest_rows = [{"user": u, "label": label, "key": key, "score": round(float(score), 6)}
+    interest_rows = [{"user": u, "label": label, "key": key, "score": stored_score(score)}
                      for u, label, key, score in interests.rows]
     segment_rows = [{"id": i.id + 1, "size": int(i.size), "label": i.label, "top_interests": list(i.top_interests)}
                     for i in infos]
@@ -233,7 +240,8 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
         segment_criterion=_criterion(segmentation, segments),
         recommendations=written_recs, users_with_recommendations=len({row["user"] for row in rec_rows}),
         catalogue_coverage=round(len(recommended_items) / max(1, inter.n_items), 4), reasons=reason_counts,
-        embeddings_run=embeddings_run, seconds=seconds, files=files)
+        embeddings_run=embeddings_run, seconds=seconds, files=files, half_life_days=half_life_days,
+        notes=list(notes.values()))
     (run_dir / "profiles.json").write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
     report.files.append(str(run_dir / "profiles.json"))
     return report
@@ -280,24 +288,76 @@ class ProfileReport:
             return [f"user not found (pseudonym {self.id})"]
         out = [f"user {self.id}", f"summary: {self.summary}"]
         if self.interests:
-            out.append("interests: " + ", ".join(f"{r['label'].lower()} {r['key']} ({r['score']:.2f})"
-                                                 for r in self.interests))
+            out.append("interests (share of this user's): " + ", ".join(
+                f"{r['label'].lower()} {r['key']} ({_percent(r.get('share'))})" for r in self.interests))
         if self.segment:
             out.append(f"segment {self.segment['id']}: {self.segment['label']} ({int(self.segment['size']):,} users)")
         for r in self.recent:
-            out.append(f"recent: {r['type'].lower()} {r['id']} {r.get('title') or ''} ({r.get('last_date') or '?'})")
+            what = " and ".join(t.lower() for t in r.get("types") or [r["type"]])
+            out.append(f"recent: {what} {_label(r)} ({r.get('last_date') or '?'})")
         out += _recommendation_lines(self.recommendations)
         return out
 
 
 def _recommendation_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
-    return [f"{int(r['rank'])}. {r['id']} {r.get('title') or ''} (score {float(r['score']):.3f}) — {r['reason']}"
-            for r in rows]
+    return [f"{int(r['rank'])}. {_label(r)} (score {float(r['score']):.3f}) — {r['reason']}" for r in rows]
+
+
+def _percent(share: Any) -> str:
+    """A share of the user's interest mass as a person reads it: ``62%``, ``<1%``."""
+    if not isinstance(share, (int, float)):
+        return "?"
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+
+
+def _describe(row: dict[str, Any]) -> str:
+    """What a product is when it has no title: its category and brand (``category furniture_decor``)."""
+    parts = [f"category {row['category']}" if row.get("category") else "",
+             f"brand {row['brand']}" if row.get("brand") else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def _label(row: dict[str, Any]) -> str:
+    """The product's id and its title, else what it is (category, brand): never a bare hash."""
+    title = row.get("title")
+    if title:
+        return f"{row['id']} {title}"
+    described = _describe(row)
+    return f"{row['id']} ({described})" if described else str(row["id"])
 
 
 def _name(row: dict[str, Any]) -> str:
     title = row.get("title")
-    return f"'{title}'" if title else str(row["id"])
+    if title:
+        return f"'{title}'"
+    described = _describe(row)
+    return f"a product in {described}" if described else str(row["id"])
+
+
+def _with_shares(interests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each interest with ``share``: its score over the sum of the user's positive scores (decayed scores
+    of a shop spanning years are tiny in absolute terms; their proportions are what a person can read)."""
+    total = sum(max(float(r.get("score") or 0.0), 0.0) for r in interests)
+    return [{**r, "share": round(max(float(r.get("score") or 0.0), 0.0) / total, 4) if total > 0 else 0.0}
+            for r in interests]
+
+
+def _merge_recent(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """One row per product and moment: a review is both PURCHASED and RATED at the same time, said once
+    (``types`` lists both, ``type`` keeps the first)."""
+    merged: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["id"], r.get("last_at"))
+        if key in merged:
+            if r["type"] not in merged[key]["types"]:
+                merged[key]["types"].append(r["type"])
+        else:
+            merged[key] = {**r, "types": [r["type"]]}
+    order = ("PURCHASED", "RATED", "CARTED", "FAVORITED", "VIEWED")
+    for r in merged.values():
+        r["types"].sort(key=lambda t: order.index(t) if t in order else len(order))
+        r["type"] = r["types"][0]
+    return list(merged.values())[:limit]
 
 
 def _compose_summary(interests: list[dict[str, Any]], segment: dict[str, Any] | None,
@@ -310,7 +370,8 @@ def _compose_summary(interests: list[dict[str, Any]], segment: dict[str, Any] | 
         parts.append(f"Belongs to segment '{segment['label']}' ({int(segment['size']):,} users).")
     if recent:
         last = recent[0]
-        parts.append(f"Last activity {last.get('last_date') or '?'}: {last['type'].lower()} {_name(last)}.")
+        what = " and ".join(t.lower() for t in last.get("types") or [last["type"]])
+        parts.append(f"Last activity {last.get('last_date') or '?'}: {what} {_name(last)}.")
     if recs:
         first = recs[0]
         parts.append(f"Top suggestion {_name(first)}: {first['reason']}.")
@@ -325,10 +386,10 @@ def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: 
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
     if not store.query("user_exists", id=pseudonym):
         return ProfileReport(id=pseudonym, found=False)
-    interests = store.query("profiles_user_interests", id=pseudonym)
+    interests = _with_shares(store.query("profiles_user_interests", id=pseudonym))
     segment_rows = store.query("profiles_user_segment", id=pseudonym)
     segment = segment_rows[0] if segment_rows else None
-    recent_rows = store.query("profiles_user_recent", id=pseudonym, limit=recent)
+    recent_rows = _merge_recent(store.query("profiles_user_recent", id=pseudonym, limit=4 * recent), recent)
     recs = store.query("profiles_user_recommended", id=pseudonym)[:k]
     return ProfileReport(id=pseudonym, found=True, profiled=bool(interests or segment or recs), interests=interests,
                          segment=segment, recent=recent_rows, recommendations=recs,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -452,3 +453,50 @@ def test_forgetting_leaves_no_trace_on_disk(own_server: tuple[GraphStore, Settin
     EmbeddedServer(settings).stop()  # shutdown writes dump.rdb: it holds no trace either
     assert (settings.db_dir / "dump.rdb").exists()
     assert _holders(settings.home, needles) == []
+
+
+def test_forget_rewrites_the_schedulers_done_copies_and_names_the_inbox(settings: Settings, store: GraphStore,
+                                                                        tmp_path: Path) -> None:
+    """Issue 20: after kg schedule moved ``events__2018-09-01.csv`` to ``inbox/done/`` (outside KG_HOME), the
+    forget rewrites that copy without the person's rows (the others and the header kept), its report holds no
+    id, and a file still waiting in the inbox (never kg's) is left as it is and named in the report."""
+    from kg.scheduler import Inbox, known_inboxes, run_batch
+
+    inbox = tmp_path / "shop" / "inbox"
+    inbox.mkdir(parents=True)
+    events = _events_csv(inbox / "events__2018-09-01.csv", {GONE, *KEPT}, bad_row_for=GONE)
+    with open(events, "a", newline="", encoding="utf-8") as handle:  # a quoted field over two lines
+        csv.writer(handle).writerow([GONE, "P7", "view", T0, "a\nb"])
+    gz = inbox / "events__2018-09-02.jsonl.gz"
+    gz.write_bytes(gzip.compress(b"".join(json.dumps({"user_id": u, "item_id": "P1", "event_type": "view",
+                                                      "timestamp": T0 // 1000}).encode() + b"\n"
+                                          for u in (GONE, KEPT[0]))))
+    (inbox / (events.name + ".kg.json")).write_text('{"kind": "events", "format": "csv", "max_bad_ratio": 1.0}')
+    past = T0 / 1000
+    for path in inbox.iterdir():
+        os.utime(path, (past, past))
+    batch = run_batch(settings, Inbox(inbox), profiles=False)
+    assert [f.status for f in batch.files] == ["done", "done"], batch.lines()
+    assert known_inboxes(settings.home) == [inbox.resolve()]
+    done = inbox / "done"
+    needles = [_pseudonym(settings).encode(), GONE.encode()]
+    assert set(_holders(inbox, needles)) >= {"done/events__2018-09-01.csv", "done/events__2018-09-02.jsonl.gz"}
+
+    report = forget_user(store, settings, GONE)
+    assert report.ok, report.lines()
+    assert _holders(inbox, needles) == [] and _holders(settings.home, needles) == []
+    assert report.files["inbox_files"] >= 2 and report.files["inbox_rows"] == 7 + 1
+    kept = list(csv.reader((done / "events__2018-09-01.csv").open(encoding="utf-8")))
+    assert kept[0] == ["user_id", "item_id", "event_type", "timestamp", "rating"]
+    assert sorted({row[0] for row in kept[1:]}) == sorted(KEPT) and len(kept) == 1 + 6
+    assert [json.loads(line)["user_id"] for line in gzip.decompress((done / gz.name).read_bytes()).splitlines()] \
+        == [KEPT[0]]
+    assert any(str(inbox.resolve()) in line for line in report.lines())
+
+    waiting = inbox / "events__2018-09-03.csv"  # dropped in after the batch: the user's, not kg's
+    waiting.write_text(f"user_id,item_id,event_type,timestamp\n{GONE},P1,view,1700000000\n", encoding="utf-8")
+    again = forget_user(store, settings, GONE)
+    assert not again.ok and str(waiting.resolve()) in again.disk["traces"]
+    assert GONE in waiting.read_text(encoding="utf-8")  # left as it is
+    text = "\n".join(again.lines())
+    assert str(waiting.resolve()) in text and "kg never owned it" in text

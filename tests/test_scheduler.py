@@ -349,3 +349,36 @@ def test_sigterm_ends_an_ingest_as_failed_not_running(settings: Settings, store:
     assert ended.value.code not in (0, None)
     runs = Manifest(store).runs()
     assert [(r["status"], r.get("error")) for r in runs] == [("failed", "interrupted")]
+
+
+def test_sparse_catalogue_rows_land_and_the_file_goes_to_done(settings: Settings, store: GraphStore,
+                                                                tmp_path: Path) -> None:
+    """Issue 20: a product row with an id and an empty category is a real product (a marketplace export
+    leaves it empty for under 2% of its rows): it lands, counted as sparse, the file goes to done/ with its
+    report; only malformed rows are bad."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [f"q{i},{'' if i == 7 else 'home > mugs'}" for i in range(60)]  # 1 sparse row in 60: 1.7%
+    (inbox / "products__shop.csv").write_text("product_id,product_category_name\n" + "\n".join(rows) + "\n",
+                                               encoding="utf-8")
+    (inbox / "products__shop.csv.kg.json").write_text(json.dumps(
+        {"kind": "products", "format": "csv", "columns": {"item_id": "product_id", "category": "product_category_name"}}))
+    for path in inbox.iterdir():
+        _old(path)
+    (outcome,) = run_batch(settings, Inbox(inbox), profiles=False).files
+    assert (outcome.status, outcome.rows_ok, outcome.rows_bad, outcome.rows_sparse) == ("done", 60, 0, 1), outcome
+    report = json.loads((inbox / "done" / "products__shop.csv.report.json").read_text())
+    assert report["report"]["rows_sparse"] == 1 and report["report"]["ok"]
+    assert store.execute("MATCH (p:Product {id: 'q7'}) RETURN p.catalogued AS c") == [{"c": True}]
+    assert store.execute("MATCH (p:Product)-[:IN_CATEGORY]->() RETURN count(p) AS n") == [{"n": 59}]
+    # the CLI: exit 0, the sparse rows said; a malformed row (a bad price) is still bad, and over the limit exits 1
+    sparse = tmp_path / "sparse.csv"
+    sparse.write_text("item_id,category,price\n" + "\n".join(f"s{i},{'' if i < 1 else 'a > b'},"
+                                                              for i in range(60)) + "\n", encoding="utf-8")
+    result = run_cli(settings, "ingest", "products", str(sparse), "--format", "csv")
+    assert result.exit_code == 0 and "1 sparse row" in result.output, result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item_id,category,price\n" + "\n".join(f"b{i},a > b,{'cheap' if i < 1 else '1'}"
+                                                          for i in range(60)) + "\n", encoding="utf-8")
+    result = run_cli(settings, "ingest", "products", str(bad), "--format", "csv")
+    assert result.exit_code == 1, result.output

@@ -6,7 +6,7 @@
 // returns: product, title, events, users
 MATCH (p:Product)
 WHERE p.catalogued = true
-OPTIONAL MATCH (u:User)-[e:VIEWED|CARTED|PURCHASED|RATED]->(p)
+OPTIONAL MATCH (u:User)-[e:VIEWED|FAVORITED|CARTED|PURCHASED|RATED]->(p)
 WITH p, toInteger(coalesce(sum(e.count), 0)) AS events, count(DISTINCT u.id) AS users
 WHERE events <= $max_events
 RETURN p.id AS product, p.title AS title, events, users

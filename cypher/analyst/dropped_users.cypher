@@ -6,7 +6,7 @@
 // param: limit int default=20 min=0 example=10 -- rows wanted, most active first
 // returns: user, events, products, first_date, last_date
 // `user` is the graph's pseudonym: kg never stores raw ids.
-MATCH (u:User)-[e:VIEWED|CARTED|PURCHASED|RATED]->(p:Product)
+MATCH (u:User)-[e:VIEWED|FAVORITED|CARTED|PURCHASED|RATED]->(p:Product)
 WITH u, toInteger(sum(e.count)) AS events, count(DISTINCT p) AS products, min(e.first_date) AS first_date,
      max(e.last_date) AS last_date
 WHERE last_date < $since AND events >= $min_events

@@ -7,7 +7,7 @@ MATCH (p:Product {id: $product})
 OPTIONAL MATCH (p)-[:HAS_BRAND]->(b:Brand)
 OPTIONAL MATCH (p)-[:IN_CATEGORY]->(c:Category)
 WITH p, b, c
-OPTIONAL MATCH (u:User)-[e:VIEWED|CARTED|PURCHASED|RATED]->(p)
+OPTIONAL MATCH (u:User)-[e:VIEWED|FAVORITED|CARTED|PURCHASED|RATED]->(p)
 WITH p, b, c, count(DISTINCT CASE WHEN type(e) = 'VIEWED' THEN u.id END) AS viewers,
      count(DISTINCT CASE WHEN type(e) = 'PURCHASED' THEN u.id END) AS buyers,
      toInteger(coalesce(sum(e.count), 0)) AS events

@@ -7,7 +7,7 @@
 // returns: category, users, new_users, new_share
 // Per (category, user) over the category and its subcategories: active when the user's first event there is
 // on or before `until` and the last on or after `since`; new when the first falls inside the window.
-MATCH (u:User)-[e:VIEWED|CARTED|PURCHASED|RATED]->(:Product)-[:IN_CATEGORY]->(leaf:Category)
+MATCH (u:User)-[e:VIEWED|FAVORITED|CARTED|PURCHASED|RATED]->(:Product)-[:IN_CATEGORY]->(leaf:Category)
 WITH leaf, u, min(e.first_date) AS first, max(e.last_date) AS last
 MATCH (leaf)-[:SUBCATEGORY_OF*0..]->(c:Category)
 WITH c, u, min(first) AS first, max(last) AS last

@@ -7,7 +7,7 @@
 MATCH (u:User {id: $user})
 OPTIONAL MATCH (u)-[:IN_SEGMENT]->(s:Segment)
 WITH u, s
-OPTIONAL MATCH (u)-[e:VIEWED|CARTED|PURCHASED|RATED]->(p:Product)
+OPTIONAL MATCH (u)-[e:VIEWED|FAVORITED|CARTED|PURCHASED|RATED]->(p:Product)
 WITH u, s, count(DISTINCT p) AS products, toInteger(coalesce(sum(e.count), 0)) AS events,
      toInteger(coalesce(sum(CASE WHEN type(e) = 'PURCHASED' THEN e.count ELSE 0 END), 0)) AS purchases,
      min(e.first_date) AS first_date, max(e.last_date) AS last_date

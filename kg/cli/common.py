@@ -20,7 +20,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from kg.errors import ConfigError, KGError
+from kg.errors import ConfigError, KGError, shorten
 from kg.settings import Settings
 
 __all__ = [
@@ -42,15 +42,63 @@ class AppState:
     verbose: int = 0
 
 
+def _click_flavours() -> tuple[Any, ...]:
+    """The click modules whose exceptions may reach us: plain click and the copy typer vendors
+    (typer 0.29+ ships ``typer._click``; an ``except click.ClickException`` misses its errors)."""
+    flavours = [click]
+    vendored = getattr(typer.core, "_click", None)
+    if vendored is not None and vendored is not click:
+        flavours.append(vendored)
+    return tuple(flavours)
+
+
+_CLICK = _click_flavours()
+#: usage errors (unknown option or command, missing argument, bad value): click's usage line, the hint, exit 2
+_CLICK_ERRORS = tuple(m.exceptions.ClickException for m in _CLICK)
+_CLICK_EXITS = tuple(m.exceptions.Exit for m in _CLICK if hasattr(m.exceptions, "Exit")) + (typer.Exit,)
+_CLICK_ABORTS = tuple(m.exceptions.Abort for m in _CLICK if hasattr(m.exceptions, "Abort")) + (typer.Abort,)
+
+#: the exit status when stdout's reader has gone (``kg ... | head``): 128 + SIGPIPE, what a shell reports
+#: for ``seq 100000 | head -1`` and every Unix tool killed by the signal; nothing is printed
+EXIT_BROKEN_PIPE = 141
+
+
+def exit_broken_pipe() -> None:
+    """stdout's reader closed the pipe: stop quietly (no message, no traceback) with exit 141.
+
+    stdout is pointed at /dev/null first, so that the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test runner's buffer)
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 class KGGroup(TyperGroup):
     """Turns any error into one line on stderr and an exit code: KGError's own (2 bad input or config,
-    3 database, 4 busy), 1 for anything unexpected (its traceback is logged with -vv)."""
+    3 database, 4 busy), 1 for anything unexpected (its traceback is logged with -vv). Usage errors (of
+    plain click or typer's vendored click) print click's usage line and hint and exit 2; a closed pipe on
+    stdout ends quietly with 141."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit, typer.Abort):
-            raise
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+            return result
+        except _CLICK_EXITS as e:
+            sys.exit(getattr(e, "exit_code", 0))
+        except _CLICK_ABORTS:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except _CLICK_ERRORS as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except BrokenPipeError:
+            exit_broken_pipe()
         except KGError as e:
             click.echo(f"kg: error: {_one_line(str(e))}", err=True)
             sys.exit(e.exit_code)
@@ -65,8 +113,7 @@ class KGGroup(TyperGroup):
 
 
 def _one_line(text: str, limit: int = 600) -> str:
-    line = printable(" ".join(text.split()))
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return shorten(printable(" ".join(text.split())), limit)
 
 
 def state_of(ctx: typer.Context) -> AppState:

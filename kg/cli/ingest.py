@@ -16,6 +16,9 @@ __all__ = ["app"]
 app = typer.Typer(no_args_is_help=True, help="Load shop files into the graph (idempotent, streamed).")
 
 PathsArg = Annotated[list[str], typer.Argument(help="Input files or quoted globs (.gz read transparently).")]
+SqlOpt = Annotated[str | None, typer.Option("--sql", help="Instead of files: one SELECT over CSV/Parquet/JSON files "
+                                            "(joins, globs, .gz; paths relative to the current directory), run by "
+                                            "DuckDB, its columns named as the fields (pip install 'kg[sql]').")]
 FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected from the "
                                                                        "file name and first line).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Re-process a file the manifest says is done.")]
@@ -27,6 +30,12 @@ AllowForgottenOpt = Annotated[bool, typer.Option("--allow-forgotten", help="Load
                                                  "`kg forget` (default: skipped and counted) and take them off the list.")]
 MapOpt = Annotated[str | None, typer.Option("--map", help="Column mapping field=column[,field=column...] "
                                                           "(e.g. user_id=customer,item_id=sku) or a JSON file of it.")]
+EventTypesOpt = Annotated[str | None, typer.Option("--event-types", help="Map the log's event values to types, "
+                                                  "e.g. 0=view,1=purchase,2=favorite,3=cart (others: synonyms).")]
+TimeFormatOpt = Annotated[str | None, typer.Option("--time-format", help="strptime layout of the timestamps, e.g. "
+                                                   "'%Y-%m-%d %H:%M' (default: ISO-8601 or epoch s/ms).")]
+TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA time zone of times without an offset, e.g. "
+                                           "Asia/Shanghai (default: UTC).")]
 UpdateOpt = Annotated[bool, typer.Option("--update/--no-update", help="After the ingest, run kg update: vectors "
                                          "for new users and products when embeddings are trained, and the touched "
                                          "users' profiles when kg profiles has run.")]
@@ -63,16 +72,34 @@ def _delimiter(value: str | None) -> str | None:
     return value
 
 
-def run_ingest_command(ctx: typer.Context, paths: list[str], *, kind: str, fmt: str | None, force: bool,
+def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str, fmt: str | None, force: bool,
                        max_bad_ratio: float | None, json_out: bool, allow_forgotten: bool = False,
-                       update_profiles: bool = False, **options: Any) -> None:
+                       update_profiles: bool = False, sql: str | None = None, **options: Any) -> None:
     """Shared body of the ingest commands: one library call, then the reports."""
     from ingest import expand_paths, ingest_file
 
+    if sql is not None and (paths or fmt):
+        fail("give input files or --sql QUERY, not both" if paths else "--format does not apply to --sql",
+             hint="--sql reads the files its query names")
+    if sql is None and not paths:
+        fail(f"no input: give {kind} files or --sql QUERY", hint=f"e.g. kg ingest {kind} FILE.csv")
+    if sql is not None:
+        from ingest.sql_source import check_query
+
+        check_query(sql)  # refused before the graph is opened
     settings = settings_of(ctx)
-    files = expand_paths(paths)
+    files = expand_paths(paths) if sql is None else []
     reports = []
     with store_of(ctx) as store:
+        if sql is not None:
+            from ingest.sql_source import ingest_sql
+
+            with progress_bytes(f"{kind} sql", enabled=progress_enabled(ctx, json_out)) as update:
+                reports.append(ingest_sql(store, settings, sql, kind=kind, force=force, max_bad_ratio=max_bad_ratio,
+                                          progress=update, allow_forgotten=allow_forgotten, **options))
+            if not json_out:
+                for line in reports[-1].lines():
+                    say(ctx, line)
         for path in files:
             with progress_bytes(f"{kind} {path.name}", enabled=progress_enabled(ctx, json_out)) as update:
                 report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force,
@@ -106,22 +133,24 @@ def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
 
 
 @app.command("events")
-def events(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
-           columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
+def events(ctx: typer.Context, paths: PathsArg = None, sql: SqlOpt = None, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
+           columns: MapOpt = None, event_types: EventTypesOpt = None, time_format: TimeFormatOpt = None,
+           tz: TzOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
            allow_forgotten: AllowForgottenOpt = False, update: UpdateOpt = True, json_out: JsonOpt = False) -> None:
-    """Load behaviour events (view/cart/purchase/rating) into the event ledger and User->Product edges.
+    """Load behaviour events (view/favorite/cart/purchase/rating) into the event ledger and User->Product edges.
 
     Formats: csv, jsonl, amazon, retailrocket.
 
     Example: kg ingest events Gift_Cards_5.json --format amazon
     """
-    run_ingest_command(ctx, paths, kind="events", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+    run_ingest_command(ctx, paths, sql=sql, kind="events", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
                        json_out=json_out, allow_forgotten=allow_forgotten, update_profiles=update, delimiter=_delimiter(delimiter),
-                       columns=parse_columns(columns))
+                       columns=parse_columns(columns), event_types=event_types or None, time_format=time_format,
+                       tz=tz)
 
 
 @app.command("products")
-def products(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
+def products(ctx: typer.Context, paths: PathsArg = None, sql: SqlOpt = None, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
              columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
              update: UpdateOpt = True, json_out: JsonOpt = False) -> None:
     """Load a product catalogue: products, brands, category tree, also-bought/viewed links.
@@ -130,14 +159,14 @@ def products(ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None, delimit
 
     Example: kg ingest products meta_Gift_Cards.json --format amazon-meta
     """
-    run_ingest_command(ctx, paths, kind="products", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+    run_ingest_command(ctx, paths, sql=sql, kind="products", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
                        json_out=json_out, update_profiles=update, delimiter=_delimiter(delimiter),
                        columns=parse_columns(columns))
 
 
 @app.command("reviews")
 def reviews(
-    ctx: typer.Context, paths: PathsArg, fmt: FormatOpt = None,
+    ctx: typer.Context, paths: PathsArg = None, sql: SqlOpt = None, fmt: FormatOpt = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of the reviews (spaCy code: en, de, ...); "
                                                             "default: detected per review.")] = None,
     store_text: Annotated[bool, typer.Option("--store-text", help="Also store the review text, PII-scrubbed.")] = False,
@@ -156,7 +185,7 @@ def reviews(
 
     Example: kg ingest reviews Gift_Cards_5.json --format amazon
     """
-    run_ingest_command(ctx, paths, kind="reviews", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
+    run_ingest_command(ctx, paths, sql=sql, kind="reviews", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
                        json_out=json_out, allow_forgotten=allow_forgotten, update_profiles=update, lang=lang, store_text=store_text or None, sentiment=sentiment,
                        folds=folds, synonyms=synonyms, delimiter=_delimiter(delimiter),
                        columns=parse_columns(columns))
@@ -185,7 +214,7 @@ def rebuild_cmd(
                                                                          "ledger does not know (default: count them).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rewrite every behaviour edge (VIEWED, CARTED, PURCHASED, RATED) from the event ledger, and add
+    """Rewrite every behaviour edge (VIEWED, FAVORITED, CARTED, PURCHASED, RATED) from the event ledger, and add
     date/month to reviews that lack them.
 
     Use it after restoring an older graph backup, when edges were edited by hand, or once after

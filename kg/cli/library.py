@@ -173,11 +173,14 @@ def run_cmd(
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="name=value; typed from the query's header (kg query show NAME). A raw user id "
                               "is pseudonymised; or give pseudonym=HEX.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table (tab-separated when not a terminal), "
-                                                            "json (a list of rows) or csv (RFC 4180).")] = "table",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table (the default; tab-separated when not a "
+                                                                   "terminal), json (a list of rows) or csv "
+                                                                   "(RFC 4180).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")] = False,
     write: Annotated[bool, typer.Option("--write", help="Allow the query to write (read-only otherwise).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="The same as --format json (every command's --json): "
+                                                          "one JSON document, a list of rows.")] = False,
 ) -> None:
     """Run a library query with -p name=value parameters (read-only unless --write).
 
@@ -185,6 +188,9 @@ def run_cmd(
     """
     from kg.analyst import get_query, run_library_query
 
+    if json_out and fmt not in (None, "json"):
+        fail(f"--json and --format {fmt} disagree", hint="give one of them (--json is --format json)")
+    fmt = "json" if json_out else (fmt or "table")
     if fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}", hint=", ".join(FORMATS))
     get_query(name)  # an unknown name fails before the database starts
@@ -226,6 +232,8 @@ def export_cmd(
     base_url: Annotated[str | None, typer.Option("--base-url", help="Where kg explore serves the guide "
                                                                     "(adds a link to the zip).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the files written as one JSON document "
+                                                          "({\"zip\": PATH, \"guide\": PATH}).")] = False,
 ) -> None:
     """Export the library for Neo4j Browser: favourites zip and/or Markdown guide.
 
@@ -239,7 +247,11 @@ def export_cmd(
         with tempfile.TemporaryDirectory() as tmp:
             data = export_zip(Path(tmp) / "queries.zip").read_bytes()
         write_new(zip_path, data, force=force)
-        say(ctx, f"wrote {zip_path}")
+        if not json_out:
+            say(ctx, f"wrote {zip_path}")
     if guide is not None:
         write_new(guide, browser_guide(base_url=base_url).encode("utf-8"), force=force)
-        say(ctx, f"wrote {guide}")
+        if not json_out:
+            say(ctx, f"wrote {guide}")
+    if json_out:
+        emit_json({"zip": str(zip_path) if zip_path else None, "guide": str(guide) if guide else None})

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from scipy import sparse
@@ -24,9 +25,34 @@ from scipy import sparse
 from profiles.data import POSITIVE_TYPES, Interactions, ShopData
 
 __all__ = ["Recommender", "top_k", "recommend", "batches", "BATCH_USERS", "positive_matrix", "active_items",
-           "row_minmax"]
+           "row_minmax", "collect_notes", "note"]
 
 logger = logging.getLogger(__name__)
+
+#: open note collectors (innermost last): see :func:`collect_notes`
+_NOTES: list[dict[str, str]] = []
+
+
+@contextmanager
+def collect_notes() -> Iterator[dict[str, str]]:
+    """Collect the :func:`note` calls made inside: key -> message, the latest message per key, so a fact
+    said by several fits (validation, full) is reported once, in the run's summary."""
+    notes: dict[str, str] = {}
+    _NOTES.append(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.remove(notes)
+
+
+def note(key: str, message: str) -> None:
+    """A fact about this run worth a line in its summary (e.g. a model limited to the most bought items);
+    logged at INFO when nothing collects it."""
+    if _NOTES:
+        _NOTES[-1][key] = message
+    else:
+        logger.info("%s", message)
+
 
 #: users scored at once: bounds memory to BATCH_USERS x n_items float32 per signal
 BATCH_USERS = 1024

@@ -20,7 +20,7 @@ import logging
 import numpy as np
 
 from profiles.data import Interactions, ShopData
-from profiles.recommenders.base import Recommender, positive_matrix
+from profiles.recommenders.base import Recommender, note, positive_matrix
 
 __all__ = ["EASERecommender", "ease_weights"]
 
@@ -52,7 +52,7 @@ class EASERecommender(Recommender):
         counts = np.asarray(x.sum(axis=0)).ravel()
         cols = np.flatnonzero(counts > 0)
         if cols.size > self.max_items:
-            logger.warning("ease: modelling the %d most bought of %d items", self.max_items, cols.size)
+            note("ease.max_items", f"ease: modelling the {self.max_items:,} most bought of {cols.size:,} items")
             cols = np.sort(cols[np.argsort(-counts[cols], kind="stable")[: self.max_items]])
         self.cols = cols
         self.x = x[:, cols].tocsr()

@@ -27,12 +27,13 @@ logger = logging.getLogger(__name__)
 #: at most this many (user x entity x dim) floats are scored at once (64 MiB)
 SCORE_CELLS = 16 * 2**20
 
-_RELATION_OF = {"purchase": "PURCHASED", "rating": "RATED", "view": "VIEWED", "cart": "CARTED"}
+_RELATION_OF = {"purchase": "PURCHASED", "rating": "RATED", "view": "VIEWED", "cart": "CARTED",
+                "favorite": "FAVORITED"}
 
 
 def build_triples(shop: ShopData, train: Interactions, *, behaviour: bool = False) -> np.ndarray:
     """Distinct labelled (head, relation, tail) triples, sorted (an (n, 3) array of str)."""
-    kinds = ("purchase", "rating", "view", "cart") if behaviour else ("purchase", "rating")
+    kinds = ("purchase", "rating", "view", "cart", "favorite") if behaviour else ("purchase", "rating")
     triples: set[tuple[str, str, str]] = set()
     for kind in kinds:
         mask = train.type == EVENT_TYPES.index(kind)

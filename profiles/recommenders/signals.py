@@ -7,15 +7,15 @@ signal          meaning (what the lead's reason path shows)
 ``ease``        EASE linear item model on what the user bought (co-purchase, learned weights)
 ``mf``          implicit ALS factors (users who buy like this user bought it)
 ``gnn``         LightGCN embeddings (torch_geometric) of the purchase graph; up to GNN_MAX_PAIRS pairs
-``brand``       the user bought, rated, carted or viewed items of this brand
+``brand``       the user bought, rated, carted, favourited or viewed items of this brand
 ``category``    the user interacted with this category, or a parent of it (parents count half)
 ``aspect``      the user mentioned, positively, an aspect that reviewers praise on this product
 ``segment``     popular in the user's segment (only when segments are given)
 ``popularity``  popular overall (log of distinct buyers)
-``viewed``      the user viewed or carted this item and has not bought it
+``viewed``      the user viewed, carted or favourited this item and has not bought it
 ==============  =====================================================================================
 
-Behaviour weights for brand/category affinity: purchase and rating 1, cart 0.5, view 0.25. Every
+Behaviour weights for brand/category affinity: purchase and rating 1, cart 0.5, favorite 0.4, view 0.25. Every
 signal is scaled per user over the items the user has not bought: min 0, max 1 (a flat row is 0).
 """
 
@@ -42,7 +42,7 @@ SIGNALS: tuple[str, ...] = ("copurchase", "ease", "mf", "gnn", "brand", "categor
 #: the LightGCN signal is left out above this many bought (user, item) pairs (its CPU time grows with them)
 GNN_MAX_PAIRS = 300_000
 #: how much one event of each type says about a user's brand/category interest
-TYPE_WEIGHTS: dict[str, float] = {"view": 0.25, "cart": 0.5, "purchase": 1.0, "rating": 1.0}
+TYPE_WEIGHTS: dict[str, float] = {"view": 0.25, "favorite": 0.4, "cart": 0.5, "purchase": 1.0, "rating": 1.0}
 #: weight of a category's parent relative to the category itself (grandparents: squared, ...)
 PARENT_DECAY = 0.5
 
@@ -215,8 +215,8 @@ class SignalModel:
         return bool(self.x.nnz)
 
     def _fit_viewed(self, shop, train, seed, user_segment) -> bool:
-        mask = train.type_mask(("view", "cart"))
-        self.viewed = train.subset(mask).matrix(("view", "cart"), binary=False).astype(np.float32)
+        mask = train.type_mask(("view", "cart", "favorite"))
+        self.viewed = train.subset(mask).matrix(("view", "cart", "favorite"), binary=False).astype(np.float32)
         self.viewed.data = np.log1p(self.viewed.data)
         return bool(self.viewed.nnz)
 
@@ -283,7 +283,8 @@ class SignalModel:
                 user_segment, dtype=np.int64)
             fresh.user_segment = seg
         if "viewed" in self.available:
-            viewed = train.subset(train.type_mask(("view", "cart"))).matrix(("view", "cart"), binary=False)
+            looked = ("view", "cart", "favorite")
+            viewed = train.subset(train.type_mask(looked)).matrix(looked, binary=False)
             fresh.viewed = viewed.astype(np.float32)
             fresh.viewed.data = np.log1p(fresh.viewed.data)
         if hasattr(self, "ease"):

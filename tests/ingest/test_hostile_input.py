@@ -351,7 +351,7 @@ def test_reader_options_are_checked() -> None:
         PRODUCT_READERS["csv"](source, colour="red")
     with pytest.raises(ConfigError, match="CSV delimiter must be one character"):
         EVENT_READERS["csv"](source, delimiter=";;")
-    assert EVENT_READERS["csv"].options == ("delimiter", "columns")
+    assert EVENT_READERS["csv"].options == ("delimiter", "columns", "event_types", "time_format", "tz")
     assert REVIEW_READERS["jsonl"].options == ("columns",)
 
 

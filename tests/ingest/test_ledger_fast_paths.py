@@ -64,7 +64,7 @@ def test_csv_fast_path_equals_the_row_dict_path(tmp_path: Path) -> None:
     assert by_item["p15"].at == 1_700_000_000_000
     reasons = sorted(r.reason for r in fast if isinstance(r, BadRow))
     assert reasons == sorted(["rating event without a rating", "timestamp '99999999999999999999999' out of range "
-                              "1970-01-01..9999-12-31", "unknown event type 'teleport' (want view/cart/purchase/rating)",
+                              "1970-01-01..9999-12-31", "unknown event type 'teleport' (want view/favorite/cart/purchase/rating)",
                               "missing user_id", "missing item_id", "rating '11' out of range 0-10",
                               "expected 6 fields, got 7"])
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ingest.event_readers import EVENT_READERS, normalise_event_type
-from ingest.product_readers import PRODUCT_READERS, clean_category_path, parse_price
+from ingest.product_readers import PRODUCT_READERS, clean_category_path, is_sparse, parse_price
 from ingest.records import BadRow, Event, ProductRecord
 from ingest.source import LineSource
 from ingest.timeparse import to_epoch_ms
@@ -97,8 +97,9 @@ def test_products_csv_and_amazon_meta(tmp_path: Path) -> None:
     rows = read("csv", csv_path, PRODUCT_READERS)
     assert rows[0] == ProductRecord(id="p1", title="Phone & Case", brand="Acme",
                                     category=["Electronics", "Phones"], price=199.0)
-    # an id without any catalogue field is what an events/reviews file looks like read as products
-    assert isinstance(rows[1], BadRow) and rows[1].reason.startswith("no catalogue field") and rows[1].mismatch
+    # an id with every catalogue column empty is a sparse product (issue 20), not a bad row; a file without
+    # any catalogue column is what an events/reviews file looks like read as products (tests/ingest/test_hostile_input)
+    assert rows[1] == ProductRecord(id="p2") and is_sparse(rows[1]) and not is_sparse(rows[0])
     assert isinstance(rows[2], BadRow) and rows[2].reason == "missing item_id"
     assert isinstance(rows[3], BadRow) and "bad price" in rows[3].reason
     meta = write_lines(tmp_path / "m.json", [

@@ -95,19 +95,19 @@ def test_labels_come_from_dominant_interests() -> None:
     assert infos[0].top_interests == ["Acme", "Phones", "battery"]
     assert infos[0].interests[0] == ("Brand", "Acme", pytest.approx(2.5))
     assert infos[1].label == "Penguin · Books"
-    assert infos[2].label == "no clear interest (2 users)" and infos[2].top_interests == []
+    assert infos[2].label == "no clear interest" and infos[2].top_interests == []
     # price: only u4 (support 1/4 = 0.25): the 4th interest with min_support 0.1, left out with 0.3
     assert label_segments(seg, interests, top=4)[0].top_interests[-1] == "price"
     assert "price" not in label_segments(seg, interests, top=4, min_support=0.3)[0].top_interests
 
 
-def test_equal_labels_get_the_segment_id() -> None:
+def test_equal_labels_get_the_segment_number() -> None:
     interests = compute_interests(phone_and_book_shop())
     users = ["u1", "u2", "u3", "u5", "u6", "u7", "u8"]  # not u4 (price)
     # phone buyers split into two segments, both dominated by the same three keys
     seg = Segmentation(np.array([0, 0, 1, 2, 2, 2, 2]), 3)
     labels = [i.label for i in label_segments(seg, interests, user_ids=users)]
-    assert labels == ["Acme · Phones · battery #0", "Acme · Phones · battery #1", "Penguin · Books"]
+    assert labels == ["Acme · Phones · battery #1", "Acme · Phones · battery #2", "Penguin · Books"]  # as shown
     # no user ids: the table's first users; 9 rows is more than its 8 users
     assert label_segments(Segmentation(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 2), interests)[1].label \
         == "Penguin · Books"

@@ -19,6 +19,7 @@ from profiles.incremental import latest_state, rebuild_with_state
 from profiles.interests import compute_interests
 from profiles.load import load_shop
 from profiles.reasons import path_exists
+from profiles.steps import stored_score
 from tests.helpers import run_cli
 
 DAY = 86_400_000
@@ -35,7 +36,7 @@ def _events(path: Path, rows: list[tuple[str, str, str, int, str]]) -> Path:
 def _graph_rows(store: GraphStore, users: list[str]) -> tuple[dict, dict, dict]:
     interests, recs, segments = {}, {}, {}
     for u in users:
-        interests[u] = sorted((r["label"], r["key"], round(r["score"], 6))
+        interests[u] = sorted((r["label"], r["key"], float(r["score"]))
                               for r in store.query("profiles_user_interests", id=u))
         recs[u] = [(r["id"], int(r["rank"]), r["reason"]) for r in store.query("profiles_user_recommended", id=u)]
         seg = store.query("profiles_user_segment", id=u)
@@ -76,7 +77,7 @@ def test_update_touches_only_new_events_and_equals_a_rebuild(tmp_path: Path, set
     full = compute_interests(load_shop(store, settings), as_of_ms=state.as_of_ms, half_life_days=30.0, top=10)
     interests, recs, segments = _graph_rows(store, touched)
     for u in touched:
-        assert interests[u] == sorted((label, key, round(score, 6)) for user, label, key, score in full.rows
+        assert interests[u] == sorted((label, key, stored_score(score)) for user, label, key, score in full.rows
                                       if user == u)
     assert interests[pseudo("NEWCOMER")], "a new user gets interests at once"
     assert recs[pseudo("NEWCOMER")], "and recommendations"
