@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -231,6 +232,45 @@ def _measure(report: ColdStartReport, x: np.ndarray, y: np.ndarray, known: list[
         y[with_cat], ids, cats, product_vectors, product_ids, product_cats, report.k)
 
 
+ENCODINGS = "text_encodings.npz"  # in the run folder: product text encodings kept between calls
+
+
+def _encoder_key(encoder: Any) -> str:
+    kind = type(encoder)
+    return f"{kind.__module__}.{kind.__qualname__}:{getattr(encoder, 'max_length', '')}"
+
+
+def encode_cached(run: RunResult, encoder: Any, known: list[str], cold: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Encode ``known`` and ``cold`` texts, reusing the encodings kept in the run folder (:data:`ENCODINGS`)
+    so that a small batch encodes only its new texts, not the whole catalogue again (issue 20)."""
+    import hashlib
+    import os
+
+    prefix = _encoder_key(encoder) + "\0"
+    keys = [hashlib.sha1((prefix + t).encode("utf-8")).hexdigest() for t in [*known, *cold]]
+    path = Path(run.path) / ENCODINGS
+    cache: dict[str, np.ndarray] = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            cache = dict(zip(data["keys"].tolist(), data["vectors"]))
+    except (OSError, ValueError, KeyError):
+        cache = {}
+    todo = sorted({k: t for k, t in zip(keys, [*known, *cold]) if k not in cache}.items())
+    if todo:
+        fresh = np.asarray(encoder.encode([t for _, t in todo]), dtype=np.float32)
+        cache.update(zip([k for k, _ in todo], fresh))
+        try:
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, keys=np.asarray(list(cache), dtype="U40"),
+                     vectors=np.stack(list(cache.values())).astype(np.float32))
+            os.replace(tmp, path)
+        except OSError as e:  # a read-only run folder: the next call encodes again
+            logger.warning("text cold-start: could not keep the text encodings in %s: %s", path, e)
+    rows = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+    return rows[:len(known)], (rows[len(known):] if cold else None)
+
+
 def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None = None,
                     progress: Progress | None = None, k: int = 10, holdout: float = 0.2, max_train: int = 5000,
                     seed: int = 0, evaluate: bool = False, encoder: TextEncoder | None = None) -> ColdStartReport:
@@ -266,8 +306,7 @@ def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None
     encoder = encoder or TextEncoder.shared()
     _say(progress, f"text cold-start: encoding {len(known) + len(split.cold):,} product texts")
     t_enc = time.perf_counter()
-    x_known = encoder.encode([r["text"] for r in known])
-    x_cold = encoder.encode([r["text"] for r in split.cold]) if split.cold else None
+    x_known, x_cold = encode_cached(run, encoder, [r["text"] for r in known], [r["text"] for r in split.cold])
     report.encode_seconds = time.perf_counter() - t_enc
     vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
     y = vectors[[run.entity_to_id[f"Product:{r['id']}"] for r in known]]

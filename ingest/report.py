@@ -55,7 +55,8 @@ class IngestReport:
         out = [f"{self.file}: {self.rows_ok:,} rows ok, {self.rows_bad:,} bad ({self.bad_ratio:.2%}) "
                f"in {self.seconds:.1f} s"]
         if self.rows_sparse:
-            out.append(f"  {self.rows_sparse:,} sparse rows (an id, no title, brand, category or price) landed as products")
+            out.append(f"  {self.rows_sparse:,} sparse rows (an id, no title, brand, category or price) "
+                       "landed as products")
         if self.rows_forgotten:
             out.append(f"  {self.rows_forgotten:,} rows of forgotten people skipped (--allow-forgotten loads them)")
         if self.quarantine:

@@ -362,7 +362,8 @@ def test_sparse_catalogue_rows_land_and_the_file_goes_to_done(settings: Settings
     (inbox / "products__shop.csv").write_text("product_id,product_category_name\n" + "\n".join(rows) + "\n",
                                                encoding="utf-8")
     (inbox / "products__shop.csv.kg.json").write_text(json.dumps(
-        {"kind": "products", "format": "csv", "columns": {"item_id": "product_id", "category": "product_category_name"}}))
+        {"kind": "products", "format": "csv",
+         "columns": {"item_id": "product_id", "category": "product_category_name"}}))
     for path in inbox.iterdir():
         _old(path)
     (outcome,) = run_batch(settings, Inbox(inbox), profiles=False).files

@@ -36,6 +36,16 @@ def _warn_once(message: str) -> None:
     logger.warning(message)
 
 
+#: languages read with the multi-language tokenizer 'xx' for want of their own (lang -> why): the reviews
+#: loader warns at the end of a run, or only notes it when they are a small minority of its reviews
+MISSING_TOKENIZERS: dict[str, str] = {}
+
+
+def _missing_tokenizer(lang: str, message: str) -> None:
+    MISSING_TOKENIZERS[lang] = message
+    logger.info(message)
+
+
 def _tokenizer_pipeline(lang: str) -> Language:
     if lang == "zh":
         try:
@@ -50,10 +60,10 @@ def _tokenizer_pipeline(lang: str) -> Language:
         return spacy.blank(lang)
     except ImportError as e:  # ja without sudachipy, ko without its tokenizer, an unknown code
         hint = " (pip install sudachipy sudachidict_core)" if lang == "ja" else ""
-        _warn_once(f"[W-KG-TOKENIZER] no spaCy tokenizer for {lang!r} ({str(e)[:160]}): using the "
+        _missing_tokenizer(lang, f"[W-KG-TOKENIZER] no spaCy tokenizer for {lang!r} ({str(e)[:160]}): using the "
                    f"multi-language tokenizer 'xx'{hint}")
     except Exception as e:  # noqa: BLE001 - unknown language code
-        _warn_once(f"[W-KG-TOKENIZER] spaCy has no language {lang!r} ({type(e).__name__}): "
+        _missing_tokenizer(lang, f"[W-KG-TOKENIZER] spaCy has no language {lang!r} ({type(e).__name__}): "
                    "using the multi-language tokenizer 'xx'")
     return spacy.blank("xx")
 

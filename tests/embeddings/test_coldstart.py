@@ -104,3 +104,37 @@ def test_text_vectors_land_next_to_their_category(store, settings, shop) -> None
 
     again = text_cold_start(store, settings)
     assert again.products == 0  # idempotent
+
+
+class CountingEncoder:
+    """A stand-in text encoder (deterministic vectors from the text) that counts what it is asked to encode."""
+
+    max_length = 0
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded += texts
+        return np.stack([np.random.default_rng(abs(hash(t)) % 2**32).normal(size=16) for t in texts])
+
+
+def test_a_small_batch_encodes_only_its_new_products(store, settings, shop) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20: a 2-product batch cold-starts those 2, not the whole catalogue (the encodings are kept)."""
+    def add(ids: list[str]) -> None:
+        for pid in ids:
+            store.execute("CREATE (:Product {id: $id, title: $title})", {"id": pid, "title": f"new thing {pid}"})
+
+    first = CountingEncoder()
+    add(["n1", "n2", "n3"])
+    assert text_cold_start(store, settings, encoder=first).products == 3
+    assert len(first.encoded) == 18 + 3  # the first call learns the mapping from every known product
+
+    batch = CountingEncoder()
+    add(["n4", "n5"])
+    report = text_cold_start(store, settings, encoder=batch)
+    assert report.products == 2 and report.train_products == 18
+    assert sorted(batch.encoded) == ["new thing n4", "new thing n5"]  # bounded by the batch
+
+    idle = CountingEncoder()
+    assert text_cold_start(store, settings, encoder=idle).products == 0 and idle.encoded == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections import Counter
 import json
 from pathlib import Path
 
@@ -256,3 +257,25 @@ def test_real_reviews_language_aspects_and_sentiment(lang: str, settings: Settin
     assert loader.report.languages[lang]["method"] == "ngram-crossfit"
     y = [int(s >= 4) for s, a in zip(stars, out, strict=True) if a.lang == lang]
     assert roc_auc_score(y, [s for s, a in zip(scores, out, strict=True) if a.lang == lang]) >= 0.8
+
+
+def test_a_few_reviews_without_a_tokenizer_are_a_note_not_a_warning(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: detection puts ~1% of a one-language shop's reviews in other languages; a missing tokenizer
+    for those is a note in the report, while a language that matters still warns."""
+    monkeypatch.setattr("ingest.reviews.blank.MISSING_TOKENIZERS",
+                        {"vi": "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"})
+    loader = ReviewLoader.__new__(ReviewLoader)  # only its counts matter here
+    loader.notes = []
+    loader.languages = Counter({"en": 990, "vi": 7, "am": 3})
+    with caplog.at_level("INFO"):
+        loader._tokenizer_notice()
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert loader.notes == ["7 of 1,000 reviews (0.7%) detected as vi, read with the multi-language tokenizer "
+                            "(no spaCy tokenizer for them); a one-language shop can pass --lang"]
+
+    caplog.clear()
+    loader.languages = Counter({"en": 900, "vi": 100})
+    loader._tokenizer_notice()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"]

@@ -158,3 +158,61 @@ def test_update_gives_new_users_and_products_vectors_similar_items_and_recommend
     assert store.query("profiles_user_recommended", id=fresh), "the new user is recommended products at once"
     result = run_cli(settings, "similar", "PNEW-TEXT", "--k", "2", "--json")
     assert result.exit_code == 0 and len(json.loads(result.stdout)) == 2
+
+
+class _CountingEncoder:
+    """Stands in for the sentence encoder: deterministic vectors, and a count of the texts it encoded."""
+
+    max_length = 0
+    encoded: list[str] = []
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    @classmethod
+    def shared(cls) -> "_CountingEncoder":
+        return cls()
+
+    def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        type(self).encoded += texts
+        return np.stack([np.random.default_rng(abs(hash(t)) % 2**32).normal(size=16) for t in texts])
+
+
+@pytest.mark.slow
+def test_a_small_batch_folds_in_and_cold_starts_only_what_it_touched(
+        tmp_path: Path, settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: a 5-row batch after the first update costs what the batch touched, not the whole shop."""
+    from embeddings import TrainConfig, train_graph
+
+    monkeypatch.setattr("embeddings.coldstart.TextEncoder", _CountingEncoder)
+    files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
+    ingest_file(store, settings, files.products, kind="products", fmt="csv")
+    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    train_graph(store, settings, TrainConfig(model="TransE", dim=16, epochs=2, seed=1, early_stopping=False))
+    compute_profiles(store, settings, k=4, seed=0)
+    late = 1_800_000_000_000
+
+    def batch(n: int) -> dict:
+        catalogue = tmp_path / f"products{n}.csv"
+        with open(catalogue, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["item_id", "title", "brand", "category", "price"])
+            writer.writerow([f"PTEXT{n}", f"Acme gadget {n}", "", "", "9.99"])  # no edges: text cold-start
+        ingest_file(store, settings, catalogue, kind="products", fmt="csv")
+        at = late + n * 10
+        rows = [(f"NEW{n}", "P0000001", "purchase", at, ""), (f"NEW{n}", "P0000002", "view", at + 1, ""),
+                ("U0000001", "P0000003", "view", at + 2, ""), ("U0000002", "P0000004", "cart", at + 3, ""),
+                ("U0000003", "P0000005", "purchase", at + 4, "")]
+        ingest_file(store, settings, _events(tmp_path / f"batch{n}.csv", rows), kind="events", fmt="csv")
+        _CountingEncoder.encoded = []
+        return update_profiles(store, settings).embeddings
+
+    first = batch(1)  # the first cold-start learns its mapping from every product with a vector (and keeps the encodings)
+    assert len(_CountingEncoder.encoded) > 20, first
+    done = batch(2)
+    assert done["fold_in"]["total_entities"] == 1  # the batch's one new user (known users and items keep theirs)
+    assert done["text"]["products"] == 1
+    assert _CountingEncoder.encoded == ["Acme gadget 2"]  # not the catalogue again
