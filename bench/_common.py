@@ -17,7 +17,7 @@ from rich.table import Table
 from kg.server import EmbeddedServer
 from kg.settings import Settings
 
-__all__ = ["bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
+__all__ = ["send_bare_events", "bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
            "add_json_flag"]
 
 
@@ -121,3 +121,20 @@ class Report:
         if self.as_json:
             print(json.dumps({"bench": self.bench, "params": self.params, "tables": self.tables,
                               "notes": self.notes}, default=str))
+
+
+def send_bare_events(store: Any, events: Path, batch: int, query: str) -> None:
+    """Send a synthetic events csv through ``query`` (``UNWIND $rows ...``) in batches of ``batch`` raw rows
+    (user, item, type, at): the bare baseline kg's ingest is compared with."""
+    import csv
+
+    rows: list[dict[str, Any]] = []
+    with open(events, newline="") as handle:
+        for record in csv.DictReader(handle):
+            rows.append({"user": record["user_id"], "item": record["item_id"], "type": record["event_type"],
+                         "at": int(record["timestamp"])})
+            if len(rows) == batch:
+                store.execute(query, {"rows": rows})
+                rows = []
+    if rows:
+        store.execute(query, {"rows": rows})

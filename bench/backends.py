@@ -60,7 +60,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb, process_usage  # noqa: E402
+from bench._common import (Report, add_json_flag, bench_settings, peak_rss_mb, process_usage,  # noqa: E402
+                           send_bare_events)
 from bench.queries import DAYS, START_MS, build_shop, connected_pairs, measure, param_drawers  # noqa: E402
 
 BACKENDS = ("falkordb", "neo4j")
@@ -141,16 +142,7 @@ def bare_ingest(store: Any, events: Path, n: int, batch: int, run: Run) -> None:
     if "bare_events_per_s" in run.errors:
         return
     with run.phase("bare ingest", "bare_events_per_s") as timing:
-        rows: list[dict[str, Any]] = []
-        with open(events, newline="") as handle:
-            for record in csv.DictReader(handle):
-                rows.append({"user": record["user_id"], "item": record["item_id"], "type": record["event_type"],
-                             "at": int(record["timestamp"])})
-                if len(rows) == batch:
-                    store.execute(BARE_QUERY, {"rows": rows})
-                    rows = []
-        if rows:
-            store.execute(BARE_QUERY, {"rows": rows})
+        send_bare_events(store, events, batch, BARE_QUERY)
         store.flush()
         seconds = time.perf_counter() - timing["start"]
     if "bare_events_per_s" in run.errors:

@@ -20,7 +20,6 @@ own fresh embedded server, same native client and batch size:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb  # noqa: E402
+from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb, send_bare_events  # noqa: E402
 
 BARE_QUERY = """
 UNWIND $rows AS row
@@ -51,16 +50,7 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
     with open_store(settings, start=False) as store:
         store.ensure_schema()
         started, cpu = time.perf_counter(), time.process_time()
-        rows = []
-        with open(events, newline="") as handle:
-            for record in csv.DictReader(handle):
-                rows.append({"user": record["user_id"], "item": record["item_id"], "type": record["event_type"],
-                             "at": int(record["timestamp"])})
-                if len(rows) == batch:
-                    store.execute(BARE_QUERY, {"rows": rows})
-                    rows = []
-        if rows:
-            store.execute(BARE_QUERY, {"rows": rows})
+        send_bare_events(store, events, batch, BARE_QUERY)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu}
 
