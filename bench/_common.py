@@ -17,7 +17,7 @@ from rich.table import Table
 from kg.server import EmbeddedServer
 from kg.settings import Settings
 
-__all__ = ["send_bare_events", "bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
+__all__ = ["bare_query", "send_bare_events", "bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
            "add_json_flag"]
 
 
@@ -138,3 +138,10 @@ def send_bare_events(store: Any, events: Path, batch: int, query: str) -> None:
                 rows = []
     if rows:
         store.execute(query, {"rows": rows})
+
+
+def bare_query(user: str = "User", product: str = "Product", rel: str = "EVENT") -> str:
+    """The bare baseline: a plain ``UNWIND ... MERGE`` of raw events (portable Cypher, no validation,
+    pseudonyms, ledger or idempotency), counting repeats on one relationship per (user, item, type)."""
+    return (f"UNWIND $rows AS r\nMERGE (u:{user} {{id: r.user}})\nMERGE (p:{product} {{id: r.item}})\n"
+            f"MERGE (u)-[e:{rel} {{type: r.type}}]->(p)\nSET e.count = coalesce(e.count, 0) + 1, e.last_at = r.at\n")

@@ -61,7 +61,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (Report, add_json_flag, bench_settings, peak_rss_mb, process_usage,  # noqa: E402
-                           send_bare_events)
+                           bare_query, send_bare_events)
 from bench.queries import DAYS, START_MS, build_shop, connected_pairs, measure, param_drawers  # noqa: E402
 
 BACKENDS = ("falkordb", "neo4j")
@@ -71,13 +71,7 @@ DIM = 64
 PROPS_PER_NODE = 4  # embedding, embedding_model, embedding_run, embedding_dim
 
 BARE_LABELS = ("BareUser", "BareProduct")
-BARE_QUERY = """
-UNWIND $rows AS r
-MERGE (u:BareUser {id: r.user})
-MERGE (p:BareProduct {id: r.item})
-MERGE (u)-[e:BARE_EVENT {type: r.type}]->(p)
-SET e.count = coalesce(e.count, 0) + 1, e.last_at = r.at
-"""
+BARE_QUERY = bare_query("BareUser", "BareProduct", "BARE_EVENT")
 BARE_COUNT = "MATCH (:BareUser)-[e:BARE_EVENT]->(:BareProduct) RETURN count(e) AS edges, sum(e.count) AS events"
 BARE_DELETE = "MATCH (n:{label}) WITH n LIMIT 2000 DETACH DELETE n RETURN count(*) AS deleted"
 

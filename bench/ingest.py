@@ -30,15 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb, send_bare_events  # noqa: E402
+from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb, bare_query, send_bare_events  # noqa: E402
 
-BARE_QUERY = """
-UNWIND $rows AS row
-MERGE (u:User {id: row.user})
-MERGE (p:Product {id: row.item})
-MERGE (u)-[r:EVENT {type: row.type}]->(p)
-SET r.count = coalesce(r.count, 0) + 1, r.last_at = row.at
-"""
+BARE_QUERY = bare_query()
 
 
 def bare(settings_json: str, events: Path, batch: int) -> dict:

@@ -20,7 +20,9 @@ replaces its vector; after a retrain, a text vector from the older run is recomp
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -243,10 +245,7 @@ def _encoder_key(encoder: Any) -> str:
 def encode_cached(run: RunResult, encoder: Any, known: list[str], cold: list[str]
                   ) -> tuple[np.ndarray, np.ndarray | None]:
     """Encode ``known`` and ``cold`` texts, reusing the encodings kept in the run folder (:data:`ENCODINGS`)
-    so that a small batch encodes only its new texts, not the whole catalogue again (issue 20)."""
-    import hashlib
-    import os
-
+    so that a small batch encodes only its new texts, not the whole catalogue again."""
     prefix = _encoder_key(encoder) + "\0"
     keys = [hashlib.sha1((prefix + t).encode("utf-8")).hexdigest() for t in [*known, *cold]]
     path = Path(run.path) / ENCODINGS
