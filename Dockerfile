@@ -18,7 +18,6 @@ COPY pyproject.toml README.md ./
 COPY kg ./kg
 COPY ingest ./ingest
 COPY embeddings ./embeddings
-COPY profiles ./profiles
 COPY cypher ./cypher
 RUN pip install --no-cache-dir --constraint constraints-cpu.txt . \
     && kg --version

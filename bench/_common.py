@@ -14,8 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 
 __all__ = ["bare_query", "send_bare_events", "bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
            "add_json_flag"]

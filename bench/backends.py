@@ -1,7 +1,7 @@
 """FalkorDB against Neo4j: the same work on both graph backends in one run, one table.
 
 Each backend gets its own fresh server, one after the other: embedded FalkorDB (``bench_settings``) and a
-local Neo4j 5.26 Community (:class:`kg.neo4j_server.LocalNeo4j` in a temporary KG_HOME on free ports, heap
+local Neo4j 5.26 Community (:class:`kg.store.neo4j_server.LocalNeo4j` in a temporary KG_HOME on free ports, heap
 1g, page cache 512m, kg's own ``neo4j.conf`` otherwise); each is stopped at the end. On each, in order:
 
 1. bare ingest: the N synthetic events of the shop below (N/20 users, N/50 products), read from the csv in
@@ -12,11 +12,11 @@ local Neo4j 5.26 Community (:class:`kg.neo4j_server.LocalNeo4j` in a temporary K
    ``GRAPH.CONSTRAINT CREATE ... UNIQUE``, as ``FalkorDBStore.ensure_schema`` does). Checked (sum of counts
    = N), then deleted in batches before the shop is built;
 2. the shop through the real pipeline (bench/queries.py's ``build_shop``): products, the same N events and
-   N/100 reviews (``ingest.reviews.synthetic.generate_reviews``) with ``ingest.api.ingest_file``, random
+   N/100 reviews (``kg.ingest.reviews.synthetic.generate_reviews``) with ``kg.ingest.api.ingest_file``, random
    64-dim Product vectors with their index, then ``kg profiles`` (``compute_profiles(train=False)``);
 3. write-back: ``set_vectors`` of random 64-dim float32 vectors on every Product and User (4 properties a
    node: embedding, embedding_model, embedding_run, embedding_dim), vector indexes dropped first and built
-   after (as ``embeddings.writeback.write_back`` does; the build is its own row);
+   after (as ``kg.embeddings.writeback.write_back`` does; the build is its own row);
 4. vector k-NN: --knn random queries of ``store.vector_search("Product", v, 10)`` (after 10 warm-up ones);
 5. every analyst library query: first --check draws of its parameters whose results are kept, then
    bench/queries.py's ``measure`` (p50/p95 over --runs draws; the same draws on both backends).
@@ -157,7 +157,7 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
     """Steps 2-5 of the module docstring on one open store."""
     import numpy as np
 
-    from kg import schema
+    from kg.foundation import schema
 
     n = args.events
     notes_before = len(report.notes)
@@ -313,7 +313,7 @@ def result_check(store: Any, settings: Any, shop: dict[str, Any], names: list[st
     draws on every backend (--check draws; shop-wide queries at most 3): compared across backends afterwards."""
     import json
 
-    from kg.analyst import get_query, run_library_query
+    from kg.analyst.library import get_query, run_library_query
 
     drawers = param_drawers(shop)
     found: dict[str, list[tuple[dict[str, Any], str]]] = {}
@@ -363,7 +363,7 @@ def run_backend(backend: str, store: Any, settings: Any, pid: Callable[[], int |
 
 def falkordb_run(work: Path, events_file: Path, args: argparse.Namespace, report: Report,
                  shared: dict[str, Any]) -> Run:
-    from kg.server import EmbeddedServer
+    from kg.store.falkordb_server import EmbeddedServer
     from kg.store import open_store
 
     report.log("[falkordb] starting a fresh embedded server")
@@ -379,8 +379,8 @@ def falkordb_run(work: Path, events_file: Path, args: argparse.Namespace, report
 
 
 def neo4j_settings(home: Path, args: argparse.Namespace) -> Any:
-    from kg.server import free_port
-    from kg.settings import Settings
+    from kg.store.falkordb_server import free_port
+    from kg.foundation.settings import Settings
 
     return Settings(home=home, neo4j_uri=None, neo4j_password=NEO4J_PASSWORD, neo4j_bolt_port=free_port(),
                     neo4j_http_port=free_port(), explore_port=free_port(), neo4j_heap=args.neo4j_heap,
@@ -389,8 +389,8 @@ def neo4j_settings(home: Path, args: argparse.Namespace) -> Any:
 
 def neo4j_preflight(home: Path, args: argparse.Namespace, report: Report) -> None:
     """Java and Maven present, Neo4j's class path resolved (cached in ``home``): raises :class:`Unavailable`."""
-    from kg.errors import KGError
-    from kg.neo4j_server import LocalNeo4j
+    from kg.foundation.errors import KGError
+    from kg.store.neo4j_server import LocalNeo4j
 
     for tool in ("java", "mvn"):
         if shutil.which(tool) is None:
@@ -406,9 +406,9 @@ def neo4j_preflight(home: Path, args: argparse.Namespace, report: Report) -> Non
 
 def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespace, report: Report,
               shared: dict[str, Any]) -> Run:
-    from kg.errors import KGError
-    from kg.neo4j_server import LocalNeo4j
-    from kg.settings import Settings
+    from kg.foundation.errors import KGError
+    from kg.store.neo4j_server import LocalNeo4j
+    from kg.foundation.settings import Settings
     from kg.store import open_store
 
     server = LocalNeo4j(neo4j_settings(home, args))
@@ -440,17 +440,17 @@ def warm_up(report: Report, texts: list[str]) -> None:
     import importlib
 
     started = time.perf_counter()
-    for module in ("ingest.api", "ingest.reviews.loader", "kg.analyst", "profiles.workflow", "profiles.charts",
-                   "profiles.interests", "profiles.load", "profiles.reasons", "profiles.recommenders.blend",
-                   "profiles.segments", "profiles.writeback"):
+    for module in ("kg.ingest.api", "kg.ingest.reviews.loader", "kg.analyst.library", "kg.profiles.workflow", "kg.profiles.charts",
+                   "kg.profiles.interests", "kg.profiles.load", "kg.profiles.reasons", "kg.profiles.recommenders.blend",
+                   "kg.profiles.segments", "kg.profiles.writeback"):
         try:
             importlib.import_module(module)
         except ImportError as e:
             report.log(f"warm-up: cannot import {module}: {e}")
-    from ingest.reviews.pipeline import ReviewAnalyser
+    from kg.ingest.reviews.pipeline import ReviewAnalyser
 
     ReviewAnalyser(lang="en").analyse(texts)
-    from kg.text_encoder import MiniLMEncoder
+    from kg.foundation.text_encoder import MiniLMEncoder
 
     if MiniLMEncoder.available():  # review sentiment loads it on first use
         MiniLMEncoder.shared().encode(texts)
@@ -460,7 +460,7 @@ def warm_up(report: Report, texts: list[str]) -> None:
 def forget_caches() -> None:
     """Before each backend: drop what the previous one left in this process's caches (the sentence
     encoder's embeddings of the review texts, which would make the second backend's review ingest cheaper)."""
-    from kg.text_encoder import MiniLMEncoder
+    from kg.foundation.text_encoder import MiniLMEncoder
 
     shared = MiniLMEncoder._shared
     if shared is not None and shared._cache is not None:
@@ -678,7 +678,7 @@ def main() -> None:
                             "backends": backends, "neo4j_heap": args.neo4j_heap,
                             "neo4j_pagecache": args.neo4j_pagecache, "cpus": os.cpu_count(),
                             "load_at_start": os.getloadavg()[0]})
-    from ingest.synthetic import generate_shop
+    from kg.ingest.synthetic import generate_shop
 
     # the Neo4j driver logs a multi-line WARNING for every notification (e.g. a query naming a type the graph
     # lacks yet): collected and summarised in the notes instead of drowning the progress lines
@@ -703,7 +703,7 @@ def main() -> None:
                                  seed=args.seed, start_ms=START_MS, days=DAYS)
             report.log(f"generated {n:,} events in {time.perf_counter() - clock:.1f} s")
             # a sample of the reviews build_shop will write (same arguments, same seed)
-            from ingest.reviews.synthetic import generate_reviews
+            from kg.ingest.reviews.synthetic import generate_reviews
 
             reviews = generate_reviews(work / "bare" / "reviews.csv", n=max(n // 100, 10), shop=shop,
                                        users=max(n // 20, 10), seed=args.seed)

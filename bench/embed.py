@@ -5,11 +5,11 @@ the shared Amazon Gift Cards data ingested with ``kg ingest events --format amaz
 ``kg ingest products --format amazon-meta``), in a private KG_HOME with its own embedded
 FalkorDB:
 
-1. export the graph's triples (``embeddings.export.export_triples``), timed;
+1. export the graph's triples (``kg.embeddings.export.export_triples``), timed;
 2. train the same split with the same hyper-parameters twice in this process: a bare
-   ``pykeen.pipeline`` call, then ``embeddings.train_triples`` (what `kg embed train` runs);
+   ``pykeen.pipeline`` call, then ``kg.embeddings.train_triples`` (what `kg embed train` runs);
    training triples/s = training triples x epochs / PyKEEN's measured training seconds;
-3. write the embeddings back (``embeddings.writeback.write_back``), timed as a whole (batched
+3. write the embeddings back (``kg.embeddings.writeback.write_back``), timed as a whole (batched
    SETs + vector-index build until ready + AOF compaction); properties/s counts the four
    properties SET per node (embedding, embedding_model, embedding_run, embedding_dim) over the
    SET phase; floats/s counts vector components;
@@ -18,7 +18,7 @@ FalkorDB:
 Goals: ratio >= 0.95; (export + write-back) <= 10% of training time; >= 100k properties/s.
 
 Sweep (``--threads`` / ``--batch-size`` with comma-separated values, or ``--sweep-only``): the same
-export trained once per (threads, batch size) with ``embeddings.train_triples``; s/epoch is
+export trained once per (threads, batch size) with ``kg.embeddings.train_triples``; s/epoch is
 PyKEEN's training seconds / epochs. Threads: a number, ``auto`` (``train_threads=0``: what
 `kg embed train` does) or ``torch`` (torch's own default thread count, the behaviour before
 ``train_threads`` existed).
@@ -50,12 +50,12 @@ import logging  # noqa: E402
 
 import torch  # noqa: E402
 
-from embeddings import TrainConfig, resolve_threads, train_triples  # noqa: E402
-from embeddings.export import export_triples  # noqa: E402
-from embeddings.train import evaluation_samples, split_triples  # noqa: E402
-from embeddings.writeback import write_back  # noqa: E402
-from embeddings.device import available_cpus, torch_threads  # noqa: E402
-from kg.settings import Settings  # noqa: E402
+from kg.embeddings import TrainConfig, resolve_threads, train_triples  # noqa: E402
+from kg.embeddings.export import export_triples  # noqa: E402
+from kg.embeddings.train import evaluation_samples, split_triples  # noqa: E402
+from kg.embeddings.writeback import write_back  # noqa: E402
+from kg.embeddings.device import available_cpus, torch_threads  # noqa: E402
+from kg.foundation.settings import Settings  # noqa: E402
 from kg.store import open_store  # noqa: E402
 
 AMAZON = ROOT.parent / "shared" / "data" / "amazon_gift_cards_5core_2018"
@@ -69,7 +69,7 @@ def say(msg: str) -> None:
 
 def load_synthetic(settings: Settings, events: int, seed: int) -> tuple[str, Settings]:
     """Ingest a synthetic shop with ``kg demo``'s code; returns its label and the demo's settings."""
-    from kg.demo import demo_settings, run_demo
+    from kg.operations.demo import demo_settings, run_demo
 
     users, products = max(50, events // 20), max(30, events // 50)
     run_demo(settings, users=users, products=products, events=events, reviews=0, epochs=0, seed=seed, fresh=True,

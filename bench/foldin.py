@@ -1,6 +1,6 @@
 """Fold-in against a full retrain, and text cold-start, on a synthetic shop.
 
-1. ``ingest.synthetic.generate_shop``; users split in id order: the first 80% are known at
+1. ``kg.ingest.synthetic.generate_shop``; users split in id order: the first 80% are known at
    training time, the rest arrive later as new users. Each new user's last purchase (by
    time) is held out: every event of that (user, item) pair is removed.
 2. A private KG_HOME and embedded FalkorDB: ingest the products and the known users' events,
@@ -38,13 +38,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench._common import Report, add_json_flag, bench_settings  # noqa: E402
-from embeddings import TrainConfig, find_run, load_model, train_graph  # noqa: E402
-from embeddings.coldstart import text_cold_start  # noqa: E402
-from embeddings.foldin import fold_in  # noqa: E402
-from embeddings.similar import similar_items  # noqa: E402
-from ingest import ingest_file  # noqa: E402
-from ingest.synthetic import TOP_CATEGORIES, generate_shop  # noqa: E402
-from kg.privacy import Pseudonymiser  # noqa: E402
+from kg.embeddings import TrainConfig, find_run, load_model, train_graph  # noqa: E402
+from kg.embeddings.coldstart import text_cold_start  # noqa: E402
+from kg.embeddings.foldin import fold_in  # noqa: E402
+from kg.embeddings.similar import similar_items  # noqa: E402
+from kg.ingest import ingest_file  # noqa: E402
+from kg.ingest.synthetic import TOP_CATEGORIES, generate_shop  # noqa: E402
+from kg.foundation.privacy import Pseudonymiser  # noqa: E402
 from kg.store import open_store  # noqa: E402
 
 K = 20

@@ -37,7 +37,7 @@ BARE_QUERY = bare_query()
 
 def bare(settings_json: str, events: Path, batch: int) -> dict:
     """Plain csv reading + UNWIND/MERGE batches: no validation, pseudonyms, manifest or idempotency."""
-    from kg.settings import Settings
+    from kg.foundation.settings import Settings
     from kg.store import open_store
 
     settings = Settings.model_validate_json(settings_json)
@@ -51,9 +51,9 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
 
 def kg_ingest(settings_json: str, files: list[Path]) -> dict:
     """`kg ingest events --format csv` of each file in turn (the library call the CLI makes); seconds per file."""
-    from ingest.api import ingest_file
+    from kg.ingest.api import ingest_file
     from kg.ledger import EventLedger
-    from kg.settings import Settings
+    from kg.foundation.settings import Settings
     from kg.store import open_store
 
     settings = Settings.model_validate_json(settings_json)
@@ -87,7 +87,7 @@ def _dir_bytes(path: Path) -> int:
 
 def _server_usage(settings) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
     """(peak resident memory (VmHWM) in MiB, CPU seconds so far) of the embedded server."""
-    from kg.server import EmbeddedServer
+    from kg.store.falkordb_server import EmbeddedServer
 
     pid = EmbeddedServer(settings).status().get("pid")
     peak = cpu = None
@@ -128,7 +128,7 @@ def _median_run(runs: list[dict]) -> dict:
 def scaling(sizes: list[int], batch: int, work: Path, report: Report, repeat: int = 1) -> None:
     """Bare and kg on the same file, alternating ``repeat`` times (a shared machine's drift hits both
     alike); each method's median run goes in the table and the ratio is of the medians."""
-    from ingest.synthetic import generate_shop
+    from kg.ingest.synthetic import generate_shop
 
     rows = []
     raw = []

@@ -1,7 +1,7 @@
 """Does our wrapper train as well as PyKEEN itself? TransE and DistMult on PyKEEN's bundled datasets.
 
 For each of Nations, UMLS and Kinships (shipped inside the pykeen wheel, so this runs offline)
-and each of TransE and DistMult, trains once through ``embeddings.train_triples`` (our wrapper)
+and each of TransE and DistMult, trains once through ``kg.embeddings.train_triples`` (our wrapper)
 and once through a bare ``pykeen.pipeline.pipeline`` with the same hyper-parameters, the same
 seed and the datasets' official splits, and prints filtered test MRR / Hits@10 side by side
 with published figures.
@@ -35,8 +35,8 @@ import logging  # noqa: E402
 from pykeen.datasets import Kinships, Nations, UMLS  # noqa: E402
 from pykeen.pipeline import pipeline  # noqa: E402
 
-from embeddings import TrainConfig, train_triples  # noqa: E402
-from embeddings.train import extract_metrics  # noqa: E402
+from kg.embeddings import TrainConfig, train_triples  # noqa: E402
+from kg.embeddings.train import extract_metrics  # noqa: E402
 
 from bench._common import Report, add_json_flag  # noqa: E402
 

@@ -51,10 +51,10 @@ def _new_events(path: Path, n: int, users: int, products: int, start_ms: int, se
 
 
 def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int], work: Path) -> None:
-    from ingest.api import ingest_file
-    from ingest.synthetic import generate_shop
+    from kg.ingest.api import ingest_file
+    from kg.ingest.synthetic import generate_shop
     from kg.store import open_store
-    from profiles import compute_profiles, evaluate_recommendations, update_profiles
+    from kg.profiles import compute_profiles, evaluate_recommendations, update_profiles
 
     users, products = _shape(events)
     files = generate_shop(work / f"shop-{events}", users=users, products=products, events=events, seed=11)

@@ -1,11 +1,11 @@
 """Latency of every analyst library query (``cypher/analyst/``) on a synthetic shop, embedded FalkorDB.
 
-Builds the shop through the real pipeline on a fresh embedded server: ``ingest.synthetic.generate_shop``
+Builds the shop through the real pipeline on a fresh embedded server: ``kg.ingest.synthetic.generate_shop``
 (N events, N/20 users, N/50 products) and ``generate_reviews`` (N/100 reviews) ingested with
-``ingest.api.ingest_file``; random 64-dim product embeddings with their vector index (the k-NN query needs
-one; training them is bench/embed.py's job); then ``profiles.compute_profiles(train=False)`` for interests,
+``kg.ingest.api.ingest_file``; random 64-dim product embeddings with their vector index (the k-NN query needs
+one; training them is bench/embed.py's job); then ``kg.profiles.compute_profiles(train=False)`` for interests,
 segments, recommendations and co-purchases. Each query then runs --runs times (after --warmup runs) through
-``kg.analyst.run_library_query``, with parameters drawn at random per run (users, products, brands,
+``kg.analyst.library.run_library_query``, with parameters drawn at random per run (users, products, brands,
 categories, aspects, segments, dates; half the copurchase_paths pairs are 2-3 hops apart); shop-wide queries
 run --shop-runs times. The table gives p50/p95/max in ms and mean rows returned. Goal:
 p95 < 100 ms for per-user and per-product queries.
@@ -48,9 +48,9 @@ def build_shop(store: Any, settings: Any, work: Path, events: int, *, profiles: 
     """Generate and ingest the shop; returns what the parameter draws need and the build timings."""
     import numpy as np
 
-    from ingest.api import ingest_file
-    from ingest.reviews.synthetic import generate_reviews
-    from ingest.synthetic import generate_shop
+    from kg.ingest.api import ingest_file
+    from kg.ingest.reviews.synthetic import generate_reviews
+    from kg.ingest.synthetic import generate_shop
 
     users, products = max(events // 20, 10), max(events // 50, 10)
     timings: dict[str, float] = {}
@@ -75,7 +75,7 @@ def build_shop(store: Any, settings: Any, work: Path, events: int, *, profiles: 
     report.log(f"wrote {products:,} product vectors and their index in {timings['vectors']:.1f} s")
     segments = 0
     if profiles:
-        from profiles import compute_profiles
+        from kg.profiles import compute_profiles
 
         clock = time.perf_counter()
         try:
@@ -151,7 +151,7 @@ def measure(store: Any, settings: Any, shop: dict[str, Any], *, runs: int, shop_
             only: list[str] | None, report: Report) -> list[tuple[Any, ...]]:
     """p50/p95/max latency (ms) and mean rows of each query over ``runs`` draws of its parameters
     (``shop_runs`` for queries that are not about one user or product: they scan the whole graph)."""
-    from kg.analyst import list_queries, run_library_query
+    from kg.analyst.library import list_queries, run_library_query
 
     drawers = param_drawers(shop)
     rows = []

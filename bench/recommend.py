@@ -1,8 +1,8 @@
-"""Every recommender side by side (``profiles.evaluate``), on the shared Gift Cards data and a synthetic shop.
+"""Every recommender side by side (``kg.profiles.evaluate``), on the shared Gift Cards data and a synthetic shop.
 
 Gift Cards: each review is a purchase and a rating event at unixReviewTime x 1000; category path =
 " > ".join(category list) with its parents; brand from the metadata; also_buy pairs. Synthetic:
-``ingest.synthetic.generate_shop`` with ``--events`` events. Per model: Recall/NDCG/hit/coverage@20,
+``kg.ingest.synthetic.generate_shop`` with ``--events`` events. Per model: Recall/NDCG/hit/coverage@20,
 cold-user Recall@20 (<= 2 training items), users, seconds (fit + rank), peak RSS while it ran.
 
 Usage:
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PYSTOW_HOME", str(Path(tempfile.gettempdir()) / "kg-pystow"))
 sys.path.insert(0, str(ROOT))
 
-from profiles.data import Catalogue, Interactions, ShopData  # noqa: E402
+from kg.profiles.data import Catalogue, Interactions, ShopData  # noqa: E402
 
 __all__ = ["load_gift_cards", "load_synthetic", "GIFT_CARDS"]
 
@@ -72,7 +72,7 @@ def load_gift_cards(folder: Path = GIFT_CARDS) -> ShopData:
 
 
 def load_synthetic(folder: Path) -> ShopData:
-    """A shop written by ``ingest.synthetic.generate_shop`` (products.csv + events.csv)."""
+    """A shop written by ``kg.ingest.synthetic.generate_shop`` (products.csv + events.csv)."""
     catalogue = Catalogue()
     products = []
     with open(folder / "products.csv", encoding="utf-8", newline="") as handle:
@@ -96,7 +96,7 @@ def _reset_peak() -> None:
 
 def bench_shop(label: str, shop: ShopData, models: list[str], args: argparse.Namespace, report: Any) -> None:
     from bench._common import peak_rss_mb
-    from profiles.evaluate import evaluate_recommenders
+    from kg.profiles.evaluate import evaluate_recommenders
 
     rows, last = [], None
     for name in models:
@@ -141,7 +141,7 @@ def main() -> None:
         else:
             report.note(f"Gift Cards data not found at {GIFT_CARDS}; skipped")
     if args.source in ("synthetic", "both"):
-        from ingest.synthetic import generate_shop
+        from kg.ingest.synthetic import generate_shop
 
         with tempfile.TemporaryDirectory(prefix="kg-bench-rec-") as tmp:
             generate_shop(Path(tmp), users=args.users or max(100, args.events // 20),

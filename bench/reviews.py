@@ -49,7 +49,7 @@ def print_table(title: str, columns: list[str], rows: list[list[object]]) -> Non
 
 
 def _shared_texts(data: Path) -> tuple[list[str], list[float]]:
-    from ingest.reviews.text import clean_text
+    from kg.ingest.reviews.text import clean_text
 
     with open(data / "Gift_Cards_5.json", encoding="utf-8") as handle:
         raw = [json.loads(line) for line in handle]
@@ -71,9 +71,9 @@ def _catalogue(data: Path) -> list[dict[str, str]]:
 
 def child(task: str, dataset: str, n: int, data: str) -> dict:
     """One measurement in this (child) process; returns reviews/s and peak memory."""
-    from ingest.reviews.pipeline import ReviewAnalyser
-    from ingest.reviews.sentiment import MiniLMEncoder
-    from ingest.reviews.synthetic import synthetic_reviews
+    from kg.ingest.reviews.pipeline import ReviewAnalyser
+    from kg.ingest.reviews.sentiment import MiniLMEncoder
+    from kg.ingest.reviews.synthetic import synthetic_reviews
 
     data_dir = Path(data)
     if dataset == "shared":
@@ -155,11 +155,11 @@ def language_run(name: str, lang: str, path: Path, limit: int, seed: int) -> dic
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from ingest.reviews.loader import ReviewLoader
-    from ingest.reviews.pipeline import ReviewAnalyser
-    from ingest.reviews.text import clean_text
-    from kg.privacy import Pseudonymiser
-    from kg.settings import Settings
+    from kg.ingest.reviews.loader import ReviewLoader
+    from kg.ingest.reviews.pipeline import ReviewAnalyser
+    from kg.ingest.reviews.text import clean_text
+    from kg.foundation.privacy import Pseudonymiser
+    from kg.foundation.settings import Settings
 
     texts, ratings = _read_set(name, path)
     keep = _sample(len(texts), limit, seed)
@@ -263,7 +263,7 @@ def main() -> None:
         have_sm = False
 
     if have_data:
-        from ingest.reviews.sentiment import evaluate_holdout
+        from kg.ingest.reviews.sentiment import evaluate_holdout
 
         texts, ratings = _shared_texts(args.data)
         t0 = time.perf_counter()

@@ -1,22 +1,22 @@
 """Knowledge-graph embeddings: export triples from the graph, train with PyKEEN, write back, query.
 
-The library API is one call per command (:mod:`embeddings.workflow`): :func:`train_graph`,
+The library API is one call per command (:mod:`kg.embeddings.workflow`): :func:`train_graph`,
 :func:`write_run`, :func:`list_runs`, :func:`prune_runs`, :func:`export_graph`,
 :func:`import_embeddings`, :func:`similar_edges` and :func:`similar_items`.
 
->>> from embeddings import TrainConfig, train_triples, resolve_device
+>>> from kg.embeddings import TrainConfig, train_triples, resolve_device
 >>> resolve_device("cpu")
 device(type='cpu')
 """
 
-from embeddings.coldstart import ColdStartReport, text_cold_start
-from embeddings.config import DEFAULT_RELATION_TYPES, TrainConfig, model_choices, resolve_model
-from embeddings.device import DEVICES, resolve_device, resolve_threads
-from embeddings.foldin import FoldInReport, fold_in
-from embeddings.runs import RunResult, find_run, latest_run, load_model, scan_runs
-from embeddings.similar import similar_items
-from embeddings.train import split_triples, train_triples
-from embeddings.workflow import (
+from kg.embeddings.coldstart import ColdStartReport, text_cold_start
+from kg.embeddings.config import DEFAULT_RELATION_TYPES, TrainConfig, model_choices, resolve_model
+from kg.embeddings.device import DEVICES, resolve_device, resolve_threads
+from kg.embeddings.foldin import FoldInReport, fold_in
+from kg.embeddings.runs import RunResult, find_run, latest_run, load_model, scan_runs
+from kg.embeddings.similar import similar_items
+from kg.embeddings.train import split_triples, train_triples
+from kg.embeddings.workflow import (
     ExportReport,
     ImportReport,
     PruneReport,
@@ -31,7 +31,7 @@ from embeddings.workflow import (
     train_graph,
     write_run,
 )
-from embeddings.writeback import WriteStats
+from kg.embeddings.writeback import WriteStats
 
 __all__ = [
     "ColdStartReport",

@@ -11,7 +11,7 @@ run's id and model). The mapping is measured on held-out products: R^2, and how 
 predicted vectors' nearest products share their leaf category, against the rate random
 neighbours would give and against their trained vectors' own rate.
 
-Text vectors are not appended to the run: when the product gets events, :func:`embeddings.foldin.fold_in`
+Text vectors are not appended to the run: when the product gets events, :func:`kg.embeddings.foldin.fold_in`
 replaces its vector; after a retrain, a text vector from the older run is recomputed.
 
 >>> report = text_cold_start(store, settings)   # doctest: +SKIP
@@ -29,14 +29,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kg.errors import ConfigError
-from kg.locks import writer_lock
-from kg.settings import Settings
+from kg.foundation.errors import ConfigError
+from kg.foundation.locks import writer_lock
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from kg.text_encoder import MiniLMEncoder
-from kg.progress import Progress, step_reporter
-from embeddings.foldin import resolve_graph_run, write_vectors
-from embeddings.runs import RunResult
+from kg.foundation.text_encoder import MiniLMEncoder
+from kg.foundation.progress import Progress, step_reporter
+from kg.embeddings.foldin import resolve_graph_run, write_vectors
+from kg.embeddings.runs import RunResult
 
 __all__ = ["ColdStartReport", "TextEncoder", "text_cold_start", "product_text", "read_products", "fit_mapping",
            "category_neighbour_rate", "spread", "METHOD_TEXT"]
@@ -52,7 +52,7 @@ _say = step_reporter(logger)
 
 
 # -- the encoder --------------------------------------------------------------------------------
-#: the sentence encoder (shared with review sentiment; see :mod:`kg.text_encoder`)
+#: the sentence encoder (shared with review sentiment; see :mod:`kg.foundation.text_encoder`)
 TextEncoder = MiniLMEncoder
 
 

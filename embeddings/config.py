@@ -10,8 +10,8 @@ import dataclasses
 import logging
 from typing import Any
 
-from kg.errors import ConfigError
-from kg.schema import BEHAVIOUR_TYPES, CATALOGUE_TYPES
+from kg.foundation.errors import ConfigError
+from kg.foundation.schema import BEHAVIOUR_TYPES, CATALOGUE_TYPES
 
 __all__ = ["TrainConfig", "DEFAULT_RELATION_TYPES", "ASPECT_TYPES", "model_choices", "resolve_model"]
 

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import torch
 
-from kg.errors import ConfigError
+from kg.foundation.errors import ConfigError
 
 __all__ = ["DEVICES", "MAX_AUTO_THREADS", "available_cpus", "resolve_device", "resolve_threads", "torch_threads"]
 
@@ -31,7 +31,7 @@ def resolve_device(name: str | None = "auto") -> torch.device:
     """The torch device for ``name`` (``auto``, ``cpu``, ``cuda`` or ``cuda:N``).
 
     ``auto`` (or None) is CUDA when ``torch.cuda.is_available()``, else CPU. Asking for
-    CUDA on a machine without it raises :class:`~kg.errors.ConfigError`.
+    CUDA on a machine without it raises :class:`~kg.foundation.errors.ConfigError`.
     """
     value = (name or "auto").strip().lower()
     if value == "auto":

@@ -1,6 +1,6 @@
 """Export the interest graph as triples, page by page, and as files for PyTorch-BigGraph / DGL-KE.
 
-Entity names are stable keys ``Label:key`` (key property per label from :data:`kg.schema.KEYS`).
+Entity names are stable keys ``Label:key`` (key property per label from :data:`kg.foundation.schema.KEYS`).
 Pages are ranges of internal head-node ids (``cypher/embed_triple_ids.cypher``: ints only); the
 label and key of exactly the nodes those triples name is read once per node
 (``cypher/embed_node_keys.cypher``), so nodes created while the export runs never break it. Only
@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from kg import schema
-from kg.errors import ConfigError
+from kg.foundation import schema
+from kg.foundation.errors import ConfigError
 from kg.store import GraphStore
-from embeddings.config import DEFAULT_RELATION_TYPES
-from embeddings.runs import escape_label, write_id_map
-from embeddings.triples import TripleSet, entity_label
+from kg.embeddings.config import DEFAULT_RELATION_TYPES
+from kg.embeddings.runs import escape_label, write_id_map
+from kg.embeddings.triples import TripleSet, entity_label
 
 __all__ = ["export_triples", "graph_relation_types", "resolve_relation_types", "write_export", "FORMATS",
            "max_node_id", "read_triple_ids", "read_node_keys", "to_entities"]
@@ -179,7 +179,7 @@ def export_triples(
     names = read_node_keys(store, used, page_size, dict(keys or schema.KEYS))
     entities, mapped, skipped = to_entities(raw, names)
     if skipped:
-        logger.warning("skipped %d relationships whose end nodes have no key (labels not in kg.schema.KEYS, "
+        logger.warning("skipped %d relationships whose end nodes have no key (labels not in kg.foundation.schema.KEYS, "
                        "or deleted during the export)", skipped)
     per_type = _check_counts(types, mapped, bool(requested))
     stats = {"relation_types": types, "per_type": per_type, "skipped": skipped, "page_size": page_size,
@@ -221,7 +221,7 @@ def write_export(
     write_id_map(out_dir / "relations.tsv", triples.relation_labels, header="")
     files: dict[str, int] = {}
     if fmt == "tsv":
-        from embeddings.train import split_triples
+        from kg.embeddings.train import split_triples
 
         parts = split_triples(triples.to_factory(), ratios, seed)
         for name, part in zip(("train", "valid", "test"), parts):

@@ -14,7 +14,7 @@ Accepted layout of the import folder (``kg embed import DIR [--maps EXPORT_DIR]`
   are not imported.
 
 Entities without a vector are simply not written; a name that is in no id map, or a vector with
-NaN or inf, is an :class:`~kg.errors.InputError` naming the file and line.
+NaN or inf, is an :class:`~kg.foundation.errors.InputError` naming the file and line.
 
 >>> run = read_external_run(Path("pbg_out"), settings.runs_dir)   # doctest: +SKIP
 """
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.errors import InputError
-from embeddings.runs import TRAINED, RunResult, new_run_id, read_id_map, unescape_label, utc_now
-from embeddings.train import versions
+from kg.foundation.errors import InputError
+from kg.embeddings.runs import TRAINED, RunResult, new_run_id, read_id_map, unescape_label, utc_now
+from kg.embeddings.train import versions
 
 __all__ = ["read_external_run", "read_id_maps", "read_entity_vectors", "read_relation_vectors"]
 

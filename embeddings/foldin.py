@@ -27,17 +27,17 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from kg.errors import ConfigError
-from kg.locks import writer_lock
-from kg.settings import Settings
+from kg.foundation.errors import ConfigError
+from kg.foundation.locks import writer_lock
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from kg.progress import Progress, step_reporter
-from embeddings.device import resolve_threads, torch_threads
-from embeddings.export import export_triples, graph_relation_types
-from embeddings.runs import RunResult, check_write_complete, find_run, utc_now, write_id_map
-from embeddings.similar import graph_run_id
-from embeddings.train import check_finite
-from embeddings.triples import TripleSet, split_entity_label
+from kg.foundation.progress import Progress, step_reporter
+from kg.embeddings.device import resolve_threads, torch_threads
+from kg.embeddings.export import export_triples, graph_relation_types
+from kg.embeddings.runs import RunResult, check_write_complete, find_run, utc_now, write_id_map
+from kg.embeddings.similar import graph_run_id
+from kg.embeddings.train import check_finite
+from kg.embeddings.triples import TripleSet, split_entity_label
 
 __all__ = ["FoldInReport", "FoldInPlan", "fold_in", "plan_fold_in", "neighbour_mean_init", "fold_in_rows",
            "resolve_graph_run", "write_vectors", "METHOD_FOLD_IN"]

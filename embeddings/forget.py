@@ -1,6 +1,6 @@
 """Forgetting one entity (a person's ``User:<pseudonym>``) in saved runs and exports.
 
-A run directory (``KG_HOME/runs/<id>/``, see :mod:`embeddings.runs`) and an export folder (``kg embed
+A run directory (``KG_HOME/runs/<id>/``, see :mod:`kg.embeddings.runs`) and an export folder (``kg embed
 export DIR``) name entities by label. Forgetting rewrites them so the label is gone:
 
 - the label becomes a tombstone ``User:forgotten-<id>`` (ids stay dense, other rows keep their ids);
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.runs import escape_label, read_id_map, write_id_map
-from kg.home import private_dir, write_private
+from kg.embeddings.runs import escape_label, read_id_map, write_id_map
+from kg.foundation.home import private_dir, write_private
 
 __all__ = ["forget_entity", "forget_in_run", "forget_in_export", "tombstone", "record_export",
            "recorded_exports", "EXPORTS_FILE"]

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from kg.errors import ConfigError, StoreError
+from kg.foundation.errors import ConfigError, StoreError
 
 __all__ = [
     "RunResult",

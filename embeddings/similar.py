@@ -13,11 +13,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kg.errors import ConfigError, StoreError
-from kg.settings import Settings
+from kg.foundation.errors import ConfigError, StoreError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from embeddings.runs import RunResult, check_write_complete
-from embeddings.triples import split_entity_label
+from kg.embeddings.runs import RunResult, check_write_complete
+from kg.embeddings.triples import split_entity_label
 
 __all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id"]
 

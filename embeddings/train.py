@@ -5,7 +5,7 @@ early stopping on validation MRR); evaluation is PyKEEN's filtered rank-based ev
 test split (MRR, Hits@1/3/10, both sides, realistic ranks).
 
 >>> import numpy as np
->>> from embeddings import TrainConfig, train_triples
+>>> from kg.embeddings import TrainConfig, train_triples
 >>> triples = np.array([["User:u1", "PURCHASED", "Product:p1"], ...])  # doctest: +SKIP
 >>> run = train_triples(triples, TrainConfig(model="TransE", dim=32, epochs=5), runs_dir=Path("runs"))  # doctest: +SKIP
 >>> run.metrics["mrr"]  # doctest: +SKIP
@@ -24,11 +24,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kg.errors import ConfigError
-from embeddings.config import TrainConfig
-from embeddings.device import resolve_device, resolve_threads, torch_threads
-from embeddings.runs import FAILED, INTERRUPTED, RUNNING, TRAINED, RunResult, new_run_id
-from embeddings.triples import TripleSet
+from kg.foundation.errors import ConfigError
+from kg.embeddings.config import TrainConfig
+from kg.embeddings.device import resolve_device, resolve_threads, torch_threads
+from kg.embeddings.runs import FAILED, INTERRUPTED, RUNNING, TRAINED, RunResult, new_run_id
+from kg.embeddings.triples import TripleSet
 
 __all__ = ["train_triples", "split_triples", "make_factory", "versions", "METRIC_KEYS", "extract_metrics",
            "check_finite"]
@@ -322,12 +322,12 @@ def train_triples(
 ) -> RunResult:
     """Split, train, evaluate and save one run (status ``trained``); returns the saved :class:`RunResult`.
 
-    ``triples`` is a :class:`TripleSet` (from :func:`embeddings.export.export_triples`) or an
+    ``triples`` is a :class:`TripleSet` (from :func:`kg.embeddings.export.export_triples`) or an
     (n, 3) array of labels (head, relation, tail). ``source`` (e.g. export statistics) is
     recorded in config.json. ``presplit`` = (training, validation, testing) PyKEEN factories
     sharing one id space (benchmark datasets with official splits) skips the split. ``progress``
     shows PyKEEN's per-epoch bars (off by default: they fill logs with carriage returns). Torch
-    runs on ``config.train_threads`` threads (auto: see :func:`embeddings.config.resolve_threads`)
+    runs on ``config.train_threads`` threads (auto: see :func:`kg.embeddings.config.resolve_threads`)
     for this call only. Raises ConfigError for nonsense configs and for diverged (NaN) vectors.
     """
     config.validate()
@@ -369,7 +369,7 @@ def _save_model(run: RunResult, result: Any, model_kwargs: dict, training: Any, 
         "num_entities": training.num_entities,
         "num_relations": training.num_relations,
         "create_inverse_triples": bool(training.create_inverse_triples),
-        "load": "embeddings.runs.load_model(RunResult.load(path))",
+        "load": "kg.embeddings.runs.load_model(RunResult.load(path))",
     }
     (run.path / "model.json").write_text(json.dumps(spec, indent=2, default=str) + "\n", encoding="utf-8")
     np.savez_compressed(

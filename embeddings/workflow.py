@@ -8,7 +8,7 @@
 ``kg embed export``    :func:`export_graph` -> :class:`ExportReport`
 ``kg embed import``    :func:`import_embeddings` -> :class:`ImportReport`
 ``kg embed similar``   :func:`similar_edges` -> :class:`SimilarEdgesReport`
-``kg similar``         :func:`embeddings.similar.similar_items` (pass ``settings``)
+``kg similar``         :func:`kg.embeddings.similar.similar_items` (pass ``settings``)
 =====================  ==========================================================
 
 Nothing here changes global state: torch's thread count is set for the training call only,
@@ -27,15 +27,15 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from kg.locks import writer_lock
-from kg.errors import ConfigError, StoreError
-from kg.settings import Settings
+from kg.foundation.locks import writer_lock
+from kg.foundation.errors import ConfigError, StoreError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from kg.progress import Progress, step_reporter
-from embeddings.config import TrainConfig
-from embeddings.export import export_triples, write_export
-from embeddings.external import read_external_run
-from embeddings.runs import (
+from kg.foundation.progress import Progress, step_reporter
+from kg.embeddings.config import TrainConfig
+from kg.embeddings.export import export_triples, write_export
+from kg.embeddings.external import read_external_run
+from kg.embeddings.runs import (
     INTERRUPTED,
     SUCCEEDED,
     WRITE_FAILED,
@@ -47,9 +47,9 @@ from embeddings.runs import (
     unfinished_write,
     utc_now,
 )
-from embeddings.similar import graph_run_id, materialise_similar
-from embeddings.train import check_finite, train_triples
-from embeddings.writeback import WriteStats, write_back
+from kg.embeddings.similar import graph_run_id, materialise_similar
+from kg.embeddings.train import check_finite, train_triples
+from kg.embeddings.writeback import WriteStats, write_back
 
 __all__ = [
     "Progress",
@@ -356,7 +356,7 @@ def export_graph(store: GraphStore, out_dir: Path, *, fmt: str = "tsv", relation
     triples = export_triples(store, relation_types=relation_types)
     manifest = write_export(triples, Path(out_dir), fmt=fmt, seed=seed, dim=dim)
     if settings is not None:
-        from embeddings.forget import record_export
+        from kg.embeddings.forget import record_export
 
         record_export(settings.home, Path(out_dir))
     return ExportReport(out_dir=str(out_dir), manifest=manifest)

@@ -2,7 +2,7 @@
 
 Every exported node gets ``embedding`` (list of floats; FalkorDB stores a vecf32) plus
 ``embedding_model``, ``embedding_run``, ``embedding_dim`` and ``embedding_method`` ("trained", or the
-method of rows :mod:`embeddings.foldin` appended to the run), written in batches through
+method of rows :mod:`kg.embeddings.foldin` appended to the run), written in batches through
 :meth:`kg.store.GraphStore.set_vectors`. Relation embeddings go on ``(:Relation {type})`` nodes.
 Writing replaces the previous value (never a second property), so re-running is harmless; a
 node that is no longer exported keeps the ``embedding_run`` of the run that wrote it.
@@ -20,12 +20,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from kg import schema
-from kg.errors import ConfigError
+from kg.foundation import schema
+from kg.foundation.errors import ConfigError
 from kg.store import GraphStore
-from embeddings.runs import RunResult
-from embeddings.train import check_finite
-from embeddings.triples import split_entity_label
+from kg.embeddings.runs import RunResult
+from kg.embeddings.train import check_finite
+from kg.embeddings.triples import split_entity_label
 
 __all__ = ["write_back", "group_by_label", "appended_methods", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
 
@@ -75,7 +75,7 @@ class WriteStats:
         out = [f"wrote {self.total_nodes:,} embeddings of run {self.run_id} (dim {self.dim}) in {self.seconds:.2f} s: "
                f"{labels}, relations {self.relations:,}"]
         if self.skipped_labels:
-            out.append("  not written (label without a key in kg.schema.KEYS): "
+            out.append("  not written (label without a key in kg.foundation.schema.KEYS): "
                        + ", ".join(f"{label} {n:,}" for label, n in self.skipped_labels.items()))
         return out
 
@@ -95,7 +95,7 @@ def appended_methods(run: RunResult) -> list[tuple[int, int, str]]:
 
 
 def group_by_label(entity_to_id: dict[str, int]) -> tuple[dict[str, tuple[list[str], list[int]]], dict[str, int]]:
-    """({label: (keys, row ids)} for labels in kg.schema.KEYS, {label: entities not writable})."""
+    """({label: (keys, row ids)} for labels in kg.foundation.schema.KEYS, {label: entities not writable})."""
     by_label: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
     skipped: dict[str, int] = defaultdict(int)
     for label_key, i in entity_to_id.items():
@@ -157,7 +157,7 @@ def write_back(
 ) -> WriteStats:
     """Write ``run``'s entity and relation embeddings to the graph; returns counts and timing.
 
-    The graph side only: :func:`embeddings.workflow.write_run` wraps it with the run's status
+    The graph side only: :func:`kg.embeddings.workflow.write_run` wraps it with the run's status
     (``writing`` -> ``succeeded``). Raises ConfigError for a run without vectors or with NaN/inf
     in them, before anything is written. ``on_batch`` gets the node count of each label written.
     """
@@ -192,7 +192,7 @@ def write_back(
                        seconds=time.perf_counter() - started, skipped_labels=skipped, set_seconds=set_seconds,
                        index_seconds=index_seconds, compact_seconds=compact_seconds)
     if skipped:
-        logger.warning("not written (label not in kg.schema.KEYS): %s", skipped)
+        logger.warning("not written (label not in kg.foundation.schema.KEYS): %s", skipped)
     logger.info("write-back of run %s: %d nodes in %.2fs (%.0f properties/s)", run.run_id, stats.total_nodes,
                 stats.seconds, stats.properties_per_second)
     return stats

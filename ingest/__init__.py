@@ -1,11 +1,11 @@
 """Ingest: stream shop files (events, catalogues, reviews) into the graph, idempotently.
 
-Each input format is a *reader* (lines -> records or :class:`ingest.records.BadRow`), each kind of
-record has a *loader* (records -> batched ``UNWIND ... MERGE`` writes); :mod:`ingest.formats` is the
+Each input format is a *reader* (lines -> records or :class:`kg.ingest.records.BadRow`), each kind of
+record has a *loader* (records -> batched ``UNWIND ... MERGE`` writes); :mod:`kg.ingest.formats` is the
 one registry of both, and :func:`ingest_file` is the entry point every caller uses.
 """
 
-from ingest.api import expand_paths, ingest_file, ingest_files, rebuild
-from ingest.report import IngestReport
+from kg.ingest.api import expand_paths, ingest_file, ingest_files, rebuild
+from kg.ingest.report import IngestReport
 
 __all__ = ["IngestReport", "expand_paths", "ingest_file", "ingest_files", "rebuild"]

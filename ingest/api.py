@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ingest.formats import Format, kind_formats, resolve_format
-from ingest.records import FormatMismatch
-from ingest.report import IngestReport
-from ingest.runner import ProgressHook, run_ingest
-from kg.errors import InputError
-from kg.settings import Settings
+from kg.ingest.formats import Format, kind_formats, resolve_format
+from kg.ingest.records import FormatMismatch
+from kg.ingest.report import IngestReport
+from kg.ingest.runner import ProgressHook, run_ingest
+from kg.foundation.errors import InputError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 __all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format", "rebuild"]
@@ -29,7 +29,7 @@ def choose_format(path: Path, kind: str, fmt: str | None) -> Format:
     if fmt:
         return resolve_format(kind, fmt)
     kind_formats(kind)
-    from ingest.detect import detect_format, suggest_format
+    from kg.ingest.detect import detect_format, suggest_format
 
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
@@ -67,7 +67,7 @@ def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind
                           force=force, max_bad_ratio=max_bad_ratio, progress=progress,
                           user_fields=(mapped_user,) if mapped_user else (), allow_forgotten=allow_forgotten)
     except FormatMismatch as e:
-        from ingest.detect import suggest_format
+        from kg.ingest.detect import suggest_format
 
         suggestion = suggest_format(path, kind, chosen.name)
         if suggestion and suggestion != e.hint:
@@ -110,11 +110,11 @@ def rebuild(store: GraphStore, settings: Settings, *, remove_unknown: bool = Fal
 
     Behaviour edges the ledger does not know are counted and left alone unless ``remove_unknown``.
     """
-    from ingest.events_view import rebuild_behaviour
+    from kg.ingest.events_view import rebuild_behaviour
     from kg.ledger import EventLedger
-    from kg.locks import writer_lock
+    from kg.foundation.locks import writer_lock
 
-    from ingest.reviews.loader import backfill_review_dates
+    from kg.ingest.reviews.loader import backfill_review_dates
 
     with writer_lock(settings, what="kg rebuild"), EventLedger.from_settings(settings) as ledger:
         result = rebuild_behaviour(store, ledger, remove_unknown=remove_unknown, progress=progress)

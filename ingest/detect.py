@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.records import BadRow, FormatMismatch
+from kg.ingest.records import BadRow, FormatMismatch
 
 __all__ = ["detect_format", "suggest_format", "check_fields", "guard_format", "first_line", "KINDS",
            "JSON_EXTENSIONS", "CSV_EXTENSIONS"]
@@ -45,7 +45,7 @@ _SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
 
 def _formats(kind: str) -> tuple[str, ...]:
     """The --format names of ``kind`` (from the one format registry)."""
-    from ingest.formats import kind_formats
+    from kg.ingest.formats import kind_formats
 
     return tuple(kind_formats(kind))
 

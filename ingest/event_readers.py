@@ -17,12 +17,12 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ingest.records import BadRow, Event
-from ingest.source import LineSource
-from ingest.tabular import check_columns, check_delimiter, csv_rows, csv_values, json_rows, key_text, reader_options
-from kg.errors import ConfigError
-from kg.schema import MAX_KEY_BYTES, check_key
-from ingest.timeparse import TimeLayoutError, time_parser, to_epoch_ms, zone
+from kg.ingest.records import BadRow, Event
+from kg.ingest.source import LineSource
+from kg.ingest.tabular import check_columns, check_delimiter, csv_rows, csv_values, json_rows, key_text, reader_options
+from kg.foundation.errors import ConfigError
+from kg.foundation.schema import MAX_KEY_BYTES, check_key
+from kg.ingest.timeparse import TimeLayoutError, time_parser, to_epoch_ms, zone
 
 __all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows",
            "amazon_rating"]
@@ -186,7 +186,7 @@ _SECONDS_BELOW, _MS_BELOW = 10**11, 10**14  # ingest.timeparse's bounds between 
 
 
 def _csv_key(text: str, field: str) -> str:
-    """:func:`ingest.tabular.key_text` of a CSV field (always text)."""
+    """:func:`kg.ingest.tabular.key_text` of a CSV field (always text)."""
     text = text.strip()
     if len(text) > _SURELY_SHORT and (reason := check_key(text, field)):
         raise ValueError(reason)
@@ -194,7 +194,7 @@ def _csv_key(text: str, field: str) -> str:
 
 
 def _csv_time(text: str) -> int:
-    """:func:`ingest.timeparse.to_epoch_ms`, with plain epoch seconds and ms (the common case) read as ints."""
+    """:func:`kg.ingest.timeparse.to_epoch_ms`, with plain epoch seconds and ms (the common case) read as ints."""
     if text.isdigit() and text.isascii():
         number = int(text)
         if number < _SECONDS_BELOW:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
-from ingest.records import EVENT_TYPES
+from kg.ingest.records import EVENT_TYPES
 from kg.ledger import VIEW_FIELDS, VIEW_SEPARATOR, EventLedger, PairAggregate, ViewBatch
 from kg.store import GraphStore, batched
 

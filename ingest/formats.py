@@ -1,7 +1,7 @@
 """One registry of input formats per kind of data: which reader reads it and which loader writes it.
 
 Everything that ingests a file (the CLI, ``kg demo``, the benchmarks, tests, the scheduler) goes
-through :func:`ingest.api.ingest_file`, which looks the format up here.
+through :func:`kg.ingest.api.ingest_file`, which looks the format up here.
 
 >>> sorted(FORMATS["events"])
 ['amazon', 'csv', 'jsonl', 'retailrocket']
@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.loaders import Loader
-from ingest.source import LineSource
-from kg.errors import ConfigError
-from kg.settings import Settings
+from kg.ingest.loaders import Loader
+from kg.ingest.source import LineSource
+from kg.foundation.errors import ConfigError
+from kg.foundation.settings import Settings
 
 __all__ = ["Format", "FORMATS", "KINDS", "resolve_format", "kind_formats"]
 
@@ -65,9 +65,9 @@ class Format:
 
 
 # -- readers (imported lazily) -------------------------------------------------------------
-_READER_REGISTRIES = {"events": ("ingest.event_readers", "EVENT_READERS"),
-                      "products": ("ingest.product_readers", "PRODUCT_READERS"),
-                      "reviews": ("ingest.reviews.readers", "REVIEW_READERS")}
+_READER_REGISTRIES = {"events": ("kg.ingest.event_readers", "EVENT_READERS"),
+                      "products": ("kg.ingest.product_readers", "PRODUCT_READERS"),
+                      "reviews": ("kg.ingest.reviews.readers", "REVIEW_READERS")}
 
 
 def _reader(kind: str, name: str) -> Callable[[], Reader]:
@@ -84,19 +84,19 @@ def _reader(kind: str, name: str) -> Callable[[], Reader]:
 
 # -- loaders -------------------------------------------------------------------------------
 def _event_loader(settings: Settings, options: Mapping[str, Any]) -> Loader:
-    from ingest.loaders import EventLoader
+    from kg.ingest.loaders import EventLoader
 
     return EventLoader.from_settings(settings)
 
 
 def _product_loader(settings: Settings, options: Mapping[str, Any]) -> Loader:
-    from ingest.loaders import ProductLoader
+    from kg.ingest.loaders import ProductLoader
 
     return ProductLoader()
 
 
 def _review_loader(settings: Settings, options: Mapping[str, Any]) -> Loader:
-    from ingest.reviews.loader import ReviewLoader
+    from kg.ingest.reviews.loader import ReviewLoader
 
     return ReviewLoader.from_settings(settings, **options)
 

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from ingest.events_view import can_create_fresh, write_view
-from ingest.records import Event, ProductRecord
-from kg.errors import StoreError
+from kg.ingest.events_view import can_create_fresh, write_view
+from kg.ingest.records import Event, ProductRecord
+from kg.foundation.errors import StoreError
 from kg.ledger import EventLedger, ViewBatch
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 __all__ = ["Loader", "EventLoader", "ProductLoader", "ledger_rows"]

@@ -9,7 +9,7 @@ category empty for a few percent of rows): it lands as a product with its id onl
 sparse, never bad (see :func:`is_sparse`). A row that has no catalogue field at all (no such column or
 key) is what a reviews or events file looks like when read as a catalogue, so it is quarantined
 (marked as a format mismatch). Keys (id, brand, category path,
-linked ids) over :data:`kg.schema.MAX_KEY_BYTES` quarantine the row, and so does a category part over
+linked ids) over :data:`kg.foundation.schema.MAX_KEY_BYTES` quarantine the row, and so does a category part over
 60 characters in the generic formats (Amazon metadata's category lists end in marketing sentences,
 which are dropped as before); a product linked to itself
 loses that link (counted as a warning on the source). A negative price quarantines the row in the
@@ -26,11 +26,11 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ingest.records import BadRow, ProductRecord
-from ingest.source import LineSource
-from ingest.tabular import (check_columns, check_delimiter, clean_text, csv_rows, json_rows, key_text,
+from kg.ingest.records import BadRow, ProductRecord
+from kg.ingest.source import LineSource
+from kg.ingest.tabular import (check_columns, check_delimiter, clean_text, csv_rows, json_rows, key_text,
                             reader_options)
-from kg.schema import check_key
+from kg.foundation.schema import check_key
 
 __all__ = ["PRODUCT_READERS", "parse_price", "clean_category_path", "ProductReader", "PRODUCT_FIELDS",
            "CATALOGUE_FIELDS", "NegativePrice", "is_sparse"]

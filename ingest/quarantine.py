@@ -1,8 +1,8 @@
 """The quarantine: bad input rows as JSON lines (source, line, reason, raw) under ``KG_HOME/quarantine``.
 
 Nothing private goes into the file a user reads and shares: user-id fields hold the graph's HMAC
-pseudonyms (:class:`kg.privacy.Pseudonymiser`), name fields ``[PERSON]``, and every other text
-value is PII-scrubbed (:func:`kg.privacy.scrub_text`). A row that does not parse is scrubbed as a
+pseudonyms (:class:`kg.foundation.privacy.Pseudonymiser`), name fields ``[PERSON]``, and every other text
+value is PII-scrubbed (:func:`kg.foundation.privacy.scrub_text`). A row that does not parse is scrubbed as a
 whole, its id-like tokens masked as ``[ID]``, and cut short. The untouched row is kept only when
 ``raw_days`` > 0, in an owner-only file (0600 in a 0700 folder) ``KG_HOME/quarantine/raw/``, and
 such files are deleted at the start of the first ingest after ``raw_days`` days.
@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ingest.records import BadRow
-from kg.errors import ConfigError, shorten
-from kg.home import private_dir
-from kg.privacy import Pseudonymiser, scrub_text
-from kg.settings import Settings
+from kg.ingest.records import BadRow
+from kg.foundation.errors import ConfigError, shorten
+from kg.foundation.home import private_dir
+from kg.foundation.privacy import Pseudonymiser, scrub_text
+from kg.foundation.settings import Settings
 
 __all__ = ["Quarantine", "USER_ID_FIELDS", "PERSON_FIELDS", "quarantine_name", "purge_raw", "sanitise_row"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from kg.errors import InputError
+from kg.foundation.errors import InputError
 
 __all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES", "FormatMismatch"]
 

@@ -1,6 +1,6 @@
 """The ingest engine: manifest check, streaming read, quarantine, batched idempotent writes, report.
 
-Callers use :func:`ingest.api.ingest_file`, which picks the reader and loader from the format registry;
+Callers use :func:`kg.ingest.api.ingest_file`, which picks the reader and loader from the format registry;
 this module runs one file through them.
 """
 
@@ -13,19 +13,19 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.detect import guard_format
-from ingest.loaders import Loader
-from ingest.manifest import Manifest, run_key
-from ingest.product_readers import is_sparse
-from ingest.quarantine import Quarantine
-from ingest.records import BadRow
-from ingest.report import IngestReport
-from ingest.source import LineSource, file_checksum
-from kg.errors import KGError, shorten
-from kg.forgotten import ForgottenUsers
-from kg.locks import writer_lock
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.ingest.detect import guard_format
+from kg.ingest.loaders import Loader
+from kg.ingest.manifest import Manifest, run_key
+from kg.ingest.product_readers import is_sparse
+from kg.ingest.quarantine import Quarantine
+from kg.ingest.records import BadRow
+from kg.ingest.report import IngestReport
+from kg.ingest.source import LineSource, file_checksum
+from kg.foundation.errors import KGError, shorten
+from kg.foundation.forgotten import ForgottenUsers
+from kg.foundation.locks import writer_lock
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, batched
 
 __all__ = ["run_ingest", "IngestReport", "IngestSummary", "Reader", "ProgressHook"]
@@ -52,7 +52,7 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
     with ``allow_forgotten`` they are loaded and the people taken off the list.
 
     ``checksum`` replaces the file's sha256 as the run's identity and ``label`` names the input in the
-    report, the manifest and the quarantine (both for inputs made on the fly, e.g. :mod:`ingest.sql_source`)."""
+    report, the manifest and the quarantine (both for inputs made on the fly, e.g. :mod:`kg.ingest.sql_source`)."""
     path = Path(path)
     limit = settings.max_bad_ratio if max_bad_ratio is None else max_bad_ratio
     # one writer per graph: a second ingest waits (readers never do), so concurrent runs equal sequential ones

@@ -4,7 +4,7 @@ Limits against hostile files (a gzip bomb): a line over :data:`MAX_LINE_CHARS` c
 without being held in memory and recorded as a :class:`~ingest.records.BadRow` in
 :attr:`LineSource.bad_lines` (the row readers quarantine it); a ``.gz`` that decompresses to more than
 :data:`MAX_GZIP_RATIO` times its size on disk (and over :data:`GZIP_FLOOR_BYTES`) stops the read with
-an :class:`~kg.errors.InputError`.
+an :class:`~kg.foundation.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.records import BadRow
-from kg.errors import InputError
+from kg.ingest.records import BadRow
+from kg.foundation.errors import InputError
 
 __all__ = ["LineSource", "file_checksum", "MAX_LINE_CHARS", "MAX_GZIP_RATIO", "GZIP_FLOOR_BYTES"]
 
@@ -99,8 +99,8 @@ class LineSource:
         self._text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
         self.data_rows = 0
         self.warnings: Counter[str] = Counter()
-        #: over-long lines (BadRow) not yet taken by a row reader (:func:`ingest.tabular.csv_values`,
-        #: :func:`ingest.tabular.json_rows`), which quarantine them in line order with the rows
+        #: over-long lines (BadRow) not yet taken by a row reader (:func:`kg.ingest.tabular.csv_values`,
+        #: :func:`kg.ingest.tabular.json_rows`), which quarantine them in line order with the rows
         self.bad_lines: list[BadRow] = []
 
     @property

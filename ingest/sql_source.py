@@ -19,7 +19,7 @@ paths in the query resolve against the current directory.
 
 >>> check_query("COPY (SELECT 1) TO 'x.csv'")  # doctest: +SKIP
 Traceback (most recent call last):
-kg.errors.ConfigError: --sql runs one read-only SELECT, not COPY ...
+kg.foundation.errors.ConfigError: --sql runs one read-only SELECT, not COPY ...
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ingest.report import IngestReport
-from kg.errors import ConfigError, InputError
-from kg.home import private_dir
-from kg.settings import Settings
+from kg.ingest.report import IngestReport
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.home import private_dir
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 __all__ = ["ingest_sql", "check_query", "connect", "sql_label", "INSTALL_HINT"]
@@ -159,9 +159,9 @@ def ingest_sql(store: GraphStore, settings: Settings, sql: str, *, kind: str, fo
     The rows are validated, quarantined, pseudonymised and loaded exactly as a ``--format jsonl`` file of
     the same fields; ``options`` are that format's options (e.g. ``columns``; reviews' ``lang``, ...).
     """
-    from ingest.formats import resolve_format
-    from ingest.records import FormatMismatch
-    from ingest.runner import run_ingest
+    from kg.ingest.formats import resolve_format
+    from kg.ingest.records import FormatMismatch
+    from kg.ingest.runner import run_ingest
 
     query = check_query(sql)
     fmt = resolve_format(kind, "jsonl")

@@ -2,7 +2,7 @@
 
 Hostile rows become :class:`~ingest.records.BadRow` here, before any reader sees them: a NUL byte
 (raw or ``\\u0000``), JSON nested too deeply, a CSV row with the wrong number of fields, a line over
-:data:`ingest.source.MAX_LINE_CHARS` (an over-long CSV header is an InputError). CSV
+:data:`kg.ingest.source.MAX_LINE_CHARS` (an over-long CSV header is an InputError). CSV
 headers lose a UTF-8 BOM, the delimiter is sniffed from the header line unless given, and a
 ``columns`` mapping (canonical field -> the file's column or key) renames fields on the way in.
 
@@ -21,10 +21,10 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from ingest.records import BadRow
-from ingest.source import LineSource
-from kg.errors import ConfigError, InputError
-from kg.schema import MAX_KEY_BYTES, check_key
+from kg.ingest.records import BadRow
+from kg.ingest.source import LineSource
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.schema import MAX_KEY_BYTES, check_key
 
 __all__ = ["csv_rows", "csv_values", "json_rows", "clean_text", "key_text", "sniff_delimiter", "check_delimiter", "check_columns",
            "reader_options", "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
@@ -55,7 +55,7 @@ def key_text(value: Any, field: str) -> str | None:
     """An id/key field as trimmed text (numbers become their text), None when empty.
 
     Raises ValueError for a JSON object, array or boolean given as an id, and for a key over
-    :data:`kg.schema.MAX_KEY_BYTES` (such keys crash the graph server).
+    :data:`kg.foundation.schema.MAX_KEY_BYTES` (such keys crash the graph server).
     """
     if type(value) is str:  # the common case first: this runs twice per row
         text = value.strip()
@@ -134,7 +134,7 @@ def _shown(text: str) -> str:
 
 def _header_error(source: LineSource, header: list[str], missing: list[str], kind: str | None,
                   fmt: str) -> InputError:
-    from ingest.records import FormatMismatch
+    from kg.ingest.records import FormatMismatch
 
     looks_json = bool(header) and header[0].lstrip().startswith(("{", "["))
     found = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
@@ -220,7 +220,7 @@ def csv_values(source: LineSource, required: tuple[str, ...], *, delimiter: str 
 
 
 def _overlong(source: LineSource) -> Iterator[BadRow]:
-    """The over-long lines the source skipped (see :meth:`ingest.source.LineSource.lines`), each a data row."""
+    """The over-long lines the source skipped (see :meth:`kg.ingest.source.LineSource.lines`), each a data row."""
     for bad in source.take_bad_lines():
         source.data_rows += 1
         yield bad

@@ -3,7 +3,7 @@
 Every test that takes ``settings``/``store`` (or ``backend_settings``/``any_store``) runs on both
 backends: FalkorDB gets a fresh graph per test; Neo4j (Community has one database) is cleared before
 and after each test. The session's Neo4j is started from Maven Central's jars by
-:class:`kg.neo4j_server.LocalNeo4j` (Java 17 + Maven), or is the server ``KG_TEST_NEO4J_URI`` (and
+:class:`kg.store.neo4j_server.LocalNeo4j` (Java 17 + Maven), or is the server ``KG_TEST_NEO4J_URI`` (and
 ``KG_TEST_NEO4J_PASSWORD``) names: a disposable one, since tests clear it (``KG_NEO4J_URI`` is never used,
 so a developer's own database is never cleared). Without Java/Maven the Neo4j cases skip, saying why, unless
 ``KG_TEST_NEO4J=required`` (CI), where that is an error. A test that can only run on FalkorDB
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.neo4j_server import LocalNeo4j
-from kg.server import EmbeddedServer, free_port
-from kg.settings import Settings
+from kg.store.neo4j_server import LocalNeo4j
+from kg.store.falkordb_server import EmbeddedServer, free_port
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import neo4j_settings
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from kg.store import GraphStore, open_store
 
 from kg.cli import app
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 
 
 def neo4j_settings(neo4j_server: dict[str, str], home: Path, **extra: Any) -> Settings:

@@ -1,5 +1,10 @@
-"""Layers that show in the folders: the foundation imports no feature package, features do not import
-each other, the CLI sits on top, and dialect knowledge stays in kg/store and cypher/<dialect>/."""
+"""Layers that show in the folders, in one ordered list; a module's folder tells what it may import.
+
+A module may import its own layer and any layer ranked below it; layers of the same rank (ingest,
+embeddings, analyst) never import each other. The check covers ``kg/``, ``ingest/``, ``embeddings/``
+and ``bench/`` by file path, exempts no module by name and writes nothing into the source tree.
+Dialect knowledge stays in ``kg/store`` and ``cypher/<dialect>/``.
+"""
 
 from __future__ import annotations
 
@@ -7,75 +12,133 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-#: the top layer: may import anything
-TOP = ("kg.cli", "kg.demo", "kg.scheduler", "kg.forget")
-#: package -> packages it must never import
-FORBIDDEN = {
-    "kg": ("ingest", "embeddings", "profiles"),
-    "ingest": ("embeddings", "profiles", "kg.cli", "kg.demo"),
-    "embeddings": ("ingest", "profiles", "kg.cli", "kg.demo"),
-    # profiles reads what ingest wrote through the graph and the ledger, and learned vectors via embeddings
-    "profiles": ("ingest", "kg.cli", "kg.demo"),
-}
+
+#: (layer, rank, folder in the repository, import prefix), lowest first; docs/architecture.md draws it
+LAYERS: tuple[tuple[str, int, str, str], ...] = (
+    ("foundation", 0, "kg/foundation", "kg.foundation"),
+    ("store", 1, "kg/store", "kg.store"),
+    ("store", 1, "cypher", "kg.cypher"),
+    ("ledger", 2, "kg/ledger", "kg.ledger"),
+    ("ingest", 3, "ingest", "kg.ingest"),
+    ("embeddings", 3, "embeddings", "kg.embeddings"),
+    ("analyst", 3, "kg/analyst", "kg.analyst"),
+    ("profiles", 4, "kg/profiles", "kg.profiles"),
+    ("operations", 5, "kg/operations", "kg.operations"),
+    ("cli", 6, "kg/cli", "kg.cli"),
+    ("bench", 7, "bench", "bench"),
+)
+#: the distribution's own top-level names before it had one namespace; nothing may import them now
+RETIRED_TOP_LEVEL = ("ingest", "embeddings", "profiles", "cypher")
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
+def _layer_of_path(relative: str) -> tuple[str, int] | None:
+    for name, rank, folder, _ in LAYERS:
+        if relative.startswith(folder + "/"):
+            return name, rank
+    return None
 
 
-def _imports(path: Path) -> list[tuple[int, str]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _layer_of_module(module: str) -> tuple[str, int] | None:
+    if module == "kg":
+        return "foundation", 0  # kg/__init__.py holds only the version
+    for name, rank, _, prefix in LAYERS:
+        if module == prefix or module.startswith(prefix + "."):
+            return name, rank
+    return None
+
+
+def _imports(source: str) -> list[tuple[int, str]]:
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
     return found
 
 
-def _python_files(package: str) -> list[Path]:
-    return sorted((ROOT / package).rglob("*.py"))
-
-
-def _crossings() -> list[str]:
+def crossings(sources: dict[str, str]) -> list[str]:
+    """Every import in ``sources`` (repository path -> text) that goes up or sideways a layer."""
     bad = []
-    for package, banned in FORBIDDEN.items():
-        for path in _python_files(package):
-            module = _module_name(path)
-            if module.startswith(TOP):
+    for relative, source in sorted(sources.items()):
+        own = _layer_of_path(relative)
+        for line, imported in _imports(source):
+            if imported.split(".")[0] in RETIRED_TOP_LEVEL:
+                bad.append(f"{relative}:{line} imports the retired top-level name {imported}")
                 continue
-            for line, imported in _imports(path):
-                if any(imported == b or imported.startswith(b + ".") for b in banned):
-                    bad.append(f"{path.relative_to(ROOT)}:{line} imports {imported}")
+            target = _layer_of_module(imported)
+            if own is None or target is None or target[0] == own[0]:
+                continue
+            if target[1] >= own[1]:
+                bad.append(f"{relative}:{line} ({own[0]}) imports {imported} ({target[0]})")
     return bad
 
 
+def _python_files() -> dict[str, str]:
+    files = {}
+    for folder in ("kg", "ingest", "embeddings", "bench"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            files[path.relative_to(ROOT).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
 def test_no_layer_is_crossed() -> None:
-    assert _crossings() == []
+    assert crossings(_python_files()) == []
 
 
-def test_the_check_catches_a_crossing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rule itself can fail: a foundation module importing ingest is reported."""
-    fake = ROOT / "kg" / "_layer_probe_tmp.py"
-    fake.write_text("from ingest.api import ingest_file\n", encoding="utf-8")
-    try:
-        assert any("_layer_probe_tmp.py:1 imports ingest.api" in c for c in _crossings())
-    finally:
-        fake.unlink()
+def test_every_module_sits_in_a_layer_folder() -> None:
+    loose = [p for p in _python_files() if p != "kg/__init__.py" and _layer_of_path(p) is None]
+    assert loose == []
+
+
+def test_tests_import_only_the_namespace() -> None:
+    bad = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for line, imported in _imports(path.read_text(encoding="utf-8")):
+            if imported.split(".")[0] in RETIRED_TOP_LEVEL:
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {imported}")
+    assert bad == []
+
+
+def test_the_check_catches_crossings() -> None:
+    """The rule itself can fail: upward, sideways and retired-name imports are each reported."""
+    found = crossings({
+        "kg/foundation/probe.py": "from kg.store import GraphStore\n",
+        "ingest/probe.py": "import kg.embeddings.train\nfrom kg.ledger import EventLedger\n",
+        "kg/profiles/probe.py": "from ingest.api import ingest_file\nfrom kg import cli\n",
+        "kg/cli/probe.py": "from kg.operations.demo import run_demo\n",
+    })
+    assert found == [
+        "ingest/probe.py:1 (ingest) imports kg.embeddings.train (embeddings)",
+        "kg/foundation/probe.py:1 (foundation) imports kg.store.GraphStore (store)",
+        "kg/profiles/probe.py:1 imports the retired top-level name ingest.api.ingest_file",
+        "kg/profiles/probe.py:2 (profiles) imports kg.cli (cli)",
+    ]
+
+
+def _module_name(relative: str) -> str:
+    for _, _, folder, prefix in LAYERS:
+        if relative.startswith(folder + "/"):
+            relative = prefix.replace(".", "/") + relative[len(folder):]
+            break
+    parts = relative.removesuffix(".py").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _known(imported: str, modules: dict[str, str]) -> str | None:
+    """The module an import names: ``from a.b import c`` is ``a.b.c`` when that is a module, else ``a.b``."""
+    while imported and imported not in modules:
+        imported = imported.rpartition(".")[0]
+    return imported or None
 
 
 def test_no_import_cycles_between_modules() -> None:
     graph: dict[str, set[str]] = {}
-    modules = {_module_name(p): p for pkg in ("kg", "ingest", "embeddings", "profiles") for p in _python_files(pkg)}
-    for name, path in modules.items():
-        graph[name] = {m for _, m in _imports(path) if m in modules and m != name}
+    sources = {p: s for p, s in _python_files().items() if not p.startswith("bench/")}
+    modules = {_module_name(p): s for p, s in sources.items()}
+    for name, source in modules.items():
+        graph[name] = {_known(m, modules) for _, m in _imports(source)} - {None, name}
     state: dict[str, int] = {}
     cycles: list[list[str]] = []
 
@@ -91,9 +154,7 @@ def test_no_import_cycles_between_modules() -> None:
     for name in sorted(graph):
         if name not in state:
             visit(name, [name])
-    # a package importing its own submodules from __init__ is not a cycle of concern
-    real = [c for c in cycles if not any(m == c[0].rsplit(".", 1)[0] for m in c)]
-    assert real == []
+    assert cycles == []
 
 
 _DIALECT_ONLY = re.compile(r"vecf32|db\.idx\.|db\.index\.vector|elementId\(|\bid\(|GRAPH\.|SHOW |IF NOT EXISTS|"
@@ -114,13 +175,12 @@ def test_dialect_names_appear_only_in_the_store() -> None:
     """Only kg/store knows backends' dialect words (index states, dialect names in branches)."""
     pattern = re.compile(r"\"(OPERATIONAL|ONLINE)\"|dialect\s*==|\.dialect\b")
     bad = []
-    for package in ("kg", "ingest", "embeddings", "profiles"):
-        for path in _python_files(package):
-            if path.is_relative_to(ROOT / "kg" / "store"):
-                continue
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                if pattern.search(line):
-                    bad.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    for relative, source in _python_files().items():
+        if relative.startswith(("kg/store/", "bench/")):
+            continue
+        for number, line in enumerate(source.splitlines(), start=1):
+            if pattern.search(line):
+                bad.append(f"{relative}:{number}: {line.strip()}")
     assert bad == []
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.demo import demo_settings, run_demo
-from kg.settings import Settings
+from kg.operations.demo import demo_settings, run_demo
+from kg.foundation.settings import Settings
 from kg.store import open_store
 
 
@@ -32,6 +32,6 @@ def test_whole_chain_on_each_backend(backend_settings: Settings) -> None:
         with open_store(own) as store:
             store.clear()
         if not (own.neo4j_uri or own.falkordb_url):
-            from kg.server import EmbeddedServer
+            from kg.store.falkordb_server import EmbeddedServer
 
             EmbeddedServer(own).stop()

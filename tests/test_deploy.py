@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kg.explore.app import GUIDE_PATH
+from kg.analyst.explore.app import GUIDE_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 

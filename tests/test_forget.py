@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embeddings.forget import forget_entity, forget_in_export, record_export, recorded_exports
-from embeddings.runs import RunResult, read_id_map
-from ingest.api import ingest_file
-from kg.errors import ConfigError
-from kg.forget import find_traces, forget_user
-from kg.forgotten import ForgottenUsers, forget_log
+from kg.embeddings.forget import forget_entity, forget_in_export, record_export, recorded_exports
+from kg.embeddings.runs import RunResult, read_id_map
+from kg.ingest.api import ingest_file
+from kg.foundation.errors import ConfigError
+from kg.operations.forget import find_traces, forget_user
+from kg.foundation.forgotten import ForgottenUsers, forget_log
 from kg.ledger import EventLedger
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import clean_twin, run_cli
 
@@ -168,7 +168,7 @@ def test_forget_in_export_drops_the_edges_of_the_entity(tmp_path: Path) -> None:
 # -- the graph ---------------------------------------------------------------------------------------
 def test_aggregates_equal_a_graph_built_without_the_person(
         settings: Settings, store: GraphStore, tmp_path: Path) -> None:
-    from profiles import compute_profiles
+    from kg.profiles import compute_profiles
 
     everyone = {GONE, *KEPT}
     _load(store, settings, tmp_path / "a", everyone)
@@ -218,7 +218,7 @@ class _Crash(Exception):
 
 
 #: where a forget is interrupted: before a graph query of that name (after it, once done: "after:"), or in a
-#: step of kg.forget
+#: step of kg.operations.forget
 CRASH_POINTS = ("forget_together", "after:forget_together", "forget_together_zero", "forget_segment",
                 "after:forget_segment", "forget_popular", "after:forget_popular",
                 "forget_reviews_delete", "reviews_product_aspects_clear", "forget_user_delete", "forget_orphans",
@@ -229,8 +229,8 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
         settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 18 item 5: a crash between forget's steps, then ``kg forget`` again, gives the same graph as one
     uninterrupted forget (no aggregate corrected twice, no review, aspect or orphan left behind)."""
-    import kg.forget as forget_module
-    from profiles import compute_profiles
+    import kg.operations.forget as forget_module
+    from kg.profiles import compute_profiles
 
     everyone = {GONE, *KEPT}
     _load(store, settings, tmp_path / "a", everyone)
@@ -330,8 +330,8 @@ def test_lookups_of_the_forgotten_never_reach_the_server(settings: Settings, sto
                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 18 item 4: ``kg user`` and the explorer's search of a forgotten person send nothing to the
     server (its query log would keep the pseudonym); the explorer never sends a known user's raw id."""
-    from kg.explore import graph
-    from kg.users import describe_user
+    from kg.analyst.explore import graph
+    from kg.analyst.users import describe_user
 
     _load(store, settings, tmp_path, {GONE, *KEPT})
     forget_user(store, settings, GONE)
@@ -350,7 +350,7 @@ def test_lookups_of_the_forgotten_never_reach_the_server(settings: Settings, sto
     forgotten = ForgottenUsers.from_settings(settings).__contains__
     assert graph.search(store, GONE, pseudonymise=pseudonymise, forgotten=forgotten) == []
     assert graph.search(store, _pseudonym(settings), pseudonymise=pseudonymise, forgotten=forgotten) == []
-    from kg.analyst import run_library_query
+    from kg.analyst.library import run_library_query
 
     for params in ({"user": GONE}, {"pseudonym": _pseudonym(settings)}):  # kg query run / the explorer's queries
         with pytest.raises(ConfigError, match="forgotten"):
@@ -367,7 +367,7 @@ def test_the_trace_check_reads_the_servers_query_log(settings: Settings, store: 
     parameters, in the ``telemetry{graph}`` stream, compressed in the snapshot) is found by the check."""
     import time
 
-    from kg.forget import find_server_traces
+    from kg.operations.forget import find_server_traces
 
     _load(store, settings, tmp_path, {GONE, *KEPT})
     report = forget_user(store, settings, GONE)
@@ -407,7 +407,7 @@ def own_server(tmp_path: Path) -> Iterator[tuple[GraphStore, Settings]]:
     uncompressed snapshots: LZF would hide a string from grep, and the test must be able to see one."""
     import redis
 
-    from kg.server import EmbeddedServer
+    from kg.store.falkordb_server import EmbeddedServer
 
     settings = Settings(home=tmp_path / "h", pseudonym_key="test-key", batch_size=500)
     store = open_store(settings)
@@ -423,7 +423,7 @@ def own_server(tmp_path: Path) -> Iterator[tuple[GraphStore, Settings]]:
 
 
 def test_forgetting_leaves_no_trace_on_disk(own_server: tuple[GraphStore, Settings], tmp_path: Path) -> None:
-    from embeddings.workflow import export_graph
+    from kg.embeddings.workflow import export_graph
 
     store, settings = own_server
     _load(store, settings, tmp_path / "in", {GONE, *KEPT}, bad_row_for=GONE)
@@ -448,7 +448,7 @@ def test_forgetting_leaves_no_trace_on_disk(own_server: tuple[GraphStore, Settin
     assert store.execute("MATCH (u:User {id: $id}) RETURN count(u) AS n", {"id": kept}) == [{"n": 1}]
     assert _holders(settings.home, [kept.encode()])
     store.close()
-    from kg.server import EmbeddedServer
+    from kg.store.falkordb_server import EmbeddedServer
 
     EmbeddedServer(settings).stop()  # shutdown writes dump.rdb: it holds no trace either
     assert (settings.db_dir / "dump.rdb").exists()
@@ -460,7 +460,7 @@ def test_forget_rewrites_the_schedulers_done_copies_and_names_the_inbox(settings
     """Issue 20: after kg schedule moved ``events__2018-09-01.csv`` to ``inbox/done/`` (outside KG_HOME), the
     forget rewrites that copy without the person's rows (the others and the header kept), its report holds no
     id, and a file still waiting in the inbox (never kg's) is left as it is and named in the report."""
-    from kg.scheduler import Inbox, known_inboxes, run_batch
+    from kg.operations.scheduler import Inbox, known_inboxes, run_batch
 
     inbox = tmp_path / "shop" / "inbox"
     inbox.mkdir(parents=True)

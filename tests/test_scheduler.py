@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import ConfigError
-from kg.locks import writer_lock
-from kg.scheduler import Inbox, classify, make_trigger, parse_every, run_batch
-from kg.settings import Settings
+from kg.foundation.errors import ConfigError
+from kg.foundation.locks import writer_lock
+from kg.operations.scheduler import Inbox, classify, make_trigger, parse_every, run_batch
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
@@ -153,9 +153,9 @@ def test_cli_once_and_runs(settings: Settings, store: GraphStore, tmp_path: Path
 
 def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     """With profiles in the graph, a batch that ingested events brings the touched users up to date."""
-    from ingest.api import ingest_file
-    from ingest.synthetic import generate_shop
-    from profiles import compute_profiles
+    from kg.ingest.api import ingest_file
+    from kg.ingest.synthetic import generate_shop
+    from kg.profiles import compute_profiles
 
     files = generate_shop(tmp_path / "shop", users=25, products=15, events=500, seed=4)
     ingest_file(store, settings, files.products, kind="products", fmt="csv")
@@ -171,7 +171,7 @@ def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore
     assert batch.done == 1
     assert batch.profiles is not None and batch.profiles["status"] == "done"
     assert batch.profiles["users_updated"] == 2
-    from kg.privacy import Pseudonymiser
+    from kg.foundation.privacy import Pseudonymiser
 
     newbie = Pseudonymiser.from_settings(settings).user_id("NEWBIE")
     assert store.query("profiles_user_segment", id=newbie), "the new user joined a segment"
@@ -181,10 +181,10 @@ def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore
 # -- issue 18: hostile inbox files -------------------------------------------------------------------------
 def test_a_sidecar_cannot_undo_a_forget(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     """Re-admitting a forgotten person is the operator's ``--allow-forgotten``, never a sidecar's option."""
-    from ingest.api import ingest_file
-    from kg.forget import forget_user
-    from kg.forgotten import ForgottenUsers
-    from kg.privacy import Pseudonymiser
+    from kg.ingest.api import ingest_file
+    from kg.operations.forget import forget_user
+    from kg.foundation.forgotten import ForgottenUsers
+    from kg.foundation.privacy import Pseudonymiser
 
     (tmp_path / "a.csv").write_text(EVENTS, encoding="utf-8")
     ingest_file(store, settings, tmp_path / "a.csv", kind="events", fmt="csv")
@@ -274,7 +274,7 @@ def test_safe_hand_off_part_dot_files_and_ready_markers(settings: Settings, stor
 
 def test_a_file_that_changes_during_its_ingest_is_left_for_the_next_tick(
         settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ingest.api
+    import kg.ingest.api
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -282,7 +282,7 @@ def test_a_file_that_changes_during_its_ingest_is_left_for_the_next_tick(
     cut = EVENTS.index("u2,")  # the header and two of the three rows
     growing.write_text(EVENTS[:cut], encoding="utf-8")
     _old(growing)
-    real = ingest.api.ingest_file
+    real = kg.ingest.api.ingest_file
 
     def ingest_then_the_writer_goes_on(*args, **kwargs):  # type: ignore[no-untyped-def]
         report = real(*args, **kwargs)
@@ -290,12 +290,12 @@ def test_a_file_that_changes_during_its_ingest_is_left_for_the_next_tick(
             handle.write(EVENTS[cut:])
         return report
 
-    monkeypatch.setattr(ingest.api, "ingest_file", ingest_then_the_writer_goes_on)
+    monkeypatch.setattr(kg.ingest.api, "ingest_file", ingest_then_the_writer_goes_on)
     box = Inbox(inbox, settle=0)
     first = run_batch(settings, box, profiles=False)
     assert first.files == [] and first.waiting == ["events__live.csv"]
     assert growing.exists() and not any((inbox / "done").iterdir())
-    monkeypatch.setattr(ingest.api, "ingest_file", real)
+    monkeypatch.setattr(kg.ingest.api, "ingest_file", real)
     second = run_batch(settings, box, profiles=False)
     assert [(f.file, f.status) for f in second.files] == [("events__live.csv", "done")]
     assert store.execute("MATCH (:User)-[r]->(:Product) RETURN count(r) AS n")[0]["n"] == 3
@@ -323,19 +323,19 @@ def test_sigterm_ends_an_ingest_as_failed_not_running(settings: Settings, store:
     import signal
     import sys
 
-    import ingest.runner
-    from ingest.manifest import Manifest
+    import kg.ingest.runner
+    from kg.ingest.manifest import Manifest
     from kg.cli import main
     from tests.helpers import settings_env
 
     (tmp_path / "e.csv").write_text(EVENTS, encoding="utf-8")
-    real_stream = ingest.runner._stream
+    real_stream = kg.ingest.runner._stream
 
     def terminated_mid_ingest(*args, **kwargs):  # type: ignore[no-untyped-def]
         os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, inside the run
         return real_stream(*args, **kwargs)
 
-    monkeypatch.setattr(ingest.runner, "_stream", terminated_mid_ingest)
+    monkeypatch.setattr(kg.ingest.runner, "_stream", terminated_mid_ingest)
     for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(sys, "argv", ["kg", "ingest", "events", str(tmp_path / "e.csv"), "--format", "csv"])

@@ -1,6 +1,6 @@
 // name: embed_node_keys (FalkorDB)
 // params: $lo, $hi (internal id range, lo inclusive, hi exclusive); $keys (map label -> key property,
-//         kg.schema.KEYS)
+//         kg.foundation.schema.KEYS)
 // returns: one row: ids, labels, keys — parallel lists for the keyed nodes in the range (nodes whose
 // label has no entry in $keys, or that lack their key, are left out).
 MATCH (n)

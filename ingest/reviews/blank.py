@@ -2,7 +2,7 @@
 
 - every language spaCy knows: ``spacy.blank(lang)`` (its tokenizer and stop words), plus the
   ``lookup`` lemmatizer when ``spacy-lookups-data`` has a table for it (English keeps its own
-  plural rules, :mod:`ingest.reviews.inflect`);
+  plural rules, :mod:`kg.ingest.reviews.inflect`);
 - Chinese: words segmented by ``jieba`` (else spaCy's per-character segmenter, with a warning);
 - Japanese: ``sudachipy`` + ``sudachidict_core`` (spaCy's own Japanese tokenizer: words, lemmas,
   part-of-speech); without them the multi-language tokenizer, with a warning;

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from ingest.reviews.lexicons import Lexicon, generic_nouns, get_lexicon
-from ingest.reviews.normalise import AspectNormaliser
-from ingest.reviews.pii import apply_spans, find_pii
-from ingest.reviews.sentiment import LexiconScorer
+from kg.ingest.reviews.lexicons import Lexicon, generic_nouns, get_lexicon
+from kg.ingest.reviews.normalise import AspectNormaliser
+from kg.ingest.reviews.pii import apply_spans, find_pii
+from kg.ingest.reviews.sentiment import LexiconScorer
 
 __all__ = [
     "AspectCandidate",
@@ -79,7 +79,7 @@ class AspectMention:
 
 @dataclass
 class AspectCandidate:
-    """A noun-like token of a review that may be an aspect (see :mod:`ingest.reviews.discovery`)."""
+    """A noun-like token of a review that may be an aspect (see :mod:`kg.ingest.reviews.discovery`)."""
 
     form: str  # lemma / lexicon form, lower-case
     surface: str

@@ -2,7 +2,7 @@
 
 Hand-made rules exist for a few languages only. For every language (English aside, whose rules
 already take unknown nouns next to opinion words) the ``kg_aspects`` component also lists each
-review's noun-like tokens (:class:`~ingest.reviews.components.AspectCandidate`: not a stop word,
+review's noun-like tokens (:class:`~kg.ingest.reviews.components.AspectCandidate`: not a stop word,
 opinion or function word; a NOUN where the tokenizer tags parts of speech; capitalised where the
 language capitalises nouns), lemmatised. :class:`AspectDiscovery` counts in how many reviews of a
 language each lemma occurs, and a candidate becomes an aspect mention when its lemma is
@@ -16,7 +16,7 @@ mention's opinion); where it has none, known aspects are kept with an empty opin
 sentiment is left to the review.
 
 Example:
-    >>> from ingest.reviews.components import AspectCandidate as C
+    >>> from kg.ingest.reviews.components import AspectCandidate as C
     >>> disc = AspectDiscovery(min_reviews=2)
     >>> docs = [[C("akku", "Akku", 0, 4, "gut")], [C("akku", "Akku", 4, 8, None)], [C("hund", "Hund", 0, 4, "gut")]]
     >>> disc.update("de", docs)
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from ingest.reviews.components import AspectCandidate
+from kg.ingest.reviews.components import AspectCandidate
 
 __all__ = ["AspectDiscovery"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from ingest.reviews.wordlists import load_json
+from kg.ingest.reviews.wordlists import load_json
 
 __all__ = ["singular"]
 

@@ -88,7 +88,7 @@ def detect_language(text: str) -> tuple[str | None, float]:
         return None, 0.0
     ident = _identifier()
     if ident is None:
-        from ingest.reviews.lexicons import guess_language
+        from kg.ingest.reviews.lexicons import guess_language
 
         lang = guess_language(text, "")
         return (lang or None), (1.0 if lang else 0.0)

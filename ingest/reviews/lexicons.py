@@ -7,8 +7,8 @@ find aspects it knows or that sit in a clear pattern next to an opinion word, so
 its recall. English opinion words come from the VADER lexicon (filtered, see the ``vader`` entry of
 ``lexicon_en.json``) plus the file's own domain valences; other languages use their file only.
 
-This module depends on :mod:`ingest.reviews.wordlists` and :mod:`ingest.reviews.inflect` only;
-:mod:`ingest.reviews.normalise` depends on it, never the other way round.
+This module depends on :mod:`kg.ingest.reviews.wordlists` and :mod:`kg.ingest.reviews.inflect` only;
+:mod:`kg.ingest.reviews.normalise` depends on it, never the other way round.
 
 Example:
     >>> lex = get_lexicon("de")
@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.reviews.inflect import singular
-from ingest.reviews.wordlists import has_data, load_json, load_words
+from kg.ingest.reviews.inflect import singular
+from kg.ingest.reviews.wordlists import has_data, load_json, load_words
 
 __all__ = [
     "LANGUAGES",
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 #: Languages with hand-made rules (a ``data/lexicon_<lang>.json``). Other languages still run
 #: (blank pipeline): catalogue matching, their seed aspects (``data/aspect_seeds.json``) and the
-#: language-independent frequent-noun aspects of :mod:`ingest.reviews.discovery`.
+#: language-independent frequent-noun aspects of :mod:`kg.ingest.reviews.discovery`.
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "zh", "ja")
 #: Languages written without spaces between words (opinion texts are joined without a space).
 UNSPACED: frozenset[str] = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ingest.reviews.readers import ReviewRecord
-from ingest.reviews.sentiment import (
+from kg.ingest.reviews.readers import ReviewRecord
+from kg.ingest.reviews.sentiment import (
     C_BY_FEATURES,
     ENCODER_LANGUAGES,
     MiniLMEncoder,
@@ -49,15 +49,15 @@ from ingest.reviews.sentiment import (
     cross_fit,
     weak_labels,
 )
-from ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
-from kg import schema
-from kg.errors import ConfigError, StoreError
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
+from kg.foundation import schema
+from kg.foundation.errors import ConfigError, StoreError
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 if TYPE_CHECKING:
-    from ingest.reviews.pipeline import ReviewAnalysis
+    from kg.ingest.reviews.pipeline import ReviewAnalysis
 
 __all__ = ["LOADER_OPTIONS", "SENTIMENT_METHODS", "ReviewLoader", "SentimentReport", "backfill_review_dates",
            "review_day", "review_id"]
@@ -203,8 +203,8 @@ class ReviewLoader:
         every review; default: detected per review),
         ``store_text`` (bool), ``sentiment`` (one of :data:`SENTIMENT_METHODS`), ``folds``
         (2..20), ``synonyms`` (path of a JSON synonym map, or a mapping). Raises
-        :class:`~kg.errors.ConfigError` for an unknown option or a bad value and
-        :class:`~kg.errors.InputError` for an unreadable synonym map.
+        :class:`~kg.foundation.errors.ConfigError` for an unknown option or a bad value and
+        :class:`~kg.foundation.errors.InputError` for an unreadable synonym map.
 
         Example:
             >>> ReviewLoader.from_settings(settings, lang="de", sentiment="lexicon")  # doctest: +SKIP
@@ -231,7 +231,7 @@ class ReviewLoader:
     def analyser(self, store: GraphStore):  # type: ignore[no-untyped-def]
         """The review analyser, its catalogue ruler built from the entities now in the graph."""
         if self._analyser is None:
-            from ingest.reviews.pipeline import ReviewAnalyser
+            from kg.ingest.reviews.pipeline import ReviewAnalyser
 
             catalogue = store.query("reviews_catalogue")
             logger.info("catalogue ruler: %d names from the graph", len(catalogue))
@@ -268,7 +268,7 @@ class ReviewLoader:
 
     def _bound_keys(self, an: ReviewAnalysis) -> None:
         """Drop the aspects and entities whose graph key (or MENTIONS opinion) is over
-        :data:`kg.schema.MAX_KEY_BYTES`, counted as warnings: the one gate for the keys a review's text
+        :data:`kg.foundation.schema.MAX_KEY_BYTES`, counted as warnings: the one gate for the keys a review's text
         derives (a 6,000-letter "word" is no aspect, and such keys crash FalkorDB's unique check)."""
         if any(schema.check_key(m.aspect) or schema.check_key(m.opinion) for m in an.aspects):
             kept = [m for m in an.aspects if not (schema.check_key(m.aspect) or schema.check_key(m.opinion))]
@@ -357,7 +357,7 @@ class ReviewLoader:
         """Reviews read with the multi-language tokenizer: a warning, or only a note in the report when
         detection put fewer than :data:`MINORITY_SHARE` of the reviews in those languages (issue 20: on a
         one-language shop detection mislabels about 1% of the reviews)."""
-        from ingest.reviews.blank import MISSING_TOKENIZERS
+        from kg.ingest.reviews.blank import MISSING_TOKENIZERS
 
         missing = {lang: n for lang, n in self.languages.items() if lang in MISSING_TOKENIZERS}
         total = sum(self.languages.values())
@@ -489,7 +489,7 @@ def _check_lang(lang: object) -> None:
 
 def _checked_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Validated ``ReviewLoader`` keyword arguments from the reviews options (``None`` = default)."""
-    from ingest.reviews.normalise import load_synonyms
+    from kg.ingest.reviews.normalise import load_synonyms
 
     unknown = sorted(set(options) - set(LOADER_OPTIONS))
     if unknown:

@@ -2,7 +2,7 @@
 
 Both extraction routes call the same :class:`AspectNormaliser`, so "Batteries" (rules route, no
 lemmatiser) and "battery" (parser route, lemma) end up as one ``(:Aspect {name: "battery"})``.
-The default synonym map is data (``data/synonyms.json``, via :func:`ingest.reviews.lexicons.default_synonyms`).
+The default synonym map is data (``data/synonyms.json``, via :func:`kg.ingest.reviews.lexicons.default_synonyms`).
 
 Example:
     >>> norm = AspectNormaliser(synonyms={"shipping": "delivery"})
@@ -17,9 +17,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ingest.reviews.inflect import singular
-from ingest.reviews.lexicons import aspect_seeds, default_synonyms
-from kg.errors import InputError
+from kg.ingest.reviews.inflect import singular
+from kg.ingest.reviews.lexicons import aspect_seeds, default_synonyms
+from kg.foundation.errors import InputError
 
 __all__ = ["AspectNormaliser", "load_synonyms", "singular"]
 

@@ -1,4 +1,4 @@
-"""PII detection and scrubbing for review text: the foundation's :mod:`kg.privacy` scrubber.
+"""PII detection and scrubbing for review text: the foundation's :mod:`kg.foundation.privacy` scrubber.
 
 Regexes catch e-mail addresses (also "at"/"dot" spellings), URLs, phone numbers, card-like digit
 runs and gift-card claim codes; a given-name gazetteer catches "First Last" pairs without any NLP
@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from kg.privacy import PII_KINDS, apply_spans, find_pii, scrub_text
+from kg.foundation.privacy import PII_KINDS, apply_spans, find_pii, scrub_text
 
 __all__ = ["PII_KINDS", "find_pii", "scrub", "apply_spans"]
 

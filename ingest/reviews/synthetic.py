@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.reviews.wordlists import load_json
+from kg.ingest.reviews.wordlists import load_json
 
 __all__ = ["aspects_by_top", "generate_reviews", "synthetic_reviews"]
 
@@ -74,7 +74,7 @@ def synthetic_reviews(
 ) -> Iterator[dict[str, Any]]:
     """``n`` review rows ``{review_id, user_id, item_id, rating, text, timestamp}`` (same seed, same rows).
 
-    ``leaves``/``brands`` (per product index, from :class:`ingest.synthetic.ShopFiles`) pick aspects
+    ``leaves``/``brands`` (per product index, from :class:`kg.ingest.synthetic.ShopFiles`) pick aspects
     that fit each product and let some texts name the product's brand. ``pii_rate`` seeds PII
     (e-mails, phones, URLs) into that share of texts, for privacy tests.
     """
@@ -114,7 +114,7 @@ def generate_reviews(
 ) -> Path:
     """Write ``n`` synthetic reviews as CSV to ``path`` (for ``kg ingest reviews --format csv``).
 
-    ``shop`` is the :class:`ingest.synthetic.ShopFiles` of the generated shop: its product count,
+    ``shop`` is the :class:`kg.ingest.synthetic.ShopFiles` of the generated shop: its product count,
     category leaves and brands are used so reviews fit the catalogue. ``users`` should match the
     shop's user count so review authors are the shop's users.
     """

@@ -5,7 +5,7 @@ Files:
 - ``lexicon_<lang>.json`` — rules lexicon of one language (opinion valences, aspects, copulas, ...)
 - ``synonyms.json`` — default aspect synonym map ``{"variant": "canonical"}``
 - ``generic_nouns.txt`` — nouns too generic to be aspects (one per line, ``#`` comments)
-- ``english_plurals.json`` — invariant words and irregular plurals for :func:`ingest.reviews.inflect.singular`
+- ``english_plurals.json`` — invariant words and irregular plurals for :func:`kg.ingest.reviews.inflect.singular`
 
 Example:
     >>> "delivery" in load_json("synonyms.json").values()
@@ -24,7 +24,7 @@ from typing import Any
 
 __all__ = ["data_file", "has_data", "load_json", "load_words"]
 
-_PACKAGE = "ingest.reviews"
+_PACKAGE = "kg.ingest.reviews"
 
 
 def data_file(name: str) -> Traversable:

@@ -23,10 +23,8 @@ from typing import Annotated
 import typer
 
 from kg import __version__
-from kg.cli import db, demo, embed, explore, ingest, profiles, query, schedule
-from kg.cli import forget
+from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule
 from kg.cli.common import AppState, KGGroup, build_settings
-from kg.cli import library
 
 __all__ = ["app", "main"]
 
@@ -35,8 +33,8 @@ app = typer.Typer(cls=KGGroup, no_args_is_help=True, add_completion=False, rich_
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(embed.app, name="embed")
-app.add_typer(library.app, name="query")
-query.register(app)
+app.add_typer(query.app, name="query")
+cypher.register(app)
 ingest.register(app)
 embed.register(app)
 profiles.register(app)
@@ -73,7 +71,7 @@ def root(
     overrides = {k: v for k, v in (("home", home), ("graph", graph), ("writer_wait", wait)) if v is not None}
     settings = build_settings(**overrides)
     _configure_process(settings, verbose=verbose, quiet=quiet)
-    from kg.home import ensure_home
+    from kg.foundation.home import ensure_home
 
     ensure_home(settings)  # owner-only, and a one-line error when KG_HOME cannot be a folder
     ctx.obj = AppState(settings, quiet=quiet, verbose=verbose)

@@ -20,8 +20,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from kg.errors import ConfigError, KGError, shorten
-from kg.settings import Settings
+from kg.foundation.errors import ConfigError, KGError, shorten
+from kg.foundation.settings import Settings
 
 __all__ = [
     "AppState", "KGGroup", "JsonOpt", "settings_of", "state_of", "store_of", "emit_json", "out", "say",

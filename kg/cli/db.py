@@ -24,7 +24,7 @@ def start(ctx: typer.Context, backend: BackendOpt = None, json_out: JsonOpt = Fa
 
     Example: kg db start; KG_NEO4J_PASSWORD=... kg db start --backend neo4j
     """
-    from kg.database import start_server
+    from kg.store.servers import start_server
 
     status = start_server(settings_of(ctx), backend)
     if json_out:
@@ -41,7 +41,7 @@ def stop(ctx: typer.Context, backend: BackendOpt = None, json_out: JsonOpt = Fal
 
     Example: kg db stop; kg db stop --backend neo4j
     """
-    from kg.database import stop_server
+    from kg.store.servers import stop_server
 
     stopped = stop_server(settings_of(ctx), backend)
     emit_json({"stopped": stopped}) if json_out else out("stopped" if stopped else "not running")
@@ -53,7 +53,7 @@ def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     Example: kg db status --json
     """
-    from kg.database import server_status
+    from kg.store.servers import server_status
 
     info = server_status(settings_of(ctx))
     if json_out:
@@ -71,7 +71,7 @@ def repair(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     Example: kg db stop && kg db repair
     """
-    from kg.database import repair_server
+    from kg.store.servers import repair_server
 
     backup = repair_server(settings_of(ctx))
     if json_out:

@@ -32,7 +32,7 @@ def demo_cmd(
 
     Example: kg demo --events 50000 --reviews 5000 --epochs 30
     """
-    from kg.demo import run_demo
+    from kg.operations.demo import run_demo
 
     report = run_demo(settings_of(ctx), users=users, products=products, events=events, reviews=reviews,
                       epochs=epochs, seed=seed, fresh=fresh, profiles=profiles, progress=progress_enabled(ctx, json_out),

@@ -75,7 +75,7 @@ def train_cmd(
 
     Example: kg embed train --model DistMult --dim 64 --epochs 100 --seed 1 --json
     """
-    from embeddings import TrainConfig, train_graph
+    from kg.embeddings import TrainConfig, train_graph
 
     config = TrainConfig(model=model, dim=dim, epochs=epochs, device=device, seed=seed, batch_size=batch_size,
                          lr=lr, negatives=negatives, train_threads=threads, early_stopping=early_stopping,
@@ -97,7 +97,7 @@ def write_cmd(
 
     Example: kg embed write 20250101T120000Z-1a2b3c
     """
-    from embeddings import write_run
+    from kg.embeddings import write_run
 
     with store_of(ctx) as store:
         stats = write_run(store, settings_of(ctx), run_id, progress=_progress(ctx, json_out))
@@ -110,7 +110,7 @@ def runs_cmd(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     Example: kg embed runs --json
     """
-    from embeddings import list_runs
+    from kg.embeddings import list_runs
 
     with store_of(ctx) as store:
         rows = list_runs(settings_of(ctx), store)
@@ -135,7 +135,7 @@ def prune_cmd(
 
     Example: kg embed prune --keep 3 --dry-run
     """
-    from embeddings import prune_runs
+    from kg.embeddings import prune_runs
 
     with store_of(ctx) as store:
         report = prune_runs(settings_of(ctx), store, keep=keep, dry_run=dry_run)
@@ -156,9 +156,9 @@ def export_cmd(
 
     Example: kg embed export out/ --format pbg
     """
-    from embeddings import export_graph
-    from embeddings.export import FORMATS
-    from kg.errors import ConfigError
+    from kg.embeddings import export_graph
+    from kg.embeddings.export import FORMATS
+    from kg.foundation.errors import ConfigError
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
@@ -181,7 +181,7 @@ def import_cmd(
 
     Example: kg embed import pbg_out/ --maps export/ --name pbg-transe
     """
-    from embeddings import import_embeddings
+    from kg.embeddings import import_embeddings
 
     settings = settings_of(ctx)
     if write:
@@ -204,7 +204,7 @@ def materialise_cmd(
 
     Example: kg embed similar --k 10
     """
-    from embeddings import similar_edges
+    from kg.embeddings import similar_edges
 
     with store_of(ctx) as store:
         report = similar_edges(store, settings_of(ctx), k=k, run_id=run_id)
@@ -221,7 +221,7 @@ def similar_cmd(
 
     Example: kg similar B00ABC123 --k 5 --json
     """
-    from embeddings import similar_items
+    from kg.embeddings import similar_items
 
     with store_of(ctx) as store:
         neighbours = similar_items(store, item_id, k=k, settings=settings_of(ctx))

@@ -59,7 +59,7 @@ def explore_cmd(
     """
     import uvicorn
 
-    from kg.explore.app import GUIDE_PATH, create_app
+    from kg.analyst.explore.app import GUIDE_PATH, create_app
 
     settings = settings_of(ctx)
     port = port or settings.explore_port

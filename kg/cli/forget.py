@@ -25,7 +25,7 @@ def forget_cmd(
 
     Example: kg forget A31UBHTUUIFJUT --dry-run
     """
-    from kg.forget import forget_user
+    from kg.operations.forget import forget_user
 
     with store_of(ctx) as store:
         report = forget_user(store, settings_of(ctx), user_id, dry_run=dry_run)

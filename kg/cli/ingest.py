@@ -1,4 +1,4 @@
-"""``kg ingest events|products|reviews|runs``: load shop files; each command calls ``ingest.ingest_files``."""
+"""``kg ingest events|products|reviews|runs``: load shop files; each command calls ``kg.ingest.ingest_files``."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
                        max_bad_ratio: float | None, json_out: bool, allow_forgotten: bool = False,
                        update_profiles: bool = False, sql: str | None = None, **options: Any) -> None:
     """Shared body of the ingest commands: one library call, then the reports."""
-    from ingest import expand_paths, ingest_file
+    from kg.ingest import expand_paths, ingest_file
 
     if sql is not None and (paths or fmt):
         fail("give input files or --sql QUERY, not both" if paths else "--format does not apply to --sql",
@@ -84,7 +84,7 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
     if sql is None and not paths:
         fail(f"no input: give {kind} files or --sql QUERY", hint=f"e.g. kg ingest {kind} FILE.csv")
     if sql is not None:
-        from ingest.sql_source import check_query
+        from kg.ingest.sql_source import check_query
 
         check_query(sql)  # refused before the graph is opened
     settings = settings_of(ctx)
@@ -92,7 +92,7 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
     reports = []
     with store_of(ctx) as store:
         if sql is not None:
-            from ingest.sql_source import ingest_sql
+            from kg.ingest.sql_source import ingest_sql
 
             with progress_bytes(f"{kind} sql", enabled=progress_enabled(ctx, json_out)) as update:
                 reports.append(ingest_sql(store, settings, sql, kind=kind, force=force, max_bad_ratio=max_bad_ratio,
@@ -124,7 +124,7 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
 def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
     """``kg update`` after an ingest: vectors for new users and products (when embeddings are trained) and
     the touched users' profiles (when kg profiles has run on this graph); silent when neither has."""
-    from profiles import update_profiles
+    from kg.profiles import update_profiles
 
     report = update_profiles(store, settings)
     if report.users_updated or report.embeddings:
@@ -197,7 +197,7 @@ def runs(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     Example: kg ingest runs --json
     """
-    from ingest.manifest import Manifest
+    from kg.ingest.manifest import Manifest
 
     with store_of(ctx) as store:
         rows = Manifest(store).runs()
@@ -222,7 +222,7 @@ def rebuild_cmd(
 
     Example: kg rebuild --json
     """
-    from ingest import rebuild
+    from kg.ingest import rebuild
 
     with store_of(ctx) as store, progress_bytes("rebuild", enabled=progress_enabled(ctx, json_out), unit="items") as update:
         result = rebuild(store, settings_of(ctx), remove_unknown=remove_unknown, progress=update)

@@ -76,7 +76,7 @@ def profiles_cmd(
 
     Example: kg profiles --k 10 --top 20 --half-life 30 --json
     """
-    from profiles import compute_profiles
+    from kg.profiles import compute_profiles
 
     if segments is not None and segments < 1:
         fail(f"--segments must be a positive integer, got {segments}")
@@ -97,7 +97,7 @@ def update_cmd(
 
     Example: kg update --json
     """
-    from profiles import update_profiles
+    from kg.profiles import update_profiles
 
     with store_of(ctx) as store:
         report = update_profiles(store, settings_of(ctx), progress=_progress(ctx, json_out))
@@ -123,7 +123,7 @@ def profile_cmd(
 
     Example: kg profile A31UBHTUUIFJUT --json
     """
-    from profiles import user_profile
+    from kg.profiles import user_profile
 
     with store_of(ctx) as store:
         report = user_profile(store, settings_of(ctx), raw_id, k=k)
@@ -143,7 +143,7 @@ def recommend_cmd(
 
     Example: kg recommend A31UBHTUUIFJUT --k 5 --json
     """
-    from profiles import user_recommendations
+    from kg.profiles import user_recommendations
 
     with store_of(ctx) as store:
         report = user_recommendations(store, settings_of(ctx), raw_id, k=k)
@@ -193,7 +193,7 @@ def eval_recommend_cmd(
 
     Example: kg eval recommend --k 10,20 --split leave-last-out --json
     """
-    from profiles import evaluate_recommendations
+    from kg.profiles import evaluate_recommendations
 
     if split not in ("leave-last-out", "temporal"):
         fail(f"unknown --split {split!r}; choose leave-last-out or temporal")

@@ -33,7 +33,7 @@ def schedule_cmd(
 
     Example: kg schedule --inbox /data/inbox --every 5m
     """
-    from kg.scheduler import Inbox, make_trigger, run_batch, run_schedule
+    from kg.operations.scheduler import Inbox, make_trigger, run_batch, run_schedule
 
     settings = settings_of(ctx)
     box = Inbox(inbox, settle=settle)
@@ -81,7 +81,7 @@ def runs_cmd(
 
     Example: kg runs --json
     """
-    from ingest.manifest import Manifest
+    from kg.ingest.manifest import Manifest
 
     with store_of(ctx) as store:
         rows = Manifest(store).runs()

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from kg.errors import StoreError
-from kg.settings import Settings
+from kg.foundation.errors import StoreError
+from kg.foundation.settings import Settings
 from kg.store.base import GraphStore, batched
 
 __all__ = ["GraphStore", "open_store", "batched"]
@@ -32,7 +32,7 @@ def open_store(settings: Settings, *, start: bool = True) -> GraphStore:
             raise StoreError(f"cannot reach FalkorDB at KG_FALKORDB_URL: {' '.join(str(e).split())[:200]}",
                              hint="check the URL and that the server runs, or unset KG_FALKORDB_URL") from e
         return FalkorDBStore(client, settings.graph, batch_size=settings.batch_size)
-    from kg.server import EmbeddedServer
+    from kg.store.falkordb_server import EmbeddedServer
 
     server = EmbeddedServer(settings)
     endpoint = server.start() if start else server.endpoint()

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from kg import cypher, schema
+from kg.foundation import schema
+
+from kg.store import queries as cypher
 
 __all__ = ["GraphStore", "batched"]
 
@@ -52,7 +54,7 @@ class GraphStore(ABC):
 
     @abstractmethod
     def ensure_schema(self) -> None:
-        """Uniqueness on the key of every label in :data:`kg.schema.KEYS` (idempotent)."""
+        """Uniqueness on the key of every label in :data:`kg.foundation.schema.KEYS` (idempotent)."""
 
     @abstractmethod
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
@@ -131,7 +133,7 @@ class GraphStore(ABC):
     def query(self, name: str, /, *, identifiers: Mapping[str, str] | None = None,
               **params: Any) -> list[dict[str, Any]]:
         """Run the named query from ``cypher/`` with ``params``; ``identifiers`` fill its ``{{placeholders}}``
-        (labels, types, property names), each escaped by :func:`kg.cypher.ident`, as in :meth:`write`."""
+        (labels, types, property names), each escaped by :func:`kg.store.queries.ident`, as in :meth:`write`."""
         text = cypher.render(name, self.dialect, **identifiers) if identifiers else cypher.load(name, self.dialect)
         return self._run(text, params)
 

@@ -9,8 +9,10 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from kg import cypher, schema
-from kg.errors import QueryError, StoreError
+from kg.foundation import schema
+
+from kg.store import queries as cypher
+from kg.foundation.errors import QueryError, StoreError
 from kg.store.base import GraphStore
 from kg.store.falkordb_params import Literal, float32_list, params_header
 

@@ -7,8 +7,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kg import cypher, schema
-from kg.errors import QueryError, StoreError
+from kg.foundation import schema
+
+from kg.store import queries as cypher
+from kg.foundation.errors import QueryError, StoreError
 from kg.store.base import GraphStore
 
 __all__ = ["Neo4jStore"]
@@ -256,7 +258,7 @@ class Neo4jStore(GraphStore):
           ``1 files``, 1 MiB), filler is written to a throwaway node, one transaction per rotation needed,
           and deleted: the log files that hold the deleted records are pruned at the next checkpoint
           (``db.checkpoint.interval.time``: 20 s there, measured 5-16 s; reported as within three intervals,
-          :data:`kg.neo4j_server.FORGET_WINDOW_S`);
+          :data:`kg.store.neo4j_server.FORGET_WINDOW_S`);
         * what no client can remove is listed under ``stays``: a deleted record keeps its bytes in the store
           files (only its header is cleared) until Neo4j reuses it for new data, with no time bound.
 

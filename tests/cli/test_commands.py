@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from kg.cli import app
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli, settings_code
 
@@ -162,7 +162,7 @@ def test_a_busy_graph_is_exit_4_with_wait_0(settings: Settings, tmp_path: Path) 
     ready = tmp_path / "ready"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time, pathlib\n"
-        "from kg.locks import writer_lock\nfrom kg.settings import Settings\n"
+        "from kg.foundation.locks import writer_lock\nfrom kg.foundation.settings import Settings\n"
         f"s = {settings_code(settings)}\n"
         "with writer_lock(s, what='a test holding the graph'):\n"
         f"    pathlib.Path({str(ready)!r}).touch(); time.sleep(30)\n")], cwd=ROOT)

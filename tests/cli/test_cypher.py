@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from kg.query import parse_param
-from kg.errors import InputError
-from kg.settings import Settings
+from kg.analyst.statements import parse_param
+from kg.foundation.errors import InputError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 

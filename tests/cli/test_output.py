@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 from tests.helpers import run_cli
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 from tests.kg.test_analyst_queries import ALICE, load_shop

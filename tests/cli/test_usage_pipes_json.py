@@ -15,12 +15,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ingest.quarantine import Quarantine
-from ingest.records import BadRow
+from kg.ingest.quarantine import Quarantine
+from kg.ingest.records import BadRow
 from kg.cli import app
 from kg.cli.common import EXIT_BROKEN_PIPE, KGGroup
-from kg.errors import shorten
-from kg.settings import Settings
+from kg.foundation.errors import shorten
+from kg.foundation.settings import Settings
 from tests.helpers import run_cli, settings_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embeddings import write_run
-from embeddings.coldstart import TextEncoder, category_neighbour_rate, product_text, text_cold_start
-from embeddings.similar import similar_items
-from kg.errors import ConfigError
+from kg.embeddings import write_run
+from kg.embeddings.coldstart import TextEncoder, category_neighbour_rate, product_text, text_cold_start
+from kg.embeddings.similar import similar_items
+from kg.foundation.errors import ConfigError
 from tests.embeddings.test_graph import fake_run
 
 needs_encoder = pytest.mark.skipif(not TextEncoder.available(),

@@ -13,11 +13,11 @@ import torch
 
 os.environ.setdefault("PYSTOW_HOME", str(Path(os.environ.get("TMPDIR", "/tmp")) / "kg-pystow"))
 
-from embeddings import TrainConfig, latest_run, load_model, resolve_device, resolve_model, scan_runs, train_triples  # noqa: E402
-from embeddings.runs import RunResult, escape_label, find_run, read_id_map, unescape_label, write_id_map  # noqa: E402
-from embeddings.train import make_factory, split_triples  # noqa: E402
-from embeddings.triples import TripleSet  # noqa: E402
-from kg.errors import ConfigError  # noqa: E402
+from kg.embeddings import TrainConfig, latest_run, load_model, resolve_device, resolve_model, scan_runs, train_triples  # noqa: E402
+from kg.embeddings.runs import RunResult, escape_label, find_run, read_id_map, unescape_label, write_id_map  # noqa: E402
+from kg.embeddings.train import make_factory, split_triples  # noqa: E402
+from kg.embeddings.triples import TripleSet  # noqa: E402
+from kg.foundation.errors import ConfigError  # noqa: E402
 
 
 def toy_triples(users: int = 30, products: int = 12, seed: int = 0) -> np.ndarray:
@@ -137,7 +137,7 @@ def test_id_map_round_trip_with_awkward_labels(tmp_path: Path) -> None:
 
 # -- training runs ---------------------------------------------------------------------------
 def test_train_writes_a_complete_run_directory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="embeddings.train")
+    caplog.set_level(logging.WARNING, logger="kg.embeddings.train")
     config = TrainConfig(model="TransE", dim=8, epochs=2, batch_size=64, frequency=1, device="cpu")
     run = train_triples(toy_triples(), config, runs_dir=tmp_path / "runs", backend="test", progress=False)
     assert "generated seed" in caplog.text and str(run.config["seed"]) in caplog.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embeddings.export import (
+from kg.embeddings.export import (
     export_triples,
     max_node_id,
     read_node_keys,
@@ -13,7 +13,7 @@ from embeddings.export import (
     resolve_relation_types,
     to_entities,
 )
-from kg.schema import KEYS
+from kg.foundation.schema import KEYS
 from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 LATE = """

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import TrainConfig, find_run, load_model, train_triples, write_run
-from embeddings.export import export_triples
-from embeddings.foldin import fold_in, neighbour_mean_init, plan_fold_in
-from embeddings.similar import similar_items
-from embeddings.triples import TripleSet
-from kg.errors import ConfigError
+from kg.embeddings import TrainConfig, find_run, load_model, train_triples, write_run
+from kg.embeddings.export import export_triples
+from kg.embeddings.foldin import fold_in, neighbour_mean_init, plan_fold_in
+from kg.embeddings.similar import similar_items
+from kg.embeddings.triples import TripleSet
+from kg.foundation.errors import ConfigError
 from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 

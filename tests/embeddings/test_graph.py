@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.export import export_triples, write_export
-from embeddings.external import read_external_run
-from embeddings.runs import RunResult, new_run_id, read_id_map
-from embeddings.similar import graph_run_id, materialise_similar, similar_items
-from embeddings.writeback import write_back
-from kg.errors import ConfigError
-from kg.schema import KEYS
+from kg.embeddings.export import export_triples, write_export
+from kg.embeddings.external import read_external_run
+from kg.embeddings.runs import RunResult, new_run_id, read_id_map
+from kg.embeddings.similar import graph_run_id, materialise_similar, similar_items
+from kg.embeddings.writeback import write_back
+from kg.foundation.errors import ConfigError
+from kg.foundation.schema import KEYS
 
 GRAPH = """
 UNWIND range(0, 29) AS u
@@ -61,7 +61,7 @@ def count(store, text: str) -> int:  # type: ignore[no-untyped-def]
 
 # -- export ----------------------------------------------------------------------------------
 def test_nodes_without_a_key_are_skipped_and_counted(graph) -> None:  # type: ignore[no-untyped-def]
-    assert "Gadget" not in KEYS  # a label kg.schema.KEYS does not know, and a Product missing its key
+    assert "Gadget" not in KEYS  # a label kg.foundation.schema.KEYS does not know, and a Product missing its key
     graph.execute("MATCH (u:User {id: 'u0'}) CREATE (u)-[:PURCHASED]->(:Gadget {id: 'g1'})")
     graph.execute("MATCH (u:User {id: 'u1'}) CREATE (u)-[:PURCHASED]->(:Product {title: 'no id'})")
     triples = export_triples(graph)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings import TrainConfig, list_runs, prune_runs, resolve_threads, train_graph, write_run
-from embeddings.device import available_cpus, torch_threads
-from embeddings.export import export_triples, write_export
-from embeddings.external import read_external_run
-from kg.errors import ConfigError, InputError
+from kg.embeddings import TrainConfig, list_runs, prune_runs, resolve_threads, train_graph, write_run
+from kg.embeddings.device import available_cpus, torch_threads
+from kg.embeddings.export import export_triples, write_export
+from kg.embeddings.external import read_external_run
+from kg.foundation.errors import ConfigError, InputError
 from tests.embeddings.test_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import list_runs, similar_items, write_run
-from embeddings.export import export_triples
-from embeddings.runs import RunResult
-from kg.errors import ConfigError, StoreError
+from kg.embeddings import list_runs, similar_items, write_run
+from kg.embeddings.export import export_triples
+from kg.embeddings.runs import RunResult
+from kg.foundation.errors import ConfigError, StoreError
 from tests.helpers import settings_json
 from tests.embeddings.test_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
 
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from embeddings import write_run
-    from kg.settings import Settings
+    from kg.embeddings import write_run
+    from kg.foundation.settings import Settings
     from kg.store import open_store
 
     settings = Settings.model_validate_json(sys.argv[1])

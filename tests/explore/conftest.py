@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from kg.privacy import Pseudonymiser
+from kg.foundation.privacy import Pseudonymiser
 from kg.store import GraphStore
 
 #: raw user id -> the pseudonym kg stores (key "test-key", as the shared settings fixture)
@@ -41,6 +41,6 @@ def shop(store: GraphStore) -> GraphStore:
 @pytest.fixture
 def library() -> ModuleType:
     """The query library the explorer serves."""
-    from kg import analyst
+    from kg.analyst import library as analyst
 
     return analyst

@@ -10,8 +10,8 @@ from types import ModuleType
 import pytest
 from fastapi.testclient import TestClient
 
-from kg.explore.app import STATIC_DIR, create_app
-from kg.settings import Settings
+from kg.analyst.explore.app import STATIC_DIR, create_app
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.explore.conftest import ALICE
 

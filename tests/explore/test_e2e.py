@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from kg.server import free_port
-from kg.settings import Settings
+from kg.store.falkordb_server import free_port
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests import helpers
 from tests.helpers import serve_app
@@ -26,7 +26,7 @@ CHROMIUM, ARGS = helpers.CHROMIUM, helpers.CHROMIUM_ARGS
 def served(settings: Settings, shop: GraphStore, library: ModuleType) -> Iterator[str]:
     """The explorer (with a token) on a free loopback port, served by uvicorn in a thread."""
     pytest.importorskip("uvicorn")
-    from kg.explore.app import create_app
+    from kg.analyst.explore.app import create_app
 
     with serve_app(create_app(settings, token=TOKEN, store=shop, library=library), free_port()) as url:
         yield url

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kg.errors import ConfigError
-from kg.explore import graph
-from kg.privacy import Pseudonymiser
+from kg.foundation.errors import ConfigError
+from kg.analyst.explore import graph
+from kg.foundation.privacy import Pseudonymiser
 from kg.store import GraphStore
 from tests.explore.conftest import ALICE, BOB
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 

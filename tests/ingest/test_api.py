@@ -1,4 +1,4 @@
-"""``ingest.ingest_file``: one entry point over the format registry, options checked per format,
+"""``kg.ingest.ingest_file``: one entry point over the format registry, options checked per format,
 failed runs recorded as failed, empty input reported, several files and globs."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import ingest_file, ingest_files
-from ingest.formats import FORMATS, resolve_format
-from ingest.manifest import Manifest
-from kg.errors import ConfigError, InputError
-from kg.settings import Settings
+from kg.ingest import ingest_file, ingest_files
+from kg.ingest.formats import FORMATS, resolve_format
+from kg.ingest.manifest import Manifest
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 HEADER = "user_id,item_id,event_type,timestamp\n"

@@ -9,17 +9,17 @@ import uuid
 import time
 from pathlib import Path
 
-from ingest import ingest_file
-from ingest.synthetic import generate_shop
-from kg.settings import Settings
+from kg.ingest import ingest_file
+from kg.ingest.synthetic import generate_shop
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import clean_twin, settings_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import sys
-from ingest import ingest_file
-from kg.settings import Settings
+from kg.ingest import ingest_file
+from kg.foundation.settings import Settings
 from kg.store import open_store
 settings = Settings.model_validate_json(sys.argv[1])
 with open_store(settings, start=False) as store:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.detect import check_fields, detect_format, first_line, guard_format, suggest_format
-from ingest.event_readers import EVENT_READERS
-from ingest.product_readers import PRODUCT_READERS
-from ingest.records import BadRow, FormatMismatch
-from ingest.reviews.readers import REVIEW_READERS
-from ingest.source import LineSource
-from kg.errors import ConfigError, InputError
+from kg.ingest.detect import check_fields, detect_format, first_line, guard_format, suggest_format
+from kg.ingest.event_readers import EVENT_READERS
+from kg.ingest.product_readers import PRODUCT_READERS
+from kg.ingest.records import BadRow, FormatMismatch
+from kg.ingest.reviews.readers import REVIEW_READERS
+from kg.ingest.source import LineSource
+from kg.foundation.errors import ConfigError, InputError
 
 REVIEW = {"overall": 5.0, "reviewerID": "A1", "asin": "B1", "reviewText": "good", "unixReviewTime": 1529193600}
 META = {"asin": "B1", "title": "Gift card", "brand": "Amazon", "also_buy": ["B2"], "price": "$25.00"}

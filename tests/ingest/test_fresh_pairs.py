@@ -6,13 +6,13 @@ from pathlib import Path
 
 from typing import Any
 
-from ingest.event_readers import EVENT_READERS
-from ingest.events_view import can_create_fresh, view_rows
-from ingest.loaders import EventLoader
-from ingest.runner import run_ingest
+from kg.ingest.event_readers import EVENT_READERS
+from kg.ingest.events_view import can_create_fresh, view_rows
+from kg.ingest.loaders import EventLoader
+from kg.ingest.runner import run_ingest
 from kg.ledger import EventLedger
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.ingest.test_ledger import edges, ledger_edges
 

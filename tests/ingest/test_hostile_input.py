@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 
-from ingest.event_readers import EVENT_READERS
-from ingest.loaders import EventLoader, ProductLoader
-from ingest.product_readers import PRODUCT_READERS
-from ingest.records import BadRow, Event, ProductRecord
-from ingest.report import IngestReport
-from ingest.reviews.readers import REVIEW_READERS, ReviewRecord
-from ingest.runner import run_ingest
-from ingest.source import LineSource
-from ingest.timeparse import to_epoch_ms
-from kg.errors import ConfigError, InputError
-from kg.settings import Settings
+from kg.ingest.event_readers import EVENT_READERS
+from kg.ingest.loaders import EventLoader, ProductLoader
+from kg.ingest.product_readers import PRODUCT_READERS
+from kg.ingest.records import BadRow, Event, ProductRecord
+from kg.ingest.report import IngestReport
+from kg.ingest.reviews.readers import REVIEW_READERS, ReviewRecord
+from kg.ingest.runner import run_ingest
+from kg.ingest.source import LineSource
+from kg.ingest.timeparse import to_epoch_ms
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 LONG = "x" * 2000  # 2000 bytes: over the key limit, far under the server crash
@@ -62,7 +62,7 @@ EVENTS_HEADER = "user_id,item_id,event_type,timestamp,rating\n"
 
 # -- 1. keys over MAX_KEY_BYTES ------------------------------------------------------------------
 def test_key_limit_helper() -> None:
-    from kg.schema import MAX_KEY_BYTES, check_key
+    from kg.foundation.schema import MAX_KEY_BYTES, check_key
 
     assert MAX_KEY_BYTES == 1024
     assert check_key("a" * 1024, "item_id") is None
@@ -397,8 +397,8 @@ def test_empty_and_header_only_files_report_no_data(tmp_path: Path) -> None:
 
 
 def test_reviews_as_products_end_to_end(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
-    from ingest.detect import guard_format
-    from ingest.records import FormatMismatch
+    from kg.ingest.detect import guard_format
+    from kg.ingest.records import FormatMismatch
 
     path = jsonl(tmp_path / "Gift_Cards_5.json", REVIEW_LINES)
     with pytest.raises(FormatMismatch):  # the runner guards every format

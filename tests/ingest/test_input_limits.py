@@ -1,12 +1,12 @@
 """Issue 18 items 1 and 8: limits on what a hostile file can make kg send to the server or hold in memory.
 
-1. Every key that reaches the server is at most :data:`kg.schema.MAX_KEY_BYTES`, derived ones included:
+1. Every key that reaches the server is at most :data:`kg.foundation.schema.MAX_KEY_BYTES`, derived ones included:
    a review holding a 6,000-letter "word" once crashed the embedded FalkorDB (SIGSEGV in its
    unique-constraint check) and a 3,000-letter one stored a 3,000-byte ``Aspect.name``. Over-long
    category parts quarantine the row (file, line, reason) instead of vanishing.
-8. A gzip bomb: a line over :data:`ingest.source.MAX_LINE_CHARS` is quarantined (the rest still lands)
+8. A gzip bomb: a line over :data:`kg.ingest.source.MAX_LINE_CHARS` is quarantined (the rest still lands)
    without being held in memory, and a ``.gz`` that decompresses to more than
-   :data:`ingest.source.MAX_GZIP_RATIO` times its size stops the ingest with one InputError line.
+   :data:`kg.ingest.source.MAX_GZIP_RATIO` times its size stops the ingest with one InputError line.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from ingest.product_readers import PRODUCT_READERS
-from ingest.records import BadRow
-from ingest.source import GZIP_FLOOR_BYTES, MAX_GZIP_RATIO, MAX_LINE_CHARS, LineSource
-from kg.errors import InputError
-from kg.schema import MAX_KEY_BYTES
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ingest.product_readers import PRODUCT_READERS
+from kg.ingest.records import BadRow
+from kg.ingest.source import GZIP_FLOOR_BYTES, MAX_GZIP_RATIO, MAX_LINE_CHARS, LineSource
+from kg.foundation.errors import InputError
+from kg.foundation.schema import MAX_KEY_BYTES
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 
@@ -184,7 +184,7 @@ def test_normal_gzip_and_lines_at_the_limit_still_work(tmp_path: Path) -> None:
 
 
 def test_overlong_csv_header_is_one_error(tmp_path: Path) -> None:
-    from ingest.event_readers import EVENT_READERS
+    from kg.ingest.event_readers import EVENT_READERS
 
     path = tmp_path / "events.csv"
     path.write_text("user_id," + "c" * (MAX_LINE_CHARS + 10) + "\nu1,p1\n", encoding="utf-8")

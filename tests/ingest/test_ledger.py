@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ingest.event_readers import EVENT_READERS
-from ingest.events_view import rebuild_behaviour
-from ingest.loaders import EventLoader
-from ingest.records import EVENT_TYPES
-from ingest.runner import run_ingest
-from ingest.synthetic import generate_shop
+from kg.ingest.event_readers import EVENT_READERS
+from kg.ingest.events_view import rebuild_behaviour
+from kg.ingest.loaders import EventLoader
+from kg.ingest.records import EVENT_TYPES
+from kg.ingest.runner import run_ingest
+from kg.ingest.synthetic import generate_shop
 from kg.ledger import EventLedger
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import clean_twin, settings_json
 from tests.ingest.test_runner_idempotency import INGEST_SCRIPT, ROOT
@@ -165,8 +165,8 @@ def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, 
 
 
 def test_pipelined_loader_keeps_batches_in_order_and_bounded(store: GraphStore, settings: Settings) -> None:
-    from ingest.records import Event
-    from kg.privacy import Pseudonymiser
+    from kg.ingest.records import Event
+    from kg.foundation.privacy import Pseudonymiser
 
     batches = [[Event("a", "p1", "view", 1000), Event("a", "p1", "view", 2000)], [Event("b", "p2", "cart", 3000)]]
     batches += [[Event("a", "p1", "view", 3000 + i)] for i in range(6)]  # the same pair, later and later
@@ -184,8 +184,8 @@ def test_pipelined_loader_keeps_batches_in_order_and_bounded(store: GraphStore, 
 def test_a_ledger_failure_in_the_worker_fails_the_run(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     import pytest
 
-    from kg.errors import StoreError
-    from kg.privacy import Pseudonymiser
+    from kg.foundation.errors import StoreError
+    from kg.foundation.privacy import Pseudonymiser
 
     class Failing(EventLedger):
         calls = 0

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from ingest.event_readers import _csv_events, _events
-from ingest.events_view import GRAPH_FIELDS, view_rows
-from ingest.records import BadRow, Event
-from ingest.source import LineSource
-from ingest.tabular import csv_rows
-from kg.errors import StoreError
+from kg.ingest.event_readers import _csv_events, _events
+from kg.ingest.events_view import GRAPH_FIELDS, view_rows
+from kg.ingest.records import BadRow, Event
+from kg.ingest.source import LineSource
+from kg.ingest.tabular import csv_rows
+from kg.foundation.errors import StoreError
 from kg.ledger import VIEW_SEPARATOR, EventLedger, ViewBatch
 
 TRICKY = """\ufeffUser_ID;item_id;event_type;timestamp;rating;user_id

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest import ingest_file
-from ingest.event_readers import EVENT_READERS, parse_event_types
-from ingest.records import EVENT_TYPES, BadRow, Event, FormatMismatch
-from ingest.source import LineSource
-from kg.errors import ConfigError
-from kg.schema import BEHAVIOUR_TYPES
-from kg.settings import Settings
+from kg.ingest import ingest_file
+from kg.ingest.event_readers import EVENT_READERS, parse_event_types
+from kg.ingest.records import EVENT_TYPES, BadRow, Event, FormatMismatch
+from kg.ingest.source import LineSource
+from kg.foundation.errors import ConfigError
+from kg.foundation.schema import BEHAVIOUR_TYPES
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
@@ -161,9 +161,9 @@ def test_cli_event_types_time_format_and_tz(store: GraphStore, settings: Setting
 
 
 def test_profiles_weigh_favourites_between_view_and_cart() -> None:
-    from profiles.data import EVENT_TYPES as PROFILE_TYPES
-    from profiles.interests import InterestWeights
-    from profiles.recommenders.signals import TYPE_WEIGHTS
+    from kg.profiles.data import EVENT_TYPES as PROFILE_TYPES
+    from kg.profiles.interests import InterestWeights
+    from kg.profiles.recommenders.signals import TYPE_WEIGHTS
 
     assert PROFILE_TYPES[:4] == ("view", "cart", "purchase", "rating")  # existing codes unchanged
     weights = dict(zip(PROFILE_TYPES, InterestWeights().per_type()))
@@ -179,7 +179,7 @@ def test_cypher_that_lists_behaviour_types_includes_favorited() -> None:
 
 
 def test_a_scheduled_file_takes_the_dialect_as_sidecar_keys(tmp_path: Path) -> None:
-    from kg.scheduler import SIDECAR, classify
+    from kg.operations.scheduler import SIDECAR, classify
 
     path = tmp_path / "coded.csv"
     path.write_text(CODED, encoding="utf-8")

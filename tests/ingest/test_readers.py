@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from ingest.event_readers import EVENT_READERS, normalise_event_type
-from ingest.product_readers import PRODUCT_READERS, clean_category_path, is_sparse, parse_price
-from ingest.records import BadRow, Event, ProductRecord
-from ingest.source import LineSource
-from ingest.timeparse import to_epoch_ms
-from kg.errors import InputError
+from kg.ingest.event_readers import EVENT_READERS, normalise_event_type
+from kg.ingest.product_readers import PRODUCT_READERS, clean_category_path, is_sparse, parse_price
+from kg.ingest.records import BadRow, Event, ProductRecord
+from kg.ingest.source import LineSource
+from kg.ingest.timeparse import to_epoch_ms
+from kg.foundation.errors import InputError
 
 
 def write_lines(path: Path, lines: list[Any]) -> Path:

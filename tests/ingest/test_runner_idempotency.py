@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.event_readers import EVENT_READERS
-from ingest.loaders import EventLoader, ProductLoader
-from ingest.product_readers import PRODUCT_READERS
-from ingest.runner import run_ingest
-from ingest.synthetic import generate_shop
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.ingest.event_readers import EVENT_READERS
+from kg.ingest.loaders import EventLoader, ProductLoader
+from kg.ingest.product_readers import PRODUCT_READERS
+from kg.ingest.runner import run_ingest
+from kg.ingest.synthetic import generate_shop
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.ledger import EventLedger
 from kg.store import GraphStore, open_store
 from tests.helpers import clean_twin, settings_json
@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 INGEST_SCRIPT = """
 import sys
 from pathlib import Path
-from ingest.event_readers import EVENT_READERS
-from ingest.loaders import EventLoader
-from ingest.runner import run_ingest
-from kg.settings import Settings
+from kg.ingest.event_readers import EVENT_READERS
+from kg.ingest.loaders import EventLoader
+from kg.ingest.runner import run_ingest
+from kg.foundation.settings import Settings
 from kg.store import open_store
 settings = Settings.model_validate_json(sys.argv[1]).model_copy(update={"batch_size": 2000})
 with open_store(settings, start=False) as store, EventLoader.from_settings(settings) as loader:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
@@ -73,7 +73,7 @@ def export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _ms(text: str) -> int:
-    from ingest.timeparse import to_epoch_ms
+    from kg.ingest.timeparse import to_epoch_ms
 
     return to_epoch_ms(text)
 
@@ -164,8 +164,8 @@ def test_query_errors_and_misuse_are_one_line_exit_2(settings: Settings, export:
 def test_without_duckdb_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from ingest.sql_source import check_query
-    from kg.errors import ConfigError
+    from kg.ingest.sql_source import check_query
+    from kg.foundation.errors import ConfigError
 
     monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
     with pytest.raises(ConfigError) as caught:
@@ -236,7 +236,7 @@ def test_parquet_json_gz_and_globs_give_the_same_rows_as_csv(export: Path, tmp_p
 
     import duckdb
 
-    from ingest.sql_source import _materialise, check_query, connect
+    from kg.ingest.sql_source import _materialise, check_query, connect
 
     writer = duckdb.connect()
     writer.execute("COPY (SELECT * FROM 'orders.csv') TO 'orders.parquet' (FORMAT parquet)")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest import ingest_file
-from ingest.records import FormatMismatch
-from kg.errors import InputError
-from kg.settings import Settings
+from kg.ingest import ingest_file
+from kg.ingest.records import FormatMismatch
+from kg.foundation.errors import InputError
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 REVIEW = {"reviewerID": "A1", "asin": "B1", "overall": 5.0, "reviewText": "great", "unixReviewTime": 1500000000}

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from kg import analyst
-from kg.analyst import QueryParam, bind_params, coerce, get_query, list_queries, parse_header, run_library_query
-from kg.errors import ConfigError
-from kg.privacy import Pseudonymiser
-from kg.query import referenced_params
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.analyst import library as analyst
+from kg.analyst.library import QueryParam, bind_params, coerce, get_query, list_queries, parse_header, run_library_query
+from kg.foundation.errors import ConfigError
+from kg.foundation.privacy import Pseudonymiser
+from kg.analyst.statements import referenced_params
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import neo4j_settings
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import BusyError, ServerError
-from kg.locks import holder, lock_path, writer_lock
-from kg.server import EmbeddedServer, _servers_in
-from kg.settings import Settings
+from kg.foundation.errors import BusyError, ServerError
+from kg.foundation.locks import holder, lock_path, writer_lock
+from kg.store.falkordb_server import EmbeddedServer, _servers_in
+from kg.foundation.settings import Settings
 from kg.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,8 +54,8 @@ def _finish(procs: list[subprocess.Popen[str]], timeout: float = 90) -> list[str
 
 _START_AT = """
 import json, os, sys, time
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 server = EmbeddedServer(Settings(home=sys.argv[1], graph="g"))
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 endpoint = server.start()
@@ -102,8 +102,8 @@ def test_stop_then_start_works_repeatedly_and_keeps_data(home: Settings) -> None
 _START_MAY_BE_STOPPED = """
 import json, sys, time
 import redis
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 server = EmbeddedServer(Settings(home=sys.argv[1], graph="g"))
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 endpoint = server.start()
@@ -117,8 +117,8 @@ except redis.exceptions.ConnectionError:
 
 _STOP = """
 import sys, time
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 EmbeddedServer(Settings(home=sys.argv[1])).stop()
 """
@@ -180,8 +180,8 @@ def test_a_manifest_naming_missing_files_is_reported_then_repaired(home: Setting
 
 _HOLD = """
 import os, sys, time
-from kg.locks import writer_lock
-from kg.settings import Settings
+from kg.foundation.locks import writer_lock
+from kg.foundation.settings import Settings
 settings = Settings(home=sys.argv[1], graph="g")
 log = sys.argv[2]
 for _ in range(int(sys.argv[3])):
@@ -209,8 +209,8 @@ def test_writer_lock_holders_never_overlap(home: Settings, tmp_path: Path, n: in
 
 _HOLD_FOREVER = """
 import sys, time
-from kg.locks import writer_lock
-from kg.settings import Settings
+from kg.foundation.locks import writer_lock
+from kg.foundation.settings import Settings
 with writer_lock(Settings(home=sys.argv[1], graph="g"), what="kg ingest events"):
     print("held", flush=True)
     time.sleep(120)
@@ -252,7 +252,7 @@ def test_writer_lock_is_reentrant_per_thread_and_keyed_by_graph(home: Settings) 
 
 _SCHEMA = """
 import sys, time
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 from kg.store import open_store
 settings = Settings(home=sys.argv[1], graph=sys.argv[3])
 with open_store(settings) as store:

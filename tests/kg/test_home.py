@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import ConfigError
-from kg.home import create_private, ensure_home, write_private
-from kg.server import EmbeddedServer, _servers_in
-from kg.settings import Settings
+from kg.foundation.errors import ConfigError
+from kg.foundation.home import create_private, ensure_home, write_private
+from kg.store.falkordb_server import EmbeddedServer, _servers_in
+from kg.foundation.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,8 +34,8 @@ def _python(code: str, *args: str, umask: int = 0) -> str:
 
 _ENSURE = """
 import sys
-from kg.home import ensure_home
-from kg.settings import Settings
+from kg.foundation.home import ensure_home
+from kg.foundation.settings import Settings
 print(ensure_home(Settings(home=sys.argv[1])))
 """
 
@@ -94,7 +94,7 @@ def test_home_that_is_not_writable_is_a_config_error(tmp_path: Path) -> None:
 _PRIVATE = """
 import sys
 from pathlib import Path
-from kg.home import create_private, write_private
+from kg.foundation.home import create_private, write_private
 write_private(Path(sys.argv[1]) / "w.json", "{}")
 print(create_private(Path(sys.argv[1]) / "c.key", "secret"))
 """
@@ -113,7 +113,7 @@ def test_private_files_are_0600_whatever_the_umask(tmp_path: Path) -> None:
 _RACE = """
 import sys, time
 from pathlib import Path
-from kg.home import create_private
+from kg.foundation.home import create_private
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 made = create_private(Path(sys.argv[1]), sys.argv[3])
 print(made, Path(sys.argv[1]).read_text())
@@ -134,8 +134,8 @@ def test_create_private_race_has_one_winner_and_no_half_written_reads(tmp_path: 
 
 _SERVER = """
 import json, sys
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 server = EmbeddedServer(Settings(home=sys.argv[1]))
 server.start()
 print(json.dumps(server.status()["running"]))

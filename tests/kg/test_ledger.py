@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import ConfigError, StoreError
+from kg.foundation.errors import ConfigError, StoreError
 from kg.ledger import EventLedger, LedgerEvent
-from kg.settings import Settings
+from kg.foundation.settings import Settings
 
 DAY = 86_400_000
 

@@ -1,10 +1,10 @@
-"""The foundation's PII scrubber (kg.privacy.scrub_text): what it must catch and what it must leave alone."""
+"""The foundation's PII scrubber (kg.foundation.privacy.scrub_text): what it must catch and what it must leave alone."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg.privacy import find_names, find_pii, given_names, scrub_text
+from kg.foundation.privacy import find_names, find_pii, given_names, scrub_text
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kg import cypher
-from kg.errors import ConfigError, QueryError
-from kg.server import EmbeddedServer
-from kg.settings import Settings
+from kg.store import queries as cypher
+from kg.foundation.errors import ConfigError, QueryError
+from kg.store.falkordb_server import EmbeddedServer
+from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 
 
@@ -100,7 +100,7 @@ def test_server_survives_kill_9(tmp_path) -> None:  # type: ignore[no-untyped-de
 
 
 def test_start_failure_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from kg.errors import ServerError
+    from kg.foundation.errors import ServerError
 
     settings = Settings(home=tmp_path / "h", falkordb_port=1)  # port 1 needs root? bind may fail or not
     server = EmbeddedServer(settings)

@@ -41,7 +41,7 @@ def browser_env(neo4j_server: dict[str, str], tmp_path: Path) -> Iterator[dict[s
     if "http" not in neo4j_server:
         pytest.skip("the session Neo4j is an external one (KG_TEST_NEO4J_URI): its Browser port and guide URL are unknown")
     pytest.importorskip("uvicorn")
-    from kg.explore.app import create_app
+    from kg.analyst.explore.app import create_app
 
     settings = neo4j_settings(neo4j_server, tmp_path / "home")
     with open_store(settings) as store:

@@ -16,10 +16,10 @@ import neo4j
 import pytest
 import yaml
 
-from kg.errors import ServerError
-from kg.neo4j_server import ADMIN, LocalNeo4j
-from kg.server import free_port
-from kg.settings import Settings
+from kg.foundation.errors import ServerError
+from kg.store.neo4j_server import ADMIN, LocalNeo4j
+from kg.store.falkordb_server import free_port
+from kg.foundation.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "compose-test-password"

@@ -4,7 +4,7 @@ The person is ingested with a long unique raw id, a product only they bought (a 
 short strings are stored packed and grep cannot see them) and a review kept as text (``store_text``).
 After the forget, ``Neo4jStore.purge_traces`` has rebuilt the User.id and Review.id indexes (the pseudonym
 leaves at once) and rotated the transaction log, so the log files with the deleted records are pruned at
-the next checkpoint: the test polls the data directory, bounded by :data:`kg.neo4j_server.FORGET_WINDOW_S`.
+the next checkpoint: the test polls the data directory, bounded by :data:`kg.store.neo4j_server.FORGET_WINDOW_S`.
 Deleted records' bytes in the store files (``neostore.propertystore.db*``) stay until Neo4j reuses them:
 no bound is asserted there (see ``purge_traces``'s ``stays``).
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from kg.forget import forget_user
-from kg.neo4j_server import FORGET_WINDOW_S
-from kg.privacy import Pseudonymiser
+from kg.ingest.api import ingest_file
+from kg.operations.forget import forget_user
+from kg.store.neo4j_server import FORGET_WINDOW_S
+from kg.foundation.privacy import Pseudonymiser
 from kg.store import open_store
 from tests.helpers import neo4j_settings
 

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.neo4j_server import LocalNeo4j
-from kg.server import free_port
-from kg.settings import Settings
+from kg.store.neo4j_server import LocalNeo4j
+from kg.store.falkordb_server import free_port
+from kg.foundation.settings import Settings
 
 pytestmark = pytest.mark.skipif(not (shutil.which("java") and shutil.which("mvn")),
                                 reason="a local Neo4j needs Java 17+ and Maven (apt-get install openjdk-17-jre-headless maven)")

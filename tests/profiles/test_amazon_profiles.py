@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from profiles import compute_profiles, evaluate_recommendations
-from profiles.reasons import path_exists
+from kg.profiles import compute_profiles, evaluate_recommendations
+from kg.profiles.reasons import path_exists
 from tests.helpers import run_cli
 
 REFERENCE = {"popularity": (0.345, 0.122), "itemknn": (0.555, 0.227), "ease": (0.531, 0.217)}

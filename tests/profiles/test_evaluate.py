@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import ConfigError
-from profiles.data import Interactions, ShopData
-from profiles.evaluate import evaluate_recommenders
+from kg.foundation.errors import ConfigError
+from kg.profiles.data import Interactions, ShopData
+from kg.profiles.evaluate import evaluate_recommenders
 
 FAST = ["popularity", "itemknn", "ease", "kg"]
 
@@ -17,7 +17,7 @@ FAST = ["popularity", "itemknn", "ease", "kg"]
 @pytest.fixture(scope="module")
 def synthetic_shop(tmp_path_factory: pytest.TempPathFactory) -> ShopData:
     from bench.recommend import load_synthetic
-    from ingest.synthetic import generate_shop
+    from kg.ingest.synthetic import generate_shop
 
     folder = tmp_path_factory.mktemp("shop")
     generate_shop(folder, users=80, products=40, events=4000, seed=5)

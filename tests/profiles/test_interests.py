@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kg.errors import ConfigError
-from profiles.data import AspectSignals, Catalogue, Interactions, ShopData
-from profiles.interests import DAY_MS, InterestWeights, compute_interests, signed_rating
+from kg.foundation.errors import ConfigError
+from kg.profiles.data import AspectSignals, Catalogue, Interactions, ShopData
+from kg.profiles.interests import DAY_MS, InterestWeights, compute_interests, signed_rating
 
 T0 = 1_700_000_000_000  # an arbitrary "now" in epoch ms
 CAT = Catalogue(

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.api import ingest_file
-from ingest.synthetic import generate_shop
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ingest.synthetic import generate_shop
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from profiles import compute_profiles, user_profile, user_recommendations
-from profiles.data import Interactions, ShopData
-from profiles.recommenders.ease import EASERecommender
-from profiles.workflow import ProfileReport
+from kg.profiles import compute_profiles, user_profile, user_recommendations
+from kg.profiles.data import Interactions, ShopData
+from kg.profiles.recommenders.ease import EASERecommender
+from kg.profiles.workflow import ProfileReport
 
 DAY_MS = 86_400_000
 START_MS = 1_600_000_000_000
@@ -35,7 +35,7 @@ def _small_ease(monkeypatch: pytest.MonkeyPatch, max_items: int = 5) -> None:
 
 
 def test_ease_limit_is_a_note_said_once_not_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    from profiles.recommenders.base import collect_notes
+    from kg.profiles.recommenders.base import collect_notes
 
     rows = [(f"u{u}", f"p{(u + j) % 12}", "purchase", u * 10 + j, None) for u in range(20) for j in range(3)]
     train = Interactions.from_rows(rows)
@@ -47,7 +47,7 @@ def test_ease_limit_is_a_note_said_once_not_a_warning(caplog: pytest.LogCaptureF
 
 
 def test_segment_map_numbers_segments_from_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import profiles.charts as charts
+    import kg.profiles.charts as charts
 
     figures = []
     monkeypatch.setattr(charts, "_save", lambda fig, path: figures.append(fig) or path)
@@ -59,7 +59,7 @@ def test_segment_map_numbers_segments_from_one(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_recent_merges_a_review_said_twice_and_untitled_products_are_described() -> None:
-    from profiles.workflow import _merge_recent
+    from kg.profiles.workflow import _merge_recent
 
     rows = [{"type": "PURCHASED", "id": "h1", "title": None, "category": "furniture_decor", "brand": None,
              "last_at": 5, "last_date": "2018-01-01"},
@@ -79,9 +79,9 @@ def test_recent_merges_a_review_said_twice_and_untitled_products_are_described()
 
 
 def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -> None:
-    from profiles.reasons import Explainer, Reason, together_counts
-    from profiles.segments import Segmentation, label_segments
-    from profiles.steps import recommend_with_reasons
+    from kg.profiles.reasons import Explainer, Reason, together_counts
+    from kg.profiles.segments import Segmentation, label_segments
+    from kg.profiles.steps import recommend_with_reasons
 
     rows = [("a", "p1", "purchase", 1, None), ("a", "p2", "purchase", 2, None), ("b", "p1", "purchase", 3, None)]
     inter = Interactions.from_rows(rows)
@@ -104,7 +104,7 @@ def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -
     assert counts == {"copurchase": 1}  # b gets p2, explained by a co-purchase path, not "gnn"
 
     seg = Segmentation(np.array([0, 0]), 1, users=["a", "b"])
-    from profiles.interests import compute_interests
+    from kg.profiles.interests import compute_interests
 
     table = compute_interests(ShopData(Interactions.from_rows([("a", "p1", "view", 1, None),
                                                                 ("b", "p1", "view", 1, None)])))

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from kg.errors import ConfigError
-from profiles.data import AspectSignals, Catalogue, Interactions, ShopData
-from profiles.recommenders import MODEL_NAMES, KGRecommender, make_model, recommend, registry, top_k
-from profiles.recommenders.base import positive_matrix
+from kg.foundation.errors import ConfigError
+from kg.profiles.data import AspectSignals, Catalogue, Interactions, ShopData
+from kg.profiles.recommenders import MODEL_NAMES, KGRecommender, make_model, recommend, registry, top_k
+from kg.profiles.recommenders.base import positive_matrix
 
 
 def _shop(rows, catalogue: Catalogue | None = None, items=()) -> ShopData:

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from kg.errors import ConfigError
-from profiles.charts import bar_chart_png, segment_map_png
-from profiles.data import AspectSignals, Catalogue, Interactions, ShopData
-from profiles.interests import compute_interests
-from profiles.segments import Segmentation, build_features, label_segments, segment_users
+from kg.foundation.errors import ConfigError
+from kg.profiles.charts import bar_chart_png, segment_map_png
+from kg.profiles.data import AspectSignals, Catalogue, Interactions, ShopData
+from kg.profiles.interests import compute_interests
+from kg.profiles.segments import Segmentation, build_features, label_segments, segment_users
 
 PNG = b"\x89PNG\r\n\x1a\n"
 T0 = 1_700_000_000_000

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from kg.errors import ConfigError
-from profiles.data import Interactions
-from profiles.metrics import coverage_at_k, hit_at_k, ndcg_at_k, recall_at_k
-from profiles.split import NO_HISTORY, NO_NEW, TOO_FEW, leave_last_out, make_split, temporal
+from kg.foundation.errors import ConfigError
+from kg.profiles.data import Interactions
+from kg.profiles.metrics import coverage_at_k, hit_at_k, ndcg_at_k, recall_at_k
+from kg.profiles.split import NO_HISTORY, NO_NEW, TOO_FEW, leave_last_out, make_split, temporal
 
 
 def _events(it: Interactions, user: str) -> set[tuple[str, str]]:

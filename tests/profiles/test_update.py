@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from ingest.synthetic import generate_shop
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ingest.synthetic import generate_shop
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from profiles import compute_profiles, update_profiles
-from profiles.incremental import latest_state, rebuild_with_state
-from profiles.interests import compute_interests
-from profiles.load import load_shop
-from profiles.reasons import path_exists
-from profiles.steps import stored_score
+from kg.profiles import compute_profiles, update_profiles
+from kg.profiles.incremental import latest_state, rebuild_with_state
+from kg.profiles.interests import compute_interests
+from kg.profiles.load import load_shop
+from kg.profiles.reasons import path_exists
+from kg.profiles.steps import stored_score
 from tests.helpers import run_cli
 
 DAY = 86_400_000
@@ -124,7 +124,7 @@ def test_ingest_runs_kg_update_unless_told_not_to(tmp_path: Path, settings: Sett
 @pytest.mark.slow
 def test_update_gives_new_users_and_products_vectors_similar_items_and_recommendations(
         tmp_path: Path, settings: Settings, store: GraphStore) -> None:
-    from embeddings import TrainConfig, similar_items, train_graph
+    from kg.embeddings import TrainConfig, similar_items, train_graph
 
     files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
     ingest_file(store, settings, files.products, kind="products", fmt="csv")
@@ -185,9 +185,9 @@ class _CountingEncoder:
 def test_a_small_batch_folds_in_and_cold_starts_only_what_it_touched(
         tmp_path: Path, settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 20: a 5-row batch after the first update costs what the batch touched, not the whole shop."""
-    from embeddings import TrainConfig, train_graph
+    from kg.embeddings import TrainConfig, train_graph
 
-    monkeypatch.setattr("embeddings.coldstart.TextEncoder", _CountingEncoder)
+    monkeypatch.setattr("kg.embeddings.coldstart.TextEncoder", _CountingEncoder)
     files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
     ingest_file(store, settings, files.products, kind="products", fmt="csv")
     ingest_file(store, settings, files.events, kind="events", fmt="csv")

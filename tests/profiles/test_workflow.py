@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.api import ingest_file
-from ingest.synthetic import generate_shop
-from kg.privacy import Pseudonymiser
-from kg.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ingest.synthetic import generate_shop
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from profiles import compute_profiles, user_profile, user_recommendations
-from profiles.reasons import path_exists
+from kg.profiles import compute_profiles, user_profile, user_recommendations
+from kg.profiles.reasons import path_exists
 from tests.helpers import run_cli
 
 K = 5

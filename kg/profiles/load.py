@@ -1,0 +1,86 @@
+"""Build a :class:`~profiles.data.ShopData` from a kg installation: events from the event ledger (every
+event with its time), catalogue and review aspects from the graph.
+
+The ledger is read, never written; the graph is read with the queries ``cypher/profiles_*.cypher``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+
+from kg.ledger import EventLedger
+from kg.foundation.settings import Settings
+from kg.store import GraphStore
+from kg.profiles.data import EVENT_TYPES, AspectSignals, Catalogue, Interactions, ShopData
+
+__all__ = ["load_shop", "load_interactions", "load_catalogue", "load_aspects"]
+
+logger = logging.getLogger(__name__)
+
+
+def load_interactions(settings: Settings, *, products: Iterable[str] = ()) -> Interactions:
+    """Every event in the ledger, in time order. ``products`` are added to the item list (no events)."""
+    path = settings.ledger_path
+    if not path.exists():
+        return Interactions.from_rows([], items=list(products))
+    with EventLedger(path, readonly=True) as ledger:
+        rows = [(e.user, e.item, e.type, e.at, e.rating) for e in ledger.events_between()
+                if e.type in EVENT_TYPES]
+    return Interactions.from_rows(rows, items=sorted(set(products)))
+
+
+def load_catalogue(store: GraphStore) -> Catalogue:
+    """Brand, leaf category and title of every product; the category tree; ALSO_BOUGHT links."""
+    catalogue = Catalogue()
+    for row in store.query("profiles_catalogue"):
+        pid = row["id"]
+        if row.get("brand"):
+            catalogue.brand_of[pid] = row["brand"]
+        if row.get("category"):
+            catalogue.category_of[pid] = row["category"]
+        if row.get("title"):
+            catalogue.title_of[pid] = row["title"]
+    catalogue.parent_of = {row["path"]: row["parent"] for row in store.query("profiles_category_parents")}
+    catalogue.also_bought = [(row["source"], row["target"]) for row in store.query("profiles_also_bought")]
+    return catalogue
+
+
+def _user_mention_rows(store: GraphStore, users: list[str] | None) -> Iterator[dict[str, Any]]:
+    if users is None:
+        yield from store.query("profiles_user_mentions")
+        return
+    for start in range(0, len(users), 2000):
+        yield from store.query("profiles_mentions_of_users", users=users[start:start + 2000])
+
+
+def load_aspects(store: GraphStore, *, users: list[str] | None = None) -> AspectSignals:
+    """Each user's aspect mentions (with the review's time; only ``users``' when given) and each product's
+    aspect aggregates."""
+    signals = AspectSignals()
+    for row in _user_mention_rows(store, users):
+        if row.get("sentiment") is None:
+            continue
+        at = row.get("at")
+        signals.user_mentions.append((row["user"], row["aspect"], float(row["sentiment"]),
+                                      None if at is None else int(at)))
+    for row in store.query("profiles_product_aspects"):
+        signals.product_aspects.setdefault(row["product"], {})[row["aspect"]] = (
+            int(row.get("mentions") or 0), float(row.get("score") or 0.0))
+    return signals
+
+
+def load_shop(store: GraphStore, settings: Settings, *, unseen_products: bool = False) -> ShopData:
+    """The whole shop as the profile code reads it. Items are the products with events, plus every
+    catalogued product when ``unseen_products`` (they can then be ranked by catalogue signals)."""
+    started = time.perf_counter()
+    catalogue = load_catalogue(store)
+    interactions = load_interactions(settings, products=catalogue.category_of.keys() if unseen_products else ())
+    aspects = load_aspects(store)
+    logger.info("loaded %d events, %d users, %d items, %d aspect mentions in %.1f s", interactions.n_events,
+                interactions.n_users, interactions.n_items, len(aspects.user_mentions),
+                time.perf_counter() - started)
+    return ShopData(interactions=interactions, catalogue=catalogue, aspects=aspects)

@@ -1,0 +1,160 @@
+"""What every recommender shares: the model protocol, seen-item exclusion and batched top-K.
+
+A model has ``name``, ``fit(shop, train, seed) -> self`` and ``scores(users) -> (len(users) x n_items)``
+float32, higher is better, ``-inf`` for items it cannot rank. Collaborative models cannot rank items
+with no training event at all; models with catalogue signals (``kg``) can.
+
+Seen items: an item is *seen* by a user when the user purchased or rated it in training
+(:data:`~profiles.data.POSITIVE_TYPES`). Viewed or carted items are not excluded: buying what one
+looked at is the most common purchase, and leave-last-out removes every event of the held-out pair.
+
+>>> s = np.array([[0.1, 0.9, 0.5, -np.inf]], dtype=np.float32)
+>>> top_k(s, sparse.csr_matrix(np.array([[0, 1, 0, 0]])), 3).tolist()
+[[2, 0, -1]]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from scipy import sparse
+
+from kg.profiles.data import POSITIVE_TYPES, Interactions, ShopData
+
+__all__ = ["Recommender", "top_k", "recommend", "batches", "BATCH_USERS", "positive_matrix", "active_items",
+           "row_minmax", "collect_notes", "note"]
+
+logger = logging.getLogger(__name__)
+
+#: open note collectors (innermost last): see :func:`collect_notes`
+_NOTES: list[dict[str, str]] = []
+
+
+@contextmanager
+def collect_notes() -> Iterator[dict[str, str]]:
+    """Collect the :func:`note` calls made inside: key -> message, the latest message per key, so a fact
+    said by several fits (validation, full) is reported once, in the run's summary."""
+    notes: dict[str, str] = {}
+    _NOTES.append(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.remove(notes)
+
+
+def note(key: str, message: str) -> None:
+    """A fact about this run worth a line in its summary (e.g. a model limited to the most bought items);
+    logged at INFO when nothing collects it."""
+    if _NOTES:
+        _NOTES[-1][key] = message
+    else:
+        logger.info("%s", message)
+
+
+#: users scored at once: bounds memory to BATCH_USERS x n_items float32 per signal
+BATCH_USERS = 1024
+
+
+class Recommender:
+    """Base class: subclasses set ``name`` and implement :meth:`fit` and :meth:`_raw_scores`."""
+
+    name: str = "base"
+    #: True when the model can score items without training events (catalogue signals)
+    scores_cold_items: bool = False
+
+    def __init__(self) -> None:
+        self.n_items = 0
+        self.active: np.ndarray = np.zeros(0, dtype=bool)
+
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "Recommender":
+        raise NotImplementedError
+
+    def _raw_scores(self, users: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _prepare(self, train: Interactions) -> None:
+        self.n_items = train.n_items
+        self.active = active_items(train)
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        """(len(users) x n_items) float32; items without training events are -inf unless the model scores them."""
+        users = np.asarray(users, dtype=np.int64)
+        out = np.asarray(self._raw_scores(users), dtype=np.float32).reshape(users.shape[0], self.n_items)
+        if not self.scores_cold_items:
+            out[:, ~self.active] = -np.inf
+        return out
+
+
+def positive_matrix(train: Interactions) -> sparse.csr_matrix:
+    """Binary users x items matrix of purchased/rated items (float32)."""
+    return train.matrix(POSITIVE_TYPES, binary=True).astype(np.float32)
+
+
+def active_items(train: Interactions) -> np.ndarray:
+    """Boolean per item: has at least one training event (any type)."""
+    out = np.zeros(train.n_items, dtype=bool)
+    out[np.unique(train.item)] = True
+    return out
+
+
+def batches(users: np.ndarray, size: int = BATCH_USERS) -> Iterator[np.ndarray]:
+    """Consecutive slices of ``users`` of at most ``size``."""
+    for start in range(0, len(users), size):
+        yield users[start:start + size]
+
+
+def row_minmax(scores: np.ndarray) -> np.ndarray:
+    """Each row scaled to [0, 1] over its finite entries (constant rows become 0; -inf stays -inf)."""
+    s = np.asarray(scores, dtype=np.float32)
+    finite = np.isfinite(s)
+    lo = np.where(finite, s, np.inf).min(axis=1, keepdims=True)
+    hi = np.where(finite, s, -np.inf).max(axis=1, keepdims=True)
+    span = hi - lo
+    span_ok = np.isfinite(span) & (span > 0)
+    out = np.where(span_ok, (s - np.where(np.isfinite(lo), lo, 0)) / np.where(span_ok, span, 1), 0.0)
+    out = np.where(finite, out, -np.inf)
+    return out.astype(np.float32)
+
+
+def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndarray:
+    """Best ``k`` item codes per row (ties: lower item code first), seen and -inf items excluded; -1 pads.
+
+    ``seen`` holds one row per row of ``scores`` (any non-zero = seen); it is modified in place
+    nowhere, ``scores`` is copied.
+    """
+    s = np.array(scores, dtype=np.float32, copy=True)
+    if seen is not None and seen.nnz:
+        coo = seen.tocoo()
+        s[coo.row, coo.col] = -np.inf
+    n_rows, n_items = s.shape
+    k_eff = min(k, n_items)
+    out = np.full((n_rows, k), -1, dtype=np.int64)
+    if k_eff == 0 or n_rows == 0:
+        return out
+    if k_eff < n_items:
+        # boundary ties: take every item scoring at least the k-th best, then order exactly
+        part = np.partition(s, n_items - k_eff, axis=1)[:, n_items - k_eff][:, None]
+        cand_rows, cand_cols = np.nonzero(s >= part)
+    else:
+        cand_rows, cand_cols = np.nonzero(np.ones_like(s, dtype=bool))
+    vals = s[cand_rows, cand_cols]
+    order = np.lexsort((cand_cols, -vals, cand_rows))
+    cand_rows, cand_cols, vals = cand_rows[order], cand_cols[order], vals[order]
+    starts = np.searchsorted(cand_rows, np.arange(n_rows))
+    rank = np.arange(cand_rows.shape[0]) - starts[cand_rows]
+    keep = (rank < k_eff) & np.isfinite(vals)
+    out[cand_rows[keep], rank[keep]] = cand_cols[keep]
+    return out
+
+
+def recommend(model: Recommender, users: np.ndarray, seen: sparse.csr_matrix | None, k: int,
+              batch: int = BATCH_USERS) -> np.ndarray:
+    """Top-k item codes for ``users`` (rows of ``seen`` are looked up by user code), in user batches."""
+    users = np.asarray(users, dtype=np.int64)
+    parts = [np.zeros((0, k), dtype=np.int64)]
+    for chunk in batches(users, batch):
+        parts.append(top_k(model.scores(chunk), seen[chunk] if seen is not None else None, k))
+    return np.concatenate(parts)

@@ -1,0 +1,353 @@
+"""The explainable signals the ``kg`` blend mixes, each a users x items score scaled to [0, 1] per user.
+
+==============  =====================================================================================
+signal          meaning (what the lead's reason path shows)
+==============  =====================================================================================
+``copurchase``  item-item cosine: an item the user bought is bought together with this one
+``ease``        EASE linear item model on what the user bought (co-purchase, learned weights)
+``mf``          implicit ALS factors (users who buy like this user bought it)
+``gnn``         LightGCN embeddings (torch_geometric) of the purchase graph; up to GNN_MAX_PAIRS pairs
+``brand``       the user bought, rated, carted, favourited or viewed items of this brand
+``category``    the user interacted with this category, or a parent of it (parents count half)
+``aspect``      the user mentioned, positively, an aspect that reviewers praise on this product
+``segment``     popular in the user's segment (only when segments are given)
+``popularity``  popular overall (log of distinct buyers)
+``viewed``      the user viewed, carted or favourited this item and has not bought it
+==============  =====================================================================================
+
+Behaviour weights for brand/category affinity: purchase and rating 1, cart 0.5, favorite 0.4, view 0.25. Every
+signal is scaled per user over the items the user has not bought: min 0, max 1 (a flat row is 0).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from kg.profiles.data import EVENT_TYPES, AspectSignals, Interactions, ShopData
+from kg.profiles.recommenders.base import active_items, positive_matrix
+from kg.profiles.recommenders.ease import EASERecommender
+from kg.profiles.recommenders.itemknn import cosine_similarity
+from kg.profiles.recommenders.mf import MFRecommender
+
+__all__ = ["SIGNALS", "SignalModel", "aspects_before", "TYPE_WEIGHTS", "fold_in_als"]
+
+logger = logging.getLogger(__name__)
+
+SIGNALS: tuple[str, ...] = ("copurchase", "ease", "mf", "gnn", "brand", "category", "aspect", "segment",
+                            "popularity", "viewed")
+#: the LightGCN signal is left out above this many bought (user, item) pairs (its CPU time grows with them)
+GNN_MAX_PAIRS = 300_000
+#: how much one event of each type says about a user's brand/category interest
+TYPE_WEIGHTS: dict[str, float] = {"view": 0.25, "favorite": 0.4, "cart": 0.5, "purchase": 1.0, "rating": 1.0}
+#: weight of a category's parent relative to the category itself (grandparents: squared, ...)
+PARENT_DECAY = 0.5
+
+
+def aspects_before(aspects: AspectSignals, users: Sequence[str], cutoff_at: dict[int, int]) -> AspectSignals:
+    """``aspects`` without the mentions a user made at or after their cutoff (users by code in ``users``);
+    mentions without a time are dropped for users that have a cutoff. Product aggregates are kept."""
+    if not cutoff_at:
+        return aspects
+    by_name = {users[u]: at for u, at in cutoff_at.items()}
+    kept = [m for m in aspects.user_mentions
+            if m[0] not in by_name or (m[3] is not None and m[3] < by_name[m[0]])]
+    return AspectSignals(user_mentions=kept, product_aspects=aspects.product_aspects)
+
+
+def fold_in_als(x: sparse.csr_matrix, item_factors: np.ndarray, regularization: float, alpha: float) -> np.ndarray:
+    """User factors for the rows of ``x`` given frozen item factors: the ALS user step
+    ``(Y'Y + Y_u' (C_u - I) Y_u + reg I)^-1 Y_u' C_u 1`` with confidence ``C = 1 + alpha`` on bought items.
+
+    >>> y = np.eye(2, dtype=np.float32)
+    >>> fold_in_als(sparse.csr_matrix(np.array([[1.0, 0.0]])), y, 0.0, 1.0).round(3).tolist()
+    [[1.0, 0.0]]
+    """
+    y = np.asarray(item_factors, dtype=np.float64)
+    gram = y.T @ y
+    eye = np.eye(y.shape[1])
+    out = np.zeros((x.shape[0], y.shape[1]), dtype=np.float32)
+    for u in range(x.shape[0]):
+        items = x.indices[x.indptr[u]:x.indptr[u + 1]]
+        if items.size == 0:
+            continue
+        yu = y[items]
+        a = gram + alpha * yu.T @ yu + regularization * eye
+        b = (1.0 + alpha) * yu.sum(axis=0)
+        out[u] = np.linalg.solve(a, b)
+    return out
+
+
+def _one_hot(values: Sequence[str | None]) -> tuple[sparse.csr_matrix, list[str]]:
+    names = sorted({v for v in values if v})
+    index = {n: i for i, n in enumerate(names)}
+    rows = [r for r, v in enumerate(values) if v]
+    cols = [index[values[r]] for r in rows]
+    m = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(values), len(names)))
+    return m, names
+
+
+def _rowmax_scale(m: np.ndarray) -> np.ndarray:
+    hi = m.max(axis=1, keepdims=True) if m.shape[1] else np.zeros((m.shape[0], 1), np.float32)
+    return np.divide(m, hi, out=np.zeros_like(m), where=hi > 0)
+
+
+class SignalModel:
+    """Fits every signal on the training interactions; :meth:`normalized` scores user batches."""
+
+    def __init__(self, signals: Sequence[str] = SIGNALS, *, ease_lam: float = 200.0, mf_factors: int = 0,
+                 neighbours: int | None = None) -> None:
+        self.wanted = tuple(signals)
+        self.ease_lam, self.mf_factors, self.neighbours = ease_lam, mf_factors, neighbours
+
+    # -- fitting -------------------------------------------------------------------------------------
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0,
+            user_segment: np.ndarray | None = None) -> "SignalModel":
+        self.n_users, self.n_items = train.n_users, train.n_items
+        self.x = positive_matrix(train)
+        self.active = active_items(train)
+        self.available: list[str] = []
+        weights = np.asarray([TYPE_WEIGHTS[t] for t in EVENT_TYPES], dtype=np.float32)[train.type]
+        w = sparse.csr_matrix((weights, (train.user, train.item)), shape=(self.n_users, self.n_items))
+        w.sum_duplicates()
+        w.data = np.log1p(w.data)
+        self.w = w
+        for name in self.wanted:
+            if getattr(self, f"_fit_{name}")(shop, train, seed, user_segment):
+                self.available.append(name)
+        return self
+
+    def _fit_copurchase(self, shop, train, seed, user_segment) -> bool:
+        neighbours = self.neighbours or (None if self.n_items <= 5000 else 200)
+        self.sim = cosine_similarity(self.x, neighbours)
+        return bool(self.sim.nnz)
+
+    def _fit_ease(self, shop, train, seed, user_segment) -> bool:
+        self.ease = EASERecommender(lam=self.ease_lam).fit(shop, train, seed)
+        return bool(self.x.nnz)
+
+    def _fit_mf(self, shop, train, seed, user_segment) -> bool:
+        self.mf = MFRecommender(factors=self.mf_factors).fit(shop, train, seed)
+        return bool(self.x.nnz)
+
+    def _fit_gnn(self, shop, train, seed, user_segment) -> bool:
+        if not self.x.nnz or self.x.nnz > GNN_MAX_PAIRS:
+            if self.x.nnz:
+                logger.info("kg blend: %d bought pairs > %d, LightGCN signal left out", self.x.nnz, GNN_MAX_PAIRS)
+            return False
+        from kg.profiles.recommenders.gnn import LightGCNRecommender
+
+        self.gnn = LightGCNRecommender().fit(shop, train, seed)
+        return True
+
+    def _fit_brand(self, shop, train, seed, user_segment) -> bool:
+        self.item_brand, self.brands = _one_hot([shop.catalogue.brand_of.get(i) for i in train.items])
+        self.user_brand = (self.w @ self.item_brand).tocsr()
+        return bool(self.brands)
+
+    def _fit_category(self, shop, train, seed, user_segment) -> bool:
+        cat = shop.catalogue
+        index: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for item, name in enumerate(train.items):
+            leaf = cat.category_of.get(name)
+            for depth, node in enumerate(cat.ancestors(leaf) if leaf else []):
+                rows.append(item)
+                cols.append(index.setdefault(node, len(index)))
+                vals.append(PARENT_DECAY ** depth)
+        self.categories = list(index)
+        self.item_category = sparse.csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)),
+                                               shape=(self.n_items, len(index)))
+        self.user_category = (self.w @ self.item_category).tocsr()
+        return bool(index)
+
+    def _fit_aspect(self, shop, train, seed, user_segment) -> bool:
+        aspects = shop.aspects
+        names = sorted({a for _, a, _, _ in aspects.user_mentions} |
+                       {a for per in aspects.product_aspects.values() for a in per})
+        index = {a: i for i, a in enumerate(names)}
+        self.aspects = names
+        ur, uc, uv = [], [], []
+        for user, aspect, sentiment, _ in aspects.user_mentions:
+            u = train.user_index.get(user)
+            if u is not None and sentiment > 0:
+                ur.append(u)
+                uc.append(index[aspect])
+                uv.append(float(sentiment))
+        self.user_aspect = sparse.csr_matrix((np.asarray(uv, np.float32), (ur, uc)),
+                                             shape=(self.n_users, len(names)))
+        pr, pc, pv = [], [], []
+        for product, per in aspects.product_aspects.items():
+            i = train.item_index.get(product)
+            for aspect, (mentions, mean) in (per.items() if i is not None else ()):
+                if mean > 0 and mentions > 0:
+                    pr.append(i)
+                    pc.append(index[aspect])
+                    pv.append(float(np.log1p(mentions) * mean))
+        self.item_aspect = sparse.csr_matrix((np.asarray(pv, np.float32), (pr, pc)),
+                                             shape=(self.n_items, len(names)))
+        return bool(self.user_aspect.nnz and self.item_aspect.nnz)
+
+    def _fit_segment(self, shop, train, seed, user_segment) -> bool:
+        self.user_segment = None
+        if user_segment is None:
+            return False
+        seg = np.asarray(user_segment, dtype=np.int64)
+        if seg.shape[0] != self.n_users:
+            from kg.foundation.errors import ConfigError
+
+            raise ConfigError(f"user_segment has {seg.shape[0]} entries for {self.n_users} users")
+        valid = seg >= 0
+        n_seg = int(seg.max()) + 1 if valid.any() else 0
+        member = sparse.csr_matrix((np.ones(int(valid.sum()), np.float32), (seg[valid], np.flatnonzero(valid))),
+                                   shape=(n_seg, self.n_users))
+        counts = np.asarray((member @ self.x).todense(), dtype=np.float32)
+        self.segment_pop = _rowmax_scale(np.log1p(counts))
+        self.user_segment = seg
+        return n_seg > 0
+
+    def _fit_popularity(self, shop, train, seed, user_segment) -> bool:
+        pop = np.log1p(np.asarray(self.x.sum(axis=0), dtype=np.float32).ravel())
+        self.popularity = pop / pop.max() if pop.size and pop.max() > 0 else pop
+        return bool(self.x.nnz)
+
+    def _fit_viewed(self, shop, train, seed, user_segment) -> bool:
+        mask = train.type_mask(("view", "cart", "favorite"))
+        self.viewed = train.subset(mask).matrix(("view", "cart", "favorite"), binary=False).astype(np.float32)
+        self.viewed.data = np.log1p(self.viewed.data)
+        return bool(self.viewed.nnz)
+
+    # -- users after fitting -------------------------------------------------------------------------
+    #: attributes that hold one row per user (everything else describes items and stays frozen)
+    USER_STATE = ("x", "w", "user_brand", "user_category", "user_aspect", "user_segment", "viewed")
+
+    def without_users(self) -> "SignalModel":
+        """A copy holding only the item side (weights, similarities, factors of items): what ``kg update``
+        keeps between runs. No user id or user row is left in it."""
+        import copy
+
+        frozen = copy.copy(self)
+        for name in self.USER_STATE:
+            setattr(frozen, name, None)
+        frozen.n_users = 0
+        if hasattr(self, "mf"):
+            frozen.mf = copy.copy(self.mf)
+            frozen.mf.user_factors = None
+        if hasattr(self, "ease"):
+            frozen.ease = copy.copy(self.ease)
+            frozen.ease.x = None
+        if hasattr(self, "gnn"):
+            frozen.gnn = copy.copy(self.gnn)
+            frozen.gnn.user_emb = None
+        return frozen
+
+    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None
+                   ) -> "SignalModel":
+        """A copy whose user rows are rebuilt from ``train`` (coded with this model's items, users 0..m-1),
+        the item side frozen: every signal of those users is what the frozen model gives for their whole
+        current history. MF user factors are folded in with the closed-form ALS user step."""
+        import copy
+
+        if train.n_items != self.n_items:
+            from kg.foundation.errors import ConfigError
+
+            raise ConfigError(f"the interactions know {train.n_items} items, the model {self.n_items}")
+        fresh = copy.copy(self)
+        fresh.n_users = train.n_users
+        fresh.x = positive_matrix(train)
+        weights = np.asarray([TYPE_WEIGHTS[t] for t in EVENT_TYPES], dtype=np.float32)[train.type]
+        w = sparse.csr_matrix((weights, (train.user, train.item)), shape=(train.n_users, self.n_items))
+        w.sum_duplicates()
+        w.data = np.log1p(w.data)
+        fresh.w = w
+        if "brand" in self.available:
+            fresh.user_brand = (w @ self.item_brand).tocsr()
+        if "category" in self.available:
+            fresh.user_category = (w @ self.item_category).tocsr()
+        if "aspect" in self.available:
+            index = {a: i for i, a in enumerate(self.aspects)}
+            ur, uc, uv = [], [], []
+            for user, aspect, sentiment, _ in shop.aspects.user_mentions:
+                u, a = train.user_index.get(user), index.get(aspect)
+                if u is not None and a is not None and sentiment > 0:
+                    ur.append(u)
+                    uc.append(a)
+                    uv.append(float(sentiment))
+            fresh.user_aspect = sparse.csr_matrix((np.asarray(uv, np.float32), (ur, uc)),
+                                                  shape=(train.n_users, len(self.aspects)))
+        if "segment" in self.available:
+            seg = np.full(train.n_users, -1, dtype=np.int64) if user_segment is None else np.asarray(
+                user_segment, dtype=np.int64)
+            fresh.user_segment = seg
+        if "viewed" in self.available:
+            looked = ("view", "cart", "favorite")
+            viewed = train.subset(train.type_mask(looked)).matrix(looked, binary=False)
+            fresh.viewed = viewed.astype(np.float32)
+            fresh.viewed.data = np.log1p(fresh.viewed.data)
+        if hasattr(self, "ease"):
+            fresh.ease = copy.copy(self.ease)
+            fresh.ease.x = fresh.x[:, self.ease.cols].tocsr()
+        if hasattr(self, "mf"):
+            fresh.mf = copy.copy(self.mf)
+            fresh.mf.user_factors = fold_in_als(fresh.x, self.mf.item_factors, self.mf.regularization,
+                                                self.mf.alpha)
+        if hasattr(self, "gnn"):
+            # LightGCN's user vector is built from its items' by propagation: one step over the user's
+            # bought items (degree-normalised mean) stands in for the trained one
+            fresh.gnn = copy.copy(self.gnn)
+            degree = np.asarray(fresh.x.sum(axis=1)).ravel()
+            mean = sparse.diags(np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)) @ fresh.x
+            fresh.gnn.user_emb = np.asarray(mean @ self.gnn.item_emb, dtype=np.float32)
+        return fresh
+
+    # -- scoring -------------------------------------------------------------------------------------
+    def raw(self, name: str, users: np.ndarray) -> np.ndarray:
+        """Unscaled scores of one signal for a user batch (float32, -inf where it cannot score)."""
+        n = users.shape[0]
+        if name == "copurchase":
+            return np.asarray((self.x[users] @ self.sim).todense(), dtype=np.float32)
+        if name == "ease":
+            return self.ease.scores(users)
+        if name == "mf":
+            return self.mf.scores(users)
+        if name == "gnn":
+            return self.gnn.scores(users)
+        if name == "brand":
+            return np.asarray((self.user_brand[users] @ self.item_brand.T).todense(), dtype=np.float32)
+        if name == "category":
+            return np.asarray((self.user_category[users] @ self.item_category.T).todense(), dtype=np.float32)
+        if name == "aspect":
+            return np.asarray((self.user_aspect[users] @ self.item_aspect.T).todense(), dtype=np.float32)
+        if name == "segment":
+            seg = self.user_segment[users]
+            out = np.zeros((n, self.n_items), dtype=np.float32)
+            ok = (seg >= 0) & (seg < self.segment_pop.shape[0])
+            out[ok] = self.segment_pop[seg[ok]]
+            return out
+        if name == "popularity":
+            return np.broadcast_to(self.popularity, (n, self.n_items)).copy()
+        if name == "viewed":
+            return np.asarray(self.viewed[users].todense(), dtype=np.float32)
+        raise KeyError(name)
+
+    def normalized(self, users: np.ndarray, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Each available signal (or ``names``) for ``users``, scaled to [0, 1] per user over unbought items."""
+        users = np.asarray(users, dtype=np.int64)
+        seen = self.x[users].tocoo()
+        return {name: self.scaled(name, users, seen) for name in (names if names is not None else self.available)}
+
+    def scaled(self, name: str, users: np.ndarray, seen: sparse.coo_matrix | None = None) -> np.ndarray:
+        """One signal for ``users`` scaled to [0, 1] per user over unbought items (``seen``: their bought rows)."""
+        seen = self.x[users].tocoo() if seen is None else seen
+        s = self.raw(name, users)
+        s[seen.row, seen.col] = np.nan
+        finite = np.isfinite(s)
+        lo = np.where(finite, s, np.inf).min(axis=1, keepdims=True)
+        hi = np.where(finite, s, -np.inf).max(axis=1, keepdims=True)
+        span = np.where(np.isfinite(hi - lo) & (hi - lo > 0), hi - lo, np.inf)
+        with np.errstate(invalid="ignore"):
+            scaled = np.where(finite, (s - np.where(np.isfinite(lo), lo, 0)) / span, 0.0)
+        return scaled.astype(np.float32)

@@ -1,0 +1,154 @@
+"""Honest train/test splits for recommender evaluation: per-user leave-last-out, or a global time cut.
+
+Both work on distinct items of :data:`~profiles.data.POSITIVE_TYPES` (purchased or rated). Every
+user of the interactions ends up either evaluated or skipped, with the reason counted.
+
+>>> from kg.profiles.data import Interactions
+>>> rows = [("a", "p1", "purchase", 1, None), ("a", "p2", "purchase", 2, None), ("b", "p1", "purchase", 1, None)]
+>>> s = leave_last_out(Interactions.from_rows(rows))
+>>> s.test, s.skip_reasons
+({0: {1}}, {'fewer than 2 distinct purchased/rated items': 1})
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kg.foundation.errors import ConfigError
+from kg.profiles.data import POSITIVE_TYPES, Interactions
+
+__all__ = ["Split", "SPLITS", "leave_last_out", "temporal", "make_split", "first_positive"]
+
+#: names accepted by :func:`make_split`
+SPLITS: tuple[str, ...] = ("leave-last-out", "temporal")
+
+TOO_FEW = "fewer than 2 distinct purchased/rated items"
+NO_HISTORY = "no purchased/rated item before the cut"
+NO_NEW = "no new purchased/rated item after the cut"
+
+
+@dataclass
+class Split:
+    """Training events, held-out items per evaluated user, and who was skipped and why.
+
+    ``cutoff_at`` is, per evaluated user, the time (epoch ms) from which their held-out events start:
+    side information (review aspects) from that time on must not be used for that user.
+    """
+
+    name: str
+    train: Interactions
+    test: dict[int, set[int]]
+    evaluated: np.ndarray  # int user codes, ascending
+    skipped: np.ndarray  # int user codes, ascending
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    cutoff_at: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def n_evaluated(self) -> int:
+        return int(self.evaluated.shape[0])
+
+    @property
+    def n_skipped(self) -> int:
+        return int(self.skipped.shape[0])
+
+
+def first_positive(interactions: Interactions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (user, item) pairs of positive events with the time of the first one, ordered by user,
+    then first time, then item id (the item's string id, so ties do not depend on coding)."""
+    mask = interactions.type_mask(POSITIVE_TYPES)
+    user, item, at = interactions.user[mask], interactions.item[mask], interactions.at[mask]
+    if not user.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    n_items = interactions.n_items
+    key = user.astype(np.int64) * n_items + item
+    order = np.lexsort((at, key))  # by pair, then time: first occurrence of each pair first
+    key, at = key[order], at[order]
+    first = np.ones(key.shape[0], dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    key, at = key[first], at[first]
+    users, items = key // n_items, key % n_items
+    item_rank = np.empty(n_items, dtype=np.int64)
+    item_rank[np.argsort(np.asarray(interactions.items, dtype=object), kind="stable")] = np.arange(n_items)
+    order = np.lexsort((item_rank[items], at, users))
+    return users[order], items[order], at[order]
+
+
+def _remove_pairs(interactions: Interactions, users: np.ndarray, items: np.ndarray) -> Interactions:
+    """``interactions`` without any event (of any type) of the given (user, item) pairs."""
+    n_items = max(interactions.n_items, 1)
+    held = users.astype(np.int64) * n_items + items
+    keys = interactions.user.astype(np.int64) * n_items + interactions.item
+    return interactions.subset(~np.isin(keys, held))
+
+
+def leave_last_out(interactions: Interactions) -> Split:
+    """Per user: the last distinct purchased/rated item (by first time, then item id) is held out.
+
+    Users with fewer than 2 such items are skipped. Every event of a held-out (user, item) pair,
+    views and carts included, is removed from training.
+    """
+    users, items, at = first_positive(interactions)
+    counts = np.bincount(users, minlength=interactions.n_users) if users.size else np.zeros(
+        interactions.n_users, dtype=np.int64)
+    last = np.ones(users.shape[0], dtype=bool)
+    last[:-1] = users[1:] != users[:-1]
+    keep = last & (counts[users] >= 2)
+    held_u, held_i, held_at = users[keep], items[keep], at[keep]
+    test = {int(u): {int(i)} for u, i in zip(held_u, held_i)}
+    evaluated = np.sort(held_u.astype(np.int64))
+    skipped = np.setdiff1d(np.arange(interactions.n_users), evaluated)
+    reasons = {TOO_FEW: int(skipped.size)} if skipped.size else {}
+    return Split(name="leave-last-out", train=_remove_pairs(interactions, held_u, held_i), test=test,
+                 evaluated=evaluated, skipped=skipped, skip_reasons=reasons,
+                 cutoff_at={int(u): int(t) for u, t in zip(held_u, held_at)})
+
+
+def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
+    """One global cut at the ``fraction`` quantile of event times: events at or before it train, the rest test.
+
+    A user's test items are the distinct purchased/rated items after the cut that the user had not
+    purchased/rated before it. Users with no purchased/rated item before the cut, or none new after it,
+    are skipped (two reasons).
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ConfigError(f"temporal split fraction must be in (0, 1), got {fraction!r}")
+    if not interactions.n_events:
+        return Split("temporal", interactions, {}, np.zeros(0, np.int64), np.arange(interactions.n_users), {
+            NO_HISTORY: interactions.n_users} if interactions.n_users else {})
+    cut = int(np.quantile(interactions.at, fraction, method="lower"))
+    train = interactions.subset(interactions.at <= cut)
+    after = interactions.subset(interactions.at > cut)
+    before_pos = train.matrix(POSITIVE_TYPES).tolil().rows
+    test: dict[int, set[int]] = {}
+    for user, item in zip(*first_positive(after)[:2]):
+        if int(item) not in before_pos[user]:
+            test.setdefault(int(user), set()).add(int(item))
+    has_history = np.asarray([bool(r) for r in before_pos], dtype=bool)
+    reasons: Counter[str] = Counter()
+    evaluated, skipped = [], []
+    for user in range(interactions.n_users):
+        if not has_history[user]:
+            reasons[NO_HISTORY] += 1
+            skipped.append(user)
+        elif user not in test:
+            reasons[NO_NEW] += 1
+            skipped.append(user)
+        else:
+            evaluated.append(user)
+    test = {u: test[u] for u in evaluated}
+    return Split(name="temporal", train=train, test=test, evaluated=np.asarray(evaluated, dtype=np.int64),
+                 skipped=np.asarray(skipped, dtype=np.int64), skip_reasons=dict(reasons),
+                 cutoff_at={u: cut + 1 for u in evaluated})
+
+
+def make_split(interactions: Interactions, name: str) -> Split:
+    """The split called ``name`` (see :data:`SPLITS`); ConfigError for anything else."""
+    if name == "leave-last-out":
+        return leave_last_out(interactions)
+    if name == "temporal":
+        return temporal(interactions)
+    raise ConfigError(f"unknown split {name!r}; choose one of: {', '.join(SPLITS)}")

@@ -1,0 +1,111 @@
+"""Steps that ``kg profiles`` (:mod:`kg.profiles.workflow`) and ``kg update`` (:mod:`kg.profiles.incremental`)
+share: learned user vectors, and top-k recommendations with their reasons."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from kg.foundation.settings import Settings
+from kg.store import GraphStore
+from kg.foundation.progress import Progress, step_reporter
+
+__all__ = ["day", "stored_score", "user_vectors", "recommend_with_reasons"]
+
+logger = logging.getLogger(__name__)
+
+
+
+_say = step_reporter(logger)
+
+
+def stored_score(score: float) -> float:
+    """An interest score as written to the graph: 6 significant digits, not 6 decimals (a shop spanning
+    years decays old interests below 1e-6; rounding them to 0 would lose their proportions).
+
+    >>> stored_score(7.1242817), stored_score(5.96e-08)
+    (7.12428, 5.96e-08)
+    """
+    return float(f"{float(score):.6g}")
+
+
+def day(ms: Any) -> str | None:
+    if not isinstance(ms, (int, float)):
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: Any,
+                  progress: Progress | None, *, seed: int = 0) -> tuple[dict[str, np.ndarray], str | None]:
+    """Learned user vectors of the KGE run written to this graph; trains one with defaults (seeded with
+    ``seed``) when none is."""
+    from kg.embeddings import TrainConfig, train_graph
+    from kg.embeddings.runs import find_run, last_write
+
+    run = last_write(settings.runs_dir, settings.graph)
+    if run is None and train:
+        _say(progress, "no embeddings in the graph yet: training them with defaults (kg embed train)")
+        report = train_graph(store, settings, train_config or TrainConfig(seed=seed))
+        run = find_run(settings.runs_dir, report.run_id)
+    if run is None:
+        return {}, None
+    if run.entity_embeddings is None:
+        run = run.load_arrays()
+    vectors = {label[len("User:"):]: run.entity_embeddings[index]
+               for label, index in run.entity_to_id.items() if label.startswith("User:")}
+    return vectors, run.run_id
+
+
+def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 256
+                   ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
+    """Top ``k`` products per user of ``inter`` that they have not bought or rated (as in the evaluation:
+    viewed or carted products may come back), each with a reason; products without one are passed over.
+    Reasons are counted by the kind of path stored (a co-purchase path found for a gnn score counts as
+    ``copurchase``).
+    ``model`` scores the users of ``inter`` by their index there."""
+    from kg.profiles.reasons import COLLABORATIVE
+
+    seen = inter.matrix().tocsr()
+    rows: list[dict[str, Any]] = []
+    reasons: dict[str, int] = {}
+    together: set[tuple[str, str, int]] = set()
+    n_items = model.n_items
+    pool = min(n_items, 3 * k + 10)
+    for lo in range(0, inter.n_users, batch):
+        users = np.arange(lo, min(lo + batch, inter.n_users))
+        parts = model.parts(users)
+        names = list(parts)
+        scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
+        if not getattr(model, "scores_cold_items", False):
+            scores[:, ~model.active] = -np.inf
+        for row_index, u in enumerate(users.tolist()):
+            s = scores[row_index]
+            s[seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = -np.inf
+            candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
+            candidates = candidates[np.isfinite(s[candidates])]
+            candidates = candidates[np.lexsort((candidates, -s[candidates]))]
+            if candidates.size == 0:
+                continue
+            matrix = (np.vstack([parts[n][row_index, candidates] for n in names]) if names
+                      else np.zeros((0, candidates.size)))
+            bought, block = explainer.copurchase_block(u, candidates.tolist())
+            rank = 0
+            for c, item in enumerate(candidates.tolist()):  # best first, until k have a reason
+                order = [names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
+                reason = explainer.explain(u, item, order, column=block[:, c], bought=bought)
+                if reason is None:
+                    continue
+                rank += 1
+                rows.append({"user": inter.users[u], "product": inter.items[item], "score": round(float(s[item]), 6),
+                             "rank": rank, "reason": reason.text, "path": reason.path,
+                             "path_types": reason.path_types})
+                kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
+                reasons[kind] = reasons.get(kind, 0) + 1
+                if reason.together:
+                    together.add(reason.together)
+                if rank == k:
+                    break
+    return rows, reasons, together
