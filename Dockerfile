@@ -19,7 +19,9 @@ COPY kg ./kg
 COPY ingest ./ingest
 COPY embeddings ./embeddings
 COPY cypher ./cypher
-RUN pip install --no-cache-dir --constraint constraints-cpu.txt . \
+# the extras the two services use: kg schedule ingests events, products and reviews (any language) and keeps
+# profiles current (profiles pulls embeddings: torch, PyKEEN); kg explore serves the web page
+RUN pip install --no-cache-dir --constraint constraints-cpu.txt ".[reviews,languages,profiles,explore]" \
     && kg --version
 
 FROM python:3.11-slim-bookworm AS runtime

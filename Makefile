@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh clone:
 #   make demo   # creates .venv on first use, then runs `kg demo` end to end on the embedded FalkorDB
 #   make test   # creates .venv on first use, then runs the test suite
+# Both install every feature extra and the test tools: pip install -e '.[all,test]'.
 # torch is pinned to the CPU build through constraints-cpu.txt; on a CUDA machine use
 #   make demo CONSTRAINTS=      (pip then installs the CUDA build of torch)
 PYTHON ?= python3
@@ -14,7 +15,7 @@ STAMP := $(VENV)/.kg-installed
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS)) -e '.[test]'
+	$(BIN)/python -m pip install --quiet $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS)) -e '.[all,test]'
 	touch $@
 
 install: $(STAMP)

@@ -9,29 +9,39 @@ The library API is one call per command (:mod:`kg.embeddings.workflow`): :func:`
 device(type='cpu')
 """
 
-from kg.embeddings.coldstart import ColdStartReport, text_cold_start
-from kg.embeddings.config import DEFAULT_RELATION_TYPES, TrainConfig, model_choices, resolve_model
-from kg.embeddings.device import DEVICES, resolve_device, resolve_threads
-from kg.embeddings.foldin import FoldInReport, fold_in
-from kg.embeddings.runs import RunResult, find_run, latest_run, load_model, scan_runs
-from kg.embeddings.similar import similar_items
-from kg.embeddings.train import split_triples, train_triples
-from kg.embeddings.workflow import (
-    ExportReport,
-    ImportReport,
-    PruneReport,
-    RunRow,
-    SimilarEdgesReport,
-    TrainReport,
-    export_graph,
-    import_embeddings,
-    list_runs,
-    prune_runs,
-    similar_edges,
-    train_graph,
-    write_run,
-)
-from kg.embeddings.writeback import WriteStats
+import importlib
+from typing import Any
+
+#: public name -> its module; imported on first use, so that kg.embeddings.runs and kg.embeddings.forget
+#: (numpy only: kg forget, kg runs) work on a core install without torch and PyKEEN (the embeddings extra)
+_HOMES = {
+    "ColdStartReport": "coldstart", "text_cold_start": "coldstart",
+    "DEFAULT_RELATION_TYPES": "config", "TrainConfig": "config", "model_choices": "config", "resolve_model": "config",
+    "DEVICES": "device", "resolve_device": "device", "resolve_threads": "device",
+    "FoldInReport": "foldin", "fold_in": "foldin",
+    "RunResult": "runs", "find_run": "runs", "latest_run": "runs", "load_model": "runs", "scan_runs": "runs",
+    "similar_items": "similar",
+    "split_triples": "train", "train_triples": "train",
+    "ExportReport": "workflow", "ImportReport": "workflow", "PruneReport": "workflow", "RunRow": "workflow",
+    "SimilarEdgesReport": "workflow", "TrainReport": "workflow", "export_graph": "workflow",
+    "import_embeddings": "workflow", "list_runs": "workflow", "prune_runs": "workflow", "similar_edges": "workflow",
+    "train_graph": "workflow", "write_run": "workflow",
+    "WriteStats": "writeback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "ColdStartReport",

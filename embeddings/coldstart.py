@@ -37,6 +37,7 @@ from kg.foundation.text_encoder import MiniLMEncoder
 from kg.foundation.progress import Progress, step_reporter
 from kg.embeddings.foldin import resolve_graph_run, write_vectors
 from kg.embeddings.runs import RunResult
+from kg.embeddings.cypher import PRODUCT_TEXTS
 
 __all__ = ["ColdStartReport", "TextEncoder", "text_cold_start", "product_text", "read_products", "fit_mapping",
            "category_neighbour_rate", "spread", "METHOD_TEXT"]
@@ -76,7 +77,7 @@ def read_products(store: GraphStore, page_size: int = 5000) -> list[dict[str, An
     rows: list[dict[str, Any]] = []
     after = ""
     while True:
-        page = store.query("embed_product_texts", after=after, limit=page_size)
+        page = store.query(PRODUCT_TEXTS, after=after, limit=page_size)
         rows.extend(page)
         if len(page) < page_size:
             return rows

@@ -1,9 +1,9 @@
 """Export the interest graph as triples, page by page, and as files for PyTorch-BigGraph / DGL-KE.
 
 Entity names are stable keys ``Label:key`` (key property per label from :data:`kg.foundation.schema.KEYS`).
-Pages are ranges of internal head-node ids (``cypher/embed_triple_ids.cypher``: ints only); the
+Pages are ranges of internal head-node ids (``kg/store/cypher/<dialect>/embed_triple_ids.cypher``: ints only); the
 label and key of exactly the nodes those triples name is read once per node
-(``cypher/embed_node_keys.cypher``), so nodes created while the export runs never break it. Only
+(``kg/store/cypher/<dialect>/embed_node_keys.cypher``), so nodes created while the export runs never break it. Only
 the id maps and the integer triple arrays are kept in memory.
 
 >>> triples = export_triples(store)                       # doctest: +SKIP
@@ -25,6 +25,7 @@ from kg.store import GraphStore
 from kg.embeddings.config import DEFAULT_RELATION_TYPES
 from kg.embeddings.runs import escape_label, write_id_map
 from kg.embeddings.triples import TripleSet, entity_label
+from kg.embeddings.cypher import RELATIONSHIP_TYPES
 
 __all__ = ["export_triples", "graph_relation_types", "resolve_relation_types", "write_export", "FORMATS",
            "max_node_id", "read_triple_ids", "read_node_keys", "to_entities"]
@@ -37,7 +38,7 @@ FORMATS: tuple[str, ...] = ("tsv", "pbg")
 
 def graph_relation_types(store: GraphStore) -> list[str]:
     """Relationship types the graph knows."""
-    return sorted(str(r["type"]) for r in store.query("embed_relationship_types"))
+    return sorted(str(r["type"]) for r in store.query(RELATIONSHIP_TYPES))
 
 
 def resolve_relation_types(store: GraphStore, requested: Iterable[str] | None = None) -> list[str]:

@@ -18,6 +18,7 @@ from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from kg.embeddings.runs import RunResult, check_write_complete
 from kg.embeddings.triples import split_entity_label
+from kg.embeddings.cypher import CLEAR_SIMILAR, PRODUCT_TITLES, PRODUCT_VECTOR, RUNS_IN_GRAPH, SIMILAR_WRITE
 
 __all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id"]
 
@@ -39,12 +40,12 @@ def similar_items(store: GraphStore, item_id: str, k: int = 10, *, settings: Set
     vector, run_id = _product_vector(store, item_id)
     _ready_index(store, "Product", len(vector), run_id, index_timeout)
     hits = [h for h in store.vector_search("Product", list(vector), k + 1) if h["key"] != item_id][:k]
-    titles = {r["id"]: r.get("title") for r in store.query("embed_product_titles", ids=[h["key"] for h in hits])}
+    titles = {r["id"]: r.get("title") for r in store.query(PRODUCT_TITLES, ids=[h["key"] for h in hits])}
     return [{"id": h["key"], "title": titles.get(h["key"]), "score": float(h["score"])} for h in hits]
 
 
 def _product_vector(store: GraphStore, item_id: str) -> tuple[list[float], str | None]:
-    rows = store.query("embed_product_vector", id=item_id)
+    rows = store.query(PRODUCT_VECTOR, id=item_id)
     if not rows:
         raise ConfigError(f"no product with id {item_id!r} in the graph")
     vector = rows[0].get("vector")
@@ -66,7 +67,7 @@ def _ready_index(store: GraphStore, label: str, dim: int, run_id: str | None, ti
 
 def graph_run_id(store: GraphStore) -> str | None:
     """The run whose embeddings are on the most nodes of the graph (None when nothing is embedded)."""
-    rows = store.query("embed_runs_in_graph")
+    rows = store.query(RUNS_IN_GRAPH)
     return str(rows[0]["run"]) if rows else None
 
 
@@ -112,7 +113,7 @@ def materialise_similar(store: GraphStore, run: RunResult, *, k: int = 10, batch
     vectors = run.entity_embeddings[np.asarray(rows)]
     deleted = 0
     while True:
-        got = store.query("embed_clear_similar", limit=50_000)
+        got = store.query(CLEAR_SIMILAR, limit=50_000)
         n = int(got[0]["deleted"]) if got else 0
         deleted += n
         if n == 0:
@@ -122,7 +123,7 @@ def materialise_similar(store: GraphStore, run: RunResult, *, k: int = 10, batch
         for r, idx, scores in top_k_cosine(vectors, k):
             yield {"id": ids[r], "targets": [{"id": ids[j], "score": float(s)} for j, s in zip(idx, scores)]}
 
-    products = store.write("embed_similar_write", edge_rows(), batch_size=batch_size, run=run.run_id)
+    products = store.write(SIMILAR_WRITE, edge_rows(), batch_size=batch_size, run=run.run_id)
     seconds = time.perf_counter() - started
     edges = products * min(k, len(ids) - 1)
     logger.info("SIMILAR_TO: %d products x top %d (%d old edges removed) in %.2fs", products, k, deleted, seconds)

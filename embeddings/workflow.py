@@ -50,6 +50,7 @@ from kg.embeddings.runs import (
 from kg.embeddings.similar import graph_run_id, materialise_similar
 from kg.embeddings.train import check_finite, train_triples
 from kg.embeddings.writeback import WriteStats, write_back
+from kg.embeddings.cypher import RUNS_IN_GRAPH
 
 __all__ = [
     "Progress",
@@ -251,7 +252,7 @@ class RunRow:
 def _graph_runs(store: GraphStore | None) -> dict[str, int] | None:
     if store is None:
         return None
-    return {str(r["run"]): int(r["nodes"]) for r in store.query("embed_runs_in_graph")}
+    return {str(r["run"]): int(r["nodes"]) for r in store.query(RUNS_IN_GRAPH)}
 
 
 def list_runs(settings: Settings, store: GraphStore | None = None) -> list[RunRow]:

@@ -26,6 +26,7 @@ from kg.store import GraphStore
 from kg.embeddings.runs import RunResult
 from kg.embeddings.train import check_finite
 from kg.embeddings.triples import split_entity_label
+from kg.embeddings.cypher import RELATION_NODES
 
 __all__ = ["write_back", "group_by_label", "appended_methods", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
 
@@ -133,7 +134,7 @@ def _write_relations(store: GraphStore, run: RunResult, props: dict[str, Any], b
         return 0
     rel_vectors = np.asarray(run.relation_embeddings, dtype=np.float32)
     types = sorted(run.relation_to_id, key=run.relation_to_id.__getitem__)
-    store.write("embed_relation_nodes", ({"type": t} for t in types))
+    store.write(RELATION_NODES, ({"type": t} for t in types))
     rel_props = {**props, "embedding_dim": int(rel_vectors.shape[1])}
     rows = _rows(types, [run.relation_to_id[t] for t in types], rel_vectors, rel_props)
     return store.set_vectors("Relation", rows, batch_size=batch_size)

@@ -19,11 +19,14 @@ from operator import itemgetter
 from typing import Any
 
 from kg.ingest.records import EVENT_TYPES
-from kg.ledger import VIEW_FIELDS, VIEW_SEPARATOR, EventLedger, PairAggregate, ViewBatch
+from kg.ledger import EventLedger, EventRow, PairAggregate, TouchedJson
 from kg.store import GraphStore, batched
+from kg.store.queries import Query
+from kg.ingest.cypher import (EVENTS_CREATE, EVENTS_DELETE_EDGES, EVENTS_EDGES_PAGE, EVENTS_MAX_USER_ID, EVENTS_MERGE,
+                              EVENTS_SET, RELATIONSHIP_COUNT)
 
-__all__ = ["graph_rows", "write_pairs", "write_view", "can_create_fresh", "view_rows", "rebuild_behaviour",
-           "REL_TYPES", "GRAPH_FIELDS"]
+__all__ = ["graph_rows", "write_pairs", "add_view", "write_view", "can_create_fresh", "view_rows", "rebuild_behaviour",
+           "REL_TYPES", "GRAPH_FIELDS", "VIEW_SEPARATOR", "ViewBatch"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +40,17 @@ ProgressHook = Callable[[int, int], None]  # (pairs done, pairs total)
 #: the fields of a graph row, in the order ``events_merge``/``events_set`` read them (``row[0]`` ...)
 GRAPH_FIELDS: tuple[str, ...] = ("user", "item", "count", "first_at", "last_at", "first_date", "last_date", "rating")
 _GRAPH_ROW = itemgetter(*(PairAggregate._fields.index(f) for f in GRAPH_FIELDS))
-if VIEW_FIELDS != GRAPH_FIELDS:  # pragma: no cover - a change to one must follow the other
-    raise ImportError(f"kg.ledger.VIEW_FIELDS {VIEW_FIELDS} differ from the graph rows' {GRAPH_FIELDS}")
+#: what separates the rows of one type in a :data:`ViewBatch` text (JSON escapes it inside strings)
+VIEW_SEPARATOR = "\x1e"
+#: what :func:`add_view` returns: ``{type: rows text}`` for the pairs known before the batch and the fresh ones
+ViewBatch = TouchedJson
+
+
+def add_view(ledger: EventLedger, events: Iterable[EventRow]) -> ViewBatch:
+    """Store ``events`` in the ledger (:meth:`EventLedger.add`) and get the touched pairs as graph rows: one
+    JSON array of :data:`GRAPH_FIELDS` per pair, joined by :data:`VIEW_SEPARATOR`, per type, split by whether
+    the ledger held the pair before (SQLite builds the texts in one step: no Python object per pair)."""
+    return ledger.add_json(events, GRAPH_FIELDS, VIEW_SEPARATOR)
 
 
 def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[tuple[Any, ...]]]:
@@ -50,7 +62,7 @@ def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[tuple[Any, ...]
     return per_rel
 
 
-def write_pairs(store: GraphStore, pairs: Iterable[PairAggregate], *, query: str = "events_merge",
+def write_pairs(store: GraphStore, pairs: Iterable[PairAggregate], *, query: Query = EVENTS_MERGE,
                 batch_size: int | None = None) -> int:
     """Write the edges of ``pairs`` (``events_merge``: never moves an edge back; ``events_set``: overwrite)."""
     written = 0
@@ -60,7 +72,7 @@ def write_pairs(store: GraphStore, pairs: Iterable[PairAggregate], *, query: str
 
 
 def view_rows(text: str, store: GraphStore | None = None) -> list[Any]:
-    """The rows of one type in :meth:`EventLedger.add_view`'s text, as ``store.write`` takes them.
+    """The rows of one type in :func:`add_view`'s text, as ``store.write`` takes them.
 
     A store with a ``json_rows(texts)`` hook (texts: JSON arrays of strings, numbers and nulls with
     no escapes; FalkorDB sends such JSON verbatim, as it is already a Cypher literal) gets the row
@@ -73,11 +85,11 @@ def view_rows(text: str, store: GraphStore | None = None) -> list[Any]:
 
 def write_view(store: GraphStore, view: ViewBatch, *, batch_size: int | None = None,
                create_fresh: bool = False) -> int:
-    """Write the edges of one :meth:`EventLedger.add_view` batch: ``events_merge`` for every pair, or,
+    """Write the edges of one :func:`add_view` batch: ``events_merge`` for every pair, or,
     with ``create_fresh`` (see :func:`can_create_fresh`), ``events_create`` for the pairs new to the ledger."""
     written = 0
-    fresh_query = "events_create" if create_fresh else "events_merge"
-    for query, texts in (("events_merge", view.known), (fresh_query, view.fresh)):
+    fresh_query = EVENTS_CREATE if create_fresh else EVENTS_MERGE
+    for query, texts in ((EVENTS_MERGE, view.known), (fresh_query, view.fresh)):
         for kind, text in sorted(texts.items()):
             if not text:
                 continue
@@ -95,7 +107,7 @@ def can_create_fresh(store: GraphStore, ledger: EventLedger) -> bool:
     another ledger) keeps every write a MERGE."""
     pairs = ledger.pair_counts()
     for kind, rel in EVENT_TYPES.items():
-        rows = store.query("relationship_count", identifiers={"rel": rel})
+        rows = store.query(RELATIONSHIP_COUNT, identifiers={"rel": rel})
         edges = int(rows[0]["n"]) if rows else 0
         if edges != pairs.get(kind, 0):
             logger.info("%s edges (%d) differ from the ledger's %s pairs (%d): new pairs are merged",
@@ -107,14 +119,14 @@ def can_create_fresh(store: GraphStore, ledger: EventLedger) -> bool:
 def _scan_edges(store: GraphStore, ledger: EventLedger, *, keep_unknown: bool) -> dict[str, Any]:
     """Page through every behaviour edge: import pre-ledger ``event_times`` into the ledger, and
     find the edges whose pair the ledger does not hold."""
-    top = store.query("events_max_user_id")
+    top = store.query(EVENTS_MAX_USER_ID)
     max_id = top[0]["max_id"] if top else None
     found: dict[str, Any] = {"edges": 0, "legacy_edges": 0, "legacy_events": 0, "unknown": []}
     if max_id is None:
         return found
     for lo in range(0, int(max_id) + 1, _PAGE_IDS):
         for rel, kind in REL_TYPES.items():
-            rows = store.query("events_edges_page", identifiers={"rel": rel}, lo=lo, hi=lo + _PAGE_IDS)
+            rows = store.query(EVENTS_EDGES_PAGE, identifiers={"rel": rel}, lo=lo, hi=lo + _PAGE_IDS)
             if not rows:
                 continue
             found["edges"] += len(rows)
@@ -160,7 +172,7 @@ def rebuild_behaviour(store: GraphStore, ledger: EventLedger, *, remove_unknown:
     done = 0
     for chunk in batched(ledger.pairs(), store.batch_size):
         for rel, rows in sorted(graph_rows(chunk).items()):
-            store.write("events_set", rows, batch_size=len(rows), identifiers={"rel": rel})
+            store.write(EVENTS_SET, rows, batch_size=len(rows), identifiers={"rel": rel})
             by_type[rel] += len(rows)
         done += len(chunk)
         if progress:
@@ -171,7 +183,7 @@ def rebuild_behaviour(store: GraphStore, ledger: EventLedger, *, remove_unknown:
         for rel, user, item in scan["unknown"]:
             per_rel[rel].append({"user": user, "item": item})
         for rel, rows in sorted(per_rel.items()):
-            removed += store.write("events_delete_edges", rows, identifiers={"rel": rel})
+            removed += store.write(EVENTS_DELETE_EDGES, rows, identifiers={"rel": rel})
     store.flush()
     store.compact()
     result = {"pairs": total, "edges_written": done, "by_type": dict(sorted(by_type.items())),

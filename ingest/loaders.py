@@ -8,13 +8,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from kg.ingest.events_view import can_create_fresh, write_view
+from kg.ingest.events_view import ViewBatch, add_view, can_create_fresh, write_view
 from kg.ingest.records import Event, ProductRecord
 from kg.foundation.errors import StoreError
-from kg.ledger import EventLedger, ViewBatch
+from kg.ledger import EventLedger
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
+from kg.ingest.cypher import CATEGORIES_MERGE, PRODUCTS_BRAND, PRODUCTS_CATEGORY, PRODUCTS_LINKS, PRODUCTS_MERGE
 
 __all__ = ["Loader", "EventLoader", "ProductLoader", "ledger_rows"]
 
@@ -43,7 +44,7 @@ class EventLoader:
     updated incrementally); then every pair the batch touched is written to the graph with its
     absolute aggregates, one row per pair. A batch's cost depends on its own size, never on how
     many events a pair already has. The ledger hands the touched pairs over as row text
-    (:meth:`EventLedger.add_view`), so no Python object is built per pair on the way to the graph.
+    (:func:`~kg.ingest.events_view.add_view`), so no Python object is built per pair on the way to the graph.
 
     Pipelined in three stages that run at once: the caller reads and pseudonymises records into
     ledger batches of ``ledger_batch`` events; a ledger worker runs each batch's transaction (SQLite
@@ -120,7 +121,7 @@ class EventLoader:
             raise StoreError("an earlier ledger batch failed; this one was not stored",
                              hint="fix the first error and re-run the ingest (it never duplicates)")
         try:
-            return self.ledger.add_view(rows)
+            return add_view(self.ledger, rows)
         except BaseException:
             self._failed = True
             raise
@@ -170,10 +171,10 @@ class ProductLoader:
     def load(self, store: GraphStore, records: Sequence[ProductRecord]) -> None:
         products = [{"id": r.id, "props": {k: v for k, v in (("title", r.title), ("price", r.price))
                                            if v is not None}} for r in records]
-        store.write("products_merge", products, batch_size=len(products) or 1)
+        store.write(PRODUCTS_MERGE, products, batch_size=len(products) or 1)
         brands = [{"id": r.id, "brand": r.brand} for r in records if r.brand]
         if brands:
-            store.write("products_brand", brands, batch_size=len(brands))
+            store.write(PRODUCTS_BRAND, brands, batch_size=len(brands))
         categories: dict[str, dict[str, Any]] = {}
         leaves = []
         for record in records:
@@ -186,13 +187,13 @@ class ProductLoader:
                 leaves.append({"id": record.id, "path": _PATH_SEP.join(record.category)})
         if categories:
             ordered = sorted(categories.values(), key=lambda c: c["depth"])
-            store.write("categories_merge", ordered, batch_size=len(ordered))
+            store.write(CATEGORIES_MERGE, ordered, batch_size=len(ordered))
         if leaves:
-            store.write("products_category", leaves, batch_size=len(leaves))
+            store.write(PRODUCTS_CATEGORY, leaves, batch_size=len(leaves))
         for rel, attr in (("ALSO_BOUGHT", "also_bought"), ("ALSO_VIEWED", "also_viewed")):
             links = [{"id": r.id, "targets": getattr(r, attr)} for r in records if getattr(r, attr)]
             if links:
-                store.write("products_links", links, batch_size=1000, identifiers={"rel": rel})
+                store.write(PRODUCTS_LINKS, links, batch_size=1000, identifiers={"rel": rel})
 
     def finish(self, store: GraphStore) -> None:
         """Nothing to do."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from kg.ingest.cypher import MANIFEST_FINISH, MANIFEST_GET, MANIFEST_LIST, MANIFEST_START
+
 from kg.store import GraphStore
 
 __all__ = ["Manifest", "run_key", "now_ms"]
@@ -26,14 +28,14 @@ class Manifest:
         self.store = store
 
     def get(self, key: str) -> dict[str, Any] | None:
-        rows = self.store.query("manifest_get", id=key)
+        rows = self.store.query(MANIFEST_GET, id=key)
         return rows[0]["run"] if rows else None
 
     def start(self, key: str, **props: Any) -> None:
-        self.store.query("manifest_start", id=key, props={**props, "started_at": now_ms()})
+        self.store.query(MANIFEST_START, id=key, props={**props, "started_at": now_ms()})
 
     def finish(self, key: str, **props: Any) -> None:
-        self.store.query("manifest_finish", id=key, props={**props, "finished_at": now_ms()})
+        self.store.query(MANIFEST_FINISH, id=key, props={**props, "finished_at": now_ms()})
 
     def runs(self) -> list[dict[str, Any]]:
-        return [row["run"] for row in self.store.query("manifest_list")]
+        return [row["run"] for row in self.store.query(MANIFEST_LIST)]

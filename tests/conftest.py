@@ -24,6 +24,7 @@ from kg.store.falkordb_server import EmbeddedServer, free_port
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import neo4j_settings
+from tests.planted_graph import CATALOGUE, GRAPH
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 AMAZON = SHARED_DATA / "amazon_gift_cards_5core_2018"
@@ -134,6 +135,16 @@ def backend_settings(settings: Settings) -> Settings:
 @pytest.fixture
 def any_store(store: GraphStore) -> GraphStore:
     """The same as ``store`` (both backends); kept for the tests that name it."""
+    return store
+
+
+@pytest.fixture
+def graph(store: GraphStore) -> GraphStore:
+    """``store`` holding the small planted graph of tests/planted_graph.py (users, products, brands,
+    categories), with the schema ensured: the embeddings and ``kg embed`` tests' graph."""
+    store.ensure_schema()
+    store.execute(GRAPH)
+    store.execute(CATALOGUE)
     return store
 
 

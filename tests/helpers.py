@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from typer.testing import CliRunner
 
@@ -61,6 +62,48 @@ def write_lines(path: Path, lines: list[Any]) -> Path:
         for line in lines:
             handle.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
     return path
+
+
+def readline_within(stream: IO[str], timeout: float) -> str:
+    """One line of ``stream``: '' at its end, or when no line came within ``timeout`` seconds."""
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return box[0] if box else ""
+
+
+def release_together(procs: list[subprocess.Popen[str]], timeout: float = 120.0) -> None:
+    """Wait until every child has printed ``ready``, then send each its go line: all start their raced step
+    together, however long their imports took on a loaded machine (no guessed start time). A child (stdin and
+    stdout pipes, text) runs ``print("ready", flush=True); sys.stdin.readline()`` where its race starts."""
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdin is not None
+        line = readline_within(proc.stdout, timeout)
+        assert line == "ready\n", f"child {proc.pid} did not get ready within {timeout} s: {line!r}"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+
+
+def overlapped(spans: list[tuple[float, float]]) -> bool:
+    """Whether the (began, ended) spans (``time.monotonic()``, one clock for every process) all overlap: the
+    last to begin began before the first to end ended. What a race test asserts to show its race was run."""
+    return max(began for began, _ in spans) < min(ended for _, ended in spans)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "the condition",
+               proc: subprocess.Popen[Any] | None = None) -> None:
+    """Poll ``predicate`` until it holds; an AssertionError naming ``what`` at the deadline, or as soon as
+    ``proc`` (a child the condition waits on) has exited."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"child {proc.pid} exited ({proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.02)  # the polling interval: the condition lies in another process or the database
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 A module may import its own layer and any layer ranked below it; layers of the same rank (ingest,
 embeddings, analyst) never import each other. The check covers ``kg/``, ``ingest/``, ``embeddings/``
 and ``bench/`` by file path, exempts no module by name and writes nothing into the source tree.
-Dialect knowledge stays in ``kg/store`` and ``cypher/<dialect>/``.
+Dialect knowledge stays in ``kg/store`` and the query packages' ``cypher/<dialect>/`` folders.
 """
 
 from __future__ import annotations
@@ -161,14 +161,20 @@ _DIALECT_ONLY = re.compile(r"vecf32|db\.idx\.|db\.index\.vector|elementId\(|\bid
                            r"CREATE CONSTRAINT|CREATE VECTOR INDEX|datetime\(|db\.indexes|dbms\.", re.IGNORECASE)
 
 
+def _query_folders() -> list[Path]:
+    """The query packages: a ``cypher/`` package beside the code that runs its queries."""
+    return sorted(init.parent for folder in ("kg", "ingest", "embeddings")
+                  for init in (ROOT / folder).rglob("cypher/__init__.py"))
+
+
 def test_top_level_cypher_is_the_portable_subset() -> None:
     offenders = []
-    for path in sorted((ROOT / "cypher").glob("*.cypher")):
+    for path in sorted(p for folder in _query_folders() for p in folder.glob("*.cypher")):
         body = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
                          if not line.lstrip().startswith("//"))
         if _DIALECT_ONLY.search(body):
-            offenders.append(f"{path.name}: {_DIALECT_ONLY.search(body).group(0)}")
-    assert offenders == [], "move dialect-bound queries to cypher/falkordb/ or cypher/neo4j/"
+            offenders.append(f"{path.relative_to(ROOT)}: {_DIALECT_ONLY.search(body).group(0)}")
+    assert offenders == [], "move dialect-bound queries to <package>/cypher/falkordb/ or neo4j/"
 
 
 def test_dialect_names_appear_only_in_the_store() -> None:
@@ -185,7 +191,9 @@ def test_dialect_names_appear_only_in_the_store() -> None:
 
 
 def test_neo4j_queries_use_element_ids_not_the_deprecated_id() -> None:
-    offenders = [p.name for p in sorted((ROOT / "cypher" / "neo4j").glob("*.cypher"))
+    neo4j_files = sorted(p for folder in _query_folders() for p in (folder / "neo4j").glob("*.cypher"))
+    assert neo4j_files, "no Neo4j query files found"
+    offenders = [p.name for p in neo4j_files
                  if re.search(r"(?<![A-Za-z])id\(", "\n".join(
                      line for line in p.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")))]
     assert offenders == []

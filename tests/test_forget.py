@@ -24,6 +24,7 @@ from kg.ledger import EventLedger
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
+from kg.store.queries import Query
 from tests.helpers import clean_twin, run_cli
 
 GONE = "XFORGETME42"  # the person to forget: a raw id no file would hold by chance
@@ -248,12 +249,12 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
                 if point.startswith(("forget_", "reviews_", "after:")):
                     for method in ("query", "write"):
 
-                        def call(name: str, *args: Any, _point: str = point, _real: Any = getattr(twin, method),
+                        def call(query: Query, *args: Any, _point: str = point, _real: Any = getattr(twin, method),
                                  **kw: Any) -> Any:
-                            if name == _point:
+                            if query.name == _point:
                                 raise _Crash(_point)
-                            result = _real(name, *args, **kw)
-                            if f"after:{name}" == _point:  # the query committed, the forget's record did not
+                            result = _real(query, *args, **kw)
+                            if f"after:{query.name}" == _point:  # the query committed, the forget's record did not
                                 raise _Crash(_point)
                             return result
 
@@ -379,7 +380,7 @@ def test_the_trace_check_reads_the_servers_query_log(settings: Settings, store: 
         return
     deadline = time.monotonic() + 10
     while not (found := find_server_traces(store, pseudonym, GONE)) and time.monotonic() < deadline:
-        time.sleep(0.2)  # the server flushes its telemetry about once a second
+        time.sleep(0.2)  # (a) poll, bounded: the server flushes its telemetry about once a second
     assert found == [f"server key telemetry{{{settings.graph}}}"]
     again = forget_user(store, settings, GONE)  # a second forget drops it, and says so when it cannot
     assert again.ok and find_server_traces(store, pseudonym, GONE) == []

@@ -16,6 +16,7 @@ from kg.operations.scheduler import Inbox, classify, make_trigger, parse_every, 
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
+from kg.profiles.cypher import USER_RECOMMENDED, USER_SEGMENT
 
 EVENTS = "user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\nu1,p1,purchase,1700000100\nu2,p2,view,1700000000\n"
 PRODUCTS = "item_id;title;brand\np1;Red Mug;Acme\np2;Blue Mug;Acme\n"
@@ -174,8 +175,8 @@ def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore
     from kg.foundation.privacy import Pseudonymiser
 
     newbie = Pseudonymiser.from_settings(settings).user_id("NEWBIE")
-    assert store.query("profiles_user_segment", id=newbie), "the new user joined a segment"
-    assert store.query("profiles_user_recommended", id=newbie), "and has recommendations"
+    assert store.query(USER_SEGMENT, id=newbie), "the new user joined a segment"
+    assert store.query(USER_RECOMMENDED, id=newbie), "and has recommendations"
 
 
 # -- issue 18: hostile inbox files -------------------------------------------------------------------------

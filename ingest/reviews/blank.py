@@ -54,12 +54,12 @@ def _tokenizer_pipeline(lang: str) -> Language:
             jieba.setLogLevel(logging.WARNING)
             return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
         except ImportError:
-            _warn_once("[W-KG-ZH] jieba is not installed: Chinese is split per character (pip install jieba)")
+            _warn_once("[W-KG-ZH] jieba is not installed: Chinese is split per character (pip install 'kg[languages]')")
             return spacy.blank("zh")
     try:
         return spacy.blank(lang)
     except ImportError as e:  # ja without sudachipy, ko without its tokenizer, an unknown code
-        hint = " (pip install sudachipy sudachidict_core)" if lang == "ja" else ""
+        hint = " (pip install 'kg[languages]')" if lang == "ja" else ""
         _missing_tokenizer(lang, f"[W-KG-TOKENIZER] no spaCy tokenizer for {lang!r} ({str(e)[:160]}): using the "
                    f"multi-language tokenizer 'xx'{hint}")
     except Exception as e:  # noqa: BLE001 - unknown language code
@@ -95,7 +95,7 @@ def _add_lemmatizer(nlp: Language) -> None:
         import spacy_lookups_data  # noqa: F401
     except ImportError:
         _warn_once("[W-KG-LEMMA] spacy-lookups-data is not installed: no lemmas for languages other than "
-                   "English (pip install spacy-lookups-data)")
+                   "English (pip install 'kg[reviews]')")
         return
     if not lemma_table_available(lang):
         logger.info("no lemma lookup table for %r: aspects keep their surface form", lang)

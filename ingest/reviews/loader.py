@@ -55,6 +55,10 @@ from kg.foundation.errors import ConfigError, StoreError
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
+from kg.ingest.cypher import (REVIEWS_CATALOGUE, REVIEWS_MENTIONS_ASPECT, REVIEWS_MENTIONS_CLEAR,
+                              REVIEWS_MENTIONS_ENTITY, REVIEWS_MERGE, REVIEWS_MISSING_DATE, REVIEWS_PRODUCT_ASPECTS,
+                              REVIEWS_PRODUCT_ASPECTS_CLEAR, REVIEWS_SENTIMENT, REVIEWS_SET_DATE, REVIEWS_USER_ASPECTS,
+                              REVIEWS_USER_ASPECTS_CLEAR)
 
 if TYPE_CHECKING:
     from kg.ingest.reviews.pipeline import ReviewAnalysis
@@ -101,13 +105,13 @@ def backfill_review_dates(store: GraphStore, *, batch_size: int = 10_000) -> int
     Idempotent (a second call finds none); only those two derived properties are written.
     """
     done, seen = 0, set()
-    while rows := store.query("reviews_missing_date", limit=batch_size):
+    while rows := store.query(REVIEWS_MISSING_DATE, limit=batch_size):
         if all(r["id"] in seen for r in rows):
             raise StoreError(f"could not set Review.date on {len(rows)} reviews (e.g. {rows[0]['id']!r})",
                              hint="check that their created_at is an integer (epoch ms)")
         seen.update(r["id"] for r in rows)
         days = [(r["id"], review_day(r["at"])) for r in rows]
-        store.write("reviews_set_date", [{"id": i, "date": d, "month": d[:7]} for i, d in days])
+        store.write(REVIEWS_SET_DATE, [{"id": i, "date": d, "month": d[:7]} for i, d in days])
         store.flush()
         done += len(rows)
     logger.info("backfilled Review.date/month on %d reviews", done)
@@ -233,7 +237,7 @@ class ReviewLoader:
         if self._analyser is None:
             from kg.ingest.reviews.pipeline import ReviewAnalyser
 
-            catalogue = store.query("reviews_catalogue")
+            catalogue = store.query(REVIEWS_CATALOGUE)
             logger.info("catalogue ruler: %d names from the graph", len(catalogue))
             self._analyser = ReviewAnalyser(lang=self.lang, model=self.model, catalogue=catalogue,
                                             synonyms=self.synonyms, detect_language=self.detect_language)
@@ -320,13 +324,13 @@ class ReviewLoader:
 
     def _write(self, store: GraphStore, reviews: list[dict[str, Any]], ids: list[str],
                aspects: list[dict[str, Any]], entities: Mapping[str, list[dict[str, str]]]) -> None:
-        store.write("reviews_merge", reviews)
-        store.write("reviews_mentions_clear", ids)
+        store.write(REVIEWS_MERGE, reviews)
+        store.write(REVIEWS_MENTIONS_CLEAR, ids)
         if aspects:
-            store.write("reviews_mentions_aspect", aspects)
+            store.write(REVIEWS_MENTIONS_ASPECT, aspects)
             self.aspect_mentions += len(aspects)
         for label, rows in sorted(entities.items()):
-            store.write("reviews_mentions_entity", rows,
+            store.write(REVIEWS_MENTIONS_ENTITY, rows,
                         identifiers={"label": label, "key": schema.key_of(label)})
             self.entity_mentions += len(rows)
 
@@ -336,18 +340,18 @@ class ReviewLoader:
         if pending.ids:
             scores, methods = self.score_sentiment(pending.texts, pending.ratings, pending.langs,
                                                    pending.lexicon)
-            store.write("reviews_sentiment", [
+            store.write(REVIEWS_SENTIMENT, [
                 {"id": rid, "sentiment": s, "method": m}
                 for rid, s, m in zip(pending.ids, scores, methods, strict=True)
             ])
         if self._products:
             products = sorted(self._products)
-            store.write("reviews_product_aspects_clear", products)
-            store.write("reviews_product_aspects", products, batch_size=500)
+            store.write(REVIEWS_PRODUCT_ASPECTS_CLEAR, products)
+            store.write(REVIEWS_PRODUCT_ASPECTS, products, batch_size=500)
         if self._users:
             users = sorted(self._users)
-            store.write("reviews_user_aspects_clear", users)
-            store.write("reviews_user_aspects", users, batch_size=500)
+            store.write(REVIEWS_USER_ASPECTS_CLEAR, users)
+            store.write(REVIEWS_USER_ASPECTS, users, batch_size=500)
         logger.info("reviews: %d aspect mentions, %d entity mentions, languages %s, sentiment %s",
                     self.aspect_mentions, self.entity_mentions, dict(self.languages), self.report)
         self._tokenizer_notice()

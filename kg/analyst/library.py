@@ -250,7 +250,7 @@ def parse_header(text: str, where: str = "query") -> dict[str, Any]:
 
 
 def _root() -> Traversable:
-    return resources.files("cypher").joinpath("analyst")
+    return resources.files("kg.cypher").joinpath("analyst")
 
 
 @lru_cache(maxsize=1)
@@ -455,14 +455,15 @@ def _example_params(query: LibraryQuery) -> str:
 def _graph_slide(queries: list[LibraryQuery]) -> str:
     """A slide whose query draws a graph (the library's queries return values): one product's neighbourhood,
     for the first product any query gives as its example."""
-    from kg.store import queries as cypher
+    from kg.analyst.cypher import GUIDE_PRODUCT_NEIGHBOURHOOD
+    from kg.store.queries import load
 
     example = next((str(p.example) for q in queries for p in q.params if p.name == "product" and p.example), "")
     return "\n".join(["## product_neighbourhood", "", "One product and everything one relationship away, drawn "
                       "as a graph: its buyers and viewers (pseudonyms), brand, category, reviews and the products "
                       "bought with it. Set the product, then run the query.", "",
                       "```cypher", f":param product => {_cypher_literal(example)};", "```", "",
-                      "```cypher", _body(cypher.load("guide_product_neighbourhood", "neo4j")), "```"])
+                      "```cypher", _body(load(GUIDE_PRODUCT_NEIGHBOURHOOD, "neo4j")), "```"])
 
 
 def _body(text: str) -> str:

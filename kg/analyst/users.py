@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from kg.analyst.cypher import USER_EXISTS, USER_PROFILE, USER_TOP_PRODUCTS
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
@@ -56,9 +57,9 @@ def describe_user(store: GraphStore, settings: Settings, raw_id: str, *, top: in
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
     if pseudonym in ForgottenUsers.from_settings(settings):
         return UserReport(id="", found=False, forgotten=True)
-    exists = store.query("user_exists", id=pseudonym)
+    exists = store.query(USER_EXISTS, id=pseudonym)
     if not exists:
         return UserReport(id=pseudonym, found=False)
-    return UserReport(id=pseudonym, found=True, behaviour=store.query("user_profile", id=pseudonym),
-                      top_products=store.query("user_top_products", id=pseudonym, limit=top),
+    return UserReport(id=pseudonym, found=True, behaviour=store.query(USER_PROFILE, id=pseudonym),
+                      top_products=store.query(USER_TOP_PRODUCTS, id=pseudonym, limit=top),
                       reviews=int(exists[0]["reviews"] or 0))

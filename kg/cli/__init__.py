@@ -1,8 +1,12 @@
 """The ``kg`` command line: a thin layer on top; each command calls one library function.
 
-One module per command group (db, ingest, query, embed, demo). Heavy libraries (torch, PyKEEN,
-spaCy, transformers) are imported only inside the commands that need them, so ``kg --help`` and
-``kg --version`` stay fast.
+One module per command or command group, named after it: ``cypher``, ``stats``, ``user``, ``db``,
+``ingest``, ``embed``, ``query``, ``demo``, ``explore``, ``schedule``, ``forget``, ``profiles``. A few
+modules also add a top-level command that belongs with their group (each module's docstring says why):
+``ingest`` adds ``kg rebuild``, ``embed`` adds ``kg similar``, ``schedule`` adds ``kg runs``, ``profiles``
+adds ``kg profile``, ``kg recommend``, ``kg update`` and the ``kg eval`` group. ``common`` holds the shared
+options, output and error handling. Heavy libraries (torch, PyKEEN, spaCy, transformers) are imported only
+inside the commands that need them, so ``kg --help`` and ``kg --version`` stay fast.
 
 Example::
 
@@ -23,18 +27,21 @@ from typing import Annotated
 import typer
 
 from kg import __version__
-from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule
+from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule, stats, user
 from kg.cli.common import AppState, KGGroup, build_settings
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(cls=KGGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  help="kg: user-interest knowledge graphs for shops (ingest, embed, query with Cypher).")
+                  help="kg: user-interest knowledge graphs for shops (ingest, embed, query with Cypher).\n\n"
+                       "Example: kg demo; kg --home .kg/demo stats; kg ingest events events.csv")
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(embed.app, name="embed")
 app.add_typer(query.app, name="query")
 cypher.register(app)
+stats.register(app)
+user.register(app)
 ingest.register(app)
 embed.register(app)
 profiles.register(app)

@@ -85,8 +85,11 @@ class KGGroup(TyperGroup):
     stdout ends quietly with 141."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from kg.foundation.extras import missing_extras
+
         try:
-            result = super().invoke(ctx)
+            with missing_extras(lambda: ctx.invoked_subcommand):  # a missing optional package: name its extra
+                result = super().invoke(ctx)
             sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
             return result
         except _CLICK_EXITS as e:

@@ -1,4 +1,4 @@
-"""``kg cypher``, ``kg stats``, ``kg user``: analysts' access to the graph."""
+"""``kg cypher``: run one Cypher query against the graph (read-only unless ``--write``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kg.cli.common import JsonOpt, emit_json, out, print_table, say, settings_of, store_of
+from kg.cli.common import JsonOpt, emit_json, out, print_table, say, store_of
 
 __all__ = ["register"]
 
@@ -42,48 +42,6 @@ def cypher_cmd(
         print_table(columns, [[row.get(c) for c in columns] for row in result.rows])
 
 
-def stats_cmd(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Count nodes per label and relationships per type.
-
-    Example: kg stats --json
-    """
-    with store_of(ctx) as store:
-        stats = store.stats()
-    if json_out:
-        emit_json(stats)
-        return
-    rows = [("node", label, n) for label, n in stats["nodes"].items()]
-    rows += [("relationship", rel, n) for rel, n in stats["relationships"].items()]
-    print_table(("kind", "name", "count"), rows)
-
-
-def user_cmd(
-    ctx: typer.Context,
-    raw_id: Annotated[str, typer.Argument(help="The raw user id as it appears in your logs.")],
-    json_out: JsonOpt = False,
-) -> None:
-    """Look a person up by raw id: the pseudonym used in the graph, behaviour per type, top products.
-    Exit 1 when the user is not in the graph.
-
-    Example: kg user A31UBHTUUIFJUT --json
-    """
-    from kg.analyst.users import describe_user
-
-    with store_of(ctx) as store:
-        report = describe_user(store, settings_of(ctx), raw_id)
-    if json_out:
-        emit_json(report)
-    elif report.found:
-        for line in report.lines():
-            out(line)
-    else:
-        say(None, f"kg: {report.lines()[0]}")
-    if not report.found:
-        raise typer.Exit(1)
-
-
 def register(app: typer.Typer) -> None:
-    """Add the query commands to the root app."""
+    """Add ``kg cypher`` to the root app."""
     app.command("cypher")(cypher_cmd)
-    app.command("stats")(stats_cmd)
-    app.command("user")(user_cmd)

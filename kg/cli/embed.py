@@ -1,5 +1,6 @@
 """``kg embed ...`` and ``kg similar``: each command calls one function of :mod:`embeddings` (torch is
-imported only inside the commands that train or load vectors).
+imported only inside the commands that train or load vectors). ``kg similar`` is top level because people
+type it often, but it reads the vectors ``kg embed`` trains and writes, so it lives with them.
 
 Example::
 
@@ -18,7 +19,8 @@ from kg.cli.common import JsonOpt, emit_json, out, progress_enabled, say, settin
 
 __all__ = ["app", "register"]
 
-app = typer.Typer(no_args_is_help=True, help="Knowledge-graph embeddings: export, train (PyKEEN), write back.")
+app = typer.Typer(no_args_is_help=True, help="Knowledge-graph embeddings: export, train (PyKEEN), write back.\n\n"
+                                                "Example: kg embed train --model TransE --dim 64; kg embed runs")
 
 RelOpt = Annotated[
     Optional[list[str]],

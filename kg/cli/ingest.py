@@ -1,4 +1,8 @@
-"""``kg ingest events|products|reviews|runs``: load shop files; each command calls ``kg.ingest.ingest_files``."""
+"""``kg ingest events|products|reviews|runs``: load shop files; each command calls ``kg.ingest.ingest_files``.
+
+Also ``kg rebuild`` (top level): it rewrites the behaviour edges from the event ledger the ingest keeps
+(:func:`kg.ingest.rebuild`), so it belongs with the ingest commands rather than in a module of its own.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from kg.cli.common import JsonOpt, emit_json, fail, print_table, progress_bytes,
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Load shop files into the graph (idempotent, streamed).")
+app = typer.Typer(no_args_is_help=True, help="Load shop files into the graph (idempotent, streamed).\n\n"
+                                                "Example: kg ingest events events.csv; kg ingest runs")
 
 PathsArg = Annotated[list[str], typer.Argument(help="Input files or quoted globs (.gz read transparently).")]
 SqlOpt = Annotated[str | None, typer.Option("--sql", help="Instead of files: one SELECT over CSV/Parquet/JSON files "
@@ -124,6 +129,10 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
 def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
     """``kg update`` after an ingest: vectors for new users and products (when embeddings are trained) and
     the touched users' profiles (when kg profiles has run on this graph); silent when neither has."""
+    from kg.foundation.extras import available
+
+    if not available("profiles"):  # a core install: no kg profiles, no embeddings to keep current
+        return
     from kg.profiles import update_profiles
 
     report = update_profiles(store, settings)

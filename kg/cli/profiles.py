@@ -1,5 +1,6 @@
-"""``kg profiles``, ``kg profile``, ``kg recommend`` and ``kg eval recommend``: each calls one function of
-:mod:`profiles` (numpy, scikit-learn and torch are imported only inside the commands).
+"""``kg profiles``, ``kg profile``, ``kg recommend``, ``kg update`` and ``kg eval recommend``: each calls one
+function of :mod:`kg.profiles` (numpy, scikit-learn and torch are imported only inside the commands). They
+share one module because they compute, refresh, read and evaluate the same profiles.
 
 Example::
 
@@ -21,7 +22,8 @@ from kg.cli.common import JsonOpt, emit_json, fail, out, progress_enabled, say, 
 
 __all__ = ["eval_app", "register"]
 
-eval_app = typer.Typer(no_args_is_help=True, help="Evaluate what kg computes against strong baselines.")
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluate what kg computes against strong baselines.\n\n"
+                                                     "Example: kg eval recommend --k 10,20")
 
 #: every model `kg eval recommend` knows, in table order
 MODEL_NAMES = ("popularity", "itemknn", "ease", "mf", "kge", "gnn", "kg")

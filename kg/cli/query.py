@@ -27,7 +27,9 @@ from kg.cli.common import JsonOpt, emit_json, fail, out, print_table, say, setti
 
 __all__ = ["app", "csv_text", "tsv_text", "write_new"]
 
-app = typer.Typer(no_args_is_help=True, help="The analyst query library: named, documented, read-only Cypher queries.")
+app = typer.Typer(no_args_is_help=True,
+                  help="The analyst query library: named, documented, read-only Cypher queries.\n\n"
+                       "Example: kg query list; kg query run segment_sizes")
 
 
 FORMATS = ("table", "json", "csv")

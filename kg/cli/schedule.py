@@ -1,4 +1,8 @@
-"""``kg schedule`` (ingest what lands in an inbox, on a timer) and ``kg runs`` (the ingest history)."""
+"""``kg schedule`` (ingest what lands in an inbox, on a timer) and ``kg runs`` (the ingest history).
+
+``kg runs`` is how one watches an unattended schedule (every run, whether ``kg ingest`` or ``kg schedule``
+started it, failed ones with their reason); it is too small for a module of its own.
+"""
 
 from __future__ import annotations
 

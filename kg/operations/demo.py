@@ -17,6 +17,7 @@ from typing import Any
 
 from kg.foundation.errors import ConfigError
 from kg.foundation.settings import Settings
+from kg.operations.cypher import EMBED_TOP_PRODUCTS, REVIEWS_TOP_ASPECTS, TOP_PRODUCTS
 from kg.store import GraphStore, open_store
 
 __all__ = ["run_demo", "demo_settings", "DemoReport", "DEMO_MARKER"]
@@ -124,10 +125,10 @@ def run_demo(settings: Settings, *, users: int, products: int, events: int, revi
             say(f"ingested {kind}: {summary.rows_ok:,} rows in {summary.seconds:.1f} s")
             report.ingest.append(summary.as_dict())
         report.stats = store.stats()
-        report.top_products = store.query("top_products", limit=5)
+        report.top_products = store.query(TOP_PRODUCTS, limit=5)
         if reviews and report.top_products:
             top = report.top_products[0]["id"]
-            report.top_aspects = {top: store.query("reviews_top_aspects", id=top, limit=5)}
+            report.top_aspects = {top: store.query(REVIEWS_TOP_ASPECTS, id=top, limit=5)}
         for line in report.lines():
             say(line)
         if epochs:
@@ -164,7 +165,7 @@ def _embeddings(store: GraphStore, settings: Settings, *, epochs: int, seed: int
         f"Hits@10 {m['hits_at_10']:.3f}")
     result = trained.as_dict()
     result["similar"] = {}
-    for row in store.query("embed_top_products", limit=3):
+    for row in store.query(EMBED_TOP_PRODUCTS, limit=3):
         neighbours = similar_items(store, row["id"], k=k, settings=settings)
         result["similar"][row["id"]] = neighbours
         say(f"  similar to {row.get('title') or row['id']}: "

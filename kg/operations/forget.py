@@ -55,6 +55,12 @@ from kg.foundation.locks import writer_lock
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
+from kg.analyst.cypher import USER_EXISTS
+from kg.ingest.cypher import REVIEWS_PRODUCT_ASPECTS, REVIEWS_PRODUCT_ASPECTS_CLEAR
+from kg.operations.cypher import (FORGET_ORPHANS, FORGET_POPULAR, FORGET_POPULAR_ZERO, FORGET_REVIEWS_DELETE,
+                                  FORGET_SEGMENT, FORGET_SEGMENT_EMPTY, FORGET_TOGETHER, FORGET_TOGETHER_ZERO,
+                                  FORGET_USER_DELETE, FORGET_USER_ITEMS, FORGET_USER_RELATIONSHIPS, FORGET_USER_REVIEWS,
+                                  FORGET_USER_SEGMENT)
 
 __all__ = ["ForgetReport", "forget_user", "find_traces", "find_server_traces", "TEXT_SUFFIXES"]
 
@@ -261,11 +267,11 @@ def _count_rows(rows: list[dict[str, Any]], key: str) -> int:
 
 def _gather(store: GraphStore, pseudonym: str) -> dict[str, Any]:
     """What the graph holds about the person, read before anything is deleted."""
-    exists = store.query("user_exists", id=pseudonym)
-    rels = {row["type"]: int(row["n"]) for row in store.query("forget_user_relationships", id=pseudonym)}
-    items = store.query("forget_user_items", id=pseudonym)
-    segments = store.query("forget_user_segment", id=pseudonym)
-    reviews = store.query("forget_user_reviews", id=pseudonym)
+    exists = store.query(USER_EXISTS, id=pseudonym)
+    rels = {row["type"]: int(row["n"]) for row in store.query(FORGET_USER_RELATIONSHIPS, id=pseudonym)}
+    items = store.query(FORGET_USER_ITEMS, id=pseudonym)
+    segments = store.query(FORGET_USER_SEGMENT, id=pseudonym)
+    reviews = store.query(FORGET_USER_REVIEWS, id=pseudonym)
     row = reviews[0] if reviews else {}
     return {
         "exists": bool(exists),
@@ -352,39 +358,39 @@ def _correct_aggregates(store: GraphStore, pseudonym: str, seen: dict[str, Any],
         if len(positive) >= 2:
             if not done(f"together:{step}"):
                 out["together_decremented"] += _count_rows(
-                    store.query("forget_together", id=pseudonym, items=positive, run=run), "decremented")
+                    store.query(FORGET_TOGETHER, id=pseudonym, items=positive, run=run), "decremented")
                 mark(f"together:{step}")
-            out["together_deleted"] += _count_rows(store.query("forget_together_zero", items=positive), "deleted")
+            out["together_deleted"] += _count_rows(store.query(FORGET_TOGETHER_ZERO, items=positive), "deleted")
         size = done(f"segment:{step}")
         if size is None:
-            rows = store.query("forget_segment", id=pseudonym, segment=segment, run=run)
+            rows = store.query(FORGET_SEGMENT, id=pseudonym, segment=segment, run=run)
             size = int(rows[0]["size"] or 0) if rows else False
             mark(f"segment:{step}", size)
         if size is False:
             continue
         out["segment_sizes"] += 1
         if size <= 0:
-            out["segments_deleted"] += _count_rows(store.query("forget_segment_empty", segment=segment), "deleted")
+            out["segments_deleted"] += _count_rows(store.query(FORGET_SEGMENT_EMPTY, segment=segment), "deleted")
             continue
         if not done(f"popular:{step}"):
             out["popular_updated"] += _count_rows(
-                store.query("forget_popular", id=pseudonym, segment=segment, run=run, size=size, items=positive), "updated")
+                store.query(FORGET_POPULAR, id=pseudonym, segment=segment, run=run, size=size, items=positive), "updated")
             mark(f"popular:{step}")
-        out["popular_deleted"] += _count_rows(store.query("forget_popular_zero", segment=segment), "deleted")
+        out["popular_deleted"] += _count_rows(store.query(FORGET_POPULAR_ZERO, segment=segment), "deleted")
     return out
 
 
 def _delete_from_graph(store: GraphStore, pseudonym: str, seen: dict[str, Any]) -> dict[str, int]:
     """Reviews (then their products' aspect aggregates), the user node, and nodes only they made."""
-    out = {"reviews": _count_rows(store.query("forget_reviews_delete", id=pseudonym), "deleted")}
+    out = {"reviews": _count_rows(store.query(FORGET_REVIEWS_DELETE, id=pseudonym), "deleted")}
     if seen["reviewed"]:
-        store.write("reviews_product_aspects_clear", seen["reviewed"])
-        store.write("reviews_product_aspects", seen["reviewed"], batch_size=500)
-    out["user"] = _count_rows(store.query("forget_user_delete", id=pseudonym), "deleted")
+        store.write(REVIEWS_PRODUCT_ASPECTS_CLEAR, seen["reviewed"])
+        store.write(REVIEWS_PRODUCT_ASPECTS, seen["reviewed"], batch_size=500)
+    out["user"] = _count_rows(store.query(FORGET_USER_DELETE, id=pseudonym), "deleted")
     orphans = 0
     for label, key, values in (("Aspect", "name", seen["aspects"]), ("Product", "id", seen["items"] + seen["reviewed"])):
         if values:
-            orphans += _count_rows(store.query("forget_orphans", identifiers={"label": label, "key": key},
+            orphans += _count_rows(store.query(FORGET_ORPHANS, identifiers={"label": label, "key": key},
                                                rows=sorted(set(values))), "deleted")
     out["orphan_nodes"] = orphans
     store.flush()

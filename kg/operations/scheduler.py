@@ -373,10 +373,9 @@ def _has_profiles(store: Any) -> bool:    return int(store.stats()["nodes"].get(
 
 def _update_profiles(store: Any, settings: Settings) -> dict[str, Any]:
     """``kg update`` after a batch: only the users the batch touched (a full kg profiles is not needed)."""
-    from kg.profiles import update_profiles
-
     if not _has_profiles(store):
         return {"status": "skipped", "detail": "no profiles in the graph yet (run kg profiles once)"}
+    from kg.profiles import update_profiles  # the profiles extra: only where kg profiles has run
     try:
         result = update_profiles(store, settings)
     except KGError as e:

@@ -4,8 +4,9 @@ and an honest evaluation against strong baselines.
 One library call per command (:mod:`kg.profiles.workflow`): :func:`compute_profiles` (``kg profiles``),
 :func:`user_profile` (``kg profile``), :func:`user_recommendations` (``kg recommend``) and
 :func:`evaluate_recommendations` (``kg eval recommend``), and :func:`update_profiles` (``kg update``,
-:mod:`kg.profiles.incremental`). The package reads the graph and the event
-ledger through the foundation (``kg``) and learned vectors through ``embeddings``; it never imports ``ingest``.
+:mod:`kg.profiles.incremental`); both run one pipeline (:mod:`kg.profiles.pipeline`). The package reads the graph
+and the event ledger through the foundation (``kg``) and learned vectors through ``embeddings``; it never imports
+``ingest``.
 """
 
 from kg.profiles.incremental import UpdateReport, update_profiles

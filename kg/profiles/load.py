@@ -1,7 +1,7 @@
 """Build a :class:`~profiles.data.ShopData` from a kg installation: events from the event ledger (every
 event with its time), catalogue and review aspects from the graph.
 
-The ledger is read, never written; the graph is read with the queries ``cypher/profiles_*.cypher``.
+The ledger is read, never written; the graph is read with the queries of :mod:`kg.profiles.cypher`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from kg.ledger import EventLedger
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from kg.profiles.data import EVENT_TYPES, AspectSignals, Catalogue, Interactions, ShopData
+from kg.profiles.cypher import (ALSO_BOUGHT, CATALOGUE, CATEGORY_PARENTS, MENTIONS_OF_USERS, PRODUCT_ASPECTS,
+                                USER_MENTIONS)
 
 __all__ = ["load_shop", "load_interactions", "load_catalogue", "load_aspects"]
 
@@ -36,7 +38,7 @@ def load_interactions(settings: Settings, *, products: Iterable[str] = ()) -> In
 def load_catalogue(store: GraphStore) -> Catalogue:
     """Brand, leaf category and title of every product; the category tree; ALSO_BOUGHT links."""
     catalogue = Catalogue()
-    for row in store.query("profiles_catalogue"):
+    for row in store.query(CATALOGUE):
         pid = row["id"]
         if row.get("brand"):
             catalogue.brand_of[pid] = row["brand"]
@@ -44,17 +46,17 @@ def load_catalogue(store: GraphStore) -> Catalogue:
             catalogue.category_of[pid] = row["category"]
         if row.get("title"):
             catalogue.title_of[pid] = row["title"]
-    catalogue.parent_of = {row["path"]: row["parent"] for row in store.query("profiles_category_parents")}
-    catalogue.also_bought = [(row["source"], row["target"]) for row in store.query("profiles_also_bought")]
+    catalogue.parent_of = {row["path"]: row["parent"] for row in store.query(CATEGORY_PARENTS)}
+    catalogue.also_bought = [(row["source"], row["target"]) for row in store.query(ALSO_BOUGHT)]
     return catalogue
 
 
 def _user_mention_rows(store: GraphStore, users: list[str] | None) -> Iterator[dict[str, Any]]:
     if users is None:
-        yield from store.query("profiles_user_mentions")
+        yield from store.query(USER_MENTIONS)
         return
     for start in range(0, len(users), 2000):
-        yield from store.query("profiles_mentions_of_users", users=users[start:start + 2000])
+        yield from store.query(MENTIONS_OF_USERS, users=users[start:start + 2000])
 
 
 def load_aspects(store: GraphStore, *, users: list[str] | None = None) -> AspectSignals:
@@ -67,7 +69,7 @@ def load_aspects(store: GraphStore, *, users: list[str] | None = None) -> Aspect
         at = row.get("at")
         signals.user_mentions.append((row["user"], row["aspect"], float(row["sentiment"]),
                                       None if at is None else int(at)))
-    for row in store.query("profiles_product_aspects"):
+    for row in store.query(PRODUCT_ASPECTS):
         signals.product_aspects.setdefault(row["product"], {})[row["aspect"]] = (
             int(row.get("mentions") or 0), float(row.get("score") or 0.0))
     return signals

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from kg.profiles.cypher import PATH_STEP
 from kg.profiles.data import EVENT_TYPES, ShopData
 
 if TYPE_CHECKING:
@@ -248,7 +249,7 @@ def path_exists(store: "GraphStore", path: Sequence[str], path_types: Sequence[s
         rel = step.strip("<->[]:")
         if not forward:
             a_label, a, b_label, b = b_label, b, a_label, a
-        rows = store.query("profiles_path_step", a=a, b=b, identifiers={
+        rows = store.query(PATH_STEP, a=a, b=b, identifiers={
             "a_label": a_label, "a_key": key_of(a_label), "rel": rel, "b_label": b_label, "b_key": key_of(b_label)})
         if not rows or int(rows[0]["n"]) < 1:
             return False

@@ -1,23 +1,32 @@
-"""Steps that ``kg profiles`` (:mod:`kg.profiles.workflow`) and ``kg update`` (:mod:`kg.profiles.incremental`)
-share: learned user vectors, and top-k recommendations with their reasons."""
+"""Steps of the profiles pipeline (:mod:`kg.profiles.pipeline`) that ``kg profiles`` and ``kg update`` share:
+learned user vectors, and top-k recommendations with their reasons."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kg.foundation.settings import Settings
-from kg.store import GraphStore
 from kg.foundation.progress import Progress, step_reporter
+from kg.foundation.settings import Settings
+from kg.profiles.data import Interactions
+from kg.profiles.reasons import COLLABORATIVE, Explainer
+from kg.profiles.recommenders.base import Recommender, exclude_cold, exclude_seen, seen_items
+from kg.store import GraphStore
 
-__all__ = ["day", "stored_score", "user_vectors", "recommend_with_reasons"]
+if TYPE_CHECKING:
+    from kg.embeddings import TrainConfig
+
+__all__ = ["RecommendationRow", "Together", "day", "recommend_with_reasons", "stored_score", "user_vectors"]
 
 logger = logging.getLogger(__name__)
 
-
+#: one recommendation as written to the graph: user, product, score, rank, reason, path, path_types
+RecommendationRow = dict[str, Any]
+#: a co-purchase pair a reason cites: (source product, target product, buyers of both)
+Together = tuple[str, str, int]
 
 _say = step_reporter(logger)
 
@@ -35,10 +44,10 @@ def stored_score(score: float) -> float:
 def day(ms: Any) -> str | None:
     if not isinstance(ms, (int, float)):
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
-def user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: Any,
+def user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: TrainConfig | None,
                   progress: Progress | None, *, seed: int = 0) -> tuple[dict[str, np.ndarray], str | None]:
     """Learned user vectors of the KGE run written to this graph; trains one with defaults (seeded with
     ``seed``) when none is."""
@@ -59,19 +68,17 @@ def user_vectors(store: GraphStore, settings: Settings, train: bool, train_confi
     return vectors, run.run_id
 
 
-def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, batch: int = 256
-                   ) -> tuple[list[dict[str, Any]], dict[str, int], set[tuple[str, str, int]]]:
-    """Top ``k`` products per user of ``inter`` that they have not bought or rated (as in the evaluation:
-    viewed or carted products may come back), each with a reason; products without one are passed over.
-    Reasons are counted by the kind of path stored (a co-purchase path found for a gnn score counts as
-    ``copurchase``).
+def recommend_with_reasons(model: Recommender, explainer: Explainer, inter: Interactions, k: int, *,
+                           batch: int = 256) -> tuple[list[RecommendationRow], dict[str, int], set[Together]]:
+    """Top ``k`` products per user of ``inter`` that they have not seen (bought or rated, as in the
+    evaluation: viewed or carted products may come back), each with a reason; products without one are
+    passed over. Returns the rows, the reasons counted by the kind of path stored (a co-purchase path found
+    for a gnn score counts as ``copurchase``) and the co-purchase pairs the reasons cite.
     ``model`` scores the users of ``inter`` by their index there."""
-    from kg.profiles.reasons import COLLABORATIVE
-
-    seen = inter.matrix().tocsr()
-    rows: list[dict[str, Any]] = []
+    seen = seen_items(inter)
+    rows: list[RecommendationRow] = []
     reasons: dict[str, int] = {}
-    together: set[tuple[str, str, int]] = set()
+    together: set[Together] = set()
     n_items = model.n_items
     pool = min(n_items, 3 * k + 10)
     for lo in range(0, inter.n_users, batch):
@@ -79,11 +86,9 @@ def recommend_with_reasons(model: Any, explainer: Any, inter: Any, k: int, *, ba
         parts = model.parts(users)
         names = list(parts)
         scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
-        if not getattr(model, "scores_cold_items", False):
-            scores[:, ~model.active] = -np.inf
+        exclude_seen(exclude_cold(model, scores), seen[users])
         for row_index, u in enumerate(users.tolist()):
             s = scores[row_index]
-            s[seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = -np.inf
             candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
             candidates = candidates[np.isfinite(s[candidates])]
             candidates = candidates[np.lexsort((candidates, -s[candidates]))]

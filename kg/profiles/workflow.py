@@ -10,35 +10,33 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from kg.analyst.cypher import USER_EXISTS
 from kg.foundation.errors import ConfigError
 from kg.foundation.home import private_dir
 from kg.foundation.locks import writer_lock
 from kg.foundation.privacy import Pseudonymiser
-from kg.foundation.settings import Settings
-from kg.store import GraphStore
 from kg.foundation.progress import Progress, step_reporter
-from kg.profiles.incremental import ProfileState, save_state, segment_centroids
-from kg.profiles.steps import day, recommend_with_reasons, stored_score, user_vectors
-from kg.profiles.threads import limited_threads
+from kg.foundation.settings import Settings
+from kg.profiles.cypher import USER_INTERESTS, USER_RECENT, USER_RECOMMENDED, USER_SEGMENT
+from kg.profiles.fresh import criterion
+from kg.profiles.frozen import segment_centroids
+from kg.profiles.pipeline import ProfileResult
+from kg.profiles.state import ProfileState, save_state
+from kg.profiles.steps import day
+from kg.store import GraphStore
 
-__all__ = ["ProfilesReport", "ProfileReport", "RecommendReport", "compute_profiles", "user_profile", "user_recommendations",
-           "evaluate_recommendations", "profiles_dir", "evals_dir"]
+if TYPE_CHECKING:
+    from kg.embeddings import TrainConfig
+
+__all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evals_dir",
+           "evaluate_recommendations", "profiles_dir", "user_profile", "user_recommendations"]
 
 logger = logging.getLogger(__name__)
 
-#: receives one line of text per stage
-#: products per segment written as POPULAR_IN
-SEGMENT_POPULAR = 50
-#: users drawn on the segment map (t-SNE cost grows with the square of this) and t-SNE iterations
-MAP_SAMPLE = 2_000
-MAP_ITERATIONS = 300
 #: co-purchase partners per product written as BOUGHT_TOGETHER
 TOGETHER_PER_ITEM = 20
-
 
 _say = step_reporter(logger)
 
@@ -90,11 +88,11 @@ class ProfilesReport:
 
     def lines(self) -> list[str]:
         total = sum(self.seconds.values())
-        out = [f"profiles run {self.run} (as of {self.as_of or '-'}): {self.users_profiled:,} of {self.users:,} users "
+        out = [(f"profiles run {self.run} (as of {self.as_of or '-'}): {self.users_profiled:,} of {self.users:,} users "
                f"profiled, {self.interests:,} interests, {len(self.segments)} segments, "
-               f"{self.recommendations:,} recommendations in {total:.1f} s",
-               f"coverage: {self.users_with_recommendations:,} users with recommendations, "
-               f"{self.catalogue_coverage:.1%} of products recommended to someone",
+               f"{self.recommendations:,} recommendations in {total:.1f} s"),
+               (f"coverage: {self.users_with_recommendations:,} users with recommendations, "
+               f"{self.catalogue_coverage:.1%} of products recommended to someone"),
                f"segments ({self.segment_criterion}):"]
         out += [f"  {s['id']}: {s['label']} ({s['size']:,} users)" for s in self.segments]
         out.append(f"interests: decayed with a {self.half_life_days:g}-day half-life up to {self.as_of or '-'}; "
@@ -108,38 +106,80 @@ class ProfilesReport:
         return out
 
 
-def _segment_popular(positive: Any, assignment: np.ndarray, items: Sequence[str],
-                     top: int = SEGMENT_POPULAR) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
-    rows: list[dict[str, Any]] = []
-    popular: dict[int, set[str]] = {}
-    for segment in np.unique(assignment):
-        members = np.flatnonzero(assignment == segment)
-        counts = np.asarray(positive[members].sum(axis=0)).ravel()
-        order = np.lexsort((np.arange(counts.size), -counts))[:top]
-        order = order[counts[order] > 0]
-        sid = int(segment) + 1
-        popular[sid] = {items[i] for i in order}
-        rows += [{"segment": sid, "product": items[i], "rank": rank + 1,
-                  "share": round(float(counts[i]) / members.size, 4)} for rank, i in enumerate(order)]
-    return rows, popular
-
-
 def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | None = None,
                      half_life_days: float = 30.0, top: int = 20, segments: int | None = None, k: int = 10,
-                     seed: int = 0, train: bool = True, train_config: Any = None,
+                     seed: int = 0, train: bool = True, train_config: TrainConfig | None = None,
                      progress: Progress | None = None) -> ProfilesReport:
     """(Re)compute interest scores, segments and recommendations for every user and write them back.
 
     Trains KGE embeddings with defaults when none are in the graph (unless ``train=False``). Re-running
     replaces the previous run's derived edges and nodes, never duplicates them.
     """
-    from kg.profiles.charts import segment_map_png
-    from kg.profiles.interests import compute_interests
+    from kg.profiles.fresh import FreshLearner
     from kg.profiles.load import load_shop
-    from kg.profiles.reasons import Explainer, together_counts, top_partners
-    from kg.profiles.recommenders.base import collect_notes
-    from kg.profiles.recommenders.blend import KGRecommender
-    from kg.profiles.segments import build_features, label_segments, segment_users
+    from kg.profiles.pipeline import Stages, profile_users
+
+    if k <= 0:
+        raise ConfigError(f"--k must be a positive integer, got {k}")
+    if top <= 0:
+        raise ConfigError(f"--top must be a positive integer, got {top}")
+    if half_life_days <= 0:
+        raise ConfigError(f"--half-life must be positive (days), got {half_life_days}")
+    stages = Stages(progress)
+    stages.say("loading events, catalogue and reviews")
+    bookmark = _ledger_bookmark(settings)  # events after this are kg update's
+    shop = load_shop(store, settings)
+    inter = shop.interactions
+    if inter.n_events == 0:
+        raise ConfigError("no events to profile: the event ledger is empty",
+                          hint="kg ingest events FILE (or kg ingest reviews FILE) first")
+    stages.lap("load")
+    run, run_dir = _new_run_dir(profiles_dir(settings))
+    learner = FreshLearner(store, settings, n_segments=segments, seed=seed, train=train, train_config=train_config,
+                           progress=progress, map_path=run_dir / "segments.png")
+    result = profile_users(shop, learner, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top, k=k,
+                           stages=stages)
+    clustering = learner.clustering
+    if clustering is None:  # profile_users always asks the learner for segments
+        raise RuntimeError("the profiles pipeline returned without segments")
+
+    stages.say("writing to the graph")
+    interest_rows, rec_rows = result.interest_rows, result.recommendations
+    segment_rows = [{"id": i.id + 1, "size": int(i.size), "label": i.label, "top_interests": list(i.top_interests)}
+                    for i in clustering.infos]
+    written_interests, written_recs = _write_run(store, settings, result, segment_rows, clustering.popular_rows,
+                                                 run=run)
+    stages.lap("write")
+
+    save_state(run_dir, ProfileState(
+        run=run, items=list(inter.items), model=result.model.without_users(), together=result.explainer.together,
+        columns=clustering.columns, centroids=segment_centroids(clustering.features, clustering.assignment),
+        segment_label=clustering.label, popular=clustering.popular, as_of_ms=int(result.interests.as_of_ms),
+        as_of_fixed=as_of_ms is not None, half_life_days=half_life_days, top=top, k=k, bookmark=bookmark,
+        embeddings_run=learner.embeddings_run))
+    recommended_items = {row["product"] for row in rec_rows}
+    report = ProfilesReport(
+        run=run, run_dir=str(run_dir), as_of=day(result.interests.as_of_ms), users=inter.n_users,
+        users_profiled=len({row["user"] for row in interest_rows} | {row["user"] for row in rec_rows}),
+        interests=written_interests,
+        segments=[{"id": r["id"], "label": r["label"], "size": r["size"], "top_interests": r["top_interests"]}
+                  for r in segment_rows],
+        segment_criterion=criterion(clustering.segmentation, segments),
+        recommendations=written_recs, users_with_recommendations=len({row["user"] for row in rec_rows}),
+        catalogue_coverage=round(len(recommended_items) / max(1, inter.n_items), 4), reasons=result.reasons,
+        embeddings_run=learner.embeddings_run, seconds=stages.seconds,
+        files=[str(clustering.map_file)] if clustering.map_file else [], half_life_days=half_life_days,
+        notes=list(learner.notes.values()))
+    (run_dir / "profiles.json").write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
+    report.files.append(str(run_dir / "profiles.json"))
+    return report
+
+
+def _write_run(store: GraphStore, settings: Settings, result: ProfileResult, segment_rows: list[dict[str, Any]],
+               popular_rows: list[dict[str, str | int | float]], *, run: str) -> tuple[int, int]:
+    """Write one ``kg profiles`` run's interests, segments, co-purchase pairs and recommendations, then clear
+    the previous runs'; returns the interests and recommendations written."""
+    from kg.profiles.reasons import top_partners
     from kg.profiles.writeback import (
         clear_stale,
         write_interests,
@@ -148,103 +188,20 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
         write_together,
     )
 
-    if k <= 0:
-        raise ConfigError(f"--k must be a positive integer, got {k}")
-    if top <= 0:
-        raise ConfigError(f"--top must be a positive integer, got {top}")
-    if half_life_days <= 0:
-        raise ConfigError(f"--half-life must be positive (days), got {half_life_days}")
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[stage] = round(now - clock, 3)
-        clock = now
-
-    _say(progress, "loading events, catalogue and reviews")
-    bookmark = _ledger_bookmark(settings)  # events after this are kg update's
-    shop = load_shop(store, settings)
-    inter = shop.interactions
-    if inter.n_events == 0:
-        raise ConfigError("no events to profile: the event ledger is empty",
-                          hint="kg ingest events FILE (or kg ingest reviews FILE) first")
-    lap("load")
-    run, run_dir = _new_run_dir(profiles_dir(settings))
-
-    _say(progress, f"interest scores of {inter.n_users:,} users")
-    interests = compute_interests(shop, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top)
-    lap("interests")
-
-    vectors, embeddings_run = user_vectors(store, settings, train, train_config, progress, seed=seed)
-    lap("embeddings")
-
-    _say(progress, "segments")
-    features, _keys = build_features(inter.users, interests, vectors or None)
-    with limited_threads():
-        segmentation = segment_users(features, n_segments=segments, seed=seed, users=inter.users,
-                                     standardise=False)
-        infos = label_segments(segmentation, interests)
-        assignment = np.asarray(segmentation.assignment)
-        files = [str(segment_map_png(features, assignment, [i.label for i in infos], run_dir / "segments.png",
-                                     seed=seed, sample=MAP_SAMPLE, max_iter=MAP_ITERATIONS))]
-    positive = inter.matrix()
-    popular_rows, popular = _segment_popular(positive, assignment, inter.items)
-    lap("segments")
-
-    _say(progress, "recommendations")
-    with limited_threads(), collect_notes() as notes:
-        model = KGRecommender().fit(shop, inter, seed=seed, user_segment=assignment)
-    interest_keys: dict[str, set[tuple[str, str]]] = {}
-    for row in interests.rows:
-        interest_keys.setdefault(row[0], set()).add((row[1], row[2]))
-    explainer = Explainer(shop=shop, positive=positive, together=together_counts(positive), interests=interest_keys,
-                          segment_of={u: int(assignment[i]) + 1 for i, u in enumerate(inter.users)},
-                          popular=popular, segment_label={i.id + 1: i.label for i in infos})
-    rec_rows, reason_counts, together_used = recommend_with_reasons(model, explainer, inter, k)
-    lap("recommend")
-
-    _say(progress, "writing to the graph")
+    users = result.users
     updated_at = int(time.time() * 1000)
-    interest_rows = [{"user": u, "label": label, "key": key, "score": stored_score(score)}
-                     for u, label, key, score in interests.rows]
-    segment_rows = [{"id": i.id + 1, "size": int(i.size), "label": i.label, "top_interests": list(i.top_interests)}
-                    for i in infos]
-    together_rows = {(r["source"], r["target"]): r for r in top_partners(explainer.together, inter.items,
+    together_rows = {(r["source"], r["target"]): r for r in top_partners(result.explainer.together,
+                                                                          result.shop.interactions.items,
                                                                           TOGETHER_PER_ITEM)}
-    for source, target, count in together_used:
+    for source, target, count in result.together:
         together_rows.setdefault((source, target), {"source": source, "target": target, "count": count})
     with writer_lock(settings, what="kg profiles"):
-        written_interests = write_interests(store, interest_rows, inter.users, run=run, updated_at=updated_at)
-        write_segments(store, segment_rows, {u: int(assignment[i]) + 1 for i, u in enumerate(inter.users)},
-                       popular_rows, run=run)
+        written_interests = write_interests(store, result.interest_rows, users, run=run, updated_at=updated_at)
+        write_segments(store, segment_rows, result.segment_of(), popular_rows, run=run)
         write_together(store, list(together_rows.values()), run=run)
-        written_recs = write_recommendations(store, rec_rows, inter.users, run=run)
+        written_recs = write_recommendations(store, result.recommendations, users, run=run)
         clear_stale(store, run=run)
-    lap("write")
-
-    centroids = segment_centroids(features, assignment)
-    save_state(run_dir, ProfileState(
-        run=run, items=list(inter.items), model=model.without_users(), together=explainer.together,
-        columns=list(_keys), centroids=centroids, segment_label={i.id + 1: i.label for i in infos},
-        popular=popular, as_of_ms=int(interests.as_of_ms), as_of_fixed=as_of_ms is not None,
-        half_life_days=half_life_days, top=top, k=k, bookmark=bookmark, embeddings_run=embeddings_run))
-    recommended_items = {row["product"] for row in rec_rows}
-    report = ProfilesReport(
-        run=run, run_dir=str(run_dir), as_of=day(interests.as_of_ms), users=inter.n_users,
-        users_profiled=len({row["user"] for row in interest_rows} | {row["user"] for row in rec_rows}),
-        interests=written_interests,
-        segments=[{"id": r["id"], "label": r["label"], "size": r["size"], "top_interests": r["top_interests"]}
-                  for r in segment_rows],
-        segment_criterion=_criterion(segmentation, segments),
-        recommendations=written_recs, users_with_recommendations=len({row["user"] for row in rec_rows}),
-        catalogue_coverage=round(len(recommended_items) / max(1, inter.n_items), 4), reasons=reason_counts,
-        embeddings_run=embeddings_run, seconds=seconds, files=files, half_life_days=half_life_days,
-        notes=list(notes.values()))
-    (run_dir / "profiles.json").write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
-    report.files.append(str(run_dir / "profiles.json"))
-    return report
+    return written_interests, written_recs
 
 
 def _ledger_bookmark(settings: Settings) -> int:
@@ -254,16 +211,6 @@ def _ledger_bookmark(settings: Settings) -> int:
         return 0
     with EventLedger(settings.ledger_path, readonly=True) as ledger:
         return ledger.last_batch()
-
-
-def _criterion(segmentation: Any, asked: int | None) -> str:
-    if asked:
-        return f"{asked} segments as asked (--segments)"
-    scores = getattr(segmentation, "silhouettes", None) or {}
-    if not scores:
-        return "one segment: too few users to compare clusterings"
-    best = max(scores, key=lambda key: scores[key])
-    return f"k={best}: best silhouette {scores[best]:.3f} over k={min(scores)}..{max(scores)}"
 
 
 # -- kg profile / kg recommend -------------------------------------------------------------------------
@@ -384,13 +331,13 @@ def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: 
     if k <= 0:
         raise ConfigError(f"--k must be a positive integer, got {k}")
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
-    if not store.query("user_exists", id=pseudonym):
+    if not store.query(USER_EXISTS, id=pseudonym):
         return ProfileReport(id=pseudonym, found=False)
-    interests = _with_shares(store.query("profiles_user_interests", id=pseudonym))
-    segment_rows = store.query("profiles_user_segment", id=pseudonym)
+    interests = _with_shares(store.query(USER_INTERESTS, id=pseudonym))
+    segment_rows = store.query(USER_SEGMENT, id=pseudonym)
     segment = segment_rows[0] if segment_rows else None
-    recent_rows = _merge_recent(store.query("profiles_user_recent", id=pseudonym, limit=4 * recent), recent)
-    recs = store.query("profiles_user_recommended", id=pseudonym)[:k]
+    recent_rows = _merge_recent(store.query(USER_RECENT, id=pseudonym, limit=4 * recent), recent)
+    recs = store.query(USER_RECOMMENDED, id=pseudonym)[:k]
     return ProfileReport(id=pseudonym, found=True, profiled=bool(interests or segment or recs), interests=interests,
                          segment=segment, recent=recent_rows, recommendations=recs,
                          summary=_compose_summary(interests, segment, recent_rows, recs))
@@ -420,10 +367,10 @@ def user_recommendations(store: GraphStore, settings: Settings, raw_id: str, *, 
     if k <= 0:
         raise ConfigError(f"--k must be a positive integer, got {k}")
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
-    if not store.query("user_exists", id=pseudonym):
+    if not store.query(USER_EXISTS, id=pseudonym):
         return RecommendReport(id=pseudonym, found=False)
     return RecommendReport(id=pseudonym, found=True,
-                           recommendations=store.query("profiles_user_recommended", id=pseudonym)[:k])
+                           recommendations=store.query(USER_RECOMMENDED, id=pseudonym)[:k])
 
 
 # -- kg eval recommend ---------------------------------------------------------------------------------

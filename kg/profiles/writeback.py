@@ -13,7 +13,21 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kg.foundation.schema import key_of
+from kg.profiles.cypher import (
+    INTERESTS_WRITE,
+    MEMBERSHIP_WRITE,
+    POPULAR_CLEAR,
+    POPULAR_WRITE,
+    RECOMMENDED_WRITE,
+    SEGMENTS_STALE,
+    SEGMENTS_WRITE,
+    STALE_CLEAR,
+    TOGETHER_CLEAR,
+    TOGETHER_WRITE,
+    USER_EDGES_CLEAR,
+)
 from kg.store import GraphStore, batched
+from kg.store.queries import Query
 
 __all__ = ["write_interests", "write_segments", "write_recommendations", "write_together", "clear_stale"]
 
@@ -23,10 +37,10 @@ Tick = Callable[[int], None]
 _DELETE_PAGE = 10_000
 
 
-def _page_delete(store: GraphStore, name: str, *, identifiers: dict[str, str] | None = None, **params: Any) -> int:
+def _page_delete(store: GraphStore, query: Query, *, identifiers: dict[str, str] | None = None, **params: Any) -> int:
     total = 0
     while True:
-        rows = store.query(name, identifiers=identifiers, limit=_DELETE_PAGE, **params)
+        rows = store.query(query, identifiers=identifiers, limit=_DELETE_PAGE, **params)
         deleted = int(rows[0]["deleted"]) if rows else 0
         total += deleted
         if deleted < _DELETE_PAGE:
@@ -45,7 +59,7 @@ def _replace_user_edges(store: GraphStore, rel: str, users: Sequence[str], rows_
                         tick: Tick | None) -> int:
     written = 0
     for chunk in batched(users, users_per_batch):
-        store.write("profiles_user_edges_clear", chunk, identifiers={"rel": rel})
+        store.write(USER_EDGES_CLEAR, chunk, identifiers={"rel": rel})
         rows = [row for user in chunk for row in rows_of.get(user, ())]
         if rows:
             write(rows)
@@ -64,7 +78,7 @@ def write_interests(store: GraphStore, rows: Iterable[dict[str, Any]], users: Se
         for row in batch:
             per_label[row["label"]].append({"user": row["user"], "key": row["key"], "score": row["score"]})
         for label, label_rows in per_label.items():
-            store.write("profiles_interests_write", label_rows, identifiers={"label": label, "key": key_of(label)},
+            store.write(INTERESTS_WRITE, label_rows, identifiers={"label": label, "key": key_of(label)},
                         run=run, updated_at=updated_at)
 
     return _replace_user_edges(store, "INTERESTED_IN", users, _by_user(rows), write,
@@ -76,33 +90,33 @@ def write_segments(store: GraphStore, segments: Sequence[dict[str, Any]], member
                    tick: Tick | None = None) -> int:
     """``(:Segment)`` nodes, each user's ``IN_SEGMENT`` edge and each segment's ``POPULAR_IN`` products.
     Segments of earlier runs that this one did not rewrite are deleted. Returns memberships written."""
-    store.write("profiles_segments_write", list(segments), run=run)
-    _page_delete(store, "profiles_popular_clear")
-    store.write("profiles_popular_write", list(popular), run=run)
+    store.write(SEGMENTS_WRITE, list(segments), run=run)
+    _page_delete(store, POPULAR_CLEAR)
+    store.write(POPULAR_WRITE, list(popular), run=run)
     rows_of = {user: [{"user": user, "segment": segment}] for user, segment in membership.items()}
     written = _replace_user_edges(
         store, "IN_SEGMENT", list(membership), rows_of,
-        lambda batch: store.write("profiles_membership_write", batch, run=run),
+        lambda batch: store.write(MEMBERSHIP_WRITE, batch, run=run),
         users_per_batch=users_per_batch, tick=tick)
-    store.query("profiles_segments_stale", run=run)
+    store.query(SEGMENTS_STALE, run=run)
     return written
 
 
 def write_together(store: GraphStore, pairs: Iterable[dict[str, Any]], *, run: str) -> int:
     """Replace every ``BOUGHT_TOGETHER`` edge with ``pairs`` (``{source, target, count}``)."""
-    _page_delete(store, "profiles_together_clear")
-    return store.write("profiles_together_write", pairs, run=run)
+    _page_delete(store, TOGETHER_CLEAR)
+    return store.write(TOGETHER_WRITE, pairs, run=run)
 
 
 def write_recommendations(store: GraphStore, rows: Iterable[dict[str, Any]], users: Sequence[str], *, run: str,
                           users_per_batch: int = 2_000, tick: Tick | None = None) -> int:
     """``(:User)-[:RECOMMENDED {score, rank, run, reason, path, path_types}]->(:Product)`` for ``users``."""
     return _replace_user_edges(store, "RECOMMENDED", users, _by_user(rows),
-                               lambda batch: store.write("profiles_recommended_write", batch, run=run),
+                               lambda batch: store.write(RECOMMENDED_WRITE, batch, run=run),
                                users_per_batch=users_per_batch, tick=tick)
 
 
 def clear_stale(store: GraphStore, *, run: str, rels: Sequence[str] = ("INTERESTED_IN", "IN_SEGMENT", "RECOMMENDED")
                 ) -> dict[str, int]:
     """Remove edges of ``rels`` that earlier runs wrote for users this run no longer profiles."""
-    return {rel: _page_delete(store, "profiles_stale_clear", identifiers={"rel": rel}, run=run) for rel in rels}
+    return {rel: _page_delete(store, STALE_CLEAR, identifiers={"rel": rel}, run=run) for rel in rels}

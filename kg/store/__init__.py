@@ -1,7 +1,8 @@
 """Graph stores: :func:`open_store` picks Neo4j when ``KG_NEO4J_URI`` is set, else embedded FalkorDB.
 
+>>> from kg.store.cypher import STATS_NODES
 >>> with open_store(Settings()) as store:          # doctest: +SKIP
-...     store.query("stats_nodes")
+...     store.query(STATS_NODES)
 """
 
 from __future__ import annotations

@@ -15,7 +15,10 @@ from typing import Any
 
 from kg.foundation import schema
 
-from kg.store import queries as cypher
+from kg.store import queries
+from kg.store.queries import Query
+from kg.store.cypher import (EMBED_MAX_NODE_ID, EMBED_NODE_KEYS, EMBED_TRIPLE_IDS, STATS_NODES, STATS_RELATIONSHIPS,
+                             VECTOR_SET)
 
 __all__ = ["GraphStore", "batched"]
 
@@ -130,11 +133,11 @@ class GraphStore(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, name: str, /, *, identifiers: Mapping[str, str] | None = None,
+    def query(self, query: Query, /, *, identifiers: Mapping[str, str] | None = None,
               **params: Any) -> list[dict[str, Any]]:
-        """Run the named query from ``cypher/`` with ``params``; ``identifiers`` fill its ``{{placeholders}}``
-        (labels, types, property names), each escaped by :func:`kg.store.queries.ident`, as in :meth:`write`."""
-        text = cypher.render(name, self.dialect, **identifiers) if identifiers else cypher.load(name, self.dialect)
+        """Run ``query`` (a :class:`~kg.store.queries.Query` constant) with ``params``; ``identifiers`` fill its
+        ``{{placeholders}}`` (labels, types, property names), each escaped by :func:`kg.store.queries.ident`."""
+        text = queries.render(query, self.dialect, **identifiers) if identifiers else queries.load(query, self.dialect)
         return self._run(text, params)
 
     def execute(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -170,28 +173,29 @@ class GraphStore(ABC):
     # integers for the span of one export (starting at :meth:`node_id_bound`).
     def node_id_bound(self) -> int | None:
         """The largest node id when an export starts (None on an empty graph)."""
-        rows = self.query("embed_max_node_id")
+        rows = self.query(EMBED_MAX_NODE_ID)
         return rows[0]["max_id"] if rows else None
 
     def triple_id_page(self, rel: str, lo: int, hi: int) -> tuple[list[int], list[int]]:
         """(head ids, tail ids) of the ``rel`` relationships whose head id is in [lo, hi)."""
-        rows = self.query("embed_triple_ids", identifiers={"rel": rel}, lo=lo, hi=hi)
+        rows = self.query(EMBED_TRIPLE_IDS, identifiers={"rel": rel}, lo=lo, hi=hi)
         return (list(rows[0]["h"]), list(rows[0]["t"])) if rows else ([], [])
 
     def node_key_page(self, lo: int, hi: int, keys: Mapping[str, str]) -> tuple[list[int], list[str], list[Any]]:
         """(ids, labels, key values) of the keyed nodes whose id is in [lo, hi)."""
-        rows = self.query("embed_node_keys", lo=lo, hi=hi, keys=dict(keys))
+        rows = self.query(EMBED_NODE_KEYS, lo=lo, hi=hi, keys=dict(keys))
         row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
         return list(row["ids"]), list(row["labels"]), list(row["keys"])
 
     def flush(self) -> None:
         """Wait until every write sent so far has been applied (backends that pipeline writes)."""
 
-    def write(self, name: str, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
+    def write(self, query: Query, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
               identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
-        """Run the named ``UNWIND $rows AS row ...`` query once per batch; returns rows sent."""
-        text = cypher.render(name, self.dialect, **(identifiers or {})) if identifiers else cypher.load(
-            name, self.dialect)
+        """Run ``query``, an ``UNWIND $rows AS row ...`` :class:`~kg.store.queries.Query`, once per batch;
+        returns rows sent."""
+        text = queries.render(query, self.dialect, **(identifiers or {})) if identifiers else queries.load(
+            query, self.dialect)
         sent = 0
         for chunk in batched(rows, batch_size or self.batch_size):
             self._write_batch(text, {**params, "rows": chunk})
@@ -211,11 +215,11 @@ class GraphStore(ABC):
         """Write vectors: rows ``{"key", "vector", "props"}`` onto ``(:label {key})`` nodes."""
         normalised = ({"key": r["key"], "vector": self._vector_value(r["vector"]), "props": r.get("props") or {}}
                       for r in rows)
-        return self.write("vector_set", normalised, batch_size=batch_size or min(self.batch_size, 2000),
+        return self.write(VECTOR_SET, normalised, batch_size=batch_size or min(self.batch_size, 2000),
                           identifiers={"label": label, "key": schema.key_of(label), "prop": prop})
 
     def stats(self) -> dict[str, dict[str, int]]:
         """``{"nodes": {label: n}, "relationships": {type: n}}``."""
-        nodes = {row["label"]: int(row["n"]) for row in self.query("stats_nodes")}
-        rels = {row["type"]: int(row["n"]) for row in self.query("stats_relationships")}
+        nodes = {row["label"]: int(row["n"]) for row in self.query(STATS_NODES)}
+        rels = {row["type"]: int(row["n"]) for row in self.query(STATS_RELATIONSHIPS)}
         return {"nodes": nodes, "relationships": rels}

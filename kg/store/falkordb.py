@@ -11,10 +11,12 @@ from typing import Any
 
 from kg.foundation import schema
 
-from kg.store import queries as cypher
+from kg.store import queries
 from kg.foundation.errors import QueryError, StoreError
 from kg.store.base import GraphStore
 from kg.store.falkordb_params import Literal, float32_list, params_header
+from kg.store.cypher import (SCHEMA_CONSTRAINTS, SCHEMA_INDEXES, SCHEMA_KEY_INDEX, VECTOR_INDEX_CREATE,
+                             VECTOR_INDEX_DROP, VECTOR_INDEX_STATUS, VECTOR_SEARCH)
 
 __all__ = ["FalkorDBStore"]
 
@@ -200,7 +202,7 @@ class FalkorDBStore(GraphStore):
 
     def _vector_index_options(self, label: str, prop: str) -> dict[str, Any] | None:
         """The options of the vector index on ``label.prop``, or None when there is none."""
-        for row in self.query("schema_indexes"):
+        for row in self.query(SCHEMA_INDEXES):
             types = row.get("types") or {}
             if row["label"] == label and prop in (row.get("properties") or []) and "VECTOR" in str(types.get(prop)):
                 return (row.get("options") or {}).get(prop) or {}
@@ -209,7 +211,7 @@ class FalkorDBStore(GraphStore):
     def _indexed(self) -> dict[tuple[str, str], str]:
         """{(label, property): index types} for node indexes."""
         found: dict[tuple[str, str], str] = {}
-        for row in self.query("schema_indexes"):
+        for row in self.query(SCHEMA_INDEXES):
             if row.get("entitytype", "NODE") != "NODE":
                 continue
             types = row.get("types") or {}
@@ -225,7 +227,7 @@ class FalkorDBStore(GraphStore):
         for label, key in schema.KEYS.items():
             if "RANGE" not in indexed.get((label, key), ""):
                 try:
-                    self._run(cypher.render("schema_key_index", self.dialect, label=label, key=key))
+                    self._run(queries.render(SCHEMA_KEY_INDEX, self.dialect, label=label, key=key))
                 except QueryError as e:  # another process created it since we looked
                     if not _already_there(e):
                         raise
@@ -239,7 +241,7 @@ class FalkorDBStore(GraphStore):
                         raise StoreError(f"cannot create uniqueness on {label}.{key}: {e}") from e
 
     def _constraints(self) -> list[tuple[str, str, list[str]]]:
-        rows = self.query("schema_constraints")
+        rows = self.query(SCHEMA_CONSTRAINTS)
         return [(r["type"], r["label"], list(r["properties"])) for r in rows]
 
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
@@ -248,17 +250,17 @@ class FalkorDBStore(GraphStore):
             if int(options.get("dimension", dim)) == dim:
                 return
             self.drop_vector_index(label, prop)
-        self._run(cypher.render("vector_index_create", self.dialect, label=label, prop=prop), {"dim": int(dim)})
+        self._run(queries.render(VECTOR_INDEX_CREATE, self.dialect, label=label, prop=prop), {"dim": int(dim)})
 
     def drop_vector_index(self, label: str, prop: str = "embedding") -> bool:
         if self._vector_index_options(label, prop) is None:
             return False
-        self._run(cypher.render("vector_index_drop", self.dialect, label=label, prop=prop))
+        self._run(queries.render(VECTOR_INDEX_DROP, self.dialect, label=label, prop=prop))
         return True
 
     def vector_index_ready(self, label: str, prop: str = "embedding") -> bool | None:
         # FalkorDB reports one status per label ('OPERATIONAL' when every index on it is built)
-        for row in self.query("vector_index_status"):
+        for row in self.query(VECTOR_INDEX_STATUS):
             types = row.get("types") or {}
             if row.get("label") == label and "VECTOR" in str(types.get(prop)):
                 return str(row.get("status")) == "OPERATIONAL"
@@ -267,7 +269,7 @@ class FalkorDBStore(GraphStore):
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         # Over-fetch: after a vector is overwritten, its stale HNSW entry still takes a slot and is
         # filtered out afterwards, so asking for exactly k can return fewer than k hits.
-        text = cypher.render("vector_search", self.dialect, key=schema.key_of(label))
+        text = queries.render(VECTOR_SEARCH, self.dialect, key=schema.key_of(label))
         rows = self._run(text, {"label": label, "prop": prop, "k": int(k) * 2 + 10,
                                 "vector": [float(x) for x in vector]})
         return rows[: int(k)]

@@ -9,9 +9,13 @@ from typing import Any
 
 from kg.foundation import schema
 
-from kg.store import queries as cypher
+from kg.store import queries
 from kg.foundation.errors import QueryError, StoreError
 from kg.store.base import GraphStore
+from kg.store.cypher import (AWAIT_INDEXES, DELETE_ALL, EMBED_MAX_NODE_ID, EMBED_NODE_KEYS, EMBED_TRIPLE_IDS,
+                             PURGE_FILLER_CREATE, PURGE_FILLER_DELETE, SCHEMA_UNIQUE, SCHEMA_UNIQUE_DROP,
+                             SCHEMA_UNIQUE_NAME, SERVER_SETTINGS, SERVER_VERSION, VECTOR_INDEX_CREATE,
+                             VECTOR_INDEX_DROP, VECTOR_INDEX_OPTIONS, VECTOR_INDEX_STATUS, VECTOR_SEARCH)
 
 __all__ = ["Neo4jStore"]
 
@@ -116,7 +120,7 @@ class Neo4jStore(GraphStore):
 
     def _check_version(self) -> str:
         """Checked once at connect: kg's Neo4j dialect needs Neo4j 5 or later."""
-        rows = self.query("server_version")
+        rows = self.query(SERVER_VERSION)
         name, version = (rows[0]["name"], str(rows[0]["version"])) if rows else ("Neo4j", "0")
         major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
         if major < 5:
@@ -186,7 +190,7 @@ class Neo4jStore(GraphStore):
         """Starts an export: forgets the previous export's id map; the node count - 1 (None: empty)."""
         self._export_ids: dict[str, int] = {}
         self._export_eids: list[str] = []
-        rows = self.query("embed_max_node_id")
+        rows = self.query(EMBED_MAX_NODE_ID)
         return rows[0]["max_id"] if rows else None
 
     def _dense(self, element_id: str) -> int:
@@ -202,41 +206,41 @@ class Neo4jStore(GraphStore):
             self.node_id_bound()
         if lo > 0:
             return [], []
-        rows = self.query("embed_triple_ids", identifiers={"rel": rel})
+        rows = self.query(EMBED_TRIPLE_IDS, identifiers={"rel": rel})
         return [self._dense(r["h"]) for r in rows], [self._dense(r["t"]) for r in rows]
 
     def node_key_page(self, lo: int, hi: int, keys: Mapping[str, str]) -> tuple[list[int], list[str], list[Any]]:
         eids = getattr(self, "_export_eids", [])[lo:hi]
         if not eids:
             return [], [], []
-        rows = self.query("embed_node_keys", eids=eids, keys=dict(keys))
+        rows = self.query(EMBED_NODE_KEYS, eids=eids, keys=dict(keys))
         row = rows[0] if rows else {"ids": [], "labels": [], "keys": []}
         return [self._export_ids[e] for e in row["ids"]], list(row["labels"]), list(row["keys"])
 
     def ensure_schema(self) -> None:
         for label, key in schema.KEYS.items():
             name = f"{label.lower()}_{key}_unique"
-            self._run(cypher.render("schema_unique", self.dialect, constraint=name, label=label, key=key))
+            self._run(queries.render(SCHEMA_UNIQUE, self.dialect, constraint=name, label=label, key=key))
 
     def ensure_vector_index(self, label: str, dim: int, prop: str = "embedding") -> None:
         name = _index_name(label, prop)
-        rows = self.query("vector_index_options", name=name)
+        rows = self.query(VECTOR_INDEX_OPTIONS, name=name)
         if rows:
             config = (rows[0].get("options") or {}).get("indexConfig") or {}
             quantized = bool(config.get("vector.quantization.enabled", False))
             if int(config.get("vector.dimensions", dim)) == dim and not quantized:
                 return
-            self._run(cypher.render("vector_index_drop", self.dialect, index=name))
-        self._run(cypher.render("vector_index_create", self.dialect, index=name, label=label, prop=prop),
+            self._run(queries.render(VECTOR_INDEX_DROP, self.dialect, index=name))
+        self._run(queries.render(VECTOR_INDEX_CREATE, self.dialect, index=name, label=label, prop=prop),
                   {"dim": int(dim)})
-        self.query("await_indexes")
+        self.query(AWAIT_INDEXES)
 
     def vector_index_ready(self, label: str, prop: str = "embedding") -> bool | None:
-        rows = self.query("vector_index_status", name=_index_name(label, prop))
+        rows = self.query(VECTOR_INDEX_STATUS, name=_index_name(label, prop))
         return str(rows[0]["status"]) == "ONLINE" if rows else None
 
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
-        text = cypher.render("vector_search", self.dialect, key=schema.key_of(label))
+        text = queries.render(VECTOR_SEARCH, self.dialect, key=schema.key_of(label))
         return self._run(text, {"index": _index_name(label, prop), "k": int(k),
                                 "vector": [float(x) for x in vector]})
 
@@ -244,7 +248,7 @@ class Neo4jStore(GraphStore):
         return self._version
 
     def clear(self) -> None:
-        while self.query("delete_all", limit=10_000)[0]["deleted"]:
+        while self.query(DELETE_ALL, limit=10_000)[0]["deleted"]:
             pass
 
     def purge_traces(self) -> dict[str, Any]:
@@ -303,8 +307,8 @@ class Neo4jStore(GraphStore):
         done = {"log_rotations": 0, "log_filler_bytes": 0}
         try:
             for _ in range(times):
-                eid = self.query("purge_filler_create", pad="0" * pad)[0]["eid"]
-                self.query("purge_filler_delete", eid=eid)
+                eid = self.query(PURGE_FILLER_CREATE, pad="0" * pad)[0]["eid"]
+                self.query(PURGE_FILLER_DELETE, eid=eid)
                 done["log_rotations"] += 1
                 done["log_filler_bytes"] += pad
         except QueryError as e:
@@ -314,7 +318,7 @@ class Neo4jStore(GraphStore):
     def _settings(self, *prefixes: str) -> dict[str, str]:
         """The server's settings whose names start with one of ``prefixes`` (empty when not allowed to see them)."""
         try:
-            rows = self.query("server_settings", prefixes=list(prefixes))
+            rows = self.query(SERVER_SETTINGS, prefixes=list(prefixes))
         except QueryError as e:
             logger.warning("cannot read the server's settings: %s", e)
             return {}
@@ -323,21 +327,21 @@ class Neo4jStore(GraphStore):
     def _rebuild_unique(self, label: str, key: str) -> bool:
         """Drop and create again the uniqueness constraint on ``label.key`` (its index is built afresh)."""
         try:
-            rows = self.query("schema_unique_name", label=label, key=key)
+            rows = self.query(SCHEMA_UNIQUE_NAME, label=label, key=key)
             name = str(rows[0]["name"]) if rows else ""
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):  # none, or not kg's: left as it is
                 return False
-            self.query("schema_unique_drop", identifiers={"constraint": name})
+            self.query(SCHEMA_UNIQUE_DROP, identifiers={"constraint": name})
         except QueryError as e:
             logger.warning("could not rebuild the %s.%s index after a forget: %s", label, key, e)
             return False
         try:
-            self._run(cypher.render("schema_unique", self.dialect, constraint=name, label=label, key=key))
+            self._run(queries.render(SCHEMA_UNIQUE, self.dialect, constraint=name, label=label, key=key))
         except QueryError as e:
             raise StoreError(f"could not restore the uniqueness constraint on {label}.{key} after a forget: {e}",
                              hint=f"remove the duplicate {label} nodes a writer outside kg made, then run kg ingest "
                                   "(it creates the constraint)") from e
-        self.query("await_indexes")
+        self.query(AWAIT_INDEXES)
         return True
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import yaml
 from kg.cli import app
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from tests.helpers import run_cli, settings_code
+from tests.helpers import readline_within, run_cli, settings_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,19 +157,16 @@ def test_rebuild_restores_behaviour_edges_from_the_ledger(store: GraphStore, set
 def test_a_busy_graph_is_exit_4_with_wait_0(settings: Settings, tmp_path: Path) -> None:
     import subprocess
     import sys
-    import time
 
-    ready = tmp_path / "ready"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time, pathlib\n"
+        "import sys\n"
         "from kg.foundation.locks import writer_lock\nfrom kg.foundation.settings import Settings\n"
         f"s = {settings_code(settings)}\n"
         "with writer_lock(s, what='a test holding the graph'):\n"
-        f"    pathlib.Path({str(ready)!r}).touch(); time.sleep(30)\n")], cwd=ROOT)
+        "    print('held', flush=True); sys.stdin.readline()\n")],  # holds until the test says (or ends)
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 30
-        while not ready.exists() and time.time() < deadline:
-            time.sleep(0.05)
+        assert holder.stdout is not None and readline_within(holder.stdout, 60) == "held\n"
         path = tmp_path / "e.csv"
         path.write_text("user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\n")
         busy = run_cli(settings, "--wait", "0", "ingest", "events", str(path))

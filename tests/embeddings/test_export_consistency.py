@@ -14,7 +14,6 @@ from kg.embeddings.export import (
     to_entities,
 )
 from kg.foundation.schema import KEYS
-from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 LATE = """
 UNWIND range(0, 19) AS i

@@ -14,7 +14,6 @@ from kg.embeddings.foldin import fold_in, neighbour_mean_init, plan_fold_in
 from kg.embeddings.similar import similar_items
 from kg.embeddings.triples import TripleSet
 from kg.foundation.errors import ConfigError
-from tests.embeddings.test_graph import graph  # noqa: F401  (the small planted graph fixture)
 
 
 # -- pure parts ----------------------------------------------------------------------------------

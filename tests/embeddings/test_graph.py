@@ -10,49 +10,14 @@ import pytest
 
 from kg.embeddings.export import export_triples, write_export
 from kg.embeddings.external import read_external_run
-from kg.embeddings.runs import RunResult, new_run_id, read_id_map
+from kg.embeddings.runs import RunResult, read_id_map
 from kg.embeddings.similar import graph_run_id, materialise_similar, similar_items
 from kg.embeddings.writeback import write_back
 from kg.foundation.errors import ConfigError
 from kg.foundation.schema import KEYS
-
-GRAPH = """
-UNWIND range(0, 29) AS u
-MERGE (user:User {id: 'u' + toString(u)})
-WITH user, u
-UNWIND [u % 12, (u + 1) % 12, (u * 7) % 12] AS p
-MERGE (prod:Product {id: 'p' + toString(p)})
-ON CREATE SET prod.title = 'Product ' + toString(p)
-MERGE (user)-[:PURCHASED {count: 1}]->(prod)
-"""
-CATALOGUE = """
-MATCH (p:Product)
-WITH p, toInteger(substring(p.id, 1)) AS n
-MERGE (b:Brand {name: 'brand' + toString(n % 3)})
-MERGE (c:Category {path: 'Shop|Dept ' + toString(n % 2), name: 'Dept ' + toString(n % 2)})
-MERGE (p)-[:HAS_BRAND]->(b)
-MERGE (p)-[:IN_CATEGORY]->(c)
-"""
-
-
-@pytest.fixture
-def graph(store):  # type: ignore[no-untyped-def]
-    store.ensure_schema()
-    store.execute(GRAPH)
-    store.execute(CATALOGUE)
-    return store
-
-
-def fake_run(tmp_path: Path, labels: list[str], vectors: np.ndarray, relations: dict[str, np.ndarray] | None = None,
-             model: str = "Fake") -> RunResult:
-    run_id = new_run_id()
-    rel = relations or {}
-    run = RunResult(run_id=run_id, path=tmp_path / "runs" / run_id, config={"model": model}, status="succeeded",
-                    entity_to_id={x: i for i, x in enumerate(labels)}, entity_embeddings=vectors.astype(np.float32),
-                    relation_to_id={r: i for i, r in enumerate(rel)},
-                    relation_embeddings=np.stack(list(rel.values())).astype(np.float32) if rel else None)
-    run.save()
-    return run
+from tests.planted_graph import GRAPH, fake_run
+from kg.embeddings.cypher import RUNS_IN_GRAPH
+from kg.analyst.library import run_library_query
 
 
 def count(store, text: str) -> int:  # type: ignore[no-untyped-def]
@@ -128,7 +93,7 @@ def test_writeback_counts_dims_and_rewrite_replaces(graph, tmp_path: Path) -> No
     write_back(graph, second)
     assert count(graph, "MATCH (n) WHERE n.embedding IS NOT NULL RETURN count(n) AS n") == stats.total_nodes
     assert count(graph, "MATCH (r:Relation) RETURN count(r) AS n") == len(rels)
-    runs = graph.query("embed_runs_in_graph")
+    runs = graph.query(RUNS_IN_GRAPH)
     assert [(r["run"], r["nodes"]) for r in runs] == [(second.run_id, stats.total_nodes)]
     row = graph.execute("MATCH (p:Product {id: 'p1'}) RETURN p.embedding AS e")[0]
     assert np.allclose(row["e"], second.entity_embeddings[i], atol=1e-6)
@@ -146,8 +111,8 @@ def test_knn_returns_the_planted_neighbour(graph, tmp_path: Path) -> None:  # ty
     assert len(hits) == 3 and hits[0]["id"] == "p7" and hits[0]["title"] == "Product 7"
     assert hits[0]["score"] > 0.99 and all(h["id"] != "p3" for h in hits)
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
-    cypher_hits = graph.query("embed_similar_products", id="p3", k=3)
-    assert cypher_hits[0]["id"] == "p7"
+    cypher_hits = run_library_query(graph, "similar_products", {"product": "p3", "k": "3"}).rows
+    assert cypher_hits[0]["product"] == "p7"
     with pytest.raises(ConfigError, match="no product"):
         similar_items(graph, "nope")
 

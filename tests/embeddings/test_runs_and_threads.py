@@ -14,7 +14,7 @@ from kg.embeddings.device import available_cpus, torch_threads
 from kg.embeddings.export import export_triples, write_export
 from kg.embeddings.external import read_external_run
 from kg.foundation.errors import ConfigError, InputError
-from tests.embeddings.test_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
+from tests.planted_graph import fake_run
 
 
 def runs_of(store, settings, n: int) -> list[str]:  # type: ignore[no-untyped-def]

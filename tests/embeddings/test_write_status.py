@@ -15,12 +15,12 @@ from kg.embeddings.export import export_triples
 from kg.embeddings.runs import RunResult
 from kg.foundation.errors import ConfigError, StoreError
 from tests.helpers import settings_json
-from tests.embeddings.test_graph import fake_run, graph  # noqa: F401  (the small planted graph fixture)
+from tests.planted_graph import fake_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
 WRITER = textwrap.dedent("""
-    import sys, time
+    import sys
     from pathlib import Path
     from kg.embeddings import write_run
     from kg.foundation.settings import Settings
@@ -31,8 +31,8 @@ WRITER = textwrap.dedent("""
 
     def progress(line):
         print(line, flush=True)
-        if "wrote" in line:  # one label is on the graph: wait here to be killed
-            time.sleep(120)
+        if "wrote" in line:  # one label is on the graph: wait here to be killed (the test sends nothing)
+            sys.stdin.readline()
 
     write_run(store, settings, sys.argv[3], progress=progress)
 """)
@@ -57,7 +57,7 @@ def test_killed_write_back_is_interrupted_and_says_how_to_finish(graph, settings
     second = trained_run(graph, settings, 2)
 
     proc = subprocess.Popen([sys.executable, "-c", WRITER, settings_json(settings), "-", second.run_id],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stdout:  # type: ignore[union-attr]
             if "wrote" in line:

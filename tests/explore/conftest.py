@@ -6,12 +6,9 @@ from types import ModuleType
 
 import pytest
 
-from kg.foundation.privacy import Pseudonymiser
 from kg.store import GraphStore
+from tests.shop_fixtures import ALICE, BOB  # the pseudonyms of alice and bob under "test-key"
 
-#: raw user id -> the pseudonym kg stores (key "test-key", as the shared settings fixture)
-ALICE = Pseudonymiser(b"test-key").user_id("alice")
-BOB = Pseudonymiser(b"test-key").user_id("bob")
 
 SHOP = """
 CREATE (p1:Product {id: 'P1', title: 'Red Mug', price: 9.5, embedding: [0.1, 0.2, 0.3]}),

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from kg.analyst.explore.app import STATIC_DIR, create_app
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from tests.explore.conftest import ALICE
+from tests.shop_fixtures import ALICE
 
 LOCAL = "http://127.0.0.1:7475"
 

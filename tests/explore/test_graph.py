@@ -8,7 +8,7 @@ from kg.foundation.errors import ConfigError
 from kg.analyst.explore import graph
 from kg.foundation.privacy import Pseudonymiser
 from kg.store import GraphStore
-from tests.explore.conftest import ALICE, BOB
+from tests.shop_fixtures import ALICE, BOB
 
 
 def test_search_by_name_is_case_insensitive_and_by_key_exact_first(shop: GraphStore) -> None:

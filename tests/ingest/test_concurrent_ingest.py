@@ -6,14 +6,13 @@ import json
 import subprocess
 import sys
 import uuid
-import time
 from pathlib import Path
 
 from kg.ingest import ingest_file
 from kg.ingest.synthetic import generate_shop
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
-from tests.helpers import clean_twin, settings_json
+from tests.helpers import clean_twin, overlapped, release_together, settings_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
@@ -52,12 +51,15 @@ def test_two_concurrent_ingests_equal_two_sequential(store: GraphStore, settings
 
 
 _OPEN_AND_ADD = """
-import sys, time
+import json, sys, time
 from pathlib import Path
 from kg.ledger import EventLedger
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
+began = time.monotonic()
 with EventLedger(Path(sys.argv[1])) as ledger:
-    ledger.add([(f"u{sys.argv[3]}", "p", "view", 1000, None)])
+    opened = time.monotonic()
+    ledger.add([(f"u{sys.argv[2]}", "p", "view", 1000, None)])
+print(json.dumps([began, opened]))
 """
 
 
@@ -65,11 +67,16 @@ def test_processes_creating_one_ledger_at_once_all_succeed(tmp_path: Path) -> No
     from kg.ledger import EventLedger
 
     path = tmp_path / "ledger.sqlite3"
-    start_at = time.time() + 2.0  # after every interpreter has imported kg
-    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AND_ADD, str(path), str(start_at), str(i)], cwd=ROOT,
-                              stderr=subprocess.PIPE, text=True) for i in range(4)]
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AND_ADD, str(path), str(i)], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    release_together(procs)
+    opening = []
     for proc in procs:
-        _, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-2000:]
+        opening.append(json.loads(out))
+    # the race was run: two processes were creating (opening) the new ledger at once
+    assert any(overlapped([a, b]) for i, a in enumerate(opening) for b in opening[i + 1:])
     with EventLedger(path, readonly=True) as ledger:
         assert ledger.counts()["events"] == 4

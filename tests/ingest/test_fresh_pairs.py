@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from kg.ingest.event_readers import EVENT_READERS
-from kg.ingest.events_view import can_create_fresh, view_rows
+from kg.ingest.events_view import add_view, can_create_fresh, view_rows
 from kg.ingest.loaders import EventLoader
 from kg.ingest.runner import run_ingest
 from kg.ledger import EventLedger
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from tests.ingest.test_ledger import edges, ledger_edges
+from kg.store.queries import Query
+from tests.ingest_helpers import edges, ledger_edges
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -27,9 +28,9 @@ def _ingest(store: GraphStore, settings: Settings, path: Path) -> list[str]:
     used: list[str] = []
     real_write = store.write
 
-    def noting_write(name: str, rows: Any, **kw: Any) -> int:  # notes the query; the database is real
-        used.append(name)
-        return real_write(name, rows, **kw)
+    def noting_write(query: Query, rows: Any, **kw: Any) -> int:  # notes the query; the database is real
+        used.append(query.name)
+        return real_write(query, rows, **kw)
 
     store.write = noting_write  # type: ignore[method-assign]
     small = settings.model_copy(update={"batch_size": 10})
@@ -44,14 +45,14 @@ def _ingest(store: GraphStore, settings: Settings, path: Path) -> list[str]:
 
 def test_add_view_tells_fresh_pairs_from_known_ones(tmp_path: Path) -> None:
     with EventLedger(tmp_path / "l.sqlite3") as ledger:
-        first = ledger.add_view([("a", "p1", "view", 1, None), ("a", "p1", "view", 2, None)])
+        first = add_view(ledger, [("a", "p1", "view", 1, None), ("a", "p1", "view", 2, None)])
         assert first.known == {} and [r[:3] for r in view_rows(first.fresh["view"])] == [["a", "p1", 2]]
-        second = ledger.add_view([("a", "p1", "view", 3, None), ("b", "p1", "view", 3, None),
-                                  ("a", "p1", "cart", 4, None), ("a", "p1", "view", 1, None)])
+        second = add_view(ledger, [("a", "p1", "view", 3, None), ("b", "p1", "view", 3, None),
+                                   ("a", "p1", "cart", 4, None), ("a", "p1", "view", 1, None)])
         assert [r[:3] for r in view_rows(second.known["view"])] == [["a", "p1", 3]]  # known, one new event
         assert [r[:3] for r in view_rows(second.fresh["view"])] == [["b", "p1", 1]]
         assert [r[:3] for r in view_rows(second.fresh["cart"])] == [["a", "p1", 1]]  # same people, new type
-        again = ledger.add_view([("b", "p1", "view", 3, None)])  # nothing new: still reported, as known
+        again = add_view(ledger, [("b", "p1", "view", 3, None)])  # nothing new: still reported, as known
         assert again.fresh == {} and "view" in again.known
         assert ledger.pair_counts() == {"view": 2, "cart": 1}
 

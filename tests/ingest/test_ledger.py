@@ -4,43 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from kg.ingest.event_readers import EVENT_READERS
 from kg.ingest.events_view import rebuild_behaviour
 from kg.ingest.loaders import EventLoader
-from kg.ingest.records import EVENT_TYPES
 from kg.ingest.runner import run_ingest
 from kg.ingest.synthetic import generate_shop
 from kg.ledger import EventLedger
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
-from tests.helpers import clean_twin, settings_json
-from tests.ingest.test_runner_idempotency import INGEST_SCRIPT, ROOT
+from tests.helpers import clean_twin, settings_json, wait_until
+from tests.ingest_helpers import INGEST_SCRIPT, edges, ledger_edges
 
-EDGES = """
-MATCH (u:User)-[r]->(p:Product)
-RETURN type(r) AS rel, u.id AS user, p.id AS item, r.count AS count, r.first_at AS first_at, r.last_at AS last_at,
-       r.rating AS rating, r.first_date AS first_date, r.last_date AS last_date, r.event_times AS times
-"""
-
-
-def edges(store: GraphStore) -> dict[tuple[str, str, str], tuple[Any, ...]]:
-    """Every behaviour edge: (rel, user, item) -> its properties (asserting one edge per pair)."""
-    rows = store.execute(EDGES)
-    found = {(r["rel"], r["user"], r["item"]): (r["count"], r["first_at"], r["last_at"], r["rating"], r["first_date"],
-                                                r["last_date"], r["times"]) for r in rows}
-    assert len(found) == len(rows), "a (user, item, type) pair has more than one edge"
-    return found
-
-
-def ledger_edges(settings: Settings) -> dict[tuple[str, str, str], tuple[Any, ...]]:
-    """What the edges must be, from the ledger's pair aggregates."""
-    with EventLedger.from_settings(settings, readonly=True) as ledger:
-        return {(EVENT_TYPES[p.type], p.user, p.item): (p.count, p.first_at, p.last_at, p.rating, p.first_date,
-                                                        p.last_date, None) for p in ledger.pairs()}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ingest(store: GraphStore, settings: Settings, path: Path, **kw: Any) -> Any:
@@ -128,12 +106,6 @@ def test_rebuild_imports_pre_ledger_event_times(store: GraphStore, settings: Set
     assert edges(store) == {("RATED", "u1", "p1"): (2, 1000, 86_401_000, 4.0, "1970-01-01", "1970-01-02", None)}
 
 
-def _wait_for(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.02)
-
-
 def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, settings: Settings,
                                                              tmp_path: Path) -> None:
     files = generate_shop(tmp_path / "big", users=1500, products=300, events=40_000, seed=8)
@@ -150,9 +122,10 @@ def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, 
 
     # 1st kill: as soon as the ledger holds a batch (its graph write may not have happened yet);
     # 2nd kill: half-way through the file on the re-run.
-    for ready in (lambda: ledger_events() > 0, lambda: ledger_events() > 20_000):
+    for ready, what in ((lambda: ledger_events() > 0, "the ledger holds a batch"),
+                        (lambda: ledger_events() > 20_000, "the ledger holds half the file")):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-        _wait_for(ready)
+        wait_until(ready, 60, what, proc=proc)  # fails if the ingest finished (or died) first
         proc.kill()
         proc.wait()
         assert proc.returncode == -9  # killed mid-file, not finished
@@ -190,11 +163,11 @@ def test_a_ledger_failure_in_the_worker_fails_the_run(store: GraphStore, setting
     class Failing(EventLedger):
         calls = 0
 
-        def add_view(self, events):  # type: ignore[no-untyped-def]
+        def add_json(self, events, fields, separator):  # type: ignore[no-untyped-def]
             Failing.calls += 1
             if Failing.calls == 2:
                 raise StoreError("disk full")
-            return super().add_view(events)
+            return super().add_json(events, fields, separator)
 
     path = write_events(tmp_path / "e.csv", [f"u{i},p{i % 3},view,{1_700_000_000 + i}," for i in range(50)])
     small = settings.model_copy(update={"batch_size": 10})

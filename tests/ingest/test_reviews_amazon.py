@@ -15,8 +15,19 @@ import numpy as np
 import pytest
 
 from kg.foundation.settings import Settings
+from kg.operations.cypher import REVIEWS_TOP_ASPECTS
 from kg.store import GraphStore
 from tests.helpers import run_cli
+
+#: every rated review's stored sentiment (for evaluation)
+SENTIMENT_OF_RATED_REVIEWS = """MATCH (r:Review)
+WHERE r.rating IS NOT NULL AND r.sentiment IS NOT NULL
+RETURN r.id AS id, r.rating AS rating, r.sentiment AS sentiment, r.sentiment_method AS method"""
+#: products with the most reviews
+MOST_REVIEWED = """MATCH (r:Review)-[:ABOUT]->(p:Product)
+RETURN p.id AS id, p.title AS title, count(r) AS reviews
+ORDER BY reviews DESC, id
+LIMIT $limit"""
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +61,7 @@ def test_gift_cards_reviews(amazon_dir: Path, settings: Settings, store: GraphSt
 
     # sentiment: stored scores are cross-fitted (every review scored by a model that never saw it)
     assert loader.report.method == "encoder-crossfit"
-    rows = store.query("reviews_sentiment_eval")
+    rows = store.execute(SENTIMENT_OF_RATED_REVIEWS)
     y = np.array([r["rating"] >= 4 for r in rows], dtype=int)
     stored_auc = roc_auc_score(y, [r["sentiment"] for r in rows])
     with open(amazon_dir / "Gift_Cards_5.json", encoding="utf-8") as handle:
@@ -68,8 +79,8 @@ def test_gift_cards_reviews(amazon_dir: Path, settings: Settings, store: GraphSt
     assert stored_auc > vader_auc + 0.1
     assert enc["auc"] > vad["auc"] + 0.1
 
-    top = store.query("reviews_most_reviewed", limit=1)[0]
-    aspects = store.query("reviews_top_aspects", id=top["id"], limit=8)
+    top = store.execute(MOST_REVIEWED, {"limit": 1})[0]
+    aspects = store.query(REVIEWS_TOP_ASPECTS, id=top["id"], limit=8)
     print(f"most reviewed product {top['id']} {top['title']!r} ({top['reviews']} reviews), top aspects:")
     for a in aspects:
         print(f"  {a['aspect']}: {a['mentions']} mentions (+{a['positive']}/-{a['negative']}, score {a['score']})")

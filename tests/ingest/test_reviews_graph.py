@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kg.foundation.settings import Settings
+from kg.operations.cypher import REVIEWS_TOP_ASPECTS
 from kg.store import GraphStore
 from tests.helpers import run_cli
 
@@ -122,7 +123,7 @@ def test_graph_shape(loaded: Path, store: GraphStore) -> None:
     agg = store.execute("MATCH (p:Product {id: 'P1'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
                         "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s")
     assert agg == [{"m": 2, "pos": 2, "neg": 0, "s": pytest.approx(0.635, abs=1e-3)}]
-    cares = store.query("reviews_top_aspects", id="P2", limit=10)
+    cares = store.query(REVIEWS_TOP_ASPECTS, id="P2", limit=10)
     assert {c["aspect"] for c in cares} >= {"battery life", "charger", "delivery"}
     users = store.execute("MATCH (u:User)-[c:CARES_ABOUT]->(a:Aspect) RETURN count(c) AS n, sum(c.mentions) AS m")
     total = store.execute("MATCH (:User)-[:WROTE]->(:Review)-[m:MENTIONS]->(:Aspect) RETURN count(m) AS m")

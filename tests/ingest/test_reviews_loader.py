@@ -17,6 +17,13 @@ from kg.foundation.errors import ConfigError, InputError
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
+#: one row per calendar month, oldest first (Review.month is stored at ingest: FalkorDB has no epoch datetime)
+REVIEWS_PER_MONTH = """MATCH (r:Review)
+WHERE r.month IS NOT NULL
+RETURN r.month AS month, count(r) AS reviews, count(r.rating) AS rated, avg(r.rating) AS avg_rating,
+       avg(r.sentiment) AS avg_sentiment
+ORDER BY month"""
+
 COLUMNS = ["review_id", "user_id", "item_id", "rating", "text", "timestamp"]
 #: month and day boundaries in the three timestamp forms the readers take (ISO, epoch s, epoch ms)
 EDGES = [
@@ -68,7 +75,7 @@ def test_reviews_per_month_matches_an_independent_count(settings: Settings, stor
     report = ingest_file(store, settings, path, kind="reviews", fmt="csv", sentiment="lexicon")
     assert report.rows_ok == 300 + len(EDGES) and report.rows_bad == 0
     reviews, rated = _expected_per_month(path)
-    rows = store.query("reviews_per_month")
+    rows = store.execute(REVIEWS_PER_MONTH)
     assert [r["month"] for r in rows] == sorted(reviews)  # oldest first
     assert {r["month"]: r["reviews"] for r in rows} == dict(reviews)
     assert {r["month"]: r["rated"] for r in rows} == dict(rated)
@@ -163,12 +170,12 @@ def test_backfill_dates_of_reviews_ingested_before(settings: Settings, store: Gr
 
     path = _write_reviews(tmp_path / "reviews.csv", n=50)
     ingest_file(store, settings, path, kind="reviews", fmt="csv", sentiment="lexicon")
-    before = store.query("reviews_per_month")
+    before = store.execute(REVIEWS_PER_MONTH)
     props = store.execute("MATCH (r:Review) RETURN r.id AS id, properties(r) AS p ORDER BY id")
     store.execute("MATCH (r:Review) WHERE r.rating >= 4 OR r.rating IS NULL REMOVE r.date, r.month")  # an older graph
     stripped = store.execute("MATCH (r:Review) WHERE r.month IS NULL RETURN count(r) AS n")[0]["n"]
     assert 0 < stripped < 56
     assert backfill_review_dates(store, batch_size=7) == stripped
-    assert store.query("reviews_per_month") == before
+    assert store.execute(REVIEWS_PER_MONTH) == before
     assert store.execute("MATCH (r:Review) RETURN r.id AS id, properties(r) AS p ORDER BY id") == props
     assert backfill_review_dates(store) == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,23 +18,10 @@ from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.ledger import EventLedger
 from kg.store import GraphStore, open_store
-from tests.helpers import clean_twin, settings_json
+from tests.helpers import clean_twin, settings_json, wait_until
+from tests.ingest_helpers import INGEST_SCRIPT
 
 ROOT = Path(__file__).resolve().parents[2]
-INGEST_SCRIPT = """
-import sys
-from pathlib import Path
-from kg.ingest.event_readers import EVENT_READERS
-from kg.ingest.loaders import EventLoader
-from kg.ingest.runner import run_ingest
-from kg.foundation.settings import Settings
-from kg.store import open_store
-settings = Settings.model_validate_json(sys.argv[1]).model_copy(update={"batch_size": 2000})
-with open_store(settings, start=False) as store, EventLoader.from_settings(settings) as loader:
-    run_ingest(store, settings, Path(sys.argv[2]), kind="events", fmt="csv", reader=EVENT_READERS["csv"],
-               loader=loader)
-"""
-
 
 
 SNAPSHOT = """
@@ -170,13 +156,11 @@ def test_kill_9_of_an_ingest_then_rerun_equals_clean_run(store: GraphStore, sett
     files = generate_shop(tmp_path / "big", users=2000, products=500, events=60_000, seed=5)
     cmd = [sys.executable, "-c", INGEST_SCRIPT, settings_json(settings), str(files.events)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # kill as soon as some edges have landed
-        if store.execute("MATCH ()-[r:VIEWED]->() RETURN count(r) AS n")[0]["n"] > 0:
-            break
-        time.sleep(0.05)
+    wait_until(lambda: store.execute("MATCH ()-[r:VIEWED]->() RETURN count(r) AS n")[0]["n"] > 0, 60,
+               "some edges have landed", proc=proc)  # kill as soon as they have; fails if the ingest ended first
     proc.kill()
     proc.wait()
+    assert proc.returncode == -9  # killed mid-file, not finished
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     after_kill = snapshot(store)
     with clean_twin(settings) as (other, clean):  # fresh graph and ledger

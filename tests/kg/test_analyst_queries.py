@@ -24,23 +24,7 @@ from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from tests.helpers import neo4j_settings
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "analyst_shop.cypher"
-_VECTOR = re.compile(r"vector\((\[[^\]]*\])\)")
-
-ALICE = "ff7a3cd2cfcd73da2f3d9350cdbdfd2b"  # pseudonyms under the key "test-key"
-BOB = "1520f16c3e94f0068dfb6a7fee0f21d7"
-DAVE = "60b696a66a626e752f6f907533cd04f1"
-HEADPHONES = "Electronics > Audio > Headphones"
-
-
-def load_shop(store: GraphStore) -> None:
-    """Write the fixture shop into an empty graph, with a vector index on the products' embeddings."""
-    text = FIXTURE.read_text(encoding="utf-8")
-    text = _VECTOR.sub(r"vecf32(\1)" if store.dialect == "falkordb" else r"\1", text)
-    store.execute(text)
-    assert store.build_vector_index("Product", 2, timeout=60)
-
+from tests.shop_fixtures import ALICE, BOB, DAVE, HEADPHONES, load_shop
 
 @pytest.fixture(scope="module", params=("falkordb", "neo4j"))
 def shop(request: pytest.FixtureRequest,

@@ -23,6 +23,8 @@ from kg.foundation.locks import holder, lock_path, writer_lock
 from kg.store.falkordb_server import EmbeddedServer, _servers_in
 from kg.foundation.settings import Settings
 from kg.store import open_store
+from kg.store.cypher import SCHEMA_CONSTRAINTS
+from tests.helpers import overlapped, release_together
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +42,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 def _spawn(code: str, settings: Settings, *args: str) -> subprocess.Popen[str]:
     """``python -c code settings.home args...`` from the repository root."""
     return subprocess.Popen([sys.executable, "-c", code, str(settings.home), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _finish(procs: list[subprocess.Popen[str]], timeout: float = 90) -> list[str]:
@@ -57,11 +59,13 @@ import json, os, sys, time
 from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
 server = EmbeddedServer(Settings(home=sys.argv[1], graph="g"))
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-endpoint = server.start()
 import falkordb
+print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
+began = time.monotonic()
+endpoint = server.start()
+ended = time.monotonic()
 rows = falkordb.FalkorDB(**endpoint.client_kwargs()).select_graph("g").query("RETURN 41 + 1").result_set
-print(json.dumps({"pid": server._pid(), "answer": rows[0][0]}))
+print(json.dumps({"pid": server._pid(), "answer": rows[0][0], "span": [began, ended]}))
 """
 
 
@@ -69,9 +73,10 @@ print(json.dumps({"pid": server._pid(), "answer": rows[0][0]}))
 def test_processes_starting_one_stopped_home_share_one_server(home: Settings, n: int) -> None:
     EmbeddedServer(home).start()  # creates the home and its log, as a used home has them
     EmbeddedServer(home).stop()
-    start_at = time.time() + 3.0  # after every interpreter has imported kg
-    outs = _finish([_spawn(_START_AT, home, str(start_at)) for _ in range(n)])
-    results = [json.loads(out) for out in outs]
+    procs = [_spawn(_START_AT, home) for _ in range(n)]
+    release_together(procs)
+    results = [json.loads(out) for out in _finish(procs)]
+    assert overlapped([r["span"] for r in results])  # the race was run: every start() began before one returned
     assert {r["answer"] for r in results} == {42}
     pids = {r["pid"] for r in results}
     assert len(pids) == 1 and None not in pids
@@ -105,9 +110,11 @@ import redis
 from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
 server = EmbeddedServer(Settings(home=sys.argv[1], graph="g"))
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-endpoint = server.start()
 import falkordb
+print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
+began = time.monotonic()
+endpoint = server.start()
+print(json.dumps({"span": [began, time.monotonic()]}))
 try:
     rows = falkordb.FalkorDB(**endpoint.client_kwargs()).select_graph("g").query("RETURN 41 + 1").result_set
     print(json.dumps({"answer": rows[0][0]}))
@@ -116,11 +123,14 @@ except redis.exceptions.ConnectionError:
 """
 
 _STOP = """
-import sys, time
+import json, sys, time
 from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-EmbeddedServer(Settings(home=sys.argv[1])).stop()
+server = EmbeddedServer(Settings(home=sys.argv[1]))
+print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
+began = time.monotonic()
+server.stop()
+print(json.dumps({"span": [began, time.monotonic()]}))
 """
 
 
@@ -129,16 +139,20 @@ def test_stop_racing_starts_leaves_a_home_that_starts(home: Settings) -> None:
     server.start()
     with open_store(home, start=False) as store:
         store._run("CREATE (:Probe)")
+    raced = 0
     for _ in range(3):
-        start_at = time.time() + 3.0
-        outs = _finish([_spawn(_START_MAY_BE_STOPPED, home, str(start_at)),
-                        _spawn(_STOP, home, str(start_at)),
-                        _spawn(_START_MAY_BE_STOPPED, home, str(start_at))])
-        assert {json.loads(out)["answer"] for out in outs if out.strip()} <= {42, None}
+        procs = [_spawn(_START_MAY_BE_STOPPED, home), _spawn(_STOP, home), _spawn(_START_MAY_BE_STOPPED, home)]
+        release_together(procs)
+        outs = [[json.loads(line) for line in out.splitlines()] for out in _finish(procs)]
+        stop = outs[1][0]["span"]
+        raced += any(overlapped([stop, out[0]["span"]]) for out in (outs[0], outs[2]))  # a start() during the stop
+        assert {line["answer"] for out in (outs[0], outs[2]) for line in out[1:]} <= {42, None}
         assert len(_servers_in(home.db_dir)) <= 1
         server.start()
         assert len(_servers_in(home.db_dir)) == 1
         assert _count(home) == 1
+    # released together, a start() runs during the stop in most rounds; one round in three is asked for
+    assert raced > 0, "no start() overlapped the stop: the race was not run"
 
 
 def test_server_killed_during_aof_rewrite_starts_again(home: Settings) -> None:
@@ -146,14 +160,18 @@ def test_server_killed_during_aof_rewrite_starts_again(home: Settings) -> None:
     server.start()
     with open_store(home, start=False) as store:
         store._run("UNWIND range(1, 20000) AS i CREATE (:Probe {i: i, s: 'x' + toString(i)})")
+    mid_rewrite = 0
     for delay in (0.0, 0.005, 0.02):
         client = server._redis(server.endpoint())
         client.bgrewriteaof()
+        # (c) a kill at three points of the rewrite (at once, 5 ms and 20 ms in): the delays are the test's inputs
         time.sleep(delay)
+        mid_rewrite += bool(client.info("persistence")["aof_rewrite_in_progress"])
         server.kill()
         client.close()
         server.start()
         assert _count(home) == 20000
+    assert mid_rewrite > 0, "no kill landed while the AOF rewrite ran"
 
 
 def test_a_manifest_naming_missing_files_is_reported_then_repaired(home: Settings) -> None:
@@ -184,21 +202,35 @@ from kg.foundation.locks import writer_lock
 from kg.foundation.settings import Settings
 settings = Settings(home=sys.argv[1], graph="g")
 log = sys.argv[2]
+print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
 for _ in range(int(sys.argv[3])):
+    with open(log, "a") as f:
+        f.write(f"{os.getpid()} want {time.monotonic()}\\n"); f.flush()
     with writer_lock(settings, what=f"test writer {os.getpid()}"):
         with open(log, "a") as f:
-            f.write(f"{os.getpid()} in {time.time()}\\n"); f.flush()
-        time.sleep(0.03)
+            f.write(f"{os.getpid()} in {time.monotonic()}\\n"); f.flush()
+        time.sleep(0.03)  # (c) a holder holds a while, so that the others queue for the lock
         with open(log, "a") as f:
-            f.write(f"{os.getpid()} out {time.time()}\\n"); f.flush()
+            f.write(f"{os.getpid()} out {time.monotonic()}\\n"); f.flush()
 """
 
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_writer_lock_holders_never_overlap(home: Settings, tmp_path: Path, n: int) -> None:
     log = tmp_path / "sections.log"
-    _finish([_spawn(_HOLD, home, str(log), "8") for _ in range(n)])
-    lines = [line.split() for line in log.read_text().splitlines()]
+    procs = [_spawn(_HOLD, home, str(log), "8") for _ in range(n)]
+    release_together(procs)
+    _finish(procs)
+    everything = [line.split() for line in log.read_text().splitlines()]
+    lines = [line for line in everything if line[1] != "want"]
+    # the race was run: a process asked for the lock and waited while another one held it
+    held = [(float(a[2]), float(b[2]), a[0]) for a, b in zip(lines[::2], lines[1::2])]
+    waits = []
+    for pid in {line[0] for line in everything}:
+        own = [(what, float(t)) for who, what, t in everything if who == pid and what in ("want", "in")]
+        waits += [(pid, asked, got) for (w, asked), (i, got) in zip(own[::2], own[1::2]) if (w, i) == ("want", "in")]
+    assert any(pid != who and asked < ended and began < got for pid, asked, got in waits
+               for began, ended, who in held)
     assert len(lines) == 2 * 8 * n
     assert len({pid for pid, _, _ in lines}) == n
     for enter, leave in zip(lines[::2], lines[1::2]):  # in/out pairs of one process, never interleaved
@@ -213,7 +245,7 @@ from kg.foundation.locks import writer_lock
 from kg.foundation.settings import Settings
 with writer_lock(Settings(home=sys.argv[1], graph="g"), what="kg ingest events"):
     print("held", flush=True)
-    time.sleep(120)
+    time.sleep(120)  # (c) holds until the test kills it; bounded, so a child left by a failed run goes
 """
 
 
@@ -251,23 +283,26 @@ def test_writer_lock_is_reentrant_per_thread_and_keyed_by_graph(home: Settings) 
 
 
 _SCHEMA = """
-import sys, time
+import json, sys, time
 from kg.foundation.settings import Settings
 from kg.store import open_store
-settings = Settings(home=sys.argv[1], graph=sys.argv[3])
+settings = Settings(home=sys.argv[1], graph=sys.argv[2])
 with open_store(settings) as store:
-    time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+    print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
+    began = time.monotonic()
     store.ensure_schema()
+    print(json.dumps([began, time.monotonic()]))
 """
 
 
 def test_ensure_schema_racing_in_four_processes(home: Settings) -> None:
     EmbeddedServer(home).start()
     for graph in ("s1", "s2"):
-        start_at = time.time() + 3.0
-        _finish([_spawn(_SCHEMA, home, str(start_at), graph) for _ in range(4)])
+        procs = [_spawn(_SCHEMA, home, graph) for _ in range(4)]
+        release_together(procs)
+        assert overlapped([json.loads(out) for out in _finish(procs)])  # the race was run: four at once
         with open_store(home.model_copy(update={"graph": graph}), start=False) as store:
-            constraints = store.query("schema_constraints")
+            constraints = store.query(SCHEMA_CONSTRAINTS)
             assert len(constraints) == len({(c["label"], tuple(c["properties"])) for c in constraints}) > 0
 
 

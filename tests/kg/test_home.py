@@ -16,6 +16,7 @@ from kg.foundation.errors import ConfigError
 from kg.foundation.home import create_private, ensure_home, write_private
 from kg.store.falkordb_server import EmbeddedServer, _servers_in
 from kg.foundation.settings import Settings
+from tests.helpers import overlapped, release_together
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,22 +115,31 @@ _RACE = """
 import sys, time
 from pathlib import Path
 from kg.foundation.home import create_private
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-made = create_private(Path(sys.argv[1]), sys.argv[3])
-print(made, Path(sys.argv[1]).read_text())
+print("ready", flush=True); sys.stdin.readline()  # released with the others (release_together)
+began = time.monotonic()
+made = create_private(Path(sys.argv[1]), sys.argv[2])
+ended = time.monotonic()
+print(made, Path(sys.argv[1]).read_text(), began, ended)
 """
 
 
 def test_create_private_race_has_one_winner_and_no_half_written_reads(tmp_path: Path) -> None:
-    import time
-
-    target = tmp_path / "key"
-    start_at = str(time.time() + 2.0)
-    procs = [subprocess.Popen([sys.executable, "-c", _RACE, str(target), start_at, f"value-{i}"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True) for i in range(4)]
-    outs = [p.communicate(timeout=60)[0].split() for p in procs]
-    assert sum(made == "True" for made, _ in outs) == 1
-    assert {content for _, content in outs} == {target.read_text()}
+    # create_private takes well under a millisecond: released together, two of the four calls overlap in
+    # about four rounds of five on a busy machine; up to five rounds run until one has (the race was run)
+    raced = False
+    for attempt in range(5):
+        target = tmp_path / f"key{attempt}"
+        procs = [subprocess.Popen([sys.executable, "-c", _RACE, str(target), f"value-{i}"], cwd=ROOT,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(4)]
+        release_together(procs)
+        outs = [p.communicate(timeout=60)[0].split() for p in procs]
+        assert sum(made == "True" for made, *_ in outs) == 1
+        assert {content for _, content, *_ in outs} == {target.read_text()}
+        spans = [(float(began), float(ended)) for *_, began, ended in outs]
+        if any(overlapped([a, b]) for i, a in enumerate(spans) for b in spans[i + 1:]):
+            raced = True
+            break
+    assert raced, "in five rounds no two create_private calls overlapped"
 
 
 _SERVER = """

@@ -7,18 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from kg.store import queries as cypher
+from kg.store import queries
 from kg.foundation.errors import ConfigError, QueryError
 from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
+from kg.ingest.cypher import PRODUCTS_MERGE, RELATIONSHIP_COUNT
+from kg.store.cypher import (SCHEMA_CONSTRAINTS, SCHEMA_INDEXES, SCHEMA_UNIQUE, SERVER_VERSION, VECTOR_INDEX_CREATE,
+                             VECTOR_INDEX_DROP, VECTOR_INDEX_OPTIONS)
 
 
 def test_write_batches_and_stats(any_store: GraphStore) -> None:
     store = any_store
     rows = [{"id": f"p{i}", "props": {"title": f"t{i}"}} for i in range(1234)]
-    assert store.write("products_merge", rows, batch_size=100) == 1234
-    assert store.write("products_merge", rows, batch_size=1000) == 1234  # idempotent
+    assert store.write(PRODUCTS_MERGE, rows, batch_size=100) == 1234
+    assert store.write(PRODUCTS_MERGE, rows, batch_size=1000) == 1234  # idempotent
     assert store.stats() == {"nodes": {"Product": 1234}, "relationships": {}}
 
 
@@ -32,14 +35,14 @@ def test_schema_is_idempotent_and_enforces_uniqueness(any_store: GraphStore) -> 
 
 
 def test_identifiers_are_escaped_against_an_allow_list() -> None:
-    assert cypher.ident("PURCHASED") == "`PURCHASED`"
+    assert queries.ident("PURCHASED") == "`PURCHASED`"
     with pytest.raises(ConfigError):
-        cypher.ident("X`]->() DETACH DELETE n //")
+        queries.ident("X`]->() DETACH DELETE n //")
 
 
 def test_every_cypher_file_has_a_header() -> None:
-    root = Path(cypher.__file__).resolve().parents[1] / "cypher"
-    files = sorted(root.rglob("*.cypher"))
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(p for folder in ("kg", "ingest", "embeddings", "cypher") for p in (root / folder).rglob("*.cypher"))
     assert len(files) > 40
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -48,17 +51,19 @@ def test_every_cypher_file_has_a_header() -> None:
 
 
 def test_backend_only_queries_resolve_for_their_dialect() -> None:
-    for name in ("schema_indexes", "schema_constraints", "vector_index_create", "vector_index_drop"):
-        assert cypher.load(name, "falkordb").startswith(f"// name: {name} (FalkorDB)")
-    for name in ("schema_unique", "vector_index_create", "vector_index_options", "server_version"):
-        assert cypher.load(name, "neo4j").startswith(f"// name: {name} (Neo4j)")
-    text = cypher.render("vector_index_create", "neo4j", index="product_embedding", label="Product", prop="embedding")
+    for query in (SCHEMA_INDEXES, SCHEMA_CONSTRAINTS, VECTOR_INDEX_CREATE, VECTOR_INDEX_DROP):
+        assert queries.load(query, "falkordb").startswith(f"// name: {query.name} (FalkorDB)")
+    for query in (SCHEMA_UNIQUE, VECTOR_INDEX_CREATE, VECTOR_INDEX_OPTIONS, SERVER_VERSION):
+        assert queries.load(query, "neo4j").startswith(f"// name: {query.name} (Neo4j)")
+    with pytest.raises(ConfigError, match="no neo4j version"):
+        queries.load(SCHEMA_INDEXES, "neo4j")
+    text = queries.render(VECTOR_INDEX_CREATE, "neo4j", index="product_embedding", label="Product", prop="embedding")
     assert "CREATE VECTOR INDEX `product_embedding` IF NOT EXISTS FOR (n:`Product`) ON n.`embedding`" in text
     assert "`vector.dimensions`: $dim" in text
     # the exact renders the Neo4j backend makes (its server cases run on the session's Neo4j)
-    assert cypher.render("schema_unique", "neo4j", constraint="user_id_unique", label="User", key="id").endswith(
+    assert queries.render(SCHEMA_UNIQUE, "neo4j", constraint="user_id_unique", label="User", key="id").endswith(
         "CREATE CONSTRAINT `user_id_unique` IF NOT EXISTS FOR (n:`User`) REQUIRE n.`id` IS UNIQUE\n")
-    assert cypher.render("vector_index_drop", "neo4j", index="product_embedding").endswith(
+    assert queries.render(VECTOR_INDEX_DROP, "neo4j", index="product_embedding").endswith(
         "DROP INDEX `product_embedding` IF EXISTS\n")
 
 
@@ -85,7 +90,7 @@ def test_server_survives_kill_9(tmp_path) -> None:  # type: ignore[no-untyped-de
     server.start()
     try:
         with open_store(settings) as store:
-            store.write("products_merge", [{"id": f"p{i}", "props": {}} for i in range(500)])
+            store.write(PRODUCTS_MERGE, [{"id": f"p{i}", "props": {}} for i in range(500)])
         server.kill()
         assert not server.is_running()
         with open_store(settings) as store:  # restarts it
@@ -115,23 +120,23 @@ def test_pipelined_writes_apply_in_order_and_surface_errors(any_store: GraphStor
     store = any_store
     store.ensure_schema()
     rows = [{"id": f"p{i}", "props": {"title": f"t{i}"}} for i in range(50)]
-    assert store.write("products_merge", rows, batch_size=7) == 50
+    assert store.write(PRODUCTS_MERGE, rows, batch_size=7) == 50
     later = [{"id": f"p{i}", "props": {"title": "second"}} for i in range(50)]
-    store.write("products_merge", later, batch_size=7)
+    store.write(PRODUCTS_MERGE, later, batch_size=7)
     found = store.execute("MATCH (p:Product) RETURN count(p) AS n, collect(DISTINCT p.title) AS titles")[0]
     assert found == {"n": 50, "titles": ["second"]}  # the later batches applied after the earlier ones
     with pytest.raises(QueryError):
-        store.write("products_merge", [{"id": None, "props": {}}])  # MERGE on a null key fails
+        store.write(PRODUCTS_MERGE, [{"id": None, "props": {}}])  # MERGE on a null key fails
         store.flush()
     assert store.execute("MATCH (p:Product) RETURN count(p) AS n")[0]["n"] == 50  # still usable
 
 
 def test_named_queries_take_identifiers(any_store: GraphStore) -> None:
     any_store.execute("CREATE (:User {id: 'u'})-[:VIEWED {count: 2}]->(:Product {id: 'p'})")
-    assert any_store.query("relationship_count", identifiers={"rel": "VIEWED"}) == [{"n": 1}]
-    assert any_store.query("relationship_count", identifiers={"rel": "PURCHASED"}) == [{"n": 0}]
+    assert any_store.query(RELATIONSHIP_COUNT, identifiers={"rel": "VIEWED"}) == [{"n": 1}]
+    assert any_store.query(RELATIONSHIP_COUNT, identifiers={"rel": "PURCHASED"}) == [{"n": 0}]
     with pytest.raises(ConfigError):
-        any_store.query("relationship_count", identifiers={"rel": "X`]->() DETACH DELETE n //"})
+        any_store.query(RELATIONSHIP_COUNT, identifiers={"rel": "X`]->() DETACH DELETE n //"})
 
 
 def test_read_only_access_refuses_writes(any_store: GraphStore) -> None:

@@ -129,7 +129,7 @@ def _params_shown(page: Any, names: list[str]) -> str:
         shown = _top_frame(page).inner_text()
         if all(f'"{name}"' in shown for name in names):
             return shown
-        time.sleep(0.5)
+        time.sleep(0.5)  # (a) a poll of the real condition, bounded (20 tries), then an error saying so
     raise AssertionError(f"the guide's block did not set {names}: {shown}")
 
 
@@ -171,7 +171,7 @@ def test_neo4j_browser_opens_kg_guide_runs_a_query_and_draws_a_graph(browser_env
             texts, shown = _run_blocks(page, ["product"])
             assert texts[1].startswith("MATCH path = (p:Product {id: $product})--()")
             page.wait_for_function("() => document.querySelectorAll('svg g.node').length > 0")
-            time.sleep(1.5)  # the force layout settles, for the picture
+            time.sleep(1.5)  # (c) the force layout settles, for the screenshot only: nothing asserted waits on it
             drawn = page.locator("svg g.node").count()
             assert drawn == 7, drawn  # the product, its partner, brand, category, two users, a review
             page.screenshot(path=str(shot))

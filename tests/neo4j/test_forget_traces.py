@@ -55,7 +55,7 @@ def _poll(root: Path, needles: dict[str, bytes], done, bound: float) -> tuple[di
         waited = time.monotonic() - started
         if done(holders) or waited > bound:
             return holders, waited
-        time.sleep(0.5)
+        time.sleep(0.5)  # (a) a poll of the real condition (the files' bytes) with a bound; the test measures the wait
 
 
 def _in_logs(holders: dict[str, list[str]], key: str) -> list[str]:

@@ -21,6 +21,7 @@ from kg.profiles.load import load_shop
 from kg.profiles.reasons import path_exists
 from kg.profiles.steps import stored_score
 from tests.helpers import run_cli
+from kg.profiles.cypher import USER_INTERESTS, USER_RECOMMENDED, USER_SEGMENT
 
 DAY = 86_400_000
 
@@ -37,9 +38,9 @@ def _graph_rows(store: GraphStore, users: list[str]) -> tuple[dict, dict, dict]:
     interests, recs, segments = {}, {}, {}
     for u in users:
         interests[u] = sorted((r["label"], r["key"], float(r["score"]))
-                              for r in store.query("profiles_user_interests", id=u))
-        recs[u] = [(r["id"], int(r["rank"]), r["reason"]) for r in store.query("profiles_user_recommended", id=u)]
-        seg = store.query("profiles_user_segment", id=u)
+                              for r in store.query(USER_INTERESTS, id=u))
+        recs[u] = [(r["id"], int(r["rank"]), r["reason"]) for r in store.query(USER_RECOMMENDED, id=u)]
+        seg = store.query(USER_SEGMENT, id=u)
         segments[u] = int(seg[0]["id"]) if seg else None
     return interests, recs, segments
 
@@ -155,7 +156,7 @@ def test_update_gives_new_users_and_products_vectors_similar_items_and_recommend
     assert methods == {fresh: "fold-in", "PNEW-EVENTS": "fold-in", "PNEW-TEXT": "text"}
     assert similar_items(store, "PNEW-TEXT", k=3, settings=settings)
     assert similar_items(store, "PNEW-EVENTS", k=3, settings=settings)
-    assert store.query("profiles_user_recommended", id=fresh), "the new user is recommended products at once"
+    assert store.query(USER_RECOMMENDED, id=fresh), "the new user is recommended products at once"
     result = run_cli(settings, "similar", "PNEW-TEXT", "--k", "2", "--json")
     assert result.exit_code == 0 and len(json.loads(result.stdout)) == 2
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from kg.analyst.cypher import EXPLORE_IN, EXPLORE_NODE, EXPLORE_OUT, EXPLORE_SEARCH, USER_EXISTS
 from kg.foundation import schema
 from kg.foundation.errors import ConfigError
 from kg.store import GraphStore
@@ -123,7 +124,7 @@ def search(store: GraphStore, text: str, *, label: str | None = None, limit: int
         pseudonym = pseudonymise(text)
         if forgotten is not None and (forgotten(pseudonym) or forgotten(text)):
             return []
-        if pseudonym != text and store.query("user_exists", id=pseudonym):  # text is a user's raw id
+        if pseudonym != text and store.query(USER_EXISTS, id=pseudonym):  # text is a user's raw id
             return [_node("User", pseudonym, {"id": pseudonym})] if label in (None, "User") else []
     found: list[dict[str, Any]] = []
     for current in [label] if label else list(SEARCHABLE):
@@ -132,8 +133,8 @@ def search(store: GraphStore, text: str, *, label: str | None = None, limit: int
             keys = [int(text)] if text.isdigit() else []
         elif current == "User" and pseudonymise is not None:
             keys.append(pseudonymise(text))
-        rows = store.query("explore_search", identifiers={"label": current, "key": schema.key_of(current),
-                                                          "shown": SEARCHABLE[current]},
+        rows = store.query(EXPLORE_SEARCH, identifiers={"label": current, "key": schema.key_of(current),
+                                                        "shown": SEARCHABLE[current]},
                            keys=keys, lower=text.lower(), limit=limit)
         found += [_node(current, row["key"], {SEARCHABLE[current]: row["name"]}) for row in rows]
     found.sort(key=lambda n: (0 if str(n["key"]) == text else 1))
@@ -143,7 +144,7 @@ def search(store: GraphStore, text: str, *, label: str | None = None, limit: int
 def node(store: GraphStore, label: str, key: Any) -> dict[str, Any] | None:
     """One node with its properties, or None when there is none."""
     key = typed_key(label, key)
-    rows = store.query("explore_node", identifiers={"label": label, "key": schema.key_of(label)}, key=key)
+    rows = store.query(EXPLORE_NODE, identifiers={"label": label, "key": schema.key_of(label)}, key=key)
     return _node(label, key, rows[0]["props"]) if rows else None
 
 
@@ -157,8 +158,8 @@ def neighbourhood(store: GraphStore, label: str, key: Any, *, per_type: int = 25
     nodes = {center["id"]: center}
     edges: dict[str, dict[str, Any]] = {}
     truncated: dict[str, int] = {}
-    for name, outgoing in (("explore_out", True), ("explore_in", False)):
-        rows = store.query(name, identifiers={"label": label, "key": schema.key_of(label)}, key=center["key"],
+    for query, outgoing in ((EXPLORE_OUT, True), (EXPLORE_IN, False)):
+        rows = store.query(query, identifiers={"label": label, "key": schema.key_of(label)}, key=center["key"],
                            per_type=per_type)
         for row in rows:
             other_label = _primary_label(row["labels"])

@@ -24,8 +24,21 @@ from scipy import sparse
 
 from kg.profiles.data import POSITIVE_TYPES, Interactions, ShopData
 
-__all__ = ["Recommender", "top_k", "recommend", "batches", "BATCH_USERS", "positive_matrix", "active_items",
-           "row_minmax", "collect_notes", "note"]
+__all__ = [
+    "BATCH_USERS",
+    "Recommender",
+    "active_items",
+    "batches",
+    "collect_notes",
+    "exclude_cold",
+    "exclude_seen",
+    "note",
+    "positive_matrix",
+    "recommend",
+    "row_minmax",
+    "seen_items",
+    "top_k",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +82,7 @@ class Recommender:
         self.n_items = 0
         self.active: np.ndarray = np.zeros(0, dtype=bool)
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "Recommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> Recommender:
         raise NotImplementedError
 
     def _raw_scores(self, users: np.ndarray) -> np.ndarray:
@@ -83,9 +96,35 @@ class Recommender:
         """(len(users) x n_items) float32; items without training events are -inf unless the model scores them."""
         users = np.asarray(users, dtype=np.int64)
         out = np.asarray(self._raw_scores(users), dtype=np.float32).reshape(users.shape[0], self.n_items)
-        if not self.scores_cold_items:
-            out[:, ~self.active] = -np.inf
-        return out
+        return exclude_cold(self, out)
+
+    def parts(self, users: np.ndarray) -> dict[str, np.ndarray]:
+        """The raw scores of ``users`` split by signal (they sum to the raw score): one part, the model's own,
+        unless a blend overrides this."""
+        users = np.asarray(users, dtype=np.int64)
+        return {self.name: np.asarray(self._raw_scores(users), dtype=np.float32).reshape(users.shape[0], self.n_items)}
+
+
+def exclude_cold(model: Recommender, scores: np.ndarray) -> np.ndarray:
+    """``scores`` (modified in place) with the items ``model`` cannot rank, those without training events,
+    set to -inf unless the model scores cold items."""
+    if not model.scores_cold_items:
+        scores[:, ~model.active] = -np.inf
+    return scores
+
+
+def seen_items(train: Interactions) -> sparse.csr_matrix:
+    """The users x items matrix of *seen* items (purchased or rated, see the module docstring)."""
+    return train.matrix(POSITIVE_TYPES).tocsr()
+
+
+def exclude_seen(scores: np.ndarray, seen: sparse.spmatrix | None) -> np.ndarray:
+    """``scores`` (modified in place) with each row's seen items set to -inf; ``seen`` holds one row per row
+    of ``scores`` (any non-zero = seen)."""
+    if seen is not None and seen.nnz:
+        coo = seen.tocoo()
+        scores[coo.row, coo.col] = -np.inf
+    return scores
 
 
 def positive_matrix(train: Interactions) -> sparse.csr_matrix:
@@ -125,10 +164,7 @@ def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndar
     ``seen`` holds one row per row of ``scores`` (any non-zero = seen); it is modified in place
     nowhere, ``scores`` is copied.
     """
-    s = np.array(scores, dtype=np.float32, copy=True)
-    if seen is not None and seen.nnz:
-        coo = seen.tocoo()
-        s[coo.row, coo.col] = -np.inf
+    s = exclude_seen(np.array(scores, dtype=np.float32, copy=True), seen)
     n_rows, n_items = s.shape
     k_eff = min(k, n_items)
     out = np.full((n_rows, k), -1, dtype=np.int64)
