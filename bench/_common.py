@@ -14,11 +14,20 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer
 
-__all__ = ["bare_query", "send_bare_events", "bench_settings", "peak_rss_mb", "children_peak_rss_mb", "process_usage", "print_table", "Report",
-           "add_json_flag"]
+__all__ = [
+    "bare_query",
+    "send_bare_events",
+    "bench_settings",
+    "peak_rss_mb",
+    "children_peak_rss_mb",
+    "process_usage",
+    "print_table",
+    "Report",
+    "add_json_flag",
+]
 
 
 @contextmanager
@@ -72,8 +81,9 @@ def process_usage(pid: int | None) -> tuple[float | None, float | None]:
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     table = Table(*columns, title=title)
     for row in rows:
-        table.add_row(*(f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
-                        for v in row))
+        table.add_row(
+            *(f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+        )
     Console().print(table)
 
 
@@ -91,8 +101,7 @@ class Report:
     {"bench": "ingest", "params": {"events": 10}, "tables": [{"title": "t", "columns": ["a", "b"], "rows": [{"a": 1, "b": 2.5}]}], "notes": []}
     """
 
-    def __init__(self, bench: str, *, as_json: bool, params: dict[str, Any] | None = None,
-                 printer: Any = None) -> None:
+    def __init__(self, bench: str, *, as_json: bool, params: dict[str, Any] | None = None, printer: Any = None) -> None:
         self.bench, self.as_json = bench, as_json
         self.printer = printer or print_table
         self.params = dict(params or {})
@@ -101,8 +110,9 @@ class Report:
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], **extra: Any) -> None:
         """Add a table (``extra``: machine-readable details kept only in the JSON)."""
-        self.tables.append({"title": title, "columns": list(columns),
-                            "rows": [dict(zip(columns, row)) for row in rows], **extra})
+        self.tables.append(
+            {"title": title, "columns": list(columns), "rows": [dict(zip(columns, row)) for row in rows], **extra}
+        )
         if not self.as_json:
             self.printer(title, list(columns), [list(row) for row in rows])
 
@@ -119,8 +129,12 @@ class Report:
     def emit(self) -> None:
         """In JSON mode, print the one JSON object (stdout); otherwise nothing left to print."""
         if self.as_json:
-            print(json.dumps({"bench": self.bench, "params": self.params, "tables": self.tables,
-                              "notes": self.notes}, default=str))
+            print(
+                json.dumps(
+                    {"bench": self.bench, "params": self.params, "tables": self.tables, "notes": self.notes},
+                    default=str,
+                )
+            )
 
 
 def send_bare_events(store: Any, events: Path, batch: int, query: str) -> None:
@@ -131,8 +145,14 @@ def send_bare_events(store: Any, events: Path, batch: int, query: str) -> None:
     rows: list[dict[str, Any]] = []
     with open(events, newline="") as handle:
         for record in csv.DictReader(handle):
-            rows.append({"user": record["user_id"], "item": record["item_id"], "type": record["event_type"],
-                         "at": int(record["timestamp"])})
+            rows.append(
+                {
+                    "user": record["user_id"],
+                    "item": record["item_id"],
+                    "type": record["event_type"],
+                    "at": int(record["timestamp"]),
+                }
+            )
             if len(rows) == batch:
                 store.execute(query, {"rows": rows})
                 rows = []
@@ -143,5 +163,7 @@ def send_bare_events(store: Any, events: Path, batch: int, query: str) -> None:
 def bare_query(user: str = "User", product: str = "Product", rel: str = "EVENT") -> str:
     """The bare baseline: a plain ``UNWIND ... MERGE`` of raw events (portable Cypher, no validation,
     pseudonyms, ledger or idempotency), counting repeats on one relationship per (user, item, type)."""
-    return (f"UNWIND $rows AS r\nMERGE (u:{user} {{id: r.user}})\nMERGE (p:{product} {{id: r.item}})\n"
-            f"MERGE (u)-[e:{rel} {{type: r.type}}]->(p)\nSET e.count = coalesce(e.count, 0) + 1, e.last_at = r.at\n")
+    return (
+        f"UNWIND $rows AS r\nMERGE (u:{user} {{id: r.user}})\nMERGE (p:{product} {{id: r.item}})\n"
+        f"MERGE (u)-[e:{rel} {{type: r.type}}]->(p)\nSET e.count = coalesce(e.count, 0) + 1, e.last_at = r.at\n"
+    )

@@ -60,8 +60,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import (Report, add_json_flag, bench_settings, peak_rss_mb, process_usage,  # noqa: E402
-                           bare_query, send_bare_events)
+from bench._common import (  # noqa: E402
+    Report,
+    add_json_flag,
+    bare_query,
+    bench_settings,
+    peak_rss_mb,
+    process_usage,
+    send_bare_events,
+)
 from bench.queries import DAYS, START_MS, build_shop, connected_pairs, measure, param_drawers  # noqa: E402
 
 BACKENDS = ("falkordb", "neo4j")
@@ -109,10 +116,13 @@ class Run:
         finally:
             timing["seconds"] = time.perf_counter() - started
             _, server_after = process_usage(self.pid())
-            self.phases[name] = {"wall_s": round(timing["seconds"], 3),
-                                 "client_cpu_s": round(time.process_time() - cpu, 2),
-                                 "server_cpu_s": None if server_cpu is None or server_after is None
-                                 else round(server_after - server_cpu, 2)}
+            self.phases[name] = {
+                "wall_s": round(timing["seconds"], 3),
+                "client_cpu_s": round(time.process_time() - cpu, 2),
+                "server_cpu_s": None
+                if server_cpu is None or server_after is None
+                else round(server_after - server_cpu, 2),
+            }
 
     def log(self, text: str) -> None:
         self.report.log(f"[{self.backend}] {text}")
@@ -122,12 +132,14 @@ def bare_schema(store: Any) -> None:
     """The key schema kg gives its labels (``ensure_schema``), for the bare labels: the dialect bits."""
     for label in BARE_LABELS:
         if store.dialect == "neo4j":
-            store.execute(f"CREATE CONSTRAINT {label.lower()}_id_unique IF NOT EXISTS "
-                          f"FOR (n:{label}) REQUIRE n.id IS UNIQUE")
+            store.execute(
+                f"CREATE CONSTRAINT {label.lower()}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+            )
         else:
             store.execute(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
-            store.client.connection.execute_command("GRAPH.CONSTRAINT", "CREATE", store.graph_name, "UNIQUE",
-                                                    "NODE", label, "PROPERTIES", 1, "id")
+            store.client.connection.execute_command(
+                "GRAPH.CONSTRAINT", "CREATE", store.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, "id"
+            )
 
 
 def bare_ingest(store: Any, events: Path, n: int, batch: int, run: Run) -> None:
@@ -144,16 +156,16 @@ def bare_ingest(store: Any, events: Path, n: int, batch: int, run: Run) -> None:
     found = store.execute(BARE_COUNT)[0]
     run.values["bare_events_per_s"] = n / seconds
     run.info["bare_edges"], run.info["bare_event_sum"] = found["edges"], int(found["events"] or 0)
-    run.log(f"bare UNWIND ... MERGE: {n:,} events in {seconds:.1f} s ({n / seconds:,.0f}/s), "
-            f"{found['edges']:,} edges")
+    run.log(f"bare UNWIND ... MERGE: {n:,} events in {seconds:.1f} s ({n / seconds:,.0f}/s), {found['edges']:,} edges")
     with run.phase("bare delete", "bare_delete"):
         for label in BARE_LABELS:
             while store.execute(BARE_DELETE.format(label=label))[0]["deleted"]:
                 pass
 
 
-def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespace, run: Run, report: Report,
-                  shared: dict[str, Any]) -> None:
+def shop_and_rest(
+    store: Any, settings: Any, work: Path, args: argparse.Namespace, run: Run, report: Report, shared: dict[str, Any]
+) -> None:
     """Steps 2-5 of the module docstring on one open store."""
     import numpy as np
 
@@ -169,8 +181,9 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
     t = shop["timings"]
     run.info["build_timings"] = {k: round(v, 2) for k, v in t.items()}
     run.info["stats"] = shop["stats"]
-    view = store.execute("MATCH (:User)-[r]->(:Product) WHERE r.count IS NOT NULL "
-                         "RETURN count(r) AS edges, sum(r.count) AS events")[0]
+    view = store.execute(
+        "MATCH (:User)-[r]->(:Product) WHERE r.count IS NOT NULL RETURN count(r) AS edges, sum(r.count) AS events"
+    )[0]
     run.info["view_edges"], run.info["view_event_sum"] = view["edges"], int(view["events"] or 0)
     stats = shop["stats"]
     run.values["kg_events_per_s"] = n / t["ingest events"]
@@ -187,9 +200,10 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
     # 3. write-back
     rng = np.random.default_rng(args.seed)
     # sorted: the same vector for the same node on both backends
-    keys = {label: sorted(row["key"] for row in
-                          store.execute(f"MATCH (n:{label}) RETURN n.{schema.key_of(label)} AS key"))
-            for label in ("Product", "User")}
+    keys = {
+        label: sorted(row["key"] for row in store.execute(f"MATCH (n:{label}) RETURN n.{schema.key_of(label)} AS key"))
+        for label in ("Product", "User")
+    }
     vectors = {label: rng.standard_normal((len(found), DIM)).astype("float32") for label, found in keys.items()}
     props = {"embedding_model": "bench", "embedding_run": "bench-backends", "embedding_dim": DIM}
     total = sum(len(found) for found in keys.values())
@@ -198,8 +212,9 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
             store.drop_vector_index(label)
         clock = time.perf_counter()
         for label, found in keys.items():
-            store.set_vectors(label, ({"key": key, "vector": vectors[label][i], "props": props}
-                                      for i, key in enumerate(found)))
+            store.set_vectors(
+                label, ({"key": key, "vector": vectors[label][i], "props": props} for i, key in enumerate(found))
+            )
             store.flush()
         seconds = time.perf_counter() - clock
         run.values["writeback_vectors_per_s"] = total / seconds
@@ -245,13 +260,28 @@ def shop_and_rest(store: Any, settings: Any, work: Path, args: argparse.Namespac
         run.results = result_check(store, settings, shop, names, args)
     for name in names:
         with run.phase(f"query {name}", f"q:{name}:p50", f"q:{name}:p95"):
-            rows = measure(store, settings, shop, runs=args.runs, shop_runs=args.shop_runs, warmup=args.warmup,
-                           seed=args.seed, only=[name], report=report)
+            rows = measure(
+                store,
+                settings,
+                shop,
+                runs=args.runs,
+                shop_runs=args.shop_runs,
+                warmup=args.warmup,
+                seed=args.seed,
+                only=[name],
+                report=report,
+            )
             for row in rows:
                 _, subject, runs, p50, p95, worst, mean_rows, _ = row
                 run.values[f"q:{name}:p50"], run.values[f"q:{name}:p95"] = p50, p95
-                run.queries[name] = {"subject": subject, "runs": runs, "p50_ms": p50, "p95_ms": p95,
-                                     "max_ms": worst, "mean_rows": mean_rows}
+                run.queries[name] = {
+                    "subject": subject,
+                    "runs": runs,
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "max_ms": worst,
+                    "mean_rows": mean_rows,
+                }
 
 
 #: result columns that hold when something ran (wall clock), not what the data says
@@ -282,8 +312,12 @@ def _shape(value: Any) -> Any:
 
 def _close(a: Any, b: Any) -> bool:
     """Equal, floats within 0.2 % or 0.0015 (sums in another order, then rounded to 3 decimals by a query)."""
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
-            and not isinstance(b, bool):
+    if (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return abs(a - b) <= max(1.5e-3, 2e-3 * max(abs(a), abs(b)))
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
@@ -307,8 +341,9 @@ def same_results(a: str, b: str) -> bool:
     return _close(sorted(ra, key=order), sorted(rb, key=order))
 
 
-def result_check(store: Any, settings: Any, shop: dict[str, Any], names: list[str],
-                 args: argparse.Namespace) -> dict[str, list[tuple[dict[str, Any], str]]]:
+def result_check(
+    store: Any, settings: Any, shop: dict[str, Any], names: list[str], args: argparse.Namespace
+) -> dict[str, list[tuple[dict[str, Any], str]]]:
     """Per query: (parameters, canonical rows as JSON, rows sorted) of a few draws of its parameters, the same
     draws on every backend (--check draws; shop-wide queries at most 3): compared across backends afterwards."""
     import json
@@ -325,8 +360,9 @@ def result_check(store: Any, settings: Any, shop: dict[str, Any], names: list[st
             params = drawers[name](rng)
             try:
                 rows = [_canon(r) for r in run_library_query(store, name, params, settings=settings).rows]
-                text = json.dumps(sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str)),
-                                  sort_keys=True, default=str)
+                text = json.dumps(
+                    sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str)), sort_keys=True, default=str
+                )
             except Exception as e:  # noqa: BLE001 - an error is a result to compare too
                 text = f"error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
             found[name].append((params, text))
@@ -342,8 +378,17 @@ def _p95(times: list[float]) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
 
 
-def run_backend(backend: str, store: Any, settings: Any, pid: Callable[[], int | None], work: Path,
-                events_file: Path, args: argparse.Namespace, report: Report, shared: dict[str, Any]) -> Run:
+def run_backend(
+    backend: str,
+    store: Any,
+    settings: Any,
+    pid: Callable[[], int | None],
+    work: Path,
+    events_file: Path,
+    args: argparse.Namespace,
+    report: Report,
+    shared: dict[str, Any],
+) -> Run:
     run = Run(backend, pid, report)
     started = time.perf_counter()
     run.info["version"] = store.version()
@@ -361,10 +406,11 @@ def run_backend(backend: str, store: Any, settings: Any, pid: Callable[[], int |
     return run
 
 
-def falkordb_run(work: Path, events_file: Path, args: argparse.Namespace, report: Report,
-                 shared: dict[str, Any]) -> Run:
-    from kg.store.falkordb_server import EmbeddedServer
+def falkordb_run(
+    work: Path, events_file: Path, args: argparse.Namespace, report: Report, shared: dict[str, Any]
+) -> Run:
     from kg.store import open_store
+    from kg.store.falkordb_server import EmbeddedServer
 
     report.log("[falkordb] starting a fresh embedded server")
     clock = time.perf_counter()
@@ -379,12 +425,21 @@ def falkordb_run(work: Path, events_file: Path, args: argparse.Namespace, report
 
 
 def neo4j_settings(home: Path, args: argparse.Namespace) -> Any:
-    from kg.store.falkordb_server import free_port
     from kg.foundation.settings import Settings
+    from kg.store.falkordb_server import free_port
 
-    return Settings(home=home, neo4j_uri=None, neo4j_password=NEO4J_PASSWORD, neo4j_bolt_port=free_port(),
-                    neo4j_http_port=free_port(), explore_port=free_port(), neo4j_heap=args.neo4j_heap,
-                    neo4j_pagecache=args.neo4j_pagecache, pseudonym_key="bench-key", batch_size=args.batch)
+    return Settings(
+        home=home,
+        neo4j_uri=None,
+        neo4j_password=NEO4J_PASSWORD,
+        neo4j_bolt_port=free_port(),
+        neo4j_http_port=free_port(),
+        explore_port=free_port(),
+        neo4j_heap=args.neo4j_heap,
+        neo4j_pagecache=args.neo4j_pagecache,
+        pseudonym_key="bench-key",
+        batch_size=args.batch,
+    )
 
 
 def neo4j_preflight(home: Path, args: argparse.Namespace, report: Report) -> None:
@@ -394,8 +449,10 @@ def neo4j_preflight(home: Path, args: argparse.Namespace, report: Report) -> Non
 
     for tool in ("java", "mvn"):
         if shutil.which(tool) is None:
-            raise Unavailable(f"`{tool}` is not installed: the local Neo4j needs Java 17+ and Maven "
-                              "(hint: apt-get install openjdk-17-jre-headless maven; or --backends falkordb)")
+            raise Unavailable(
+                f"`{tool}` is not installed: the local Neo4j needs Java 17+ and Maven "
+                "(hint: apt-get install openjdk-17-jre-headless maven; or --backends falkordb)"
+            )
     started = time.perf_counter()
     try:
         LocalNeo4j(neo4j_settings(home, args)).classpath()
@@ -404,16 +461,19 @@ def neo4j_preflight(home: Path, args: argparse.Namespace, report: Report) -> Non
     report.log(f"[neo4j] class path resolved in {time.perf_counter() - started:.1f} s")
 
 
-def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespace, report: Report,
-              shared: dict[str, Any]) -> Run:
+def neo4j_run(
+    home: Path, work: Path, events_file: Path, args: argparse.Namespace, report: Report, shared: dict[str, Any]
+) -> Run:
     from kg.foundation.errors import KGError
-    from kg.store.neo4j_server import LocalNeo4j
     from kg.foundation.settings import Settings
     from kg.store import open_store
+    from kg.store.neo4j_server import LocalNeo4j
 
     server = LocalNeo4j(neo4j_settings(home, args))
-    report.log(f"[neo4j] starting a fresh local Neo4j (heap {args.neo4j_heap}, page cache {args.neo4j_pagecache}) "
-               f"at {server.uri}")
+    report.log(
+        f"[neo4j] starting a fresh local Neo4j (heap {args.neo4j_heap}, page cache {args.neo4j_pagecache}) "
+        f"at {server.uri}"
+    )
     try:
         clock = time.perf_counter()
         try:
@@ -421,8 +481,13 @@ def neo4j_run(home: Path, work: Path, events_file: Path, args: argparse.Namespac
             started = time.perf_counter() - clock
         except KGError as e:
             raise Unavailable(f"the local Neo4j did not start: {' '.join(str(e).split())[:400]}") from e
-        settings = Settings(home=home, neo4j_uri=server.uri, neo4j_password=NEO4J_PASSWORD, pseudonym_key="bench-key",
-                            batch_size=args.batch)
+        settings = Settings(
+            home=home,
+            neo4j_uri=server.uri,
+            neo4j_password=NEO4J_PASSWORD,
+            pseudonym_key="bench-key",
+            batch_size=args.batch,
+        )
         with open_store(settings) as store:
             run = run_backend("neo4j", store, settings, server.pid, work, events_file, args, report, shared)
             run.values["server_start_s"] = started
@@ -440,9 +505,19 @@ def warm_up(report: Report, texts: list[str]) -> None:
     import importlib
 
     started = time.perf_counter()
-    for module in ("kg.ingest.api", "kg.ingest.reviews.loader", "kg.analyst.library", "kg.profiles.workflow", "kg.profiles.charts",
-                   "kg.profiles.interests", "kg.profiles.load", "kg.profiles.reasons", "kg.profiles.recommenders.blend",
-                   "kg.profiles.segments", "kg.profiles.writeback"):
+    for module in (
+        "kg.ingest.api",
+        "kg.ingest.reviews.loader",
+        "kg.analyst.library",
+        "kg.profiles.workflow",
+        "kg.profiles.charts",
+        "kg.profiles.interests",
+        "kg.profiles.load",
+        "kg.profiles.reasons",
+        "kg.profiles.recommenders.blend",
+        "kg.profiles.segments",
+        "kg.profiles.writeback",
+    ):
         try:
             importlib.import_module(module)
         except ImportError as e:
@@ -472,12 +547,20 @@ def consistency(runs: dict[str, Run], n: int) -> list[str]:
     notes = []
     for backend, run in runs.items():
         if run.info.get("bare_event_sum") not in (None, n):
-            why = (": FalkorDB does not apply later rows' SET to a relationship MERGE created earlier in the same "
-                   "UNWIND (a pair repeated within one batch keeps count 1); kg's ingest sends each pair's absolute "
-                   "totals from its ledger (its view's counts sum to N: checked)") if backend == "falkordb" else ""
-            notes.append(f"{TITLES[backend]}: the bare UNWIND ... MERGE left a sum of counts of "
-                         f"{run.info['bare_event_sum']:,}, not {n:,} (its {run.info['bare_edges']:,} edges are "
-                         f"right){why}")
+            why = (
+                (
+                    ": FalkorDB does not apply later rows' SET to a relationship MERGE created earlier in the same "
+                    "UNWIND (a pair repeated within one batch keeps count 1); kg's ingest sends each pair's absolute "
+                    "totals from its ledger (its view's counts sum to N: checked)"
+                )
+                if backend == "falkordb"
+                else ""
+            )
+            notes.append(
+                f"{TITLES[backend]}: the bare UNWIND ... MERGE left a sum of counts of "
+                f"{run.info['bare_event_sum']:,}, not {n:,} (its {run.info['bare_edges']:,} edges are "
+                f"right){why}"
+            )
         if run.info.get("view_event_sum") not in (None, n):
             notes.append(f"{TITLES[backend]}: kg's graph view counts {run.info['view_event_sum']:,} events, not {n:,}")
     if len(runs) == 2:
@@ -491,8 +574,10 @@ def consistency(runs: dict[str, Run], n: int) -> list[str]:
                 continue
             diff = {k: (sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)}
             if diff:
-                notes.append(f"the graphs differ in {kind} (FalkorDB, Neo4j): "
-                             + ", ".join(f"{k} {x}/{y}" for k, (x, y) in diff.items()))
+                notes.append(
+                    f"the graphs differ in {kind} (FalkorDB, Neo4j): "
+                    + ", ".join(f"{k} {x}/{y}" for k, (x, y) in diff.items())
+                )
             else:
                 notes.append(f"same {kind} on both: " + ", ".join(f"{k} {v:,}" for k, v in sa.items()))
     return notes
@@ -519,15 +604,20 @@ class Notifications(logging.Handler):
         entry["queries"].add(name.group(1) if name else "(unnamed query)")
 
     def summary(self) -> list[str]:
-        return [f"Neo4j notification {status} x{entry['count']} ({', '.join(sorted(entry['queries']))}): "
-                f"{description}" for (status, description), entry in self.seen.items()]
+        return [
+            f"Neo4j notification {status} x{entry['count']} ({', '.join(sorted(entry['queries']))}): {description}"
+            for (status, description), entry in self.seen.items()
+        ]
 
 
 def log_problems(path: Path, limit: int = 5) -> list[str]:
     """The first WARN/ERROR lines of a server log (and how many there were)."""
     try:
-        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()
-                 if " WARN " in line or " ERROR " in line]
+        lines = [
+            line.strip()
+            for line in path.read_text(errors="replace").splitlines()
+            if " WARN " in line or " ERROR " in line
+        ]
     except OSError:
         return []
     return [line[:300] for line in lines[:limit]] + ([f"... {len(lines) - limit} more"] if len(lines) > limit else [])
@@ -580,8 +670,9 @@ def table_rows(runs: dict[str, Run], n: int) -> list[tuple[Any, ...]]:
     queries: list[str] = []
     for run in runs.values():
         queries += [q for q in run.queries if q not in queries]
-        queries += [key.split(":")[1] for key in run.errors if key.startswith("q:")
-                    and key.split(":")[1] not in queries]
+        queries += [
+            key.split(":")[1] for key in run.errors if key.startswith("q:") and key.split(":")[1] not in queries
+        ]
     rows = []
     for key, label, unit, better in metrics(n, queries):
         cells: list[Any] = []
@@ -606,8 +697,11 @@ def table_rows(runs: dict[str, Run], n: int) -> list[tuple[Any, ...]]:
         elif key.startswith("q:") and key.endswith(":p95"):
             differ, total = result_differences(runs, key.split(":")[1])
             if total:
-                note = (f"same results in {total - len(differ)}/{total} draws" if differ
-                        else f"same results ({total} draws)")
+                note = (
+                    f"same results in {total - len(differ)}/{total} draws"
+                    if differ
+                    else f"same results ({total} draws)"
+                )
         rows.append((label, unit, *cells, _faster(raw[0], raw[1], better), note))
     return rows
 
@@ -656,8 +750,12 @@ def main() -> None:
     parser.add_argument("--shop-runs", type=int, default=5, help="measured runs of the shop-wide analyst queries")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per analyst query first")
     parser.add_argument("--knn", type=int, default=200, help="measured k-NN queries")
-    parser.add_argument("--check", type=int, default=10,
-                        help="parameter draws per analyst query whose results are compared across the backends")
+    parser.add_argument(
+        "--check",
+        type=int,
+        default=10,
+        help="parameter draws per analyst query whose results are compared across the backends",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help="comma-separated analyst query names (default: all)")
     parser.add_argument("--no-profiles", dest="profiles", action="store_false", help="skip kg profiles")
@@ -672,12 +770,26 @@ def main() -> None:
         parser.error(f"--backends: choose from {', '.join(BACKENDS)}")
     # a SIGTERM must still stop the servers (the finally blocks)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    report = Report("backends", as_json=args.json, printer=printer,
-                    params={"events": args.events, "batch": args.batch, "runs": args.runs, "shop_runs": args.shop_runs,
-                            "warmup": args.warmup, "knn": args.knn, "seed": args.seed, "profiles": args.profiles,
-                            "backends": backends, "neo4j_heap": args.neo4j_heap,
-                            "neo4j_pagecache": args.neo4j_pagecache, "cpus": os.cpu_count(),
-                            "load_at_start": os.getloadavg()[0]})
+    report = Report(
+        "backends",
+        as_json=args.json,
+        printer=printer,
+        params={
+            "events": args.events,
+            "batch": args.batch,
+            "runs": args.runs,
+            "shop_runs": args.shop_runs,
+            "warmup": args.warmup,
+            "knn": args.knn,
+            "seed": args.seed,
+            "profiles": args.profiles,
+            "backends": backends,
+            "neo4j_heap": args.neo4j_heap,
+            "neo4j_pagecache": args.neo4j_pagecache,
+            "cpus": os.cpu_count(),
+            "load_at_start": os.getloadavg()[0],
+        },
+    )
     from kg.ingest.synthetic import generate_shop
 
     # the Neo4j driver logs a multi-line WARNING for every notification (e.g. a query naming a type the graph
@@ -699,14 +811,22 @@ def main() -> None:
             clock = time.perf_counter()
             # the file build_shop writes (same arguments, same seed: same rows), for the bare ingests
             work = tmp_path / "shop"
-            shop = generate_shop(work / "bare", users=max(n // 20, 10), products=max(n // 50, 10), events=n,
-                                 seed=args.seed, start_ms=START_MS, days=DAYS)
+            shop = generate_shop(
+                work / "bare",
+                users=max(n // 20, 10),
+                products=max(n // 50, 10),
+                events=n,
+                seed=args.seed,
+                start_ms=START_MS,
+                days=DAYS,
+            )
             report.log(f"generated {n:,} events in {time.perf_counter() - clock:.1f} s")
             # a sample of the reviews build_shop will write (same arguments, same seed)
             from kg.ingest.reviews.synthetic import generate_reviews
 
-            reviews = generate_reviews(work / "bare" / "reviews.csv", n=max(n // 100, 10), shop=shop,
-                                       users=max(n // 20, 10), seed=args.seed)
+            reviews = generate_reviews(
+                work / "bare" / "reviews.csv", n=max(n // 100, 10), shop=shop, users=max(n // 20, 10), seed=args.seed
+            )
             with open(reviews, newline="", encoding="utf-8") as handle:
                 texts = [row["text"] for row in csv.DictReader(handle)]
             warm_up(report, random.Random(args.seed).sample(texts, min(len(texts), 500)))
@@ -720,12 +840,24 @@ def main() -> None:
             print(f"bench/backends.py: Neo4j unavailable: {e}", file=sys.stderr)
             raise SystemExit(2) from None
     wall = time.perf_counter() - started
-    report.table(f"FalkorDB (embedded) vs Neo4j 5.26 (local, heap {args.neo4j_heap}, page cache "
-                 f"{args.neo4j_pagecache}): {args.events:,} synthetic events, batch {args.batch}, "
-                 f"{os.cpu_count()} CPUs", ["metric", "unit", TITLES["falkordb"], TITLES["neo4j"], "faster", "note"],
-                 table_rows(runs, args.events),
-                 raw={b: {"version": r.info.get("version"), "values": r.values, "errors": r.errors,
-                          "phases": r.phases, "queries": r.queries, "info": r.info} for b, r in runs.items()})
+    report.table(
+        f"FalkorDB (embedded) vs Neo4j 5.26 (local, heap {args.neo4j_heap}, page cache "
+        f"{args.neo4j_pagecache}): {args.events:,} synthetic events, batch {args.batch}, "
+        f"{os.cpu_count()} CPUs",
+        ["metric", "unit", TITLES["falkordb"], TITLES["neo4j"], "faster", "note"],
+        table_rows(runs, args.events),
+        raw={
+            b: {
+                "version": r.info.get("version"),
+                "values": r.values,
+                "errors": r.errors,
+                "phases": r.phases,
+                "queries": r.queries,
+                "info": r.info,
+            }
+            for b, r in runs.items()
+        },
+    )
     for text in consistency(runs, args.events):
         report.note(text)
     for text in notifications.summary():
@@ -737,16 +869,22 @@ def main() -> None:
         if differ:
             params, ra, rb = differ[0]
             only_a, only_b = _only(ra, rb), _only(rb, ra)
-            report.note(f"{name}: results differ in {len(differ)} of {total} draws; first {params}: rows only on "
-                        f"FalkorDB {only_a[:300]} | only on Neo4j {only_b[:300]}")
+            report.note(
+                f"{name}: results differ in {len(differ)} of {total} draws; first {params}: rows only on "
+                f"FalkorDB {only_a[:300]} | only on Neo4j {only_b[:300]}"
+            )
     for backend, run in runs.items():
         for key, text in run.errors.items():
             report.note(f"{TITLES[backend]} error ({key}): {text}")
     versions = ", ".join(f"{r.info.get('version')}" for r in runs.values())
-    report.note(f"servers: {versions}; bench wall {wall:.0f} s; bench process peak RSS {peak_rss_mb():.0f} MiB; "
-                f"load average {os.getloadavg()[0]:.1f} at the end")
-    report.note("dialect bits: only the bare labels' key schema (Neo4j CREATE CONSTRAINT ... IS UNIQUE; FalkorDB "
-                "CREATE INDEX + GRAPH.CONSTRAINT UNIQUE); the bare UNWIND ... MERGE text is the same on both")
+    report.note(
+        f"servers: {versions}; bench wall {wall:.0f} s; bench process peak RSS {peak_rss_mb():.0f} MiB; "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    report.note(
+        "dialect bits: only the bare labels' key schema (Neo4j CREATE CONSTRAINT ... IS UNIQUE; FalkorDB "
+        "CREATE INDEX + GRAPH.CONSTRAINT UNIQUE); the bare UNWIND ... MERGE text is the same on both"
+    )
     report.emit()
 
 

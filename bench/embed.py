@@ -51,10 +51,10 @@ import logging  # noqa: E402
 import torch  # noqa: E402
 
 from kg.embeddings import TrainConfig, resolve_threads, train_triples  # noqa: E402
+from kg.embeddings.device import available_cpus, torch_threads  # noqa: E402
 from kg.embeddings.export import export_triples  # noqa: E402
 from kg.embeddings.train import evaluation_samples, split_triples  # noqa: E402
 from kg.embeddings.writeback import write_back  # noqa: E402
-from kg.embeddings.device import available_cpus, torch_threads  # noqa: E402
 from kg.foundation.settings import Settings  # noqa: E402
 from kg.store import open_store  # noqa: E402
 
@@ -72,17 +72,28 @@ def load_synthetic(settings: Settings, events: int, seed: int) -> tuple[str, Set
     from kg.operations.demo import demo_settings, run_demo
 
     users, products = max(50, events // 20), max(30, events // 50)
-    run_demo(settings, users=users, products=products, events=events, reviews=0, epochs=0, seed=seed, fresh=True,
-             progress=False, say=say)
+    run_demo(
+        settings,
+        users=users,
+        products=products,
+        events=events,
+        reviews=0,
+        epochs=0,
+        seed=seed,
+        fresh=True,
+        progress=False,
+        say=say,
+    )
     return f"synthetic {events:,} events ({users:,} users, {products:,} products)", demo_settings(settings)
 
 
 def load_amazon(settings: Settings) -> tuple[str, Settings]:
-    env = {**os.environ, "KG_HOME": str(settings.home), "KG_GRAPH": settings.graph,
-           "KG_PSEUDONYM_KEY": "bench-key"}
+    env = {**os.environ, "KG_HOME": str(settings.home), "KG_GRAPH": settings.graph, "KG_PSEUDONYM_KEY": "bench-key"}
     kg = [sys.executable, "-m", "kg.cli"]
-    for args in (["ingest", "products", str(AMAZON / "meta_Gift_Cards.json"), "--format", "amazon-meta"],
-                 ["ingest", "events", str(AMAZON / "Gift_Cards_5.json"), "--format", "amazon"]):
+    for args in (
+        ["ingest", "products", str(AMAZON / "meta_Gift_Cards.json"), "--format", "amazon-meta"],
+        ["ingest", "events", str(AMAZON / "Gift_Cards_5.json"), "--format", "amazon"],
+    ):
         subprocess.run(kg + args + ["--json"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     return "Amazon Gift Cards 5-core (2,972 reviews, 1,547 products)", settings
 
@@ -110,18 +121,39 @@ def sweep(name: str, label: str, triples: Any, settings: Settings, args: argpars
     rows = []
     for token in args.threads.split(","):
         for batch in args.batch_sizes:
-            config = TrainConfig(model=args.model, dim=args.dim, epochs=args.epochs, batch_size=batch, lr=args.lr,
-                                 negatives=args.negatives, seed=args.seed, device=args.device, early_stopping=False,
-                                 eval_max=args.eval_max, train_threads=thread_count(token))
+            config = TrainConfig(
+                model=args.model,
+                dim=args.dim,
+                epochs=args.epochs,
+                batch_size=batch,
+                lr=args.lr,
+                negatives=args.negatives,
+                seed=args.seed,
+                device=args.device,
+                early_stopping=False,
+                eval_max=args.eval_max,
+                train_threads=thread_count(token),
+            )
             run = train_triples(triples, config, runs_dir=settings.runs_dir, progress=False)
             m = run.metrics
-            rows.append({"source": label, "threads": token, "threads_used": run.config["threads_resolved"],
-                         "batch_size": batch, "epochs": m["epochs_trained"],
-                         "s_per_epoch": m["train_seconds"] / max(m["epochs_trained"], 1),
-                         "final_loss": m["final_loss"], "mrr": m["mrr"], "hits_at_10": m["hits_at_10"],
-                         "load_avg": os.getloadavg()[0]})
-            say(f"[{name}] threads {token} ({run.config['threads_resolved']}), batch {batch}: "
-                f"{rows[-1]['s_per_epoch']:.2f} s/epoch, loss {m['final_loss']:.4f}, MRR {m['mrr']:.3f}")
+            rows.append(
+                {
+                    "source": label,
+                    "threads": token,
+                    "threads_used": run.config["threads_resolved"],
+                    "batch_size": batch,
+                    "epochs": m["epochs_trained"],
+                    "s_per_epoch": m["train_seconds"] / max(m["epochs_trained"], 1),
+                    "final_loss": m["final_loss"],
+                    "mrr": m["mrr"],
+                    "hits_at_10": m["hits_at_10"],
+                    "load_avg": os.getloadavg()[0],
+                }
+            )
+            say(
+                f"[{name}] threads {token} ({run.config['threads_resolved']}), batch {batch}: "
+                f"{rows[-1]['s_per_epoch']:.2f} s/epoch, loss {m['final_loss']:.4f}, MRR {m['mrr']:.3f}"
+            )
     return rows
 
 
@@ -146,15 +178,25 @@ def bench_source(name: str, args: argparse.Namespace) -> dict[str, Any]:
             store.server.stop()
 
 
-def compare(name: str, label: str, triples: Any, export_s: float, store: Any, settings: Settings,
-            args: argparse.Namespace) -> dict[str, Any]:
+def compare(
+    name: str, label: str, triples: Any, export_s: float, store: Any, settings: Settings, args: argparse.Namespace
+) -> dict[str, Any]:
     """Bare PyKEEN vs train_triples on one split, then the write-back (the main table's row)."""
     from pykeen.pipeline import pipeline
 
-    config = TrainConfig(model=args.model, dim=args.dim, epochs=args.epochs, batch_size=args.batch_sizes[0],
-                         lr=args.lr, negatives=args.negatives, seed=args.seed, device=args.device,
-                         early_stopping=False, eval_max=args.eval_max,
-                         train_threads=thread_count(args.threads.split(",")[0])).validate()
+    config = TrainConfig(
+        model=args.model,
+        dim=args.dim,
+        epochs=args.epochs,
+        batch_size=args.batch_sizes[0],
+        lr=args.lr,
+        negatives=args.negatives,
+        seed=args.seed,
+        device=args.device,
+        early_stopping=False,
+        eval_max=args.eval_max,
+        train_threads=thread_count(args.threads.split(",")[0]),
+    ).validate()
     training, validation, testing = split_triples(triples.to_factory(), config.ratios, config.seed)
     # the bare pipeline ranks the same --eval-max samples with the same full filter as kg does
     eval_valid, eval_test, filters = evaluation_samples(validation, testing, config)
@@ -163,19 +205,26 @@ def compare(name: str, label: str, triples: Any, export_s: float, store: Any, se
     for _ in range(args.repeats):
         with torch_threads(resolve_threads(config.train_threads)):  # bare PyKEEN on the same threads
             result = pipeline(
-                training=training, validation=eval_valid, testing=eval_test, model=config.model,
-                model_kwargs={"embedding_dim": config.dim}, optimizer="adam", optimizer_kwargs={"lr": config.lr},
-                negative_sampler="basic", negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
-                training_kwargs={"batch_size": config.batch_size, "use_tqdm_batch": False}, epochs=config.epochs,
+                training=training,
+                validation=eval_valid,
+                testing=eval_test,
+                model=config.model,
+                model_kwargs={"embedding_dim": config.dim},
+                optimizer="adam",
+                optimizer_kwargs={"lr": config.lr},
+                negative_sampler="basic",
+                negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
+                training_kwargs={"batch_size": config.batch_size, "use_tqdm_batch": False},
+                epochs=config.epochs,
                 evaluator_kwargs={"batch_size": eval_batch},
                 evaluation_kwargs={"batch_size": eval_batch, "additional_filter_triples": filters},
                 random_seed=config.seed,
-                device=args.device if args.device != "auto" else None, use_tqdm=False,
+                device=args.device if args.device != "auto" else None,
+                use_tqdm=False,
             )
         results["bare"].append(training.num_triples * config.epochs / result.train_seconds)
         t0 = time.perf_counter()
-        run = train_triples(triples, config, runs_dir=settings.runs_dir, backend=store.version(),
-                            progress=False)
+        run = train_triples(triples, config, runs_dir=settings.runs_dir, backend=store.version(), progress=False)
         ours_wall = time.perf_counter() - t0
         results["ours"].append(run.metrics["train_triples_per_second"])
     train_s = run.metrics["train_seconds"]
@@ -210,50 +259,81 @@ def compare(name: str, label: str, triples: Any, export_s: float, store: Any, se
     }
     return row
 
+
 def print_main(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"\n{args.model} dim {args.dim}, {args.epochs} epochs, batch {args.batch_sizes[0]}, {args.negatives} negative(s), "
-          f"{args.device}, threads {args.threads.split(',')[0]}, best of {args.repeats}; train = PyKEEN's training seconds")
-    header = ["source", "triples", "entities", "kg triples/s", "bare triples/s", "ratio (>=0.95)", "train s",
-              "export s", "write s (SET + index + compact)", "(export+write)/train (<=10%)", "SET props/s (>=100k)",
-              "SET nodes/s", "SET floats/s",
-              "peak RSS MB", "server peak MB", "eval s (test triples)", "MRR", "H@10"]
+    print(
+        f"\n{args.model} dim {args.dim}, {args.epochs} epochs, batch {args.batch_sizes[0]}, {args.negatives} negative(s), "
+        f"{args.device}, threads {args.threads.split(',')[0]}, best of {args.repeats}; train = PyKEEN's training seconds"
+    )
+    header = [
+        "source",
+        "triples",
+        "entities",
+        "kg triples/s",
+        "bare triples/s",
+        "ratio (>=0.95)",
+        "train s",
+        "export s",
+        "write s (SET + index + compact)",
+        "(export+write)/train (<=10%)",
+        "SET props/s (>=100k)",
+        "SET nodes/s",
+        "SET floats/s",
+        "peak RSS MB",
+        "server peak MB",
+        "eval s (test triples)",
+        "MRR",
+        "H@10",
+    ]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for r in rows:
         server = f"{r['server_peak_mb']:.0f}" if r["server_peak_mb"] is not None else "-"
-        print(f"| {r['source']} | {r['triples']:,} | {r['entities']:,} | {r['ours_tps']:,.0f} | {r['bare_tps']:,.0f} | "
-              f"{r['ratio']:.3f} | {r['train_s']:.1f} | {r['export_s']:.2f} | {r['write_s']:.2f} ({r['set_s']:.2f} + "
-              f"{r['index_s']:.2f} + {r['write_s'] - r['set_s'] - r['index_s']:.2f}) | "
-              f"{100 * r['share']:.1f}% | {r['props_per_s']:,.0f} | {r['nodes_per_s']:,.0f} | {r['floats_per_s']:,.0f} | "
-              f"{r['peak_rss_mb']:.0f} | {server} | {r['eval_s']:.1f} ({r['evaluated']:,}) | {r['mrr']:.3f} | "
-              f"{r['hits_at_10']:.3f} |")
+        print(
+            f"| {r['source']} | {r['triples']:,} | {r['entities']:,} | {r['ours_tps']:,.0f} | {r['bare_tps']:,.0f} | "
+            f"{r['ratio']:.3f} | {r['train_s']:.1f} | {r['export_s']:.2f} | {r['write_s']:.2f} ({r['set_s']:.2f} + "
+            f"{r['index_s']:.2f} + {r['write_s'] - r['set_s'] - r['index_s']:.2f}) | "
+            f"{100 * r['share']:.1f}% | {r['props_per_s']:,.0f} | {r['nodes_per_s']:,.0f} | {r['floats_per_s']:,.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {server} | {r['eval_s']:.1f} ({r['evaluated']:,}) | {r['mrr']:.3f} | "
+            f"{r['hits_at_10']:.3f} |"
+        )
 
 
 def print_sweep(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"\n{args.model} dim {args.dim}, {args.epochs} epochs, lr {args.lr}, {args.negatives} negative(s), "
-          f"{args.device}, seed {args.seed}; s/epoch = PyKEEN's training seconds / epochs "
-          f"(torch default threads here: {TORCH_DEFAULT_THREADS}, CPUs available: {available_cpus()})")
+    print(
+        f"\n{args.model} dim {args.dim}, {args.epochs} epochs, lr {args.lr}, {args.negatives} negative(s), "
+        f"{args.device}, seed {args.seed}; s/epoch = PyKEEN's training seconds / epochs "
+        f"(torch default threads here: {TORCH_DEFAULT_THREADS}, CPUs available: {available_cpus()})"
+    )
     header = ["source", "threads", "threads used", "batch", "s/epoch", "final loss", "MRR", "H@10", "load avg"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for r in rows:
-        print(f"| {r['source']} | {r['threads']} | {r['threads_used']} | {r['batch_size']} | {r['s_per_epoch']:.2f} | "
-              f"{r['final_loss']:.4f} | {r['mrr']:.3f} | {r['hits_at_10']:.3f} | {r['load_avg']:.2f} |")
+        print(
+            f"| {r['source']} | {r['threads']} | {r['threads_used']} | {r['batch_size']} | {r['s_per_epoch']:.2f} | "
+            f"{r['final_loss']:.4f} | {r['mrr']:.3f} | {r['hits_at_10']:.3f} | {r['load_avg']:.2f} |"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="kg embed train vs bare PyKEEN; export/write-back cost; "
-                                                 "threads x batch-size sweep")
+    parser = argparse.ArgumentParser(
+        description="kg embed train vs bare PyKEEN; export/write-back cost; threads x batch-size sweep"
+    )
     parser.add_argument("--source", choices=["synthetic", "amazon", "both"], default="synthetic")
     parser.add_argument("--events", type=int, default=100_000, help="synthetic events (README: 1000000)")
     parser.add_argument("--model", default="TransE")
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", default="1024",
-                        help="training batch size; comma-separated values sweep (the first one is the main table's)")
-    parser.add_argument("--threads", default="auto",
-                        help="torch threads: N, auto (kg's default) or torch (torch's own default); comma-separated "
-                             "values sweep")
+    parser.add_argument(
+        "--batch-size",
+        default="1024",
+        help="training batch size; comma-separated values sweep (the first one is the main table's)",
+    )
+    parser.add_argument(
+        "--threads",
+        default="auto",
+        help="torch threads: N, auto (kg's default) or torch (torch's own default); comma-separated values sweep",
+    )
     parser.add_argument("--sweep-only", action="store_true", help="only the threads x batch-size sweep table")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the tables on stdout")
     parser.add_argument("--lr", type=float, default=0.01)
@@ -275,9 +355,18 @@ def main() -> None:
     main_rows = [r["main"] for r in results if "main" in r]
     sweep_rows = [row for r in results for row in r["sweep"]]
     if args.json:
-        print(json.dumps({"config": {k: v for k, v in vars(args).items() if k != "sweeping"},
-                          "torch_default_threads": TORCH_DEFAULT_THREADS, "cpus_available": available_cpus(),
-                          "main": main_rows, "sweep": sweep_rows}, default=str))
+        print(
+            json.dumps(
+                {
+                    "config": {k: v for k, v in vars(args).items() if k != "sweeping"},
+                    "torch_default_threads": TORCH_DEFAULT_THREADS,
+                    "cpus_available": available_cpus(),
+                    "main": main_rows,
+                    "sweep": sweep_rows,
+                },
+                default=str,
+            )
+        )
         return
     if main_rows:
         print_main(main_rows, args)

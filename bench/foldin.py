@@ -42,9 +42,9 @@ from kg.embeddings import TrainConfig, find_run, load_model, train_graph  # noqa
 from kg.embeddings.coldstart import text_cold_start  # noqa: E402
 from kg.embeddings.foldin import fold_in  # noqa: E402
 from kg.embeddings.similar import similar_items  # noqa: E402
+from kg.foundation.privacy import Pseudonymiser  # noqa: E402
 from kg.ingest import ingest_file  # noqa: E402
 from kg.ingest.synthetic import TOP_CATEGORIES, generate_shop  # noqa: E402
-from kg.foundation.privacy import Pseudonymiser  # noqa: E402
 from kg.store import open_store  # noqa: E402
 
 K = 20
@@ -54,8 +54,9 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def split_events(path: Path, known_share: float) -> tuple[list[list[str]], list[list[str]], dict[str, str],
-                                                          dict[str, set[str]], list[str]]:
+def split_events(
+    path: Path, known_share: float
+) -> tuple[list[list[str]], list[list[str]], dict[str, str], dict[str, set[str]], list[str]]:
     """(known users' rows, new users' rows minus held-out pairs, {new user: held-out item},
     {user: items touched in the kept rows}, header)."""
     with open(path, newline="", encoding="utf-8") as fh:
@@ -86,8 +87,9 @@ def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def recall_at_k(run_id: str, settings: Any, held: dict[str, str], touched: dict[str, set[str]],
-                pseudonym: Pseudonymiser) -> tuple[float, int]:
+def recall_at_k(
+    run_id: str, settings: Any, held: dict[str, str], touched: dict[str, set[str]], pseudonym: Pseudonymiser
+) -> tuple[float, int]:
     """Recall@K of the held-out purchases with the run's model: (user, PURCHASED, ?) over every product."""
     import torch
 
@@ -129,8 +131,10 @@ def cold_products(path: Path, n: int, seed: int) -> tuple[Path, dict[str, str]]:
     for j in range(n):
         top, sub = leaves[int(rng.integers(len(leaves)))]
         pid = f"C{j:06d}"
-        title = f"{rng.choice(['Acme', 'Nordic', 'Zen', 'Orbit'])} {rng.choice(['Classic', 'Pro', 'Mini'])} " \
-                f"{sub.rstrip('s')} {900 + j}"
+        title = (
+            f"{rng.choice(['Acme', 'Nordic', 'Zen', 'Orbit'])} {rng.choice(['Classic', 'Pro', 'Mini'])} "
+            f"{sub.rstrip('s')} {900 + j}"
+        )
         rows.append([pid, title])
         intended[pid] = f"{top} > {sub}"
     return write_rows(path, ["item_id", "title"], rows), intended
@@ -138,8 +142,10 @@ def cold_products(path: Path, n: int, seed: int) -> tuple[Path, dict[str, str]]:
 
 def cold_similar_rate(store: Any, settings: Any, intended: dict[str, str]) -> tuple[float, float]:
     """(share of kg-similar top-10 neighbours of the cold products in their intended leaf category, random share)."""
-    cats = {r["id"]: r["path"] for r in store.execute(
-        "MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.id AS id, c.path AS path")}
+    cats = {
+        r["id"]: r["path"]
+        for r in store.execute("MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.id AS id, c.path AS path")
+    }
     share = Counter(cats.values())
     rates, base = [], []
     for pid, cat in intended.items():
@@ -172,24 +178,36 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     report = Report("foldin", as_json=args.json, params=vars(args))
 
-    with tempfile.TemporaryDirectory(prefix="kg-bench-foldin-") as tmp, bench_settings(graph="bench",
-                                                                                       batch_size=5000) as settings:
+    with (
+        tempfile.TemporaryDirectory(prefix="kg-bench-foldin-") as tmp,
+        bench_settings(graph="bench", batch_size=5000) as settings,
+    ):
         shop = generate_shop(Path(tmp), users=args.users, products=args.products, events=args.events, seed=args.seed)
         old, new, held, touched, header = split_events(shop.events, args.known)
         say(f"{len(old):,} known-user events, {len(new):,} new-user events, {len(held):,} held-out purchases")
-        config = dict(model=args.model, dim=args.dim, epochs=args.epochs, lr=args.lr, seed=args.seed,
-                      early_stopping=False, eval_max=500, batch_size=512)
+        config = dict(
+            model=args.model,
+            dim=args.dim,
+            epochs=args.epochs,
+            lr=args.lr,
+            seed=args.seed,
+            early_stopping=False,
+            eval_max=500,
+            batch_size=512,
+        )
         pseudonym = Pseudonymiser.from_settings(settings)
         with open_store(settings) as store:
             ingest_file(store, settings, shop.products, kind="products", fmt="csv", force=True)
-            ingest_file(store, settings, write_rows(Path(tmp) / "old.csv", header, old), kind="events", fmt="csv",
-                        force=True)
+            ingest_file(
+                store, settings, write_rows(Path(tmp) / "old.csv", header, old), kind="events", fmt="csv", force=True
+            )
             t0 = time.perf_counter()
             base = train_graph(store, settings, TrainConfig(**config))
             base_s = time.perf_counter() - t0
             say(f"trained on known users in {base_s:.1f} s (MRR {base.metrics['mrr']:.3f})")
-            ingest_file(store, settings, write_rows(Path(tmp) / "new.csv", header, new), kind="events", fmt="csv",
-                        force=True)
+            ingest_file(
+                store, settings, write_rows(Path(tmp) / "new.csv", header, new), kind="events", fmt="csv", force=True
+            )
             folded = fold_in(store, settings, steps=args.steps, lr=args.foldin_lr)
             say("\n".join(folded.lines()))
             fold_recall, n_users = recall_at_k(base.run_id, settings, held, touched, pseudonym)
@@ -214,23 +232,52 @@ def main() -> None:
     def pct(x: float | None) -> str:
         return "-" if x is None else f"{100 * x:.1f}%"
 
-    report.table(f"Recall@{K} of {n_users:,} new users' held-out last purchase ({args.model}, dim {args.dim}, "
-                 f"{args.epochs} epochs)",
-                 ["method", f"recall@{K}", "seconds", "ms per new entity"],
-                 [("fold-in into the base run", num(fold_recall), num(folded.seconds, 2),
-                   num(1000 * (folded.seconds_per_entity or 0.0), 1)),
-                  ("full retrain", num(full_recall), num(full_s, 2), num(1000 * full_s / max(new_entities, 1), 1)),
-                  ("popularity", num(pop), "-", "-")])
-    report.table("Fold-in", ["new entities", "per label", "triples", "steps", "train s", "write s", "total s",
-                             "ms per entity"],
-                 [(new_entities, ", ".join(f"{k} {v}" for k, v in folded.entities.items()), folded.triples,
-                   folded.steps, num(folded.train_seconds, 2), num(folded.write_seconds, 2), num(folded.seconds, 2),
-                   num(1000 * (folded.seconds_per_entity or 0.0), 1))])
-    report.table("Text cold-start (same leaf category among top-10 neighbours)",
-                 ["set", "products", "R^2", "text vectors", "random", "trained vectors"],
-                 [("held-out trained products", text.held_out, num(text.r2), pct(text.neighbour_rate),
-                   pct(text.random_rate), pct(text.trained_rate)),
-                  ("title-only new products (kg similar)", text.products, "-", pct(cold_rate), pct(cold_random), "-")])
+    report.table(
+        f"Recall@{K} of {n_users:,} new users' held-out last purchase ({args.model}, dim {args.dim}, "
+        f"{args.epochs} epochs)",
+        ["method", f"recall@{K}", "seconds", "ms per new entity"],
+        [
+            (
+                "fold-in into the base run",
+                num(fold_recall),
+                num(folded.seconds, 2),
+                num(1000 * (folded.seconds_per_entity or 0.0), 1),
+            ),
+            ("full retrain", num(full_recall), num(full_s, 2), num(1000 * full_s / max(new_entities, 1), 1)),
+            ("popularity", num(pop), "-", "-"),
+        ],
+    )
+    report.table(
+        "Fold-in",
+        ["new entities", "per label", "triples", "steps", "train s", "write s", "total s", "ms per entity"],
+        [
+            (
+                new_entities,
+                ", ".join(f"{k} {v}" for k, v in folded.entities.items()),
+                folded.triples,
+                folded.steps,
+                num(folded.train_seconds, 2),
+                num(folded.write_seconds, 2),
+                num(folded.seconds, 2),
+                num(1000 * (folded.seconds_per_entity or 0.0), 1),
+            )
+        ],
+    )
+    report.table(
+        "Text cold-start (same leaf category among top-10 neighbours)",
+        ["set", "products", "R^2", "text vectors", "random", "trained vectors"],
+        [
+            (
+                "held-out trained products",
+                text.held_out,
+                num(text.r2),
+                pct(text.neighbour_rate),
+                pct(text.random_rate),
+                pct(text.trained_rate),
+            ),
+            ("title-only new products (kg similar)", text.products, "-", pct(cold_rate), pct(cold_random), "-"),
+        ],
+    )
     report.emit()
 
 

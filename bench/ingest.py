@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb, bare_query, send_bare_events  # noqa: E402
+from bench._common import Report, add_json_flag, bare_query, bench_settings, peak_rss_mb, send_bare_events  # noqa: E402
 
 BARE_QUERY = bare_query()
 
@@ -51,9 +51,9 @@ def bare(settings_json: str, events: Path, batch: int) -> dict:
 
 def kg_ingest(settings_json: str, files: list[Path]) -> dict:
     """`kg ingest events --format csv` of each file in turn (the library call the CLI makes); seconds per file."""
+    from kg.foundation.settings import Settings
     from kg.ingest.api import ingest_file
     from kg.ledger import EventLedger
-    from kg.foundation.settings import Settings
     from kg.store import open_store
 
     settings = Settings.model_validate_json(settings_json)
@@ -68,8 +68,9 @@ def kg_ingest(settings_json: str, files: list[Path]) -> dict:
         result["cpu_seconds"] = time.process_time() - cpu  # every thread of this process: parse, ledger, encode
         edges = store.execute("MATCH (:User)-[r]->(:Product) RETURN count(r) AS edges, sum(r.count) AS events")[0]
     with EventLedger.from_settings(settings, readonly=True) as ledger:
-        result.update(edges=edges["edges"], edge_events=edges["events"], ledger=ledger.counts(),
-                      ledger_bytes=ledger.disk_bytes())
+        result.update(
+            edges=edges["edges"], edge_events=edges["events"], ledger=ledger.counts(), ledger_bytes=ledger.disk_bytes()
+        )
     result["seconds"] = sum(result["seconds_per_file"])
     return result
 
@@ -107,8 +108,20 @@ def run_method(mode: str, files: list[Path], batch: int, report: Report) -> dict
     with bench_settings(batch_size=batch) as settings:
         settings = settings.model_copy(update={"graph": f"bench_{mode}"})
         payload = json.dumps({**json.loads(settings.model_dump_json()), "pseudonym_key": "bench-key"})
-        out = subprocess.run([sys.executable, __file__, "--batch", str(batch), "--child", mode, payload,
-                              os.pathsep.join(map(str, files))], capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--batch",
+                str(batch),
+                "--child",
+                mode,
+                payload,
+                os.pathsep.join(map(str, files)),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -135,8 +148,10 @@ def scaling(sizes: list[int], batch: int, work: Path, report: Report, repeat: in
     for n in sizes:
         started = time.perf_counter()
         shop = generate_shop(work / f"shop_{n}", users=max(n // 20, 10), products=max(n // 50, 10), events=n)
-        report.log(f"generated {n:,} events in {time.perf_counter() - started:.1f} s "
-                   f"({shop.events.stat().st_size / 2**20:.0f} MiB)")
+        report.log(
+            f"generated {n:,} events in {time.perf_counter() - started:.1f} s "
+            f"({shop.events.stat().st_size / 2**20:.0f} MiB)"
+        )
         runs: dict[str, list[dict]] = {"bare": [], "kg": []}
         for _ in range(repeat):
             for mode in ("bare", "kg"):
@@ -147,16 +162,48 @@ def scaling(sizes: list[int], batch: int, work: Path, report: Report, repeat: in
             r = results[mode]
             rate = n / r["seconds"]
             server_cpu = r.get("server_cpu_seconds")
-            rows.append((label, n, round(r["seconds"], 1), round(rate), round(rate / base, 2),
-                         round(r["cpu_seconds"], 1), None if server_cpu is None else round(server_cpu, 1),
-                         round(r["peak_rss_mb"], 1), r["server_peak_rss_mb"], r["disk_mb"]))
-        raw.append({"events": n, **results,
-                    "ratios": [round(b["seconds"] / k["seconds"], 2) for b, k in zip(runs["bare"], runs["kg"])]})
+            rows.append(
+                (
+                    label,
+                    n,
+                    round(r["seconds"], 1),
+                    round(rate),
+                    round(rate / base, 2),
+                    round(r["cpu_seconds"], 1),
+                    None if server_cpu is None else round(server_cpu, 1),
+                    round(r["peak_rss_mb"], 1),
+                    r["server_peak_rss_mb"],
+                    r["disk_mb"],
+                )
+            )
+        raw.append(
+            {
+                "events": n,
+                **results,
+                "ratios": [round(b["seconds"] / k["seconds"], 2) for b, k in zip(runs["bare"], runs["kg"])],
+            }
+        )
         shop.events.unlink()
-    title = (f"Ingest scaling, synthetic events (N/20 users, N/50 products), batch {batch}, fresh server each"
-             + (f", median of {repeat} alternating runs" if repeat > 1 else ""))
-    report.table(title, ["method", "events", "seconds", "events/s", "ratio", "client CPU s", "server CPU s",
-                         "client peak RSS MiB", "server peak RSS MiB", "disk MiB"], rows, raw=raw)
+    title = f"Ingest scaling, synthetic events (N/20 users, N/50 products), batch {batch}, fresh server each" + (
+        f", median of {repeat} alternating runs" if repeat > 1 else ""
+    )
+    report.table(
+        title,
+        [
+            "method",
+            "events",
+            "seconds",
+            "events/s",
+            "ratio",
+            "client CPU s",
+            "server CPU s",
+            "client peak RSS MiB",
+            "server peak RSS MiB",
+            "disk MiB",
+        ],
+        rows,
+        raw=raw,
+    )
 
 
 def _hot_file(path: Path, n: int, start_ms: int) -> Path:
@@ -173,11 +220,17 @@ def hot_pair(n: int, batch: int, work: Path, report: Report) -> None:
     r = run_method("kg", [first, second], batch, report)
     s1, s2 = r["seconds_per_file"]
     ok = r["edges"] == 1 and r["edge_events"] == 2 * n == r["ledger"]["events"]
-    report.table(f"Hot pair: {n:,} events of one (user, item, view), then {n:,} more (kg, batch {batch})",
-                 ["half", "events", "seconds", "µs/event", "edge count after"],
-                 [("first", n, round(s1, 2), round(s1 / n * 1e6, 1), n),
-                  ("second", n, round(s2, 2), round(s2 / n * 1e6, 1), r["edge_events"])],
-                 second_over_first=round(s2 / s1, 2), edge_ok=ok, raw=r)
+    report.table(
+        f"Hot pair: {n:,} events of one (user, item, view), then {n:,} more (kg, batch {batch})",
+        ["half", "events", "seconds", "µs/event", "edge count after"],
+        [
+            ("first", n, round(s1, 2), round(s1 / n * 1e6, 1), n),
+            ("second", n, round(s2, 2), round(s2 / n * 1e6, 1), r["edge_events"]),
+        ],
+        second_over_first=round(s2 / s1, 2),
+        edge_ok=ok,
+        raw=r,
+    )
     if not ok:
         raise SystemExit(f"hot pair: expected one edge counting {2 * n} events, got {r}")
 
@@ -197,8 +250,11 @@ def main() -> None:
         child(args.child[0], args.child[1], args.child[2], args.batch)
         return
     sizes = [args.events] if args.events else [int(s) for s in args.scale.split(",") if s.strip()]
-    report = Report("ingest", as_json=args.json,
-                    params={"scale": sizes, "hot": args.hot, "batch": args.batch, "repeat": args.repeat})
+    report = Report(
+        "ingest",
+        as_json=args.json,
+        params={"scale": sizes, "hot": args.hot, "batch": args.batch, "repeat": args.repeat},
+    )
     with tempfile.TemporaryDirectory(prefix="kg-bench-files-", dir=args.work) as tmp:
         work = Path(tmp)
         if args.hot:

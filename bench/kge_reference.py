@@ -32,13 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import logging  # noqa: E402
 
-from pykeen.datasets import Kinships, Nations, UMLS  # noqa: E402
+from pykeen.datasets import UMLS, Kinships, Nations  # noqa: E402
 from pykeen.pipeline import pipeline  # noqa: E402
 
+from bench._common import Report, add_json_flag  # noqa: E402
 from kg.embeddings import TrainConfig, train_triples  # noqa: E402
 from kg.embeddings.train import extract_metrics  # noqa: E402
-
-from bench._common import Report, add_json_flag  # noqa: E402
 
 #: (dataset, model) -> (MRR, Hits@10, source)
 PUBLISHED: dict[tuple[str, str], tuple[float, float, str]] = {
@@ -92,26 +91,75 @@ def main() -> None:
         for ds_name in args.datasets.split(","):
             dataset = datasets[ds_name]()
             for model in args.models.split(","):
-                config = TrainConfig(model=model, dim=args.dim, epochs=args.epochs, batch_size=args.batch_size,
-                                     lr=args.lr, negatives=args.negatives, seed=args.seed, device="cpu",
-                                     early_stopping=False)
+                config = TrainConfig(
+                    model=model,
+                    dim=args.dim,
+                    epochs=args.epochs,
+                    batch_size=args.batch_size,
+                    lr=args.lr,
+                    negatives=args.negatives,
+                    seed=args.seed,
+                    device="cpu",
+                    early_stopping=False,
+                )
                 t0 = time.perf_counter()
-                run = train_triples(None, config, runs_dir=Path(runs), progress=False,  # type: ignore[arg-type]
-                                    presplit=(dataset.training, dataset.validation, dataset.testing))
+                run = train_triples(
+                    None,
+                    config,
+                    runs_dir=Path(runs),
+                    progress=False,  # type: ignore[arg-type]
+                    presplit=(dataset.training, dataset.validation, dataset.testing),
+                )
                 ours_s = time.perf_counter() - t0
                 ref, _ = bare(dataset, model, args)
                 pub = PUBLISHED.get((ds_name, model))
-                rows.append((ds_name, model, run.metrics["mrr"], run.metrics["hits_at_10"], ref["mrr"],
-                             ref["hits_at_10"], pub, ours_s))
+                rows.append(
+                    (
+                        ds_name,
+                        model,
+                        run.metrics["mrr"],
+                        run.metrics["hits_at_10"],
+                        ref["mrr"],
+                        ref["hits_at_10"],
+                        pub,
+                        ours_s,
+                    )
+                )
                 print(f"done {ds_name} {model} in {ours_s:.1f}s", file=sys.stderr, flush=True)
 
-    title = (f"filtered test metrics, {args.epochs} epochs, dim {args.dim}, batch {args.batch_size}, lr {args.lr}, "
-             f"{args.negatives} negative(s), Adam, seed {args.seed}, CPU")
-    header = ("dataset", "model", "ours MRR", "ours H@10", "pykeen MRR", "pykeen H@10", "|dMRR|",
-              "published MRR", "published H@10", "src", "ours seconds")
-    table = [(ds_name, model, round(mrr, 3), round(h10, 3), round(rmrr, 3), round(rh10, 3), round(abs(mrr - rmrr), 3),
-              pub[0] if pub else "-", pub[1] if pub else "-", pub[2] if pub else "-", round(ours_s, 1))
-             for ds_name, model, mrr, h10, rmrr, rh10, pub, ours_s in rows]
+    title = (
+        f"filtered test metrics, {args.epochs} epochs, dim {args.dim}, batch {args.batch_size}, lr {args.lr}, "
+        f"{args.negatives} negative(s), Adam, seed {args.seed}, CPU"
+    )
+    header = (
+        "dataset",
+        "model",
+        "ours MRR",
+        "ours H@10",
+        "pykeen MRR",
+        "pykeen H@10",
+        "|dMRR|",
+        "published MRR",
+        "published H@10",
+        "src",
+        "ours seconds",
+    )
+    table = [
+        (
+            ds_name,
+            model,
+            round(mrr, 3),
+            round(h10, 3),
+            round(rmrr, 3),
+            round(rh10, 3),
+            round(abs(mrr - rmrr), 3),
+            pub[0] if pub else "-",
+            pub[1] if pub else "-",
+            pub[2] if pub else "-",
+            round(ours_s, 1),
+        )
+        for ds_name, model, mrr, h10, rmrr, rh10, pub, ours_s in rows
+    ]
     report = Report("kge_reference", as_json=args.json, printer=_markdown, params=vars(args))
     report.table(title, header, table)
     report.emit()
@@ -123,8 +171,13 @@ def _markdown(title: str, header: list[str], rows: list[list[object]]) -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
-        print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) and k != "ours seconds" else str(v)
-                                for k, v in zip(header, row)) + " |")
+        print(
+            "| "
+            + " | ".join(
+                f"{v:.3f}" if isinstance(v, float) and k != "ours seconds" else str(v) for k, v in zip(header, row)
+            )
+            + " |"
+        )
 
 
 if __name__ == "__main__":

@@ -45,16 +45,23 @@ def _new_events(path: Path, n: int, users: int, products: int, start_ms: int, se
         writer = csv.writer(handle)
         writer.writerow(["user_id", "item_id", "event_type", "timestamp", "rating"])
         for i in range(n):
-            writer.writerow((f"U{int(rng.integers(users)):07d}", f"P{int(rng.integers(products)):07d}", kinds[i],
-                             start_ms + i * 1000, ""))
+            writer.writerow(
+                (
+                    f"U{int(rng.integers(users)):07d}",
+                    f"P{int(rng.integers(products)):07d}",
+                    kinds[i],
+                    start_ms + i * 1000,
+                    "",
+                )
+            )
     return path
 
 
 def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int], work: Path) -> None:
     from kg.ingest.api import ingest_file
     from kg.ingest.synthetic import generate_shop
-    from kg.store import open_store
     from kg.profiles import compute_profiles, evaluate_recommendations, update_profiles
+    from kg.store import open_store
 
     users, products = _shape(events)
     files = generate_shop(work / f"shop-{events}", users=users, products=products, events=events, seed=11)
@@ -68,23 +75,45 @@ def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int],
         wall = time.perf_counter() - t0
         written = profiled.interests + profiled.recommendations + profiled.users
         stages = profiled.seconds
-        report.table(f"kg profiles, {events:,} events ({users:,} users, {products:,} products)",
-                     ["stage", "seconds"], [*[(k, v) for k, v in stages.items()], ("total", round(wall, 2))])
-        report.table(f"kg profiles output, {events:,} events",
-                     ["users", "interests", "recommendations", "segments", "coverage", "rows written/s",
-                      "peak MiB"],
-                     [(profiled.users, profiled.interests, profiled.recommendations, len(profiled.segments),
-                       f"{profiled.catalogue_coverage:.1%}",
-                       round(written / max(stages.get("write", 0.0), 1e-9)), round(peak_rss_mb()))])
+        report.table(
+            f"kg profiles, {events:,} events ({users:,} users, {products:,} products)",
+            ["stage", "seconds"],
+            [*[(k, v) for k, v in stages.items()], ("total", round(wall, 2))],
+        )
+        report.table(
+            f"kg profiles output, {events:,} events",
+            ["users", "interests", "recommendations", "segments", "coverage", "rows written/s", "peak MiB"],
+            [
+                (
+                    profiled.users,
+                    profiled.interests,
+                    profiled.recommendations,
+                    len(profiled.segments),
+                    f"{profiled.catalogue_coverage:.1%}",
+                    round(written / max(stages.get("write", 0.0), 1e-9)),
+                    round(peak_rss_mb()),
+                )
+            ],
+        )
         if evaluate:
             t0 = time.perf_counter()
             result = evaluate_recommendations(store, settings, ks=(20,), seed=0)
-            report.table(f"kg eval recommend, {events:,} events ({result.users_evaluated:,} users evaluated, "
-                         f"{result.users_skipped:,} skipped)",
-                         ["model", "recall@20", "ndcg@20", "coverage@20", "recall@20 cold", "seconds"],
-                         [(r["model"], *(f"{float(r.get(key) or 0):.4f}" for key in
-                                         ("recall@20", "ndcg@20", "coverage@20", "recall@20_cold")),
-                           round(float(r.get("seconds", 0)), 1)) for r in result.rows])
+            report.table(
+                f"kg eval recommend, {events:,} events ({result.users_evaluated:,} users evaluated, "
+                f"{result.users_skipped:,} skipped)",
+                ["model", "recall@20", "ndcg@20", "coverage@20", "recall@20 cold", "seconds"],
+                [
+                    (
+                        r["model"],
+                        *(
+                            f"{float(r.get(key) or 0):.4f}"
+                            for key in ("recall@20", "ndcg@20", "coverage@20", "recall@20_cold")
+                        ),
+                        round(float(r.get("seconds", 0)), 1),
+                    )
+                    for r in result.rows
+                ],
+            )
             report.log(f"evaluation in {time.perf_counter() - t0:.1f} s")
         rows = []
         start = 1_700_000_000_000 + 200 * DAY_MS
@@ -96,8 +125,11 @@ def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int],
             updated = update_profiles(store, settings)
             rows.append((n, updated.users_updated, round(time.perf_counter() - t0, 2), round(wall, 2)))
         if rows:
-            report.table(f"kg update after new events, {events:,}-event graph",
-                         ["new events", "users updated", "kg update s", "full kg profiles s"], rows)
+            report.table(
+                f"kg update after new events, {events:,}-event graph",
+                ["new events", "users updated", "kg update s", "full kg profiles s"],
+                rows,
+            )
 
 
 def main() -> None:

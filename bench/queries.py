@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,12 @@ GOAL_MS = 100.0
 
 
 def _day(offset: int) -> str:
-    return (datetime.fromtimestamp(START_MS / 1000, tz=timezone.utc) + timedelta(days=offset)).strftime("%Y-%m-%d")
+    return (datetime.fromtimestamp(START_MS / 1000, tz=UTC) + timedelta(days=offset)).strftime("%Y-%m-%d")
 
 
-def build_shop(store: Any, settings: Any, work: Path, events: int, *, profiles: bool, report: Report,
-               seed: int = 7) -> dict[str, Any]:
+def build_shop(
+    store: Any, settings: Any, work: Path, events: int, *, profiles: bool, report: Report, seed: int = 7
+) -> dict[str, Any]:
     """Generate and ingest the shop; returns what the parameter draws need and the build timings."""
     import numpy as np
 
@@ -55,8 +56,7 @@ def build_shop(store: Any, settings: Any, work: Path, events: int, *, profiles: 
     users, products = max(events // 20, 10), max(events // 50, 10)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    files = generate_shop(work, users=users, products=products, events=events, seed=seed, start_ms=START_MS,
-                          days=DAYS)
+    files = generate_shop(work, users=users, products=products, events=events, seed=seed, start_ms=START_MS, days=DAYS)
     reviews = generate_reviews(work / "reviews.csv", n=max(events // 100, 10), shop=files, users=users, seed=seed)
     timings["generate"] = time.perf_counter() - clock
     for kind, path in (("products", files.products), ("events", files.events), ("reviews", reviews)):
@@ -68,8 +68,13 @@ def build_shop(store: Any, settings: Any, work: Path, events: int, *, profiles: 
     rng = np.random.default_rng(seed)
     ids = [f"P{i:07d}" for i in range(products)]
     store.drop_vector_index("Product")
-    store.set_vectors("Product", ({"key": key, "vector": rng.standard_normal(64).astype("float32"),
-                                   "props": {"embedding_dim": 64}} for key in ids))
+    store.set_vectors(
+        "Product",
+        (
+            {"key": key, "vector": rng.standard_normal(64).astype("float32"), "props": {"embedding_dim": 64}}
+            for key in ids
+        ),
+    )
     store.build_vector_index("Product", 64, timeout=600)
     timings["vectors"] = time.perf_counter() - clock
     report.log(f"wrote {products:,} product vectors and their index in {timings['vectors']:.1f} s")
@@ -81,16 +86,23 @@ def build_shop(store: Any, settings: Any, work: Path, events: int, *, profiles: 
         try:
             computed = compute_profiles(store, settings, train=False, seed=seed)
             segments = len(computed.segments)
-            report.log(f"profiles: {computed.users:,} users, {segments} segments, "
-                        f"{computed.recommendations:,} recommendations")
+            report.log(
+                f"profiles: {computed.users:,} users, {segments} segments, {computed.recommendations:,} recommendations"
+            )
         except Exception as e:  # noqa: BLE001 - the bench still measures the other queries
             report.note(f"profiles failed ({type(e).__name__}: {e}); derived-edge queries return no rows")
         timings["profiles"] = time.perf_counter() - clock
     aspects = [row["name"] for row in store.execute("MATCH (a:Aspect) RETURN a.name AS name")]
-    return {"users": users, "products": ids, "brands": sorted(set(files.brands)),
-            "categories": sorted({p for leaf in files.leaves for p in (leaf, leaf.split(" > ")[0])}),
-            "aspects": aspects or ["price"], "segments": max(segments, 1), "timings": timings,
-            "stats": store.stats()}
+    return {
+        "users": users,
+        "products": ids,
+        "brands": sorted(set(files.brands)),
+        "categories": sorted({p for leaf in files.leaves for p in (leaf, leaf.split(" > ")[0])}),
+        "aspects": aspects or ["price"],
+        "segments": max(segments, 1),
+        "timings": timings,
+        "stats": store.stats(),
+    }
 
 
 def param_drawers(shop: dict[str, Any]) -> dict[str, Callable[[random.Random], dict[str, str]]]:
@@ -100,8 +112,11 @@ def param_drawers(shop: dict[str, Any]) -> dict[str, Callable[[random.Random], d
         return f"U{r.randrange(shop['users']):07d}"
 
     def product(r: random.Random) -> str:
-        return r.choice(shop["products"][: max(1, len(shop["products"]) // 10)]) if r.random() < 0.5 \
+        return (
+            r.choice(shop["products"][: max(1, len(shop["products"]) // 10)])
+            if r.random() < 0.5
             else r.choice(shop["products"])
+        )
 
     def since(r: random.Random) -> str:
         return _day(r.randrange(DAYS // 3, DAYS))
@@ -121,9 +136,11 @@ def param_drawers(shop: dict[str, Any]) -> dict[str, Callable[[random.Random], d
         "aspect_products": lambda r: {"aspect": r.choice(shop["aspects"])},
         "category_complaints": lambda r: {"category": r.choice(shop["categories"])},
         "bought_together": lambda r: {"product": product(r)},
-        "copurchase_paths": lambda r: (dict(zip(("source", "target"), r.choice(shop["pairs"])))
-                                       if shop.get("pairs") and r.random() < 0.5
-                                       else {"source": product(r), "target": product(r)}),
+        "copurchase_paths": lambda r: (
+            dict(zip(("source", "target"), r.choice(shop["pairs"])))
+            if shop.get("pairs") and r.random() < 0.5
+            else {"source": product(r), "target": product(r)}
+        ),
         "trending_categories": lambda r: (lambda s: {"since": s, "until": _day(DAYS)})(since(r)),
         "cold_start_products": lambda r: {"max_events": str(r.choice([0, 2, 5, 10]))},
         "dropped_users": lambda r: {"since": since(r)},
@@ -140,15 +157,28 @@ def connected_pairs(store: Any, shop: dict[str, Any], n: int = 50, seed: int = 7
     for _ in range(n):
         source = rng.choice(shop["products"][: max(1, len(shop["products"]) // 10)])
         hops = rng.choice([2, 3])
-        rows = store.read(f"MATCH (a:Product {{id: $id}})-[:BOUGHT_TOGETHER*{hops}]->(b:Product) WHERE b <> a "
-                          "RETURN b.id AS id LIMIT 50", {"id": source})
+        rows = store.read(
+            f"MATCH (a:Product {{id: $id}})-[:BOUGHT_TOGETHER*{hops}]->(b:Product) WHERE b <> a "
+            "RETURN b.id AS id LIMIT 50",
+            {"id": source},
+        )
         if rows:
             pairs.append([source, rng.choice(rows)["id"]])
     return pairs
 
 
-def measure(store: Any, settings: Any, shop: dict[str, Any], *, runs: int, shop_runs: int, warmup: int, seed: int,
-            only: list[str] | None, report: Report) -> list[tuple[Any, ...]]:
+def measure(
+    store: Any,
+    settings: Any,
+    shop: dict[str, Any],
+    *,
+    runs: int,
+    shop_runs: int,
+    warmup: int,
+    seed: int,
+    only: list[str] | None,
+    report: Report,
+) -> list[tuple[Any, ...]]:
     """p50/p95/max latency (ms) and mean rows of each query over ``runs`` draws of its parameters
     (``shop_runs`` for queries that are not about one user or product: they scan the whole graph)."""
     from kg.analyst.library import list_queries, run_library_query
@@ -176,8 +206,18 @@ def measure(store: Any, settings: Any, shop: dict[str, Any], *, runs: int, shop_
         times.sort()
         p95 = times[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
         goal = ("yes" if p95 < GOAL_MS else "NO") if per_key else "-"
-        rows.append((query.name, query.subject, n, round(statistics.median(times), 1), round(p95, 1),
-                     round(times[-1], 1), round(statistics.mean(counts), 1), goal))
+        rows.append(
+            (
+                query.name,
+                query.subject,
+                n,
+                round(statistics.median(times), 1),
+                round(p95, 1),
+                round(times[-1], 1),
+                round(statistics.mean(counts), 1),
+                goal,
+            )
+        )
         report.log(f"{query.name}: p50 {rows[-1][3]} ms, p95 {rows[-1][4]} ms, rows {rows[-1][6]}")
     return rows
 
@@ -186,21 +226,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="synthetic events (default 10^6)")
     parser.add_argument("--runs", type=int, default=30, help="measured runs per query")
-    parser.add_argument("--shop-runs", type=int, default=5,
-                        help="measured runs of the shop-wide queries (they scan the graph: seconds at 10^6)")
+    parser.add_argument(
+        "--shop-runs",
+        type=int,
+        default=5,
+        help="measured runs of the shop-wide queries (they scan the graph: seconds at 10^6)",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per query first")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help="comma-separated query names (default: all)")
-    parser.add_argument("--home", type=Path, default=None,
-                        help="KG_HOME to build the shop in and keep; a rerun with the same --home reuses it")
-    parser.add_argument("--no-profiles", dest="profiles", action="store_false",
-                        help="skip kg profiles (derived-edge queries then return no rows)")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="KG_HOME to build the shop in and keep; a rerun with the same --home reuses it",
+    )
+    parser.add_argument(
+        "--no-profiles",
+        dest="profiles",
+        action="store_false",
+        help="skip kg profiles (derived-edge queries then return no rows)",
+    )
     add_json_flag(parser)
     args = parser.parse_args()
     only = [n.strip() for n in args.only.split(",") if n.strip()] or None
-    report = Report("queries", as_json=args.json,
-                    params={"events": args.events, "runs": args.runs, "warmup": args.warmup, "seed": args.seed,
-                            "profiles": args.profiles})
+    report = Report(
+        "queries",
+        as_json=args.json,
+        params={
+            "events": args.events,
+            "runs": args.runs,
+            "warmup": args.warmup,
+            "seed": args.seed,
+            "profiles": args.profiles,
+        },
+    )
     from kg.store import open_store
 
     if args.home is not None:
@@ -214,22 +274,37 @@ def main() -> None:
                     raise SystemExit(f"{args.home} holds a shop of {shop.get('events')} events, not {args.events}")
                 report.note(f"reusing the shop built in {args.home}")
             else:
-                shop = build_shop(store, settings, Path(tmp), args.events, profiles=args.profiles, report=report,
-                                  seed=args.seed)
+                shop = build_shop(
+                    store, settings, Path(tmp), args.events, profiles=args.profiles, report=report, seed=args.seed
+                )
                 shop["events"] = args.events
                 if saved is not None:
                     saved.write_text(json.dumps(shop))
-            report.table("Build (seconds)", ["step", "seconds"],
-                         [(step, round(s, 1)) for step, s in shop["timings"].items()])
+            report.table(
+                "Build (seconds)", ["step", "seconds"], [(step, round(s, 1)) for step, s in shop["timings"].items()]
+            )
             stats = shop["stats"]
-            report.note("graph: " + ", ".join(f"{k} {v:,}" for k, v in {**stats["nodes"],
-                                                                          **stats["relationships"]}.items()))
+            report.note(
+                "graph: " + ", ".join(f"{k} {v:,}" for k, v in {**stats["nodes"], **stats["relationships"]}.items())
+            )
             shop["pairs"] = connected_pairs(store, shop, seed=args.seed)
-            rows = measure(store, settings, shop, runs=args.runs, shop_runs=args.shop_runs, warmup=args.warmup,
-                           seed=args.seed, only=only, report=report)
-    report.table(f"Library query latency, embedded FalkorDB, {args.events:,} synthetic events "
-                 f"(goal: p95 < {GOAL_MS:.0f} ms for per-user and per-product queries)",
-                 ["query", "subject", "runs", "p50 ms", "p95 ms", "max ms", "mean rows", "p95 goal"], rows)
+            rows = measure(
+                store,
+                settings,
+                shop,
+                runs=args.runs,
+                shop_runs=args.shop_runs,
+                warmup=args.warmup,
+                seed=args.seed,
+                only=only,
+                report=report,
+            )
+    report.table(
+        f"Library query latency, embedded FalkorDB, {args.events:,} synthetic events "
+        f"(goal: p95 < {GOAL_MS:.0f} ms for per-user and per-product queries)",
+        ["query", "subject", "runs", "p50 ms", "p95 ms", "max ms", "mean rows", "p95 goal"],
+        rows,
+    )
     report.note(f"peak RSS of the bench process: {peak_rss_mb():.0f} MiB")
     report.emit()
 

@@ -82,8 +82,16 @@ def load_synthetic(folder: Path) -> ShopData:
             catalogue.category_of[r["item_id"]] = _category_chain(r["category"].split(" > "), catalogue.parent_of)
             catalogue.title_of[r["item_id"]] = r["title"]
     with open(folder / "events.csv", encoding="utf-8", newline="") as handle:
-        rows = [(r["user_id"], r["item_id"], r["event_type"], int(r["timestamp"]),
-                 float(r["rating"]) if r["rating"] else None) for r in csv.DictReader(handle)]
+        rows = [
+            (
+                r["user_id"],
+                r["item_id"],
+                r["event_type"],
+                int(r["timestamp"]),
+                float(r["rating"]) if r["rating"] else None,
+            )
+            for r in csv.DictReader(handle)
+        ]
     return ShopData(Interactions.from_rows(rows, items=products), catalogue)
 
 
@@ -101,21 +109,36 @@ def bench_shop(label: str, shop: ShopData, models: list[str], args: argparse.Nam
     rows, last = [], None
     for name in models:
         _reset_peak()
-        last = evaluate_recommenders(shop, models=[name], ks=(20,), split=args.split, seed=args.seed,
-                                     progress=report.log)
+        last = evaluate_recommenders(
+            shop, models=[name], ks=(20,), split=args.split, seed=args.seed, progress=report.log
+        )
         row = last.rows[0]
-        rows.append((name, row.get("recall@20"), row.get("ndcg@20"), row.get("hit@20"), row.get("coverage@20"),
-                     row.get("recall@20_cold"), row.get("users"), row.get("seconds"), round(peak_rss_mb(), 1)))
+        rows.append(
+            (
+                name,
+                row.get("recall@20"),
+                row.get("ndcg@20"),
+                row.get("hit@20"),
+                row.get("coverage@20"),
+                row.get("recall@20_cold"),
+                row.get("users"),
+                row.get("seconds"),
+                round(peak_rss_mb(), 1),
+            )
+        )
         if row.get("error"):
             report.note(f"{label} {name} failed: {row['error']}")
         if row.get("weights"):
             report.note(f"{label} kg weights {row['weights']}; validation {row.get('validation')}")
-    fmt = [tuple(f"{v:.4f}" if isinstance(v, float) and i in (1, 2, 3, 4, 5) else v for i, v in enumerate(r))
-           for r in rows]
+    fmt = [
+        tuple(f"{v:.4f}" if isinstance(v, float) and i in (1, 2, 3, 4, 5) else v for i, v in enumerate(r)) for r in rows
+    ]
     it = shop.interactions
-    report.table(f"{label}: {it.n_users} users, {it.n_items} items, {it.n_events} events, split {args.split}",
-                 ["model", "recall@20", "ndcg@20", "hit@20", "coverage@20", "cold recall@20", "users", "seconds",
-                  "peak MB"], fmt)
+    report.table(
+        f"{label}: {it.n_users} users, {it.n_items} items, {it.n_events} events, split {args.split}",
+        ["model", "recall@20", "ndcg@20", "hit@20", "coverage@20", "cold recall@20", "users", "seconds", "peak MB"],
+        fmt,
+    )
     if last is not None:
         report.note(last.lines()[-1 - sum(1 for r in last.rows if r.get("error"))])
 
@@ -144,8 +167,13 @@ def main() -> None:
         from kg.ingest.synthetic import generate_shop
 
         with tempfile.TemporaryDirectory(prefix="kg-bench-rec-") as tmp:
-            generate_shop(Path(tmp), users=args.users or max(100, args.events // 20),
-                          products=args.products or max(50, args.events // 50), events=args.events, seed=args.seed)
+            generate_shop(
+                Path(tmp),
+                users=args.users or max(100, args.events // 20),
+                products=args.products or max(50, args.events // 50),
+                events=args.events,
+                seed=args.seed,
+            )
             shop = load_synthetic(Path(tmp))
         bench_shop(f"synthetic {args.events:,} events", shop, models, args, report)
     report.emit()

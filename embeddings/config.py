@@ -77,7 +77,7 @@ class TrainConfig:
     relation_types: tuple[str, ...] | None = None
     model_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Check every field; returns self with ``model`` canonicalised. Raises ConfigError."""
         self.model = resolve_model(self.model)
         checks = {
@@ -124,7 +124,7 @@ class TrainConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}

@@ -12,8 +12,8 @@ import contextlib
 import logging
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 

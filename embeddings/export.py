@@ -14,21 +14,31 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
+from kg.embeddings.config import DEFAULT_RELATION_TYPES
+from kg.embeddings.cypher import RELATIONSHIP_TYPES
+from kg.embeddings.runs import escape_label, write_id_map
+from kg.embeddings.triples import TripleSet, entity_label
 from kg.foundation import schema
 from kg.foundation.errors import ConfigError
 from kg.store import GraphStore
-from kg.embeddings.config import DEFAULT_RELATION_TYPES
-from kg.embeddings.runs import escape_label, write_id_map
-from kg.embeddings.triples import TripleSet, entity_label
-from kg.embeddings.cypher import RELATIONSHIP_TYPES
 
-__all__ = ["export_triples", "graph_relation_types", "resolve_relation_types", "write_export", "FORMATS",
-           "max_node_id", "read_triple_ids", "read_node_keys", "to_entities"]
+__all__ = [
+    "export_triples",
+    "graph_relation_types",
+    "resolve_relation_types",
+    "write_export",
+    "FORMATS",
+    "max_node_id",
+    "read_triple_ids",
+    "read_node_keys",
+    "to_entities",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +85,9 @@ def read_triple_page(store: GraphStore, rel: str, lo: int, hi: int) -> tuple[lis
     return store.triple_id_page(rel, lo, hi)
 
 
-def read_triple_ids(store: GraphStore, types: list[str], max_id: int, page_size: int,
-                    on_page: Callable[[int], None] | None = None) -> np.ndarray:
+def read_triple_ids(
+    store: GraphStore, types: list[str], max_id: int, page_size: int, on_page: Callable[[int], None] | None = None
+) -> np.ndarray:
     """(n, 3) int64 rows (head node id, relation index into ``types``, tail node id), paged by head id.
 
     Heads are read up to ``max_id`` (the graph when the export started); tails may be nodes
@@ -180,11 +191,20 @@ def export_triples(
     names = read_node_keys(store, used, page_size, dict(keys or schema.KEYS))
     entities, mapped, skipped = to_entities(raw, names)
     if skipped:
-        logger.warning("skipped %d relationships whose end nodes have no key (labels not in kg.foundation.schema.KEYS, "
-                       "or deleted during the export)", skipped)
+        logger.warning(
+            "skipped %d relationships whose end nodes have no key (labels not in kg.foundation.schema.KEYS, "
+            "or deleted during the export)",
+            skipped,
+        )
     per_type = _check_counts(types, mapped, bool(requested))
-    stats = {"relation_types": types, "per_type": per_type, "skipped": skipped, "page_size": page_size,
-             "max_node_id": max_id, "created_during_export": int((used > max_id).sum())}
+    stats = {
+        "relation_types": types,
+        "per_type": per_type,
+        "skipped": skipped,
+        "page_size": page_size,
+        "max_node_id": max_id,
+        "created_during_export": int((used > max_id).sum()),
+    }
     result = TripleSet.from_parts(entities, types, mapped, stats=stats)
     result.stats["duplicates_dropped"] = int(len(mapped) - result.num_triples)
     return result
@@ -258,7 +278,7 @@ def _pbg_config(triples: TripleSet, dim: int) -> str:
         f'{{"name": "{i}", "lhs": "all", "rhs": "all", "operator": "translation"}},  # {escape_label(r)}'
         for i, r in enumerate(triples.relation_labels)
     )
-    return f'''# PyTorch-BigGraph config written by `kg embed export --format pbg`.
+    return f"""# PyTorch-BigGraph config written by `kg embed export --format pbg`.
 #   torchbiggraph_import_from_tsv --lhs-col=0 --rel-col=1 --rhs-col=2 pbg_config.py edges.tsv
 #   torchbiggraph_train pbg_config.py -p edge_paths=data/edges_partitioned
 #   torchbiggraph_export_to_tsv pbg_config.py --entities-output entity_embeddings.tsv \\
@@ -285,4 +305,4 @@ def get_torchbiggraph_config():
         loss_fn="softmax",
         lr=0.1,
     )
-'''
+"""

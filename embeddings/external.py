@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.foundation.errors import InputError
 from kg.embeddings.runs import TRAINED, RunResult, new_run_id, read_id_map, unescape_label, utc_now
 from kg.embeddings.train import versions
+from kg.foundation.errors import InputError
 
 __all__ = ["read_external_run", "read_id_maps", "read_entity_vectors", "read_relation_vectors"]
 
@@ -40,11 +40,14 @@ def _parse_vector(path: Path, n: int, rest: str) -> np.ndarray:
     try:
         vec = np.array(rest.split("\t"), dtype=np.float32)
     except ValueError as e:
-        raise InputError(f"{path.name}:{n}: not a vector of floats: {e}",
-                         hint="each line is name<TAB>x1<TAB>x2...") from e
+        raise InputError(
+            f"{path.name}:{n}: not a vector of floats: {e}", hint="each line is name<TAB>x1<TAB>x2..."
+        ) from e
     if not np.isfinite(vec).all():
-        raise InputError(f"{path.name}:{n}: the vector holds NaN or inf",
-                         hint="the external trainer diverged; retrain it (lower learning rate) or drop the line")
+        raise InputError(
+            f"{path.name}:{n}: the vector holds NaN or inf",
+            hint="the external trainer diverged; retrain it (lower learning rate) or drop the line",
+        )
     return vec
 
 
@@ -54,8 +57,10 @@ def _entity_id(path: Path, n: int, name: str, mapping: dict[str, int]) -> int:
         return mapping[label]
     if name.isdigit() and int(name) < len(mapping):
         return int(name)
-    raise InputError(f"{path.name}:{n}: unknown name {name!r} (not an id or label of the id map)",
-                     hint="import vectors trained on the files `kg embed export` wrote (--maps that folder)")
+    raise InputError(
+        f"{path.name}:{n}: unknown name {name!r} (not an id or label of the id map)",
+        hint="import vectors trained on the files `kg embed export` wrote (--maps that folder)",
+    )
 
 
 def _read_vectors_tsv(path: Path, mapping: dict[str, int]) -> tuple[dict[int, int], np.ndarray]:
@@ -89,9 +94,11 @@ def _load_matrix(path: Path, rows: int, labels: dict[str, int]) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
     if len(bad):
         names = {i: label for label, i in labels.items()}
-        raise InputError(f"{path.name}: {len(bad)} row(s) hold NaN or inf (first: row {int(bad[0])}, "
-                         f"{names.get(int(bad[0]), '?')!r})",
-                         hint="the external trainer diverged; retrain it (lower learning rate)")
+        raise InputError(
+            f"{path.name}: {len(bad)} row(s) hold NaN or inf (first: row {int(bad[0])}, "
+            f"{names.get(int(bad[0]), '?')!r})",
+            hint="the external trainer diverged; retrain it (lower learning rate)",
+        )
     return matrix
 
 
@@ -128,8 +135,10 @@ def read_entity_vectors(src: Path, entity_to_id: dict[str, int]) -> tuple[np.nda
     """(vectors, which ids have one, the file read) from entity_embeddings.tsv or *entity*.npy."""
     path = _find(src, ["entity_embeddings.tsv"], "*entity*.npy")
     if path is None:
-        raise InputError(f"no entity_embeddings.tsv or *entity*.npy in {src}",
-                         hint="PyTorch-BigGraph: torchbiggraph_export_to_tsv; DGL-KE: the saved *_entity.npy")
+        raise InputError(
+            f"no entity_embeddings.tsv or *entity*.npy in {src}",
+            hint="PyTorch-BigGraph: torchbiggraph_export_to_tsv; DGL-KE: the saved *_entity.npy",
+        )
     if path.suffix == ".tsv":
         index, matrix = _read_vectors_tsv(path, entity_to_id)
         vectors, present = _dense(index, matrix, len(entity_to_id))
@@ -175,13 +184,24 @@ def read_external_run(src: Path, runs_dir: Path, *, maps_dir: Path | None = None
             "model": f"external:{name or src.name}",
             "dim": int(entities.shape[1]),
             "vector_dim": int(entities.shape[1]),
-            "source": {"path": str(src.resolve()), "maps": str(maps.resolve()), "format": ent_path.suffix[1:],
-                       "file": ent_path.name, "relations_file": rel_path.name if rel_path else None},
+            "source": {
+                "path": str(src.resolve()),
+                "maps": str(maps.resolve()),
+                "format": ent_path.suffix[1:],
+                "file": ent_path.name,
+                "relations_file": rel_path.name if rel_path else None,
+            },
             "num_entities": len(kept),
             "num_relations": len(relation_to_id),
         },
         status=TRAINED,
-        metrics={"mrr": None, "hits_at_1": None, "hits_at_3": None, "hits_at_10": None, "note": "imported; not evaluated"},
+        metrics={
+            "mrr": None,
+            "hits_at_1": None,
+            "hits_at_3": None,
+            "hits_at_10": None,
+            "note": "imported; not evaluated",
+        },
         versions=versions(None),
         entity_to_id={label: j for j, label in enumerate(kept)},
         relation_to_id=dict(relation_to_id) if relations is not None else {},
@@ -192,4 +212,3 @@ def read_external_run(src: Path, runs_dir: Path, *, maps_dir: Path | None = None
     run.save()
     logger.info("imported %d entity vectors (dim %d) from %s as run %s", len(kept), entities.shape[1], src, run_id)
     return run
-

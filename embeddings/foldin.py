@@ -22,25 +22,35 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from kg.foundation.errors import ConfigError
-from kg.foundation.locks import writer_lock
-from kg.foundation.settings import Settings
-from kg.store import GraphStore
-from kg.foundation.progress import Progress, step_reporter
 from kg.embeddings.device import resolve_threads, torch_threads
 from kg.embeddings.export import export_triples, graph_relation_types
 from kg.embeddings.runs import RunResult, check_write_complete, find_run, utc_now, write_id_map
 from kg.embeddings.similar import graph_run_id
 from kg.embeddings.train import check_finite
 from kg.embeddings.triples import TripleSet, split_entity_label
+from kg.foundation.errors import ConfigError
+from kg.foundation.locks import writer_lock
+from kg.foundation.progress import Progress, step_reporter
+from kg.foundation.settings import Settings
+from kg.store import GraphStore
 
-__all__ = ["FoldInReport", "FoldInPlan", "fold_in", "plan_fold_in", "neighbour_mean_init", "fold_in_rows",
-           "resolve_graph_run", "write_vectors", "METHOD_FOLD_IN"]
+__all__ = [
+    "FoldInReport",
+    "FoldInPlan",
+    "fold_in",
+    "plan_fold_in",
+    "neighbour_mean_init",
+    "fold_in_rows",
+    "resolve_graph_run",
+    "write_vectors",
+    "METHOD_FOLD_IN",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +114,12 @@ class FoldInReport:
             return [f"fold-in: no new entities (run {self.run_id} knows every node with triples)"]
         labels = ", ".join(f"{label} {n:,}" for label, n in sorted(self.entities.items()))
         loss = f", final loss {self.final_loss:.4f}" if self.final_loss is not None else ""
-        out = [f"fold-in into run {self.run_id}: {self.total_entities:,} new entities ({labels}) from "
-               f"{self.triples:,} triples, {self.steps} steps{loss}",
-               f"  {self.seconds:.2f} s ({self.seconds_per_entity * 1000:.1f} ms per entity; train "
-               f"{self.train_seconds:.2f} s, write {self.write_seconds:.2f} s), {self.written:,} vectors written"]
+        out = [
+            f"fold-in into run {self.run_id}: {self.total_entities:,} new entities ({labels}) from "
+            f"{self.triples:,} triples, {self.steps} steps{loss}",
+            f"  {self.seconds:.2f} s ({self.seconds_per_entity * 1000:.1f} ms per entity; train "
+            f"{self.train_seconds:.2f} s, write {self.write_seconds:.2f} s), {self.written:,} vectors written",
+        ]
         if self.skipped_triples:
             out.append(f"  skipped {self.skipped_triples:,} triples of relation types the run was not trained on")
         return out
@@ -141,10 +153,10 @@ def plan_fold_in(triples: TripleSet, entity_to_id: dict[str, int], relation_to_i
     """
     num_known = len(entity_to_id)
     labels = np.asarray(triples.entity_labels, dtype=object)
-    known_id = np.fromiter((entity_to_id.get(x, -1) for x in triples.entity_labels), dtype=np.int64,
-                           count=len(labels))
-    rel_id = np.fromiter((relation_to_id.get(x, -1) for x in triples.relation_labels), dtype=np.int64,
-                         count=triples.num_relations)
+    known_id = np.fromiter((entity_to_id.get(x, -1) for x in triples.entity_labels), dtype=np.int64, count=len(labels))
+    rel_id = np.fromiter(
+        (relation_to_id.get(x, -1) for x in triples.relation_labels), dtype=np.int64, count=triples.num_relations
+    )
     rows = triples.mapped
     touches_new = (known_id[rows[:, 0]] < 0) | (known_id[rows[:, 2]] < 0)
     scorable = rel_id[rows[:, 1]] >= 0
@@ -154,10 +166,14 @@ def plan_fold_in(triples: TripleSet, entity_to_id: dict[str, int], relation_to_i
     new_local = new_local[known_id[new_local] < 0]  # sorted local ids = sorted labels
     run_id = known_id.copy()
     run_id[new_local] = num_known + np.arange(len(new_local))
-    mapped = np.stack([run_id[rows[:, 0]], rel_id[rows[:, 1]], run_id[rows[:, 2]]], axis=1) if len(rows) else \
-        np.empty((0, 3), dtype=np.int64)
-    return FoldInPlan(num_known=num_known, new_labels=[str(x) for x in labels[new_local]], mapped=mapped,
-                      skipped=skipped)
+    mapped = (
+        np.stack([run_id[rows[:, 0]], rel_id[rows[:, 1]], run_id[rows[:, 2]]], axis=1)
+        if len(rows)
+        else np.empty((0, 3), dtype=np.int64)
+    )
+    return FoldInPlan(
+        num_known=num_known, new_labels=[str(x) for x in labels[new_local]], mapped=mapped, skipped=skipped
+    )
 
 
 def neighbour_mean_init(weight: np.ndarray, mapped: np.ndarray, num_known: int, num_new: int) -> np.ndarray:
@@ -194,18 +210,25 @@ def neighbour_mean_init(weight: np.ndarray, mapped: np.ndarray, num_known: int, 
 def _read_spec(run: RunResult) -> dict[str, Any]:
     path = run.path / "model.json"
     if not path.exists() or not (run.path / "model.pt").exists():
-        raise ConfigError(f"run {run.run_id} has no saved model (imported embeddings?): fold-in needs one",
-                          hint="train a run with `kg embed train`")
+        raise ConfigError(
+            f"run {run.run_id} has no saved model (imported embeddings?): fold-in needs one",
+            hint="train a run with `kg embed train`",
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _entity_tensor_names(state: dict[str, Any], num_entities: int) -> list[str]:
     """State-dict entries that hold one row per entity (embedding tables of the entity representations)."""
-    names = [k for k, v in state.items() if k.startswith("entity_representations.") and v.ndim >= 1
-             and v.shape[0] == num_entities]
+    names = [
+        k
+        for k, v in state.items()
+        if k.startswith("entity_representations.") and v.ndim >= 1 and v.shape[0] == num_entities
+    ]
     if not names:
-        raise ConfigError("fold-in supports models whose entities are embedding tables (TransE, DistMult, "
-                          "ComplEx, RotatE, ...)", hint="retrain with `kg embed train` instead")
+        raise ConfigError(
+            "fold-in supports models whose entities are embedding tables (TransE, DistMult, ComplEx, RotatE, ...)",
+            hint="retrain with `kg embed train` instead",
+        )
     return names
 
 
@@ -245,8 +268,16 @@ class _Trained:
     seconds: float
 
 
-def fold_in_rows(run: RunResult, plan: FoldInPlan, *, steps: int = 50, lr: float = 0.05, negatives: int = 8,
-                 batch_size: int = 4096, seed: int = 0) -> _Trained:
+def fold_in_rows(
+    run: RunResult,
+    plan: FoldInPlan,
+    *,
+    steps: int = 50,
+    lr: float = 0.05,
+    negatives: int = 8,
+    batch_size: int = 4096,
+    seed: int = 0,
+) -> _Trained:
     """Train the new rows of ``plan`` against the frozen model of ``run``; returns their vectors and the
     extended state dict (known rows and relations bit-identical to the run's)."""
     import torch
@@ -287,7 +318,7 @@ def fold_in_rows(run: RunResult, plan: FoldInPlan, *, steps: int = 50, lr: float
         for _ in range(steps):
             order = torch.randperm(len(hrt), generator=generator)
             for lo in range(0, len(hrt), batch_size):
-                idx = order[lo:lo + batch_size]
+                idx = order[lo : lo + batch_size]
                 final_loss = _step(model, optimizer, hrt[idx], corrupt_head[idx], negatives, kinds, pools, generator)
             with torch.no_grad():
                 model.post_parameter_update()
@@ -296,8 +327,13 @@ def fold_in_rows(run: RunResult, plan: FoldInPlan, *, steps: int = 50, lr: float
     seconds = time.perf_counter() - started
     model.eval()
     vectors = _entity_vectors(model, np.arange(n_old, n_all))
-    return _Trained(vectors=vectors, state={k: v.detach().clone() for k, v in model.state_dict().items()},
-                    spec=spec, final_loss=final_loss, seconds=seconds)
+    return _Trained(
+        vectors=vectors,
+        state={k: v.detach().clone() for k, v in model.state_dict().items()},
+        spec=spec,
+        final_loss=final_loss,
+        seconds=seconds,
+    )
 
 
 def _label_pools(entity_to_id: dict[str, int], plan: FoldInPlan) -> tuple[Any, list[Any]]:
@@ -334,8 +370,16 @@ def _negatives(pos: Any, corrupt_head: Any, negatives: int, kinds: Any, pools: l
     return neg
 
 
-def _step(model: Any, optimizer: Any, pos: Any, corrupt_head: Any, negatives: int, kinds: Any, pools: list[Any],
-          generator: Any) -> float:
+def _step(
+    model: Any,
+    optimizer: Any,
+    pos: Any,
+    corrupt_head: Any,
+    negatives: int,
+    kinds: Any,
+    pools: list[Any],
+    generator: Any,
+) -> float:
     b = len(pos)
     neg = _negatives(pos, corrupt_head, negatives, kinds, pools, generator)
     optimizer.zero_grad()
@@ -354,8 +398,12 @@ def _step(model: Any, optimizer: Any, pos: Any, corrupt_head: Any, negatives: in
 def write_vectors(store: GraphStore, run: RunResult, labels: Iterable[str], vectors: np.ndarray, method: str) -> int:
     """Set ``vectors`` (one per ``Label:key`` of ``labels``) on their nodes with the write-back's properties
     plus ``embedding_method``; returns the vectors sent."""
-    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": int(vectors.shape[1]),
-             "embedding_method": method}
+    props = {
+        "embedding_model": run.model,
+        "embedding_run": run.run_id,
+        "embedding_dim": int(vectors.shape[1]),
+        "embedding_method": method,
+    }
     by_label: dict[str, list[dict[str, Any]]] = {}
     for i, label_key in enumerate(labels):
         label, key = split_entity_label(label_key)
@@ -377,6 +425,7 @@ def _save_npy(array: np.ndarray) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         with open(path, "wb") as fh:
             np.save(fh, np.ascontiguousarray(array, dtype=np.float32))
+
     return write
 
 
@@ -388,24 +437,36 @@ def _commit(run: RunResult, plan: FoldInPlan, trained: _Trained, block: dict[str
     for label, i in run.entity_to_id.items():
         labels[i] = label
     labels += plan.new_labels
-    vectors = np.concatenate([np.asarray(run.entity_embeddings, dtype=np.float32)[:plan.num_known],
-                              trained.vectors])
+    vectors = np.concatenate([np.asarray(run.entity_embeddings, dtype=np.float32)[: plan.num_known], trained.vectors])
     _replace(run.path / "model.pt", lambda p: torch.save(trained.state, p))
-    _replace(run.path / "model.json",
-             lambda p: p.write_text(json.dumps(trained.spec, indent=2, default=str) + "\n", encoding="utf-8"))
+    _replace(
+        run.path / "model.json",
+        lambda p: p.write_text(json.dumps(trained.spec, indent=2, default=str) + "\n", encoding="utf-8"),
+    )
     _replace(run.path / "entity_embeddings.npy", _save_npy(vectors))
     _replace(run.path / "entity_to_id.tsv.gz", lambda p: write_id_map(p, labels))
     run.config.setdefault("appended", []).append(block)
-    _replace(run.path / "config.json", lambda p: p.write_text(
-        json.dumps(run.config, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"))
+    _replace(
+        run.path / "config.json",
+        lambda p: p.write_text(json.dumps(run.config, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"),
+    )
     run.entity_to_id = {label: i for i, label in enumerate(labels)}
     run.entity_embeddings = vectors
 
 
 # -- the call -----------------------------------------------------------------------------------
-def fold_in(store: GraphStore, settings: Settings, *, run_id: str | None = None, steps: int = 50, lr: float = 0.05,
-            progress: Progress | None = None, negatives: int = 8, seed: int = 0,
-            page_size: int = 50_000) -> FoldInReport:
+def fold_in(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    steps: int = 50,
+    lr: float = 0.05,
+    progress: Progress | None = None,
+    negatives: int = 8,
+    seed: int = 0,
+    page_size: int = 50_000,
+) -> FoldInReport:
     """Embed the graph's entities that run ``run_id`` (default: the run in the graph) does not know.
 
     Holds the graph's writer lock throughout (re-entrant: callers that hold it already are fine).
@@ -429,23 +490,39 @@ def fold_in(store: GraphStore, settings: Settings, *, run_id: str | None = None,
             empty.seconds = time.perf_counter() - started
             return empty
         _say(progress, f"fold-in: exporting triples to compare with run {run.run_id}")
-        plan = plan_fold_in(export_triples(store, relation_types=types, page_size=page_size),
-                            run.entity_to_id, run.relation_to_id)
+        plan = plan_fold_in(
+            export_triples(store, relation_types=types, page_size=page_size), run.entity_to_id, run.relation_to_id
+        )
         if not plan.num_new:
             empty.seconds = time.perf_counter() - started
             _say(progress, empty.lines()[0])
             return empty
         _say(progress, f"fold-in: {plan.num_new:,} new entities, {len(plan.mapped):,} triples; training {steps} steps")
         trained = fold_in_rows(run, plan, steps=steps, lr=lr, negatives=negatives, seed=seed)
-        check_finite(trained.vectors, {x: i for i, x in enumerate(plan.new_labels)}, what="fold-in",
-                     run_id=run.run_id)
+        check_finite(trained.vectors, {x: i for i, x in enumerate(plan.new_labels)}, what="fold-in", run_id=run.run_id)
         t_write = time.perf_counter()
         written = write_vectors(store, run, plan.new_labels, trained.vectors, METHOD_FOLD_IN)
-        report = FoldInReport(run_id=run.run_id, entities=plan.per_label(), triples=int(len(plan.mapped)),
-                              skipped_triples=plan.skipped, steps=steps, seconds=0.0,
-                              train_seconds=trained.seconds, final_loss=trained.final_loss, written=written)
-        block = {"method": METHOD_FOLD_IN, "start": plan.num_known, "end": plan.num_known + plan.num_new,
-                 "at": utc_now(), "entities": report.entities, "triples": report.triples, "steps": steps, "lr": lr}
+        report = FoldInReport(
+            run_id=run.run_id,
+            entities=plan.per_label(),
+            triples=int(len(plan.mapped)),
+            skipped_triples=plan.skipped,
+            steps=steps,
+            seconds=0.0,
+            train_seconds=trained.seconds,
+            final_loss=trained.final_loss,
+            written=written,
+        )
+        block = {
+            "method": METHOD_FOLD_IN,
+            "start": plan.num_known,
+            "end": plan.num_known + plan.num_new,
+            "at": utc_now(),
+            "entities": report.entities,
+            "triples": report.triples,
+            "steps": steps,
+            "lr": lr,
+        }
         _commit(run, plan, trained, block)
         report.write_seconds = time.perf_counter() - t_write
     report.seconds = time.perf_counter() - started

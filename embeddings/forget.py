@@ -30,8 +30,15 @@ import numpy as np
 from kg.embeddings.runs import escape_label, read_id_map, write_id_map
 from kg.foundation.home import private_dir, write_private
 
-__all__ = ["forget_entity", "forget_in_run", "forget_in_export", "tombstone", "record_export",
-           "recorded_exports", "EXPORTS_FILE"]
+__all__ = [
+    "forget_entity",
+    "forget_in_run",
+    "forget_in_export",
+    "tombstone",
+    "record_export",
+    "recorded_exports",
+    "EXPORTS_FILE",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +113,13 @@ def _zero_model(path: Path, index: int, num_entities: int) -> bool:
     state = torch.load(path, map_location="cpu", weights_only=True)
     changed = False
     for name, tensor in state.items():
-        if (isinstance(tensor, torch.Tensor) and tensor.ndim >= 1 and tensor.shape[0] == num_entities
-                and "entity" in name and (tensor.is_floating_point() or tensor.is_complex())):
+        if (
+            isinstance(tensor, torch.Tensor)
+            and tensor.ndim >= 1
+            and tensor.shape[0] == num_entities
+            and "entity" in name
+            and (tensor.is_floating_point() or tensor.is_complex())
+        ):
             tensor[index] = 0
             changed = True
     if changed:
@@ -239,4 +251,3 @@ def record_export(home: Path, out_dir: Path) -> Path:
         folders.append(target)
     write_private(path, json.dumps({"folders": sorted(folders)}, indent=2) + "\n")
     return path
-

@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 def new_run_id() -> str:
     """A sortable, unique run id such as ``20251123T093012Z-3fa2b1``."""
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -73,7 +73,7 @@ def utc_now() -> str:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
 
 
 def escape_label(label: str) -> str:
@@ -270,7 +270,7 @@ class RunResult:
         return self.path
 
     @classmethod
-    def load(cls, path: Path, *, arrays: bool = True) -> "RunResult":
+    def load(cls, path: Path, *, arrays: bool = True) -> RunResult:
         """Read a run directory (``arrays=False`` skips id maps and embeddings).
 
         A ``running``/``writing`` status whose process on this host is gone reads as ``interrupted``.
@@ -301,7 +301,7 @@ class RunResult:
             run.load_arrays()
         return run
 
-    def load_arrays(self) -> "RunResult":
+    def load_arrays(self) -> RunResult:
         """Read the id maps and embeddings that exist (self, for chaining)."""
         if (self.path / "entity_to_id.tsv.gz").exists():
             self.entity_to_id = read_id_map(self.path / "entity_to_id.tsv.gz")
@@ -349,7 +349,6 @@ def scan_runs(runs_dir: Path) -> list[RunResult]:
     return runs
 
 
-
 def latest_run(runs_dir: Path, *, arrays: bool = True) -> RunResult | None:
     """The newest run whose training finished (it has vectors), or None."""
     for run in scan_runs(runs_dir):
@@ -375,8 +374,10 @@ def find_run(runs_dir: Path, run_id: str | None = None, *, arrays: bool = True) 
         raise ConfigError(f"run id prefix {run_id!r} is ambiguous: {', '.join(r.run_id for r in matches)}")
     run = next((r for r in matches if r.run_id == run_id), matches[0])
     if not run.has_vectors:
-        raise ConfigError(f"run {run.run_id} has status {run.status!r} and no vectors",
-                          hint="see `kg embed runs`; train again with `kg embed train`")
+        raise ConfigError(
+            f"run {run.run_id} has status {run.status!r} and no vectors",
+            hint="see `kg embed runs`; train again with `kg embed train`",
+        )
     return run.load_arrays() if arrays else run
 
 
@@ -398,8 +399,10 @@ def check_write_complete(runs_dir: Path, graph: str) -> None:
     if run is None:
         return
     if run.active:
-        raise StoreError(f"run {run.run_id} is being written to graph {graph!r} right now (process {run.pid})",
-                         hint="wait until `kg embed write` / `kg embed train` finishes, then retry")
+        raise StoreError(
+            f"run {run.run_id} is being written to graph {graph!r} right now (process {run.pid})",
+            hint="wait until `kg embed write` / `kg embed train` finishes, then retry",
+        )
     reason = f": {run.error}" if run.error else ""
     raise StoreError(
         f"the write-back of run {run.run_id} to graph {graph!r} did not finish ({run.status}{reason}); "

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
+from kg.embeddings.cypher import CLEAR_SIMILAR, PRODUCT_TITLES, PRODUCT_VECTOR, RUNS_IN_GRAPH, SIMILAR_WRITE
+from kg.embeddings.runs import RunResult, check_write_complete
+from kg.embeddings.triples import split_entity_label
 from kg.foundation.errors import ConfigError, StoreError
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from kg.embeddings.runs import RunResult, check_write_complete
-from kg.embeddings.triples import split_entity_label
-from kg.embeddings.cypher import CLEAR_SIMILAR, PRODUCT_TITLES, PRODUCT_VECTOR, RUNS_IN_GRAPH, SIMILAR_WRITE
 
 __all__ = ["similar_items", "materialise_similar", "top_k_cosine", "graph_run_id"]
 
 logger = logging.getLogger(__name__)
 
 
-def similar_items(store: GraphStore, item_id: str, k: int = 10, *, settings: Settings | None = None,
-                  index_timeout: float = 60.0) -> list[dict[str, Any]]:
+def similar_items(
+    store: GraphStore, item_id: str, k: int = 10, *, settings: Settings | None = None, index_timeout: float = 60.0
+) -> list[dict[str, Any]]:
     """The ``k`` products nearest ``item_id`` by cosine similarity: ``[{id, title, score}]``, best first.
 
     With ``settings``, a write-back to this graph that did not finish is a StoreError naming
@@ -59,8 +61,10 @@ def _ready_index(store: GraphStore, label: str, dim: int, run_id: str | None, ti
     state = store.vector_index_ready(label)
     if state is None:
         run = run_id or "RUN"
-        raise StoreError(f"no vector index on :{label}(embedding): a write-back did not finish",
-                         hint=f"finish it with `kg embed write {run}`")
+        raise StoreError(
+            f"no vector index on :{label}(embedding): a write-back did not finish",
+            hint=f"finish it with `kg embed write {run}`",
+        )
     if state is False and not store.build_vector_index(label, dim, timeout=timeout):
         logger.warning("the vector index on %s is still building: results may miss nodes", label)
 
@@ -71,7 +75,9 @@ def graph_run_id(store: GraphStore) -> str | None:
     return str(rows[0]["run"]) if rows else None
 
 
-def top_k_cosine(vectors: np.ndarray, k: int, *, block: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def top_k_cosine(
+    vectors: np.ndarray, k: int, *, block: int | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Exact top-``k`` cosine neighbours of every row (self excluded): yields (row, indices, scores)."""
     x = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)

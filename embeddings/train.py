@@ -19,19 +19,27 @@ import logging
 import platform
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from kg.foundation.errors import ConfigError
 from kg.embeddings.config import TrainConfig
 from kg.embeddings.device import resolve_device, resolve_threads, torch_threads
 from kg.embeddings.runs import FAILED, INTERRUPTED, RUNNING, TRAINED, RunResult, new_run_id
 from kg.embeddings.triples import TripleSet
+from kg.foundation.errors import ConfigError
 
-__all__ = ["train_triples", "split_triples", "make_factory", "versions", "METRIC_KEYS", "extract_metrics",
-           "check_finite"]
+__all__ = [
+    "train_triples",
+    "split_triples",
+    "make_factory",
+    "versions",
+    "METRIC_KEYS",
+    "extract_metrics",
+    "check_finite",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +76,7 @@ def versions(backend: str | None = None) -> dict[str, str | None]:
     }
 
 
-def make_factory(triples: "np.ndarray | TripleSet") -> Any:
+def make_factory(triples: np.ndarray | TripleSet) -> Any:
     """A PyKEEN TriplesFactory from a :class:`TripleSet` or an (n, 3) array of labelled triples.
 
     Ids follow sorted labels, so the same triples always get the same ids.
@@ -127,8 +135,11 @@ def evaluation_samples(validation: Any, testing: Any, config: TrainConfig) -> tu
     valid_max = max(1, config.eval_max // 4) if config.eval_max else 0
     eval_validation = cap_triples(validation, valid_max, int(config.seed or 0))
     eval_testing = cap_triples(testing, config.eval_max, int(config.seed or 0) + 1)
-    extra_filters = [full.mapped_triples for full, used in ((validation, eval_validation), (testing, eval_testing))
-                     if used is not full]
+    extra_filters = [
+        full.mapped_triples
+        for full, used in ((validation, eval_validation), (testing, eval_testing))
+        if used is not full
+    ]
     return eval_validation, eval_testing, extra_filters
 
 
@@ -183,8 +194,9 @@ def _ensure_seed(config: TrainConfig) -> int:
     return int(config.seed)
 
 
-def _splits(triples: "np.ndarray | TripleSet", config: TrainConfig,
-            presplit: tuple[Any, Any, Any] | None) -> tuple[Any, Any, Any, int]:
+def _splits(
+    triples: np.ndarray | TripleSet, config: TrainConfig, presplit: tuple[Any, Any, Any] | None
+) -> tuple[Any, Any, Any, int]:
     """(training, validation, testing, number of triples in all three)."""
     if presplit is not None:
         training, validation, testing = presplit
@@ -194,8 +206,16 @@ def _splits(triples: "np.ndarray | TripleSet", config: TrainConfig,
     return training, validation, testing, factory.num_triples
 
 
-def _new_run(config: TrainConfig, splits: tuple[Any, Any, Any, int], *, runs_dir: Path, device: Any,
-             threads: int, backend: str | None, source: dict[str, Any] | None) -> RunResult:
+def _new_run(
+    config: TrainConfig,
+    splits: tuple[Any, Any, Any, int],
+    *,
+    runs_dir: Path,
+    device: Any,
+    threads: int,
+    backend: str | None,
+    source: dict[str, Any] | None,
+) -> RunResult:
     training, validation, testing, num_all = splits
     run_id = new_run_id()
     run = RunResult(
@@ -207,8 +227,12 @@ def _new_run(config: TrainConfig, splits: tuple[Any, Any, Any, int], *, runs_dir
             "threads_resolved": threads,
             "num_entities": training.num_entities,
             "num_relations": training.num_relations,
-            "num_triples": {"all": num_all, "train": training.num_triples,
-                            "validation": validation.num_triples, "test": testing.num_triples},
+            "num_triples": {
+                "all": num_all,
+                "train": training.num_triples,
+                "validation": validation.num_triples,
+                "test": testing.num_triples,
+            },
             "source": source or {},
         },
         versions=versions(backend),
@@ -218,8 +242,9 @@ def _new_run(config: TrainConfig, splits: tuple[Any, Any, Any, int], *, runs_dir
     return run
 
 
-def _pipeline_kwargs(config: TrainConfig, run: RunResult, splits: tuple[Any, Any, Any, int], device: Any,
-                     progress: bool) -> tuple[dict[str, Any], Any]:
+def _pipeline_kwargs(
+    config: TrainConfig, run: RunResult, splits: tuple[Any, Any, Any, int], device: Any, progress: bool
+) -> tuple[dict[str, Any], Any]:
     """Every argument of the ``pykeen.pipeline`` call, and the test triples it ranks."""
     training, validation, testing, _ = splits
     eval_batch = config.resolved_eval_batch_size(training.num_entities)
@@ -228,8 +253,12 @@ def _pipeline_kwargs(config: TrainConfig, run: RunResult, splits: tuple[Any, Any
     evaluation_kwargs: dict[str, Any] = {"batch_size": eval_batch}
     if extra_filters:
         evaluation_kwargs["additional_filter_triples"] = extra_filters
-        logger.info("evaluating on %d of %d test triples (--eval-max %d)", eval_testing.num_triples,
-                    testing.num_triples, config.eval_max)
+        logger.info(
+            "evaluating on %d of %d test triples (--eval-max %d)",
+            eval_testing.num_triples,
+            testing.num_triples,
+            config.eval_max,
+        )
     use_stopper = config.early_stopping and validation.num_triples > 0
     kwargs = dict(
         training=training,
@@ -250,10 +279,16 @@ def _pipeline_kwargs(config: TrainConfig, run: RunResult, splits: tuple[Any, Any
         epochs=config.epochs,
         stopper="early" if use_stopper else None,
         stopper_kwargs=dict(
-            frequency=config.frequency, patience=config.patience, relative_delta=config.relative_delta,
-            metric="inverse_harmonic_mean_rank", evaluation_batch_size=eval_batch,
-            best_model_path=run.path / "best_model.pt", clean_up_checkpoint=True,
-        ) if use_stopper else None,
+            frequency=config.frequency,
+            patience=config.patience,
+            relative_delta=config.relative_delta,
+            metric="inverse_harmonic_mean_rank",
+            evaluation_batch_size=eval_batch,
+            best_model_path=run.path / "best_model.pt",
+            clean_up_checkpoint=True,
+        )
+        if use_stopper
+        else None,
         # the stopper copies the evaluator's batch size after its first check (else 32 on CPU)
         evaluator_kwargs={"batch_size": eval_batch},
         evaluation_kwargs=evaluation_kwargs,
@@ -311,7 +346,7 @@ def _keep_vectors(run: RunResult, model: Any, training: Any) -> None:
 
 
 def train_triples(
-    triples: "np.ndarray | TripleSet",
+    triples: np.ndarray | TripleSet,
     config: TrainConfig,
     *,
     runs_dir: Path,
@@ -334,11 +369,17 @@ def train_triples(
     device = resolve_device(config.device)
     _ensure_seed(config)
     threads = resolve_threads(config.train_threads)
-    logger.info("seed %d, model %s, dim %d, epochs %d, batch %d, %d thread(s)", config.seed, config.model,
-                config.dim, config.epochs, config.batch_size, threads)
+    logger.info(
+        "seed %d, model %s, dim %d, epochs %d, batch %d, %d thread(s)",
+        config.seed,
+        config.model,
+        config.dim,
+        config.epochs,
+        config.batch_size,
+        threads,
+    )
     splits = _splits(triples, config, presplit)
-    run = _new_run(config, splits, runs_dir=runs_dir, device=device, threads=threads, backend=backend,
-                   source=source)
+    run = _new_run(config, splits, runs_dir=runs_dir, device=device, threads=threads, backend=backend, source=source)
     with _run_guard(run), torch_threads(threads):
         kwargs, eval_testing = _pipeline_kwargs(config, run, splits, device, progress)
         started = time.perf_counter()
@@ -351,13 +392,22 @@ def train_triples(
         run.save()
         run.mark(TRAINED, finished=True)
     m = run.metrics
-    logger.info("run %s: MRR %.4f Hits@1 %.4f Hits@3 %.4f Hits@10 %.4f (%d epochs, %.1fs)", run.run_id, m["mrr"],
-                m["hits_at_1"], m["hits_at_3"], m["hits_at_10"], m["epochs_trained"], m["train_seconds"])
+    logger.info(
+        "run %s: MRR %.4f Hits@1 %.4f Hits@3 %.4f Hits@10 %.4f (%d epochs, %.1fs)",
+        run.run_id,
+        m["mrr"],
+        m["hits_at_1"],
+        m["hits_at_3"],
+        m["hits_at_10"],
+        m["epochs_trained"],
+        m["train_seconds"],
+    )
     return run
 
 
-def _save_model(run: RunResult, result: Any, model_kwargs: dict, training: Any, validation: Any, testing: Any,
-                evaluated: Any) -> None:
+def _save_model(
+    run: RunResult, result: Any, model_kwargs: dict, training: Any, validation: Any, testing: Any, evaluated: Any
+) -> None:
     """model.pt + model.json (rebuild without pickle) and triples.npz (splits + the ranked test sample)."""
     import torch
 

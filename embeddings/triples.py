@@ -11,7 +11,8 @@ integer ids follow the sorted labels, so the same graph always gives the same id
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class TripleSet:
         relations: Iterable[str],
         mapped: np.ndarray,
         stats: dict[str, Any] | None = None,
-    ) -> "TripleSet":
+    ) -> TripleSet:
         """Canonicalise: ids re-assigned in sorted label order, duplicate rows dropped, rows sorted."""
         entities = list(entities)
         relations = list(relations)
@@ -91,7 +92,7 @@ class TripleSet:
         )
 
     @classmethod
-    def from_labeled(cls, triples: Iterable[Iterable[str]] | np.ndarray) -> "TripleSet":
+    def from_labeled(cls, triples: Iterable[Iterable[str]] | np.ndarray) -> TripleSet:
         """From an (n, 3) array of labels."""
         arr = np.asarray(triples, dtype=str).reshape(-1, 3)
         entities, inverse_e = np.unique(np.concatenate([arr[:, 0], arr[:, 2]]), return_inverse=True)

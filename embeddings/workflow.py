@@ -24,15 +24,12 @@ import dataclasses
 import logging
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from kg.foundation.locks import writer_lock
-from kg.foundation.errors import ConfigError, StoreError
-from kg.foundation.settings import Settings
-from kg.store import GraphStore
-from kg.foundation.progress import Progress, step_reporter
 from kg.embeddings.config import TrainConfig
+from kg.embeddings.cypher import RUNS_IN_GRAPH
 from kg.embeddings.export import export_triples, write_export
 from kg.embeddings.external import read_external_run
 from kg.embeddings.runs import (
@@ -50,7 +47,11 @@ from kg.embeddings.runs import (
 from kg.embeddings.similar import graph_run_id, materialise_similar
 from kg.embeddings.train import check_finite, train_triples
 from kg.embeddings.writeback import WriteStats, write_back
-from kg.embeddings.cypher import RUNS_IN_GRAPH
+from kg.foundation.errors import ConfigError, StoreError
+from kg.foundation.locks import writer_lock
+from kg.foundation.progress import Progress, step_reporter
+from kg.foundation.settings import Settings
+from kg.store import GraphStore
 
 __all__ = [
     "Progress",
@@ -130,9 +131,14 @@ def _train_report(run: RunResult, export_seconds: float, wall: float, written: W
         metrics={k: m.get(k) for k in METRIC_NAMES},
         seed=run.config.get("seed"),
         triples=run.config.get("num_triples") or {},
-        seconds={"export": export_seconds, "train": m.get("train_seconds"), "per_epoch": m.get("seconds_per_epoch"),
-                 "evaluate": m.get("evaluate_seconds"), "train_wall": wall,
-                 "write": written.seconds if written else None},
+        seconds={
+            "export": export_seconds,
+            "train": m.get("train_seconds"),
+            "per_epoch": m.get("seconds_per_epoch"),
+            "evaluate": m.get("evaluate_seconds"),
+            "train_wall": wall,
+            "write": written.seconds if written else None,
+        },
         epochs_trained=m.get("epochs_trained"),
         stopped_early=bool(m.get("stopped_early")),
         threads=run.config.get("threads_resolved"),
@@ -146,18 +152,32 @@ def _note_unfinished(settings: Settings, write: bool) -> None:
     if run is None:
         return
     if run.active:
-        raise StoreError(f"run {run.run_id} is being written to graph {settings.graph!r} right now",
-                         hint="wait until that write-back finishes, then retry")
+        raise StoreError(
+            f"run {run.run_id} is being written to graph {settings.graph!r} right now",
+            hint="wait until that write-back finishes, then retry",
+        )
     if write:
-        logger.warning("the write-back of run %s did not finish (%s); this run's write-back replaces it",
-                       run.run_id, run.status)
+        logger.warning(
+            "the write-back of run %s did not finish (%s); this run's write-back replaces it", run.run_id, run.status
+        )
     else:
-        logger.warning("the write-back of run %s did not finish (%s); finish it with `kg embed write %s`",
-                       run.run_id, run.status, run.run_id)
+        logger.warning(
+            "the write-back of run %s did not finish (%s); finish it with `kg embed write %s`",
+            run.run_id,
+            run.status,
+            run.run_id,
+        )
 
 
-def train_graph(store: GraphStore, settings: Settings, config: TrainConfig, *, progress: Progress | None = None,
-                write: bool = True, page_size: int = 50_000) -> TrainReport:
+def train_graph(
+    store: GraphStore,
+    settings: Settings,
+    config: TrainConfig,
+    *,
+    progress: Progress | None = None,
+    write: bool = True,
+    page_size: int = 50_000,
+) -> TrainReport:
     """Export the graph's triples, train and evaluate ``config``, save the run, write it back (unless
     ``write=False``). Nonsense configs raise ConfigError before anything is exported."""
     config.validate()
@@ -166,20 +186,30 @@ def train_graph(store: GraphStore, settings: Settings, config: TrainConfig, *, p
     started = time.perf_counter()
     triples = export_triples(store, relation_types=config.relation_types, page_size=page_size)
     export_seconds = time.perf_counter() - started
-    _say(progress, f"exported {triples.num_triples:,} triples, {triples.num_entities:,} entities, "
-         f"{triples.num_relations} relation types in {export_seconds:.2f} s; training {config.model}")
+    _say(
+        progress,
+        f"exported {triples.num_triples:,} triples, {triples.num_entities:,} entities, "
+        f"{triples.num_relations} relation types in {export_seconds:.2f} s; training {config.model}",
+    )
     source = {**triples.stats, "export_seconds": export_seconds, "graph": settings.graph}
     t0 = time.perf_counter()
-    run = train_triples(triples, config, runs_dir=settings.runs_dir, backend=store.version(), source=source,
-                        progress=progress is not None)
+    run = train_triples(
+        triples,
+        config,
+        runs_dir=settings.runs_dir,
+        backend=store.version(),
+        source=source,
+        progress=progress is not None,
+    )
     wall = time.perf_counter() - t0
     written = write_run(store, settings, run, progress=progress) if write else None
     return _train_report(run, export_seconds, wall, written)
 
 
 # -- write --------------------------------------------------------------------------------------
-def write_run(store: GraphStore, settings: Settings, run: RunResult | str | None = None, *,
-              progress: Progress | None = None) -> WriteStats:
+def write_run(
+    store: GraphStore, settings: Settings, run: RunResult | str | None = None, *, progress: Progress | None = None
+) -> WriteStats:
     """Write run ``run`` (a RunResult, an id or unique prefix; default the newest trained run) to the
     graph. The run is ``writing`` meanwhile and ``succeeded`` only once the write-back completed;
     an error marks it ``write_failed``, Ctrl-C/SIGTERM ``interrupted`` (a killed process reads as
@@ -189,8 +219,10 @@ def write_run(store: GraphStore, settings: Settings, run: RunResult | str | None
     elif run.entity_embeddings is None:
         run.load_arrays()
     if run.status == WRITING and run.active:
-        raise StoreError(f"run {run.run_id} is being written right now (process {run.pid})",
-                         hint="wait until that write-back finishes")
+        raise StoreError(
+            f"run {run.run_id} is being written right now (process {run.pid})",
+            hint="wait until that write-back finishes",
+        )
     if run.entity_embeddings is None or not run.entity_to_id:
         raise ConfigError(f"run {run.run_id} has no entity embeddings to write")
     check_finite(run.entity_embeddings, run.entity_to_id, what="entity", run_id=run.run_id)
@@ -200,8 +232,9 @@ def write_run(store: GraphStore, settings: Settings, run: RunResult | str | None
     _say(progress, f"writing run {run.run_id} to graph {settings.graph!r}")
     try:
         with writer_lock(settings, what=f"kg embed write {run.run_id}"):  # one writer per graph
-            stats = write_back(store, run, on_batch=None if progress is None else
-                               (lambda n: progress(f"  wrote {n:,} vectors")))
+            stats = write_back(
+                store, run, on_batch=None if progress is None else (lambda n: progress(f"  wrote {n:,} vectors"))
+            )
     except BaseException as e:
         run.mark(WRITE_FAILED if isinstance(e, Exception) else INTERRUPTED, error=e)
         raise
@@ -242,8 +275,10 @@ class RunRow:
         mrr = self.metrics.get("mrr")
         mrr_text = f"{mrr:.4f}" if isinstance(mrr, (int, float)) else "-"
         epochs = "-" if self.epochs_trained is None else str(self.epochs_trained)
-        line = (f"{mark} {self.run_id}  {self.status:<12} {self.model:<12} dim {self.dim:<4} epochs {epochs:<4} "
-                f"entities {self.entities}  MRR {mrr_text}")
+        line = (
+            f"{mark} {self.run_id}  {self.status:<12} {self.model:<12} dim {self.dim:<4} epochs {epochs:<4} "
+            f"entities {self.entities}  MRR {mrr_text}"
+        )
         if self.status in (WRITE_FAILED, INTERRUPTED) and self.written_to:
             line += f"  (finish: kg embed write {self.run_id})"
         return [line]
@@ -261,15 +296,23 @@ def list_runs(settings: Settings, store: GraphStore | None = None) -> list[RunRo
     current = max(in_graph, key=in_graph.__getitem__) if in_graph else None
     rows = []
     for run in scan_runs(settings.runs_dir):
-        rows.append(RunRow(
-            run_id=run.run_id, status=run.status, model=run.model, dim=run.dim, created_at=run.created_at,
-            epochs_trained=run.metrics.get("epochs_trained"),
-            metrics={k: run.metrics.get(k) for k in METRIC_NAMES},
-            entities=run.config.get("num_entities"),
-            in_graph=None if in_graph is None else run.run_id == current,
-            graph_nodes=None if in_graph is None else in_graph.get(run.run_id, 0),
-            written_to=(run.write or {}).get("graph"), error=run.error, path=str(run.path),
-        ))
+        rows.append(
+            RunRow(
+                run_id=run.run_id,
+                status=run.status,
+                model=run.model,
+                dim=run.dim,
+                created_at=run.created_at,
+                epochs_trained=run.metrics.get("epochs_trained"),
+                metrics={k: run.metrics.get(k) for k in METRIC_NAMES},
+                entities=run.config.get("num_entities"),
+                in_graph=None if in_graph is None else run.run_id == current,
+                graph_nodes=None if in_graph is None else in_graph.get(run.run_id, 0),
+                written_to=(run.write or {}).get("graph"),
+                error=run.error,
+                path=str(run.path),
+            )
+        )
     return rows
 
 
@@ -325,9 +368,12 @@ def prune_runs(settings: Settings, store: GraphStore, *, keep: int, dry_run: boo
         shutil.rmtree(run.path)
         logger.info("deleted run %s", run.run_id)
     deleted = {r.run_id for r in doomed}
-    return PruneReport(deleted=[r.run_id for r in doomed], kept=[r.run_id for r in runs if r.run_id not in deleted],
-                       protected={k: v for k, v in protected.items() if k in {r.run_id for r in runs[keep:]}},
-                       dry_run=dry_run)
+    return PruneReport(
+        deleted=[r.run_id for r in doomed],
+        kept=[r.run_id for r in runs if r.run_id not in deleted],
+        protected={k: v for k, v in protected.items() if k in {r.run_id for r in runs[keep:]}},
+        dry_run=dry_run,
+    )
 
 
 # -- export / import -------------------------------------------------------------------------------
@@ -345,12 +391,22 @@ class ExportReport:
     def lines(self) -> list[str]:
         """A short human summary."""
         m = self.manifest
-        return [f"wrote {m['num_triples']:,} triples, {m['num_entities']:,} entities, {m['num_relations']} relations "
-                f"to {self.out_dir} ({m['format']})"]
+        return [
+            f"wrote {m['num_triples']:,} triples, {m['num_entities']:,} entities, {m['num_relations']} relations "
+            f"to {self.out_dir} ({m['format']})"
+        ]
 
 
-def export_graph(store: GraphStore, out_dir: Path, *, fmt: str = "tsv", relation_types: Iterable[str] | None = None,
-                 seed: int = 0, dim: int = 64, settings: Settings | None = None) -> ExportReport:
+def export_graph(
+    store: GraphStore,
+    out_dir: Path,
+    *,
+    fmt: str = "tsv",
+    relation_types: Iterable[str] | None = None,
+    seed: int = 0,
+    dim: int = 64,
+    settings: Settings | None = None,
+) -> ExportReport:
     """Write the graph's triples and id maps for PyTorch-BigGraph (``pbg``) or DGL-KE (``tsv``).
 
     With ``settings`` the folder is recorded in ``KG_HOME/exports.json``, so ``kg forget`` scrubs it too."""
@@ -380,8 +436,16 @@ class ImportReport:
         return out + (self.written.lines() if self.written else [])
 
 
-def import_embeddings(store: GraphStore | None, settings: Settings, src: Path, *, maps_dir: Path | None = None,
-                      name: str | None = None, write: bool = True, progress: Progress | None = None) -> ImportReport:
+def import_embeddings(
+    store: GraphStore | None,
+    settings: Settings,
+    src: Path,
+    *,
+    maps_dir: Path | None = None,
+    name: str | None = None,
+    write: bool = True,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Import PyTorch-BigGraph / DGL-KE vectors from ``src`` as a run and (unless ``write=False``) write
     it back. ``store`` may be None when ``write=False``."""
     run = read_external_run(src, settings.runs_dir, maps_dir=maps_dir, name=name)
@@ -407,11 +471,15 @@ class SimilarEdgesReport:
 
     def lines(self) -> list[str]:
         """A short human summary."""
-        return [f"{self.edges:,} SIMILAR_TO edges for {self.products:,} products (run {self.run_id}, top {self.k}); "
-                f"{self.deleted:,} old edges removed"]
+        return [
+            f"{self.edges:,} SIMILAR_TO edges for {self.products:,} products (run {self.run_id}, top {self.k}); "
+            f"{self.deleted:,} old edges removed"
+        ]
 
 
-def similar_edges(store: GraphStore, settings: Settings, *, k: int = 10, run_id: str | None = None) -> SimilarEdgesReport:
+def similar_edges(
+    store: GraphStore, settings: Settings, *, k: int = 10, run_id: str | None = None
+) -> SimilarEdgesReport:
     """Replace every SIMILAR_TO edge by the top ``k`` per product of ``run_id`` (default: the run in the graph)."""
     check_write_complete(settings.runs_dir, settings.graph)
     run = find_run(settings.runs_dir, run_id or graph_run_id(store))

@@ -16,17 +16,18 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
-from kg.foundation import schema
-from kg.foundation.errors import ConfigError
-from kg.store import GraphStore
+from kg.embeddings.cypher import RELATION_NODES
 from kg.embeddings.runs import RunResult
 from kg.embeddings.train import check_finite
 from kg.embeddings.triples import split_entity_label
-from kg.embeddings.cypher import RELATION_NODES
+from kg.foundation import schema
+from kg.foundation.errors import ConfigError
+from kg.store import GraphStore
 
 __all__ = ["write_back", "group_by_label", "appended_methods", "WriteStats", "INDEXED_LABELS", "PROPS_PER_NODE"]
 
@@ -69,25 +70,36 @@ class WriteStats:
         data["properties_per_second"] = round(self.properties_per_second, 1)
         return data
 
-
     def lines(self) -> list[str]:
         """A short human summary."""
         labels = ", ".join(f"{label} {n:,}" for label, n in self.nodes.items())
-        out = [f"wrote {self.total_nodes:,} embeddings of run {self.run_id} (dim {self.dim}) in {self.seconds:.2f} s: "
-               f"{labels}, relations {self.relations:,}"]
+        out = [
+            f"wrote {self.total_nodes:,} embeddings of run {self.run_id} (dim {self.dim}) in {self.seconds:.2f} s: "
+            f"{labels}, relations {self.relations:,}"
+        ]
         if self.skipped_labels:
-            out.append("  not written (label without a key in kg.foundation.schema.KEYS): "
-                       + ", ".join(f"{label} {n:,}" for label, n in self.skipped_labels.items()))
+            out.append(
+                "  not written (label without a key in kg.foundation.schema.KEYS): "
+                + ", ".join(f"{label} {n:,}" for label, n in self.skipped_labels.items())
+            )
         return out
 
 
-def _rows(keys: list[str], ids: list[int], vectors: np.ndarray, props: dict[str, Any],
-          methods: list[tuple[int, int, str]] | None = None) -> Iterator[dict[str, Any]]:
+def _rows(
+    keys: list[str],
+    ids: list[int],
+    vectors: np.ndarray,
+    props: dict[str, Any],
+    methods: list[tuple[int, int, str]] | None = None,
+) -> Iterator[dict[str, Any]]:
     # float32 rows as they are: each backend encodes vectors its own way (FalkorDB: as literal text)
     for key, i in zip(keys, ids):
         method = next((m for start, end, m in methods if start <= i < end), None) if methods else None
-        yield {"key": key, "vector": vectors[i], "props": props if method is None else
-               {**props, "embedding_method": method}}
+        yield {
+            "key": key,
+            "vector": vectors[i],
+            "props": props if method is None else {**props, "embedding_method": method},
+        }
 
 
 def appended_methods(run: RunResult) -> list[tuple[int, int, str]]:
@@ -114,10 +126,15 @@ def group_by_label(entity_to_id: dict[str, int]) -> tuple[dict[str, tuple[list[s
     return dict(by_label), dict(skipped)
 
 
-def _write_entities(store: GraphStore, by_label: dict[str, tuple[list[str], list[int]]], vectors: np.ndarray,
-                    props: dict[str, Any], batch_size: int | None,
-                    on_batch: Callable[[int], None] | None,
-                    methods: list[tuple[int, int, str]] | None = None) -> dict[str, int]:
+def _write_entities(
+    store: GraphStore,
+    by_label: dict[str, tuple[list[str], list[int]]],
+    vectors: np.ndarray,
+    props: dict[str, Any],
+    batch_size: int | None,
+    on_batch: Callable[[int], None] | None,
+    methods: list[tuple[int, int, str]] | None = None,
+) -> dict[str, int]:
     nodes: dict[str, int] = {}
     for label in sorted(by_label):
         keys, ids = by_label[label]
@@ -169,8 +186,12 @@ def write_back(
     started = time.perf_counter()
     vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
     dim = int(vectors.shape[1])
-    props = {"embedding_model": run.model, "embedding_run": run.run_id, "embedding_dim": dim,
-             "embedding_method": "trained"}
+    props = {
+        "embedding_model": run.model,
+        "embedding_run": run.run_id,
+        "embedding_dim": dim,
+        "embedding_method": "trained",
+    }
     by_label, skipped = group_by_label(run.entity_to_id)
     indexed = [label for label in INDEXED_LABELS if by_label.get(label)]
     if index:  # FalkorDB: overwriting indexed vectors is ~10x slower than re-indexing afterwards
@@ -189,11 +210,24 @@ def write_back(
     if compact:
         store.compact()
     compact_seconds = time.perf_counter() - t_compact
-    stats = WriteStats(run_id=run.run_id, nodes=nodes, relations=relations, dim=dim,
-                       seconds=time.perf_counter() - started, skipped_labels=skipped, set_seconds=set_seconds,
-                       index_seconds=index_seconds, compact_seconds=compact_seconds)
+    stats = WriteStats(
+        run_id=run.run_id,
+        nodes=nodes,
+        relations=relations,
+        dim=dim,
+        seconds=time.perf_counter() - started,
+        skipped_labels=skipped,
+        set_seconds=set_seconds,
+        index_seconds=index_seconds,
+        compact_seconds=compact_seconds,
+    )
     if skipped:
         logger.warning("not written (label not in kg.foundation.schema.KEYS): %s", skipped)
-    logger.info("write-back of run %s: %d nodes in %.2fs (%.0f properties/s)", run.run_id, stats.total_nodes,
-                stats.seconds, stats.properties_per_second)
+    logger.info(
+        "write-back of run %s: %d nodes in %.2fs (%.0f properties/s)",
+        run.run_id,
+        stats.total_nodes,
+        stats.seconds,
+        stats.properties_per_second,
+    )
     return stats

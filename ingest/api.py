@@ -12,17 +12,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from kg.foundation.errors import InputError
+from kg.foundation.settings import Settings
 from kg.ingest.formats import Format, kind_formats, resolve_format
 from kg.ingest.records import FormatMismatch
 from kg.ingest.report import IngestReport
 from kg.ingest.runner import ProgressHook, run_ingest
-from kg.foundation.errors import InputError
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 __all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format", "rebuild"]
 
 logger = logging.getLogger(__name__)
+
 
 def choose_format(path: Path, kind: str, fmt: str | None) -> Format:
     """The format given, else the one the file's name and first line point to (InputError when unclear)."""
@@ -35,15 +36,27 @@ def choose_format(path: Path, kind: str, fmt: str | None) -> Format:
         raise InputError(f"{path}: no such file")
     detected = detect_format(Path(path), kind)
     if detected is None:
-        raise InputError(f"{path}: cannot tell which {kind} format this is",
-                         hint=suggest_format(Path(path), kind, None) or f"pass --format ({', '.join(kind_formats(kind))})")
+        raise InputError(
+            f"{path}: cannot tell which {kind} format this is",
+            hint=suggest_format(Path(path), kind, None) or f"pass --format ({', '.join(kind_formats(kind))})",
+        )
     logger.info("%s: reading as %s format %r (detected)", path, kind, detected)
     return resolve_format(kind, detected)
 
 
-def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind: str, fmt: str | None = None,
-                force: bool = False, max_bad_ratio: float | None = None, progress: ProgressHook | None = None,
-                allow_forgotten: bool = False, **options: Any) -> IngestReport:
+def ingest_file(
+    store: GraphStore,
+    settings: Settings,
+    path: Path | str,
+    *,
+    kind: str,
+    fmt: str | None = None,
+    force: bool = False,
+    max_bad_ratio: float | None = None,
+    progress: ProgressHook | None = None,
+    allow_forgotten: bool = False,
+    **options: Any,
+) -> IngestReport:
     """Ingest one file of ``kind`` (events, products, reviews) in format ``fmt`` (detected when None).
 
     Rows of people forgotten by ``kg forget`` are skipped (``report.rows_forgotten``) unless
@@ -63,9 +76,20 @@ def ingest_file(store: GraphStore, settings: Settings, path: Path | str, *, kind
 
     try:
         mapped_user = (options.get("columns") or {}).get("user_id")
-        return run_ingest(store, settings, path, kind=kind, fmt=chosen.name, reader=reader, loader=loader,
-                          force=force, max_bad_ratio=max_bad_ratio, progress=progress,
-                          user_fields=(mapped_user,) if mapped_user else (), allow_forgotten=allow_forgotten)
+        return run_ingest(
+            store,
+            settings,
+            path,
+            kind=kind,
+            fmt=chosen.name,
+            reader=reader,
+            loader=loader,
+            force=force,
+            max_bad_ratio=max_bad_ratio,
+            progress=progress,
+            user_fields=(mapped_user,) if mapped_user else (),
+            allow_forgotten=allow_forgotten,
+        )
     except FormatMismatch as e:
         from kg.ingest.detect import suggest_format
 
@@ -88,14 +112,35 @@ def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:
     return list(seen)
 
 
-def ingest_files(store: GraphStore, settings: Settings, patterns: Iterable[str | Path], *, kind: str,
-                 fmt: str | None = None, force: bool = False, max_bad_ratio: float | None = None,
-                 progress: ProgressHook | None = None, allow_forgotten: bool = False,
-                 **options: Any) -> list[IngestReport]:
+def ingest_files(
+    store: GraphStore,
+    settings: Settings,
+    patterns: Iterable[str | Path],
+    *,
+    kind: str,
+    fmt: str | None = None,
+    force: bool = False,
+    max_bad_ratio: float | None = None,
+    progress: ProgressHook | None = None,
+    allow_forgotten: bool = False,
+    **options: Any,
+) -> list[IngestReport]:
     """:func:`ingest_file` for each file the paths/globs name, in order."""
-    return [ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                        progress=progress, allow_forgotten=allow_forgotten, **options)
-            for path in expand_paths(patterns)]
+    return [
+        ingest_file(
+            store,
+            settings,
+            path,
+            kind=kind,
+            fmt=fmt,
+            force=force,
+            max_bad_ratio=max_bad_ratio,
+            progress=progress,
+            allow_forgotten=allow_forgotten,
+            **options,
+        )
+        for path in expand_paths(patterns)
+    ]
 
 
 def format_help(kind: str) -> Mapping[str, str]:
@@ -103,18 +148,18 @@ def format_help(kind: str) -> Mapping[str, str]:
     return {name: f.description for name, f in kind_formats(kind).items()}
 
 
-def rebuild(store: GraphStore, settings: Settings, *, remove_unknown: bool = False,
-            progress: ProgressHook | None = None) -> dict[str, Any]:
+def rebuild(
+    store: GraphStore, settings: Settings, *, remove_unknown: bool = False, progress: ProgressHook | None = None
+) -> dict[str, Any]:
     """Rewrite every behaviour edge from the event ledger (``kg rebuild``), under the graph's writer lock,
     and add ``date``/``month`` to reviews that lack them (graphs made by kg 0.1).
 
     Behaviour edges the ledger does not know are counted and left alone unless ``remove_unknown``.
     """
-    from kg.ingest.events_view import rebuild_behaviour
-    from kg.ledger import EventLedger
     from kg.foundation.locks import writer_lock
-
+    from kg.ingest.events_view import rebuild_behaviour
     from kg.ingest.reviews.loader import backfill_review_dates
+    from kg.ledger import EventLedger
 
     with writer_lock(settings, what="kg rebuild"), EventLedger.from_settings(settings) as ledger:
         result = rebuild_behaviour(store, ledger, remove_unknown=remove_unknown, progress=progress)

@@ -22,8 +22,16 @@ from typing import Any
 
 from kg.ingest.records import BadRow, FormatMismatch
 
-__all__ = ["detect_format", "suggest_format", "check_fields", "guard_format", "first_line", "KINDS",
-           "JSON_EXTENSIONS", "CSV_EXTENSIONS"]
+__all__ = [
+    "detect_format",
+    "suggest_format",
+    "check_fields",
+    "guard_format",
+    "first_line",
+    "KINDS",
+    "JSON_EXTENSIONS",
+    "CSV_EXTENSIONS",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +155,10 @@ def check_fields(path: Path, kind: str, fmt: str, first_rows: Sequence[Any]) -> 
         return
     reason, _ = Counter(r.reason for r in mismatched).most_common(1)[0]
     hint = suggest_format(path, kind, fmt) or "check the file, or map its columns to the fields the format needs"
-    raise FormatMismatch(f"{path}: none of the first {len(first_rows)} rows is usable as {kind} "
-                         f"--format {fmt} (most common: {reason})", hint=hint)
+    raise FormatMismatch(
+        f"{path}: none of the first {len(first_rows)} rows is usable as {kind} --format {fmt} (most common: {reason})",
+        hint=hint,
+    )
 
 
 def guard_format(records: Iterable[Any], path: Path, kind: str, fmt: str, *, first: int = 100) -> Iterator[Any]:

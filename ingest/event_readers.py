@@ -17,15 +17,14 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from kg.foundation.errors import ConfigError
+from kg.foundation.schema import MAX_KEY_BYTES, check_key
 from kg.ingest.records import BadRow, Event
 from kg.ingest.source import LineSource
 from kg.ingest.tabular import check_columns, check_delimiter, csv_rows, csv_values, json_rows, key_text, reader_options
-from kg.foundation.errors import ConfigError
-from kg.foundation.schema import MAX_KEY_BYTES, check_key
 from kg.ingest.timeparse import TimeLayoutError, time_parser, to_epoch_ms, zone
 
-__all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows",
-           "amazon_rating"]
+__all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows", "amazon_rating"]
 
 EventReader = Callable[..., Iterator[Event | BadRow]]
 
@@ -156,8 +155,12 @@ def _bad_event(number: int, row: dict[str, Any], reason: str, mismatch: bool = F
     return BadRow(number, reason, json.dumps(row, ensure_ascii=False)[:2000], mismatch)
 
 
-def _event_from_row(number: int, row: dict[str, Any], kind_of: Callable[[Any], str] = normalise_event_type,
-                    when_of: Callable[[Any], int] = to_epoch_ms) -> Event | BadRow:
+def _event_from_row(
+    number: int,
+    row: dict[str, Any],
+    kind_of: Callable[[Any], str] = normalise_event_type,
+    when_of: Callable[[Any], int] = to_epoch_ms,
+) -> Event | BadRow:
     get = row.get
     try:
         user, item = key_text(get("user_id"), "user_id"), key_text(get("item_id"), "item_id")
@@ -174,8 +177,11 @@ def _event_from_row(number: int, row: dict[str, Any], kind_of: Callable[[Any], s
     return Event(user, item, kind, at, rating)
 
 
-def _events(entries: Iterator[Any], kind_of: Callable[[Any], str] = normalise_event_type,
-            when_of: Callable[[Any], int] = to_epoch_ms) -> Iterator[Event | BadRow]:
+def _events(
+    entries: Iterator[Any],
+    kind_of: Callable[[Any], str] = normalise_event_type,
+    when_of: Callable[[Any], int] = to_epoch_ms,
+) -> Iterator[Event | BadRow]:
     for entry in entries:
         yield entry if isinstance(entry, BadRow) else _event_from_row(*entry, kind_of, when_of)
 
@@ -204,15 +210,20 @@ def _csv_time(text: str) -> int:
     return to_epoch_ms(text)
 
 
-def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, str],
-                kind_of: Callable[[Any], str] = normalise_event_type,
-                when_of: Callable[[str], int] = _csv_time) -> Iterator[Event | BadRow]:
+def _csv_events(
+    source: LineSource,
+    delimiter: str | None,
+    mapping: dict[str, str],
+    kind_of: Callable[[Any], str] = normalise_event_type,
+    when_of: Callable[[str], int] = _csv_time,
+) -> Iterator[Event | BadRow]:
     """The rows of an events CSV as events: :func:`_event_from_row` on positional values, with no dict
     per row (the same checks, reasons and results; bad rows get their dict for the quarantine)."""
     header: list[str] = []
     at: dict[str, int | None] = {}
-    for entry in csv_values(source, _CSV_REQUIRED, delimiter=delimiter, columns=mapping, kind="events",
-                            header_out=header):
+    for entry in csv_values(
+        source, _CSV_REQUIRED, delimiter=delimiter, columns=mapping, kind="events", header_out=header
+    ):
         if type(entry) is BadRow:
             yield entry
             continue
@@ -223,8 +234,12 @@ def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, st
         try:
             user, item = _csv_key(values[iu], "user_id"), _csv_key(values[ii], "item_id")
             if not user or not item:
-                yield _bad_event(number, dict(zip(header, values)), "missing user_id" if not user else "missing item_id",
-                                 mismatch=True)
+                yield _bad_event(
+                    number,
+                    dict(zip(header, values)),
+                    "missing user_id" if not user else "missing item_id",
+                    mismatch=True,
+                )
                 continue
             kind = kind_of(values[ie])
             when = when_of(values[it])
@@ -240,9 +255,15 @@ def _csv_events(source: LineSource, delimiter: str | None, mapping: dict[str, st
 
 
 @reader_options("events", "csv")
-def read_events_csv(source: LineSource, *, delimiter: str | None = None,
-                    columns: Mapping[str, str] | None = None, event_types: Mapping[str, str] | str | None = None,
-                    time_format: str | None = None, tz: str | None = None) -> Iterator[Event | BadRow]:
+def read_events_csv(
+    source: LineSource,
+    *,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    event_types: Mapping[str, str] | str | None = None,
+    time_format: str | None = None,
+    tz: str | None = None,
+) -> Iterator[Event | BadRow]:
     """CSV with columns user_id, item_id, event_type, timestamp[, rating]; ``event_types`` maps the log's
     values (codes like ``0``) to types, ``time_format`` is a strptime layout, ``tz`` the zone of naive times."""
     mapping = check_columns(columns, EVENT_FIELDS, "events csv")
@@ -252,13 +273,19 @@ def read_events_csv(source: LineSource, *, delimiter: str | None = None,
 
 
 @reader_options("events", "jsonl")
-def read_events_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None,
-                      event_types: Mapping[str, str] | str | None = None, time_format: str | None = None,
-                      tz: str | None = None) -> Iterator[Event | BadRow]:
+def read_events_jsonl(
+    source: LineSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    event_types: Mapping[str, str] | str | None = None,
+    time_format: str | None = None,
+    tz: str | None = None,
+) -> Iterator[Event | BadRow]:
     """JSON lines with keys user_id, item_id, event_type, timestamp[, rating]; options as for CSV."""
     mapping = check_columns(columns, EVENT_FIELDS, "events jsonl")
-    return _events(json_rows(source, columns=mapping), _kind_reader(event_types),
-                   _time_reader(time_format, tz) or to_epoch_ms)
+    return _events(
+        json_rows(source, columns=mapping), _kind_reader(event_types), _time_reader(time_format, tz) or to_epoch_ms
+    )
 
 
 AMAZON_KEY_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")
@@ -314,8 +341,9 @@ _RETAILROCKET = {"view": "view", "addtocart": "cart", "transaction": "purchase"}
 @reader_options("events", "retailrocket")
 def read_retailrocket(source: LineSource) -> Iterator[Event | BadRow]:
     """RetailRocket events.csv: timestamp,visitorid,event,itemid,transactionid."""
-    for entry in csv_rows(source, ("timestamp", "visitorid", "event", "itemid"), delimiter=",",
-                          kind="events", fmt="retailrocket"):
+    for entry in csv_rows(
+        source, ("timestamp", "visitorid", "event", "itemid"), delimiter=",", kind="events", fmt="retailrocket"
+    ):
         if isinstance(entry, BadRow):
             yield entry
             continue
@@ -328,8 +356,9 @@ def read_retailrocket(source: LineSource) -> Iterator[Event | BadRow]:
                 continue
             kind = _RETAILROCKET.get(str(row.get("event", "")).strip().lower())
             if kind is None:
-                yield BadRow(number, f"unknown event {str(row.get('event'))[:30]!r} "
-                                     "(want view/addtocart/transaction)", raw)
+                yield BadRow(
+                    number, f"unknown event {str(row.get('event'))[:30]!r} (want view/addtocart/transaction)", raw
+                )
                 continue
             at = to_epoch_ms(row.get("timestamp"))
         except ValueError as e:

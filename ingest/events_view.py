@@ -18,15 +18,33 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
+from kg.ingest.cypher import (
+    EVENTS_CREATE,
+    EVENTS_DELETE_EDGES,
+    EVENTS_EDGES_PAGE,
+    EVENTS_MAX_USER_ID,
+    EVENTS_MERGE,
+    EVENTS_SET,
+    RELATIONSHIP_COUNT,
+)
 from kg.ingest.records import EVENT_TYPES
 from kg.ledger import EventLedger, EventRow, PairAggregate, TouchedJson
 from kg.store import GraphStore, batched
 from kg.store.queries import Query
-from kg.ingest.cypher import (EVENTS_CREATE, EVENTS_DELETE_EDGES, EVENTS_EDGES_PAGE, EVENTS_MAX_USER_ID, EVENTS_MERGE,
-                              EVENTS_SET, RELATIONSHIP_COUNT)
 
-__all__ = ["graph_rows", "write_pairs", "add_view", "write_view", "can_create_fresh", "view_rows", "rebuild_behaviour",
-           "REL_TYPES", "GRAPH_FIELDS", "VIEW_SEPARATOR", "ViewBatch"]
+__all__ = [
+    "graph_rows",
+    "write_pairs",
+    "add_view",
+    "write_view",
+    "can_create_fresh",
+    "view_rows",
+    "rebuild_behaviour",
+    "REL_TYPES",
+    "GRAPH_FIELDS",
+    "VIEW_SEPARATOR",
+    "ViewBatch",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +80,9 @@ def graph_rows(pairs: Iterable[PairAggregate]) -> dict[str, list[tuple[Any, ...]
     return per_rel
 
 
-def write_pairs(store: GraphStore, pairs: Iterable[PairAggregate], *, query: Query = EVENTS_MERGE,
-                batch_size: int | None = None) -> int:
+def write_pairs(
+    store: GraphStore, pairs: Iterable[PairAggregate], *, query: Query = EVENTS_MERGE, batch_size: int | None = None
+) -> int:
     """Write the edges of ``pairs`` (``events_merge``: never moves an edge back; ``events_set``: overwrite)."""
     written = 0
     for rel, rows in sorted(graph_rows(pairs).items()):
@@ -83,8 +102,7 @@ def view_rows(text: str, store: GraphStore | None = None) -> list[Any]:
     return json.loads("[" + text.replace(VIEW_SEPARATOR, ",") + "]")
 
 
-def write_view(store: GraphStore, view: ViewBatch, *, batch_size: int | None = None,
-               create_fresh: bool = False) -> int:
+def write_view(store: GraphStore, view: ViewBatch, *, batch_size: int | None = None, create_fresh: bool = False) -> int:
     """Write the edges of one :func:`add_view` batch: ``events_merge`` for every pair, or,
     with ``create_fresh`` (see :func:`can_create_fresh`), ``events_create`` for the pairs new to the ledger."""
     written = 0
@@ -94,8 +112,9 @@ def write_view(store: GraphStore, view: ViewBatch, *, batch_size: int | None = N
             if not text:
                 continue
             rows = view_rows(text, store)
-            written += store.write(query, rows, batch_size=batch_size or len(rows),
-                                   identifiers={"rel": EVENT_TYPES[kind]})
+            written += store.write(
+                query, rows, batch_size=batch_size or len(rows), identifiers={"rel": EVENT_TYPES[kind]}
+            )
     return written
 
 
@@ -110,8 +129,13 @@ def can_create_fresh(store: GraphStore, ledger: EventLedger) -> bool:
         rows = store.query(RELATIONSHIP_COUNT, identifiers={"rel": rel})
         edges = int(rows[0]["n"]) if rows else 0
         if edges != pairs.get(kind, 0):
-            logger.info("%s edges (%d) differ from the ledger's %s pairs (%d): new pairs are merged",
-                        rel, edges, kind, pairs.get(kind, 0))
+            logger.info(
+                "%s edges (%d) differ from the ledger's %s pairs (%d): new pairs are merged",
+                rel,
+                edges,
+                kind,
+                pairs.get(kind, 0),
+            )
             return False
     return True
 
@@ -155,8 +179,9 @@ def _import_legacy(ledger: EventLedger, kind: str, rows: list[dict[str, Any]]) -
     return new
 
 
-def rebuild_behaviour(store: GraphStore, ledger: EventLedger, *, remove_unknown: bool = False,
-                      progress: ProgressHook | None = None) -> dict[str, Any]:
+def rebuild_behaviour(
+    store: GraphStore, ledger: EventLedger, *, remove_unknown: bool = False, progress: ProgressHook | None = None
+) -> dict[str, Any]:
     """Rewrite every behaviour edge from the ledger's pair aggregates.
 
     Edges written before the ledger existed (with an ``event_times`` list) are first imported into
@@ -186,9 +211,16 @@ def rebuild_behaviour(store: GraphStore, ledger: EventLedger, *, remove_unknown:
             removed += store.write(EVENTS_DELETE_EDGES, rows, identifiers={"rel": rel})
     store.flush()
     store.compact()
-    result = {"pairs": total, "edges_written": done, "by_type": dict(sorted(by_type.items())),
-              "edges_before": scan["edges"], "legacy_edges": scan["legacy_edges"],
-              "legacy_events": scan["legacy_events"], "unknown_edges": len(scan["unknown"]),
-              "unknown_removed": removed, "seconds": round(time.perf_counter() - started, 3)}
+    result = {
+        "pairs": total,
+        "edges_written": done,
+        "by_type": dict(sorted(by_type.items())),
+        "edges_before": scan["edges"],
+        "legacy_edges": scan["legacy_edges"],
+        "legacy_events": scan["legacy_events"],
+        "unknown_edges": len(scan["unknown"]),
+        "unknown_removed": removed,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
     logger.info("rebuilt behaviour edges: %s", result)
     return result

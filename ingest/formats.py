@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kg.ingest.loaders import Loader
-from kg.ingest.source import LineSource
 from kg.foundation.errors import ConfigError
 from kg.foundation.settings import Settings
+from kg.ingest.loaders import Loader
+from kg.ingest.source import LineSource
 
 __all__ = ["Format", "FORMATS", "KINDS", "resolve_format", "kind_formats"]
 
@@ -58,16 +58,22 @@ class Format:
         known = set(self.reader_options) | set(self.loader_options)
         unknown = sorted(k for k, v in options.items() if v is not None and v is not False and k not in known)
         if unknown:
-            hint = f"{self.kind} --format {self.name} takes " + (", ".join(f"--{o.replace('_', '-')}" for o in
-                                                                         sorted(known)) or "no options")
-            raise ConfigError(f"option(s) {', '.join('--' + u.replace('_', '-') for u in unknown)} "
-                              f"do not apply to {self.kind} format {self.name!r}", hint=hint)
+            hint = f"{self.kind} --format {self.name} takes " + (
+                ", ".join(f"--{o.replace('_', '-')}" for o in sorted(known)) or "no options"
+            )
+            raise ConfigError(
+                f"option(s) {', '.join('--' + u.replace('_', '-') for u in unknown)} "
+                f"do not apply to {self.kind} format {self.name!r}",
+                hint=hint,
+            )
 
 
 # -- readers (imported lazily) -------------------------------------------------------------
-_READER_REGISTRIES = {"events": ("kg.ingest.event_readers", "EVENT_READERS"),
-                      "products": ("kg.ingest.product_readers", "PRODUCT_READERS"),
-                      "reviews": ("kg.ingest.reviews.readers", "REVIEW_READERS")}
+_READER_REGISTRIES = {
+    "events": ("kg.ingest.event_readers", "EVENT_READERS"),
+    "products": ("kg.ingest.product_readers", "PRODUCT_READERS"),
+    "reviews": ("kg.ingest.reviews.readers", "REVIEW_READERS"),
+}
 
 
 def _reader(kind: str, name: str) -> Callable[[], Reader]:
@@ -109,26 +115,86 @@ _EVENT_DIALECT = ("event_types", "time_format", "tz")  # value codes, strptime l
 
 def _formats() -> dict[str, dict[str, Format]]:
     table = [
-        Format("events", "csv", _reader("events", "csv"), _event_loader, _TABULAR + _EVENT_DIALECT,
-               description="user_id,item_id,event_type,timestamp[,rating]"),
-        Format("events", "jsonl", _reader("events", "jsonl"), _event_loader, _JSONL + _EVENT_DIALECT,
-               description="JSON lines with the csv columns"),
-        Format("events", "amazon", _reader("events", "amazon"), _event_loader,
-               description="Amazon Review Data (2018): each review is a RATED and a PURCHASED event"),
-        Format("events", "retailrocket", _reader("events", "retailrocket"), _event_loader,
-               description="RetailRocket events.csv (timestamp,visitorid,event,itemid,transactionid)"),
-        Format("products", "csv", _reader("products", "csv"), _product_loader, _TABULAR,
-               description="id,title,brand,category (a > b > c),price,also_bought,also_viewed"),
-        Format("products", "jsonl", _reader("products", "jsonl"), _product_loader, _JSONL,
-               description="JSON lines with the csv columns (lists as arrays)"),
-        Format("products", "amazon-meta", _reader("products", "amazon-meta"), _product_loader,
-               description="Amazon metadata (2018) lines: asin, title, brand, category, also_buy/view"),
-        Format("reviews", "amazon", _reader("reviews", "amazon"), _review_loader, (), _REVIEW_OPTIONS,
-               description="Amazon Review Data (2018): reviewerID, asin, overall, reviewText"),
-        Format("reviews", "csv", _reader("reviews", "csv"), _review_loader, _TABULAR, _REVIEW_OPTIONS,
-               description="[review_id,]user_id,item_id,rating,text,timestamp"),
-        Format("reviews", "jsonl", _reader("reviews", "jsonl"), _review_loader, _JSONL, _REVIEW_OPTIONS,
-               description="JSON lines with the csv columns"),
+        Format(
+            "events",
+            "csv",
+            _reader("events", "csv"),
+            _event_loader,
+            _TABULAR + _EVENT_DIALECT,
+            description="user_id,item_id,event_type,timestamp[,rating]",
+        ),
+        Format(
+            "events",
+            "jsonl",
+            _reader("events", "jsonl"),
+            _event_loader,
+            _JSONL + _EVENT_DIALECT,
+            description="JSON lines with the csv columns",
+        ),
+        Format(
+            "events",
+            "amazon",
+            _reader("events", "amazon"),
+            _event_loader,
+            description="Amazon Review Data (2018): each review is a RATED and a PURCHASED event",
+        ),
+        Format(
+            "events",
+            "retailrocket",
+            _reader("events", "retailrocket"),
+            _event_loader,
+            description="RetailRocket events.csv (timestamp,visitorid,event,itemid,transactionid)",
+        ),
+        Format(
+            "products",
+            "csv",
+            _reader("products", "csv"),
+            _product_loader,
+            _TABULAR,
+            description="id,title,brand,category (a > b > c),price,also_bought,also_viewed",
+        ),
+        Format(
+            "products",
+            "jsonl",
+            _reader("products", "jsonl"),
+            _product_loader,
+            _JSONL,
+            description="JSON lines with the csv columns (lists as arrays)",
+        ),
+        Format(
+            "products",
+            "amazon-meta",
+            _reader("products", "amazon-meta"),
+            _product_loader,
+            description="Amazon metadata (2018) lines: asin, title, brand, category, also_buy/view",
+        ),
+        Format(
+            "reviews",
+            "amazon",
+            _reader("reviews", "amazon"),
+            _review_loader,
+            (),
+            _REVIEW_OPTIONS,
+            description="Amazon Review Data (2018): reviewerID, asin, overall, reviewText",
+        ),
+        Format(
+            "reviews",
+            "csv",
+            _reader("reviews", "csv"),
+            _review_loader,
+            _TABULAR,
+            _REVIEW_OPTIONS,
+            description="[review_id,]user_id,item_id,rating,text,timestamp",
+        ),
+        Format(
+            "reviews",
+            "jsonl",
+            _reader("reviews", "jsonl"),
+            _review_loader,
+            _JSONL,
+            _REVIEW_OPTIONS,
+            description="JSON lines with the csv columns",
+        ),
     ]
     out: dict[str, dict[str, Format]] = {}
     for fmt in table:

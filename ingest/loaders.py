@@ -8,14 +8,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from kg.ingest.events_view import ViewBatch, add_view, can_create_fresh, write_view
-from kg.ingest.records import Event, ProductRecord
 from kg.foundation.errors import StoreError
-from kg.ledger import EventLedger
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
-from kg.store import GraphStore
 from kg.ingest.cypher import CATEGORIES_MERGE, PRODUCTS_BRAND, PRODUCTS_CATEGORY, PRODUCTS_LINKS, PRODUCTS_MERGE
+from kg.ingest.events_view import ViewBatch, add_view, can_create_fresh, write_view
+from kg.ingest.records import Event, ProductRecord
+from kg.ledger import EventLedger
+from kg.store import GraphStore
 
 __all__ = ["Loader", "EventLoader", "ProductLoader", "ledger_rows"]
 
@@ -32,7 +32,9 @@ class Loader(Protocol):
     def finish(self, store: GraphStore) -> None: ...
 
 
-def ledger_rows(events: Sequence[Event], pseudonymise: Callable[[str], str]) -> list[tuple[str, str, str, int, float | None]]:
+def ledger_rows(
+    events: Sequence[Event], pseudonymise: Callable[[str], str]
+) -> list[tuple[str, str, str, int, float | None]]:
     """Events as ledger rows ``(pseudonym, item, type, at_ms, rating)``, in input order."""
     return [(pseudonymise(e.user), e.item, e.type, e.at, e.rating) for e in events]
 
@@ -79,7 +81,7 @@ class EventLoader:
         self._create_fresh = False  # graph edges match the ledger's pairs: new pairs' edges are created
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "EventLoader":
+    def from_settings(cls, settings: Settings) -> EventLoader:
         """A loader with the configured pseudonym key and the graph's ledger (``settings.ledger_path``)."""
         return cls(Pseudonymiser.from_settings(settings), EventLedger.from_settings(settings))
 
@@ -93,8 +95,9 @@ class EventLoader:
 
     def load(self, store: GraphStore, records: Sequence[Event]) -> None:
         known = self._pseudonyms
-        self._buffer.extend([(known.get(e.user) or self._pseudonym(e.user), e.item, e.type, e.at, e.rating)
-                             for e in records])
+        self._buffer.extend(
+            [(known.get(e.user) or self._pseudonym(e.user), e.item, e.type, e.at, e.rating) for e in records]
+        )
         if len(self._buffer) >= self._batch_goal:
             rows, self._buffer = self._buffer, []
             self._submit(store, rows)
@@ -118,8 +121,10 @@ class EventLoader:
     def _store_batch(self, rows: list[tuple[str, str, str, int, float | None]]) -> ViewBatch:
         """One ledger transaction (ledger worker); none runs after one failed, so nothing lands out of order."""
         if self._failed:
-            raise StoreError("an earlier ledger batch failed; this one was not stored",
-                             hint="fix the first error and re-run the ingest (it never duplicates)")
+            raise StoreError(
+                "an earlier ledger batch failed; this one was not stored",
+                hint="fix the first error and re-run the ingest (it never duplicates)",
+            )
         try:
             return add_view(self.ledger, rows)
         except BaseException:
@@ -137,7 +142,7 @@ class EventLoader:
         rest, self._buffer = self._buffer, []
         step = min(self.ledger_batch, self.FIRST_LEDGER_BATCH)
         for start in range(0, len(rest), step):
-            self._submit(store, rest[start:start + step])
+            self._submit(store, rest[start : start + step])
         while self._in_flight:
             self._in_flight.popleft().result()
         store.flush()
@@ -158,7 +163,7 @@ class EventLoader:
         self._ledger_worker = self._graph_worker = None
         self.ledger.close()
 
-    def __enter__(self) -> "EventLoader":
+    def __enter__(self) -> EventLoader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -169,8 +174,10 @@ class ProductLoader:
     """Products, brands, the category tree and also-bought/viewed links."""
 
     def load(self, store: GraphStore, records: Sequence[ProductRecord]) -> None:
-        products = [{"id": r.id, "props": {k: v for k, v in (("title", r.title), ("price", r.price))
-                                           if v is not None}} for r in records]
+        products = [
+            {"id": r.id, "props": {k: v for k, v in (("title", r.title), ("price", r.price)) if v is not None}}
+            for r in records
+        ]
         store.write(PRODUCTS_MERGE, products, batch_size=len(products) or 1)
         brands = [{"id": r.id, "brand": r.brand} for r in records if r.brand]
         if brands:
@@ -181,8 +188,9 @@ class ProductLoader:
             for depth in range(len(record.category)):
                 path = _PATH_SEP.join(record.category[: depth + 1])
                 parent = _PATH_SEP.join(record.category[:depth]) if depth else None
-                categories.setdefault(path, {"path": path, "name": record.category[depth], "depth": depth,
-                                             "parent": parent})
+                categories.setdefault(
+                    path, {"path": path, "name": record.category[depth], "depth": depth, "parent": parent}
+                )
             if record.category:
                 leaves.append({"id": record.id, "path": _PATH_SEP.join(record.category)})
         if categories:

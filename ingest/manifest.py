@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from kg.ingest.cypher import MANIFEST_FINISH, MANIFEST_GET, MANIFEST_LIST, MANIFEST_START
-
 from kg.store import GraphStore
 
 __all__ = ["Manifest", "run_key", "now_ms"]

@@ -26,14 +26,21 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from kg.foundation.schema import check_key
 from kg.ingest.records import BadRow, ProductRecord
 from kg.ingest.source import LineSource
-from kg.ingest.tabular import (check_columns, check_delimiter, clean_text, csv_rows, json_rows, key_text,
-                            reader_options)
-from kg.foundation.schema import check_key
+from kg.ingest.tabular import check_columns, check_delimiter, clean_text, csv_rows, json_rows, key_text, reader_options
 
-__all__ = ["PRODUCT_READERS", "parse_price", "clean_category_path", "ProductReader", "PRODUCT_FIELDS",
-           "CATALOGUE_FIELDS", "NegativePrice", "is_sparse"]
+__all__ = [
+    "PRODUCT_READERS",
+    "parse_price",
+    "clean_category_path",
+    "ProductReader",
+    "PRODUCT_FIELDS",
+    "CATALOGUE_FIELDS",
+    "NegativePrice",
+    "is_sparse",
+]
 
 ProductReader = Callable[..., Iterator[ProductRecord | BadRow]]
 
@@ -58,7 +65,7 @@ def _strip_markup(value: str) -> str:
 
 
 def parse_price(value: Any) -> float | None:
-    """"$25.00" -> 25.0; a range takes its low end; junk, empty or non-finite -> None.
+    """ "$25.00" -> 25.0; a range takes its low end; junk, empty or non-finite -> None.
 
     Raises :class:`NegativePrice` for a price below zero (``-5``, ``"-$5"``, ``"$-5"``).
     """
@@ -118,17 +125,23 @@ def _split_path(value: Any) -> list[str]:
         separator = ">" if ">" in text else "/" if "/" in text else "|"
         parts = [p.strip() for p in text.split(separator)]
     for part in parts:
-        if (isinstance(part, str) and len(part) > _MAX_CATEGORY_LEN
-                and len(shown := _strip_markup(part)) > _MAX_CATEGORY_LEN):
-            raise ValueError(f"category part is {len(shown)} characters, over the {_MAX_CATEGORY_LEN}-character "
-                             f"limit: {shown[:40]!r}...")
+        if (
+            isinstance(part, str)
+            and len(part) > _MAX_CATEGORY_LEN
+            and len(shown := _strip_markup(part)) > _MAX_CATEGORY_LEN
+        ):
+            raise ValueError(
+                f"category part is {len(shown)} characters, over the {_MAX_CATEGORY_LEN}-character "
+                f"limit: {shown[:40]!r}..."
+            )
     return clean_category_path(parts)
 
 
 def _ids(value: Any) -> list[str]:
     if isinstance(value, list):
-        return sorted({str(v).strip() for v in value
-                       if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip()})
+        return sorted(
+            {str(v).strip() for v in value if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip()}
+        )
     text = clean_text(value)
     return sorted({p.strip() for p in re.split(r"[|;,\s]+", text) if p.strip()}) if text else []
 
@@ -157,17 +170,21 @@ def _finish(record: ProductRecord, source: LineSource, links: tuple[str, str]) -
 
 def is_sparse(record: object) -> bool:
     """A product record with its id and nothing else (a sparse catalogue row: landed, counted, not bad)."""
-    return isinstance(record, ProductRecord) and not (record.title or record.brand or record.category or
-                                                      record.price is not None or record.also_bought or
-                                                      record.also_viewed)
+    return isinstance(record, ProductRecord) and not (
+        record.title
+        or record.brand
+        or record.category
+        or record.price is not None
+        or record.also_bought
+        or record.also_viewed
+    )
 
 
 def _no_catalogue(number: int, raw: str, fields: tuple[str, ...]) -> BadRow:
     return BadRow(number, f"no catalogue field ({', '.join(fields)})", raw, mismatch=True)
 
 
-def _catalogue_key(number: int, row: dict[str, Any], raw: str, id_field: str,
-                   fields: tuple[str, ...]) -> str | BadRow:
+def _catalogue_key(number: int, row: dict[str, Any], raw: str, id_field: str, fields: tuple[str, ...]) -> str | BadRow:
     """The row's product id, or the BadRow saying why it has none or no catalogue field at all."""
     try:
         item = key_text(row.get(id_field), id_field)
@@ -199,9 +216,13 @@ def _product_from_row(source: LineSource, number: int, row: dict[str, Any]) -> P
     except ValueError as e:
         return BadRow(number, str(e), raw)
     record = ProductRecord(
-        id=item, title=_strip_markup(title) if title else None, brand=_strip_markup(brand) if brand else None,
-        category=category, price=price,
-        also_bought=_ids(row.get("also_bought")), also_viewed=_ids(row.get("also_viewed")),
+        id=item,
+        title=_strip_markup(title) if title else None,
+        brand=_strip_markup(brand) if brand else None,
+        category=category,
+        price=price,
+        also_bought=_ids(row.get("also_bought")),
+        also_viewed=_ids(row.get("also_viewed")),
     )
     try:
         return _finish(record, source, ("also_bought", "also_viewed"))
@@ -215,8 +236,9 @@ def _products(source: LineSource, entries: Iterator[Any]) -> Iterator[ProductRec
 
 
 @reader_options("products", "csv")
-def read_products_csv(source: LineSource, *, delimiter: str | None = None,
-                      columns: Mapping[str, str] | None = None) -> Iterator[ProductRecord | BadRow]:
+def read_products_csv(
+    source: LineSource, *, delimiter: str | None = None, columns: Mapping[str, str] | None = None
+) -> Iterator[ProductRecord | BadRow]:
     """CSV with item_id, title, brand, category (``A > B > C``), price[, also_bought, also_viewed]."""
     mapping = check_columns(columns, PRODUCT_FIELDS, "products csv")
     check_delimiter(delimiter)
@@ -224,8 +246,9 @@ def read_products_csv(source: LineSource, *, delimiter: str | None = None,
 
 
 @reader_options("products", "jsonl")
-def read_products_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None
-                        ) -> Iterator[ProductRecord | BadRow]:
+def read_products_jsonl(
+    source: LineSource, *, columns: Mapping[str, str] | None = None
+) -> Iterator[ProductRecord | BadRow]:
     """JSON lines with the same keys as the CSV (category may be a list)."""
     mapping = check_columns(columns, PRODUCT_FIELDS, "products jsonl")
     return _products(source, json_rows(source, columns=mapping))
@@ -246,10 +269,13 @@ def _amazon_meta_row(source: LineSource, number: int, row: dict[str, Any]) -> Pr
         source.warn("negative price dropped")
         price = None
     record = ProductRecord(
-        id=item, title=_strip_markup(title) or None if title else None,
+        id=item,
+        title=_strip_markup(title) or None if title else None,
         brand=_strip_markup(brand) or None if brand else None,
         category=clean_category_path(row["category"]) if isinstance(row.get("category"), list) else [],
-        price=price, also_bought=_ids(row.get("also_buy")), also_viewed=_ids(row.get("also_view")),
+        price=price,
+        also_bought=_ids(row.get("also_buy")),
+        also_viewed=_ids(row.get("also_view")),
     )
     try:
         return _finish(record, source, ("also_buy", "also_view"))

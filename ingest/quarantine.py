@@ -24,28 +24,63 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from kg.ingest.records import BadRow
 from kg.foundation.errors import ConfigError, shorten
 from kg.foundation.home import private_dir
 from kg.foundation.privacy import Pseudonymiser, scrub_text
 from kg.foundation.settings import Settings
+from kg.ingest.records import BadRow
 
 __all__ = ["Quarantine", "USER_ID_FIELDS", "PERSON_FIELDS", "quarantine_name", "purge_raw", "sanitise_row"]
 
 logger = logging.getLogger(__name__)
 
 #: field names (lower case) whose values are user ids, pseudonymised in the quarantine
-USER_ID_FIELDS: frozenset[str] = frozenset({
-    "user_id", "userid", "user", "uid", "reviewerid", "reviewer_id", "visitorid", "visitor_id", "customer",
-    "customer_id", "customerid", "client_id", "clientid", "buyer_id", "member_id", "account_id", "author_id",
-    "profile_id", "session_user",
-})
+USER_ID_FIELDS: frozenset[str] = frozenset(
+    {
+        "user_id",
+        "userid",
+        "user",
+        "uid",
+        "reviewerid",
+        "reviewer_id",
+        "visitorid",
+        "visitor_id",
+        "customer",
+        "customer_id",
+        "customerid",
+        "client_id",
+        "clientid",
+        "buyer_id",
+        "member_id",
+        "account_id",
+        "author_id",
+        "profile_id",
+        "session_user",
+    }
+)
 #: field names (lower case) whose values are people's names or contacts, replaced by ``[PERSON]``
-PERSON_FIELDS: frozenset[str] = frozenset({
-    "reviewername", "reviewer_name", "username", "user_name", "author", "author_name", "customer_name",
-    "full_name", "first_name", "last_name", "nickname", "email", "e_mail", "mail", "phone", "telephone",
-    "mobile", "address",
-})
+PERSON_FIELDS: frozenset[str] = frozenset(
+    {
+        "reviewername",
+        "reviewer_name",
+        "username",
+        "user_name",
+        "author",
+        "author_name",
+        "customer_name",
+        "full_name",
+        "first_name",
+        "last_name",
+        "nickname",
+        "email",
+        "e_mail",
+        "mail",
+        "phone",
+        "telephone",
+        "mobile",
+        "address",
+    }
+)
 
 NAME_MAX_BYTES = 255  # a file name in common file systems
 _PREFIX_MAX_BYTES = 120  # readable part of the source name in a quarantine file name
@@ -72,7 +107,7 @@ def _fit_name(name: str) -> str:
         return name
     tail = name[-19:]
     budget = NAME_MAX_BYTES - len(tail.encode("utf-8")) - 1
-    return name.encode("utf-8")[:min(budget, _PREFIX_MAX_BYTES)].decode("utf-8", "ignore") + "~" + tail
+    return name.encode("utf-8")[: min(budget, _PREFIX_MAX_BYTES)].decode("utf-8", "ignore") + "~" + tail
 
 
 def _masked_id(_raw: str) -> str:
@@ -99,18 +134,26 @@ def purge_raw(raw_dir: Path, days: int, *, now: float | None = None) -> int:
 
 def _mask_ids(text: str) -> str:
     """Mask tokens that look like ids (a digit with a letter, or 4+ digits) as ``[ID]``."""
+
     def mask(m: re.Match[str]) -> str:
         token = m.group()
         has_digit = any(c.isdigit() for c in token)
         return "[ID]" if has_digit and (any(c.isalpha() for c in token) or len(token) >= 4) else token
+
     return _TOKEN.sub(mask, text)
 
 
 class _RowCleaner:
     """Pseudonymises, redacts and scrubs one bad row (see :func:`sanitise_row`)."""
 
-    def __init__(self, pseudonymise: Callable[[str], str], scrub: Callable[[str], str],
-                 user_fields: frozenset[str], columns: Sequence[str] | None, delimiter: str) -> None:
+    def __init__(
+        self,
+        pseudonymise: Callable[[str], str],
+        scrub: Callable[[str], str],
+        user_fields: frozenset[str],
+        columns: Sequence[str] | None,
+        delimiter: str,
+    ) -> None:
         self.pseudonymise, self.scrub = pseudonymise, scrub
         self.user_fields = user_fields
         self.columns = [c.strip().lower() for c in columns] if columns else None
@@ -169,7 +212,7 @@ class _RowCleaner:
         out: list[str] = []
         pos = 0
         for m in self._pair.finditer(raw):
-            out.append(_mask_ids(self.scrub(raw[pos:m.start()])))
+            out.append(_mask_ids(self.scrub(raw[pos : m.start()])))
             field, value = m.group(1), m.group(2)
             safe = "[PERSON]" if field.lower() in PERSON_FIELDS else self.pseudonymise(value) if value else ""
             out.append(f'"{field}": "{safe}"')
@@ -179,9 +222,15 @@ class _RowCleaner:
         return text if len(text) <= _MAX_UNPARSED else text[:_MAX_UNPARSED] + "..."
 
 
-def sanitise_row(raw: str, *, pseudonymise: Callable[[str], str], scrub: Callable[[str], str] = scrub_text,
-                 user_fields: Iterable[str] = (), columns: Sequence[str] | None = None,
-                 delimiter: str = ",") -> str:
+def sanitise_row(
+    raw: str,
+    *,
+    pseudonymise: Callable[[str], str],
+    scrub: Callable[[str], str] = scrub_text,
+    user_fields: Iterable[str] = (),
+    columns: Sequence[str] | None = None,
+    delimiter: str = ",",
+) -> str:
     """The shareable form of a bad row's raw text.
 
     A JSON object (or a CSV record with as many fields as ``columns``) comes back as JSON with
@@ -208,13 +257,26 @@ class Quarantine:
     (e.g. the file's column mapped to ``user_id``); ``columns`` is the CSV header, to read CSV rows.
     """
 
-    def __init__(self, directory: Path, source: Path, *, kind: str | None = None, checksum: str | None = None,
-                 pseudonymiser: Pseudonymiser | None = None, raw_days: int = 7, user_fields: Iterable[str] = (),
-                 columns: Sequence[str] | None = None, delimiter: str = ",",
-                 scrubber: Callable[[str], str] = scrub_text, now: float | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        source: Path,
+        *,
+        kind: str | None = None,
+        checksum: str | None = None,
+        pseudonymiser: Pseudonymiser | None = None,
+        raw_days: int = 7,
+        user_fields: Iterable[str] = (),
+        columns: Sequence[str] | None = None,
+        delimiter: str = ",",
+        scrubber: Callable[[str], str] = scrub_text,
+        now: float | None = None,
+    ) -> None:
         if raw_days < 0:
-            raise ConfigError(f"quarantine raw_days must be 0 or more, not {raw_days}",
-                              hint="set KG_QUARANTINE_RAW_DAYS to 0 (never keep raw rows) or a number of days")
+            raise ConfigError(
+                f"quarantine raw_days must be 0 or more, not {raw_days}",
+                hint="set KG_QUARANTINE_RAW_DAYS to 0 (never keep raw rows) or a number of days",
+            )
         if kind is None or checksum is None:
             # legacy form Quarantine(file_path, source) until ingest/runner.py passes kind and checksum;
             # without a pseudonymiser, user ids are masked as [ID]
@@ -240,14 +302,30 @@ class Quarantine:
         (self.raw_dir / name).unlink(missing_ok=True)
 
     @classmethod
-    def from_settings(cls, settings: Settings, source: Path, *, kind: str, checksum: str,
-                      pseudonymiser: Pseudonymiser | None = None, user_fields: Iterable[str] = (),
-                      columns: Sequence[str] | None = None, delimiter: str = ",") -> Quarantine:
+    def from_settings(
+        cls,
+        settings: Settings,
+        source: Path,
+        *,
+        kind: str,
+        checksum: str,
+        pseudonymiser: Pseudonymiser | None = None,
+        user_fields: Iterable[str] = (),
+        columns: Sequence[str] | None = None,
+        delimiter: str = ",",
+    ) -> Quarantine:
         """The quarantine of one ingest: ``settings.quarantine_dir``, ``settings.quarantine_raw_days``."""
-        return cls(settings.quarantine_dir, source, kind=kind, checksum=checksum,
-                   pseudonymiser=pseudonymiser or Pseudonymiser.from_settings(settings),
-                   raw_days=settings.quarantine_raw_days, user_fields=user_fields, columns=columns,
-                   delimiter=delimiter)
+        return cls(
+            settings.quarantine_dir,
+            source,
+            kind=kind,
+            checksum=checksum,
+            pseudonymiser=pseudonymiser or Pseudonymiser.from_settings(settings),
+            raw_days=settings.quarantine_raw_days,
+            user_fields=user_fields,
+            columns=columns,
+            delimiter=delimiter,
+        )
 
     def add(self, bad: BadRow) -> None:
         """Write one bad row: scrubbed to the quarantine file, untouched to the raw file if kept."""

@@ -10,8 +10,13 @@ from kg.foundation.errors import InputError
 __all__ = ["Event", "ProductRecord", "BadRow", "EVENT_TYPES", "FormatMismatch"]
 
 #: canonical behaviour types -> relationship type in the graph
-EVENT_TYPES: dict[str, str] = {"view": "VIEWED", "cart": "CARTED", "purchase": "PURCHASED", "rating": "RATED",
-                               "favorite": "FAVORITED"}  # favourite / wishlist / collect
+EVENT_TYPES: dict[str, str] = {
+    "view": "VIEWED",
+    "cart": "CARTED",
+    "purchase": "PURCHASED",
+    "rating": "RATED",
+    "favorite": "FAVORITED",
+}  # favourite / wishlist / collect
 
 
 class Event(NamedTuple):

@@ -45,18 +45,25 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {**asdict(self), "bad_ratio": round(self.bad_ratio, 6), "ok": self.ok,
-                "rows_per_s": round(self.rows_ok / self.seconds, 1) if self.seconds else None}
+        return {
+            **asdict(self),
+            "bad_ratio": round(self.bad_ratio, 6),
+            "ok": self.ok,
+            "rows_per_s": round(self.rows_ok / self.seconds, 1) if self.seconds else None,
+        }
 
     def lines(self) -> list[str]:
         """A short human summary, one fact per line."""
         if self.skipped:
             return [f"{self.file}: already ingested ({self.rows_ok:,} rows); use --force to re-process"]
-        out = [f"{self.file}: {self.rows_ok:,} rows ok, {self.rows_bad:,} bad ({self.bad_ratio:.2%}) "
-               f"in {self.seconds:.1f} s"]
+        out = [
+            f"{self.file}: {self.rows_ok:,} rows ok, {self.rows_bad:,} bad ({self.bad_ratio:.2%}) "
+            f"in {self.seconds:.1f} s"
+        ]
         if self.rows_sparse:
-            out.append(f"  {self.rows_sparse:,} sparse rows (an id, no title, brand, category or price) "
-                       "landed as products")
+            out.append(
+                f"  {self.rows_sparse:,} sparse rows (an id, no title, brand, category or price) landed as products"
+            )
         if self.rows_forgotten:
             out.append(f"  {self.rows_forgotten:,} rows of forgotten people skipped (--allow-forgotten loads them)")
         if self.quarantine:

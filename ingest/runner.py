@@ -13,6 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from kg.foundation.errors import KGError, shorten
+from kg.foundation.forgotten import ForgottenUsers
+from kg.foundation.locks import writer_lock
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.ingest.detect import guard_format
 from kg.ingest.loaders import Loader
 from kg.ingest.manifest import Manifest, run_key
@@ -21,11 +26,6 @@ from kg.ingest.quarantine import Quarantine
 from kg.ingest.records import BadRow
 from kg.ingest.report import IngestReport
 from kg.ingest.source import LineSource, file_checksum
-from kg.foundation.errors import KGError, shorten
-from kg.foundation.forgotten import ForgottenUsers
-from kg.foundation.locks import writer_lock
-from kg.foundation.privacy import Pseudonymiser
-from kg.foundation.settings import Settings
 from kg.store import GraphStore, batched
 
 __all__ = ["run_ingest", "IngestReport", "IngestSummary", "Reader", "ProgressHook"]
@@ -37,11 +37,23 @@ ProgressHook = Callable[[int, int], None]  # (bytes done, bytes total)
 IngestSummary = IngestReport  # the name used before the report became its own module
 
 
-def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, fmt: str, reader: Reader,
-               loader: Loader, force: bool = False, max_bad_ratio: float | None = None,
-               progress: ProgressHook | None = None, user_fields: Sequence[str] = (),
-               allow_forgotten: bool = False, checksum: str | None = None,
-               label: str | None = None) -> IngestReport:
+def run_ingest(
+    store: GraphStore,
+    settings: Settings,
+    path: Path,
+    *,
+    kind: str,
+    fmt: str,
+    reader: Reader,
+    loader: Loader,
+    force: bool = False,
+    max_bad_ratio: float | None = None,
+    progress: ProgressHook | None = None,
+    user_fields: Sequence[str] = (),
+    allow_forgotten: bool = False,
+    checksum: str | None = None,
+    label: str | None = None,
+) -> IngestReport:
     """Ingest one file. Finished files are skipped unless ``force``; every write is idempotent, so a
     forced or interrupted-and-repeated run leaves the same graph as one clean run. A run that fails
     is recorded as ``failed`` with its reason in the manifest before the error propagates.
@@ -71,8 +83,19 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
         manifest.start(key, file=(label or path.name)[:500], kind=kind, format=fmt, checksum=checksum)
         started = time.perf_counter()
         try:
-            _stream(store, settings, source, path, reader, loader, report, progress, checksum, user_fields,
-                    _ForgottenFilter(settings, allow=allow_forgotten))
+            _stream(
+                store,
+                settings,
+                source,
+                path,
+                reader,
+                loader,
+                report,
+                progress,
+                checksum,
+                user_fields,
+                _ForgottenFilter(settings, allow=allow_forgotten),
+            )
         except BaseException as e:
             report.seconds = round(time.perf_counter() - started, 3)
             _record_failure(manifest, key, report, e)
@@ -83,8 +106,9 @@ def run_ingest(store: GraphStore, settings: Settings, path: Path, *, kind: str, 
                 close()
         report.seconds = round(time.perf_counter() - started, 3)
         report.status = "finished"
-        manifest.finish(key, rows_ok=report.rows_ok, rows_bad=report.rows_bad, status="finished",
-                        seconds=report.seconds)
+        manifest.finish(
+            key, rows_ok=report.rows_ok, rows_bad=report.rows_bad, status="finished", seconds=report.seconds
+        )
         store.compact()
         logger.info("ingested %s: %d ok, %d bad in %.1f s", path, report.rows_ok, report.rows_bad, report.seconds)
         return report
@@ -158,12 +182,21 @@ class _ForgottenFilter:
             logger.info("%d forgotten user(s) re-admitted (--allow-forgotten)", len(self.returning))
 
 
-def _stream(store: GraphStore, settings: Settings, source: LineSource, path: Path, reader: Reader, loader: Loader,
-            report: IngestReport, progress: ProgressHook | None, checksum: str, user_fields: Sequence[str],
-            forgotten: _ForgottenFilter) -> None:
+def _stream(
+    store: GraphStore,
+    settings: Settings,
+    source: LineSource,
+    path: Path,
+    reader: Reader,
+    loader: Loader,
+    report: IngestReport,
+    progress: ProgressHook | None,
+    checksum: str,
+    user_fields: Sequence[str],
+    forgotten: _ForgottenFilter,
+) -> None:
     """Read, quarantine and load every batch of ``source``; fill ``report``."""
-    quarantine = Quarantine.from_settings(settings, path, kind=report.kind, checksum=checksum,
-                                          user_fields=user_fields)
+    quarantine = Quarantine.from_settings(settings, path, kind=report.kind, checksum=checksum, user_fields=user_fields)
     if report.file != str(path):  # an input made on the fly: bad rows name what the user gave
         quarantine.source = report.file
     try:
@@ -213,7 +246,8 @@ def _record_failure(manifest: Manifest, key: str, report: IngestReport, error: B
         reason = f"{type(error).__name__}: {error}"
     report.status = "failed"
     try:
-        manifest.finish(key, status="failed", error=shorten(reason, 500), rows_ok=report.rows_ok,
-                        seconds=report.seconds)
+        manifest.finish(
+            key, status="failed", error=shorten(reason, 500), rows_ok=report.rows_ok, seconds=report.seconds
+        )
     except Exception as e:  # the store itself may be what failed
         logger.warning("could not record the failed run %s: %s", key, e)

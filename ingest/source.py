@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kg.ingest.records import BadRow
 from kg.foundation.errors import InputError
+from kg.ingest.records import BadRow
 
 __all__ = ["LineSource", "file_checksum", "MAX_LINE_CHARS", "MAX_GZIP_RATIO", "GZIP_FLOOR_BYTES"]
 
@@ -46,9 +46,11 @@ class _CappedReader(io.RawIOBase):
         n = self._inner.readinto(buffer)
         self.count += n
         if self.count > self.limit:
-            raise InputError(f"{self.path}: decompresses to over {self.limit:,} bytes, more than {MAX_GZIP_RATIO} "
-                             f"times its compressed size ({self.size:,} bytes): not read (a gzip bomb?)",
-                             hint="decompress it yourself and ingest the plain file if it is genuine")
+            raise InputError(
+                f"{self.path}: decompresses to over {self.limit:,} bytes, more than {MAX_GZIP_RATIO} "
+                f"times its compressed size ({self.size:,} bytes): not read (a gzip bomb?)",
+                hint="decompress it yourself and ingest the plain file if it is genuine",
+            )
         return n
 
     def close(self) -> None:
@@ -94,8 +96,9 @@ class LineSource:
         binary: Any = self._raw
         if self.compressed:
             limit = max(MAX_GZIP_RATIO * self.total_bytes, GZIP_FLOOR_BYTES)
-            binary = io.BufferedReader(_CappedReader(gzip.GzipFile(fileobj=self._raw), limit, self.path,
-                                                     self.total_bytes), buffer_size=1 << 16)
+            binary = io.BufferedReader(
+                _CappedReader(gzip.GzipFile(fileobj=self._raw), limit, self.path, self.total_bytes), buffer_size=1 << 16
+            )
         self._text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
         self.data_rows = 0
         self.warnings: Counter[str] = Counter()
@@ -134,8 +137,9 @@ class LineSource:
                     line = read(limit)
                     length += len(line)
                 length -= len(line) - len(line.rstrip("\r\n"))
-                self.bad_lines.append(BadRow(number, f"line is {length:,} characters, over the {limit:,}-character "
-                                                     "line limit", shown))
+                self.bad_lines.append(
+                    BadRow(number, f"line is {length:,} characters, over the {limit:,}-character line limit", shown)
+                )
                 yield "\n"
         except (OSError, EOFError, gzip.BadGzipFile) as e:
             raise InputError(f"{self.path}: cannot decompress/read: {e}") from e
@@ -156,7 +160,7 @@ class LineSource:
         self._text.close()
         self._raw.close()
 
-    def __enter__(self) -> "LineSource":
+    def __enter__(self) -> LineSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

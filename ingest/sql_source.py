@@ -34,10 +34,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kg.ingest.report import IngestReport
 from kg.foundation.errors import ConfigError, InputError
 from kg.foundation.home import private_dir
 from kg.foundation.settings import Settings
+from kg.ingest.report import IngestReport
 from kg.store import GraphStore
 
 __all__ = ["ingest_sql", "check_query", "connect", "sql_label", "INSTALL_HINT"]
@@ -48,9 +48,11 @@ INSTALL_HINT = "pip install 'kg[sql]'"
 _FETCH = 10_000  # rows fetched from DuckDB at a time
 _MOD = 1 << 256
 #: the fields a query names its columns as, per kind (those of the kind's csv/jsonl formats)
-FIELDS = {"events": "user_id, item_id, event_type, timestamp[, rating]",
-          "reviews": "user_id, item_id, text, timestamp[, rating][, review_id]",
-          "products": "item_id[, title, brand, category, price, also_bought, also_viewed]"}
+FIELDS = {
+    "events": "user_id, item_id, event_type, timestamp[, rating]",
+    "reviews": "user_id, item_id, text, timestamp[, rating][, review_id]",
+    "products": "item_id[, title, brand, category, price, also_bought, also_viewed]",
+}
 
 
 def _duckdb() -> Any:
@@ -71,13 +73,17 @@ def check_query(sql: str) -> str:
     except duckdb.Error as e:
         raise ConfigError(f"--sql: {_first_line(e)}") from None
     if len(statements) != 1:
-        raise ConfigError(f"--sql runs one read-only SELECT, not {len(statements)} statements",
-                          hint="join the tables in one SELECT (WITH ... SELECT is fine)")
+        raise ConfigError(
+            f"--sql runs one read-only SELECT, not {len(statements)} statements",
+            hint="join the tables in one SELECT (WITH ... SELECT is fine)",
+        )
     kind = str(statements[0].type).rsplit(".", 1)[-1]
     if kind != "SELECT":
-        raise ConfigError(f"--sql runs one read-only SELECT, not {kind}",
-                          hint="kg only reads: write SELECT ... FROM 'file.csv' (COPY, INSTALL, LOAD, ATTACH, "
-                               "CREATE, SET and PRAGMA are refused)")
+        raise ConfigError(
+            f"--sql runs one read-only SELECT, not {kind}",
+            hint="kg only reads: write SELECT ... FROM 'file.csv' (COPY, INSTALL, LOAD, ATTACH, "
+            "CREATE, SET and PRAGMA are refused)",
+        )
     return statements[0].query
 
 
@@ -85,8 +91,11 @@ def connect(work_dir: Path) -> Any:
     """An in-memory DuckDB that reads files but installs and loads nothing, spills to ``work_dir`` (owner
     only) and cannot be reconfigured by the query."""
     duckdb = _duckdb()
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
-              "temp_directory": str(work_dir)}
+    config = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "temp_directory": str(work_dir),
+    }
     try:
         con = duckdb.connect(":memory:", config=config)
         con.execute("SET lock_configuration = true")
@@ -125,12 +134,15 @@ def _materialise(con: Any, query: str, dest: Path) -> tuple[int, str]:
         cursor = con.execute(query)
         names = [str(d[0]).strip().lower() for d in cursor.description or ()]
     except duckdb.Error as e:
-        raise InputError(f"--sql: {_first_line(e)}",
-                         hint="paths in the query are relative to the current directory") from None
+        raise InputError(
+            f"--sql: {_first_line(e)}", hint="paths in the query are relative to the current directory"
+        ) from None
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ConfigError(f"--sql: the query returns column(s) {', '.join(dupes)} more than once",
-                          hint="name each column once (SELECT a.x AS user_id, ...)")
+        raise ConfigError(
+            f"--sql: the query returns column(s) {', '.join(dupes)} more than once",
+            hint="name each column once (SELECT a.x AS user_id, ...)",
+        )
     total, rows = 0, 0
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -151,9 +163,18 @@ def _materialise(con: Any, query: str, dest: Path) -> tuple[int, str]:
     return rows, digest
 
 
-def ingest_sql(store: GraphStore, settings: Settings, sql: str, *, kind: str, force: bool = False,
-               max_bad_ratio: float | None = None, progress: Any = None, allow_forgotten: bool = False,
-               **options: Any) -> IngestReport:
+def ingest_sql(
+    store: GraphStore,
+    settings: Settings,
+    sql: str,
+    *,
+    kind: str,
+    force: bool = False,
+    max_bad_ratio: float | None = None,
+    progress: Any = None,
+    allow_forgotten: bool = False,
+    **options: Any,
+) -> IngestReport:
     """Ingest the rows of ``sql`` (one SELECT, run by DuckDB) as ``kind`` (events, products, reviews).
 
     The rows are validated, quarantined, pseudonymised and loaded exactly as a ``--format jsonl`` file of
@@ -183,13 +204,28 @@ def ingest_sql(store: GraphStore, settings: Settings, sql: str, *, kind: str, fo
 
         mapped_user = (options.get("columns") or {}).get("user_id")
         try:
-            return run_ingest(store, settings, dest, kind=kind, fmt="sql", reader=reader, loader=loader,
-                              force=force, max_bad_ratio=max_bad_ratio, progress=progress,
-                              user_fields=(mapped_user,) if mapped_user else (), allow_forgotten=allow_forgotten,
-                              checksum=digest, label=label)
+            return run_ingest(
+                store,
+                settings,
+                dest,
+                kind=kind,
+                fmt="sql",
+                reader=reader,
+                loader=loader,
+                force=force,
+                max_bad_ratio=max_bad_ratio,
+                progress=progress,
+                user_fields=(mapped_user,) if mapped_user else (),
+                allow_forgotten=allow_forgotten,
+                checksum=digest,
+                label=label,
+            )
         except FormatMismatch as e:
             message = str(e.args[0]).replace(str(dest), "--sql")
-            raise FormatMismatch(message, hint=f"name the query's columns as the {kind} fields "
-                                               f"({FIELDS.get(kind, '')}): SELECT ... AS item_id, ...") from None
+            raise FormatMismatch(
+                message,
+                hint=f"name the query's columns as the {kind} fields "
+                f"({FIELDS.get(kind, '')}): SELECT ... AS item_id, ...",
+            ) from None
     finally:
         dest.unlink(missing_ok=True)  # it holds raw ids: never left behind

@@ -31,8 +31,26 @@ TOP_CATEGORIES: dict[str, list[str]] = {
     "Beauty": ["Skincare", "Hair", "Fragrance", "Makeup"],
     "Toys": ["Puzzles", "Building", "Dolls", "Outdoor Play"],
 }
-_BRAND_STEMS = ["Acme", "Nordic", "Zen", "Orbit", "Pioneer", "Lumen", "Terra", "Vivid", "Atlas", "Nimbus",
-                "Cobalt", "Summit", "Echo", "Maple", "Quartz", "Juniper", "Helix", "Rivet"]
+_BRAND_STEMS = [
+    "Acme",
+    "Nordic",
+    "Zen",
+    "Orbit",
+    "Pioneer",
+    "Lumen",
+    "Terra",
+    "Vivid",
+    "Atlas",
+    "Nimbus",
+    "Cobalt",
+    "Summit",
+    "Echo",
+    "Maple",
+    "Quartz",
+    "Juniper",
+    "Helix",
+    "Rivet",
+]
 _ADJECTIVES = ["Classic", "Pro", "Mini", "Ultra", "Eco", "Smart", "Deluxe", "Compact", "Everyday", "Premium"]
 _FUNNEL = (("view", 0.80), ("cart", 0.12), ("purchase", 0.06), ("rating", 0.02))
 _DAY_MS = 86_400_000
@@ -54,9 +72,17 @@ def _zipf_weights(n: int, exponent: float, rng: np.random.Generator) -> np.ndarr
     return weights / weights.sum()
 
 
-def generate_shop(out_dir: Path, *, users: int = 500, products: int = 400, events: int = 20_000,
-                  seed: int = 7, start_ms: int = 1_700_000_000_000, days: int = 90,
-                  chunk: int = 200_000) -> ShopFiles:
+def generate_shop(
+    out_dir: Path,
+    *,
+    users: int = 500,
+    products: int = 400,
+    events: int = 20_000,
+    seed: int = 7,
+    start_ms: int = 1_700_000_000_000,
+    days: int = 90,
+    chunk: int = 200_000,
+) -> ShopFiles:
     """Write ``products.csv`` and ``events.csv`` under ``out_dir``; same seed, same files."""
     if min(users, products, events) < 1:
         raise ValueError("users, products and events must be >= 1")
@@ -114,11 +140,15 @@ def generate_shop(out_dir: Path, *, users: int = 500, products: int = 400, event
             kind = rng.choice(kinds, size=size, p=kind_p)
             at = start_ms + rng.integers(0, days * _DAY_MS // 1000, size=size) * 1000
             stars = rng.choice([1, 2, 3, 4, 5], size=size, p=[0.05, 0.07, 0.13, 0.3, 0.45])
-            for u, i, k, t_ms, s in zip(user_idx.tolist(), item_idx.tolist(), kind.tolist(), at.tolist(),
-                                        stars.tolist()):
+            for u, i, k, t_ms, s in zip(
+                user_idx.tolist(), item_idx.tolist(), kind.tolist(), at.tolist(), stars.tolist()
+            ):
                 writer.writerow((f"U{u:07d}", f"P{i:07d}", k, t_ms, s if k == "rating" else ""))
             written += size
     logger.info("synthetic shop: %d users, %d products, %d events in %s", users, products, events, out_dir)
-    return ShopFiles(products=products_path, events=events_path,
-                     leaves=[f"{leaves[leaf][0]} > {leaves[leaf][1]}" for leaf in product_leaf],
-                     brands=product_brand)
+    return ShopFiles(
+        products=products_path,
+        events=events_path,
+        leaves=[f"{leaves[leaf][0]} > {leaves[leaf][1]}" for leaf in product_leaf],
+        brands=product_brand,
+    )

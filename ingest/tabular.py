@@ -21,13 +21,25 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from kg.ingest.records import BadRow
-from kg.ingest.source import LineSource
 from kg.foundation.errors import ConfigError, InputError
 from kg.foundation.schema import MAX_KEY_BYTES, check_key
+from kg.ingest.records import BadRow
+from kg.ingest.source import LineSource
 
-__all__ = ["csv_rows", "csv_values", "json_rows", "clean_text", "key_text", "sniff_delimiter", "check_delimiter", "check_columns",
-           "reader_options", "DELIMITERS", "NUL_REASON", "NESTED_REASON"]
+__all__ = [
+    "csv_rows",
+    "csv_values",
+    "json_rows",
+    "clean_text",
+    "key_text",
+    "sniff_delimiter",
+    "check_delimiter",
+    "check_columns",
+    "reader_options",
+    "DELIMITERS",
+    "NUL_REASON",
+    "NESTED_REASON",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +100,7 @@ def reader_options(kind: str, fmt: str) -> Callable[[F], F]:
             unknown = sorted(set(options) - set(accepted))
             if unknown:
                 takes = f"it takes {', '.join(accepted)}" if accepted else "it takes no options"
-                raise ConfigError(f"{kind} format {fmt!r} has no option {', '.join(unknown)}",
-                                  hint=takes)
+                raise ConfigError(f"{kind} format {fmt!r} has no option {', '.join(unknown)}", hint=takes)
             return func(source, **options)
 
         wrapper.options = tuple(accepted)  # type: ignore[attr-defined]
@@ -104,8 +115,10 @@ def check_columns(columns: Mapping[str, str] | None, fields: tuple[str, ...], fm
         return {}
     unknown = sorted(set(columns) - set(fields))
     if unknown:
-        raise ConfigError(f"{fmt}: unknown field(s) {', '.join(unknown)} in the column mapping",
-                          hint=f"map any of {', '.join(fields)} to the file's column names")
+        raise ConfigError(
+            f"{fmt}: unknown field(s) {', '.join(unknown)} in the column mapping",
+            hint=f"map any of {', '.join(fields)} to the file's column names",
+        )
     bad = [k for k, v in columns.items() if not isinstance(v, str) or not v.strip()]
     if bad:
         raise ConfigError(f"{fmt}: empty column name for {', '.join(bad)} in the column mapping")
@@ -115,8 +128,10 @@ def check_columns(columns: Mapping[str, str] | None, fields: tuple[str, ...], fm
 def check_delimiter(delimiter: str | None) -> str | None:
     """``delimiter`` when it is one character (None = sniff); ConfigError otherwise."""
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
-        raise ConfigError(f"CSV delimiter must be one character (not a quote or newline), not {delimiter!r}",
-                          hint="e.g. ',' ';' '\\t' '|', or leave it out to sniff it from the header")
+        raise ConfigError(
+            f"CSV delimiter must be one character (not a quote or newline), not {delimiter!r}",
+            hint="e.g. ',' ';' '\\t' '|', or leave it out to sniff it from the header",
+        )
     return delimiter
 
 
@@ -132,8 +147,7 @@ def _shown(text: str) -> str:
     return text.replace("\x00", "\\x00")
 
 
-def _header_error(source: LineSource, header: list[str], missing: list[str], kind: str | None,
-                  fmt: str) -> InputError:
+def _header_error(source: LineSource, header: list[str], missing: list[str], kind: str | None, fmt: str) -> InputError:
     from kg.ingest.records import FormatMismatch
 
     looks_json = bool(header) and header[0].lstrip().startswith(("{", "["))
@@ -147,9 +161,15 @@ def _header_error(source: LineSource, header: list[str], missing: list[str], kin
     return FormatMismatch(message, hint="map the file's columns with --map field=column, or pass the right --format")
 
 
-def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | None = None,
-             columns: Mapping[str, str] | None = None, kind: str | None = None, fmt: str = "csv"
-             ) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+def csv_rows(
+    source: LineSource,
+    required: tuple[str, ...],
+    *,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    kind: str | None = None,
+    fmt: str = "csv",
+) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
     """(line, row dict) for each CSV record (header first); BadRow for unreadable records.
 
     Header names are trimmed and lower-cased (a BOM is dropped); ``delimiter`` None sniffs it from
@@ -157,14 +177,22 @@ def csv_rows(source: LineSource, required: tuple[str, ...], *, delimiter: str | 
     columns raise InputError (FormatMismatch, with the --format that fits, when ``kind`` is given).
     """
     header: list[str] = []
-    for entry in csv_values(source, required, delimiter=delimiter, columns=columns, kind=kind, fmt=fmt,
-                            header_out=header):
+    for entry in csv_values(
+        source, required, delimiter=delimiter, columns=columns, kind=kind, fmt=fmt, header_out=header
+    ):
         yield entry if type(entry) is BadRow else (entry[0], dict(zip(header, entry[1])))
 
 
-def csv_values(source: LineSource, required: tuple[str, ...], *, delimiter: str | None = None,
-               columns: Mapping[str, str] | None = None, kind: str | None = None, fmt: str = "csv",
-               header_out: list[str] | None = None) -> Iterator[tuple[int, list[str]] | BadRow]:
+def csv_values(
+    source: LineSource,
+    required: tuple[str, ...],
+    *,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    kind: str | None = None,
+    fmt: str = "csv",
+    header_out: list[str] | None = None,
+) -> Iterator[tuple[int, list[str]] | BadRow]:
     """:func:`csv_rows` without the dicts: (line, values) for each record, in the order of the header,
     which is put into ``header_out`` (renamed by ``columns``) before the first record comes out."""
     lines = source.lines()
@@ -243,8 +271,9 @@ def _rename(row: dict[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
     return row
 
 
-def json_rows(source: LineSource, *, columns: Mapping[str, str] | None = None
-              ) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+def json_rows(
+    source: LineSource, *, columns: Mapping[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
     """(line, object) for each JSON line; BadRow for bad JSON, non-objects, NUL bytes, deep nesting.
 
     ``columns`` maps canonical field -> the key the file uses.

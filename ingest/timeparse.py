@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 __all__ = ["to_epoch_ms", "MIN_EPOCH_MS", "MAX_EPOCH_MS", "TimeLayoutError", "time_parser", "zone"]
 
@@ -42,8 +42,10 @@ class TimeLayoutError(ValueError):
 
 #: a date without a year, as marketplaces log them: 6-4, 06/04, 6.4 [08:00[:00]]
 _YEARLESS = re.compile(r"\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}(?::\d{2}){0,2})?")
-_NO_YEAR = ("timestamp {!r} has no year, so it cannot be placed in time: re-export it with the year and give "
-            "--time-format its layout (e.g. --time-format '%Y-%m-%d %H:%M')")
+_NO_YEAR = (
+    "timestamp {!r} has no year, so it cannot be placed in time: re-export it with the year and give "
+    "--time-format its layout (e.g. --time-format '%Y-%m-%d %H:%M')"
+)
 
 
 def _from_iso(text: str, tz: tzinfo | None = None) -> int:
@@ -54,7 +56,7 @@ def _from_iso(text: str, tz: tzinfo | None = None) -> int:
             raise TimeLayoutError(_NO_YEAR.format(text[:40])) from None
         raise ValueError(f"bad timestamp {text[:40]!r} (want ISO-8601 or epoch s/ms)") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz or timezone.utc)
+        parsed = parsed.replace(tzinfo=tz or UTC)
     return _aware_ms(parsed, text)
 
 
@@ -111,12 +113,13 @@ def zone(name: str | None) -> tzinfo | None:
 
     text = str(name).strip()
     if text.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"--tz {text[:60]!r} is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)") \
-            from None
+        raise ValueError(
+            f"--tz {text[:60]!r} is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)"
+        ) from None
 
 
 def time_parser(time_format: str | None = None, tz: tzinfo | None = None) -> Callable[[object], int]:
@@ -136,9 +139,11 @@ def time_parser(time_format: str | None = None, tz: tzinfo | None = None) -> Cal
     if not layout.strip() or "%" not in layout:
         raise ValueError(f"--time-format {layout[:60]!r} is not a strptime layout (e.g. '%Y-%m-%d %H:%M')")
     if not any(code in layout for code in ("%Y", "%y", "%G")):
-        raise ValueError(f"--time-format {layout[:60]!r} has no year (%Y or %y): a date without one cannot be "
-                         "placed in time; re-export the log with the year")
-    zone_of_naive = tz or timezone.utc
+        raise ValueError(
+            f"--time-format {layout[:60]!r} has no year (%Y or %y): a date without one cannot be "
+            "placed in time; re-export the log with the year"
+        )
+    zone_of_naive = tz or UTC
 
     def parse(value: object) -> int:
         if value is None or (isinstance(value, str) and not value.strip()):

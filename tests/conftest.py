@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.store.neo4j_server import LocalNeo4j
-from kg.store.falkordb_server import EmbeddedServer, free_port
 from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
+from kg.store.falkordb_server import EmbeddedServer, free_port
+from kg.store.neo4j_server import LocalNeo4j
 from tests.helpers import neo4j_settings
 from tests.planted_graph import CATALOGUE, GRAPH
 
@@ -64,9 +64,15 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         yield {"uri": external, "password": os.environ.get("KG_TEST_NEO4J_PASSWORD", "")}
         return
     home = tmp_path_factory.mktemp("neo4jserver")
-    settings = Settings(home=home, neo4j_password=NEO4J_TEST_PASSWORD, neo4j_bolt_port=free_port(),
-                        neo4j_http_port=free_port(), explore_port=free_port(), neo4j_heap="1g",
-                        neo4j_pagecache="256m")
+    settings = Settings(
+        home=home,
+        neo4j_password=NEO4J_TEST_PASSWORD,
+        neo4j_bolt_port=free_port(),
+        neo4j_http_port=free_port(),
+        explore_port=free_port(),
+        neo4j_heap="1g",
+        neo4j_pagecache="256m",
+    )
     server = LocalNeo4j(settings)
     try:
         server.start(timeout=180)
@@ -74,8 +80,13 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         if os.environ.get("KG_TEST_NEO4J") == "required":
             pytest.fail(f"KG_TEST_NEO4J=required but the local Neo4j did not start: {e}")
         pytest.skip(f"no Neo4j for the Neo4j cases ({e}); install Java 17 + Maven or set KG_TEST_NEO4J_URI")
-    yield {"uri": server.uri, "password": NEO4J_TEST_PASSWORD, "home": str(server.home),
-           "http": str(server.http_port), "explore_port": str(settings.explore_port)}
+    yield {
+        "uri": server.uri,
+        "password": NEO4J_TEST_PASSWORD,
+        "home": str(server.home),
+        "http": str(server.http_port),
+        "explore_port": str(settings.explore_port),
+    }
     server.stop()
 
 

@@ -14,16 +14,21 @@ from typing import IO, Any
 
 from typer.testing import CliRunner
 
-from kg.store import GraphStore, open_store
-
 from kg.cli import app
 from kg.foundation.settings import Settings
+from kg.store import GraphStore, open_store
 
 
 def neo4j_settings(neo4j_server: dict[str, str], home: Path, **extra: Any) -> Settings:
     """Settings of a private KG_HOME that uses the session's Neo4j (the ``neo4j_server`` fixture)."""
-    return Settings(home=home, neo4j_uri=neo4j_server["uri"], neo4j_password=neo4j_server["password"],
-                    pseudonym_key="test-key", batch_size=500, **extra)
+    return Settings(
+        home=home,
+        neo4j_uri=neo4j_server["uri"],
+        neo4j_password=neo4j_server["password"],
+        pseudonym_key="test-key",
+        batch_size=500,
+        **extra,
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -42,8 +47,13 @@ def settings_json(settings: Settings) -> str:
     """``settings`` for a child process (``Settings.model_validate_json``), secrets included
     (``model_dump_json`` masks them)."""
     key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
-    return json.dumps({**json.loads(settings.model_dump_json()), "pseudonym_key": key,
-                       "neo4j_password": settings.neo4j_password.get_secret_value()})
+    return json.dumps(
+        {
+            **json.loads(settings.model_dump_json()),
+            "pseudonym_key": key,
+            "neo4j_password": settings.neo4j_password.get_secret_value(),
+        }
+    )
 
 
 def settings_code(settings: Settings) -> str:
@@ -93,8 +103,12 @@ def overlapped(spans: list[tuple[float, float]]) -> bool:
     return max(began for began, _ in spans) < min(ended for _, ended in spans)
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "the condition",
-               proc: subprocess.Popen[Any] | None = None) -> None:
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = 60.0,
+    what: str = "the condition",
+    proc: subprocess.Popen[Any] | None = None,
+) -> None:
     """Poll ``predicate`` until it holds; an AssertionError naming ``what`` at the deadline, or as soon as
     ``proc`` (a child the condition waits on) has exited."""
     deadline = time.monotonic() + timeout
@@ -128,8 +142,15 @@ def clean_twin(settings: Settings) -> Iterator[tuple[GraphStore, Settings]]:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @contextmanager

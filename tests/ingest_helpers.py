@@ -35,8 +35,18 @@ RETURN type(r) AS rel, u.id AS user, p.id AS item, r.count AS count, r.first_at 
 def edges(store: GraphStore) -> dict[tuple[str, str, str], tuple[Any, ...]]:
     """Every behaviour edge: (rel, user, item) -> its properties (asserting one edge per pair)."""
     rows = store.execute(EDGES)
-    found = {(r["rel"], r["user"], r["item"]): (r["count"], r["first_at"], r["last_at"], r["rating"], r["first_date"],
-                                                r["last_date"], r["times"]) for r in rows}
+    found = {
+        (r["rel"], r["user"], r["item"]): (
+            r["count"],
+            r["first_at"],
+            r["last_at"],
+            r["rating"],
+            r["first_date"],
+            r["last_date"],
+            r["times"],
+        )
+        for r in rows
+    }
     assert len(found) == len(rows), "a (user, item, type) pair has more than one edge"
     return found
 
@@ -44,5 +54,15 @@ def edges(store: GraphStore) -> dict[tuple[str, str, str], tuple[Any, ...]]:
 def ledger_edges(settings: Settings) -> dict[tuple[str, str, str], tuple[Any, ...]]:
     """What the edges must be, from the ledger's pair aggregates."""
     with EventLedger.from_settings(settings, readonly=True) as ledger:
-        return {(EVENT_TYPES[p.type], p.user, p.item): (p.count, p.first_at, p.last_at, p.rating, p.first_date,
-                                                        p.last_date, None) for p in ledger.pairs()}
+        return {
+            (EVENT_TYPES[p.type], p.user, p.item): (
+                p.count,
+                p.first_at,
+                p.last_at,
+                p.rating,
+                p.first_date,
+                p.last_date,
+                None,
+            )
+            for p in ledger.pairs()
+        }

@@ -32,17 +32,28 @@ MERGE (p)-[:IN_CATEGORY]->(c)
 """
 
 
-def fake_run(tmp_path: Path, labels: list[str], vectors: np.ndarray, relations: dict[str, np.ndarray] | None = None,
-             model: str = "Fake") -> RunResult:
+def fake_run(
+    tmp_path: Path,
+    labels: list[str],
+    vectors: np.ndarray,
+    relations: dict[str, np.ndarray] | None = None,
+    model: str = "Fake",
+) -> RunResult:
     """A succeeded run saved under ``tmp_path/runs`` whose embeddings are ``vectors`` (rows in ``labels`` order)."""
     # imported here: kg.embeddings is slow to import, and tests/conftest.py imports this module in every session
     from kg.embeddings.runs import RunResult, new_run_id
 
     run_id = new_run_id()
     rel = relations or {}
-    run = RunResult(run_id=run_id, path=tmp_path / "runs" / run_id, config={"model": model}, status="succeeded",
-                    entity_to_id={x: i for i, x in enumerate(labels)}, entity_embeddings=vectors.astype(np.float32),
-                    relation_to_id={r: i for i, r in enumerate(rel)},
-                    relation_embeddings=np.stack(list(rel.values())).astype(np.float32) if rel else None)
+    run = RunResult(
+        run_id=run_id,
+        path=tmp_path / "runs" / run_id,
+        config={"model": model},
+        status="succeeded",
+        entity_to_id={x: i for i, x in enumerate(labels)},
+        entity_embeddings=vectors.astype(np.float32),
+        relation_to_id={r: i for i, r in enumerate(rel)},
+        relation_embeddings=np.stack(list(rel.values())).astype(np.float32) if rel else None,
+    )
     run.save()
     return run

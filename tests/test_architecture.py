@@ -103,12 +103,14 @@ def test_tests_import_only_the_namespace() -> None:
 
 def test_the_check_catches_crossings() -> None:
     """The rule itself can fail: upward, sideways and retired-name imports are each reported."""
-    found = crossings({
-        "kg/foundation/probe.py": "from kg.store import GraphStore\n",
-        "ingest/probe.py": "import kg.embeddings.train\nfrom kg.ledger import EventLedger\n",
-        "kg/profiles/probe.py": "from ingest.api import ingest_file\nfrom kg import cli\n",
-        "kg/cli/probe.py": "from kg.operations.demo import run_demo\n",
-    })
+    found = crossings(
+        {
+            "kg/foundation/probe.py": "from kg.store import GraphStore\n",
+            "ingest/probe.py": "import kg.embeddings.train\nfrom kg.ledger import EventLedger\n",
+            "kg/profiles/probe.py": "from ingest.api import ingest_file\nfrom kg import cli\n",
+            "kg/cli/probe.py": "from kg.operations.demo import run_demo\n",
+        }
+    )
     assert found == [
         "ingest/probe.py:1 (ingest) imports kg.embeddings.train (embeddings)",
         "kg/foundation/probe.py:1 (foundation) imports kg.store.GraphStore (store)",
@@ -120,7 +122,7 @@ def test_the_check_catches_crossings() -> None:
 def _module_name(relative: str) -> str:
     for _, _, folder, prefix in LAYERS:
         if relative.startswith(folder + "/"):
-            relative = prefix.replace(".", "/") + relative[len(folder):]
+            relative = prefix.replace(".", "/") + relative[len(folder) :]
             break
     parts = relative.removesuffix(".py").split("/")
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -146,7 +148,7 @@ def test_no_import_cycles_between_modules() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt] if nxt in stack else [node, nxt])
             elif nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = 2
@@ -157,21 +159,26 @@ def test_no_import_cycles_between_modules() -> None:
     assert cycles == []
 
 
-_DIALECT_ONLY = re.compile(r"vecf32|db\.idx\.|db\.index\.vector|elementId\(|\bid\(|GRAPH\.|SHOW |IF NOT EXISTS|"
-                           r"CREATE CONSTRAINT|CREATE VECTOR INDEX|datetime\(|db\.indexes|dbms\.", re.IGNORECASE)
+_DIALECT_ONLY = re.compile(
+    r"vecf32|db\.idx\.|db\.index\.vector|elementId\(|\bid\(|GRAPH\.|SHOW |IF NOT EXISTS|"
+    r"CREATE CONSTRAINT|CREATE VECTOR INDEX|datetime\(|db\.indexes|dbms\.",
+    re.IGNORECASE,
+)
 
 
 def _query_folders() -> list[Path]:
     """The query packages: a ``cypher/`` package beside the code that runs its queries."""
-    return sorted(init.parent for folder in ("kg", "ingest", "embeddings")
-                  for init in (ROOT / folder).rglob("cypher/__init__.py"))
+    return sorted(
+        init.parent for folder in ("kg", "ingest", "embeddings") for init in (ROOT / folder).rglob("cypher/__init__.py")
+    )
 
 
 def test_top_level_cypher_is_the_portable_subset() -> None:
     offenders = []
     for path in sorted(p for folder in _query_folders() for p in folder.glob("*.cypher")):
-        body = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                         if not line.lstrip().startswith("//"))
+        body = "\n".join(
+            line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")
+        )
         if _DIALECT_ONLY.search(body):
             offenders.append(f"{path.relative_to(ROOT)}: {_DIALECT_ONLY.search(body).group(0)}")
     assert offenders == [], "move dialect-bound queries to <package>/cypher/falkordb/ or neo4j/"
@@ -193,7 +200,14 @@ def test_dialect_names_appear_only_in_the_store() -> None:
 def test_neo4j_queries_use_element_ids_not_the_deprecated_id() -> None:
     neo4j_files = sorted(p for folder in _query_folders() for p in (folder / "neo4j").glob("*.cypher"))
     assert neo4j_files, "no Neo4j query files found"
-    offenders = [p.name for p in neo4j_files
-                 if re.search(r"(?<![A-Za-z])id\(", "\n".join(
-                     line for line in p.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")))]
+    offenders = [
+        p.name
+        for p in neo4j_files
+        if re.search(
+            r"(?<![A-Za-z])id\(",
+            "\n".join(
+                line for line in p.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("//")
+            ),
+        )
+    ]
     assert offenders == []

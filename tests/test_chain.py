@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from kg.operations.demo import demo_settings, run_demo
 from kg.foundation.settings import Settings
+from kg.operations.demo import demo_settings, run_demo
 from kg.store import open_store
 
 
 @pytest.mark.slow
 def test_whole_chain_on_each_backend(backend_settings: Settings) -> None:
-    report = run_demo(backend_settings, users=30, products=20, events=800, reviews=150, epochs=2,
-                      say=lambda _m: None)
+    report = run_demo(backend_settings, users=30, products=20, events=800, reviews=150, epochs=2, say=lambda _m: None)
     own = demo_settings(backend_settings)
     try:
         assert report.backend.lower().startswith(("neo4j", "falkordb"))

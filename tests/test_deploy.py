@@ -27,8 +27,10 @@ def test_compose_is_valid_against_the_compose_spec(compose: dict) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "tests" / "data" / "compose_spec.json").read_text(encoding="utf-8"))
     jsonschema.validate(compose, schema)
-    bad = dict(compose, services={**compose["services"], "kg-explore": {**compose["services"]["kg-explore"],
-                                                                          "restart": ["always"]}})
+    bad = dict(
+        compose,
+        services={**compose["services"], "kg-explore": {**compose["services"]["kg-explore"], "restart": ["always"]}},
+    )
     with pytest.raises(jsonschema.ValidationError):  # the check can fail
         jsonschema.validate(bad, schema)
 
@@ -84,7 +86,7 @@ def test_dockerfile_is_multi_stage_non_root_cpu_torch_and_builds_from_the_repo()
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     stages = re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
     assert [name for _, name in stages] == ["build", "runtime"]
-    final = text[text.rindex("\nFROM "):]
+    final = text[text.rindex("\nFROM ") :]
     user = re.findall(r"^USER\s+(\S+)", final, re.MULTILINE)
     assert user and user[-1].split(":")[0] not in ("root", "0")
     assert "download.pytorch.org/whl/cpu" in text and "constraints-cpu.txt" in text

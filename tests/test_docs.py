@@ -27,15 +27,18 @@ def user_documents() -> list[Path]:
 
 def command_paths() -> list[tuple[str, object]]:
     """Every command and group of the real CLI as ("kg db start", click command), the root first."""
+
     def walk(command: object, path: str) -> list[tuple[str, object]]:
         found = [(path, command)]
         for name, sub in sorted((getattr(command, "commands", None) or {}).items()):
             found += walk(sub, f"{path} {name}")
         return found
+
     return walk(typer.main.get_command(app), "kg")
 
 
 # ------------------------------------------------------------------------------------------ text helpers
+
 
 def without_fences(text: str) -> str:
     """The Markdown text with fenced code blocks blanked out."""
@@ -76,10 +79,12 @@ def documented_commands(reference: str) -> list[str]:
     return re.findall(r"^\| `(kg(?: [a-z][\w-]*)*)` \|", reference, flags=re.M)
 
 
-_ISSUE = re.compile(r"\b(?:issues?|bugs?|tickets?|PRs?|pull requests?)\s*#?\d+"  # "issue 17", "PR #3"
-                    r"|(?<![\w&/#])#\d+\b"  # "#17" (not a colour or an anchor in code)
-                    r"|\((?!(?:19|20)\d\d\))\d{1,5}\)",  # "(17)", not a year such as "(2018)"
-                    re.IGNORECASE)
+_ISSUE = re.compile(
+    r"\b(?:issues?|bugs?|tickets?|PRs?|pull requests?)\s*#?\d+"  # "issue 17", "PR #3"
+    r"|(?<![\w&/#])#\d+\b"  # "#17" (not a colour or an anchor in code)
+    r"|\((?!(?:19|20)\d\d\))\d{1,5}\)",  # "(17)", not a year such as "(2018)"
+    re.IGNORECASE,
+)
 
 
 def issue_numbers(text: str) -> list[str]:
@@ -125,6 +130,7 @@ def broken_links(path: Path, text: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ the checks
 
+
 def test_every_command_help_shows_an_example() -> None:
     commands = command_paths()
     assert len(commands) > 30  # groups and their commands are all reached
@@ -167,6 +173,7 @@ def test_the_quick_start_keeps_its_two_commands() -> None:
 
 # ------------------------------------------------------------------------------------------ the checks can fail
 
+
 def test_has_example_rejects_a_help_without_one() -> None:
     bare = "Usage: kg db start [OPTIONS]\n\n  Start the local database server.\n\nOptions:\n  --help\n"
     assert not has_example(bare, "kg db start")  # the usage line is no example
@@ -187,8 +194,10 @@ def test_missing_from_reference_names_what_is_missing() -> None:
 def test_issue_numbers_are_found_in_prose_only() -> None:
     bad = "Fixed in issue 17; see #8 and the parser (12), like PR #3."
     assert issue_numbers(bad) == ["issue 17", "#8", "(12)", "PR #3"]
-    fine = "Colours `#2f6fde`, phones `(555) 123-4567`, [a link](#section-2), 16 queries, (see below), data (2018).\n" \
-           "```\ncurl -H 'issue 4'\n```\n"
+    fine = (
+        "Colours `#2f6fde`, phones `(555) 123-4567`, [a link](#section-2), 16 queries, (see below), data (2018).\n"
+        "```\ncurl -H 'issue 4'\n```\n"
+    )
     assert issue_numbers(fine) == []
 
 
@@ -196,13 +205,17 @@ def test_broken_links_are_reported(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "guide.md").write_text("# Guide\n\n## Where events live\n\n```\n# not a heading\n```\n")
     page = tmp_path / "README.md"
-    text = ("[ok](docs/guide.md) [ok](docs/guide.md#where-events-live) [web](https://example.org/x) "
-            "[here](#top) [nowhere](#bottom) [gone](docs/missing.md)\n"
-            "[bad anchor](docs/guide.md#not-a-heading)\n\n# Top\n\n"
-            "`[code](nowhere.md)`\n")
-    assert broken_links(page, text) == ["README.md: #bottom (no such heading)",
-                                        "README.md: docs/missing.md (no such file)",
-                                        "README.md: docs/guide.md#not-a-heading (no such heading)"]
+    text = (
+        "[ok](docs/guide.md) [ok](docs/guide.md#where-events-live) [web](https://example.org/x) "
+        "[here](#top) [nowhere](#bottom) [gone](docs/missing.md)\n"
+        "[bad anchor](docs/guide.md#not-a-heading)\n\n# Top\n\n"
+        "`[code](nowhere.md)`\n"
+    )
+    assert broken_links(page, text) == [
+        "README.md: #bottom (no such heading)",
+        "README.md: docs/missing.md (no such file)",
+        "README.md: docs/guide.md#not-a-heading (no such heading)",
+    ]
     assert slug("Analyst queries: `kg query`") == "analyst-queries-kg-query"
     assert slug("Several processes on one KG_HOME") == "several-processes-on-one-kg_home"
     assert anchors("# A\n## A\n## Exports (`--sql`)\n") == {"a", "a-1", "exports---sql"}

@@ -8,8 +8,6 @@ import pkgutil
 
 import pytest
 
-import kg
-
 
 def _modules() -> list[str]:
     """Every module under ``kg``, including the packages mapped from other folders (kg.ingest, kg.embeddings)."""
@@ -25,8 +23,17 @@ MODULES = _modules()
 
 def test_the_walk_sees_every_layer() -> None:
     layers = {name.split(".")[1] for name in MODULES if "." in name}
-    assert {"foundation", "store", "ledger", "ingest", "embeddings", "analyst", "profiles", "operations",
-            "cli"} <= layers
+    assert {
+        "foundation",
+        "store",
+        "ledger",
+        "ingest",
+        "embeddings",
+        "analyst",
+        "profiles",
+        "operations",
+        "cli",
+    } <= layers
 
 
 @pytest.mark.parametrize("name", [m for m in MODULES if "doctest" not in m])

@@ -32,7 +32,7 @@ OPTIONAL = sorted({m for names in EXTRAS.values() for m in names})
 TRANSITIVE = {"redis": "falkordb"}
 
 #: the child: block the top-level modules named in the request, then run kg's CLI in-process
-CHILD = r'''
+CHILD = r"""
 import importlib, importlib.abc, json, pkgutil, sys
 
 request = json.loads(sys.argv[1])
@@ -75,11 +75,17 @@ for args in request["runs"]:
     runs.append({"args": args, "exit_code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr})
 leaked = sorted(m for m in sys.modules if m.split(".")[0] in blocked)
 print(json.dumps({"help": helps, "runs": runs, "leaked": leaked}))
-'''
+"""
 
 
-def run_blocked(block: list[str], runs: list[list[str]], *, help_: bool = False, env: dict[str, str] | None = None,
-                home: Path | None = None) -> dict[str, Any]:
+def run_blocked(
+    block: list[str],
+    runs: list[list[str]],
+    *,
+    help_: bool = False,
+    env: dict[str, str] | None = None,
+    home: Path | None = None,
+) -> dict[str, Any]:
     """Run the child with ``block`` unimportable; ``home`` (or ``env``) is its KG_HOME."""
     import os
 
@@ -87,8 +93,9 @@ def run_blocked(block: list[str], runs: list[list[str]], *, help_: bool = False,
     if home is not None:
         child_env["KG_HOME"] = str(home)
     request = json.dumps({"block": block, "help": help_, "runs": runs})
-    proc = subprocess.run([sys.executable, "-c", CHILD, request], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT, env=child_env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, request], capture_output=True, text=True, timeout=300, cwd=ROOT, env=child_env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -191,8 +198,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("kept", "args", "extra"), CASES, ids=[str(c[0]) for c in CASES])
-def test_help_everywhere_and_one_line_naming_the_missing_extra(kept: str | None, args: list[str], extra: str,
-                                                                 tmp_path: Path) -> None:
+def test_help_everywhere_and_one_line_naming_the_missing_extra(
+    kept: str | None, args: list[str], extra: str, tmp_path: Path
+) -> None:
     result = run_blocked(_others(kept), [args], help_=kept is None, home=tmp_path / "home")
     assert not result["leaked"]
     if kept is None:  # every command's --help (and the CLI modules' import) with no extra at all
@@ -213,8 +221,9 @@ def core_env(falkordb_server: EmbeddedServer, tmp_path: Path) -> Any:
     db_dir.mkdir(parents=True)
     for name in ("password", "redis.pid", "server.json"):
         (db_dir / name).write_bytes((falkordb_server.dir / name).read_bytes())
-    settings = Settings(home=tmp_path / "home", graph=f"t_{uuid.uuid4().hex[:12]}", pseudonym_key="test-key",
-                        batch_size=500)
+    settings = Settings(
+        home=tmp_path / "home", graph=f"t_{uuid.uuid4().hex[:12]}", pseudonym_key="test-key", batch_size=500
+    )
     yield settings_env(settings)
     with open_store(settings, start=False) as graph:
         graph.clear()
@@ -222,14 +231,18 @@ def core_env(falkordb_server: EmbeddedServer, tmp_path: Path) -> Any:
 
 def test_core_commands_work_without_any_extra(core_env: dict[str, str], tmp_path: Path) -> None:
     events = tmp_path / "events.csv"
-    events.write_text("user_id,item_id,event_type,timestamp\nalice,p1,view,1700000000\n"
-                      "alice,p2,purchase,1700000001\nbob,p1,view,1700000002\n", encoding="utf-8")
+    events.write_text(
+        "user_id,item_id,event_type,timestamp\nalice,p1,view,1700000000\n"
+        "alice,p2,purchase,1700000001\nbob,p1,view,1700000002\n",
+        encoding="utf-8",
+    )
     products = tmp_path / "products.csv"
     products.write_text("item_id,title,brand,category,price\np1,Red shoe,Acme,Shoes,3.5\n", encoding="utf-8")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "events__later.csv").write_text("user_id,item_id,event_type,timestamp\ncarol,p2,cart,1700000003\n",
-                                             encoding="utf-8")
+    (inbox / "events__later.csv").write_text(
+        "user_id,item_id,event_type,timestamp\ncarol,p2,cart,1700000003\n", encoding="utf-8"
+    )
     reviews = tmp_path / "reviews.jsonl"
     reviews.write_text('{"user_id": "alice", "item_id": "p1", "text": "Great shoe", "rating": 5}\n', encoding="utf-8")
     commands = [

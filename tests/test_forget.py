@@ -16,13 +16,13 @@ import pytest
 
 from kg.embeddings.forget import forget_entity, forget_in_export, record_export, recorded_exports
 from kg.embeddings.runs import RunResult, read_id_map
-from kg.ingest.api import ingest_file
 from kg.foundation.errors import ConfigError
-from kg.operations.forget import find_traces, forget_user
 from kg.foundation.forgotten import ForgottenUsers, forget_log
-from kg.ledger import EventLedger
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
+from kg.ingest.api import ingest_file
+from kg.ledger import EventLedger
+from kg.operations.forget import find_traces, forget_user
 from kg.store import GraphStore, open_store
 from kg.store.queries import Query
 from tests.helpers import clean_twin, run_cli
@@ -36,9 +36,17 @@ T0 = 1_704_067_200_000
 # users who bought or rated both, both directions) are P1-P2: 2, P2-P3: 2, P1-P3: 1; without X: P1-P2: 1,
 # P2-P3: 1 and no P1-P3 edge.
 EVENTS = [
-    (GONE, "P1", "purchase"), (GONE, "P2", "purchase"), (GONE, "P3", "purchase"), (GONE, "P4", "view"),
-    (GONE, "P4", "view"), (KEPT[0], "P1", "purchase"), (KEPT[0], "P2", "purchase"), (KEPT[0], "P3", "view"),
-    (KEPT[1], "P2", "purchase"), (KEPT[1], "P3", "purchase"), (KEPT[1], "P4", "cart"),
+    (GONE, "P1", "purchase"),
+    (GONE, "P2", "purchase"),
+    (GONE, "P3", "purchase"),
+    (GONE, "P4", "view"),
+    (GONE, "P4", "view"),
+    (KEPT[0], "P1", "purchase"),
+    (KEPT[0], "P2", "purchase"),
+    (KEPT[0], "P3", "view"),
+    (KEPT[1], "P2", "purchase"),
+    (KEPT[1], "P3", "purchase"),
+    (KEPT[1], "P4", "cart"),
 ]
 # X's review of P1 praises the battery life, Y's complains about it: P1's aspect score moves with X.
 REVIEWS = [
@@ -80,14 +88,28 @@ def _products_csv(path: Path) -> Path:
     return path
 
 
-def _load(store: GraphStore, settings: Settings, folder: Path, users: set[str], *,
-          bad_row_for: str | None = None) -> None:
+def _load(
+    store: GraphStore, settings: Settings, folder: Path, users: set[str], *, bad_row_for: str | None = None
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     ingest_file(store, settings, _products_csv(folder / "products.csv"), kind="products", fmt="csv")
-    ingest_file(store, settings, _events_csv(folder / "events.csv", users, bad_row_for=bad_row_for),
-                kind="events", fmt="csv", max_bad_ratio=1.0)
-    ingest_file(store, settings, _reviews_csv(folder / "reviews.csv", users), kind="reviews", fmt="csv",
-                sentiment="lexicon", lang="en")
+    ingest_file(
+        store,
+        settings,
+        _events_csv(folder / "events.csv", users, bad_row_for=bad_row_for),
+        kind="events",
+        fmt="csv",
+        max_bad_ratio=1.0,
+    )
+    ingest_file(
+        store,
+        settings,
+        _reviews_csv(folder / "reviews.csv", users),
+        kind="reviews",
+        fmt="csv",
+        sentiment="lexicon",
+        lang="en",
+    )
 
 
 def _pseudonym(settings: Settings, raw: str = GONE) -> str:
@@ -95,14 +117,15 @@ def _pseudonym(settings: Settings, raw: str = GONE) -> str:
 
 
 def _together(store: GraphStore) -> dict[tuple[str, str], int]:
-    rows = store.execute("MATCH (p:Product)-[r:BOUGHT_TOGETHER]->(q:Product) RETURN p.id AS s, q.id AS t, "
-                         "r.count AS n")
+    rows = store.execute("MATCH (p:Product)-[r:BOUGHT_TOGETHER]->(q:Product) RETURN p.id AS s, q.id AS t, r.count AS n")
     return {(r["s"], r["t"]): int(r["n"]) for r in rows}
 
 
 def _aspects(store: GraphStore) -> dict[tuple[str, str], tuple]:
-    rows = store.execute("MATCH (p:Product)-[h:HAS_ASPECT]->(a:Aspect) RETURN p.id AS p, a.name AS a, "
-                         "h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s")
+    rows = store.execute(
+        "MATCH (p:Product)-[h:HAS_ASPECT]->(a:Aspect) RETURN p.id AS p, a.name AS a, "
+        "h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s"
+    )
     return {(r["p"], r["a"]): (r["m"], r["pos"], r["neg"], r["s"]) for r in rows}
 
 
@@ -110,23 +133,34 @@ def _shape(store: GraphStore) -> dict[str, dict[str, int]]:
     """Node and relationship counts, less what a profiles run derives (segments are re-clustered)."""
     stats = store.stats()
     derived = {"IN_SEGMENT", "POPULAR_IN", "RECOMMENDED", "INTERESTED_IN", "BOUGHT_TOGETHER"}
-    return {"nodes": {k: v for k, v in stats["nodes"].items() if k not in ("Segment", "IngestRun")},
-            "relationships": {k: v for k, v in stats["relationships"].items() if k not in derived}}
+    return {
+        "nodes": {k: v for k, v in stats["nodes"].items() if k not in ("Segment", "IngestRun")},
+        "relationships": {k: v for k, v in stats["relationships"].items() if k not in derived},
+    }
 
 
 # -- runs and exports, no database --------------------------------------------------------------------
 def _fake_run(runs_dir: Path, labels: list[str]) -> Path:
     import torch
 
-    run = RunResult(run_id="r1", path=runs_dir / "r1", config={"model": "TransE"}, status="succeeded",
-                    entity_to_id={label: i for i, label in enumerate(labels)},
-                    relation_to_id={"PURCHASED": 0},
-                    entity_embeddings=np.ones((len(labels), 4), np.float32))
+    run = RunResult(
+        run_id="r1",
+        path=runs_dir / "r1",
+        config={"model": "TransE"},
+        status="succeeded",
+        entity_to_id={label: i for i, label in enumerate(labels)},
+        relation_to_id={"PURCHASED": 0},
+        entity_embeddings=np.ones((len(labels), 4), np.float32),
+    )
     run.save()
-    np.savez_compressed(run.path / "triples.npz", train=np.array([[0, 0, 1], [2, 0, 1]]),
-                        test=np.array([[0, 0, 1]]))
-    torch.save({"entity_representations.0._embeddings.weight": torch.ones(len(labels), 4),
-                "relation_representations.0._embeddings.weight": torch.ones(1, 4)}, run.path / "model.pt")
+    np.savez_compressed(run.path / "triples.npz", train=np.array([[0, 0, 1], [2, 0, 1]]), test=np.array([[0, 0, 1]]))
+    torch.save(
+        {
+            "entity_representations.0._embeddings.weight": torch.ones(len(labels), 4),
+            "relation_representations.0._embeddings.weight": torch.ones(1, 4),
+        },
+        run.path / "model.pt",
+    )
     return run.path
 
 
@@ -135,8 +169,7 @@ def test_forget_entity_rewrites_every_run_file(tmp_path: Path) -> None:
 
     run_dir = _fake_run(tmp_path / "runs", ["User:aaaa1111", "Product:P1", "User:bbbb2222"])
     assert forget_entity(tmp_path / "runs", "User:aaaa1111") == 1
-    assert read_id_map(run_dir / "entity_to_id.tsv.gz") == {"User:forgotten-0": 0, "Product:P1": 1,
-                                                           "User:bbbb2222": 2}
+    assert read_id_map(run_dir / "entity_to_id.tsv.gz") == {"User:forgotten-0": 0, "Product:P1": 1, "User:bbbb2222": 2}
     vectors = np.load(run_dir / "entity_embeddings.npy")
     assert vectors[0].tolist() == [0.0] * 4 and vectors[1:].sum() == 8.0
     with np.load(run_dir / "triples.npz") as triples:
@@ -145,8 +178,10 @@ def test_forget_entity_rewrites_every_run_file(tmp_path: Path) -> None:
     assert state["entity_representations.0._embeddings.weight"].sum().item() == 8.0
     assert state["relation_representations.0._embeddings.weight"].sum().item() == 4.0
     assert forget_entity(tmp_path / "runs", "User:aaaa1111") == 0  # nothing left to forget
-    assert not any(b"aaaa1111" in (gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes())
-                   for p in run_dir.iterdir())
+    assert not any(
+        b"aaaa1111" in (gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes())
+        for p in run_dir.iterdir()
+    )
 
 
 def test_forget_in_export_drops_the_edges_of_the_entity(tmp_path: Path) -> None:
@@ -168,14 +203,18 @@ def test_forget_in_export_drops_the_edges_of_the_entity(tmp_path: Path) -> None:
 
 # -- the graph ---------------------------------------------------------------------------------------
 def test_aggregates_equal_a_graph_built_without_the_person(
-        settings: Settings, store: GraphStore, tmp_path: Path) -> None:
+    settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
     from kg.profiles import compute_profiles
 
     everyone = {GONE, *KEPT}
     _load(store, settings, tmp_path / "a", everyone)
     compute_profiles(store, settings, train=False, k=2, seed=1)
-    both = {(s, t): n for (a, b), n in {("P1", "P2"): 2, ("P2", "P3"): 2, ("P1", "P3"): 1}.items()
-            for s, t in ((a, b), (b, a))}
+    both = {
+        (s, t): n
+        for (a, b), n in {("P1", "P2"): 2, ("P2", "P3"): 2, ("P1", "P3"): 1}.items()
+        for s, t in ((a, b), (b, a))
+    }
     assert _together(store) == both
     assert _aspects(store)[("P1", "battery life")][0] == 2
     assert store.execute("MATCH (s:Segment) RETURN sum(s.size) AS n") == [{"n": 3}]
@@ -206,12 +245,17 @@ def test_aggregates_equal_a_graph_built_without_the_person(
 
 def _derived(store: GraphStore) -> dict[str, Any]:
     """Everything a forget corrects: BOUGHT_TOGETHER counts, segment sizes, POPULAR_IN shares, aspects, shape."""
-    popular = store.execute("MATCH (p:Product)-[r:POPULAR_IN]->(s:Segment) RETURN p.id AS p, s.size AS n, "
-                            "r.share AS share")
+    popular = store.execute(
+        "MATCH (p:Product)-[r:POPULAR_IN]->(s:Segment) RETURN p.id AS p, s.size AS n, r.share AS share"
+    )
     sizes = store.execute("MATCH (s:Segment) RETURN s.size AS n")
-    return {"together": _together(store), "aspects": _aspects(store), "shape": _shape(store),
-            "sizes": sorted(int(r["n"]) for r in sizes),
-            "popular": sorted((r["p"], int(r["n"]), round(float(r["share"]), 4)) for r in popular)}
+    return {
+        "together": _together(store),
+        "aspects": _aspects(store),
+        "shape": _shape(store),
+        "sizes": sorted(int(r["n"]) for r in sizes),
+        "popular": sorted((r["p"], int(r["n"]), round(float(r["share"]), 4)) for r in popular),
+    }
 
 
 class _Crash(Exception):
@@ -220,14 +264,28 @@ class _Crash(Exception):
 
 #: where a forget is interrupted: before a graph query of that name (after it, once done: "after:"), or in a
 #: step of kg.operations.forget
-CRASH_POINTS = ("forget_together", "after:forget_together", "forget_together_zero", "forget_segment",
-                "after:forget_segment", "forget_popular", "after:forget_popular",
-                "forget_reviews_delete", "reviews_product_aspects_clear", "forget_user_delete", "forget_orphans",
-                "_forget_ledger", "_scrub_quarantine", "_scrub_runs", "record_forget")
+CRASH_POINTS = (
+    "forget_together",
+    "after:forget_together",
+    "forget_together_zero",
+    "forget_segment",
+    "after:forget_segment",
+    "forget_popular",
+    "after:forget_popular",
+    "forget_reviews_delete",
+    "reviews_product_aspects_clear",
+    "forget_user_delete",
+    "forget_orphans",
+    "_forget_ledger",
+    "_scrub_quarantine",
+    "_scrub_runs",
+    "record_forget",
+)
 
 
 def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
-        settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 18 item 5: a crash between forget's steps, then ``kg forget`` again, gives the same graph as one
     uninterrupted forget (no aggregate corrected twice, no review, aspect or orphan left behind)."""
     import kg.operations.forget as forget_module
@@ -249,8 +307,9 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
                 if point.startswith(("forget_", "reviews_", "after:")):
                     for method in ("query", "write"):
 
-                        def call(query: Query, *args: Any, _point: str = point, _real: Any = getattr(twin, method),
-                                 **kw: Any) -> Any:
+                        def call(
+                            query: Query, *args: Any, _point: str = point, _real: Any = getattr(twin, method), **kw: Any
+                        ) -> Any:
                             if query.name == _point:
                                 raise _Crash(_point)
                             result = _real(query, *args, **kw)
@@ -260,8 +319,9 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
 
                         patch.setattr(twin, method, call)
                 else:
-                    patch.setattr(forget_module, point, lambda *a, _point=point, **k: (_ for _ in ()).throw(
-                        _Crash(_point)))
+                    patch.setattr(
+                        forget_module, point, lambda *a, _point=point, **k: (_ for _ in ()).throw(_Crash(_point))
+                    )
                 with pytest.raises(_Crash, match=point):
                     forget_user(twin, twin_settings, GONE)
             report = forget_user(twin, twin_settings, GONE)  # run again: resumes
@@ -298,8 +358,15 @@ def test_reingest_skips_the_forgotten_unless_allowed(settings: Settings, store: 
     assert (again.rows_forgotten, again.rows_ok) == (5, 6)
     assert any("forgotten" in line for line in again.lines())
     assert store.execute("MATCH (u:User {id: $id}) RETURN count(u) AS n", {"id": pseudonym}) == [{"n": 0}]
-    reviews = ingest_file(store, settings, _reviews_csv(tmp_path / "reviews.csv", {GONE, *KEPT}), kind="reviews",
-                          fmt="csv", sentiment="lexicon", lang="en")
+    reviews = ingest_file(
+        store,
+        settings,
+        _reviews_csv(tmp_path / "reviews.csv", {GONE, *KEPT}),
+        kind="reviews",
+        fmt="csv",
+        sentiment="lexicon",
+        lang="en",
+    )
     assert reviews.rows_forgotten == 2 and reviews.rows_ok == 2
 
     result = run_cli(settings, "ingest", "events", str(events), "--format", "csv", "--force", "--allow-forgotten")
@@ -310,8 +377,9 @@ def test_reingest_skips_the_forgotten_unless_allowed(settings: Settings, store: 
     assert len(log) == 1 and log[0]["ledger.events"] == 5 and pseudonym not in json.dumps(log)
 
 
-def test_reingest_quarantines_no_bad_row_of_the_forgotten(settings: Settings, store: GraphStore,
-                                                          tmp_path: Path) -> None:
+def test_reingest_quarantines_no_bad_row_of_the_forgotten(
+    settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
     """Issue 18 item 3: suppression applies before the quarantine (public and raw files)."""
     events = _events_csv(tmp_path / "events.csv", {GONE, *KEPT}, bad_row_for=GONE)
     first = ingest_file(store, settings, events, kind="events", fmt="csv", max_bad_ratio=1.0)
@@ -327,8 +395,9 @@ def test_reingest_quarantines_no_bad_row_of_the_forgotten(settings: Settings, st
     assert ingest_file(store, settings, with_kept_bad, kind="events", fmt="csv", max_bad_ratio=1.0).rows_bad == 1
 
 
-def test_lookups_of_the_forgotten_never_reach_the_server(settings: Settings, store: GraphStore,
-                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lookups_of_the_forgotten_never_reach_the_server(
+    settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 18 item 4: ``kg user`` and the explorer's search of a forgotten person send nothing to the
     server (its query log would keep the pseudonym); the explorer never sends a known user's raw id."""
     from kg.analyst.explore import graph
@@ -338,6 +407,7 @@ def test_lookups_of_the_forgotten_never_reach_the_server(settings: Settings, sto
     forget_user(store, settings, GONE)
     sent: list[str] = []
     for method in ("query", "execute", "write"):
+
         def spy(*args: Any, _real: Any = getattr(store, method), **kw: Any) -> Any:
             sent.append(repr((args, kw)))
             return _real(*args, **kw)
@@ -456,8 +526,9 @@ def test_forgetting_leaves_no_trace_on_disk(own_server: tuple[GraphStore, Settin
     assert _holders(settings.home, needles) == []
 
 
-def test_forget_rewrites_the_schedulers_done_copies_and_names_the_inbox(settings: Settings, store: GraphStore,
-                                                                        tmp_path: Path) -> None:
+def test_forget_rewrites_the_schedulers_done_copies_and_names_the_inbox(
+    settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
     """Issue 20: after kg schedule moved ``events__2018-09-01.csv`` to ``inbox/done/`` (outside KG_HOME), the
     forget rewrites that copy without the person's rows (the others and the header kept), its report holds no
     id, and a file still waiting in the inbox (never kg's) is left as it is and named in the report."""
@@ -469,9 +540,15 @@ def test_forget_rewrites_the_schedulers_done_copies_and_names_the_inbox(settings
     with open(events, "a", newline="", encoding="utf-8") as handle:  # a quoted field over two lines
         csv.writer(handle).writerow([GONE, "P7", "view", T0, "a\nb"])
     gz = inbox / "events__2018-09-02.jsonl.gz"
-    gz.write_bytes(gzip.compress(b"".join(json.dumps({"user_id": u, "item_id": "P1", "event_type": "view",
-                                                      "timestamp": T0 // 1000}).encode() + b"\n"
-                                          for u in (GONE, KEPT[0]))))
+    gz.write_bytes(
+        gzip.compress(
+            b"".join(
+                json.dumps({"user_id": u, "item_id": "P1", "event_type": "view", "timestamp": T0 // 1000}).encode()
+                + b"\n"
+                for u in (GONE, KEPT[0])
+            )
+        )
+    )
     (inbox / (events.name + ".kg.json")).write_text('{"kind": "events", "format": "csv", "max_bad_ratio": 1.0}')
     past = T0 / 1000
     for path in inbox.iterdir():
@@ -490,8 +567,9 @@ def test_forget_rewrites_the_schedulers_done_copies_and_names_the_inbox(settings
     kept = list(csv.reader((done / "events__2018-09-01.csv").open(encoding="utf-8")))
     assert kept[0] == ["user_id", "item_id", "event_type", "timestamp", "rating"]
     assert sorted({row[0] for row in kept[1:]}) == sorted(KEPT) and len(kept) == 1 + 6
-    assert [json.loads(line)["user_id"] for line in gzip.decompress((done / gz.name).read_bytes()).splitlines()] \
-        == [KEPT[0]]
+    assert [json.loads(line)["user_id"] for line in gzip.decompress((done / gz.name).read_bytes()).splitlines()] == [
+        KEPT[0]
+    ]
     assert any(str(inbox.resolve()) in line for line in report.lines())
 
     waiting = inbox / "events__2018-09-03.csv"  # dropped in after the batch: the user's, not kg's

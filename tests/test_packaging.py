@@ -19,7 +19,7 @@ def _folder_of(package: str) -> Path:
     mapping = PYPROJECT["tool"]["setuptools"]["package-dir"]
     for prefix in sorted(mapping, key=len, reverse=True):
         if package == prefix or package.startswith(prefix + "."):
-            return ROOT / mapping[prefix] / package[len(prefix):].lstrip(".").replace(".", "/")
+            return ROOT / mapping[prefix] / package[len(prefix) :].lstrip(".").replace(".", "/")
     raise AssertionError(f"{package} has no folder")
 
 
@@ -37,8 +37,13 @@ def test_every_package_folder_is_listed() -> None:
 
 def _source_files() -> list[str]:
     """The files a clean checkout has: tracked ones and untracked ones git does not ignore."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                            check=True, capture_output=True, text=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
 
 
@@ -49,8 +54,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     for name in _source_files():
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(out), str(source)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return zipfile.ZipFile(next(out.glob("kg-*.whl")))
 
 
@@ -61,13 +81,22 @@ def test_the_wheel_installs_one_namespace(wheel: zipfile.ZipFile) -> None:
 
 def test_the_wheel_carries_its_data_files(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
-    for expected in ("kg/ingest/api.py", "kg/embeddings/train.py", "kg/cypher/analyst/segment_sizes.cypher",
-                     "kg/store/neo4j_server/pom.xml", "kg/foundation/data/given_names.txt",
-                     "kg/analyst/explore/static/index.html", "kg/py.typed"):
+    for expected in (
+        "kg/ingest/api.py",
+        "kg/embeddings/train.py",
+        "kg/cypher/analyst/segment_sizes.cypher",
+        "kg/store/neo4j_server/pom.xml",
+        "kg/foundation/data/given_names.txt",
+        "kg/analyst/explore/static/index.html",
+        "kg/py.typed",
+    ):
         assert expected in names, expected
     assert any(n.startswith("kg/ingest/reviews/data/") and n.endswith(".json") for n in names)
-    for expected in ("kg/ingest/cypher/events_merge.cypher", "kg/store/cypher/neo4j/server_version.cypher",
-                     "kg/profiles/cypher/segments_write.cypher"):
+    for expected in (
+        "kg/ingest/cypher/events_merge.cypher",
+        "kg/store/cypher/neo4j/server_version.cypher",
+        "kg/profiles/cypher/segments_write.cypher",
+    ):
         assert expected in names, expected  # queries beside the code that runs them
     shipped = sum(1 for folder in ("kg", "ingest", "embeddings", "cypher") for _ in (ROOT / folder).rglob("*.cypher"))
     assert sum(n.endswith(".cypher") for n in names) == shipped

@@ -95,16 +95,26 @@ def used_constants(sources: Iterable[str]) -> set[tuple[str, str]]:
 
 def _library_sources() -> list[str]:
     """Every module of the library (kg/, ingest/, embeddings/) outside the query packages."""
-    return [p.read_text(encoding="utf-8") for folder in FOLDERS for p in sorted((ROOT / folder).rglob("*.py"))
-            if "cypher" not in p.relative_to(ROOT).parts[:-1]]
+    return [
+        p.read_text(encoding="utf-8")
+        for folder in FOLDERS
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        if "cypher" not in p.relative_to(ROOT).parts[:-1]
+    ]
 
 
 PACKAGES = query_packages()
 
 
 def test_the_query_packages_are_found() -> None:
-    assert {"kg.store.cypher", "kg.ingest.cypher", "kg.embeddings.cypher", "kg.analyst.cypher",
-            "kg.profiles.cypher", "kg.operations.cypher"} <= set(PACKAGES)
+    assert {
+        "kg.store.cypher",
+        "kg.ingest.cypher",
+        "kg.embeddings.cypher",
+        "kg.analyst.cypher",
+        "kg.profiles.cypher",
+        "kg.operations.cypher",
+    } <= set(PACKAGES)
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES))
@@ -119,8 +129,12 @@ def test_every_file_has_a_constant_and_every_constant_its_files(package: str) ->
 
 def test_every_constant_is_run_by_the_library() -> None:
     used = used_constants(_library_sources())
-    unused = [f"{package}.{const}" for package in sorted(PACKAGES) for const in sorted(constants_of(package))
-              if (package, const) not in used]
+    unused = [
+        f"{package}.{const}"
+        for package in sorted(PACKAGES)
+        for const in sorted(constants_of(package))
+        if (package, const) not in used
+    ]
     assert unused == [], "delete the query (and its files) or run it"
 
 
@@ -130,17 +144,23 @@ def test_the_checks_can_fail() -> None:
     good = ["a.cypher", "neo4j/b.cypher"]
     assert binding_problems(pkg, good, {"A": both, "B": neo4j_only}) == []
     assert binding_problems(pkg, [*good, "stray.cypher"], {"A": both, "B": neo4j_only}) == [
-        f"{pkg}: stray.cypher is bound by no constant"]
+        f"{pkg}: stray.cypher is bound by no constant"
+    ]
     assert binding_problems(pkg, ["neo4j/a.cypher", "neo4j/b.cypher"], {"A": both, "B": neo4j_only}) == [
-        f"{pkg}.A: no a.cypher nor falkordb/a.cypher"]
+        f"{pkg}.A: no a.cypher nor falkordb/a.cypher"
+    ]
     assert binding_problems(pkg, [*good, "falkordb/b.cypher"], {"A": both, "B": neo4j_only}) == [
-        f"{pkg}: falkordb/b.cypher is for a dialect b does not declare"]
+        f"{pkg}: falkordb/b.cypher is for a dialect b does not declare"
+    ]
     assert binding_problems(pkg, good, {"A": both, "B": neo4j_only, "C": Query(pkg, "c")}) == [
-        f"{pkg}.C: no c.cypher nor falkordb/c.cypher", f"{pkg}.C: no c.cypher nor neo4j/c.cypher"]
-    assert binding_problems(pkg, good, {"A": both, "BEE": neo4j_only}) == [
-        f"{pkg}.BEE binds 'b': name it B"]
-    source = ("from kg.ingest.cypher import EVENTS_MERGE, EVENTS_SET\nfrom kg.profiles import cypher as q\n"
-              "store.write(EVENTS_MERGE, rows)\nstore.query(q.USER_SEGMENT)\n")
+        f"{pkg}.C: no c.cypher nor falkordb/c.cypher",
+        f"{pkg}.C: no c.cypher nor neo4j/c.cypher",
+    ]
+    assert binding_problems(pkg, good, {"A": both, "BEE": neo4j_only}) == [f"{pkg}.BEE binds 'b': name it B"]
+    source = (
+        "from kg.ingest.cypher import EVENTS_MERGE, EVENTS_SET\nfrom kg.profiles import cypher as q\n"
+        "store.write(EVENTS_MERGE, rows)\nstore.query(q.USER_SEGMENT)\n"
+    )
     used = used_constants([source])
     assert {("kg.ingest.cypher", "EVENTS_MERGE"), ("kg.profiles.cypher", "USER_SEGMENT")} <= used
     assert ("kg.ingest.cypher", "EVENTS_SET") not in used  # imported, never run

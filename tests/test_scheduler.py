@@ -12,13 +12,15 @@ import pytest
 
 from kg.foundation.errors import ConfigError
 from kg.foundation.locks import writer_lock
-from kg.operations.scheduler import Inbox, classify, make_trigger, parse_every, run_batch
 from kg.foundation.settings import Settings
+from kg.operations.scheduler import Inbox, classify, make_trigger, parse_every, run_batch
+from kg.profiles.cypher import USER_RECOMMENDED, USER_SEGMENT
 from kg.store import GraphStore
 from tests.helpers import run_cli
-from kg.profiles.cypher import USER_RECOMMENDED, USER_SEGMENT
 
-EVENTS = "user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\nu1,p1,purchase,1700000100\nu2,p2,view,1700000000\n"
+EVENTS = (
+    "user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\nu1,p1,purchase,1700000100\nu2,p2,view,1700000000\n"
+)
 PRODUCTS = "item_id;title;brand\np1;Red Mug;Acme\np2;Blue Mug;Acme\n"
 
 
@@ -73,8 +75,13 @@ def test_a_batch_ingests_moves_and_reports(settings: Settings, store: GraphStore
     assert batch.profiles == {"status": "skipped", "detail": "no profiles in the graph yet (run kg profiles once)"}
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
     done = sorted(p.name for p in (inbox / "done").iterdir())
-    assert done == ["catalogue.csv", "catalogue.csv.kg.json", "catalogue.csv.report.json", "events__day1.csv",
-                    "events__day1.csv.report.json"]
+    assert done == [
+        "catalogue.csv",
+        "catalogue.csv.kg.json",
+        "catalogue.csv.report.json",
+        "events__day1.csv",
+        "events__day1.csv.report.json",
+    ]
     assert sorted(p.name for p in (inbox / "failed").iterdir()) == ["notes.txt", "notes.txt.report.json"]
     report = json.loads((inbox / "done" / "events__day1.csv.report.json").read_text())
     assert report["outcome"]["status"] == "done" and report["report"]["rows_ok"] == 3
@@ -85,8 +92,9 @@ def test_a_batch_ingests_moves_and_reports(settings: Settings, store: GraphStore
     assert runs == [{"kind": "events", "status": "finished"}, {"kind": "products", "status": "finished"}]
 
 
-def test_a_file_still_being_written_waits_for_the_next_look(settings: Settings, store: GraphStore,
-                                                            tmp_path: Path) -> None:
+def test_a_file_still_being_written_waits_for_the_next_look(
+    settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     growing = inbox / "events__live.csv"
@@ -103,8 +111,7 @@ def test_a_file_still_being_written_waits_for_the_next_look(settings: Settings, 
     assert [(f.file, f.status, f.rows_ok) for f in third.files] == [("events__live.csv", "done", 3)]
 
 
-def test_a_busy_graph_skips_the_tick_and_keeps_the_files(settings: Settings, store: GraphStore,
-                                                         tmp_path: Path) -> None:
+def test_a_busy_graph_skips_the_tick_and_keeps_the_files(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     inbox = _inbox(tmp_path)
     held, release = threading.Event(), threading.Event()
 
@@ -138,8 +145,7 @@ def test_profiles_flag(settings: Settings, store: GraphStore, tmp_path: Path) ->
 
 def test_cli_once_and_runs(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     inbox = _inbox(tmp_path)
-    result = run_cli(settings, "schedule", "--inbox", str(inbox), "--once", "--settle", "0", "--no-profiles",
-                     "--json")
+    result = run_cli(settings, "schedule", "--inbox", str(inbox), "--once", "--settle", "0", "--no-profiles", "--json")
     assert result.exit_code == 1  # notes.txt failed
     batch = json.loads(result.stdout)
     assert (batch["done"], batch["failed"]) == (2, 1)
@@ -166,7 +172,9 @@ def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore
     inbox.mkdir()
     (inbox / "events__late.csv").write_text(
         "user_id,item_id,event_type,timestamp\nU0000001,P0000002,purchase,1800000000000\n"
-        "NEWBIE,P0000003,purchase,1800000000001\n", encoding="utf-8")
+        "NEWBIE,P0000003,purchase,1800000000001\n",
+        encoding="utf-8",
+    )
     _old(inbox / "events__late.csv")
     batch = run_batch(settings, Inbox(inbox), profiles=True)
     assert batch.done == 1
@@ -182,10 +190,10 @@ def test_a_batch_updates_existing_profiles(settings: Settings, store: GraphStore
 # -- issue 18: hostile inbox files -------------------------------------------------------------------------
 def test_a_sidecar_cannot_undo_a_forget(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     """Re-admitting a forgotten person is the operator's ``--allow-forgotten``, never a sidecar's option."""
-    from kg.ingest.api import ingest_file
-    from kg.operations.forget import forget_user
     from kg.foundation.forgotten import ForgottenUsers
     from kg.foundation.privacy import Pseudonymiser
+    from kg.ingest.api import ingest_file
+    from kg.operations.forget import forget_user
 
     (tmp_path / "a.csv").write_text(EVENTS, encoding="utf-8")
     ingest_file(store, settings, tmp_path / "a.csv", kind="events", fmt="csv")
@@ -223,10 +231,15 @@ def test_sidecars_are_checked_like_cli_options(tmp_path: Path) -> None:
     assert "store_text" in check({"kind": "reviews", "store_text": 1})
     assert "unknown key" in check({"kind": "events", "colums": {"user_id": "c"}})
     assert "allow_forgotten" in check({"kind": "events", "allow_forgotten": False})
-    (tmp_path / "x.csv.kg.json").write_text('{"kind": "events", "max_bad_ratio": 0.5, "delimiter": "tab", '
-                                            '"force": true, "columns": {"user_id": "c"}}', encoding="utf-8")
-    assert classify(tmp_path / "x.csv") == ("events", None, {"max_bad_ratio": 0.5, "delimiter": "\t",
-                                                             "force": True, "columns": {"user_id": "c"}})
+    (tmp_path / "x.csv.kg.json").write_text(
+        '{"kind": "events", "max_bad_ratio": 0.5, "delimiter": "tab", "force": true, "columns": {"user_id": "c"}}',
+        encoding="utf-8",
+    )
+    assert classify(tmp_path / "x.csv") == (
+        "events",
+        None,
+        {"max_bad_ratio": 0.5, "delimiter": "\t", "force": True, "columns": {"user_id": "c"}},
+    )
 
 
 def test_one_bad_file_does_not_stop_the_inbox(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
@@ -253,8 +266,7 @@ def test_one_bad_file_does_not_stop_the_inbox(settings: Settings, store: GraphSt
     assert run_batch(settings, Inbox(inbox)).files == []
 
 
-def test_safe_hand_off_part_dot_files_and_ready_markers(settings: Settings, store: GraphStore,
-                                                        tmp_path: Path) -> None:
+def test_safe_hand_off_part_dot_files_and_ready_markers(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for name in ("events__a.csv.part", ".events__b.csv"):
@@ -274,7 +286,8 @@ def test_safe_hand_off_part_dot_files_and_ready_markers(settings: Settings, stor
 
 
 def test_a_file_that_changes_during_its_ingest_is_left_for_the_next_tick(
-        settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import kg.ingest.api
 
     inbox = tmp_path / "inbox"
@@ -318,15 +331,16 @@ def test_a_file_that_changes_during_its_ingest_is_left_for_the_next_tick(
     assert store.execute("MATCH (r:IngestRun) RETURN count(r) AS n")[0]["n"] == 2
 
 
-def test_sigterm_ends_an_ingest_as_failed_not_running(settings: Settings, store: GraphStore, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sigterm_ends_an_ingest_as_failed_not_running(
+    settings: Settings, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``kill PID`` (docker stop, systemd) during ``kg ingest``: the run is recorded failed, like Ctrl-C."""
     import signal
     import sys
 
     import kg.ingest.runner
-    from kg.ingest.manifest import Manifest
     from kg.cli import main
+    from kg.ingest.manifest import Manifest
     from tests.helpers import settings_env
 
     (tmp_path / "e.csv").write_text(EVENTS, encoding="utf-8")
@@ -352,19 +366,27 @@ def test_sigterm_ends_an_ingest_as_failed_not_running(settings: Settings, store:
     assert [(r["status"], r.get("error")) for r in runs] == [("failed", "interrupted")]
 
 
-def test_sparse_catalogue_rows_land_and_the_file_goes_to_done(settings: Settings, store: GraphStore,
-                                                                tmp_path: Path) -> None:
+def test_sparse_catalogue_rows_land_and_the_file_goes_to_done(
+    settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
     """Issue 20: a product row with an id and an empty category is a real product (a marketplace export
     leaves it empty for under 2% of its rows): it lands, counted as sparse, the file goes to done/ with its
     report; only malformed rows are bad."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     rows = [f"q{i},{'' if i == 7 else 'home > mugs'}" for i in range(60)]  # 1 sparse row in 60: 1.7%
-    (inbox / "products__shop.csv").write_text("product_id,product_category_name\n" + "\n".join(rows) + "\n",
-                                               encoding="utf-8")
-    (inbox / "products__shop.csv.kg.json").write_text(json.dumps(
-        {"kind": "products", "format": "csv",
-         "columns": {"item_id": "product_id", "category": "product_category_name"}}))
+    (inbox / "products__shop.csv").write_text(
+        "product_id,product_category_name\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    (inbox / "products__shop.csv.kg.json").write_text(
+        json.dumps(
+            {
+                "kind": "products",
+                "format": "csv",
+                "columns": {"item_id": "product_id", "category": "product_category_name"},
+            }
+        )
+    )
     for path in inbox.iterdir():
         _old(path)
     (outcome,) = run_batch(settings, Inbox(inbox), profiles=False).files
@@ -375,12 +397,16 @@ def test_sparse_catalogue_rows_land_and_the_file_goes_to_done(settings: Settings
     assert store.execute("MATCH (p:Product)-[:IN_CATEGORY]->() RETURN count(p) AS n") == [{"n": 59}]
     # the CLI: exit 0, the sparse rows said; a malformed row (a bad price) is still bad, and over the limit exits 1
     sparse = tmp_path / "sparse.csv"
-    sparse.write_text("item_id,category,price\n" + "\n".join(f"s{i},{'' if i < 1 else 'a > b'},"
-                                                              for i in range(60)) + "\n", encoding="utf-8")
+    sparse.write_text(
+        "item_id,category,price\n" + "\n".join(f"s{i},{'' if i < 1 else 'a > b'}," for i in range(60)) + "\n",
+        encoding="utf-8",
+    )
     result = run_cli(settings, "ingest", "products", str(sparse), "--format", "csv")
     assert result.exit_code == 0 and "1 sparse row" in result.output, result.output
     bad = tmp_path / "bad.csv"
-    bad.write_text("item_id,category,price\n" + "\n".join(f"b{i},a > b,{'cheap' if i < 1 else '1'}"
-                                                          for i in range(60)) + "\n", encoding="utf-8")
+    bad.write_text(
+        "item_id,category,price\n" + "\n".join(f"b{i},a > b,{'cheap' if i < 1 else '1'}" for i in range(60)) + "\n",
+        encoding="utf-8",
+    )
     result = run_cli(settings, "ingest", "products", str(bad), "--format", "csv")
     assert result.exit_code == 1, result.output

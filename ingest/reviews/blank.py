@@ -60,11 +60,17 @@ def _tokenizer_pipeline(lang: str) -> Language:
         return spacy.blank(lang)
     except ImportError as e:  # ja without sudachipy, ko without its tokenizer, an unknown code
         hint = " (pip install 'kg[languages]')" if lang == "ja" else ""
-        _missing_tokenizer(lang, f"[W-KG-TOKENIZER] no spaCy tokenizer for {lang!r} ({str(e)[:160]}): using the "
-                   f"multi-language tokenizer 'xx'{hint}")
+        _missing_tokenizer(
+            lang,
+            f"[W-KG-TOKENIZER] no spaCy tokenizer for {lang!r} ({str(e)[:160]}): using the "
+            f"multi-language tokenizer 'xx'{hint}",
+        )
     except Exception as e:  # noqa: BLE001 - unknown language code
-        _missing_tokenizer(lang, f"[W-KG-TOKENIZER] spaCy has no language {lang!r} ({type(e).__name__}): "
-                   "using the multi-language tokenizer 'xx'")
+        _missing_tokenizer(
+            lang,
+            f"[W-KG-TOKENIZER] spaCy has no language {lang!r} ({type(e).__name__}): "
+            "using the multi-language tokenizer 'xx'",
+        )
     return spacy.blank("xx")
 
 
@@ -94,8 +100,10 @@ def _add_lemmatizer(nlp: Language) -> None:
     try:
         import spacy_lookups_data  # noqa: F401
     except ImportError:
-        _warn_once("[W-KG-LEMMA] spacy-lookups-data is not installed: no lemmas for languages other than "
-                   "English (pip install 'kg[reviews]')")
+        _warn_once(
+            "[W-KG-LEMMA] spacy-lookups-data is not installed: no lemmas for languages other than "
+            "English (pip install 'kg[reviews]')"
+        )
         return
     if not lemma_table_available(lang):
         logger.info("no lemma lookup table for %r: aspects keep their surface form", lang)

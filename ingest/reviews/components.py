@@ -159,8 +159,13 @@ class CatalogueRuler:
     """
 
     def __init__(
-        self, nlp: Language, name: str, *, entities: Iterable[Mapping[str, str]] = (),
-        max_tokens: int = 12, on_error: str = "warn",
+        self,
+        nlp: Language,
+        name: str,
+        *,
+        entities: Iterable[Mapping[str, str]] = (),
+        max_tokens: int = 12,
+        on_error: str = "warn",
     ) -> None:
         self.name = name
         self.on_error = on_error
@@ -168,8 +173,9 @@ class CatalogueRuler:
         self._stop = {w.casefold() for w in nlp.Defaults.stop_words}
         lex = get_lexicon(nlp.lang)
         # words that make a name "generic" ("Gift Card", "At Home"): such names need exact casing
-        self._common = self._stop | set(lex.aspects) | generic_nouns() | {
-            w + "s" for w in lex.aspects} | set(lex.opinions)
+        self._common = (
+            self._stop | set(lex.aspects) | generic_nouns() | {w + "s" for w in lex.aspects} | set(lex.opinions)
+        )
         self._index: dict[str, list[tuple[str, str, str, bool]]] = {}
         self._longest = 1
         self.add_entities(entities)
@@ -237,12 +243,19 @@ def make_catalogue_ruler(
 
 # --------------------------------------------------------------------------- aspects
 
+
 class AspectExtractor:
     """Aspect-opinion pairs from dependency arcs (parser route) or token rules (rules route)."""
 
     def __init__(
-        self, nlp: Language, name: str, *, lang: str | None = None,
-        synonyms: Mapping[str, str] | None = None, route: str = "auto", on_error: str = "warn",
+        self,
+        nlp: Language,
+        name: str,
+        *,
+        lang: str | None = None,
+        synonyms: Mapping[str, str] | None = None,
+        route: str = "auto",
+        on_error: str = "warn",
     ) -> None:
         self.name = name
         self.lang = lang or nlp.lang
@@ -257,8 +270,9 @@ class AspectExtractor:
         self._starts = frozenset(a.split()[0] for a in self.lexicon.aspects)
         self._stop = frozenset(w.lower() for w in nlp.Defaults.stop_words)
         lex = self.lexicon
-        self._function_words = (lex.copulas | lex.negators | lex.modifiers | lex.breakers | lex.determiners
-                                | lex.conjunctions | self._stop)
+        self._function_words = (
+            lex.copulas | lex.negators | lex.modifiers | lex.breakers | lex.determiners | lex.conjunctions | self._stop
+        )
         #: collect noun-like candidates for frequent-noun aspects (all languages but English,
         #: whose rules already take unknown nouns next to opinions)
         self.discover = self.lang != "en"
@@ -317,8 +331,12 @@ class AspectExtractor:
             if any(doc[x].is_punct or doc[x].lower_ in self.lexicon.breakers for x in range(lo, hi)):
                 continue
             t = doc[k]
-            if k not in blocked and t.is_alpha and self.lexicon.is_opinion(self.key(t)) \
-                    and t.lower_ not in self.lexicon.modifiers:
+            if (
+                k not in blocked
+                and t.is_alpha
+                and self.lexicon.is_opinion(self.key(t))
+                and t.lower_ not in self.lexicon.modifiers
+            ):
                 best = k
                 break
         if best is None:
@@ -338,18 +356,32 @@ class AspectExtractor:
                 continue
             if tok.i in blocked:
                 continue
-            out.append(AspectCandidate(form=form, surface=tok.text, start=tok.idx, end=tok.idx + len(tok.text),
-                                       opinion=self._nearest_opinion(doc, tok.i, blocked), known=bool(known)))
+            out.append(
+                AspectCandidate(
+                    form=form,
+                    surface=tok.text,
+                    start=tok.idx,
+                    end=tok.idx + len(tok.text),
+                    opinion=self._nearest_opinion(doc, tok.i, blocked),
+                    known=bool(known),
+                )
+            )
         return out
 
     # ---- shared helpers
-    def _mention(self, words: list[str], lemmas: list[str] | None, opinion: str, start: int,
-                 end: int, surface: str = "") -> AspectMention | None:
+    def _mention(
+        self, words: list[str], lemmas: list[str] | None, opinion: str, start: int, end: int, surface: str = ""
+    ) -> AspectMention | None:
         aspect = self.normalise(words, lemmas)
         if len(aspect) < 2 or aspect in self._generic:
             return None
-        return AspectMention(aspect=aspect, opinion=opinion.lower(), start=start, end=end,
-                             surface=surface or self.lexicon.joiner.join(words))
+        return AspectMention(
+            aspect=aspect,
+            opinion=opinion.lower(),
+            start=start,
+            end=end,
+            surface=surface or self.lexicon.joiner.join(words),
+        )
 
     def _negated_text(self, negated: bool, word: str, too: bool = False) -> str:
         """Opinion text: ``[negator] [too] word`` in the language's own words, lower-case
@@ -414,8 +446,11 @@ class AspectExtractor:
         if t.dep_ in ("acomp", "oprd") and t.pos_ == "ADJ":
             adjs = [t] + [c for c in t.children if c.dep_ == "conj" and c.pos_ == "ADJ"]
             neg = self._is_negated(t.head, t)
-            return [(subj, self._negated_text(neg, adj.text, self._too(adj)))
-                    for subj in self._subjects(t.head) for adj in adjs]
+            return [
+                (subj, self._negated_text(neg, adj.text, self._too(adj)))
+                for subj in self._subjects(t.head)
+                for adj in adjs
+            ]
         if t.dep_ == "advmod" and t.head.pos_ == "VERB" and self._evaluative(t):
             neg = self._is_negated(t.head)
             return [(subj, self._negated_text(neg, t.text, self._too(t))) for subj in self._subjects(t.head)]
@@ -461,8 +496,9 @@ class AspectExtractor:
             return False
         return True
 
-    def _lexicon_spans(self, sent: Span, blocked: set[int], low: list[str],
-                       alpha: list[bool]) -> dict[int, tuple[int, str]]:
+    def _lexicon_spans(
+        self, sent: Span, blocked: set[int], low: list[str], alpha: list[bool]
+    ) -> dict[int, tuple[int, str]]:
         """start token -> (end token, lexicon form) for lexicon aspects, longest first."""
         spans: dict[int, tuple[int, str]] = {}
         i = sent.start
@@ -477,8 +513,9 @@ class AspectExtractor:
                 i += 1
         return spans
 
-    def _longest_aspect(self, i: int, end: int, blocked: set[int], low: list[str],
-                        alpha: list[bool]) -> tuple[int, str] | None:
+    def _longest_aspect(
+        self, i: int, end: int, blocked: set[int], low: list[str], alpha: list[bool]
+    ) -> tuple[int, str] | None:
         """(end token, lexicon form) of the longest lexicon aspect starting at token ``i``."""
         for n in range(min(self.lexicon.max_aspect_words, end - i), 0, -1):
             if not all(alpha[k] and k not in blocked for k in range(i, i + n)):
@@ -507,8 +544,9 @@ class _SentenceRules:
     nearest opinion in the same clause.
     """
 
-    def __init__(self, ext: AspectExtractor, sent: Span, blocked: set[int],
-                 spans: dict[int, tuple[int, str]], low: list[str]) -> None:
+    def __init__(
+        self, ext: AspectExtractor, sent: Span, blocked: set[int], spans: dict[int, tuple[int, str]], low: list[str]
+    ) -> None:
         self.ext, self.lex, self.doc, self.sent = ext, ext.lexicon, sent.doc, sent
         self.low = low  # per token of the doc: lexicon lookup form
         self.blocked = blocked
@@ -534,8 +572,13 @@ class _SentenceRules:
     # -- token tests
     def is_opinion(self, k: int) -> bool:
         t = self.doc[k]
-        return (k not in self.blocked and k not in self.covered and t.is_alpha
-                and self.lex.is_opinion(self.low[k]) and t.lower_ not in self.lex.modifiers)
+        return (
+            k not in self.blocked
+            and k not in self.covered
+            and t.is_alpha
+            and self.lex.is_opinion(self.low[k])
+            and t.lower_ not in self.lex.modifiers
+        )
 
     def is_negator(self, k: int) -> bool:
         low = self.doc[k].lower_
@@ -580,8 +623,12 @@ class _SentenceRules:
         if k < self.sent.start or not self.candidate(k):
             return None
         s = k
-        if (k - 1 >= self.sent.start and self.ext.lang == "en" and self.candidate(k - 1)
-                and not self.doc[k - 1].is_sent_start):
+        if (
+            k - 1 >= self.sent.start
+            and self.ext.lang == "en"
+            and self.candidate(k - 1)
+            and not self.doc[k - 1].is_sent_start
+        ):
             s = k - 1
         return s, k + 1
 
@@ -593,8 +640,14 @@ class _SentenceRules:
             lemmas = self.spans[s][1].split()  # the lexicon form ("Lieferungen" -> "lieferung")
         elif self.ext.lang != "en":
             lemmas = [self.low[k] for k in range(s, e)]
-        m = self.ext._mention([t.text for t in doc[s:e]], lemmas, opinion, doc[s].idx,
-                              doc[e - 1].idx + len(doc[e - 1].text), surface=doc[s:e].text)
+        m = self.ext._mention(
+            [t.text for t in doc[s:e]],
+            lemmas,
+            opinion,
+            doc[s].idx,
+            doc[e - 1].idx + len(doc[e - 1].text),
+            surface=doc[s:e].text,
+        )
         if m is not None:
             self.out.append(m)
             self.paired.add(s)
@@ -614,8 +667,9 @@ class _SentenceRules:
     def rule_opinion_then_aspect(self, k: int, opinion: str) -> bool:
         """(a) "fast delivery", "great battery life": the aspect after the opinion (and modifiers)."""
         j = k + 1
-        while j < self.sent.end and (self.doc[j].lower_ in self.lex.modifiers
-                                     or self.doc[j].lower_ in self.lex.determiners):
+        while j < self.sent.end and (
+            self.doc[j].lower_ in self.lex.modifiers or self.doc[j].lower_ in self.lex.determiners
+        ):
             j += 1
         span = self.aspect_from(j) if j < self.sent.end else None
         if span is not None:
@@ -641,8 +695,7 @@ class _SentenceRules:
 
     def _between_copula_and_opinion(self, j: int) -> bool:
         low = self.doc[j].lower_
-        return (low in self.lex.modifiers or self.is_negator(j) or self.is_opinion(j)
-                or low in self.lex.conjunctions)
+        return low in self.lex.modifiers or self.is_negator(j) or self.is_opinion(j) or low in self.lex.conjunctions
 
     def rule_nearest_opinion(self, s: int, e: int) -> None:
         """(c) lexicon aspect ``[s, e)`` without an opinion: nearest opinion within 3 tokens, same clause."""

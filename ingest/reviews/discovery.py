@@ -37,8 +37,7 @@ __all__ = ["AspectDiscovery"]
 class AspectDiscovery:
     """Per-language review frequencies of candidate lemmas, and the choice of aspect mentions."""
 
-    def __init__(self, *, min_reviews: int = 3, min_share: float = 0.004,
-                 exclude: Iterable[str] = ()) -> None:
+    def __init__(self, *, min_reviews: int = 3, min_share: float = 0.004, exclude: Iterable[str] = ()) -> None:
         self.min_reviews = min_reviews
         self.min_share = min_share
         self.exclude = frozenset(w.casefold() for w in exclude)

@@ -37,8 +37,10 @@ def _identifier() -> Any | None:
     try:
         from langid.langid import LanguageIdentifier, model
     except ImportError:
-        logger.warning("[W-KG-LANGID] langid is not installed: language detection falls back to a "
-                       "stop-word vote among en/de/fr/es/it/pt/nl (pip install langid)")
+        logger.warning(
+            "[W-KG-LANGID] langid is not installed: language detection falls back to a "
+            "stop-word vote among en/de/fr/es/it/pt/nl (pip install langid)"
+        )
         return None
     ident = LanguageIdentifier.from_modelstring(model, norm_probs=True)
     ident.set_languages(sorted(set(ident.nb_classes) & spacy_languages()))

@@ -107,14 +107,22 @@ class Lexicon:
     @classmethod
     def from_data(cls, lang: str, data: Mapping[str, Any], opinions: Mapping[str, float]) -> Lexicon:
         """A lexicon from the parsed ``lexicon_<lang>.json`` and its (final) opinion valences."""
-        sets = {k: frozenset(data.get(k, ())) for k in
-                ("copulas", "negators", "modifiers", "breakers", "determiners", "conjunctions")}
+        sets = {
+            k: frozenset(data.get(k, ()))
+            for k in ("copulas", "negators", "modifiers", "breakers", "determiners", "conjunctions")
+        }
         aspects = frozenset(a.lower() for a in (*data.get("aspects", ()), *aspect_seeds(lang)))
         return cls(
-            lang=lang, opinions=dict(opinions), aspects=aspects, **sets,
-            suffixes=tuple(data.get("suffixes", ())), aspect_suffixes=tuple(data.get("aspect_suffixes", ())),
-            negation_word=data.get("negation_word", "not"), too_word=data.get("too_word", "too"),
-            prefixes=tuple(data.get("prefixes", ())), negation_prefixes=tuple(data.get("negation_prefixes", ())),
+            lang=lang,
+            opinions=dict(opinions),
+            aspects=aspects,
+            **sets,
+            suffixes=tuple(data.get("suffixes", ())),
+            aspect_suffixes=tuple(data.get("aspect_suffixes", ())),
+            negation_word=data.get("negation_word", "not"),
+            too_word=data.get("too_word", "too"),
+            prefixes=tuple(data.get("prefixes", ())),
+            negation_prefixes=tuple(data.get("negation_prefixes", ())),
             negation_suffixes=tuple(data.get("negation_suffixes", ())),
             copula_optional=bool(data.get("copula_optional", False)),
             negation_follows=bool(data.get("negation_follows", False)),
@@ -158,12 +166,12 @@ class Lexicon:
                     return -inner
         for neg in self.negation_prefixes:
             if w.startswith(neg) and len(w) > len(neg):
-                inner = self._valence(w[len(neg):])
+                inner = self._valence(w[len(neg) :])
                 if inner is not None:
                     return -inner
         for pre in self.prefixes:
             if w.startswith(pre) and len(w) > len(pre):
-                inner = self._plain_valence(w[len(pre):])
+                inner = self._plain_valence(w[len(pre) :])
                 if inner is not None:
                     return inner
         return None
@@ -245,8 +253,13 @@ def get_lexicon(lang: str) -> Lexicon:
     if lang not in LANGUAGES or not has_data(name):
         logger.info("no rules lexicon for language %r: seed and frequent-noun aspects only", lang)
         seeds = frozenset(aspect_seeds(lang))
-        return Lexicon(lang=lang, opinions={}, aspects=seeds, joiner="" if lang in UNSPACED else " ",
-                       max_aspect_words=max([3, *(len(a.split()) for a in seeds)]))
+        return Lexicon(
+            lang=lang,
+            opinions={},
+            aspects=seeds,
+            joiner="" if lang in UNSPACED else " ",
+            max_aspect_words=max([3, *(len(a.split()) for a in seeds)]),
+        )
     data = load_json(name)
     return Lexicon.from_data(lang, data, _opinions(data))
 

@@ -40,6 +40,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kg.foundation import schema
+from kg.foundation.errors import ConfigError, StoreError
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
+from kg.ingest.cypher import (
+    REVIEWS_CATALOGUE,
+    REVIEWS_MENTIONS_ASPECT,
+    REVIEWS_MENTIONS_CLEAR,
+    REVIEWS_MENTIONS_ENTITY,
+    REVIEWS_MERGE,
+    REVIEWS_MISSING_DATE,
+    REVIEWS_PRODUCT_ASPECTS,
+    REVIEWS_PRODUCT_ASPECTS_CLEAR,
+    REVIEWS_SENTIMENT,
+    REVIEWS_SET_DATE,
+    REVIEWS_USER_ASPECTS,
+    REVIEWS_USER_ASPECTS_CLEAR,
+)
 from kg.ingest.reviews.readers import ReviewRecord
 from kg.ingest.reviews.sentiment import (
     C_BY_FEATURES,
@@ -50,21 +68,20 @@ from kg.ingest.reviews.sentiment import (
     weak_labels,
 )
 from kg.ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
-from kg.foundation import schema
-from kg.foundation.errors import ConfigError, StoreError
-from kg.foundation.privacy import Pseudonymiser
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
-from kg.ingest.cypher import (REVIEWS_CATALOGUE, REVIEWS_MENTIONS_ASPECT, REVIEWS_MENTIONS_CLEAR,
-                              REVIEWS_MENTIONS_ENTITY, REVIEWS_MERGE, REVIEWS_MISSING_DATE, REVIEWS_PRODUCT_ASPECTS,
-                              REVIEWS_PRODUCT_ASPECTS_CLEAR, REVIEWS_SENTIMENT, REVIEWS_SET_DATE, REVIEWS_USER_ASPECTS,
-                              REVIEWS_USER_ASPECTS_CLEAR)
 
 if TYPE_CHECKING:
     from kg.ingest.reviews.pipeline import ReviewAnalysis
 
-__all__ = ["LOADER_OPTIONS", "SENTIMENT_METHODS", "ReviewLoader", "SentimentReport", "backfill_review_dates",
-           "review_day", "review_id"]
+__all__ = [
+    "LOADER_OPTIONS",
+    "SENTIMENT_METHODS",
+    "ReviewLoader",
+    "SentimentReport",
+    "backfill_review_dates",
+    "review_day",
+    "review_id",
+]
 
 #: Review sentiment methods (``--sentiment``).
 SENTIMENT_METHODS: tuple[str, ...] = ("auto", "encoder", "lexicon")
@@ -107,8 +124,10 @@ def backfill_review_dates(store: GraphStore, *, batch_size: int = 10_000) -> int
     done, seen = 0, set()
     while rows := store.query(REVIEWS_MISSING_DATE, limit=batch_size):
         if all(r["id"] in seen for r in rows):
-            raise StoreError(f"could not set Review.date on {len(rows)} reviews (e.g. {rows[0]['id']!r})",
-                             hint="check that their created_at is an integer (epoch ms)")
+            raise StoreError(
+                f"could not set Review.date on {len(rows)} reviews (e.g. {rows[0]['id']!r})",
+                hint="check that their created_at is an integer (epoch ms)",
+            )
         seen.update(r["id"] for r in rows)
         days = [(r["id"], review_day(r["at"])) for r in rows]
         store.write(REVIEWS_SET_DATE, [{"id": i, "date": d, "month": d[:7]} for i, d in days])
@@ -239,8 +258,13 @@ class ReviewLoader:
 
             catalogue = store.query(REVIEWS_CATALOGUE)
             logger.info("catalogue ruler: %d names from the graph", len(catalogue))
-            self._analyser = ReviewAnalyser(lang=self.lang, model=self.model, catalogue=catalogue,
-                                            synonyms=self.synonyms, detect_language=self.detect_language)
+            self._analyser = ReviewAnalyser(
+                lang=self.lang,
+                model=self.model,
+                catalogue=catalogue,
+                synonyms=self.synonyms,
+                detect_language=self.detect_language,
+            )
         return self._analyser
 
     def _user(self, raw: str) -> str:
@@ -276,13 +300,15 @@ class ReviewLoader:
         derives (a 6,000-letter "word" is no aspect, and such keys crash FalkorDB's unique check)."""
         if any(schema.check_key(m.aspect) or schema.check_key(m.opinion) for m in an.aspects):
             kept = [m for m in an.aspects if not (schema.check_key(m.aspect) or schema.check_key(m.opinion))]
-            self.warnings[f"aspect over the {schema.MAX_KEY_BYTES}-byte key limit dropped"] += (
-                len(an.aspects) - len(kept))
+            self.warnings[f"aspect over the {schema.MAX_KEY_BYTES}-byte key limit dropped"] += len(an.aspects) - len(
+                kept
+            )
             an.aspects = kept
         if any(schema.check_key(key) for _, key in an.entities):
             kept_entities = [(label, key) for label, key in an.entities if not schema.check_key(key)]
-            self.warnings[f"entity over the {schema.MAX_KEY_BYTES}-byte key limit dropped"] += (
-                len(an.entities) - len(kept_entities))
+            self.warnings[f"entity over the {schema.MAX_KEY_BYTES}-byte key limit dropped"] += len(an.entities) - len(
+                kept_entities
+            )
             an.entities = kept_entities
 
     def _latest(self, records: Sequence[ReviewRecord]) -> dict[str, tuple[ReviewRecord, str]]:
@@ -299,7 +325,8 @@ class ReviewLoader:
         texts = [self.cleaner(t) for t in raw]
         if self.cleaner.truncated > truncated_before:
             self.warnings[f"review text truncated to {self.cleaner.max_chars} chars"] += (
-                self.cleaner.truncated - truncated_before)
+                self.cleaner.truncated - truncated_before
+            )
         if self.cleaner.empty > empty_before:
             self.warnings["empty review text (review kept, nothing extracted)"] += self.cleaner.empty - empty_before
         return texts
@@ -307,8 +334,15 @@ class ReviewLoader:
     def _review_row(self, rid: str, rec: ReviewRecord, user: str, an: ReviewAnalysis) -> dict[str, Any]:
         day = review_day(rec.at)
         return {
-            "id": rid, "user": user, "item": rec.item, "rating": rec.rating, "created_at": rec.at,
-            "date": day, "month": day[:7], "lang": an.lang, "route": an.route,
+            "id": rid,
+            "user": user,
+            "item": rec.item,
+            "rating": rec.rating,
+            "created_at": rec.at,
+            "date": day,
+            "month": day[:7],
+            "lang": an.lang,
+            "route": an.route,
             "text": (an.scrubbed or None) if self.store_text else None,
         }
 
@@ -322,28 +356,35 @@ class ReviewLoader:
         self._products.add(rec.item)
         self._users.add(user)
 
-    def _write(self, store: GraphStore, reviews: list[dict[str, Any]], ids: list[str],
-               aspects: list[dict[str, Any]], entities: Mapping[str, list[dict[str, str]]]) -> None:
+    def _write(
+        self,
+        store: GraphStore,
+        reviews: list[dict[str, Any]],
+        ids: list[str],
+        aspects: list[dict[str, Any]],
+        entities: Mapping[str, list[dict[str, str]]],
+    ) -> None:
         store.write(REVIEWS_MERGE, reviews)
         store.write(REVIEWS_MENTIONS_CLEAR, ids)
         if aspects:
             store.write(REVIEWS_MENTIONS_ASPECT, aspects)
             self.aspect_mentions += len(aspects)
         for label, rows in sorted(entities.items()):
-            store.write(REVIEWS_MENTIONS_ENTITY, rows,
-                        identifiers={"label": label, "key": schema.key_of(label)})
+            store.write(REVIEWS_MENTIONS_ENTITY, rows, identifiers={"label": label, "key": schema.key_of(label)})
             self.entity_mentions += len(rows)
 
     def finish(self, store: GraphStore) -> None:
         """Score sentiment for the whole file, then recompute the aspect aggregates."""
         pending = self._pending
         if pending.ids:
-            scores, methods = self.score_sentiment(pending.texts, pending.ratings, pending.langs,
-                                                   pending.lexicon)
-            store.write(REVIEWS_SENTIMENT, [
-                {"id": rid, "sentiment": s, "method": m}
-                for rid, s, m in zip(pending.ids, scores, methods, strict=True)
-            ])
+            scores, methods = self.score_sentiment(pending.texts, pending.ratings, pending.langs, pending.lexicon)
+            store.write(
+                REVIEWS_SENTIMENT,
+                [
+                    {"id": rid, "sentiment": s, "method": m}
+                    for rid, s, m in zip(pending.ids, scores, methods, strict=True)
+                ],
+            )
         if self._products:
             products = sorted(self._products)
             store.write(REVIEWS_PRODUCT_ASPECTS_CLEAR, products)
@@ -352,8 +393,13 @@ class ReviewLoader:
             users = sorted(self._users)
             store.write(REVIEWS_USER_ASPECTS_CLEAR, users)
             store.write(REVIEWS_USER_ASPECTS, users, batch_size=500)
-        logger.info("reviews: %d aspect mentions, %d entity mentions, languages %s, sentiment %s",
-                    self.aspect_mentions, self.entity_mentions, dict(self.languages), self.report)
+        logger.info(
+            "reviews: %d aspect mentions, %d entity mentions, languages %s, sentiment %s",
+            self.aspect_mentions,
+            self.entity_mentions,
+            dict(self.languages),
+            self.report,
+        )
         self._tokenizer_notice()
         self._pending = _Pending()
 
@@ -369,9 +415,11 @@ class ReviewLoader:
             return
         share = sum(missing.values()) / total
         if share < MINORITY_SHARE:
-            note = (f"{sum(missing.values()):,} of {total:,} reviews ({100 * share:.1f}%) detected as "
-                    f"{', '.join(sorted(missing))}, read with the multi-language tokenizer (no spaCy tokenizer "
-                    "for them); a one-language shop can pass --lang")
+            note = (
+                f"{sum(missing.values()):,} of {total:,} reviews ({100 * share:.1f}%) detected as "
+                f"{', '.join(sorted(missing))}, read with the multi-language tokenizer (no spaCy tokenizer "
+                "for them); a one-language shop can pass --lang"
+            )
             if note not in self.notes:
                 self.notes.append(note)
             logger.info(note)
@@ -381,7 +429,10 @@ class ReviewLoader:
 
     # -- sentiment ---------------------------------------------------------------------------
     def score_sentiment(
-        self, texts: Sequence[str], ratings: Sequence[float | None], langs: Sequence[str],
+        self,
+        texts: Sequence[str],
+        ratings: Sequence[float | None],
+        langs: Sequence[str],
         lexicon: Sequence[float | None],
     ) -> tuple[list[float | None], list[str | None]]:
         """Per review: (sentiment in [-1, 1] or None for empty text, method name); see the module doc."""
@@ -415,21 +466,40 @@ class ReviewLoader:
             oof = _auc(y, [p[1] for p in pooled])
         main_rep = reports.get(main, {"method": "lexicon", "reason": "no review text"})
         self.report = SentimentReport(
-            method=main_rep["method"], reason=main_rep["reason"], encoder_scored=classifier,
-            lexicon_scored=sum(m == "lexicon" for m in methods), folds=folds, oof_auc=oof, languages=reports)
+            method=main_rep["method"],
+            reason=main_rep["reason"],
+            encoder_scored=classifier,
+            lexicon_scored=sum(m == "lexicon" for m in methods),
+            folds=folds,
+            oof_auc=oof,
+            languages=reports,
+        )
         logger.info("review sentiment: %s", self.report)
         return scores, methods
 
-    def _score_language(self, lang: str, idx: np.ndarray, texts: Sequence[str], labels: np.ndarray,
-                        scores: list[float | None], methods: list[str | None]) -> tuple[dict[str, Any], int | None]:
+    def _score_language(
+        self,
+        lang: str,
+        idx: np.ndarray,
+        texts: Sequence[str],
+        labels: np.ndarray,
+        scores: list[float | None],
+        methods: list[str | None],
+    ) -> tuple[dict[str, Any], int | None]:
         """Cross-fit the classifier of one language when its ratings allow; returns its report
         entry and the folds used (None when it kept the lexicon)."""
         lab = labels[idx]
         rated = lab >= 0
         lexicon_auc = _auc(lab[rated], [scores[i] or 0.0 for i in idx[rated].tolist()])
         use, reason, features = self._decision(lang, lab)
-        entry: dict[str, Any] = {"reviews": int(len(idx)), "rated": int(rated.sum()), "method": "lexicon",
-                                 "reason": reason, "oof_auc": None, "lexicon_auc": lexicon_auc}
+        entry: dict[str, Any] = {
+            "reviews": int(len(idx)),
+            "rated": int(rated.sum()),
+            "method": "lexicon",
+            "reason": reason,
+            "oof_auc": None,
+            "lexicon_auc": lexicon_auc,
+        }
         if not use:
             return entry, None
         sub = [texts[i] for i in idx.tolist()]
@@ -442,8 +512,11 @@ class ReviewLoader:
         for j, i in enumerate(idx.tolist()):
             scores[i] = float(result.scores[j])
             methods[i] = method
-        entry.update(method=method, oof_auc=None if result.oof_auc is None else round(float(result.oof_auc), 4),
-                     folds=result.folds)
+        entry.update(
+            method=method,
+            oof_auc=None if result.oof_auc is None else round(float(result.oof_auc), 4),
+            folds=result.folds,
+        )
         return entry, result.folds
 
     def _decision(self, lang: str, lab: np.ndarray) -> tuple[bool, str, str]:
@@ -456,11 +529,20 @@ class ReviewLoader:
         if len(rated) < self.min_labelled:
             return False, f"{len(rated)} rated {lang} reviews < {self.min_labelled}", features
         if min(pos, neg) < self.min_per_class:
-            return (False, f"too few of one class in {lang} (rating>=4: {pos}, <4: {neg}; need "
-                    f"{self.min_per_class} each)", features)
+            return (
+                False,
+                f"too few of one class in {lang} (rating>=4: {pos}, <4: {neg}; need {self.min_per_class} each)",
+                features,
+            )
         note = "" if features == "encoder" or lang not in ENCODER_LANGUAGES else " (MiniLM encoder not installed)"
-        return True, (f"{len(rated)} rated {lang} reviews ({pos} positive, {neg} negative), "
-                      f"{self.folds}-fold cross-fit on {features} features{note}"), features
+        return (
+            True,
+            (
+                f"{len(rated)} rated {lang} reviews ({pos} positive, {neg} negative), "
+                f"{self.folds}-fold cross-fit on {features} features{note}"
+            ),
+            features,
+        )
 
 
 def _aspect_rows(rid: str, an: ReviewAnalysis) -> list[dict[str, Any]]:
@@ -469,21 +551,31 @@ def _aspect_rows(rid: str, an: ReviewAnalysis) -> list[dict[str, Any]]:
     for m in an.aspects:
         if (m.aspect, m.opinion) not in seen:
             seen.add((m.aspect, m.opinion))
-            rows.append({"review": rid, "aspect": m.aspect, "opinion": m.opinion, "sentiment": m.sentiment,
-                         "surface": m.surface or m.aspect})
+            rows.append(
+                {
+                    "review": rid,
+                    "aspect": m.aspect,
+                    "opinion": m.opinion,
+                    "sentiment": m.sentiment,
+                    "surface": m.surface or m.aspect,
+                }
+            )
     return rows
 
 
 def _check_sentiment(sentiment: object) -> None:
     if sentiment not in SENTIMENT_METHODS:
-        raise ConfigError(f"unknown sentiment method {sentiment!r}",
-                          hint=f"choose one of {', '.join(SENTIMENT_METHODS)} (--sentiment)")
+        raise ConfigError(
+            f"unknown sentiment method {sentiment!r}",
+            hint=f"choose one of {', '.join(SENTIMENT_METHODS)} (--sentiment)",
+        )
 
 
 def _check_folds(folds: object) -> None:
     if isinstance(folds, bool) or not isinstance(folds, int) or not MIN_FOLDS <= folds <= MAX_FOLDS:
-        raise ConfigError(f"cross-fitting folds must be an integer from {MIN_FOLDS} to {MAX_FOLDS}, not {folds!r}",
-                          hint="--folds 5")
+        raise ConfigError(
+            f"cross-fitting folds must be an integer from {MIN_FOLDS} to {MAX_FOLDS}, not {folds!r}", hint="--folds 5"
+        )
 
 
 def _check_lang(lang: object) -> None:
@@ -497,8 +589,9 @@ def _checked_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
     unknown = sorted(set(options) - set(LOADER_OPTIONS))
     if unknown:
-        raise ConfigError(f"unknown reviews option(s): {', '.join(unknown)}",
-                          hint=f"options are {', '.join(LOADER_OPTIONS)}")
+        raise ConfigError(
+            f"unknown reviews option(s): {', '.join(unknown)}", hint=f"options are {', '.join(LOADER_OPTIONS)}"
+        )
     given = {k: v for k, v in options.items() if v is not None}
     if "lang" in given:
         _check_lang(given["lang"])
@@ -513,6 +606,8 @@ def _checked_options(options: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(synonyms, (str, Path)):
         given["synonyms"] = load_synonyms(synonyms)
     elif synonyms is not None and not isinstance(synonyms, Mapping):
-        raise ConfigError(f"synonyms must be a JSON file path or a mapping, not {type(synonyms).__name__}",
-                          hint="--synonyms synonyms.json")
+        raise ConfigError(
+            f"synonyms must be a JSON file path or a mapping, not {type(synonyms).__name__}",
+            hint="--synonyms synonyms.json",
+        )
     return given

@@ -17,9 +17,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from kg.foundation.errors import InputError
 from kg.ingest.reviews.inflect import singular
 from kg.ingest.reviews.lexicons import aspect_seeds, default_synonyms
-from kg.foundation.errors import InputError
 
 __all__ = ["AspectNormaliser", "load_synonyms", "singular"]
 
@@ -31,13 +31,9 @@ def load_synonyms(path: str | Path) -> dict[str, str]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise InputError(f"cannot read synonym map {path}: {e}",
-                         hint='a JSON object {"variant": "canonical"}') from e
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise InputError(f"synonym map {path} must be a JSON object of strings",
-                         hint='e.g. {"shipping": "delivery"}')
+        raise InputError(f"cannot read synonym map {path}: {e}", hint='a JSON object {"variant": "canonical"}') from e
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise InputError(f"synonym map {path} must be a JSON object of strings", hint='e.g. {"shipping": "delivery"}')
     return {k.lower().strip(): v.lower().strip() for k, v in data.items()}
 
 

@@ -70,8 +70,11 @@ def build_nlp(
             ) from e
         if nlp.lang != lang:
             logger.warning(
-                "spaCy model %s is for %r, reviews are %r: using spacy.blank(%r) + rules", model,
-                nlp.lang, lang, lang,
+                "spaCy model %s is for %r, reviews are %r: using spacy.blank(%r) + rules",
+                model,
+                nlp.lang,
+                lang,
+                lang,
             )
             nlp = None
     if nlp is None:
@@ -117,8 +120,9 @@ class ReviewAnalyser:
         self.detect_language = detect_language
         self.batch_size = batch_size
         self._model = model
-        self._nlps: dict[str, Language] = {lang: build_nlp(lang, model=model, catalogue=self.catalogue,
-                                                         synonyms=self.synonyms)}
+        self._nlps: dict[str, Language] = {
+            lang: build_nlp(lang, model=model, catalogue=self.catalogue, synonyms=self.synonyms)
+        }
         self.model = model if self._nlps[lang].has_pipe("parser") else None
         self.detector = LanguageDetector(default=lang)
         words = {w.casefold() for ent in self.catalogue for w in re.findall(r"\w+", str(ent.get("name") or ""))}
@@ -126,14 +130,18 @@ class ReviewAnalyser:
 
     @property
     def route(self) -> str:
-        """"parser" when the main pipeline has a dependency parser, else "rules"."""
+        """ "parser" when the main pipeline has a dependency parser, else "rules"."""
         return "parser" if self._nlps[self.lang].has_pipe("parser") else "rules"
 
     def nlp_for(self, lang: str) -> Language:
         """The pipeline of ``lang`` (built on first use; a trained one where ``model`` names one)."""
         if lang not in self._nlps:
-            self._nlps[lang] = build_nlp(lang, model=self._model if self._model and "," in self._model else None,
-                                         catalogue=self.catalogue, synonyms=self.synonyms)
+            self._nlps[lang] = build_nlp(
+                lang,
+                model=self._model if self._model and "," in self._model else None,
+                catalogue=self.catalogue,
+                synonyms=self.synonyms,
+            )
         return self._nlps[lang]
 
     def languages(self, texts: Sequence[str]) -> list[str]:

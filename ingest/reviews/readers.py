@@ -71,9 +71,19 @@ def _text(value: Any) -> str:
     return value
 
 
-def _record(number: int, row: dict[str, Any], raw: str, *, user_key: str, item_key: str, text_key: str,
-            time_key: str, rating_key: str, id_key: str | None,
-            stars: tuple[float, float] = (0, 10)) -> ReviewRecord | BadRow:
+def _record(
+    number: int,
+    row: dict[str, Any],
+    raw: str,
+    *,
+    user_key: str,
+    item_key: str,
+    text_key: str,
+    time_key: str,
+    rating_key: str,
+    id_key: str | None,
+    stars: tuple[float, float] = (0, 10),
+) -> ReviewRecord | BadRow:
     try:
         user, item = key_text(row.get(user_key), user_key), key_text(row.get(item_key), item_key)
         if not user:
@@ -89,8 +99,14 @@ def _record(number: int, row: dict[str, Any], raw: str, *, user_key: str, item_k
     return ReviewRecord(user=user, item=item, at=at, text=text, rating=rating, review_id=review_id)
 
 
-_GENERIC = {"user_key": "user_id", "item_key": "item_id", "text_key": "text", "time_key": "timestamp",
-            "rating_key": "rating", "id_key": "review_id"}
+_GENERIC = {
+    "user_key": "user_id",
+    "item_key": "item_id",
+    "text_key": "text",
+    "time_key": "timestamp",
+    "rating_key": "rating",
+    "id_key": "review_id",
+}
 
 
 def _generic_records(entries: Iterator[Any]) -> Iterator[ReviewRecord | BadRow]:
@@ -104,18 +120,23 @@ def _generic_records(entries: Iterator[Any]) -> Iterator[ReviewRecord | BadRow]:
 
 
 @reader_options("reviews", "csv")
-def read_reviews_csv(source: LineSource, *, delimiter: str | None = None,
-                     columns: Mapping[str, str] | None = None) -> Iterator[ReviewRecord | BadRow]:
+def read_reviews_csv(
+    source: LineSource, *, delimiter: str | None = None, columns: Mapping[str, str] | None = None
+) -> Iterator[ReviewRecord | BadRow]:
     """CSV with a header holding user_id, item_id, text, timestamp[, rating][, review_id]."""
     mapping = check_columns(columns, REVIEW_FIELDS, "reviews csv")
     check_delimiter(delimiter)
-    return _generic_records(csv_rows(source, ("user_id", "item_id", "text", "timestamp"), delimiter=delimiter,
-                                     columns=mapping, kind="reviews"))
+    return _generic_records(
+        csv_rows(
+            source, ("user_id", "item_id", "text", "timestamp"), delimiter=delimiter, columns=mapping, kind="reviews"
+        )
+    )
 
 
 @reader_options("reviews", "jsonl")
-def read_reviews_jsonl(source: LineSource, *, columns: Mapping[str, str] | None = None
-                       ) -> Iterator[ReviewRecord | BadRow]:
+def read_reviews_jsonl(
+    source: LineSource, *, columns: Mapping[str, str] | None = None
+) -> Iterator[ReviewRecord | BadRow]:
     """JSON lines with keys user_id, item_id, text, timestamp[, rating][, review_id]."""
     mapping = check_columns(columns, REVIEW_FIELDS, "reviews jsonl")
     return _generic_records(json_rows(source, columns=mapping))
@@ -133,8 +154,18 @@ def read_reviews_amazon(source: LineSource) -> Iterator[ReviewRecord | BadRow]:
             yield entry
             continue
         number, row, raw = entry
-        rec = _record(number, row, raw, user_key="reviewerID", item_key="asin", text_key="reviewText",
-                      time_key="unixReviewTime", rating_key="overall", id_key=None, stars=(1, 5))
+        rec = _record(
+            number,
+            row,
+            raw,
+            user_key="reviewerID",
+            item_key="asin",
+            text_key="reviewText",
+            time_key="unixReviewTime",
+            rating_key="overall",
+            id_key=None,
+            stars=(1, 5),
+        )
         if isinstance(rec, ReviewRecord) and rec.rating is None:
             rec = BadRow(number, "missing overall (rating)", raw)
         yield rec

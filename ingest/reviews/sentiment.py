@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from kg.ingest.reviews.lexicons import get_lexicon
 from kg.foundation.text_encoder import MiniLMEncoder, quiet_transformers_progress
+from kg.ingest.reviews.lexicons import get_lexicon
 
 __all__ = [
     "CrossFitResult",
@@ -124,13 +124,25 @@ class NgramFeatures:
         from kg.ingest.reviews.lexicons import UNSPACED
 
         min_df = 2 if len(texts) >= 50 else 1
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=min_df, sublinear_tf=True,
-                                max_features=self.max_features, dtype=np.float32)
+        chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(1, 4),
+            min_df=min_df,
+            sublinear_tf=True,
+            max_features=self.max_features,
+            dtype=np.float32,
+        )
         X = chars.fit_transform(texts)
         if self.lang not in UNSPACED:
-            words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=min_df, sublinear_tf=True,
-                                    token_pattern=r"(?u)\b\w+\b", max_features=self.max_features,
-                                    dtype=np.float32)
+            words = TfidfVectorizer(
+                analyzer="word",
+                ngram_range=(1, 2),
+                min_df=min_df,
+                sublinear_tf=True,
+                token_pattern=r"(?u)\b\w+\b",
+                max_features=self.max_features,
+                dtype=np.float32,
+            )
             X = hstack([X, words.fit_transform(texts)]).tocsr()
         return X
 
@@ -142,8 +154,7 @@ C_BY_FEATURES = {"encoder": 1.0, "ngram": 4.0}
 def weak_labels(ratings: Sequence[float | None], threshold: float = 4.0) -> np.ndarray:
     """1 for rating >= threshold, 0 below, -1 where the rating is missing."""
     return np.array(
-        [-1 if r is None or (isinstance(r, float) and math.isnan(r)) else int(r >= threshold)
-         for r in ratings],
+        [-1 if r is None or (isinstance(r, float) and math.isnan(r)) else int(r >= threshold) for r in ratings],
         dtype=np.int64,
     )
 
@@ -156,12 +167,10 @@ class EncoderClassifier:
         self.seed = seed
         self._clf = None
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "EncoderClassifier":
+    def fit(self, X: np.ndarray, y: np.ndarray) -> EncoderClassifier:
         from sklearn.linear_model import LogisticRegression
 
-        self._clf = LogisticRegression(
-            C=self.C, class_weight="balanced", max_iter=2000, random_state=self.seed
-        )
+        self._clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000, random_state=self.seed)
         self._clf.fit(X, y)
         return self
 
@@ -235,7 +244,7 @@ def evaluate_holdout(
     *,
     test_size: float = 0.3,
     seed: int = 0,
-    encoder: "MiniLMEncoder | None" = None,
+    encoder: MiniLMEncoder | None = None,
 ) -> dict[str, dict[str, float]]:
     """Lexicon (VADER) vs encoder classifier on one seeded, stratified held-out split.
 

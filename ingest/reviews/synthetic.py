@@ -123,11 +123,11 @@ def generate_reviews(
     n_products = products or (len(leaves) if leaves else 400)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["review_id", "user_id", "item_id", "rating", "text",
-                                                    "timestamp"])
+        writer = csv.DictWriter(handle, fieldnames=["review_id", "user_id", "item_id", "rating", "text", "timestamp"])
         writer.writeheader()
-        for row in synthetic_reviews(n, users=users, products=n_products, leaves=leaves, brands=brands,
-                                     seed=seed, pii_rate=pii_rate):
+        for row in synthetic_reviews(
+            n, users=users, products=n_products, leaves=leaves, brands=brands, seed=seed, pii_rate=pii_rate
+        ):
             writer.writerow(row)
     logger.info("wrote %d synthetic reviews to %s", n, path)
     return path

@@ -53,9 +53,25 @@ if TYPE_CHECKING:
     from kg.foundation.settings import Settings
     from kg.store import GraphStore
 
-__all__ = ["QueryParam", "LibraryQuery", "QueryResult", "list_queries", "get_query", "coerce", "bind_params",
-           "run_library_query", "browser_guide", "export_zip", "parse_header", "DIALECTS", "PARAM_TYPES",
-           "SUBJECTS", "PSEUDONYM_KEY", "ZIP_NAME", "spreadsheet_safe"]
+__all__ = [
+    "QueryParam",
+    "LibraryQuery",
+    "QueryResult",
+    "list_queries",
+    "get_query",
+    "coerce",
+    "bind_params",
+    "run_library_query",
+    "browser_guide",
+    "export_zip",
+    "parse_header",
+    "DIALECTS",
+    "PARAM_TYPES",
+    "SUBJECTS",
+    "PSEUDONYM_KEY",
+    "ZIP_NAME",
+    "spreadsheet_safe",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +142,14 @@ class LibraryQuery:
         return ", ".join(p.describe() for p in self.params) or "no parameters"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "subject": self.subject,
-                "params": [p.as_dict() for p in self.params], "columns": list(self.columns),
-                "portable": self.portable}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "subject": self.subject,
+            "params": [p.as_dict() for p in self.params],
+            "columns": list(self.columns),
+            "portable": self.portable,
+        }
 
 
 @dataclass
@@ -144,6 +165,7 @@ class QueryResult:
 
 
 # --------------------------------------------------------------------------- header parsing
+
 
 def _typed(kind: str, raw: str, *, where: str) -> Any:
     """``raw`` text as a value of ``kind``; ValueError with a short reason otherwise."""
@@ -195,9 +217,11 @@ def _parse_param(spec: str, where: str) -> QueryParam:
     except ValueError as e:
         raise ConfigError(f"{where}: bad param line {spec!r} ({e})") from None
     if len(tokens) < 2 or not _NAME.match(tokens[0]) or tokens[1] not in PARAM_TYPES:
-        raise ConfigError(f"{where}: bad param line {spec!r}",
-                          hint=f"write: param: NAME TYPE [raw-user-id] [default=V] [min=N] example=V -- text; "
-                               f"TYPE one of {', '.join(PARAM_TYPES)}")
+        raise ConfigError(
+            f"{where}: bad param line {spec!r}",
+            hint=f"write: param: NAME TYPE [raw-user-id] [default=V] [min=N] example=V -- text; "
+            f"TYPE one of {', '.join(PARAM_TYPES)}",
+        )
     name, kind = tokens[0], tokens[1]
     options: dict[str, str] = {}
     raw_user = False
@@ -218,8 +242,16 @@ def _parse_param(spec: str, where: str) -> QueryParam:
         raise ConfigError(f"{where}: parameter {name}: {e}") from None
     if raw_user and kind != "text":
         raise ConfigError(f"{where}: raw-user-id parameter {name} must be text")
-    return QueryParam(name=name, type=kind, example=options["example"], required="default" not in options,
-                      default=default, description=description.strip(), raw_user_id=raw_user, min=minimum)
+    return QueryParam(
+        name=name,
+        type=kind,
+        example=options["example"],
+        required="default" not in options,
+        default=default,
+        description=description.strip(),
+        raw_user_id=raw_user,
+        min=minimum,
+    )
 
 
 def parse_header(text: str, where: str = "query") -> dict[str, Any]:
@@ -267,15 +299,23 @@ def _library() -> dict[str, LibraryQuery]:
     library: dict[str, LibraryQuery] = {}
     for name, variants in sorted(texts.items()):
         if "portable" not in variants and set(variants) != set(DIALECTS):
-            raise ConfigError(f"cypher/analyst: {name} has variants for {', '.join(sorted(variants))} only",
-                              hint="add a portable text or one per dialect")
+            raise ConfigError(
+                f"cypher/analyst: {name} has variants for {', '.join(sorted(variants))} only",
+                hint="add a portable text or one per dialect",
+            )
         first = variants.get("portable") or variants[DIALECTS[0]]
         header = parse_header(first, where=f"cypher/analyst/{name}.cypher")
         if header["name"] != name:
             raise ConfigError(f"cypher/analyst/{name}.cypher: header says name {header['name']!r}")
-        library[name] = LibraryQuery(name=name, description=header["description"], params=header["params"],
-                                     columns=header["columns"], subject=header["subject"], texts=variants,
-                                     notes=header["notes"])
+        library[name] = LibraryQuery(
+            name=name,
+            description=header["description"],
+            params=header["params"],
+            columns=header["columns"],
+            subject=header["subject"],
+            texts=variants,
+            notes=header["notes"],
+        )
     return library
 
 
@@ -288,12 +328,12 @@ def get_query(name: str) -> LibraryQuery:
     """The named query; ConfigError listing the names when there is none."""
     library = _library()
     if name not in library:
-        raise ConfigError(f"unknown query {name!r}; the library has: {', '.join(library)}",
-                          hint="kg query list")
+        raise ConfigError(f"unknown query {name!r}; the library has: {', '.join(library)}", hint="kg query list")
     return library[name]
 
 
 # --------------------------------------------------------------------------- parameters
+
 
 def coerce(param: QueryParam, raw: Any) -> Any:
     """A raw value (text from the command line or a form; or an already typed value) as the param's type.
@@ -314,8 +354,13 @@ def coerce(param: QueryParam, raw: Any) -> Any:
 
 
 def _check_typed(param: QueryParam, value: Any) -> Any:
-    kinds: dict[str, tuple[type, ...]] = {"text": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-                                          "list": (list, tuple)}
+    kinds: dict[str, tuple[type, ...]] = {
+        "text": (str,),
+        "int": (int,),
+        "float": (int, float),
+        "bool": (bool,),
+        "list": (list, tuple),
+    }
     if isinstance(value, bool) and param.type in ("int", "float"):
         raise ValueError(f"{value!r} is not {param.type}")
     if not isinstance(value, kinds[param.type]):
@@ -327,8 +372,7 @@ def _check_typed(param: QueryParam, value: Any) -> Any:
     return list(value) if param.type == "list" else value
 
 
-def bind_params(query: LibraryQuery, raw_params: Mapping[str, Any],
-                pseudonymise: Any = None) -> dict[str, Any]:
+def bind_params(query: LibraryQuery, raw_params: Mapping[str, Any], pseudonymise: Any = None) -> dict[str, Any]:
     """Typed Cypher parameters for ``query`` from raw ones; one-line ConfigError listing what is expected.
 
     ``pseudonymise`` maps a raw user id to its pseudonym (needed only when a raw-user-id param is given).
@@ -345,12 +389,16 @@ def bind_params(query: LibraryQuery, raw_params: Mapping[str, Any],
     for param in query.params:
         if param.raw_user_id and PSEUDONYM_KEY in raw:
             if param.name in raw:
-                raise ConfigError(f"give {param.name} (raw id) or {PSEUDONYM_KEY} (the graph's pseudonym), "
-                                  f"not both; {expects}", hint=hint)
+                raise ConfigError(
+                    f"give {param.name} (raw id) or {PSEUDONYM_KEY} (the graph's pseudonym), not both; {expects}",
+                    hint=hint,
+                )
             pseudonym = str(raw[PSEUDONYM_KEY]).strip().lower()
             if not _HEX.match(pseudonym):
-                raise ConfigError(f"{PSEUDONYM_KEY} {raw[PSEUDONYM_KEY]!r} is not a pseudonym (32 hex digits); "
-                                  f"{expects}", hint=f"pass the raw id as {param.name}=ID, or kg user ID")
+                raise ConfigError(
+                    f"{PSEUDONYM_KEY} {raw[PSEUDONYM_KEY]!r} is not a pseudonym (32 hex digits); {expects}",
+                    hint=f"pass the raw id as {param.name}=ID, or kg user ID",
+                )
             bound[param.name] = pseudonym
             continue
         if param.name not in raw:
@@ -364,8 +412,10 @@ def bind_params(query: LibraryQuery, raw_params: Mapping[str, Any],
             raise ConfigError(f"parameter {param.name}: {e}; {expects}", hint=hint) from None
         if param.raw_user_id:
             if pseudonymise is None:
-                raise ConfigError(f"parameter {param.name} is a raw user id and no pseudonym key is at hand",
-                                  hint=f"pass settings, or {PSEUDONYM_KEY}=HEX")
+                raise ConfigError(
+                    f"parameter {param.name} is a raw user id and no pseudonym key is at hand",
+                    hint=f"pass settings, or {PSEUDONYM_KEY}=HEX",
+                )
             value = pseudonymise(value)
         bound[param.name] = value
     return bound
@@ -383,8 +433,14 @@ def _pseudonymiser(settings: Settings | None) -> Any:
     return pseudonymise
 
 
-def run_library_query(store: GraphStore, name: str, raw_params: Mapping[str, Any], *, write: bool = False,
-                      settings: Settings | None = None) -> QueryResult:
+def run_library_query(
+    store: GraphStore,
+    name: str,
+    raw_params: Mapping[str, Any],
+    *,
+    write: bool = False,
+    settings: Settings | None = None,
+) -> QueryResult:
     """Run a library query with parameters typed from its header (read-only unless ``write``).
 
     A raw-user-id parameter is pseudonymised with the key of ``settings`` (the environment's when None).
@@ -399,15 +455,19 @@ def run_library_query(store: GraphStore, name: str, raw_params: Mapping[str, Any
 
         forgotten = ForgottenUsers.from_settings(settings or Settings())
         if any(params.get(p.name) in forgotten for p in query.params if p.raw_user_id):
-            raise ConfigError("no such user: forgotten (kg forget); the database was not asked",
-                              hint="kg ingest ... --allow-forgotten brings a person back")
+            raise ConfigError(
+                "no such user: forgotten (kg forget); the database was not asked",
+                hint="kg ingest ... --allow-forgotten brings a person back",
+            )
     text = store.pick_variant(query.texts)
     started = time.perf_counter()
     result = run_cypher(store, text, params, write=write)
     seconds = time.perf_counter() - started
     if result.rows and list(result.rows[0]) != query.columns:
-        raise ConfigError(f"query {name!r} returned {', '.join(result.rows[0])} but its header says "
-                          f"{', '.join(query.columns)}", hint="fix the returns: line of its .cypher file")
+        raise ConfigError(
+            f"query {name!r} returned {', '.join(result.rows[0])} but its header says {', '.join(query.columns)}",
+            hint="fix the returns: line of its .cypher file",
+        )
     rows = [{c: row.get(c) for c in query.columns} for row in result.rows]
     logger.debug("library query %s: %d rows in %.3f s", name, len(rows), seconds)
     return QueryResult(columns=list(query.columns), rows=rows, seconds=round(seconds, 6))
@@ -429,6 +489,7 @@ def spreadsheet_safe(value: Any, text: str) -> str:
 
 
 # --------------------------------------------------------------------------- Neo4j Browser
+
 
 def _cypher_literal(value: Any) -> str:
     """A Cypher literal for ``:params`` in Neo4j Browser."""
@@ -459,11 +520,23 @@ def _graph_slide(queries: list[LibraryQuery]) -> str:
     from kg.store.queries import load
 
     example = next((str(p.example) for q in queries for p in q.params if p.name == "product" and p.example), "")
-    return "\n".join(["## product_neighbourhood", "", "One product and everything one relationship away, drawn "
-                      "as a graph: its buyers and viewers (pseudonyms), brand, category, reviews and the products "
-                      "bought with it. Set the product, then run the query.", "",
-                      "```cypher", f":param product => {_cypher_literal(example)};", "```", "",
-                      "```cypher", _body(load(GUIDE_PRODUCT_NEIGHBOURHOOD, "neo4j")), "```"])
+    return "\n".join(
+        [
+            "## product_neighbourhood",
+            "",
+            "One product and everything one relationship away, drawn "
+            "as a graph: its buyers and viewers (pseudonyms), brand, category, reviews and the products "
+            "bought with it. Set the product, then run the query.",
+            "",
+            "```cypher",
+            f":param product => {_cypher_literal(example)};",
+            "```",
+            "",
+            "```cypher",
+            _body(load(GUIDE_PRODUCT_NEIGHBOURHOOD, "neo4j")),
+            "```",
+        ]
+    )
 
 
 def _body(text: str) -> str:
@@ -494,16 +567,33 @@ def browser_guide(*, base_url: str | None = None) -> str:
         *(f"| `{q.name}` | {q.subject} | {q.description} |" for q in queries),
     ]
     if base_url:
-        intro += ["", f"The same queries as Browser favourites: download {base_url.rstrip('/')}/{ZIP_NAME} and "
-                      "drop it on the Favorites drawer."]
+        intro += [
+            "",
+            f"The same queries as Browser favourites: download {base_url.rstrip('/')}/{ZIP_NAME} and "
+            "drop it on the Favorites drawer.",
+        ]
     slides = ["\n".join(intro), _graph_slide(queries)]
     for q in queries:
-        params = "\n".join(
-            f"- `{p.name}` ({p.type}{', optional' if not p.required else ''}): "
-            + ("the person's pseudonym (`kg user RAW_ID` prints it)" if p.raw_user_id else p.description)
-            for p in q.params) or "- none"
-        blocks = [f"## {q.name}", "", q.description, "", f"Returns: {', '.join(q.columns)}", "", "Parameters:", "",
-                  params, ""]
+        params = (
+            "\n".join(
+                f"- `{p.name}` ({p.type}{', optional' if not p.required else ''}): "
+                + ("the person's pseudonym (`kg user RAW_ID` prints it)" if p.raw_user_id else p.description)
+                for p in q.params
+            )
+            or "- none"
+        )
+        blocks = [
+            f"## {q.name}",
+            "",
+            q.description,
+            "",
+            f"Returns: {', '.join(q.columns)}",
+            "",
+            "Parameters:",
+            "",
+            params,
+            "",
+        ]
         if q.params:
             blocks += ["```cypher", _example_params(q), "```", ""]
         blocks += ["```cypher", _body(q.text_for("neo4j")), "```"]

@@ -32,8 +32,10 @@ _COUNT = re.compile(r"\b(LIMIT|SKIP)\s+(?:\$([A-Za-z_][A-Za-z0-9_]*)|(\d+))", re
 
 
 def _bad(text: str, reason: str) -> InputError:
-    return InputError(f"parameter {text!r}: {reason}",
-                      hint="write -p name=text, or name:int=5, name:float=0.5, name:bool=true, name:json=[1,2]")
+    return InputError(
+        f"parameter {text!r}: {reason}",
+        hint="write -p name=text, or name:int=5, name:float=0.5, name:bool=true, name:json=[1,2]",
+    )
 
 
 def _check_number(value: Any, text: str) -> Any:
@@ -122,24 +124,29 @@ def _check_counts(store: GraphStore, text: str, params: Mapping[str, Any]) -> No
         value = params.get(name) if name else int(digits)
         if isinstance(value, int) and not isinstance(value, bool) and value > store.max_count:
             shown = f"${name} = {value}" if name else str(value)
-            raise QueryError(f"{word.upper()} {shown} is beyond the largest count the database "
-                             f"takes ({store.max_count}); it would not return what it says",
-                             hint=f"use a count of at most {store.max_count}")
+            raise QueryError(
+                f"{word.upper()} {shown} is beyond the largest count the database "
+                f"takes ({store.max_count}); it would not return what it says",
+                hint=f"use a count of at most {store.max_count}",
+            )
 
 
-def run_cypher(store: GraphStore, text: str, params: Mapping[str, Any] | None = None, *,
-               write: bool = False) -> CypherResult:
+def run_cypher(
+    store: GraphStore, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False
+) -> CypherResult:
     """Run an analyst's query: read-only unless ``write``; a leading EXPLAIN shows the plan without
     running anything; PROFILE runs it and shows the plan with counts (refused for writing queries
     unless ``write``)."""
     params = dict(params or {})
     match = _MODE.match(text)
     mode = match.group(1).lower() if match else "run"
-    body = text[match.end():] if match else text
+    body = text[match.end() :] if match else text
     missing = sorted(referenced_params(body) - set(params))
     if missing:
-        raise QueryError(f"missing parameter(s) {', '.join('$' + m for m in missing)}",
-                         hint=" ".join(f"-p {m}=VALUE" for m in missing))
+        raise QueryError(
+            f"missing parameter(s) {', '.join('$' + m for m in missing)}",
+            hint=" ".join(f"-p {m}=VALUE" for m in missing),
+        )
     if mode == "explain":
         return CypherResult("explain", plan=store.explain(body, params))
     _check_counts(store, body, params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kg.analyst.cypher import USER_EXISTS, USER_PROFILE, USER_TOP_PRODUCTS
@@ -17,7 +17,7 @@ __all__ = ["UserReport", "describe_user"]
 def _day(ms: Any) -> str | None:
     if not isinstance(ms, (int, float)):
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 @dataclass
@@ -41,11 +41,15 @@ class UserReport:
             return [f"user not found (pseudonym {self.id})"]
         out = [f"user {self.id}: {self.reviews:,} reviews"]
         for row in self.behaviour:
-            out.append(f"  {row['type']}: {int(row['products'] or 0):,} products, {int(row['events'] or 0):,} events"
-                       f" ({_day(row.get('first_at')) or '?'} .. {_day(row.get('last_at')) or '?'})")
+            out.append(
+                f"  {row['type']}: {int(row['products'] or 0):,} products, {int(row['events'] or 0):,} events"
+                f" ({_day(row.get('first_at')) or '?'} .. {_day(row.get('last_at')) or '?'})"
+            )
         for row in self.top_products:
-            out.append(f"  top product {row['id']} {row.get('title') or ''}: {int(row['events'] or 0):,} events "
-                       f"({', '.join(row.get('types') or [])})")
+            out.append(
+                f"  top product {row['id']} {row.get('title') or ''}: {int(row['events'] or 0):,} events "
+                f"({', '.join(row.get('types') or [])})"
+            )
         return out
 
 
@@ -60,6 +64,10 @@ def describe_user(store: GraphStore, settings: Settings, raw_id: str, *, top: in
     exists = store.query(USER_EXISTS, id=pseudonym)
     if not exists:
         return UserReport(id=pseudonym, found=False)
-    return UserReport(id=pseudonym, found=True, behaviour=store.query(USER_PROFILE, id=pseudonym),
-                      top_products=store.query(USER_TOP_PRODUCTS, id=pseudonym, limit=top),
-                      reviews=int(exists[0]["reviews"] or 0))
+    return UserReport(
+        id=pseudonym,
+        found=True,
+        behaviour=store.query(USER_PROFILE, id=pseudonym),
+        top_products=store.query(USER_TOP_PRODUCTS, id=pseudonym, limit=top),
+        reviews=int(exists[0]["reviews"] or 0),
+    )

@@ -32,9 +32,14 @@ from kg.cli.common import AppState, KGGroup, build_settings
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(cls=KGGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  help="kg: user-interest knowledge graphs for shops (ingest, embed, query with Cypher).\n\n"
-                       "Example: kg demo; kg --home .kg/demo stats; kg ingest events events.csv")
+app = typer.Typer(
+    cls=KGGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    help="kg: user-interest knowledge graphs for shops (ingest, embed, query with Cypher).\n\n"
+    "Example: kg demo; kg --home .kg/demo stats; kg ingest events events.csv",
+)
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(embed.app, name="embed")
@@ -62,14 +67,23 @@ def root(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option("--home", help="State folder (default $KG_HOME or ./.kg).")] = None,
     graph: Annotated[str | None, typer.Option("--graph", help="Graph name (default $KG_GRAPH or kg).")] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
-                                         help="More logging: -v info, -vv debug (also -v 2).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logging: -v info, -vv debug (also -v 2).")
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no messages; errors only.")] = False,
-    wait: Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait for another writer of the "
-                                                                   "same graph (default $KG_WRITER_WAIT or for ever; "
-                                                                   "0: exit 4 at once).")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version.")] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="Seconds to wait for another writer of the "
+            "same graph (default $KG_WRITER_WAIT or for ever; "
+            "0: exit 4 at once).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """kg: user-interest knowledge graphs for shops.
 
@@ -106,8 +120,10 @@ _NOISY = ("pykeen", "torch_max_mem", "transformers", "sentence_transformers", "f
 
 #: third-party warnings that say nothing to a user (kept with -v): torch_max_mem on a CPU, and PyKEEN
 #: asking for a seed when kg rebuilds a trained model to load its weights
-_HARMLESS = (("torch_max_mem", "are considered safe for automatic memory"),
-             ("pykeen.models.base", "No random seed is specified"))
+_HARMLESS = (
+    ("torch_max_mem", "are considered safe for automatic memory"),
+    ("pykeen.models.base", "No random seed is specified"),
+)
 
 
 def _quiet_libraries(record: logging.LogRecord) -> bool:

@@ -24,8 +24,20 @@ from kg.foundation.errors import ConfigError, KGError, shorten
 from kg.foundation.settings import Settings
 
 __all__ = [
-    "AppState", "KGGroup", "JsonOpt", "settings_of", "state_of", "store_of", "emit_json", "out", "say",
-    "print_table", "printable", "progress_bytes", "progress_enabled", "fail",
+    "AppState",
+    "KGGroup",
+    "JsonOpt",
+    "settings_of",
+    "state_of",
+    "store_of",
+    "emit_json",
+    "out",
+    "say",
+    "print_table",
+    "printable",
+    "progress_bytes",
+    "progress_enabled",
+    "fail",
 ]
 
 logger = logging.getLogger("kg.cli")
@@ -110,8 +122,11 @@ class KGGroup(TyperGroup):
             sys.exit(130)
         except Exception as e:  # a bug or an unforeseen failure: still one line, the traceback on -vv
             logger.debug("unexpected error", exc_info=True)
-            click.echo(f"kg: error: {type(e).__name__}: {_one_line(str(e))} (hint: run with -vv for the "
-                       "traceback and report it)", err=True)
+            click.echo(
+                f"kg: error: {type(e).__name__}: {_one_line(str(e))} (hint: run with -vv for the "
+                "traceback and report it)",
+                err=True,
+            )
             sys.exit(1)
 
 
@@ -136,8 +151,9 @@ def build_settings(**overrides: Any) -> Settings:
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(f"bad setting {field}: {first.get('msg')}",
-                          hint=f"check KG_{field.upper()} or the matching option") from e
+        raise ConfigError(
+            f"bad setting {field}: {first.get('msg')}", hint=f"check KG_{field.upper()} or the matching option"
+        ) from e
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -184,6 +200,7 @@ def printable(text: str, keep: str = "") -> str:
     >>> printable("a\\x1b]0;x\\x07b\\r\\n", keep="\\n")
     'a\\\\x1b]0;x\\\\x07b\\\\r\\n'
     """
+
     def escape(match: re.Match[str]) -> str:
         char = match.group()
         return char if char in keep else {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char, f"\\x{ord(char):02x}")
@@ -244,21 +261,27 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 @contextmanager
-def progress_bytes(description: str, *, enabled: bool = True,
-                   unit: str = "bytes") -> Iterator[Callable[[int, int], None]]:
+def progress_bytes(
+    description: str, *, enabled: bool = True, unit: str = "bytes"
+) -> Iterator[Callable[[int, int], None]]:
     """The one progress display: a bar on stderr over bytes (or items with ``unit="items"``);
     yields ``update(done, total)`` (a no-op when disabled)."""
     if not enabled:
         yield lambda done, total: None
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(stderr=True, markup=False, highlight=False)
     amount = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), amount,
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        amount,
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

@@ -13,11 +13,22 @@ __all__ = ["register"]
 
 def cypher_cmd(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Cypher text; values as $params. A leading EXPLAIN shows the plan "
-                                              "without running; PROFILE runs it and shows the plan with counts.")],
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="name=value binds $name to the TEXT value; typed: name:int=5, name:float=0.5, "
-                              "name:bool=true, name:json=[1,2].")] = None,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="Cypher text; values as $params. A leading EXPLAIN shows the plan "
+            "without running; PROFILE runs it and shows the plan with counts."
+        ),
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="name=value binds $name to the TEXT value; typed: name:int=5, name:float=0.5, "
+            "name:bool=true, name:json=[1,2].",
+        ),
+    ] = None,
     write: Annotated[bool, typer.Option("--write", help="Allow the query to write (read-only otherwise).")] = False,
     json_out: JsonOpt = False,
 ) -> None:

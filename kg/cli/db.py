@@ -10,13 +10,21 @@ from kg.cli.common import JsonOpt, emit_json, out, settings_of
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Manage the local graph database: the embedded FalkorDB, or a "
-                                              "local Neo4j without Docker (--backend neo4j), under KG_HOME.\n\n"
-                                              "Example: kg db start; kg db status; kg db stop")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Manage the local graph database: the embedded FalkorDB, or a "
+    "local Neo4j without Docker (--backend neo4j), under KG_HOME.\n\n"
+    "Example: kg db start; kg db status; kg db stop",
+)
 
-BackendOpt = Annotated[str | None, typer.Option(
-    "--backend", help="falkordb or neo4j (default: neo4j when KG_NEO4J_URI is set). Neo4j needs Java 17 and "
-                      "Maven, and KG_NEO4J_PASSWORD (8+ characters).")]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="falkordb or neo4j (default: neo4j when KG_NEO4J_URI is set). Neo4j needs Java 17 and "
+        "Maven, and KG_NEO4J_PASSWORD (8+ characters).",
+    ),
+]
 
 
 @app.command("start")

@@ -20,8 +20,13 @@ def demo_cmd(
     epochs: Annotated[int, typer.Option(min=0, help="TransE training epochs (0: skip embeddings).")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start the demo's own graph afresh.")] = True,
-    profiles: Annotated[bool, typer.Option("--profiles/--no-profiles", help="Compute interests, segments and "
-                                           "recommendations, and show one user's profile.")] = True,
+    profiles: Annotated[
+        bool,
+        typer.Option(
+            "--profiles/--no-profiles",
+            help="Compute interests, segments and recommendations, and show one user's profile.",
+        ),
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """The whole chain on a synthetic shop: catalogue, events, reviews, embeddings, similar products,
@@ -34,9 +39,19 @@ def demo_cmd(
     """
     from kg.operations.demo import run_demo
 
-    report = run_demo(settings_of(ctx), users=users, products=products, events=events, reviews=reviews,
-                      epochs=epochs, seed=seed, fresh=fresh, profiles=profiles, progress=progress_enabled(ctx, json_out),
-                      say=(lambda _m: None) if json_out else (lambda m: say(ctx, m)))
+    report = run_demo(
+        settings_of(ctx),
+        users=users,
+        products=products,
+        events=events,
+        reviews=reviews,
+        epochs=epochs,
+        seed=seed,
+        fresh=fresh,
+        profiles=profiles,
+        progress=progress_enabled(ctx, json_out),
+        say=(lambda _m: None) if json_out else (lambda m: say(ctx, m)),
+    )
     if json_out:
         emit_json(report)
     else:

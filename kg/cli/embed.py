@@ -10,8 +10,9 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -19,13 +20,20 @@ from kg.cli.common import JsonOpt, emit_json, out, progress_enabled, say, settin
 
 __all__ = ["app", "register"]
 
-app = typer.Typer(no_args_is_help=True, help="Knowledge-graph embeddings: export, train (PyKEEN), write back.\n\n"
-                                                "Example: kg embed train --model TransE --dim 64; kg embed runs")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Knowledge-graph embeddings: export, train (PyKEEN), write back.\n\n"
+    "Example: kg embed train --model TransE --dim 64; kg embed runs",
+)
 
 RelOpt = Annotated[
-    Optional[list[str]],
-    typer.Option("--relation", "-r", help="Relationship type to export (repeat or comma-separate; default: "
-                 "behaviour, brand/category, also-bought/viewed and aspect edges present in the graph)."),
+    list[str] | None,
+    typer.Option(
+        "--relation",
+        "-r",
+        help="Relationship type to export (repeat or comma-separate; default: "
+        "behaviour, brand/category, also-bought/viewed and aspect edges present in the graph).",
+    ),
 ]
 
 
@@ -52,23 +60,35 @@ def _report(ctx: typer.Context, report: Any, json_out: bool) -> None:
 @app.command("train")
 def train_cmd(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option("--model", "-m", help="Any PyKEEN model name (TransE, DistMult, ComplEx, ...).")] = "TransE",
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Any PyKEEN model name (TransE, DistMult, ComplEx, ...).")
+    ] = "TransE",
     dim: Annotated[int, typer.Option(help="Embedding dimension.")] = 64,
     epochs: Annotated[int, typer.Option(help="Maximum epochs (early stopping may end sooner).")] = 100,
     device: Annotated[str, typer.Option(help="auto (CUDA when available), cpu or cuda.")] = "auto",
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (generated and logged when omitted).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (generated and logged when omitted).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Training batch size.")] = 256,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 0.01,
     negatives: Annotated[int, typer.Option("--negatives", help="Negative samples per positive triple.")] = 1,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for training (0 = auto: the free "
-                                                                  "cores of this process, at most 4).")] = 0,
-    early_stopping: Annotated[bool, typer.Option("--early-stopping/--no-early-stopping",
-                                                 help="Stop when validation MRR stops improving.")] = True,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads", min=0, help="CPU threads for training (0 = auto: the free cores of this process, at most 4)."
+        ),
+    ] = 0,
+    early_stopping: Annotated[
+        bool, typer.Option("--early-stopping/--no-early-stopping", help="Stop when validation MRR stops improving.")
+    ] = True,
     frequency: Annotated[int, typer.Option(help="Validate every N epochs (early stopping).")] = 10,
     patience: Annotated[int, typer.Option(help="Validations without improvement before stopping.")] = 2,
-    eval_max: Annotated[int, typer.Option("--eval-max", help="Rank at most N test triples and N/4 validation "
-                                          "triples (seeded samples, filtered against all known triples); 0 = all.")
-                        ] = 5_000,
+    eval_max: Annotated[
+        int,
+        typer.Option(
+            "--eval-max",
+            help="Rank at most N test triples and N/4 validation "
+            "triples (seeded samples, filtered against all known triples); 0 = all.",
+        ),
+    ] = 5_000,
     relation: RelOpt = None,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write embeddings back to the graph.")] = True,
     json_out: JsonOpt = False,
@@ -79,10 +99,22 @@ def train_cmd(
     """
     from kg.embeddings import TrainConfig, train_graph
 
-    config = TrainConfig(model=model, dim=dim, epochs=epochs, device=device, seed=seed, batch_size=batch_size,
-                         lr=lr, negatives=negatives, train_threads=threads, early_stopping=early_stopping,
-                         frequency=frequency, patience=patience, eval_max=eval_max,
-                         relation_types=_relations(relation)).validate()
+    config = TrainConfig(
+        model=model,
+        dim=dim,
+        epochs=epochs,
+        device=device,
+        seed=seed,
+        batch_size=batch_size,
+        lr=lr,
+        negatives=negatives,
+        train_threads=threads,
+        early_stopping=early_stopping,
+        frequency=frequency,
+        patience=patience,
+        eval_max=eval_max,
+        relation_types=_relations(relation),
+    ).validate()
     with store_of(ctx) as store:
         report = train_graph(store, settings_of(ctx), config, write=write, progress=_progress(ctx, json_out))
     _report(ctx, report, json_out)
@@ -91,7 +123,7 @@ def train_cmd(
 @app.command("write")
 def write_cmd(
     ctx: typer.Context,
-    run_id: Annotated[Optional[str], typer.Argument(help="Run id or unique prefix (default: the newest run).")] = None,
+    run_id: Annotated[str | None, typer.Argument(help="Run id or unique prefix (default: the newest run).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write a run's embeddings onto the graph's nodes (replacing earlier ones) and index them; also
@@ -165,8 +197,9 @@ def export_cmd(
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     with store_of(ctx) as store:
-        report = export_graph(store, out_dir, fmt=fmt, relation_types=_relations(relation), seed=seed, dim=dim,
-                              settings=settings_of(ctx))
+        report = export_graph(
+            store, out_dir, fmt=fmt, relation_types=_relations(relation), seed=seed, dim=dim, settings=settings_of(ctx)
+        )
     _report(ctx, report, json_out)
 
 
@@ -174,8 +207,8 @@ def export_cmd(
 def import_cmd(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="Folder with entity_embeddings.tsv or *entity*.npy.")],
-    maps: Annotated[Optional[Path], typer.Option(help="Folder with entities.tsv/relations.tsv (default: SRC).")] = None,
-    name: Annotated[Optional[str], typer.Option(help="Model name to record (default: folder name).")] = None,
+    maps: Annotated[Path | None, typer.Option(help="Folder with entities.tsv/relations.tsv (default: SRC).")] = None,
+    name: Annotated[str | None, typer.Option(help="Model name to record (default: folder name).")] = None,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write the vectors to the graph.")] = True,
     json_out: JsonOpt = False,
 ) -> None:
@@ -188,8 +221,9 @@ def import_cmd(
     settings = settings_of(ctx)
     if write:
         with store_of(ctx) as store:
-            report = import_embeddings(store, settings, src, maps_dir=maps, name=name, write=True,
-                                       progress=_progress(ctx, json_out))
+            report = import_embeddings(
+                store, settings, src, maps_dir=maps, name=name, write=True, progress=_progress(ctx, json_out)
+            )
     else:
         report = import_embeddings(None, settings, src, maps_dir=maps, name=name, write=False)
     _report(ctx, report, json_out)
@@ -199,7 +233,7 @@ def import_cmd(
 def materialise_cmd(
     ctx: typer.Context,
     k: Annotated[int, typer.Option("--k", min=1, help="Neighbours per product.")] = 10,
-    run_id: Annotated[Optional[str], typer.Option("--run", help="Run (default: the run written on the graph).")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Run (default: the run written on the graph).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Materialise (:Product)-[:SIMILAR_TO {score, run}]->(:Product), top k per product (replaces old edges).

@@ -44,11 +44,18 @@ def explorer_token(host: str, env: dict[str, str] | os._Environ[str] | None = No
 
 def explore_cmd(
     ctx: typer.Context,
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
-                                             help="TCP port (default $KG_EXPLORE_PORT, 7475).")] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on. Loopback by default; any other "
-                                                     "address requires a token ($KG_EXPLORE_TOKEN or generated "
-                                                     "and printed).")] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="TCP port (default $KG_EXPLORE_PORT, 7475).")
+    ] = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. Loopback by default; any other "
+            "address requires a token ($KG_EXPLORE_TOKEN or generated "
+            "and printed).",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Serve a local web page to explore the graph: search a user, product, brand or aspect by id or
     name, expand neighbourhoods, run library queries as a graph or a table, download CSV. Read-only.

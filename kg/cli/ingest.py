@@ -12,38 +12,93 @@ from typing import Annotated, Any
 
 import typer
 
-from kg.cli.common import JsonOpt, emit_json, fail, print_table, progress_bytes, progress_enabled, say, \
-    settings_of, store_of
+from kg.cli.common import (
+    JsonOpt,
+    emit_json,
+    fail,
+    print_table,
+    progress_bytes,
+    progress_enabled,
+    say,
+    settings_of,
+    store_of,
+)
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Load shop files into the graph (idempotent, streamed).\n\n"
-                                                "Example: kg ingest events events.csv; kg ingest runs")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Load shop files into the graph (idempotent, streamed).\n\n"
+    "Example: kg ingest events events.csv; kg ingest runs",
+)
 
 PathsArg = Annotated[list[str], typer.Argument(help="Input files or quoted globs (.gz read transparently).")]
-SqlOpt = Annotated[str | None, typer.Option("--sql", help="Instead of files: one SELECT over CSV/Parquet/JSON files "
-                                            "(joins, globs, .gz; paths relative to the current directory), run by "
-                                            "DuckDB, its columns named as the fields (pip install 'kg[sql]').")]
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected from the "
-                                                                       "file name and first line).")]
+SqlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sql",
+        help="Instead of files: one SELECT over CSV/Parquet/JSON files "
+        "(joins, globs, .gz; paths relative to the current directory), run by "
+        "DuckDB, its columns named as the fields (pip install 'kg[sql]').",
+    ),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="Input format (default: detected from the file name and first line)."),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Re-process a file the manifest says is done.")]
-BadOpt = Annotated[float | None, typer.Option("--max-bad-ratio", min=0.0, max=1.0,
-                                              help="Exit 1 when more than this share of rows is bad (default 0.01).")]
-DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", "-d",
-                                                  help="CSV delimiter (default: sniffed among , ; TAB |); 'tab' for TAB.")]
-AllowForgottenOpt = Annotated[bool, typer.Option("--allow-forgotten", help="Load the rows of people forgotten by "
-                                                 "`kg forget` (default: skipped and counted) and take them off the list.")]
-MapOpt = Annotated[str | None, typer.Option("--map", help="Column mapping field=column[,field=column...] "
-                                                          "(e.g. user_id=customer,item_id=sku) or a JSON file of it.")]
-EventTypesOpt = Annotated[str | None, typer.Option("--event-types", help="Map the log's event values to types, "
-                                                  "e.g. 0=view,1=purchase,2=favorite,3=cart (others: synonyms).")]
-TimeFormatOpt = Annotated[str | None, typer.Option("--time-format", help="strptime layout of the timestamps, e.g. "
-                                                   "'%Y-%m-%d %H:%M' (default: ISO-8601 or epoch s/ms).")]
-TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA time zone of times without an offset, e.g. "
-                                           "Asia/Shanghai (default: UTC).")]
-UpdateOpt = Annotated[bool, typer.Option("--update/--no-update", help="After the ingest, run kg update: vectors "
-                                         "for new users and products when embeddings are trained, and the touched "
-                                         "users' profiles when kg profiles has run.")]
+BadOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-bad-ratio", min=0.0, max=1.0, help="Exit 1 when more than this share of rows is bad (default 0.01)."
+    ),
+]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option("--delimiter", "-d", help="CSV delimiter (default: sniffed among , ; TAB |); 'tab' for TAB."),
+]
+AllowForgottenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-forgotten",
+        help="Load the rows of people forgotten by "
+        "`kg forget` (default: skipped and counted) and take them off the list.",
+    ),
+]
+MapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--map",
+        help="Column mapping field=column[,field=column...] (e.g. user_id=customer,item_id=sku) or a JSON file of it.",
+    ),
+]
+EventTypesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--event-types",
+        help="Map the log's event values to types, e.g. 0=view,1=purchase,2=favorite,3=cart (others: synonyms).",
+    ),
+]
+TimeFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--time-format",
+        help="strptime layout of the timestamps, e.g. '%Y-%m-%d %H:%M' (default: ISO-8601 or epoch s/ms).",
+    ),
+]
+TzOpt = Annotated[
+    str | None,
+    typer.Option("--tz", help="IANA time zone of times without an offset, e.g. Asia/Shanghai (default: UTC)."),
+]
+UpdateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--update/--no-update",
+        help="After the ingest, run kg update: vectors "
+        "for new users and products when embeddings are trained, and the touched "
+        "users' profiles when kg profiles has run.",
+    ),
+]
 
 
 def parse_columns(value: str | None) -> dict[str, str] | None:
@@ -77,15 +132,28 @@ def _delimiter(value: str | None) -> str | None:
     return value
 
 
-def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str, fmt: str | None, force: bool,
-                       max_bad_ratio: float | None, json_out: bool, allow_forgotten: bool = False,
-                       update_profiles: bool = False, sql: str | None = None, **options: Any) -> None:
+def run_ingest_command(
+    ctx: typer.Context,
+    paths: list[str] | None,
+    *,
+    kind: str,
+    fmt: str | None,
+    force: bool,
+    max_bad_ratio: float | None,
+    json_out: bool,
+    allow_forgotten: bool = False,
+    update_profiles: bool = False,
+    sql: str | None = None,
+    **options: Any,
+) -> None:
     """Shared body of the ingest commands: one library call, then the reports."""
     from kg.ingest import expand_paths, ingest_file
 
     if sql is not None and (paths or fmt):
-        fail("give input files or --sql QUERY, not both" if paths else "--format does not apply to --sql",
-             hint="--sql reads the files its query names")
+        fail(
+            "give input files or --sql QUERY, not both" if paths else "--format does not apply to --sql",
+            hint="--sql reads the files its query names",
+        )
     if sql is None and not paths:
         fail(f"no input: give {kind} files or --sql QUERY", hint=f"e.g. kg ingest {kind} FILE.csv")
     if sql is not None:
@@ -100,16 +168,36 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
             from kg.ingest.sql_source import ingest_sql
 
             with progress_bytes(f"{kind} sql", enabled=progress_enabled(ctx, json_out)) as update:
-                reports.append(ingest_sql(store, settings, sql, kind=kind, force=force, max_bad_ratio=max_bad_ratio,
-                                          progress=update, allow_forgotten=allow_forgotten, **options))
+                reports.append(
+                    ingest_sql(
+                        store,
+                        settings,
+                        sql,
+                        kind=kind,
+                        force=force,
+                        max_bad_ratio=max_bad_ratio,
+                        progress=update,
+                        allow_forgotten=allow_forgotten,
+                        **options,
+                    )
+                )
             if not json_out:
                 for line in reports[-1].lines():
                     say(ctx, line)
         for path in files:
             with progress_bytes(f"{kind} {path.name}", enabled=progress_enabled(ctx, json_out)) as update:
-                report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force,
-                                     max_bad_ratio=max_bad_ratio, progress=update,
-                                     allow_forgotten=allow_forgotten, **options)
+                report = ingest_file(
+                    store,
+                    settings,
+                    path,
+                    kind=kind,
+                    fmt=fmt,
+                    force=force,
+                    max_bad_ratio=max_bad_ratio,
+                    progress=update,
+                    allow_forgotten=allow_forgotten,
+                    **options,
+                )
             reports.append(report)
             if not json_out:
                 for line in report.lines():
@@ -120,8 +208,10 @@ def run_ingest_command(ctx: typer.Context, paths: list[str] | None, *, kind: str
         emit_json(reports[0] if len(reports) == 1 else reports)
     bad = [r for r in reports if not r.ok]
     for report in bad:
-        say(None, f"kg: {report.file}: bad-row share {report.bad_ratio:.2%} is over --max-bad-ratio "
-                  f"{report.max_bad_ratio}")
+        say(
+            None,
+            f"kg: {report.file}: bad-row share {report.bad_ratio:.2%} is over --max-bad-ratio {report.max_bad_ratio}",
+        )
     if bad:
         raise typer.Exit(1)
 
@@ -142,50 +232,110 @@ def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
 
 
 @app.command("events")
-def events(ctx: typer.Context, paths: PathsArg = None, sql: SqlOpt = None, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
-           columns: MapOpt = None, event_types: EventTypesOpt = None, time_format: TimeFormatOpt = None,
-           tz: TzOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-           allow_forgotten: AllowForgottenOpt = False, update: UpdateOpt = True, json_out: JsonOpt = False) -> None:
+def events(
+    ctx: typer.Context,
+    paths: PathsArg = None,
+    sql: SqlOpt = None,
+    fmt: FormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    columns: MapOpt = None,
+    event_types: EventTypesOpt = None,
+    time_format: TimeFormatOpt = None,
+    tz: TzOpt = None,
+    force: ForceOpt = False,
+    max_bad_ratio: BadOpt = None,
+    allow_forgotten: AllowForgottenOpt = False,
+    update: UpdateOpt = True,
+    json_out: JsonOpt = False,
+) -> None:
     """Load behaviour events (view/favorite/cart/purchase/rating) into the event ledger and User->Product edges.
 
     Formats: csv, jsonl, amazon, retailrocket.
 
     Example: kg ingest events Gift_Cards_5.json --format amazon
     """
-    run_ingest_command(ctx, paths, sql=sql, kind="events", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, allow_forgotten=allow_forgotten, update_profiles=update, delimiter=_delimiter(delimiter),
-                       columns=parse_columns(columns), event_types=event_types or None, time_format=time_format,
-                       tz=tz)
+    run_ingest_command(
+        ctx,
+        paths,
+        sql=sql,
+        kind="events",
+        fmt=fmt,
+        force=force,
+        max_bad_ratio=max_bad_ratio,
+        json_out=json_out,
+        allow_forgotten=allow_forgotten,
+        update_profiles=update,
+        delimiter=_delimiter(delimiter),
+        columns=parse_columns(columns),
+        event_types=event_types or None,
+        time_format=time_format,
+        tz=tz,
+    )
 
 
 @app.command("products")
-def products(ctx: typer.Context, paths: PathsArg = None, sql: SqlOpt = None, fmt: FormatOpt = None, delimiter: DelimiterOpt = None,
-             columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-             update: UpdateOpt = True, json_out: JsonOpt = False) -> None:
+def products(
+    ctx: typer.Context,
+    paths: PathsArg = None,
+    sql: SqlOpt = None,
+    fmt: FormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    columns: MapOpt = None,
+    force: ForceOpt = False,
+    max_bad_ratio: BadOpt = None,
+    update: UpdateOpt = True,
+    json_out: JsonOpt = False,
+) -> None:
     """Load a product catalogue: products, brands, category tree, also-bought/viewed links.
 
     Formats: csv, jsonl, amazon-meta.
 
     Example: kg ingest products meta_Gift_Cards.json --format amazon-meta
     """
-    run_ingest_command(ctx, paths, sql=sql, kind="products", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, update_profiles=update, delimiter=_delimiter(delimiter),
-                       columns=parse_columns(columns))
+    run_ingest_command(
+        ctx,
+        paths,
+        sql=sql,
+        kind="products",
+        fmt=fmt,
+        force=force,
+        max_bad_ratio=max_bad_ratio,
+        json_out=json_out,
+        update_profiles=update,
+        delimiter=_delimiter(delimiter),
+        columns=parse_columns(columns),
+    )
 
 
 @app.command("reviews")
 def reviews(
-    ctx: typer.Context, paths: PathsArg = None, sql: SqlOpt = None, fmt: FormatOpt = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of the reviews (spaCy code: en, de, ...); "
-                                                            "default: detected per review.")] = None,
+    ctx: typer.Context,
+    paths: PathsArg = None,
+    sql: SqlOpt = None,
+    fmt: FormatOpt = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of the reviews (spaCy code: en, de, ...); default: detected per review."),
+    ] = None,
     store_text: Annotated[bool, typer.Option("--store-text", help="Also store the review text, PII-scrubbed.")] = False,
-    sentiment: Annotated[str | None, typer.Option(
-        "--sentiment", help="auto (encoder cross-fitted on the file when it has enough ratings, else lexicon) "
-                            "| encoder | lexicon")] = None,
+    sentiment: Annotated[
+        str | None,
+        typer.Option(
+            "--sentiment",
+            help="auto (encoder cross-fitted on the file when it has enough ratings, else lexicon) | encoder | lexicon",
+        ),
+    ] = None,
     folds: Annotated[int | None, typer.Option("--folds", min=2, max=20, help="Cross-fitting folds (encoder).")] = None,
-    synonyms: Annotated[Path | None, typer.Option("--synonyms", help="JSON {variant: canonical} aspect synonyms.")] = None,
-    delimiter: DelimiterOpt = None, columns: MapOpt = None, force: ForceOpt = False, max_bad_ratio: BadOpt = None,
-    allow_forgotten: AllowForgottenOpt = False, update: UpdateOpt = True, json_out: JsonOpt = False,
+    synonyms: Annotated[
+        Path | None, typer.Option("--synonyms", help="JSON {variant: canonical} aspect synonyms.")
+    ] = None,
+    delimiter: DelimiterOpt = None,
+    columns: MapOpt = None,
+    force: ForceOpt = False,
+    max_bad_ratio: BadOpt = None,
+    allow_forgotten: AllowForgottenOpt = False,
+    update: UpdateOpt = True,
+    json_out: JsonOpt = False,
 ) -> None:
     """Load reviews: Review nodes, aspects with opinions, catalogue mentions, sentiment, aspect aggregates.
 
@@ -194,10 +344,25 @@ def reviews(
 
     Example: kg ingest reviews Gift_Cards_5.json --format amazon
     """
-    run_ingest_command(ctx, paths, sql=sql, kind="reviews", fmt=fmt, force=force, max_bad_ratio=max_bad_ratio,
-                       json_out=json_out, allow_forgotten=allow_forgotten, update_profiles=update, lang=lang, store_text=store_text or None, sentiment=sentiment,
-                       folds=folds, synonyms=synonyms, delimiter=_delimiter(delimiter),
-                       columns=parse_columns(columns))
+    run_ingest_command(
+        ctx,
+        paths,
+        sql=sql,
+        kind="reviews",
+        fmt=fmt,
+        force=force,
+        max_bad_ratio=max_bad_ratio,
+        json_out=json_out,
+        allow_forgotten=allow_forgotten,
+        update_profiles=update,
+        lang=lang,
+        store_text=store_text or None,
+        sentiment=sentiment,
+        folds=folds,
+        synonyms=synonyms,
+        delimiter=_delimiter(delimiter),
+        columns=parse_columns(columns),
+    )
 
 
 @app.command("runs")
@@ -219,8 +384,12 @@ def runs(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
 def rebuild_cmd(
     ctx: typer.Context,
-    remove_unknown: Annotated[bool, typer.Option("--remove-unknown", help="Also delete behaviour edges the event "
-                                                                         "ledger does not know (default: count them).")] = False,
+    remove_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--remove-unknown", help="Also delete behaviour edges the event ledger does not know (default: count them)."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Rewrite every behaviour edge (VIEWED, FAVORITED, CARTED, PURCHASED, RATED) from the event ledger, and add
@@ -233,15 +402,21 @@ def rebuild_cmd(
     """
     from kg.ingest import rebuild
 
-    with store_of(ctx) as store, progress_bytes("rebuild", enabled=progress_enabled(ctx, json_out), unit="items") as update:
+    with (
+        store_of(ctx) as store,
+        progress_bytes("rebuild", enabled=progress_enabled(ctx, json_out), unit="items") as update,
+    ):
         result = rebuild(store, settings_of(ctx), remove_unknown=remove_unknown, progress=update)
     if json_out:
         emit_json(result)
         return
-    say(ctx, f"rebuilt {result['edges_written']:,} behaviour edges from {result['pairs']:,} ledger pairs in "
-             f"{result['seconds']:.1f} s; {result['unknown_edges']:,} edges unknown to the ledger"
-             + (f" ({result['unknown_removed']:,} removed)" if remove_unknown else " (left alone)")
-             + f"; dates added to {result['review_dates_added']:,} reviews")
+    say(
+        ctx,
+        f"rebuilt {result['edges_written']:,} behaviour edges from {result['pairs']:,} ledger pairs in "
+        f"{result['seconds']:.1f} s; {result['unknown_edges']:,} edges unknown to the ledger"
+        + (f" ({result['unknown_removed']:,} removed)" if remove_unknown else " (left alone)")
+        + f"; dates added to {result['review_dates_added']:,} reviews",
+    )
 
 
 def register(root: typer.Typer) -> None:

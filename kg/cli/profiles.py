@@ -13,8 +13,9 @@ Example::
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
 import typer
 
@@ -22,8 +23,10 @@ from kg.cli.common import JsonOpt, emit_json, fail, out, progress_enabled, say, 
 
 __all__ = ["eval_app", "register"]
 
-eval_app = typer.Typer(no_args_is_help=True, help="Evaluate what kg computes against strong baselines.\n\n"
-                                                     "Example: kg eval recommend --k 10,20")
+eval_app = typer.Typer(
+    no_args_is_help=True,
+    help="Evaluate what kg computes against strong baselines.\n\nExample: kg eval recommend --k 10,20",
+)
 
 #: every model `kg eval recommend` knows, in table order
 MODEL_NAMES = ("popularity", "itemknn", "ease", "mf", "kge", "gnn", "kg")
@@ -48,11 +51,11 @@ def _as_of_ms(text: str | None) -> int | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, 23, 59, 59, 999000, tzinfo=timezone.utc)
+            moment = datetime(day.year, day.month, day.day, 23, 59, 59, 999000, tzinfo=UTC)
         else:
             moment = datetime.fromisoformat(text)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
     except ValueError:
         fail(f"--as-of {text!r} is not a date", hint="use YYYY-MM-DD or an ISO date-time such as 2024-05-01T12:00")
     return int(moment.timestamp() * 1000)
@@ -63,13 +66,25 @@ def profiles_cmd(
     k: Annotated[int, typer.Option("--k", help="Recommendations per user.")] = 10,
     top: Annotated[int, typer.Option("--top", help="Interests kept per user.")] = 20,
     half_life: Annotated[float, typer.Option("--half-life", help="Half-life of interest decay, in days.")] = 30.0,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Decay relative to this day (YYYY-MM-DD); "
-                                                 "default: the newest event. Later events are ignored.")] = None,
-    segments: Annotated[Optional[int], typer.Option("--segments", help="Number of segments (default: chosen by "
-                                                    "the best silhouette over 2..10).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Decay relative to this day (YYYY-MM-DD); default: the newest event. Later events are ignored.",
+        ),
+    ] = None,
+    segments: Annotated[
+        int | None,
+        typer.Option("--segments", help="Number of segments (default: chosen by the best silhouette over 2..10)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (segments, recommender).")] = 0,
-    train: Annotated[bool, typer.Option("--train/--no-train", help="Train KGE embeddings with defaults when the "
-                                        "graph has none (else segments use interests only).")] = True,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train/--no-train",
+            help="Train KGE embeddings with defaults when the graph has none (else segments use interests only).",
+        ),
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """(Re)compute interest scores, segments and recommendations for every user and write them back.
@@ -83,9 +98,18 @@ def profiles_cmd(
     if segments is not None and segments < 1:
         fail(f"--segments must be a positive integer, got {segments}")
     with store_of(ctx) as store:
-        report = compute_profiles(store, settings_of(ctx), as_of_ms=_as_of_ms(as_of), half_life_days=half_life,
-                                  top=top, segments=segments, k=k, seed=seed, train=train,
-                                  progress=_progress(ctx, json_out))
+        report = compute_profiles(
+            store,
+            settings_of(ctx),
+            as_of_ms=_as_of_ms(as_of),
+            half_life_days=half_life,
+            top=top,
+            segments=segments,
+            k=k,
+            seed=seed,
+            train=train,
+            progress=_progress(ctx, json_out),
+        )
     _report(report, json_out)
 
 
@@ -181,11 +205,20 @@ def _parse_models(values: list[str] | None) -> tuple[str, ...] | None:
 def eval_recommend_cmd(
     ctx: typer.Context,
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    split: Annotated[str, typer.Option("--split", help="leave-last-out (per user, by time) or temporal "
-                                       "(a global cut at 80% of the time range).")] = "leave-last-out",
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Models to evaluate (repeat or "
-                                                       "comma-separate; default: all of " +
-                                                       ", ".join(MODEL_NAMES) + ").")] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split", help="leave-last-out (per user, by time) or temporal (a global cut at 80% of the time range)."
+        ),
+    ] = "leave-last-out",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Models to evaluate (repeat or comma-separate; default: all of " + ", ".join(MODEL_NAMES) + ").",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -202,8 +235,9 @@ def eval_recommend_cmd(
     ks = _parse_ks(k)
     models = _parse_models(model)
     with store_of(ctx) as store:
-        report = evaluate_recommendations(store, settings_of(ctx), models=models, ks=ks, split=split, seed=seed,
-                          progress=_progress(ctx, json_out))
+        report = evaluate_recommendations(
+            store, settings_of(ctx), models=models, ks=ks, split=split, seed=seed, progress=_progress(ctx, json_out)
+        )
     if json_out:
         emit_json(report.rows)
     else:

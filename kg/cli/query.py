@@ -27,9 +27,11 @@ from kg.cli.common import JsonOpt, emit_json, fail, out, print_table, say, setti
 
 __all__ = ["app", "csv_text", "tsv_text", "write_new"]
 
-app = typer.Typer(no_args_is_help=True,
-                  help="The analyst query library: named, documented, read-only Cypher queries.\n\n"
-                       "Example: kg query list; kg query run segment_sizes")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="The analyst query library: named, documented, read-only Cypher queries.\n\n"
+    "Example: kg query list; kg query run segment_sizes",
+)
 
 
 FORMATS = ("table", "json", "csv")
@@ -124,17 +126,22 @@ def list_cmd(json_out: JsonOpt = False) -> None:
     if json_out:
         emit_json([q.as_dict() for q in queries])
         return
-    print_table(("name", "subject", "parameters", "description"),
-                [(q.name, q.subject, " ".join(p.name if p.required else f"[{p.name}]" for p in q.params),
-                  q.description) for q in queries])
+    print_table(
+        ("name", "subject", "parameters", "description"),
+        [
+            (q.name, q.subject, " ".join(p.name if p.required else f"[{p.name}]" for p in q.params), q.description)
+            for q in queries
+        ],
+    )
 
 
 @app.command("show")
 def show_cmd(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Query name (kg query list).")],
-    dialect: Annotated[str | None, typer.Option("--dialect", help="falkordb or neo4j (default: the configured "
-                                                                   "backend's).")] = None,
+    dialect: Annotated[
+        str | None, typer.Option("--dialect", help="falkordb or neo4j (default: the configured backend's).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Show a query: description, parameters with types and examples, columns, and its Cypher text.
@@ -172,17 +179,32 @@ def _quoted(value: str) -> str:
 def run_cmd(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Query name (kg query list).")],
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="name=value; typed from the query's header (kg query show NAME). A raw user id "
-                              "is pseudonymised; or give pseudonym=HEX.")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table (the default; tab-separated when not a "
-                                                                   "terminal), json (a list of rows) or csv "
-                                                                   "(RFC 4180).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="name=value; typed from the query's header (kg query show NAME). A raw user id "
+            "is pseudonymised; or give pseudonym=HEX.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default; tab-separated when not a terminal), json (a list of rows) or csv (RFC 4180).",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")] = False,
     write: Annotated[bool, typer.Option("--write", help="Allow the query to write (read-only otherwise).")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="The same as --format json (every command's --json): "
-                                                          "one JSON document, a list of rows.")] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="The same as --format json (every command's --json): one JSON document, a list of rows."
+        ),
+    ] = False,
 ) -> None:
     """Run a library query with -p name=value parameters (read-only unless --write).
 
@@ -226,16 +248,24 @@ def run_cmd(
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    zip_path: Annotated[Path | None, typer.Option(
-        "--zip", help="Write the queries as a zip of .cypher files (Neo4j Browser: drop it on the Favorites "
-                      "drawer).")] = None,
-    guide: Annotated[Path | None, typer.Option("--guide", help="Write the Neo4j Browser guide (Markdown, one "
-                                                               "slide per query).")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Where kg explore serves the guide "
-                                                                    "(adds a link to the zip).")] = None,
+    zip_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--zip",
+            help="Write the queries as a zip of .cypher files (Neo4j Browser: drop it on the Favorites drawer).",
+        ),
+    ] = None,
+    guide: Annotated[
+        Path | None, typer.Option("--guide", help="Write the Neo4j Browser guide (Markdown, one slide per query).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Where kg explore serves the guide (adds a link to the zip).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the files written as one JSON document "
-                                                          "({\"zip\": PATH, \"guide\": PATH}).")] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help='Print the files written as one JSON document ({"zip": PATH, "guide": PATH}).'),
+    ] = False,
 ) -> None:
     """Export the library for Neo4j Browser: favourites zip and/or Markdown guide.
 

@@ -20,13 +20,23 @@ __all__ = ["register"]
 def schedule_cmd(
     ctx: typer.Context,
     inbox: Annotated[Path, typer.Option("--inbox", help="Folder to watch; done/ and failed/ are made inside it.")],
-    every: Annotated[str | None, typer.Option("--every", help="Interval: 30s, 5m, 1h (default 5m unless --cron).")] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", help="Interval: 30s, 5m, 1h (default 5m unless --cron).")
+    ] = None,
     cron: Annotated[str | None, typer.Option("--cron", help='Crontab schedule, e.g. "*/5 * * * *" (UTC).')] = None,
     once: Annotated[bool, typer.Option("--once", help="Process the inbox once and exit.")] = False,
-    profiles: Annotated[bool, typer.Option("--profiles/--no-profiles", help="After a batch, recompute profiles "
-                                                                            "when the graph has them.")] = True,
-    settle: Annotated[float, typer.Option("--settle", min=0, help="Seconds a file must be untouched to be taken "
-                                                                  "at once; younger files wait one more look.")] = 60.0,
+    profiles: Annotated[
+        bool,
+        typer.Option("--profiles/--no-profiles", help="After a batch, recompute profiles when the graph has them."),
+    ] = True,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            min=0,
+            help="Seconds a file must be untouched to be taken at once; younger files wait one more look.",
+        ),
+    ] = 60.0,
     json_out: JsonOpt = False,
 ) -> None:
     """Ingest files dropped into an inbox: kind and format from a sidecar NAME.kg.json

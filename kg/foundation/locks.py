@@ -77,8 +77,9 @@ def holder(path: Path) -> str | None:
 
 
 @contextmanager
-def file_lock(path: Path, *, what: str, timeout: float | None = None, subject: str | None = None,
-              notice_after: float = 0.0) -> Iterator[None]:
+def file_lock(
+    path: Path, *, what: str, timeout: float | None = None, subject: str | None = None, notice_after: float = 0.0
+) -> Iterator[None]:
     """Hold an exclusive flock on ``path`` (created 0o600); see :func:`writer_lock`.
 
     The "waiting for" warning comes once the wait passes ``notice_after`` seconds."""
@@ -141,8 +142,9 @@ def _acquire(path: Path, *, what: str, timeout: float | None, subject: str, noti
             who = holder(path) or "another process"
             now = time.monotonic()
             if deadline is not None and now >= deadline:
-                raise BusyError(f"{subject} is busy: held by {who}",
-                                hint="wait for it to finish and retry (or give a longer wait)")
+                raise BusyError(
+                    f"{subject} is busy: held by {who}", hint="wait for it to finish and retry (or give a longer wait)"
+                )
             if now - started >= notice_after and (who != told or now - told_at >= _REMIND_EVERY):
                 logger.warning("%s is busy: waiting for %s", subject, who)
                 told, told_at = who, now

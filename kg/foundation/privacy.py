@@ -17,7 +17,6 @@ import functools
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
 from collections.abc import Iterable
@@ -26,8 +25,16 @@ from pathlib import Path
 
 from kg.foundation.settings import Settings
 
-__all__ = ["Pseudonymiser", "load_or_create_key", "PII_KINDS", "find_pii", "find_names", "apply_spans",
-           "scrub_text", "given_names"]
+__all__ = [
+    "Pseudonymiser",
+    "load_or_create_key",
+    "PII_KINDS",
+    "find_pii",
+    "find_names",
+    "apply_spans",
+    "scrub_text",
+    "given_names",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +61,7 @@ class Pseudonymiser:
         self._key = key
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Pseudonymiser":
+    def from_settings(cls, settings: Settings) -> Pseudonymiser:
         return cls(load_or_create_key(settings))
 
     def user_id(self, raw: str) -> str:
@@ -68,12 +75,16 @@ class Pseudonymiser:
 # Plain regexes plus a given-name gazetteer: no spaCy here, so the quarantine and any other
 # foundation code can scrub text. ``kg.ingest.reviews`` adds NER PERSON spans on top when it has them.
 
-_TLDS = (r"(?:com|net|org|edu|gov|info|biz|io|co|me|us|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|cz|pt|ie"
-         r"|ca|au|nz|in|cn|jp|ru|br|mx|ar|za|eu|ly|app|dev|online|shop)")
+_TLDS = (
+    r"(?:com|net|org|edu|gov|info|biz|io|co|me|us|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|cz|pt|ie"
+    r"|ca|au|nz|in|cn|jp|ru|br|mx|ar|za|eu|ly|app|dev|online|shop)"
+)
 _BRACKET_AT = r"(?:\s*[(\[{<]\s*(?i:at)\s*[)\]}>]\s*|\s*@\s*)"
 _MARKED_LOCAL = r"[\w+-]*(?:[\d_+]|\.\w)[\w.+-]*"  # a digit, _, + or inner dot: jane_smith99, jo.doe
-_MAIL_HOSTS = (r"(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|aol|icloud|me|mac|gmx|web|mail"
-               r"|proton|protonmail|yandex|qq|163|126|orange|free|btinternet|comcast|t-online|libero|wanadoo)")
+_MAIL_HOSTS = (
+    r"(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|aol|icloud|me|mac|gmx|web|mail"
+    r"|proton|protonmail|yandex|qq|163|126|orange|free|btinternet|comcast|t-online|libero|wanadoo)"
+)
 _OBF_DOT = r"(?:\s*[(\[{<]\s*(?i:dot)\s*[)\]}>]\s*|\s+(?i:dot)\s+|\.)"
 _PHONE_END = r"(?![\w.]?\d)"
 
@@ -81,12 +92,22 @@ _PHONE_END = r"(?![\w.]?\d)"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     # jane (at) example [dot] co [dot] uk, jane@example dot com
-    ("EMAIL", re.compile(rf"(?<![\w.+-])[\w.+-]*\w{_BRACKET_AT}[\w-]+"
-                         rf"(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b")),
+    (
+        "EMAIL",
+        re.compile(
+            rf"(?<![\w.+-])[\w.+-]*\w{_BRACKET_AT}[\w-]+"
+            rf"(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b"
+        ),
+    ),
     # jane_smith99 at gmail dot com, jane at gmail dot com ("shopped at amazon dot com" is no address)
-    ("EMAIL", re.compile(rf"(?<![\w.+-])(?:{_MARKED_LOCAL}\s+(?i:at)\s+[\w-]+"
-                         rf"|[\w.+-]*\w\s+(?i:at)\s+(?i:{_MAIL_HOSTS}))"
-                         rf"(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b")),
+    (
+        "EMAIL",
+        re.compile(
+            rf"(?<![\w.+-])(?:{_MARKED_LOCAL}\s+(?i:at)\s+[\w-]+"
+            rf"|[\w.+-]*\w\s+(?i:at)\s+(?i:{_MAIL_HOSTS}))"
+            rf"(?:{_OBF_DOT}[\w-]+)*{_OBF_DOT}(?i:{_TLDS})\b"
+        ),
+    ),
     ("URL", re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.I)),
     (
         "URL",
@@ -118,17 +139,21 @@ PII_KINDS = ("EMAIL", "URL", "CARD", "CODE", "PHONE", "PERSON")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 #: person names that are brands or titles in shop reviews; they stay text
 _BRAND_NAMES = frozenset(
-    " ".join(pair.split("+")) for pair in (
+    " ".join(pair.split("+"))
+    for pair in (
         "harry+potter calvin+klein ralph+lauren tommy+hilfiger michael+kors hugo+boss kate+spade "
         "jack+daniels johnnie+walker jim+beam tory+burch marc+jacobs vera+wang betty+crocker "
         "duncan+hines estee+lauder ben+jerry dolce+gabbana hello+kitty mickey+mouse minnie+mouse "
         "peppa+pig thomas+tank paul+mitchell john+frieda burt+bees martha+stewart rachael+ray "
         "sam+adams jimmy+choo steve+madden kenneth+cole anne+klein alex+ani eddie+bauer elizabeth+arden "
-        "hans+grohe polly+pocket mary+poppins tom+thumb marcus+theatres marcus+theaters").split()
+        "hans+grohe polly+pocket mary+poppins tom+thumb marcus+theatres marcus+theaters"
+    ).split()
 )
 #: a given name after these words is part of a place or a business ("San Diego Zoo", "Red Robin Burgers")
-_PLACE_PREFIXES = frozenset("san santa santo são sao st saint sainte fort port mount mt lake red little big "
-                            "new north south east west la le los las el del de".split())
+_PLACE_PREFIXES = frozenset(
+    "san santa santo são sao st saint sainte fort port mount mt lake red little big "
+    "new north south east west la le los las el del de".split()
+)
 
 
 def _data_words(name: str, *, lower: bool) -> frozenset[str]:
@@ -149,8 +174,12 @@ def _not_surnames() -> frozenset[str]:
 
 
 def _is_surname(word: str) -> bool:
-    return (len(word) >= 2 and word[0].isupper() and any(c.islower() for c in word[1:])
-            and word.lower() not in _not_surnames())
+    return (
+        len(word) >= 2
+        and word[0].isupper()
+        and any(c.islower() for c in word[1:])
+        and word.lower() not in _not_surnames()
+    )
 
 
 def find_names(text: str) -> list[tuple[int, int, str]]:
@@ -165,9 +194,12 @@ def find_names(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     i = 0
     while i < len(words) - 1:
-        if words[i].group() in names and not _after_place_prefix(text, words, i) \
-                and (j := _surname_index(text, words, i)) is not None \
-                and f"{words[i].group()} {words[j].group()}".lower() not in _BRAND_NAMES:
+        if (
+            words[i].group() in names
+            and not _after_place_prefix(text, words, i)
+            and (j := _surname_index(text, words, i)) is not None
+            and f"{words[i].group()} {words[j].group()}".lower() not in _BRAND_NAMES
+        ):
             spans.append((words[i].start(), words[j].end(), "PERSON"))
             i = j + 1
         else:
@@ -193,8 +225,11 @@ def _surname_index(text: str, words: list[re.Match[str]], i: int) -> int | None:
         middle = words[j].group()
         initial = len(middle) == 1 and middle.isupper()
         gap_start = words[j].end() + (1 if initial and text.startswith(".", words[j].end()) else 0)
-        if (initial or middle in given_names()) and _is_gap(text, gap_start, words[k].start()) \
-                and _is_surname(words[k].group()):
+        if (
+            (initial or middle in given_names())
+            and _is_gap(text, gap_start, words[k].start())
+            and _is_surname(words[k].group())
+        ):
             return k
     return j if _is_surname(words[j].group()) else None
 

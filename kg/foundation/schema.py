@@ -6,7 +6,16 @@ idempotently by :meth:`kg.store.GraphStore.ensure_schema`.
 
 from __future__ import annotations
 
-__all__ = ["KEYS", "BEHAVIOUR_TYPES", "CATALOGUE_TYPES", "PROFILE_TYPES", "RELATIONSHIP_TYPES", "MAX_KEY_BYTES", "key_of", "check_key"]
+__all__ = [
+    "KEYS",
+    "BEHAVIOUR_TYPES",
+    "CATALOGUE_TYPES",
+    "PROFILE_TYPES",
+    "RELATIONSHIP_TYPES",
+    "MAX_KEY_BYTES",
+    "key_of",
+    "check_key",
+]
 
 #: label -> key property
 KEYS: dict[str, str] = {

@@ -27,14 +27,18 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str = "neo4j"
-    neo4j_bolt_port: int = Field(7687, ge=1, le=65535,
-                                 description="Bolt port of a local Neo4j (`kg db start --backend neo4j`) when "
-                                             "KG_NEO4J_URI does not name one.")
+    neo4j_bolt_port: int = Field(
+        7687,
+        ge=1,
+        le=65535,
+        description="Bolt port of a local Neo4j (`kg db start --backend neo4j`) when KG_NEO4J_URI does not name one.",
+    )
     neo4j_http_port: int = Field(7474, ge=1, le=65535, description="HTTP port (Neo4j Browser) of a local Neo4j.")
     neo4j_heap: str = Field("1g", pattern=r"^[0-9]+[kmgKMG]?$", description="JVM heap of a local Neo4j.")
     neo4j_pagecache: str = Field("512m", pattern=r"^[0-9]+[kmgKMG]?$", description="Page cache of a local Neo4j.")
-    explore_port: int = Field(7475, ge=1, le=65535,
-                              description="Port `kg explore` serves on: a local Neo4j's Browser opens its guide.")
+    explore_port: int = Field(
+        7475, ge=1, le=65535, description="Port `kg explore` serves on: a local Neo4j's Browser opens its guide."
+    )
     falkordb_url: str | None = Field(
         None, description="redis:// URL of an external FalkorDB; when unset kg runs its own server in KG_HOME."
     )
@@ -46,10 +50,15 @@ class Settings(BaseSettings):
     max_bad_ratio: float = Field(0.01, ge=0.0, le=1.0)
     spacy_model: str | None = Field(None, description="Installed spaCy pipeline to use for reviews.")
     writer_wait: float | None = Field(
-        None, ge=0, description="Seconds a writer waits for another writer of the same graph (unset: as long "
-                                "as it takes; 0: fail at once with exit 4).")
+        None,
+        ge=0,
+        description="Seconds a writer waits for another writer of the same graph (unset: as long "
+        "as it takes; 0: fail at once with exit 4).",
+    )
     quarantine_raw_days: int = Field(
-        7, ge=0, le=3650,
+        7,
+        ge=0,
+        le=3650,
         description="Days to keep untouched bad rows (owner-only, KG_HOME/quarantine/raw); 0 = never keep them.",
     )
     log_level: str = "WARNING"

@@ -62,7 +62,7 @@ class MiniLMEncoder:
     progress bars.
     """
 
-    _shared: "MiniLMEncoder | None" = None
+    _shared: MiniLMEncoder | None = None
     _lock = threading.Lock()
 
     def __init__(self, *, batch_size: int = 32, max_length: int = 128, cache: bool = True) -> None:
@@ -73,7 +73,7 @@ class MiniLMEncoder:
         self._tokenizer = None
 
     @classmethod
-    def shared(cls) -> "MiniLMEncoder":
+    def shared(cls) -> MiniLMEncoder:
         """One process-wide encoder (model loaded once, embeddings cached by text)."""
         with cls._lock:
             if cls._shared is None:
@@ -128,8 +128,11 @@ class MiniLMEncoder:
                 for i in range(0, len(items), self.batch_size):
                     chunk = items[i : i + self.batch_size]
                     enc = self._tokenizer(
-                        [t or " " for _, t in chunk], padding=True, truncation=True,
-                        max_length=self.max_length, return_tensors="pt",
+                        [t or " " for _, t in chunk],
+                        padding=True,
+                        truncation=True,
+                        max_length=self.max_length,
+                        return_tensors="pt",
                     )
                     out = self._model(**enc).last_hidden_state
                     mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)

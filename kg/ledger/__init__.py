@@ -144,8 +144,9 @@ class EventLedger:
         """The aggregate of one pair, or None."""
         return reads.pair(self._conn, user, item, type)
 
-    def pairs(self, *, types: Sequence[str] | None = None,
-              users: Iterable[str] | None = None) -> Iterator[PairAggregate]:
+    def pairs(
+        self, *, types: Sequence[str] | None = None, users: Iterable[str] | None = None
+    ) -> Iterator[PairAggregate]:
         """Every pair's aggregate (streamed), optionally only some types or users."""
         return reads.pairs(self._conn, types=types, users=users)
 
@@ -157,8 +158,9 @@ class EventLedger:
         """Every event of the given users (pseudonyms), per user in time order."""
         return reads.events_of_users(self._conn, users, types=types)
 
-    def events_between(self, start_ms: int | None = None, end_ms: int | None = None, *,
-                       types: Sequence[str] | None = None) -> Iterator[LedgerEvent]:
+    def events_between(
+        self, start_ms: int | None = None, end_ms: int | None = None, *, types: Sequence[str] | None = None
+    ) -> Iterator[LedgerEvent]:
         """Events with ``start_ms <= at < end_ms`` (either bound optional), in time order (streamed)."""
         return reads.events_between(self._conn, start_ms, end_ms, types=types)
 

@@ -27,8 +27,10 @@ def create_private(path: Path) -> None:
 def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     """A connection to the ledger at ``path``, its schema ready (created or upgraded) and checked."""
     if sqlite3.sqlite_version_info < MIN_SQLITE:
-        raise ConfigError(f"SQLite {sqlite3.sqlite_version} is too old for the event ledger (needs 3.38+)",
-                          hint="use a Python built with a newer SQLite")
+        raise ConfigError(
+            f"SQLite {sqlite3.sqlite_version} is too old for the event ledger (needs 3.38+)",
+            hint="use a Python built with a newer SQLite",
+        )
     try:
         if readonly:
             if not path.is_file():
@@ -45,8 +47,10 @@ def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
             _prepare_when_free(conn, path)
         check_version(conn, path)
     except sqlite3.Error as e:
-        raise StoreError(f"cannot open the event ledger {path}: {e}",
-                         hint="check the file's permissions; restore it from a backup if it is damaged") from e
+        raise StoreError(
+            f"cannot open the event ledger {path}: {e}",
+            hint="check the file's permissions; restore it from a backup if it is damaged",
+        ) from e
     return conn
 
 
@@ -80,16 +84,20 @@ def _upgrade_for_reading(path: Path) -> None:
     try:
         conn = sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error as e:
-        raise ConfigError(f"event ledger {path} has schema version 1 and cannot be upgraded here: {e}",
-                          hint="open it once for writing (e.g. kg ingest) to upgrade it") from e
+        raise ConfigError(
+            f"event ledger {path} has schema version 1 and cannot be upgraded here: {e}",
+            hint="open it once for writing (e.g. kg ingest) to upgrade it",
+        ) from e
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA secure_delete = ON")
         migrate(conn, path)
     except sqlite3.Error as e:
-        raise ConfigError(f"event ledger {path} has schema version 1 and cannot be upgraded here: {e}",
-                          hint="open it once for writing (e.g. kg ingest) to upgrade it") from e
+        raise ConfigError(
+            f"event ledger {path} has schema version 1 and cannot be upgraded here: {e}",
+            hint="open it once for writing (e.g. kg ingest) to upgrade it",
+        ) from e
     finally:
         conn.close()
 

@@ -40,22 +40,33 @@ def _day(column: str) -> str:
 
 #: PairAggregate field -> its SQL expression over ``pairs AS p`` and the dictionaries ``u``, ``i``, ``k``
 PAIR_SQL: dict[str, str] = {
-    "user": "u.name", "item": "i.name", "type": "k.name", "count": "p.count", "first_at": "p.first_at",
-    "last_at": "p.last_at", "rating": "p.rating", "rating_at": "p.rating_at",
-    "first_date": _day("p.first_at"), "last_date": _day("p.last_at")}
+    "user": "u.name",
+    "item": "i.name",
+    "type": "k.name",
+    "count": "p.count",
+    "first_at": "p.first_at",
+    "last_at": "p.last_at",
+    "rating": "p.rating",
+    "rating_at": "p.rating_at",
+    "first_date": _day("p.first_at"),
+    "last_date": _day("p.last_at"),
+}
 if tuple(PAIR_SQL) != PairAggregate._fields:  # pragma: no cover - a change to one must follow the other
     raise ImportError(f"PAIR_SQL {tuple(PAIR_SQL)} differs from PairAggregate's fields {PairAggregate._fields}")
 #: the same as JSON values: the rating travels as its exact 17-digit text (SQLite's JSON alone writes
 #: reals with 15 significant digits), which json() turns back into a JSON number
 PAIR_JSON_SQL: dict[str, str] = {
-    **PAIR_SQL, "rating": "CASE WHEN p.rating IS NULL THEN NULL ELSE json(printf('%!.17g', p.rating)) END"}
+    **PAIR_SQL,
+    "rating": "CASE WHEN p.rating IS NULL THEN NULL ELSE json(printf('%!.17g', p.rating)) END",
+}
 #: the dictionaries a pair's names come from
 PAIR_JOINS = "JOIN users AS u ON u.id = p.user JOIN items AS i ON i.id = p.item JOIN kinds AS k ON k.id = p.type"
 
 _PAIR_FROM = "pairs AS p " + PAIR_JOINS
 _PAIR_COLUMNS = ", ".join(PAIR_SQL.values())
-_EVENT_FROM = ("events AS e JOIN users AS u ON u.id = e.user JOIN items AS i ON i.id = e.item "
-               "JOIN kinds AS k ON k.id = e.type")
+_EVENT_FROM = (
+    "events AS e JOIN users AS u ON u.id = e.user JOIN items AS i ON i.id = e.item JOIN kinds AS k ON k.id = e.type"
+)
 _EVENT_COLUMNS = "u.name, i.name, k.name, e.at, e.rating"
 
 _pair = PairAggregate._make
@@ -77,30 +88,38 @@ def _types_clause(types: Sequence[str] | None, column: str = "k.name") -> tuple[
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
     """``{"events", "pairs", "users", "batches"}``."""
+
     def one(sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0] or 0)
 
-    return {"events": one("SELECT count(*) FROM events"), "pairs": one("SELECT count(*) FROM pairs WHERE count > 0"),
-            "users": one("SELECT count(DISTINCT user) FROM pairs WHERE count > 0"),
-            "batches": one("SELECT max(id) FROM batches")}
+    return {
+        "events": one("SELECT count(*) FROM events"),
+        "pairs": one("SELECT count(*) FROM pairs WHERE count > 0"),
+        "users": one("SELECT count(DISTINCT user) FROM pairs WHERE count > 0"),
+        "batches": one("SELECT max(id) FROM batches"),
+    }
 
 
 def pair_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Pairs (with events) per event type."""
-    rows = conn.execute("SELECT k.name, count(*) FROM pairs AS p JOIN kinds AS k ON k.id = p.type "
-                        "WHERE p.count > 0 GROUP BY k.name").fetchall()
+    rows = conn.execute(
+        "SELECT k.name, count(*) FROM pairs AS p JOIN kinds AS k ON k.id = p.type WHERE p.count > 0 GROUP BY k.name"
+    ).fetchall()
     return {kind: int(n) for kind, n in rows}
 
 
 def pair(conn: sqlite3.Connection, user: str, item: str, type: str) -> PairAggregate | None:
     """The aggregate of one pair, or None."""
-    row = conn.execute(f"SELECT {_PAIR_COLUMNS} FROM {_PAIR_FROM} WHERE u.name = ? AND i.name = ? "
-                       "AND k.name = ? AND p.count > 0", (user, item, type)).fetchone()
+    row = conn.execute(
+        f"SELECT {_PAIR_COLUMNS} FROM {_PAIR_FROM} WHERE u.name = ? AND i.name = ? AND k.name = ? AND p.count > 0",
+        (user, item, type),
+    ).fetchone()
     return _pair(row) if row else None
 
 
-def pairs(conn: sqlite3.Connection, *, types: Sequence[str] | None = None,
-          users: Iterable[str] | None = None) -> Iterator[PairAggregate]:
+def pairs(
+    conn: sqlite3.Connection, *, types: Sequence[str] | None = None, users: Iterable[str] | None = None
+) -> Iterator[PairAggregate]:
     """Every pair's aggregate (streamed), optionally only some types or users."""
     where, params = _types_clause(types)
     if users is None:
@@ -109,8 +128,10 @@ def pairs(conn: sqlite3.Connection, *, types: Sequence[str] | None = None,
             yield _pair(row)
         return
     for chunk in chunks(users):
-        sql = (f"SELECT {_PAIR_COLUMNS} FROM {_PAIR_FROM} WHERE u.name IN ({','.join('?' * len(chunk))}) "
-               f"AND p.count > 0{where} ORDER BY u.name, i.name, k.name")
+        sql = (
+            f"SELECT {_PAIR_COLUMNS} FROM {_PAIR_FROM} WHERE u.name IN ({','.join('?' * len(chunk))}) "
+            f"AND p.count > 0{where} ORDER BY u.name, i.name, k.name"
+        )
         for row in conn.execute(sql, [*chunk, *params]).fetchall():
             yield _pair(row)
 
@@ -120,31 +141,43 @@ def known_pairs(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]) 
     found: set[tuple[str, str, str]] = set()
     for chunk in chunks(keys, 300):
         values = ",".join("(?, ?, ?)" for _ in chunk)
-        sql = (f"SELECT u.name, i.name, k.name FROM (VALUES {values}) AS v "
-               "JOIN users AS u ON u.name = v.column1 JOIN items AS i ON i.name = v.column2 "
-               "JOIN kinds AS k ON k.name = v.column3 "
-               "JOIN pairs AS p ON p.user = u.id AND p.item = i.id AND p.type = k.id WHERE p.count > 0")
+        sql = (
+            f"SELECT u.name, i.name, k.name FROM (VALUES {values}) AS v "
+            "JOIN users AS u ON u.name = v.column1 JOIN items AS i ON i.name = v.column2 "
+            "JOIN kinds AS k ON k.name = v.column3 "
+            "JOIN pairs AS p ON p.user = u.id AND p.item = i.id AND p.type = k.id WHERE p.count > 0"
+        )
         found.update(conn.execute(sql, [v for key in chunk for v in key]).fetchall())
     return found
 
 
-def events_of_users(conn: sqlite3.Connection, users: Iterable[str], *,
-                    types: Sequence[str] | None = None) -> Iterator[LedgerEvent]:
+def events_of_users(
+    conn: sqlite3.Connection, users: Iterable[str], *, types: Sequence[str] | None = None
+) -> Iterator[LedgerEvent]:
     """Every event of the given users (pseudonyms), per user in time order."""
     where, params = _types_clause(types)
     for chunk in chunks(users):
-        sql = (f"SELECT {_EVENT_COLUMNS} FROM {_EVENT_FROM} WHERE u.name IN ({','.join('?' * len(chunk))}){where} "
-               "ORDER BY u.name, e.at, i.name, k.name")
+        sql = (
+            f"SELECT {_EVENT_COLUMNS} FROM {_EVENT_FROM} WHERE u.name IN ({','.join('?' * len(chunk))}){where} "
+            "ORDER BY u.name, e.at, i.name, k.name"
+        )
         for row in conn.execute(sql, [*chunk, *params]).fetchall():
             yield _event(row)
 
 
-def events_between(conn: sqlite3.Connection, start_ms: int | None = None, end_ms: int | None = None, *,
-                   types: Sequence[str] | None = None) -> Iterator[LedgerEvent]:
+def events_between(
+    conn: sqlite3.Connection,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    *,
+    types: Sequence[str] | None = None,
+) -> Iterator[LedgerEvent]:
     """Events with ``start_ms <= at < end_ms`` (either bound optional), in time order (streamed)."""
     where, params = _types_clause(types)
-    sql = (f"SELECT {_EVENT_COLUMNS} FROM {_EVENT_FROM} "
-           f"WHERE e.at >= ? AND e.at < ?{where} ORDER BY e.at, u.name, i.name, k.name")
+    sql = (
+        f"SELECT {_EVENT_COLUMNS} FROM {_EVENT_FROM} "
+        f"WHERE e.at >= ? AND e.at < ?{where} ORDER BY e.at, u.name, i.name, k.name"
+    )
     lo = -(2**63) if start_ms is None else int(start_ms)
     hi = 2**63 - 1 if end_ms is None else int(end_ms)
     for row in conn.execute(sql, [lo, hi, *params]):

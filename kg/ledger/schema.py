@@ -136,8 +136,10 @@ def check_version(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse a file of another schema version than this kg's."""
     found = version(conn)
     if found != SCHEMA_VERSION:
-        raise ConfigError(f"event ledger {path} has schema version {found}, this kg reads {SCHEMA_VERSION}",
-                          hint="upgrade kg, or rebuild the ledger from the source files")
+        raise ConfigError(
+            f"event ledger {path} has schema version {found}, this kg reads {SCHEMA_VERSION}",
+            hint="upgrade kg, or rebuild the ledger from the source files",
+        )
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> bool:
@@ -180,8 +182,10 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute("SELECT json_array(1) ->> 0")
     except sqlite3.OperationalError:
-        raise ConfigError(f"SQLite {sqlite3.sqlite_version} lacks JSON functions, which the event ledger uses",
-                          hint="use a Python built with SQLite 3.38+") from None
+        raise ConfigError(
+            f"SQLite {sqlite3.sqlite_version} lacks JSON functions, which the event ledger uses",
+            hint="use a Python built with SQLite 3.38+",
+        ) from None
     found = version(conn)
     if found == 0:
         conn.executescript(_SCHEMA)

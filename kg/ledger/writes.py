@@ -32,12 +32,16 @@ _CLEAR_TEMP = ("DELETE FROM temp.batch_in", "DELETE FROM temp.batch_pairs")
 
 # The batch arrives as ONE JSON text of integer rows: a single statement that SQLite runs without
 # the GIL (executemany takes the GIL back for every row while the caller parses the next batch).
-_BATCH_IN = ("INSERT INTO temp.batch_in (user, item, type, at, rating) "
-             "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?)")
+_BATCH_IN = (
+    "INSERT INTO temp.batch_in (user, item, type, at, rating) "
+    "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?)"
+)
 
 # in key order, so the events and pairs B-trees are walked once; among repeats the first wins
-_NEW_EVENTS = ("INSERT OR IGNORE INTO events (user, item, type, at, rating) "
-               "SELECT user, item, type, at, rating FROM temp.batch_in ORDER BY user, item, type, at, seq")
+_NEW_EVENTS = (
+    "INSERT OR IGNORE INTO events (user, item, type, at, rating) "
+    "SELECT user, item, type, at, rating FROM temp.batch_in ORDER BY user, item, type, at, seq"
+)
 
 _BATCH_PAIRS = "INSERT INTO temp.batch_pairs (user, item, type) SELECT DISTINCT user, item, type FROM temp.batch_in"
 
@@ -71,8 +75,10 @@ def touched_json_sql(fields: tuple[str, ...], separator: str) -> str:
     if len(separator) != 1 or not "\x01" <= separator <= "\x1f":
         raise ValueError(f"the separator must be one control character \\x01..\\x1f, not {separator!r}")
     values = ", ".join(PAIR_JSON_SQL[f] for f in fields)
-    return (f"SELECT k.name, p.created_batch IS ?1, group_concat(json_array({values}), char({ord(separator)})), "
-            f"{_FRESH_IDS}{_TOUCHED_FROM}\nGROUP BY k.name, p.created_batch IS ?1")
+    return (
+        f"SELECT k.name, p.created_batch IS ?1, group_concat(json_array({values}), char({ord(separator)})), "
+        f"{_FRESH_IDS}{_TOUCHED_FROM}\nGROUP BY k.name, p.created_batch IS ?1"
+    )
 
 
 class BatchWriter:
@@ -124,16 +130,21 @@ class BatchWriter:
         missing = [name for name in names if name not in cache]
         for name in missing:
             if type(name) is not str or (not name and table != "kinds"):
-                raise StoreError(f"event ledger write failed: bad {table[:-1]} {str(name)[:40]!r} (want text)",
-                                 hint="the ledger takes rows (user, item, type, at_ms, rating)")
+                raise StoreError(
+                    f"event ledger write failed: bad {table[:-1]} {str(name)[:40]!r} (want text)",
+                    hint="the ledger takes rows (user, item, type, at_ms, rating)",
+                )
         if len(cache) + len(missing) > _NAME_CACHE:
             cache.clear()
             missing = list(names)
         conn = self.conn
         conn.executemany(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", ((name,) for name in missing))
         for chunk in chunks(missing):
-            cache.update(conn.execute(f"SELECT name, id FROM {table} WHERE name IN ({','.join('?' * len(chunk))})",
-                                      chunk).fetchall())
+            cache.update(
+                conn.execute(
+                    f"SELECT name, id FROM {table} WHERE name IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+            )
         return cache
 
     def _store(self, events: Iterable[EventRow], touched_sql: str) -> list[Any]:
@@ -149,16 +160,20 @@ class BatchWriter:
                     users = self._lookup("users", dict.fromkeys([e[0] for e in events]))
                     items = self._lookup("items", dict.fromkeys([e[1] for e in events]))
                     kinds = self._lookup("kinds", dict.fromkeys([e[2] for e in events]))
-                    rows = json.dumps([(users[u], items[i], kinds[k], at, r) for u, i, k, at, r in events],
-                                      allow_nan=False)
+                    rows = json.dumps(
+                        [(users[u], items[i], kinds[k], at, r) for u, i, k, at, r in events], allow_nan=False
+                    )
                 except (TypeError, ValueError, IndexError) as e:
-                    raise StoreError(f"event ledger write failed: bad event row ({e})",
-                                     hint="the ledger takes rows (user, item, type, at_ms, rating)") from e
+                    raise StoreError(
+                        f"event ledger write failed: bad event row ({e})",
+                        hint="the ledger takes rows (user, item, type, at_ms, rating)",
+                    ) from e
                 for sql in _CLEAR_TEMP:
                     conn.execute(sql)
                 conn.execute(_BATCH_IN, (rows,))
-                batch = conn.execute("INSERT INTO batches (written_at, new_events) VALUES (?, 0)",
-                                     (int(time.time() * 1000),)).lastrowid
+                batch = conn.execute(
+                    "INSERT INTO batches (written_at, new_events) VALUES (?, 0)", (int(time.time() * 1000),)
+                ).lastrowid
                 conn.execute("UPDATE temp.current_batch SET id = ?", (batch,))
                 new = conn.execute(_NEW_EVENTS).rowcount
                 conn.execute("UPDATE batches SET new_events = ? WHERE id = ?", (new, batch))
@@ -176,6 +191,7 @@ class BatchWriter:
                 raise
             self.last_new_events = new
         except sqlite3.Error as e:
-            raise StoreError(f"event ledger write failed: {e}",
-                             hint=f"is {self.path} writable and its disk not full?") from e
+            raise StoreError(
+                f"event ledger write failed: {e}", hint=f"is {self.path} writable and its disk not full?"
+            ) from e
         return touched

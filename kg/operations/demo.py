@@ -55,8 +55,10 @@ class DemoReport:
         for row in self.top_products:
             out.append(f"top product {row['id']} {row.get('title') or ''}: {int(row['buyers']):,} buyers")
         for pid, aspects in self.top_aspects.items():
-            out.append(f"aspects of {pid}: " + ", ".join(
-                f"{a['aspect']} ({int(a['mentions'])}x, score {a['score']:+.2f})" for a in aspects))
+            out.append(
+                f"aspects of {pid}: "
+                + ", ".join(f"{a['aspect']} ({int(a['mentions'])}x, score {a['score']:+.2f})" for a in aspects)
+            )
         return out
 
 
@@ -72,8 +74,10 @@ def _claim_home(settings: Settings) -> None:
     """Create the demo home, or refuse when that folder holds something that is not the demo's."""
     home = settings.home
     if home.exists() and any(home.iterdir()) and not (home / DEMO_MARKER).exists():
-        raise ConfigError(f"{home} exists and was not made by kg demo; the demo never touches other data",
-                          hint="move that folder away, or run the demo with another --home")
+        raise ConfigError(
+            f"{home} exists and was not made by kg demo; the demo never touches other data",
+            hint="move that folder away, or run the demo with another --home",
+        )
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     (home / DEMO_MARKER).write_text("made by kg demo: safe to delete\n", encoding="utf-8")
 
@@ -83,13 +87,26 @@ def _check_external_graph(store: GraphStore) -> None:
     rows = store.execute("MATCH (n) WHERE NOT n:DemoMarker RETURN count(n) AS n")
     marked = store.execute("MATCH (m:DemoMarker) RETURN count(m) AS n")
     if rows[0]["n"] and not marked[0]["n"]:
-        raise ConfigError("the demo graph holds data the demo did not create; it is left alone",
-                          hint="point KG_NEO4J_DATABASE (or KG_GRAPH) at an empty database, or use the embedded default")
+        raise ConfigError(
+            "the demo graph holds data the demo did not create; it is left alone",
+            hint="point KG_NEO4J_DATABASE (or KG_GRAPH) at an empty database, or use the embedded default",
+        )
 
 
-def run_demo(settings: Settings, *, users: int, products: int, events: int, reviews: int = 2000,
-             epochs: int = 20, seed: int = 7, fresh: bool = True, progress: bool = False,
-             profiles: bool = True, say: Callable[[str], Any] = print) -> DemoReport:
+def run_demo(
+    settings: Settings,
+    *,
+    users: int,
+    products: int,
+    events: int,
+    reviews: int = 2000,
+    epochs: int = 20,
+    seed: int = 7,
+    fresh: bool = True,
+    progress: bool = False,
+    profiles: bool = True,
+    say: Callable[[str], Any] = print,
+) -> DemoReport:
     """Generate a synthetic shop, ingest catalogue, events and reviews, train embeddings, show results.
 
     ``settings`` are the user's; the demo derives its own with :func:`demo_settings`.
@@ -106,12 +123,19 @@ def run_demo(settings: Settings, *, users: int, products: int, events: int, revi
         _claim_home(own)
     shop_dir = own.home / "demo-shop" if embedded else own.home / "demo-shop-external"
     files = generate_shop(shop_dir, users=users, products=products, events=events, seed=seed)
-    say(f"generated a synthetic shop in {shop_dir}: {users} users, {products} products, {events} events, "
-        f"{reviews} reviews")
+    say(
+        f"generated a synthetic shop in {shop_dir}: {users} users, {products} products, {events} events, "
+        f"{reviews} reviews"
+    )
     steps: list[tuple[str, Path, str]] = [("products", files.products, "csv"), ("events", files.events, "csv")]
     if reviews:
-        steps.append(("reviews", generate_reviews(shop_dir / "reviews.csv", n=reviews, shop=files, users=users,
-                                                  seed=seed), "csv"))
+        steps.append(
+            (
+                "reviews",
+                generate_reviews(shop_dir / "reviews.csv", n=reviews, shop=files, users=users, seed=seed),
+                "csv",
+            )
+        )
     report = DemoReport(home=str(own.home), graph=own.graph, shop_dir=str(shop_dir))
     with open_store(own) as store:
         if not embedded:
@@ -138,8 +162,9 @@ def run_demo(settings: Settings, *, users: int, products: int, events: int, revi
     return report
 
 
-def _profiles(store: GraphStore, settings: Settings, *, seed: int, say: Callable[[str], Any],
-              user: str = "U0000001") -> tuple[dict[str, Any], dict[str, Any]]:
+def _profiles(
+    store: GraphStore, settings: Settings, *, seed: int, say: Callable[[str], Any], user: str = "U0000001"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The demo's profile step: interests, segments and recommendations for everyone; one user shown."""
     from kg.profiles import compute_profiles, user_profile
 
@@ -153,23 +178,36 @@ def _profiles(store: GraphStore, settings: Settings, *, seed: int, say: Callable
     return computed.as_dict(), shown.as_dict()
 
 
-def _embeddings(store: GraphStore, settings: Settings, *, epochs: int, seed: int, progress: bool,
-                say: Callable[[str], Any], dim: int = 32, k: int = 5) -> dict[str, Any]:
+def _embeddings(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    epochs: int,
+    seed: int,
+    progress: bool,
+    say: Callable[[str], Any],
+    dim: int = 32,
+    k: int = 5,
+) -> dict[str, Any]:
     """The demo's embedding step: a small TransE, written back, similar products for the top three."""
     from kg.embeddings import TrainConfig, similar_items, train_graph
 
     config = TrainConfig(model="TransE", dim=dim, epochs=epochs, seed=seed, early_stopping=False)
     trained = train_graph(store, settings, config, progress=say if progress else None)
     m = trained.metrics
-    say(f"trained TransE dim {dim}, {epochs} epochs (run {trained.run_id}): MRR {m['mrr']:.3f}, "
-        f"Hits@10 {m['hits_at_10']:.3f}")
+    say(
+        f"trained TransE dim {dim}, {epochs} epochs (run {trained.run_id}): MRR {m['mrr']:.3f}, "
+        f"Hits@10 {m['hits_at_10']:.3f}"
+    )
     result = trained.as_dict()
     result["similar"] = {}
     for row in store.query(EMBED_TOP_PRODUCTS, limit=3):
         neighbours = similar_items(store, row["id"], k=k, settings=settings)
         result["similar"][row["id"]] = neighbours
-        say(f"  similar to {row.get('title') or row['id']}: "
-            + ", ".join(f"{n.get('title') or n['id']} ({n['score']:.2f})" for n in neighbours))
+        say(
+            f"  similar to {row.get('title') or row['id']}: "
+            + ", ".join(f"{n.get('title') or n['id']} ({n['score']:.2f})" for n in neighbours)
+        )
     return result
 
 

@@ -48,19 +48,30 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kg.analyst.cypher import USER_EXISTS
 from kg.foundation.errors import ConfigError
 from kg.foundation.forgotten import ForgottenUsers, record_forget
-from kg.ledger import EventLedger
 from kg.foundation.locks import writer_lock
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
-from kg.store import GraphStore
-from kg.analyst.cypher import USER_EXISTS
 from kg.ingest.cypher import REVIEWS_PRODUCT_ASPECTS, REVIEWS_PRODUCT_ASPECTS_CLEAR
-from kg.operations.cypher import (FORGET_ORPHANS, FORGET_POPULAR, FORGET_POPULAR_ZERO, FORGET_REVIEWS_DELETE,
-                                  FORGET_SEGMENT, FORGET_SEGMENT_EMPTY, FORGET_TOGETHER, FORGET_TOGETHER_ZERO,
-                                  FORGET_USER_DELETE, FORGET_USER_ITEMS, FORGET_USER_RELATIONSHIPS, FORGET_USER_REVIEWS,
-                                  FORGET_USER_SEGMENT)
+from kg.ledger import EventLedger
+from kg.operations.cypher import (
+    FORGET_ORPHANS,
+    FORGET_POPULAR,
+    FORGET_POPULAR_ZERO,
+    FORGET_REVIEWS_DELETE,
+    FORGET_SEGMENT,
+    FORGET_SEGMENT_EMPTY,
+    FORGET_TOGETHER,
+    FORGET_TOGETHER_ZERO,
+    FORGET_USER_DELETE,
+    FORGET_USER_ITEMS,
+    FORGET_USER_RELATIONSHIPS,
+    FORGET_USER_REVIEWS,
+    FORGET_USER_SEGMENT,
+)
+from kg.store import GraphStore
 
 __all__ = ["ForgetReport", "forget_user", "find_traces", "find_server_traces", "TEXT_SUFFIXES"]
 
@@ -116,13 +127,19 @@ class ForgetReport:
             head = "no such user in the graph or the ledger"
             out = [head + ("" if self.dry_run else "; they are on the forgotten list, so re-ingests skip them")]
         else:
-            out = [f"{verb}: user node {self.graph.get('user', 0)}, " + ", ".join(
-                f"{n:,} {k}" for k, n in self.graph.items() if k != "user" and n)]
+            out = [
+                f"{verb}: user node {self.graph.get('user', 0)}, "
+                + ", ".join(f"{n:,} {k}" for k, n in self.graph.items() if k != "user" and n)
+            ]
         if any(self.ledger.values()):
-            out.append(f"ledger: {verb} {self.ledger.get('events', 0):,} events in {self.ledger.get('pairs', 0):,} pairs")
+            out.append(
+                f"ledger: {verb} {self.ledger.get('events', 0):,} events in {self.ledger.get('pairs', 0):,} pairs"
+            )
         if any(self.aggregates.values()):
-            out.append("aggregates corrected: " + ", ".join(f"{k.replace('_', ' ')} {n:,}"
-                                                            for k, n in self.aggregates.items() if n))
+            out.append(
+                "aggregates corrected: "
+                + ", ".join(f"{k.replace('_', ' ')} {n:,}" for k, n in self.aggregates.items() if n)
+            )
         if any(self.files.values()):
             out.append("files: " + ", ".join(f"{k.replace('_', ' ')} {n:,}" for k, n in self.files.items() if n))
         if not self.dry_run:
@@ -133,11 +150,16 @@ class ForgetReport:
             out += [f"database: {note}" for note in self.disk.get("notes") or []]
             out += [f"database keeps: {note}" for note in self.disk.get("stays") or []]
             traces = self.disk.get("traces") or []
-            out.append(f"disk check: no trace left under KG_HOME ({self.disk.get('files_checked', 0):,} files)"
-                       if not traces else f"disk check: {len(traces)} file(s) still hold a trace:")
+            out.append(
+                f"disk check: no trace left under KG_HOME ({self.disk.get('files_checked', 0):,} files)"
+                if not traces
+                else f"disk check: {len(traces)} file(s) still hold a trace:"
+            )
             out += [f"  {t}" for t in traces]
-            out += [f"inbox of kg schedule searched: {inbox} (copies in done/ and failed/ rewritten without them)"
-                    for inbox in self.disk.get("inboxes") or []]
+            out += [
+                f"inbox of kg schedule searched: {inbox} (copies in done/ and failed/ rewritten without them)"
+                for inbox in self.disk.get("inboxes") or []
+            ]
             out += [f"  {note}" for note in self.disk.get("inbox_notes") or []]
         out.append(f"done in {self.seconds:.1f} s")
         return out
@@ -156,7 +178,7 @@ class _Needles:
             raw = rb"(?<![" + _WORD + rb"])(?:" + alternatives + rb")(?![" + _WORD + rb"])"
             self._any = re.compile(re.escape(self.pseudonym) + b"|" + raw)
 
-    def without_short_raw(self, raw_id: str) -> "_Needles":
+    def without_short_raw(self, raw_id: str) -> _Needles:
         """These needles, less the raw id when it is too short to search for outside the quarantine."""
         return self if len(raw_id) >= MIN_RAW_SEARCH else _Needles(self.pseudonym.decode("utf-8"), None)
 
@@ -319,8 +341,12 @@ class _Progress:
             self.path.unlink(missing_ok=True)
 
     def start(self, seen: dict[str, Any], positive: list[str], ledger: dict[str, int]) -> None:
-        state = {"seen": {**seen, "positive": sorted(seen["positive"])}, "positive": positive, "ledger": ledger,
-                 "done": {}}
+        state = {
+            "seen": {**seen, "positive": sorted(seen["positive"])},
+            "positive": positive,
+            "ledger": ledger,
+            "done": {},
+        }
         self._all[self.token] = self.state = state
         self._save()
 
@@ -344,13 +370,20 @@ class _Progress:
             self._save()
 
 
-def _correct_aggregates(store: GraphStore, pseudonym: str, seen: dict[str, Any], positive: list[str],
-                        progress: _Progress | None = None) -> dict[str, int]:
+def _correct_aggregates(
+    store: GraphStore, pseudonym: str, seen: dict[str, Any], positive: list[str], progress: _Progress | None = None
+) -> dict[str, int]:
     """BOUGHT_TOGETHER counts and the segment's size and POPULAR_IN shares, without the person. Each
     decrement marks the person's IN_SEGMENT edge in the same query (and is recorded in ``progress``), so a
     resumed forget never makes it twice, even after a crash between the query and the record."""
-    out = {"together_decremented": 0, "together_deleted": 0, "segment_sizes": 0, "popular_updated": 0,
-           "popular_deleted": 0, "segments_deleted": 0}
+    out = {
+        "together_decremented": 0,
+        "together_deleted": 0,
+        "segment_sizes": 0,
+        "popular_updated": 0,
+        "popular_deleted": 0,
+        "segments_deleted": 0,
+    }
     done: Callable[[str], Any] = progress.done if progress is not None else (lambda step: None)
     mark: Callable[..., None] = progress.mark if progress is not None else (lambda step, value=True: None)
     for segment, run in seen["segments"]:
@@ -358,7 +391,8 @@ def _correct_aggregates(store: GraphStore, pseudonym: str, seen: dict[str, Any],
         if len(positive) >= 2:
             if not done(f"together:{step}"):
                 out["together_decremented"] += _count_rows(
-                    store.query(FORGET_TOGETHER, id=pseudonym, items=positive, run=run), "decremented")
+                    store.query(FORGET_TOGETHER, id=pseudonym, items=positive, run=run), "decremented"
+                )
                 mark(f"together:{step}")
             out["together_deleted"] += _count_rows(store.query(FORGET_TOGETHER_ZERO, items=positive), "deleted")
         size = done(f"segment:{step}")
@@ -374,7 +408,9 @@ def _correct_aggregates(store: GraphStore, pseudonym: str, seen: dict[str, Any],
             continue
         if not done(f"popular:{step}"):
             out["popular_updated"] += _count_rows(
-                store.query(FORGET_POPULAR, id=pseudonym, segment=segment, run=run, size=size, items=positive), "updated")
+                store.query(FORGET_POPULAR, id=pseudonym, segment=segment, run=run, size=size, items=positive),
+                "updated",
+            )
             mark(f"popular:{step}")
         out["popular_deleted"] += _count_rows(store.query(FORGET_POPULAR_ZERO, segment=segment), "deleted")
     return out
@@ -388,10 +424,15 @@ def _delete_from_graph(store: GraphStore, pseudonym: str, seen: dict[str, Any]) 
         store.write(REVIEWS_PRODUCT_ASPECTS, seen["reviewed"], batch_size=500)
     out["user"] = _count_rows(store.query(FORGET_USER_DELETE, id=pseudonym), "deleted")
     orphans = 0
-    for label, key, values in (("Aspect", "name", seen["aspects"]), ("Product", "id", seen["items"] + seen["reviewed"])):
+    for label, key, values in (
+        ("Aspect", "name", seen["aspects"]),
+        ("Product", "id", seen["items"] + seen["reviewed"]),
+    ):
         if values:
-            orphans += _count_rows(store.query(FORGET_ORPHANS, identifiers={"label": label, "key": key},
-                                               rows=sorted(set(values))), "deleted")
+            orphans += _count_rows(
+                store.query(FORGET_ORPHANS, identifiers={"label": label, "key": key}, rows=sorted(set(values))),
+                "deleted",
+            )
     out["orphan_nodes"] = orphans
     store.flush()
     return out
@@ -555,11 +596,17 @@ def _scrub_inboxes(settings: Settings, needles: _Needles, *, dry_run: bool) -> t
             if dry_run:
                 continue
             traces.append(str(path))
-            notes.append(f"{path}: " + ("kg moved it here but cannot rewrite this format: delete it, or remove "
-                                        "the person's rows and keep the rest" if owned else
-                                        "not ingested yet (kg never owned it, so it was left as it is): remove "
-                                        "the person's rows before it is ingested, or delete it (a re-ingest "
-                                        "skips them anyway)"))
+            notes.append(
+                f"{path}: "
+                + (
+                    "kg moved it here but cannot rewrite this format: delete it, or remove "
+                    "the person's rows and keep the rest"
+                    if owned
+                    else "not ingested yet (kg never owned it, so it was left as it is): remove "
+                    "the person's rows before it is ingested, or delete it (a re-ingest "
+                    "skips them anyway)"
+                )
+            )
     return counts, {"inboxes": [str(p) for p in inboxes], "inbox_traces": traces, "inbox_notes": notes}
 
 
@@ -611,12 +658,18 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
                 progress.start(seen, positive, report.ledger)
         report.found = seen["exists"] or any(report.ledger.values())
         rels = seen["relationships"]
-        report.graph = {"user": int(seen["exists"]), "reviews": seen["reviews"], "mentions": seen["mentions"],
-                        **{k.lower(): v for k, v in sorted(rels.items())}}
+        report.graph = {
+            "user": int(seen["exists"]),
+            "reviews": seen["reviews"],
+            "mentions": seen["mentions"],
+            **{k.lower(): v for k, v in sorted(rels.items())},
+        }
         if dry_run:
-            report.files = {**_scrub_quarantine(settings, needles, dry_run=True),
-                            **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True),
-                            **_scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=True)[0]}
+            report.files = {
+                **_scrub_quarantine(settings, needles, dry_run=True),
+                **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True),
+                **_scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=True)[0],
+            }
             report.seconds = round(time.perf_counter() - started, 3)
             return report
         report.aggregates = _correct_aggregates(store, pseudonym, seen, positive, progress)
@@ -627,8 +680,11 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
         report.aggregates["orphan_nodes_deleted"] = deleted["orphan_nodes"]
         _forget_ledger(settings, pseudonym)
         inbox_counts, inbox_disk = _scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=False)
-        report.files = {**_scrub_quarantine(settings, needles, dry_run=False),
-                        **_scrub_runs(settings, f"User:{pseudonym}", dry_run=False), **inbox_counts}
+        report.files = {
+            **_scrub_quarantine(settings, needles, dry_run=False),
+            **_scrub_runs(settings, f"User:{pseudonym}", dry_run=False),
+            **inbox_counts,
+        }
         store.flush()
         # last: the forget's own queries name the person too; the store knows its server's files
         report.disk = store.purge_traces()
@@ -651,7 +707,12 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
         record_forget(settings, report.counts())
         if progress is not None:
             progress.finish()
-    logger.info("forget: user %s, %d events, %d reviews, %d traces left in %.1f s", "found" if report.found
-                else "not found", report.ledger["events"], report.graph["reviews"], len(report.disk["traces"]),
-                report.seconds)
+    logger.info(
+        "forget: user %s, %d events, %d reviews, %d traces left in %.1f s",
+        "found" if report.found else "not found",
+        report.ledger["events"],
+        report.graph["reviews"],
+        len(report.disk["traces"]),
+        report.seconds,
+    )
     return report

@@ -34,14 +34,28 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from kg.foundation.errors import BusyError, ConfigError, KGError, shorten
 from kg.foundation.settings import Settings
 
-__all__ = ["KINDS", "SIDECAR", "parse_every", "classify", "Inbox", "BatchReport", "FileOutcome", "run_batch",
-           "run_schedule", "make_trigger", "record_inbox", "known_inboxes", "INBOXES"]
+__all__ = [
+    "KINDS",
+    "SIDECAR",
+    "parse_every",
+    "classify",
+    "Inbox",
+    "BatchReport",
+    "FileOutcome",
+    "run_batch",
+    "run_schedule",
+    "make_trigger",
+    "record_inbox",
+    "known_inboxes",
+    "INBOXES",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +111,32 @@ def classify(path: Path) -> tuple[str, str | None, dict[str, Any]]:
     match = _NAMED.match(path.name)
     if match:
         return match.group(1), None, {}
-    raise ConfigError(f"{path.name}: cannot tell what it holds",
-                      hint=f"name it <kind>__name.ext (kind: {', '.join(KINDS)}) or add {path.name}{SIDECAR}")
+    raise ConfigError(
+        f"{path.name}: cannot tell what it holds",
+        hint=f"name it <kind>__name.ext (kind: {', '.join(KINDS)}) or add {path.name}{SIDECAR}",
+    )
 
 
 #: What a sidecar may hold besides kind and format (the CLI options of kg ingest that a file may choose).
-SIDECAR_OPTIONS = ("force", "max_bad_ratio", "delimiter", "columns", "lang", "store_text", "sentiment", "folds",
-                   "synonyms", "event_types", "time_format", "tz")  # the last three: checked by the events reader
+SIDECAR_OPTIONS = (
+    "force",
+    "max_bad_ratio",
+    "delimiter",
+    "columns",
+    "lang",
+    "store_text",
+    "sentiment",
+    "folds",
+    "synonyms",
+    "event_types",
+    "time_format",
+    "tz",
+)  # the last three: checked by the events reader
 #: Options only an operator may give, on the command line.
-_OPERATOR_ONLY = {"allow_forgotten": "re-admitting forgotten people is an operator's command "
-                                     "(kg ingest ... --allow-forgotten), never a file's option"}
+_OPERATOR_ONLY = {
+    "allow_forgotten": "re-admitting forgotten people is an operator's command "
+    "(kg ingest ... --allow-forgotten), never a file's option"
+}
 
 
 def _is_number(value: object) -> bool:
@@ -133,8 +163,9 @@ def _check_sidecar(name: str, options: dict[str, Any]) -> dict[str, Any]:
             raise bad(key, "true or false")
     if "max_bad_ratio" in out and not (_is_number(out["max_bad_ratio"]) and 0 <= out["max_bad_ratio"] <= 1):
         raise bad("max_bad_ratio", "a number from 0 to 1")
-    if "folds" in out and not (isinstance(out["folds"], int) and not isinstance(out["folds"], bool)
-                               and 2 <= out["folds"] <= 20):
+    if "folds" in out and not (
+        isinstance(out["folds"], int) and not isinstance(out["folds"], bool) and 2 <= out["folds"] <= 20
+    ):
         raise bad("folds", "a whole number from 2 to 20")
     if "delimiter" in out:
         value = out["delimiter"]
@@ -142,14 +173,21 @@ def _check_sidecar(name: str, options: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str) or len(value) != 1:
             raise bad("delimiter", "one character (or 'tab')")
         out["delimiter"] = value
-    if "columns" in out and not (isinstance(out["columns"], dict) and out["columns"] and all(
-            isinstance(v, str) and v.strip() for v in out["columns"].values())):
+    if "columns" in out and not (
+        isinstance(out["columns"], dict)
+        and out["columns"]
+        and all(isinstance(v, str) and v.strip() for v in out["columns"].values())
+    ):
         raise bad("columns", "an object of field -> column name")
     for key in ("lang", "sentiment"):
         if key in out and not (isinstance(out[key], str) and out[key].strip()):
             raise bad(key, "text")
-    if "synonyms" in out and not (isinstance(out["synonyms"], str) and out["synonyms"].strip() or isinstance(
-            out["synonyms"], dict) and all(isinstance(v, str) for v in out["synonyms"].values())):
+    if "synonyms" in out and not (
+        isinstance(out["synonyms"], str)
+        and out["synonyms"].strip()
+        or isinstance(out["synonyms"], dict)
+        and all(isinstance(v, str) for v in out["synonyms"].values())
+    ):
         raise bad("synonyms", "a path or an object of variant -> canonical")
     return out
 
@@ -219,12 +257,16 @@ class BatchReport:
     def lines(self) -> list[str]:
         if self.skipped:
             return [f"{self.inbox}: skipped ({self.skipped})"]
-        out = [f"{self.inbox}: {self.done} done, {self.failed} failed, {len(self.waiting)} still being written "
-               f"({self.seconds:.1f} s)"]
+        out = [
+            f"{self.inbox}: {self.done} done, {self.failed} failed, {len(self.waiting)} still being written "
+            f"({self.seconds:.1f} s)"
+        ]
         for f in self.files:
             what = f"{f.rows_ok:,} rows ok, {f.rows_bad:,} bad" if f.status == "done" else f.error
             what += f" ({f.rows_sparse:,} sparse)" if f.status == "done" and f.rows_sparse else ""
-            out.append(f"  {f.status}: {f.file} ({f.kind or '?'}) {what}" + (" [already ingested]" if f.skipped else ""))
+            out.append(
+                f"  {f.status}: {f.file} ({f.kind or '?'}) {what}" + (" [already ingested]" if f.skipped else "")
+            )
         if self.profiles is not None:
             out.append(f"  profiles: {self.profiles.get('status')} {self.profiles.get('detail', '')}".rstrip())
         return out
@@ -250,8 +292,11 @@ class Inbox:
         """{name: (size, mtime_ns)} of the files waiting in the inbox (not sidecars, reports, partial files)."""
         found: dict[str, tuple[int, int]] = {}
         for entry in os.scandir(self.root):
-            if not entry.is_file(follow_symlinks=False) or entry.name.startswith(".") or \
-                    entry.name.endswith(_SKIP_SUFFIXES):
+            if (
+                not entry.is_file(follow_symlinks=False)
+                or entry.name.startswith(".")
+                or entry.name.endswith(_SKIP_SUFFIXES)
+            ):
                 continue
             stat = entry.stat(follow_symlinks=False)
             found[entry.name] = (stat.st_size, stat.st_mtime_ns)
@@ -264,8 +309,11 @@ class Inbox:
         current = self.candidates()
         ready, waiting = [], []
         for name, stat in sorted(current.items()):
-            if self._seen.get(name) == stat or (now_ns - stat[1]) / 1e9 >= self.settle or \
-                    _is_file(self.root / (name + READY)):
+            if (
+                self._seen.get(name) == stat
+                or (now_ns - stat[1]) / 1e9 >= self.settle
+                or _is_file(self.root / (name + READY))
+            ):
                 ready.append(self.root / name)
             else:
                 waiting.append(name)
@@ -286,7 +334,8 @@ class Inbox:
             path.with_name(path.name + READY).unlink()  # the hand-off marker has served
         outcome.moved_to = str(target)
         target.with_name(target.name + REPORT).write_text(
-            json.dumps({"outcome": asdict(outcome), "report": report}, indent=2, default=str), encoding="utf-8")
+            json.dumps({"outcome": asdict(outcome), "report": report}, indent=2, default=str), encoding="utf-8"
+        )
         return target
 
 
@@ -321,8 +370,7 @@ def _ingest_one(store: Any, settings: Settings, path: Path) -> tuple[FileOutcome
         outcome.kind, outcome.format = kind, fmt
         force = bool(options.pop("force", False))
         max_bad = options.pop("max_bad_ratio", None)
-        report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force, max_bad_ratio=max_bad,
-                             **options)
+        report = ingest_file(store, settings, path, kind=kind, fmt=fmt, force=force, max_bad_ratio=max_bad, **options)
         ok = report.ok
     except BusyError:
         raise  # the graph is busy: leave the file for the next tick
@@ -368,7 +416,8 @@ def _move_or_fail(inbox: Inbox, path: Path, outcome: FileOutcome, report: dict[s
         logger.error("%s: cannot move it to failed/ either: %s", path.name, e)
 
 
-def _has_profiles(store: Any) -> bool:    return int(store.stats()["nodes"].get("Segment", 0)) > 0
+def _has_profiles(store: Any) -> bool:
+    return int(store.stats()["nodes"].get("Segment", 0)) > 0
 
 
 def _update_profiles(store: Any, settings: Settings) -> dict[str, Any]:
@@ -376,16 +425,22 @@ def _update_profiles(store: Any, settings: Settings) -> dict[str, Any]:
     if not _has_profiles(store):
         return {"status": "skipped", "detail": "no profiles in the graph yet (run kg profiles once)"}
     from kg.profiles import update_profiles  # the profiles extra: only where kg profiles has run
+
     try:
         result = update_profiles(store, settings)
     except KGError as e:
         return {"status": "failed", "detail": " ".join(str(e).split())}
-    return {"status": "done", "detail": " ".join(result.lines()[:1]), "run": result.run,
-            "users_updated": result.users_updated}
+    return {
+        "status": "done",
+        "detail": " ".join(result.lines()[:1]),
+        "run": result.run,
+        "users_updated": result.users_updated,
+    }
 
 
-def run_batch(settings: Settings, inbox: Inbox, *, profiles: bool = True,
-              open_store: Callable[[Settings], Any] | None = None) -> BatchReport:
+def run_batch(
+    settings: Settings, inbox: Inbox, *, profiles: bool = True, open_store: Callable[[Settings], Any] | None = None
+) -> BatchReport:
     """One tick: ingest every ready file of ``inbox``, move it, then update profiles (see the module doc)."""
     from kg.foundation.locks import writer_lock
 
@@ -443,10 +498,17 @@ def make_trigger(*, every: str | None = None, cron: str | None = None) -> Any:
         raise ConfigError(f"--cron {cron!r}: {e}", hint="five fields: minute hour day month weekday") from None
 
 
-def run_schedule(settings: Settings, inbox: Inbox, *, every: str | None = None, cron: str | None = None,
-                 profiles: bool = True, on_batch: Callable[[BatchReport], None] | None = None) -> None:
+def run_schedule(
+    settings: Settings,
+    inbox: Inbox,
+    *,
+    every: str | None = None,
+    cron: str | None = None,
+    profiles: bool = True,
+    on_batch: Callable[[BatchReport], None] | None = None,
+) -> None:
     """Run :func:`run_batch` now and then on the trigger, until interrupted (one batch at a time)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -462,9 +524,16 @@ def run_schedule(settings: Settings, inbox: Inbox, *, every: str | None = None, 
         if on_batch is not None and (batch.files or batch.skipped):
             on_batch(batch)
 
-    scheduler = BlockingScheduler(timezone=timezone.utc)
-    scheduler.add_job(tick, trigger, id="inbox", max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(timezone.utc), misfire_grace_time=None)
+    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler.add_job(
+        tick,
+        trigger,
+        id="inbox",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=None,
+    )
     logger.info("watching %s (%s)", inbox.root, f"every {every}" if every else f"cron {cron}")
     try:
         scheduler.start()

@@ -20,5 +20,14 @@ from kg.profiles.workflow import (
     user_recommendations,
 )
 
-__all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evaluate_recommendations",
-           "user_profile", "user_recommendations", "UpdateReport", "update_profiles"]
+__all__ = [
+    "ProfileReport",
+    "ProfilesReport",
+    "RecommendReport",
+    "compute_profiles",
+    "evaluate_recommendations",
+    "user_profile",
+    "user_recommendations",
+    "UpdateReport",
+    "update_profiles",
+]

@@ -38,14 +38,18 @@ def project_2d(features: np.ndarray | sparse.spmatrix, *, seed: int = 0, max_ite
     if n < 5:
         xy = np.zeros((n, 2))
         if n > 1:
-            xy[:, :] = PCA(n_components=2, random_state=seed).fit_transform(x) if n > 2 else \
-                np.hstack([PCA(n_components=1, random_state=seed).fit_transform(x), np.zeros((n, 1))])
+            xy[:, :] = (
+                PCA(n_components=2, random_state=seed).fit_transform(x)
+                if n > 2
+                else np.hstack([PCA(n_components=1, random_state=seed).fit_transform(x), np.zeros((n, 1))])
+            )
         return xy
     if x.shape[1] > _PRE_TSNE_DIMS:
         x = PCA(n_components=min(_PRE_TSNE_DIMS, n), random_state=seed).fit_transform(x)
     perplexity = float(min(30.0, (n - 1) / 3.0))
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=max_iter,
-                random_state=seed).fit_transform(x)
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=max_iter, random_state=seed).fit_transform(
+        x
+    )
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -56,8 +60,16 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def segment_map_png(features: np.ndarray | sparse.spmatrix, assignment: np.ndarray, labels: Sequence[str],
-                    path: str | Path, *, seed: int = 0, sample: int = 5000, max_iter: int = 500) -> Path:
+def segment_map_png(
+    features: np.ndarray | sparse.spmatrix,
+    assignment: np.ndarray,
+    labels: Sequence[str],
+    path: str | Path,
+    *,
+    seed: int = 0,
+    sample: int = 5000,
+    max_iter: int = 500,
+) -> Path:
     """Scatter a seeded sample of at most ``sample`` users in 2-D, one colour per segment;
     ``labels[i]`` names segment ``i`` in the legend as ``"i+1: label (size)"``, numbered from 1 as the CLI
     and the graph number them (size in the whole population)."""
@@ -76,8 +88,14 @@ def segment_map_png(features: np.ndarray | sparse.spmatrix, assignment: np.ndarr
     for seg in range(len(sizes)):
         pts = xy[assignment[idx] == seg]
         name = labels[seg] if seg < len(labels) else f"segment {seg + 1}"
-        ax.scatter(pts[:, 0], pts[:, 1], s=8, alpha=0.7, color=cmap[seg],
-                   label=f"{seg + 1}: {_short(name)} ({sizes[seg]:,} users)")
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=8,
+            alpha=0.7,
+            color=cmap[seg],
+            label=f"{seg + 1}: {_short(name)} ({sizes[seg]:,} users)",
+        )
     method = "t-SNE" if idx.size >= 5 else "PCA"
     ax.set_title(f"User segments ({method} of {idx.size} of {n} users)")
     ax.set_xticks([])
@@ -110,6 +128,7 @@ def bar_chart_png(rows: list[dict], metrics: list[str], path: str | Path, *, tit
 
 def _colours(n: int) -> list:
     from matplotlib import colormaps
+
     cmap = colormaps["tab10" if n <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(max(n, 1))]
 

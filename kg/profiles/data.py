@@ -50,8 +50,9 @@ class Interactions:
             self.item_index = {p: i for i, p in enumerate(self.items)}
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str, str, int, float | None]], *,
-                  items: Sequence[str] = ()) -> "Interactions":
+    def from_rows(
+        cls, rows: Iterable[tuple[str, str, str, int, float | None]], *, items: Sequence[str] = ()
+    ) -> Interactions:
         """Build from ``(user, item, type, at_ms, rating)`` rows (types as in :data:`EVENT_TYPES`).
         ``items`` adds products with no events (they still take part in ranking when asked)."""
         users: dict[str, int] = {}
@@ -64,10 +65,15 @@ class Interactions:
             t_col.append(codes[kind])
             at_col.append(int(at))
             r_col.append(np.nan if rating is None else float(rating))
-        return cls(users=list(users), items=list(item_ids),
-                   user=np.asarray(u_col, dtype=np.int32), item=np.asarray(i_col, dtype=np.int32),
-                   type=np.asarray(t_col, dtype=np.int8), at=np.asarray(at_col, dtype=np.int64),
-                   rating=np.asarray(r_col, dtype=np.float32))
+        return cls(
+            users=list(users),
+            items=list(item_ids),
+            user=np.asarray(u_col, dtype=np.int32),
+            item=np.asarray(i_col, dtype=np.int32),
+            type=np.asarray(t_col, dtype=np.int8),
+            at=np.asarray(at_col, dtype=np.int64),
+            rating=np.asarray(r_col, dtype=np.float32),
+        )
 
     @property
     def n_users(self) -> int:
@@ -86,11 +92,19 @@ class Interactions:
         codes = [EVENT_TYPES.index(t) for t in types]
         return np.isin(self.type, np.asarray(codes, dtype=np.int8))
 
-    def subset(self, mask: np.ndarray) -> "Interactions":
+    def subset(self, mask: np.ndarray) -> Interactions:
         """The events where ``mask`` is true; user and item codes (and lists) are kept as they are."""
-        return Interactions(users=self.users, items=self.items, user=self.user[mask], item=self.item[mask],
-                            type=self.type[mask], at=self.at[mask], rating=self.rating[mask],
-                            user_index=self.user_index, item_index=self.item_index)
+        return Interactions(
+            users=self.users,
+            items=self.items,
+            user=self.user[mask],
+            item=self.item[mask],
+            type=self.type[mask],
+            at=self.at[mask],
+            rating=self.rating[mask],
+            user_index=self.user_index,
+            item_index=self.item_index,
+        )
 
     def matrix(self, types: Sequence[str] = POSITIVE_TYPES, *, binary: bool = True) -> sparse.csr_matrix:
         """users x items matrix of the given event types: 1 per (user, item) when ``binary``, else counts."""

@@ -54,10 +54,19 @@ class EvalReport:
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"split": self.split, "ks": list(self.ks), "users_evaluated": self.users_evaluated,
-                "users_skipped": self.users_skipped, "skip_reasons": dict(self.skip_reasons),
-                "users_cold": self.users_cold, "cold_max_train_items": COLD_MAX, "items": self.n_items,
-                "rows": self.rows, "notes": list(self.notes), "files": [str(p) for p in self.files]}
+        return {
+            "split": self.split,
+            "ks": list(self.ks),
+            "users_evaluated": self.users_evaluated,
+            "users_skipped": self.users_skipped,
+            "skip_reasons": dict(self.skip_reasons),
+            "users_cold": self.users_cold,
+            "cold_max_train_items": COLD_MAX,
+            "items": self.n_items,
+            "rows": self.rows,
+            "notes": list(self.notes),
+            "files": [str(p) for p in self.files],
+        }
 
     def columns(self) -> list[str]:
         cols = ["model"]
@@ -71,12 +80,15 @@ class EvalReport:
         cols = self.columns()
         cells = [cols] + [[_fmt(row.get(c)) for c in cols] for row in self.rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
-        out = ["  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
-               for r in cells]
+        out = [
+            "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in cells
+        ]
         reasons = ", ".join(f"{n} {why}" for why, n in self.skip_reasons.items()) or "none"
-        out.append(f"split {self.split}: {self.users_evaluated} users evaluated ({self.users_cold} cold: "
-                   f"<= {COLD_MAX} training items), {self.users_skipped} skipped ({reasons}); "
-                   f"{self.n_items} items ranked")
+        out.append(
+            f"split {self.split}: {self.users_evaluated} users evaluated ({self.users_cold} cold: "
+            f"<= {COLD_MAX} training items), {self.users_skipped} skipped ({reasons}); "
+            f"{self.n_items} items ranked"
+        )
         for row in self.rows:
             if row.get("error"):
                 out.append(f"{row['model']} failed: {row['error']}")
@@ -97,8 +109,9 @@ def check_args(models: Sequence[str], ks: Sequence[int], split: str) -> tuple[li
     models = list(models)
     unknown = [m for m in models if m not in MODEL_NAMES]
     if unknown or not models:
-        raise ConfigError(f"unknown recommender(s) {', '.join(unknown) or '(none given)'}; "
-                          f"choose from: {', '.join(MODEL_NAMES)}")
+        raise ConfigError(
+            f"unknown recommender(s) {', '.join(unknown) or '(none given)'}; choose from: {', '.join(MODEL_NAMES)}"
+        )
     ks = list(ks)
     if not ks or any(not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0 for k in ks):
         raise ConfigError(f"--k must be positive integers, got {ks!r}", hint="e.g. --k 10,20")
@@ -107,8 +120,9 @@ def check_args(models: Sequence[str], ks: Sequence[int], split: str) -> tuple[li
     return models, tuple(sorted({int(k) for k in ks}))
 
 
-def metric_row(ranked: np.ndarray, relevant: list[set[int]], ks: Sequence[int], n_items: int,
-               cold: np.ndarray) -> dict[str, Any]:
+def metric_row(
+    ranked: np.ndarray, relevant: list[set[int]], ks: Sequence[int], n_items: int, cold: np.ndarray
+) -> dict[str, Any]:
     """Mean metrics at each k over all rows and over the ``cold`` rows (boolean mask)."""
     row: dict[str, Any] = {}
     cold_rel = [r for r, c in zip(relevant, cold) if c]
@@ -157,10 +171,17 @@ def _write(report: EvalReport, out_dir: Path) -> None:
     paths[0].write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def evaluate_recommenders(shop: ShopData, *, models: Sequence[str] = MODEL_NAMES, ks: Sequence[int] = (10, 20),
-                          split: str = "leave-last-out", seed: int = 0, out_dir: Path | None = None,
-                          progress: Callable[[str], None] | None = None,
-                          model_options: dict[str, dict[str, Any]] | None = None) -> EvalReport:
+def evaluate_recommenders(
+    shop: ShopData,
+    *,
+    models: Sequence[str] = MODEL_NAMES,
+    ks: Sequence[int] = (10, 20),
+    split: str = "leave-last-out",
+    seed: int = 0,
+    out_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    model_options: dict[str, dict[str, Any]] | None = None,
+) -> EvalReport:
     """Split ``shop``, train every model on the training part, rank, score. A model that raises gets a
     row with ``error`` (its metrics None) and the others still run; bad arguments raise ConfigError."""
     names, ks = check_args(models, ks, split)
@@ -173,23 +194,43 @@ def evaluate_recommenders(shop: ShopData, *, models: Sequence[str] = MODEL_NAMES
     seen = positive_matrix(train)
     train_items = np.asarray(seen.sum(axis=1)).ravel()
     cold = train_items[users] <= COLD_MAX if users.size else np.zeros(0, dtype=bool)
-    report = EvalReport(split=data.name, ks=ks, rows=[], users_evaluated=data.n_evaluated,
-                        users_skipped=data.n_skipped, skip_reasons=dict(data.skip_reasons),
-                        users_cold=int(cold.sum()), n_items=train.n_items)
+    report = EvalReport(
+        split=data.name,
+        ks=ks,
+        rows=[],
+        users_evaluated=data.n_evaluated,
+        users_skipped=data.n_skipped,
+        skip_reasons=dict(data.skip_reasons),
+        users_cold=int(cold.sum()),
+        n_items=train.n_items,
+    )
     say(f"{split}: {data.n_evaluated} users evaluated, {data.n_skipped} skipped, {train.n_items} items")
     with collect_notes() as notes:
         for name in names:
-            _evaluate_one(name, report, eval_shop, train, seed, users, seen, relevant, ks, cold, data, say,
-                          model_options)
+            _evaluate_one(
+                name, report, eval_shop, train, seed, users, seen, relevant, ks, cold, data, say, model_options
+            )
     report.notes = list(notes.values())
     if out_dir is not None:
         _write(report, Path(out_dir))
     return report
 
 
-def _evaluate_one(name: str, report: EvalReport, eval_shop: ShopData, train: Any, seed: int, users: np.ndarray,
-                  seen: Any, relevant: list[set[int]], ks: tuple[int, ...], cold: np.ndarray, data: Split,
-                  say: Callable[[str], None], model_options: dict[str, dict[str, Any]] | None) -> None:
+def _evaluate_one(
+    name: str,
+    report: EvalReport,
+    eval_shop: ShopData,
+    train: Any,
+    seed: int,
+    users: np.ndarray,
+    seen: Any,
+    relevant: list[set[int]],
+    ks: tuple[int, ...],
+    cold: np.ndarray,
+    data: Split,
+    say: Callable[[str], None],
+    model_options: dict[str, dict[str, Any]] | None,
+) -> None:
     say(f"{name}: fitting")
     started = time.perf_counter()
     row: dict[str, Any] = {"model": name}
@@ -197,8 +238,7 @@ def _evaluate_one(name: str, report: EvalReport, eval_shop: ShopData, train: Any
         model = make_model(name, **(model_options or {}).get(name, {}))
         with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)
             model.fit(eval_shop, train, seed)
-            ranked = (recommend(model, users, seen, max(ks)) if users.size
-                      else np.zeros((0, max(ks)), np.int64))
+            ranked = recommend(model, users, seen, max(ks)) if users.size else np.zeros((0, max(ks)), np.int64)
         row.update(metric_row(ranked, relevant, ks, train.n_items, cold))
         if getattr(model, "validation", None):
             row["validation"] = model.validation

@@ -58,8 +58,9 @@ class Clustering(Segments):
     map_file: Path | None = None
 
 
-def segment_popular(positive: sparse.csr_matrix, assignment: np.ndarray, items: Sequence[str],
-                    top: int = SEGMENT_POPULAR) -> tuple[list[dict[str, str | int | float]], dict[int, set[str]]]:
+def segment_popular(
+    positive: sparse.csr_matrix, assignment: np.ndarray, items: Sequence[str], top: int = SEGMENT_POPULAR
+) -> tuple[list[dict[str, str | int | float]], dict[int, set[str]]]:
     """The ``top`` products most bought in each segment: rows as written to POPULAR_IN, and segment id
     (from 1) -> their ids."""
     rows: list[dict[str, str | int | float]] = []
@@ -71,8 +72,10 @@ def segment_popular(positive: sparse.csr_matrix, assignment: np.ndarray, items: 
         order = order[counts[order] > 0]
         sid = int(segment) + 1
         popular[sid] = {items[i] for i in order}
-        rows += [{"segment": sid, "product": items[i], "rank": rank + 1,
-                  "share": round(float(counts[i]) / members.size, 4)} for rank, i in enumerate(order)]
+        rows += [
+            {"segment": sid, "product": items[i], "rank": rank + 1, "share": round(float(counts[i]) / members.size, 4)}
+            for rank, i in enumerate(order)
+        ]
     return rows, popular
 
 
@@ -92,9 +95,18 @@ class FreshLearner:
     ``train``), k-means segments (``n_segments``, else the best silhouette), the ``kg`` blend fitted anew.
     After a run, :attr:`clustering`, :attr:`embeddings_run` and :attr:`notes` say what was learned."""
 
-    def __init__(self, store: GraphStore, settings: Settings, *, n_segments: int | None = None, seed: int = 0,
-                 train: bool = True, train_config: TrainConfig | None = None, progress: Progress | None = None,
-                 map_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        settings: Settings,
+        *,
+        n_segments: int | None = None,
+        seed: int = 0,
+        train: bool = True,
+        train_config: TrainConfig | None = None,
+        progress: Progress | None = None,
+        map_path: Path | None = None,
+    ) -> None:
         self.store, self.settings = store, settings
         self.n_segments, self.seed = n_segments, seed
         self.train, self.train_config, self.progress = train, train_config, progress
@@ -105,8 +117,9 @@ class FreshLearner:
         self.notes: dict[str, str] = {}
 
     def vectors(self) -> dict[str, np.ndarray]:
-        vectors, self.embeddings_run = user_vectors(self.store, self.settings, self.train, self.train_config,
-                                                    self.progress, seed=self.seed)
+        vectors, self.embeddings_run = user_vectors(
+            self.store, self.settings, self.train, self.train_config, self.progress, seed=self.seed
+        )
         return vectors
 
     def segments(self, shop: ShopData, interests: InterestTable, vectors: dict[str, np.ndarray]) -> Clustering:
@@ -117,18 +130,33 @@ class FreshLearner:
         features, columns = build_features(inter.users, interests, vectors or None)
         map_file = None
         with limited_threads():
-            segmentation = segment_users(features, n_segments=self.n_segments, seed=self.seed, users=inter.users,
-                                         standardise=False)
+            segmentation = segment_users(
+                features, n_segments=self.n_segments, seed=self.seed, users=inter.users, standardise=False
+            )
             infos = label_segments(segmentation, interests)
             assignment = np.asarray(segmentation.assignment)
             if self.map_path is not None:
-                map_file = segment_map_png(features, assignment, [i.label for i in infos], self.map_path,
-                                           seed=self.seed, sample=MAP_SAMPLE, max_iter=MAP_ITERATIONS)
+                map_file = segment_map_png(
+                    features,
+                    assignment,
+                    [i.label for i in infos],
+                    self.map_path,
+                    seed=self.seed,
+                    sample=MAP_SAMPLE,
+                    max_iter=MAP_ITERATIONS,
+                )
         popular_rows, popular = segment_popular(inter.matrix(), assignment, inter.items)
-        self.clustering = Clustering(assignment=assignment, label={i.id + 1: i.label for i in infos},
-                                     popular=popular, features=features, columns=list(columns),
-                                     segmentation=segmentation, infos=infos, popular_rows=popular_rows,
-                                     map_file=map_file)
+        self.clustering = Clustering(
+            assignment=assignment,
+            label={i.id + 1: i.label for i in infos},
+            popular=popular,
+            features=features,
+            columns=list(columns),
+            segmentation=segmentation,
+            infos=infos,
+            popular_rows=popular_rows,
+            map_file=map_file,
+        )
         return self.clustering
 
     def model(self, shop: ShopData, segments: Segments) -> KGRecommender:

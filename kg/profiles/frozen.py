@@ -20,8 +20,9 @@ from kg.store import GraphStore
 __all__ = ["FrozenLearner", "features_in_columns", "nearest_segment", "profile_with_state", "segment_centroids"]
 
 
-def features_in_columns(user_ids: list[str], interests: InterestTable, embeddings: dict[str, np.ndarray] | None,
-                        columns: list[str]) -> np.ndarray:
+def features_in_columns(
+    user_ids: list[str], interests: InterestTable, embeddings: dict[str, np.ndarray] | None, columns: list[str]
+) -> np.ndarray:
     """Segment features of ``user_ids`` laid out in ``columns`` (``"Label:key"`` then ``"emb:i"``), each
     block L2-normalised as :func:`kg.profiles.segments.build_features` does."""
     key_cols = [c for c in columns if not c.startswith("emb:")]
@@ -76,8 +77,11 @@ class FrozenLearner:
     def segments(self, shop: ShopData, interests: InterestTable, vectors: dict[str, np.ndarray]) -> Segments:
         inter = shop.interactions
         features = features_in_columns(inter.users, interests, vectors, self.state.columns)
-        assignment = (nearest_segment(features, self.state.centroids) if self.state.centroids.size
-                      else np.zeros(inter.n_users, dtype=np.int64))
+        assignment = (
+            nearest_segment(features, self.state.centroids)
+            if self.state.centroids.size
+            else np.zeros(inter.n_users, dtype=np.int64)
+        )
         return Segments(assignment=assignment, label=self.state.segment_label, popular=self.state.popular)
 
     def model(self, shop: ShopData, segments: Segments) -> KGRecommender:
@@ -87,8 +91,9 @@ class FrozenLearner:
         return self.state.together
 
 
-def _shop_of(store: GraphStore, settings: Settings, users: list[str] | None, items: list[str]
-             ) -> tuple[ShopData, int | None]:
+def _shop_of(
+    store: GraphStore, settings: Settings, users: list[str] | None, items: list[str]
+) -> tuple[ShopData, int | None]:
     """The events and review mentions of ``users`` (every user when None), coded with ``items`` (events of
     products not in ``items`` are left out); and the newest of those events (those products included)."""
     from kg.profiles.load import load_aspects, load_catalogue
@@ -102,13 +107,25 @@ def _shop_of(store: GraphStore, settings: Settings, users: list[str] | None, ite
     return shop, max((r[3] for r in rows), default=None)
 
 
-def profile_with_state(store: GraphStore, settings: Settings, state: ProfileState, users: list[str] | None = None,
-                       *, as_of_ms: int | None = None) -> ProfileResult:
+def profile_with_state(
+    store: GraphStore,
+    settings: Settings,
+    state: ProfileState,
+    users: list[str] | None = None,
+    *,
+    as_of_ms: int | None = None,
+) -> ProfileResult:
     """The pipeline for ``users`` (every user in the ledger when None) with the frozen ``state``.
     ``as_of_ms`` None: the state's, moved to the newest of these users' events unless ``--as-of`` fixed it."""
     shop, newest = _shop_of(store, settings, users, state.items)
     if as_of_ms is None:
         newest = newest or state.as_of_ms
         as_of_ms = state.as_of_ms if state.as_of_fixed else max(state.as_of_ms, int(newest))
-    return profile_users(shop, FrozenLearner(store, settings, state), as_of_ms=as_of_ms,
-                         half_life_days=state.half_life_days, top=state.top, k=state.k)
+    return profile_users(
+        shop,
+        FrozenLearner(store, settings, state),
+        as_of_ms=as_of_ms,
+        half_life_days=state.half_life_days,
+        top=state.top,
+        k=state.k,
+    )

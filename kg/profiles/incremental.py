@@ -35,8 +35,19 @@ from kg.profiles.state import ProfileState, latest_state, load_state, save_state
 from kg.profiles.steps import day
 from kg.store import GraphStore
 
-__all__ = ["ProfileState", "UpdateReport", "features_in_columns", "latest_state", "load_state", "nearest_segment",
-           "rebuild_with_state", "save_state", "segment_centroids", "update_embeddings", "update_profiles"]
+__all__ = [
+    "ProfileState",
+    "UpdateReport",
+    "features_in_columns",
+    "latest_state",
+    "load_state",
+    "nearest_segment",
+    "rebuild_with_state",
+    "save_state",
+    "segment_centroids",
+    "update_embeddings",
+    "update_profiles",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +76,20 @@ class UpdateReport:
         if not self.users_updated:
             return out + [self.note or "nothing to update: no new events since the last kg profiles / kg update"]
         total = sum(self.seconds.values())
-        return out + [(f"updated {self.users_updated:,} users ({self.new_users:,} new) "
-                       f"from {self.events_seen:,} events in {total:.2f} s: {self.interests:,} interests, "
-                       f"{self.recommendations:,} recommendations, "
-                       f"{self.segments_changed:,} changed segment (run {self.run}, as of {self.as_of})"),
-                "stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())]
+        return out + [
+            (
+                f"updated {self.users_updated:,} users ({self.new_users:,} new) "
+                f"from {self.events_seen:,} events in {total:.2f} s: {self.interests:,} interests, "
+                f"{self.recommendations:,} recommendations, "
+                f"{self.segments_changed:,} changed segment (run {self.run}, as of {self.as_of})"
+            ),
+            "stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()),
+        ]
 
 
-def rebuild_with_state(store: GraphStore, settings: Settings, users: list[str] | None = None, *, as_of_ms: int
-                       ) -> dict[str, Any]:
+def rebuild_with_state(
+    store: GraphStore, settings: Settings, users: list[str] | None = None, *, as_of_ms: int
+) -> dict[str, Any]:
     """What the frozen state gives when ``users`` (every user when None: all events loaded from scratch)
     are rebuilt, without writing: interests, segment and recommendations per user. The reference
     :func:`update_profiles` is tested against."""
@@ -82,12 +98,14 @@ def rebuild_with_state(store: GraphStore, settings: Settings, users: list[str] |
         raise ConfigError("no profiles yet", hint="run kg profiles first")
     _dir, state = found
     result = profile_with_state(store, settings, state, users, as_of_ms=as_of_ms)
-    return {"interests": result.interest_rows, "recommendations": result.recommendations,
-            "segments": result.segment_of()}
+    return {
+        "interests": result.interest_rows,
+        "recommendations": result.recommendations,
+        "segments": result.segment_of(),
+    }
 
 
-def update_embeddings(store: GraphStore, settings: Settings, *, progress: Progress | None = None
-                      ) -> dict[str, Any]:
+def update_embeddings(store: GraphStore, settings: Settings, *, progress: Progress | None = None) -> dict[str, Any]:
     """New users and products get vectors without a retrain: fold-in for entities with triples, text for
     products with none (``kg.embeddings.fold_in`` / ``kg.embeddings.text_cold_start``). Nothing when the graph
     has no trained embeddings."""
@@ -105,8 +123,9 @@ def update_embeddings(store: GraphStore, settings: Settings, *, progress: Progre
     return done
 
 
-def update_profiles(store: GraphStore, settings: Settings, *, progress: Progress | None = None,
-                    embeddings: bool = True) -> UpdateReport:
+def update_profiles(
+    store: GraphStore, settings: Settings, *, progress: Progress | None = None, embeddings: bool = True
+) -> UpdateReport:
     """Bring the profiles of users with new events (and new users) up to date; see the module docstring.
     First (``embeddings``) new users and products get vectors by fold-in or from their text."""
     from kg.profiles.writeback import write_interests, write_recommendations
@@ -119,8 +138,9 @@ def update_profiles(store: GraphStore, settings: Settings, *, progress: Progress
         clock = time.perf_counter()
     found = latest_state(settings)
     if found is None:
-        return UpdateReport(run=None, embeddings=vectors,
-                            note="no profiles yet: run kg profiles first (kg update keeps them current)")
+        return UpdateReport(
+            run=None, embeddings=vectors, note="no profiles yet: run kg profiles first (kg update keeps them current)"
+        )
     run_dir, state = found
     if not settings.ledger_path.exists():
         return UpdateReport(run=state.run, embeddings=vectors, note="no events yet")
@@ -143,8 +163,9 @@ def update_profiles(store: GraphStore, settings: Settings, *, progress: Progress
         n_interests = write_interests(store, result.interest_rows, users, run=state.run, updated_at=updated_at)
         store.write(USER_EDGES_CLEAR, users, identifiers={"rel": "IN_SEGMENT"})
         store.write(MEMBERSHIP_WRITE, membership, run=state.run)
-        store.write(TOGETHER_ADD, [{"source": s, "target": t, "count": c} for s, t, c in result.together],
-                    run=state.run)
+        store.write(
+            TOGETHER_ADD, [{"source": s, "target": t, "count": c} for s, t, c in result.together], run=state.run
+        )
         n_recs = write_recommendations(store, result.recommendations, users, run=state.run)
         store.query(SEGMENT_SIZES)
     seconds["write"] = round(time.perf_counter() - clock, 3)
@@ -152,7 +173,15 @@ def update_profiles(store: GraphStore, settings: Settings, *, progress: Progress
     state.as_of_ms = as_of
     save_state(run_dir, state)
     changed = sum(1 for m in membership if before.get(m["user"]) not in (None, m["segment"]))
-    return UpdateReport(run=state.run, embeddings=vectors, users_updated=len(users),
-                        new_users=sum(1 for u in users if u not in before),
-                        interests=n_interests, recommendations=n_recs, segments_changed=changed,
-                        events_seen=result.shop.interactions.n_events, as_of=day(as_of), seconds=seconds)
+    return UpdateReport(
+        run=state.run,
+        embeddings=vectors,
+        users_updated=len(users),
+        new_users=sum(1 for u in users if u not in before),
+        interests=n_interests,
+        recommendations=n_recs,
+        segments_changed=changed,
+        events_seen=result.shop.interactions.n_events,
+        as_of=day(as_of),
+        seconds=seconds,
+    )

@@ -63,14 +63,18 @@ class InterestWeights:
     brand_share: float = 1.0
     category_share: float = 1.0
 
-    def validate(self) -> "InterestWeights":
+    def validate(self) -> InterestWeights:
         for name in ("view", "favorite", "cart", "purchase", "rating", "aspect", "brand_share", "category_share"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"interest weight {name} must be >= 0, got {getattr(self, name)}; "
-                                  "hint: use 0 to switch a signal off")
+                raise ConfigError(
+                    f"interest weight {name} must be >= 0, got {getattr(self, name)}; "
+                    "hint: use 0 to switch a signal off"
+                )
         if not 0 <= self.category_decay <= 1:
-            raise ConfigError(f"category_decay must be in [0, 1], got {self.category_decay}; "
-                              "hint: 0.5 halves the score per level up the tree")
+            raise ConfigError(
+                f"category_decay must be in [0, 1], got {self.category_decay}; "
+                "hint: 0.5 halves the score per level up the tree"
+            )
         return self
 
     def per_type(self) -> np.ndarray:
@@ -149,8 +153,9 @@ class InterestTable:
         return self._user_index
 
 
-def _item_maps(items: list[str], catalogue: Catalogue, category_decay: float
-               ) -> tuple[list[str], sparse.csr_matrix, list[str], sparse.csr_matrix]:
+def _item_maps(
+    items: list[str], catalogue: Catalogue, category_decay: float
+) -> tuple[list[str], sparse.csr_matrix, list[str], sparse.csr_matrix]:
     """items x brands (1 where the item's brand) and items x categories (decay ** level up the tree)."""
     brands: dict[str, int] = {}
     b_rows, b_cols = [], []
@@ -170,7 +175,7 @@ def _item_maps(items: list[str], catalogue: Catalogue, category_decay: float
             for level, cat in enumerate(chain):
                 c_rows.append(i)
                 c_cols.append(categories.setdefault(cat, len(categories)))
-                c_vals.append(category_decay ** level)
+                c_vals.append(category_decay**level)
     n = len(items)
     b = sparse.csr_matrix((np.ones(len(b_rows)), (b_rows, b_cols)), shape=(n, len(brands)))
     c = sparse.csr_matrix((np.asarray(c_vals, dtype=np.float64), (c_rows, c_cols)), shape=(n, len(categories)))
@@ -181,8 +186,9 @@ def _decay(at: np.ndarray, as_of: int, half_life_ms: float) -> np.ndarray:
     return np.power(0.5, (as_of - at.astype(np.float64)) / half_life_ms)
 
 
-def _aspect_matrix(shop: ShopData, user_index: dict[str, int], users: list[str], as_of: int,
-                   half_life_ms: float, weight: float) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def _aspect_matrix(
+    shop: ShopData, user_index: dict[str, int], users: list[str], as_of: int, half_life_ms: float, weight: float
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Aspect mentions as COO parts ``(aspects, user code, aspect code, value)``; unseen users are appended."""
     mentions = shop.aspects.user_mentions
     aspects: dict[str, int] = {}
@@ -201,8 +207,9 @@ def _aspect_matrix(shop: ShopData, user_index: dict[str, int], users: list[str],
     dropped = len(mentions) - len(rows)
     if dropped:
         log.info("interests: %d review mentions after as_of ignored", dropped)
-    values = weight * np.asarray(sent, dtype=np.float64) * _decay(np.asarray(times, dtype=np.int64), as_of,
-                                                                   half_life_ms)
+    values = (
+        weight * np.asarray(sent, dtype=np.float64) * _decay(np.asarray(times, dtype=np.int64), as_of, half_life_ms)
+    )
     return list(aspects), np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), values
 
 
@@ -231,8 +238,14 @@ def _top_per_user(scores: sparse.csr_matrix, top: int) -> tuple[np.ndarray, np.n
     return u.astype(np.int32), k.astype(np.int32), s
 
 
-def compute_interests(shop: ShopData, *, as_of_ms: int | None = None, half_life_days: float = 30.0,
-                      weights: InterestWeights | None = None, top: int = 20) -> InterestTable:
+def compute_interests(
+    shop: ShopData,
+    *,
+    as_of_ms: int | None = None,
+    half_life_days: float = 30.0,
+    weights: InterestWeights | None = None,
+    top: int = 20,
+) -> InterestTable:
     """Score every user's interest in categories, brands and aspects (arithmetic: module docstring)."""
     if half_life_days <= 0:
         raise ConfigError(f"half-life must be > 0 days, got {half_life_days}; hint: the default is 30")
@@ -278,7 +291,12 @@ def compute_interests(shop: ShopData, *, as_of_ms: int | None = None, half_life_
     scores = sparse.csr_matrix((data, (rows, cols)), shape=(n_users, len(keys)))
     scores.sum_duplicates()
     u, k, s = _top_per_user(scores, top)
-    log.info("interests: %d users, %d keys, %d rows kept (as_of=%d, half-life %.1f d)",
-             n_users, len(keys), s.size, as_of, half_life_days)
-    return InterestTable(users=users, keys=keys, user=u, key=k, score=s, as_of_ms=as_of,
-                         half_life_days=half_life_days)
+    log.info(
+        "interests: %d users, %d keys, %d rows kept (as_of=%d, half-life %.1f d)",
+        n_users,
+        len(keys),
+        s.size,
+        as_of,
+        half_life_days,
+    )
+    return InterestTable(users=users, keys=keys, user=u, key=k, score=s, as_of_ms=as_of, half_life_days=half_life_days)

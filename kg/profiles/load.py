@@ -11,13 +11,18 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-
-from kg.ledger import EventLedger
 from kg.foundation.settings import Settings
-from kg.store import GraphStore
+from kg.ledger import EventLedger
+from kg.profiles.cypher import (
+    ALSO_BOUGHT,
+    CATALOGUE,
+    CATEGORY_PARENTS,
+    MENTIONS_OF_USERS,
+    PRODUCT_ASPECTS,
+    USER_MENTIONS,
+)
 from kg.profiles.data import EVENT_TYPES, AspectSignals, Catalogue, Interactions, ShopData
-from kg.profiles.cypher import (ALSO_BOUGHT, CATALOGUE, CATEGORY_PARENTS, MENTIONS_OF_USERS, PRODUCT_ASPECTS,
-                                USER_MENTIONS)
+from kg.store import GraphStore
 
 __all__ = ["load_shop", "load_interactions", "load_catalogue", "load_aspects"]
 
@@ -30,8 +35,7 @@ def load_interactions(settings: Settings, *, products: Iterable[str] = ()) -> In
     if not path.exists():
         return Interactions.from_rows([], items=list(products))
     with EventLedger(path, readonly=True) as ledger:
-        rows = [(e.user, e.item, e.type, e.at, e.rating) for e in ledger.events_between()
-                if e.type in EVENT_TYPES]
+        rows = [(e.user, e.item, e.type, e.at, e.rating) for e in ledger.events_between() if e.type in EVENT_TYPES]
     return Interactions.from_rows(rows, items=sorted(set(products)))
 
 
@@ -56,7 +60,7 @@ def _user_mention_rows(store: GraphStore, users: list[str] | None) -> Iterator[d
         yield from store.query(USER_MENTIONS)
         return
     for start in range(0, len(users), 2000):
-        yield from store.query(MENTIONS_OF_USERS, users=users[start:start + 2000])
+        yield from store.query(MENTIONS_OF_USERS, users=users[start : start + 2000])
 
 
 def load_aspects(store: GraphStore, *, users: list[str] | None = None) -> AspectSignals:
@@ -67,11 +71,14 @@ def load_aspects(store: GraphStore, *, users: list[str] | None = None) -> Aspect
         if row.get("sentiment") is None:
             continue
         at = row.get("at")
-        signals.user_mentions.append((row["user"], row["aspect"], float(row["sentiment"]),
-                                      None if at is None else int(at)))
+        signals.user_mentions.append(
+            (row["user"], row["aspect"], float(row["sentiment"]), None if at is None else int(at))
+        )
     for row in store.query(PRODUCT_ASPECTS):
         signals.product_aspects.setdefault(row["product"], {})[row["aspect"]] = (
-            int(row.get("mentions") or 0), float(row.get("score") or 0.0))
+            int(row.get("mentions") or 0),
+            float(row.get("score") or 0.0),
+        )
     return signals
 
 
@@ -82,7 +89,12 @@ def load_shop(store: GraphStore, settings: Settings, *, unseen_products: bool = 
     catalogue = load_catalogue(store)
     interactions = load_interactions(settings, products=catalogue.category_of.keys() if unseen_products else ())
     aspects = load_aspects(store)
-    logger.info("loaded %d events, %d users, %d items, %d aspect mentions in %.1f s", interactions.n_events,
-                interactions.n_users, interactions.n_items, len(aspects.user_mentions),
-                time.perf_counter() - started)
+    logger.info(
+        "loaded %d events, %d users, %d items, %d aspect mentions in %.1f s",
+        interactions.n_events,
+        interactions.n_users,
+        interactions.n_items,
+        len(aspects.user_mentions),
+        time.perf_counter() - started,
+    )
     return ShopData(interactions=interactions, catalogue=catalogue, aspects=aspects)

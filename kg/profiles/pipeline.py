@@ -76,8 +76,7 @@ class Learner(Protocol):
         """Learned user vectors (user id -> vector) that segment features include; may be empty."""
         ...
 
-    def segments(self, shop: ShopData, interests: InterestTable, vectors: dict[str, np.ndarray]) -> Segments:
-        ...
+    def segments(self, shop: ShopData, interests: InterestTable, vectors: dict[str, np.ndarray]) -> Segments: ...
 
     def model(self, shop: ShopData, segments: Segments) -> KGRecommender:
         """The recommender scoring the users of ``shop`` by their index there."""
@@ -118,16 +117,26 @@ class ProfileResult:
     @property
     def interest_rows(self) -> list[InterestRow]:
         """The interests as written to the graph (scores to 6 significant digits)."""
-        return [{"user": u, "label": label, "key": key, "score": stored_score(score)}
-                for u, label, key, score in self.interests.rows]
+        return [
+            {"user": u, "label": label, "key": key, "score": stored_score(score)}
+            for u, label, key, score in self.interests.rows
+        ]
 
     def segment_of(self) -> dict[str, int]:
         """User id -> segment id (from 1)."""
         return self.segments.segment_of(self.users)
 
 
-def profile_users(shop: ShopData, learner: Learner, *, as_of_ms: int | None, half_life_days: float, top: int,
-                  k: int, stages: Stages | None = None) -> ProfileResult:
+def profile_users(
+    shop: ShopData,
+    learner: Learner,
+    *,
+    as_of_ms: int | None,
+    half_life_days: float,
+    top: int,
+    k: int,
+    stages: Stages | None = None,
+) -> ProfileResult:
     """Interest scores (the ``top`` per user, decayed with ``half_life_days`` up to ``as_of_ms``), a segment
     and ``k`` recommendations with reasons for every user of ``shop``. ``stages`` times the stages
     ``interests``, ``embeddings``, ``segments`` and ``recommend``."""
@@ -147,10 +156,24 @@ def profile_users(shop: ShopData, learner: Learner, *, as_of_ms: int | None, hal
     stages.say("recommendations")
     model = learner.model(shop, segments)
     positive = inter.matrix()
-    explainer = Explainer(shop=shop, positive=positive, together=learner.together(positive),
-                          interests=interest_keys(interests), segment_of=segments.segment_of(inter.users),
-                          popular=segments.popular, segment_label=segments.label)
+    explainer = Explainer(
+        shop=shop,
+        positive=positive,
+        together=learner.together(positive),
+        interests=interest_keys(interests),
+        segment_of=segments.segment_of(inter.users),
+        popular=segments.popular,
+        segment_label=segments.label,
+    )
     rows, reasons, together = recommend_with_reasons(model, explainer, inter, k)
     stages.lap("recommend")
-    return ProfileResult(shop=shop, interests=interests, segments=segments, model=model, explainer=explainer,
-                         recommendations=rows, reasons=reasons, together=together)
+    return ProfileResult(
+        shop=shop,
+        interests=interests,
+        segments=segments,
+        model=model,
+        explainer=explainer,
+        recommendations=rows,
+        reasons=reasons,
+        together=together,
+    )

@@ -29,8 +29,13 @@ __all__ = ["Reason", "Explainer", "out", "back", "COLLABORATIVE", "together_coun
 
 #: signals that say "people who bought what you bought also bought this"
 COLLABORATIVE = ("copurchase", "itemknn", "ease", "mf", "gnn", "kge")
-_BEHAVIOUR_REL = {"purchase": "PURCHASED", "rating": "RATED", "cart": "CARTED", "view": "VIEWED",
-                  "favorite": "FAVORITED"}
+_BEHAVIOUR_REL = {
+    "purchase": "PURCHASED",
+    "rating": "RATED",
+    "cart": "CARTED",
+    "view": "VIEWED",
+    "favorite": "FAVORITED",
+}
 
 
 def out(rel: str) -> str:
@@ -113,12 +118,13 @@ class Explainer:
         title = self.shop.catalogue.title_of.get(product)
         return f"'{title}'" if title else product
 
-    def collaborative(self, u: int, i: int, signal: str, column: np.ndarray | None = None,
-                      bought: np.ndarray | None = None) -> Reason | None:
+    def collaborative(
+        self, u: int, i: int, signal: str, column: np.ndarray | None = None, bought: np.ndarray | None = None
+    ) -> Reason | None:
         """``column``: co-purchase counts of the user's ``bought`` items with ``i`` (computed when absent)."""
         inter = self.shop.interactions
         if bought is None:
-            bought = self.positive.indices[self.positive.indptr[u]:self.positive.indptr[u + 1]]
+            bought = self.positive.indices[self.positive.indptr[u] : self.positive.indptr[u + 1]]
         if bought.size == 0:
             return None
         if column is None:
@@ -130,16 +136,25 @@ class Explainer:
         user, source, target = inter.users[u], inter.items[best], inter.items[i]
         rel = self._rel_of.get((u, best), "PURCHASED")
         text = f"bought {self._title(source)}; {count} shopper{'s' if count != 1 else ''} bought both"
-        return Reason(signal, text, [f"User:{user}", f"Product:{source}", f"Product:{target}"],
-                      [out(rel), out("BOUGHT_TOGETHER")], together=(source, target, count))
+        return Reason(
+            signal,
+            text,
+            [f"User:{user}", f"Product:{source}", f"Product:{target}"],
+            [out(rel), out("BOUGHT_TOGETHER")],
+            together=(source, target, count),
+        )
 
     def brand(self, u: int, i: int, signal: str = "brand") -> Reason | None:
         user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
         brand = self.shop.catalogue.brand_of.get(product)
         if brand is None or ("Brand", brand) not in self.interests.get(user, ()):
             return None
-        return Reason(signal, f"likes brand {brand}", [f"User:{user}", f"Brand:{brand}", f"Product:{product}"],
-                      [out("INTERESTED_IN"), back("HAS_BRAND")])
+        return Reason(
+            signal,
+            f"likes brand {brand}",
+            [f"User:{user}", f"Brand:{brand}", f"Product:{product}"],
+            [out("INTERESTED_IN"), back("HAS_BRAND")],
+        )
 
     def category(self, u: int, i: int, signal: str = "category") -> Reason | None:
         user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
@@ -150,24 +165,31 @@ class Explainer:
         liked = self.interests.get(user, set())
         for depth, category in enumerate(chain):
             if ("Category", category) in liked:
-                down = list(reversed(chain[:depth + 1]))  # from the liked category down to the leaf
-                return Reason(signal, f"interested in {category}",
-                              [f"User:{user}", *(f"Category:{c}" for c in down), f"Product:{product}"],
-                              [out("INTERESTED_IN"), *([back("SUBCATEGORY_OF")] * depth), back("IN_CATEGORY")])
+                down = list(reversed(chain[: depth + 1]))  # from the liked category down to the leaf
+                return Reason(
+                    signal,
+                    f"interested in {category}",
+                    [f"User:{user}", *(f"Category:{c}" for c in down), f"Product:{product}"],
+                    [out("INTERESTED_IN"), *([back("SUBCATEGORY_OF")] * depth), back("IN_CATEGORY")],
+                )
         return None
 
     def aspect(self, u: int, i: int, signal: str = "aspect") -> Reason | None:
         user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
         aspects = self.shop.aspects.product_aspects.get(product, {})
         liked = [key for label, key in self.interests.get(user, ()) if label == "Aspect"]
-        praised = sorted((a for a in liked if aspects.get(a, (0, 0.0))[1] > self.praise_threshold),
-                         key=lambda a: (-aspects[a][1], a))
+        praised = sorted(
+            (a for a in liked if aspects.get(a, (0, 0.0))[1] > self.praise_threshold), key=lambda a: (-aspects[a][1], a)
+        )
         if not praised:
             return None
         name = praised[0]
-        return Reason(signal, f"cares about '{name}', which reviewers praise here",
-                      [f"User:{user}", f"Aspect:{name}", f"Product:{product}"],
-                      [out("INTERESTED_IN"), back("HAS_ASPECT")])
+        return Reason(
+            signal,
+            f"cares about '{name}', which reviewers praise here",
+            [f"User:{user}", f"Aspect:{name}", f"Product:{product}"],
+            [out("INTERESTED_IN"), back("HAS_ASPECT")],
+        )
 
     def viewed(self, u: int, i: int, signal: str = "viewed") -> Reason | None:
         """The user looked at (or carted) the product and has not bought it yet."""
@@ -184,14 +206,27 @@ class Explainer:
         if segment is None or product not in self.popular.get(segment, ()):
             return None
         label = self.segment_label.get(segment)  # sizes are never part of a label; "no clear interest" adds nothing
-        name = f"segment {segment}" if not label or label.startswith("no clear interest") else \
-            f"segment {segment}: {label}"
-        return Reason(signal, f"popular with shoppers like you ({name})",
-                      [f"User:{user}", f"Segment:{segment}", f"Product:{product}"],
-                      [out("IN_SEGMENT"), back("POPULAR_IN")])
+        name = (
+            f"segment {segment}"
+            if not label or label.startswith("no clear interest")
+            else f"segment {segment}: {label}"
+        )
+        return Reason(
+            signal,
+            f"popular with shoppers like you ({name})",
+            [f"User:{user}", f"Segment:{segment}", f"Product:{product}"],
+            [out("IN_SEGMENT"), back("POPULAR_IN")],
+        )
 
-    def explain(self, u: int, i: int, order: Sequence[str], *, column: np.ndarray | None = None,
-                bought: np.ndarray | None = None) -> Reason | None:
+    def explain(
+        self,
+        u: int,
+        i: int,
+        order: Sequence[str],
+        *,
+        column: np.ndarray | None = None,
+        bought: np.ndarray | None = None,
+    ) -> Reason | None:
         """The first signal in ``order`` (strongest first) that has a path; then any other that has one."""
         tried: set[str] = set()
         for signal in [*order, *_FALLBACKS]:
@@ -212,16 +247,21 @@ class Explainer:
     def copurchase_block(self, u: int, items: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """The user's bought items and their co-purchase counts with ``items`` (bought x items), looked
         up once for several candidates."""
-        bought = self.positive.indices[self.positive.indptr[u]:self.positive.indptr[u + 1]]
-        block = (self.together[bought, :][:, list(items)].toarray() if bought.size and len(items)
-                 else np.zeros((bought.size, len(items))))
+        bought = self.positive.indices[self.positive.indptr[u] : self.positive.indptr[u + 1]]
+        block = (
+            self.together[bought, :][:, list(items)].toarray()
+            if bought.size and len(items)
+            else np.zeros((bought.size, len(items)))
+        )
         return bought, block
 
     def explain_user(self, u: int, items: Sequence[int], orders: Sequence[Sequence[str]]) -> list[Reason | None]:
         """Reasons for several products of one user (the co-purchase lookups done once)."""
         bought, block = self.copurchase_block(u, items)
-        return [self.explain(u, int(i), order, column=block[:, j], bought=bought)
-                for j, (i, order) in enumerate(zip(items, orders))]
+        return [
+            self.explain(u, int(i), order, column=block[:, j], bought=bought)
+            for j, (i, order) in enumerate(zip(items, orders))
+        ]
 
 
 _FALLBACKS = ("copurchase", "viewed", "category", "brand", "aspect", "segment")
@@ -235,7 +275,7 @@ def _node(text: str) -> tuple[str, object]:
     return label, int(key) if label == "Segment" else key
 
 
-def path_exists(store: "GraphStore", path: Sequence[str], path_types: Sequence[str]) -> bool:
+def path_exists(store: GraphStore, path: Sequence[str], path_types: Sequence[str]) -> bool:
     """Whether every step of a stored reason path is an edge in the graph (in the direction written)."""
     from kg.foundation.schema import key_of
 
@@ -249,8 +289,18 @@ def path_exists(store: "GraphStore", path: Sequence[str], path_types: Sequence[s
         rel = step.strip("<->[]:")
         if not forward:
             a_label, a, b_label, b = b_label, b, a_label, a
-        rows = store.query(PATH_STEP, a=a, b=b, identifiers={
-            "a_label": a_label, "a_key": key_of(a_label), "rel": rel, "b_label": b_label, "b_key": key_of(b_label)})
+        rows = store.query(
+            PATH_STEP,
+            a=a,
+            b=b,
+            identifiers={
+                "a_label": a_label,
+                "a_key": key_of(a_label),
+                "rel": rel,
+                "b_label": b_label,
+                "b_key": key_of(b_label),
+            },
+        )
         if not rows or int(rows[0]["n"]) < 1:
             return False
     return True

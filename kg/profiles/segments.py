@@ -97,9 +97,16 @@ def _kmeans(x: np.ndarray, k: int, seed: int) -> np.ndarray:
         return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(x)
 
 
-def segment_users(features: np.ndarray | sparse.spmatrix, *, n_segments: int | None = None,
-                  k_range: tuple[int, int] = (2, 10), seed: int = 0, sample: int = 5000,
-                  users: Sequence[str] | None = None, standardise: bool = True) -> Segmentation:
+def segment_users(
+    features: np.ndarray | sparse.spmatrix,
+    *,
+    n_segments: int | None = None,
+    k_range: tuple[int, int] = (2, 10),
+    seed: int = 0,
+    sample: int = 5000,
+    users: Sequence[str] | None = None,
+    standardise: bool = True,
+) -> Segmentation:
     """Cluster the rows of ``features`` (users) into segments; see the module docstring for the criterion.
 
     ``n_segments`` forces k (ConfigError when < 1 or > the number of users). With fewer users than
@@ -113,8 +120,10 @@ def segment_users(features: np.ndarray | sparse.spmatrix, *, n_segments: int | N
     k_lo, k_hi = int(k_range[0]), int(k_range[1])
     if n_segments is not None:
         if n_segments < 1 or n_segments > n:
-            raise ConfigError(f"--segments must be between 1 and the number of users ({n}), got {n_segments}; "
-                              "hint: leave it out to choose k by silhouette")
+            raise ConfigError(
+                f"--segments must be between 1 and the number of users ({n}), got {n_segments}; "
+                "hint: leave it out to choose k by silhouette"
+            )
     elif k_lo < 2 or k_hi < k_lo:
         raise ConfigError(f"k_range must be (lo, hi) with 2 <= lo <= hi, got {k_range}; hint: the default is (2, 10)")
     if n == 0:
@@ -157,9 +166,15 @@ def _l2_rows(m: np.ndarray) -> np.ndarray:
     return np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
 
 
-def build_features(user_ids: Sequence[str], interests: InterestTable,
-                   embeddings: dict[str, np.ndarray] | None = None, *, interest_weight: float = 1.0,
-                   embedding_weight: float = 1.0, max_keys: int = 1000) -> tuple[np.ndarray, list[str]]:
+def build_features(
+    user_ids: Sequence[str],
+    interests: InterestTable,
+    embeddings: dict[str, np.ndarray] | None = None,
+    *,
+    interest_weight: float = 1.0,
+    embedding_weight: float = 1.0,
+    max_keys: int = 1000,
+) -> tuple[np.ndarray, list[str]]:
     """One row per user in ``user_ids``: ``[interest_weight * interests | embedding_weight * embedding]``.
 
     Interest rows (scores over the ``max_keys`` keys most users have) and embeddings are each
@@ -196,8 +211,14 @@ def build_features(user_ids: Sequence[str], interests: InterestTable,
     return block, names
 
 
-def label_segments(segmentation: Segmentation, interests: InterestTable, top: int = 3, *,
-                   user_ids: Sequence[str] | None = None, min_support: float = 0.1) -> list[SegmentInfo]:
+def label_segments(
+    segmentation: Segmentation,
+    interests: InterestTable,
+    top: int = 3,
+    *,
+    user_ids: Sequence[str] | None = None,
+    min_support: float = 0.1,
+) -> list[SegmentInfo]:
     """Name each segment after its dominant interests.
 
     For each key: lift = mean score inside the segment / mean score over all segmented users (users with
@@ -213,8 +234,9 @@ def label_segments(segmentation: Segmentation, interests: InterestTable, top: in
     if users is None and n <= len(interests.users):
         users = interests.users[:n]
     if users is None or len(users) != n:
-        raise ConfigError("label_segments needs one user id per segmented row; "
-                          "hint: pass users= to segment_users or user_ids= here")
+        raise ConfigError(
+            "label_segments needs one user id per segmented row; hint: pass users= to segment_users or user_ids= here"
+        )
     t_users, keys, m = interests.vectors()
     pos = {u: i for i, u in enumerate(t_users)}
     rows = np.asarray([pos.get(u, -1) for u in users], dtype=np.int64)

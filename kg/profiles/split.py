@@ -92,8 +92,11 @@ def leave_last_out(interactions: Interactions) -> Split:
     views and carts included, is removed from training.
     """
     users, items, at = first_positive(interactions)
-    counts = np.bincount(users, minlength=interactions.n_users) if users.size else np.zeros(
-        interactions.n_users, dtype=np.int64)
+    counts = (
+        np.bincount(users, minlength=interactions.n_users)
+        if users.size
+        else np.zeros(interactions.n_users, dtype=np.int64)
+    )
     last = np.ones(users.shape[0], dtype=bool)
     last[:-1] = users[1:] != users[:-1]
     keep = last & (counts[users] >= 2)
@@ -102,9 +105,15 @@ def leave_last_out(interactions: Interactions) -> Split:
     evaluated = np.sort(held_u.astype(np.int64))
     skipped = np.setdiff1d(np.arange(interactions.n_users), evaluated)
     reasons = {TOO_FEW: int(skipped.size)} if skipped.size else {}
-    return Split(name="leave-last-out", train=_remove_pairs(interactions, held_u, held_i), test=test,
-                 evaluated=evaluated, skipped=skipped, skip_reasons=reasons,
-                 cutoff_at={int(u): int(t) for u, t in zip(held_u, held_at)})
+    return Split(
+        name="leave-last-out",
+        train=_remove_pairs(interactions, held_u, held_i),
+        test=test,
+        evaluated=evaluated,
+        skipped=skipped,
+        skip_reasons=reasons,
+        cutoff_at={int(u): int(t) for u, t in zip(held_u, held_at)},
+    )
 
 
 def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
@@ -117,8 +126,14 @@ def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
     if not 0.0 < fraction < 1.0:
         raise ConfigError(f"temporal split fraction must be in (0, 1), got {fraction!r}")
     if not interactions.n_events:
-        return Split("temporal", interactions, {}, np.zeros(0, np.int64), np.arange(interactions.n_users), {
-            NO_HISTORY: interactions.n_users} if interactions.n_users else {})
+        return Split(
+            "temporal",
+            interactions,
+            {},
+            np.zeros(0, np.int64),
+            np.arange(interactions.n_users),
+            {NO_HISTORY: interactions.n_users} if interactions.n_users else {},
+        )
     cut = int(np.quantile(interactions.at, fraction, method="lower"))
     train = interactions.subset(interactions.at <= cut)
     after = interactions.subset(interactions.at > cut)
@@ -140,9 +155,15 @@ def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
         else:
             evaluated.append(user)
     test = {u: test[u] for u in evaluated}
-    return Split(name="temporal", train=train, test=test, evaluated=np.asarray(evaluated, dtype=np.int64),
-                 skipped=np.asarray(skipped, dtype=np.int64), skip_reasons=dict(reasons),
-                 cutoff_at={u: cut + 1 for u in evaluated})
+    return Split(
+        name="temporal",
+        train=train,
+        test=test,
+        evaluated=np.asarray(evaluated, dtype=np.int64),
+        skipped=np.asarray(skipped, dtype=np.int64),
+        skip_reasons=dict(reasons),
+        cutoff_at={u: cut + 1 for u in evaluated},
+    )
 
 
 def make_split(interactions: Interactions, name: str) -> Split:

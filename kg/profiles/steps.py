@@ -47,8 +47,15 @@ def day(ms: Any) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
-def user_vectors(store: GraphStore, settings: Settings, train: bool, train_config: TrainConfig | None,
-                  progress: Progress | None, *, seed: int = 0) -> tuple[dict[str, np.ndarray], str | None]:
+def user_vectors(
+    store: GraphStore,
+    settings: Settings,
+    train: bool,
+    train_config: TrainConfig | None,
+    progress: Progress | None,
+    *,
+    seed: int = 0,
+) -> tuple[dict[str, np.ndarray], str | None]:
     """Learned user vectors of the KGE run written to this graph; trains one with defaults (seeded with
     ``seed``) when none is."""
     from kg.embeddings import TrainConfig, train_graph
@@ -63,13 +70,17 @@ def user_vectors(store: GraphStore, settings: Settings, train: bool, train_confi
         return {}, None
     if run.entity_embeddings is None:
         run = run.load_arrays()
-    vectors = {label[len("User:"):]: run.entity_embeddings[index]
-               for label, index in run.entity_to_id.items() if label.startswith("User:")}
+    vectors = {
+        label[len("User:") :]: run.entity_embeddings[index]
+        for label, index in run.entity_to_id.items()
+        if label.startswith("User:")
+    }
     return vectors, run.run_id
 
 
-def recommend_with_reasons(model: Recommender, explainer: Explainer, inter: Interactions, k: int, *,
-                           batch: int = 256) -> tuple[list[RecommendationRow], dict[str, int], set[Together]]:
+def recommend_with_reasons(
+    model: Recommender, explainer: Explainer, inter: Interactions, k: int, *, batch: int = 256
+) -> tuple[list[RecommendationRow], dict[str, int], set[Together]]:
     """Top ``k`` products per user of ``inter`` that they have not seen (bought or rated, as in the
     evaluation: viewed or carted products may come back), each with a reason; products without one are
     passed over. Returns the rows, the reasons counted by the kind of path stored (a co-purchase path found
@@ -94,8 +105,9 @@ def recommend_with_reasons(model: Recommender, explainer: Explainer, inter: Inte
             candidates = candidates[np.lexsort((candidates, -s[candidates]))]
             if candidates.size == 0:
                 continue
-            matrix = (np.vstack([parts[n][row_index, candidates] for n in names]) if names
-                      else np.zeros((0, candidates.size)))
+            matrix = (
+                np.vstack([parts[n][row_index, candidates] for n in names]) if names else np.zeros((0, candidates.size))
+            )
             bought, block = explainer.copurchase_block(u, candidates.tolist())
             rank = 0
             for c, item in enumerate(candidates.tolist()):  # best first, until k have a reason
@@ -104,9 +116,17 @@ def recommend_with_reasons(model: Recommender, explainer: Explainer, inter: Inte
                 if reason is None:
                     continue
                 rank += 1
-                rows.append({"user": inter.users[u], "product": inter.items[item], "score": round(float(s[item]), 6),
-                             "rank": rank, "reason": reason.text, "path": reason.path,
-                             "path_types": reason.path_types})
+                rows.append(
+                    {
+                        "user": inter.users[u],
+                        "product": inter.items[item],
+                        "score": round(float(s[item]), 6),
+                        "rank": rank,
+                        "reason": reason.text,
+                        "path": reason.path,
+                        "path_types": reason.path_types,
+                    }
+                )
                 kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
                 reasons[kind] = reasons.get(kind, 0) + 1
                 if reason.together:

@@ -30,8 +30,17 @@ from kg.store import GraphStore
 if TYPE_CHECKING:
     from kg.embeddings import TrainConfig
 
-__all__ = ["ProfileReport", "ProfilesReport", "RecommendReport", "compute_profiles", "evals_dir",
-           "evaluate_recommendations", "profiles_dir", "user_profile", "user_recommendations"]
+__all__ = [
+    "ProfileReport",
+    "ProfilesReport",
+    "RecommendReport",
+    "compute_profiles",
+    "evals_dir",
+    "evaluate_recommendations",
+    "profiles_dir",
+    "user_profile",
+    "user_recommendations",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -88,28 +97,48 @@ class ProfilesReport:
 
     def lines(self) -> list[str]:
         total = sum(self.seconds.values())
-        out = [(f"profiles run {self.run} (as of {self.as_of or '-'}): {self.users_profiled:,} of {self.users:,} users "
-               f"profiled, {self.interests:,} interests, {len(self.segments)} segments, "
-               f"{self.recommendations:,} recommendations in {total:.1f} s"),
-               (f"coverage: {self.users_with_recommendations:,} users with recommendations, "
-               f"{self.catalogue_coverage:.1%} of products recommended to someone"),
-               f"segments ({self.segment_criterion}):"]
+        out = [
+            (
+                f"profiles run {self.run} (as of {self.as_of or '-'}): {self.users_profiled:,} of {self.users:,} users "
+                f"profiled, {self.interests:,} interests, {len(self.segments)} segments, "
+                f"{self.recommendations:,} recommendations in {total:.1f} s"
+            ),
+            (
+                f"coverage: {self.users_with_recommendations:,} users with recommendations, "
+                f"{self.catalogue_coverage:.1%} of products recommended to someone"
+            ),
+            f"segments ({self.segment_criterion}):",
+        ]
         out += [f"  {s['id']}: {s['label']} ({s['size']:,} users)" for s in self.segments]
-        out.append(f"interests: decayed with a {self.half_life_days:g}-day half-life up to {self.as_of or '-'}; "
-                   "kg profile shows each as its share of the user's interests")
+        out.append(
+            f"interests: decayed with a {self.half_life_days:g}-day half-life up to {self.as_of or '-'}; "
+            "kg profile shows each as its share of the user's interests"
+        )
         if self.reasons:
-            out.append("reasons (by the path stored): " + ", ".join(
-                f"{k} {v:,}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1])))
+            out.append(
+                "reasons (by the path stored): "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1]))
+            )
         out += [f"note: {n}" for n in self.notes]
         out.append("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
         out += [f"file: {f}" for f in self.files]
         return out
 
 
-def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | None = None,
-                     half_life_days: float = 30.0, top: int = 20, segments: int | None = None, k: int = 10,
-                     seed: int = 0, train: bool = True, train_config: TrainConfig | None = None,
-                     progress: Progress | None = None) -> ProfilesReport:
+def compute_profiles(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    as_of_ms: int | None = None,
+    half_life_days: float = 30.0,
+    top: int = 20,
+    segments: int | None = None,
+    k: int = 10,
+    seed: int = 0,
+    train: bool = True,
+    train_config: TrainConfig | None = None,
+    progress: Progress | None = None,
+) -> ProfilesReport:
     """(Re)compute interest scores, segments and recommendations for every user and write them back.
 
     Trains KGE embeddings with defaults when none are in the graph (unless ``train=False``). Re-running
@@ -131,52 +160,95 @@ def compute_profiles(store: GraphStore, settings: Settings, *, as_of_ms: int | N
     shop = load_shop(store, settings)
     inter = shop.interactions
     if inter.n_events == 0:
-        raise ConfigError("no events to profile: the event ledger is empty",
-                          hint="kg ingest events FILE (or kg ingest reviews FILE) first")
+        raise ConfigError(
+            "no events to profile: the event ledger is empty",
+            hint="kg ingest events FILE (or kg ingest reviews FILE) first",
+        )
     stages.lap("load")
     run, run_dir = _new_run_dir(profiles_dir(settings))
-    learner = FreshLearner(store, settings, n_segments=segments, seed=seed, train=train, train_config=train_config,
-                           progress=progress, map_path=run_dir / "segments.png")
-    result = profile_users(shop, learner, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top, k=k,
-                           stages=stages)
+    learner = FreshLearner(
+        store,
+        settings,
+        n_segments=segments,
+        seed=seed,
+        train=train,
+        train_config=train_config,
+        progress=progress,
+        map_path=run_dir / "segments.png",
+    )
+    result = profile_users(shop, learner, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top, k=k, stages=stages)
     clustering = learner.clustering
     if clustering is None:  # profile_users always asks the learner for segments
         raise RuntimeError("the profiles pipeline returned without segments")
 
     stages.say("writing to the graph")
     interest_rows, rec_rows = result.interest_rows, result.recommendations
-    segment_rows = [{"id": i.id + 1, "size": int(i.size), "label": i.label, "top_interests": list(i.top_interests)}
-                    for i in clustering.infos]
-    written_interests, written_recs = _write_run(store, settings, result, segment_rows, clustering.popular_rows,
-                                                 run=run)
+    segment_rows = [
+        {"id": i.id + 1, "size": int(i.size), "label": i.label, "top_interests": list(i.top_interests)}
+        for i in clustering.infos
+    ]
+    written_interests, written_recs = _write_run(
+        store, settings, result, segment_rows, clustering.popular_rows, run=run
+    )
     stages.lap("write")
 
-    save_state(run_dir, ProfileState(
-        run=run, items=list(inter.items), model=result.model.without_users(), together=result.explainer.together,
-        columns=clustering.columns, centroids=segment_centroids(clustering.features, clustering.assignment),
-        segment_label=clustering.label, popular=clustering.popular, as_of_ms=int(result.interests.as_of_ms),
-        as_of_fixed=as_of_ms is not None, half_life_days=half_life_days, top=top, k=k, bookmark=bookmark,
-        embeddings_run=learner.embeddings_run))
+    save_state(
+        run_dir,
+        ProfileState(
+            run=run,
+            items=list(inter.items),
+            model=result.model.without_users(),
+            together=result.explainer.together,
+            columns=clustering.columns,
+            centroids=segment_centroids(clustering.features, clustering.assignment),
+            segment_label=clustering.label,
+            popular=clustering.popular,
+            as_of_ms=int(result.interests.as_of_ms),
+            as_of_fixed=as_of_ms is not None,
+            half_life_days=half_life_days,
+            top=top,
+            k=k,
+            bookmark=bookmark,
+            embeddings_run=learner.embeddings_run,
+        ),
+    )
     recommended_items = {row["product"] for row in rec_rows}
     report = ProfilesReport(
-        run=run, run_dir=str(run_dir), as_of=day(result.interests.as_of_ms), users=inter.n_users,
+        run=run,
+        run_dir=str(run_dir),
+        as_of=day(result.interests.as_of_ms),
+        users=inter.n_users,
         users_profiled=len({row["user"] for row in interest_rows} | {row["user"] for row in rec_rows}),
         interests=written_interests,
-        segments=[{"id": r["id"], "label": r["label"], "size": r["size"], "top_interests": r["top_interests"]}
-                  for r in segment_rows],
+        segments=[
+            {"id": r["id"], "label": r["label"], "size": r["size"], "top_interests": r["top_interests"]}
+            for r in segment_rows
+        ],
         segment_criterion=criterion(clustering.segmentation, segments),
-        recommendations=written_recs, users_with_recommendations=len({row["user"] for row in rec_rows}),
-        catalogue_coverage=round(len(recommended_items) / max(1, inter.n_items), 4), reasons=result.reasons,
-        embeddings_run=learner.embeddings_run, seconds=stages.seconds,
-        files=[str(clustering.map_file)] if clustering.map_file else [], half_life_days=half_life_days,
-        notes=list(learner.notes.values()))
+        recommendations=written_recs,
+        users_with_recommendations=len({row["user"] for row in rec_rows}),
+        catalogue_coverage=round(len(recommended_items) / max(1, inter.n_items), 4),
+        reasons=result.reasons,
+        embeddings_run=learner.embeddings_run,
+        seconds=stages.seconds,
+        files=[str(clustering.map_file)] if clustering.map_file else [],
+        half_life_days=half_life_days,
+        notes=list(learner.notes.values()),
+    )
     (run_dir / "profiles.json").write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
     report.files.append(str(run_dir / "profiles.json"))
     return report
 
 
-def _write_run(store: GraphStore, settings: Settings, result: ProfileResult, segment_rows: list[dict[str, Any]],
-               popular_rows: list[dict[str, str | int | float]], *, run: str) -> tuple[int, int]:
+def _write_run(
+    store: GraphStore,
+    settings: Settings,
+    result: ProfileResult,
+    segment_rows: list[dict[str, Any]],
+    popular_rows: list[dict[str, str | int | float]],
+    *,
+    run: str,
+) -> tuple[int, int]:
     """Write one ``kg profiles`` run's interests, segments, co-purchase pairs and recommendations, then clear
     the previous runs'; returns the interests and recommendations written."""
     from kg.profiles.reasons import top_partners
@@ -190,9 +262,10 @@ def _write_run(store: GraphStore, settings: Settings, result: ProfileResult, seg
 
     users = result.users
     updated_at = int(time.time() * 1000)
-    together_rows = {(r["source"], r["target"]): r for r in top_partners(result.explainer.together,
-                                                                          result.shop.interactions.items,
-                                                                          TOGETHER_PER_ITEM)}
+    together_rows = {
+        (r["source"], r["target"]): r
+        for r in top_partners(result.explainer.together, result.shop.interactions.items, TOGETHER_PER_ITEM)
+    }
     for source, target, count in result.together:
         together_rows.setdefault((source, target), {"source": source, "target": target, "count": count})
     with writer_lock(settings, what="kg profiles"):
@@ -235,8 +308,10 @@ class ProfileReport:
             return [f"user not found (pseudonym {self.id})"]
         out = [f"user {self.id}", f"summary: {self.summary}"]
         if self.interests:
-            out.append("interests (share of this user's): " + ", ".join(
-                f"{r['label'].lower()} {r['key']} ({_percent(r.get('share'))})" for r in self.interests))
+            out.append(
+                "interests (share of this user's): "
+                + ", ".join(f"{r['label'].lower()} {r['key']} ({_percent(r.get('share'))})" for r in self.interests)
+            )
         if self.segment:
             out.append(f"segment {self.segment['id']}: {self.segment['label']} ({int(self.segment['size']):,} users)")
         for r in self.recent:
@@ -259,8 +334,10 @@ def _percent(share: Any) -> str:
 
 def _describe(row: dict[str, Any]) -> str:
     """What a product is when it has no title: its category and brand (``category furniture_decor``)."""
-    parts = [f"category {row['category']}" if row.get("category") else "",
-             f"brand {row['brand']}" if row.get("brand") else ""]
+    parts = [
+        f"category {row['category']}" if row.get("category") else "",
+        f"brand {row['brand']}" if row.get("brand") else "",
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -285,8 +362,10 @@ def _with_shares(interests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each interest with ``share``: its score over the sum of the user's positive scores (decayed scores
     of a shop spanning years are tiny in absolute terms; their proportions are what a person can read)."""
     total = sum(max(float(r.get("score") or 0.0), 0.0) for r in interests)
-    return [{**r, "share": round(max(float(r.get("score") or 0.0), 0.0) / total, 4) if total > 0 else 0.0}
-            for r in interests]
+    return [
+        {**r, "share": round(max(float(r.get("score") or 0.0), 0.0) / total, 4) if total > 0 else 0.0}
+        for r in interests
+    ]
 
 
 def _merge_recent(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -307,8 +386,12 @@ def _merge_recent(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]
     return list(merged.values())[:limit]
 
 
-def _compose_summary(interests: list[dict[str, Any]], segment: dict[str, Any] | None,
-                     recent: list[dict[str, Any]], recs: list[dict[str, Any]]) -> str:
+def _compose_summary(
+    interests: list[dict[str, Any]],
+    segment: dict[str, Any] | None,
+    recent: list[dict[str, Any]],
+    recs: list[dict[str, Any]],
+) -> str:
     parts: list[str] = []
     if interests:
         tops = [r["key"] for r in interests[:3]]
@@ -325,8 +408,7 @@ def _compose_summary(interests: list[dict[str, Any]], segment: dict[str, Any] | 
     return " ".join(parts) or "No profile yet: run kg profiles."
 
 
-def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: int = 5,
-                 k: int = 10) -> ProfileReport:
+def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: int = 5, k: int = 10) -> ProfileReport:
     """Top interests, segment, recent activity and recommendations of the user with raw id ``raw_id``."""
     if k <= 0:
         raise ConfigError(f"--k must be a positive integer, got {k}")
@@ -338,9 +420,16 @@ def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: 
     segment = segment_rows[0] if segment_rows else None
     recent_rows = _merge_recent(store.query(USER_RECENT, id=pseudonym, limit=4 * recent), recent)
     recs = store.query(USER_RECOMMENDED, id=pseudonym)[:k]
-    return ProfileReport(id=pseudonym, found=True, profiled=bool(interests or segment or recs), interests=interests,
-                         segment=segment, recent=recent_rows, recommendations=recs,
-                         summary=_compose_summary(interests, segment, recent_rows, recs))
+    return ProfileReport(
+        id=pseudonym,
+        found=True,
+        profiled=bool(interests or segment or recs),
+        interests=interests,
+        segment=segment,
+        recent=recent_rows,
+        recommendations=recs,
+        summary=_compose_summary(interests, segment, recent_rows, recs),
+    )
 
 
 @dataclass
@@ -369,14 +458,20 @@ def user_recommendations(store: GraphStore, settings: Settings, raw_id: str, *, 
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
     if not store.query(USER_EXISTS, id=pseudonym):
         return RecommendReport(id=pseudonym, found=False)
-    return RecommendReport(id=pseudonym, found=True,
-                           recommendations=store.query(USER_RECOMMENDED, id=pseudonym)[:k])
+    return RecommendReport(id=pseudonym, found=True, recommendations=store.query(USER_RECOMMENDED, id=pseudonym)[:k])
 
 
 # -- kg eval recommend ---------------------------------------------------------------------------------
-def evaluate_recommendations(store: GraphStore, settings: Settings, *, models: Sequence[str] | None = None,
-             ks: Sequence[int] = (10, 20), split: str = "leave-last-out", seed: int = 0,
-             progress: Progress | None = None) -> Any:
+def evaluate_recommendations(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    models: Sequence[str] | None = None,
+    ks: Sequence[int] = (10, 20),
+    split: str = "leave-last-out",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Any:
     """Evaluate every recommender on the shop's own events (see :mod:`kg.profiles.evaluate`); the table,
     JSON and chart are saved in ``KG_HOME/evals/<run>``."""
     from kg.profiles.evaluate import evaluate_recommenders

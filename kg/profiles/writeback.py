@@ -54,9 +54,16 @@ def _by_user(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
-def _replace_user_edges(store: GraphStore, rel: str, users: Sequence[str], rows_of: dict[str, list[dict[str, Any]]],
-                        write: Callable[[list[dict[str, Any]]], None], *, users_per_batch: int,
-                        tick: Tick | None) -> int:
+def _replace_user_edges(
+    store: GraphStore,
+    rel: str,
+    users: Sequence[str],
+    rows_of: dict[str, list[dict[str, Any]]],
+    write: Callable[[list[dict[str, Any]]], None],
+    *,
+    users_per_batch: int,
+    tick: Tick | None,
+) -> int:
     written = 0
     for chunk in batched(users, users_per_batch):
         store.write(USER_EDGES_CLEAR, chunk, identifiers={"rel": rel})
@@ -69,25 +76,47 @@ def _replace_user_edges(store: GraphStore, rel: str, users: Sequence[str], rows_
     return written
 
 
-def write_interests(store: GraphStore, rows: Iterable[dict[str, Any]], users: Sequence[str], *, run: str,
-                    updated_at: int, users_per_batch: int = 2_000, tick: Tick | None = None) -> int:
+def write_interests(
+    store: GraphStore,
+    rows: Iterable[dict[str, Any]],
+    users: Sequence[str],
+    *,
+    run: str,
+    updated_at: int,
+    users_per_batch: int = 2_000,
+    tick: Tick | None = None,
+) -> int:
     """``(:User)-[:INTERESTED_IN {score, updated_at, run}]->(:Category|:Brand|:Aspect)`` for ``users``;
     rows ``{user, label, key, score}``. Returns edges written."""
+
     def write(batch: list[dict[str, Any]]) -> None:
         per_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in batch:
             per_label[row["label"]].append({"user": row["user"], "key": row["key"], "score": row["score"]})
         for label, label_rows in per_label.items():
-            store.write(INTERESTS_WRITE, label_rows, identifiers={"label": label, "key": key_of(label)},
-                        run=run, updated_at=updated_at)
+            store.write(
+                INTERESTS_WRITE,
+                label_rows,
+                identifiers={"label": label, "key": key_of(label)},
+                run=run,
+                updated_at=updated_at,
+            )
 
-    return _replace_user_edges(store, "INTERESTED_IN", users, _by_user(rows), write,
-                               users_per_batch=users_per_batch, tick=tick)
+    return _replace_user_edges(
+        store, "INTERESTED_IN", users, _by_user(rows), write, users_per_batch=users_per_batch, tick=tick
+    )
 
 
-def write_segments(store: GraphStore, segments: Sequence[dict[str, Any]], membership: dict[str, int],
-                   popular: Sequence[dict[str, Any]], *, run: str, users_per_batch: int = 5_000,
-                   tick: Tick | None = None) -> int:
+def write_segments(
+    store: GraphStore,
+    segments: Sequence[dict[str, Any]],
+    membership: dict[str, int],
+    popular: Sequence[dict[str, Any]],
+    *,
+    run: str,
+    users_per_batch: int = 5_000,
+    tick: Tick | None = None,
+) -> int:
     """``(:Segment)`` nodes, each user's ``IN_SEGMENT`` edge and each segment's ``POPULAR_IN`` products.
     Segments of earlier runs that this one did not rewrite are deleted. Returns memberships written."""
     store.write(SEGMENTS_WRITE, list(segments), run=run)
@@ -95,9 +124,14 @@ def write_segments(store: GraphStore, segments: Sequence[dict[str, Any]], member
     store.write(POPULAR_WRITE, list(popular), run=run)
     rows_of = {user: [{"user": user, "segment": segment}] for user, segment in membership.items()}
     written = _replace_user_edges(
-        store, "IN_SEGMENT", list(membership), rows_of,
+        store,
+        "IN_SEGMENT",
+        list(membership),
+        rows_of,
         lambda batch: store.write(MEMBERSHIP_WRITE, batch, run=run),
-        users_per_batch=users_per_batch, tick=tick)
+        users_per_batch=users_per_batch,
+        tick=tick,
+    )
     store.query(SEGMENTS_STALE, run=run)
     return written
 
@@ -108,15 +142,29 @@ def write_together(store: GraphStore, pairs: Iterable[dict[str, Any]], *, run: s
     return store.write(TOGETHER_WRITE, pairs, run=run)
 
 
-def write_recommendations(store: GraphStore, rows: Iterable[dict[str, Any]], users: Sequence[str], *, run: str,
-                          users_per_batch: int = 2_000, tick: Tick | None = None) -> int:
+def write_recommendations(
+    store: GraphStore,
+    rows: Iterable[dict[str, Any]],
+    users: Sequence[str],
+    *,
+    run: str,
+    users_per_batch: int = 2_000,
+    tick: Tick | None = None,
+) -> int:
     """``(:User)-[:RECOMMENDED {score, rank, run, reason, path, path_types}]->(:Product)`` for ``users``."""
-    return _replace_user_edges(store, "RECOMMENDED", users, _by_user(rows),
-                               lambda batch: store.write(RECOMMENDED_WRITE, batch, run=run),
-                               users_per_batch=users_per_batch, tick=tick)
+    return _replace_user_edges(
+        store,
+        "RECOMMENDED",
+        users,
+        _by_user(rows),
+        lambda batch: store.write(RECOMMENDED_WRITE, batch, run=run),
+        users_per_batch=users_per_batch,
+        tick=tick,
+    )
 
 
-def clear_stale(store: GraphStore, *, run: str, rels: Sequence[str] = ("INTERESTED_IN", "IN_SEGMENT", "RECOMMENDED")
-                ) -> dict[str, int]:
+def clear_stale(
+    store: GraphStore, *, run: str, rels: Sequence[str] = ("INTERESTED_IN", "IN_SEGMENT", "RECOMMENDED")
+) -> dict[str, int]:
     """Remove edges of ``rels`` that earlier runs wrote for users this run no longer profiles."""
     return {rel: _page_delete(store, STALE_CLEAR, identifiers={"rel": rel}, run=run) for rel in rels}

@@ -19,8 +19,13 @@ def open_store(settings: Settings, *, start: bool = True) -> GraphStore:
     if settings.neo4j_uri:
         from kg.store.neo4j import Neo4jStore
 
-        return Neo4jStore(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password.get_secret_value(),
-                          settings.neo4j_database, batch_size=settings.batch_size)
+        return Neo4jStore(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password.get_secret_value(),
+            settings.neo4j_database,
+            batch_size=settings.batch_size,
+        )
     import falkordb
 
     from kg.store.falkordb import FalkorDBStore
@@ -30,8 +35,10 @@ def open_store(settings: Settings, *, start: bool = True) -> GraphStore:
             client = falkordb.FalkorDB.from_url(settings.falkordb_url)
             client.connection.ping()
         except Exception as e:  # noqa: BLE001 - any failure to connect is the same error for the user
-            raise StoreError(f"cannot reach FalkorDB at KG_FALKORDB_URL: {' '.join(str(e).split())[:200]}",
-                             hint="check the URL and that the server runs, or unset KG_FALKORDB_URL") from e
+            raise StoreError(
+                f"cannot reach FalkorDB at KG_FALKORDB_URL: {' '.join(str(e).split())[:200]}",
+                hint="check the URL and that the server runs, or unset KG_FALKORDB_URL",
+            ) from e
         return FalkorDBStore(client, settings.graph, batch_size=settings.batch_size)
     from kg.store.falkordb_server import EmbeddedServer
 

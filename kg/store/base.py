@@ -14,11 +14,16 @@ from itertools import islice
 from typing import Any
 
 from kg.foundation import schema
-
 from kg.store import queries
+from kg.store.cypher import (
+    EMBED_MAX_NODE_ID,
+    EMBED_NODE_KEYS,
+    EMBED_TRIPLE_IDS,
+    STATS_NODES,
+    STATS_RELATIONSHIPS,
+    VECTOR_SET,
+)
 from kg.store.queries import Query
-from kg.store.cypher import (EMBED_MAX_NODE_ID, EMBED_NODE_KEYS, EMBED_TRIPLE_IDS, STATS_NODES, STATS_RELATIONSHIPS,
-                             VECTOR_SET)
 
 __all__ = ["GraphStore", "batched"]
 
@@ -127,14 +132,15 @@ class GraphStore(ABC):
         """Release connections."""
 
     # -- shared ----------------------------------------------------------------------------
-    def __enter__(self) -> "GraphStore":
+    def __enter__(self) -> GraphStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, query: Query, /, *, identifiers: Mapping[str, str] | None = None,
-              **params: Any) -> list[dict[str, Any]]:
+    def query(
+        self, query: Query, /, *, identifiers: Mapping[str, str] | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
         """Run ``query`` (a :class:`~kg.store.queries.Query` constant) with ``params``; ``identifiers`` fill its
         ``{{placeholders}}`` (labels, types, property names), each escaped by :func:`kg.store.queries.ident`."""
         text = queries.render(query, self.dialect, **identifiers) if identifiers else queries.load(query, self.dialect)
@@ -190,12 +196,22 @@ class GraphStore(ABC):
     def flush(self) -> None:
         """Wait until every write sent so far has been applied (backends that pipeline writes)."""
 
-    def write(self, query: Query, rows: Iterable[dict[str, Any]], *, batch_size: int | None = None,
-              identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
+    def write(
+        self,
+        query: Query,
+        rows: Iterable[dict[str, Any]],
+        *,
+        batch_size: int | None = None,
+        identifiers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> int:
         """Run ``query``, an ``UNWIND $rows AS row ...`` :class:`~kg.store.queries.Query`, once per batch;
         returns rows sent."""
-        text = queries.render(query, self.dialect, **(identifiers or {})) if identifiers else queries.load(
-            query, self.dialect)
+        text = (
+            queries.render(query, self.dialect, **(identifiers or {}))
+            if identifiers
+            else queries.load(query, self.dialect)
+        )
         sent = 0
         for chunk in batched(rows, batch_size or self.batch_size):
             self._write_batch(text, {**params, "rows": chunk})
@@ -210,13 +226,19 @@ class GraphStore(ABC):
         """A vector as this backend's driver takes it (here: a list of Python floats)."""
         return _floats(vector)
 
-    def set_vectors(self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding",
-                    batch_size: int | None = None) -> int:
+    def set_vectors(
+        self, label: str, rows: Iterable[dict[str, Any]], *, prop: str = "embedding", batch_size: int | None = None
+    ) -> int:
         """Write vectors: rows ``{"key", "vector", "props"}`` onto ``(:label {key})`` nodes."""
-        normalised = ({"key": r["key"], "vector": self._vector_value(r["vector"]), "props": r.get("props") or {}}
-                      for r in rows)
-        return self.write(VECTOR_SET, normalised, batch_size=batch_size or min(self.batch_size, 2000),
-                          identifiers={"label": label, "key": schema.key_of(label), "prop": prop})
+        normalised = (
+            {"key": r["key"], "vector": self._vector_value(r["vector"]), "props": r.get("props") or {}} for r in rows
+        )
+        return self.write(
+            VECTOR_SET,
+            normalised,
+            batch_size=batch_size or min(self.batch_size, 2000),
+            identifiers={"label": label, "key": schema.key_of(label), "prop": prop},
+        )
 
     def stats(self) -> dict[str, dict[str, int]]:
         """``{"nodes": {label: n}, "relationships": {type: n}}``."""

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import contextmanager
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from kg.foundation import schema
-
-from kg.store import queries
 from kg.foundation.errors import QueryError, StoreError
+from kg.store import queries
 from kg.store.base import GraphStore
+from kg.store.cypher import (
+    SCHEMA_CONSTRAINTS,
+    SCHEMA_INDEXES,
+    SCHEMA_KEY_INDEX,
+    VECTOR_INDEX_CREATE,
+    VECTOR_INDEX_DROP,
+    VECTOR_INDEX_STATUS,
+    VECTOR_SEARCH,
+)
 from kg.store.falkordb_params import Literal, float32_list, params_header
-from kg.store.cypher import (SCHEMA_CONSTRAINTS, SCHEMA_INDEXES, SCHEMA_KEY_INDEX, VECTOR_INDEX_CREATE,
-                             VECTOR_INDEX_DROP, VECTOR_INDEX_STATUS, VECTOR_SEARCH)
 
 __all__ = ["FalkorDBStore"]
 
@@ -52,8 +58,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Node):
         return {"_id": value.id, "_labels": list(value.labels or []), **(value.properties or {})}
     if isinstance(value, Edge):
-        return {"_id": value.id, "_type": value.relation, "_src": value.src_node, "_dst": value.dest_node,
-                **(value.properties or {})}
+        return {
+            "_id": value.id,
+            "_type": value.relation,
+            "_src": value.src_node,
+            "_dst": value.dest_node,
+            **(value.properties or {}),
+        }
     if isinstance(value, Path):
         return {"nodes": [_plain(n) for n in value.nodes()], "relationships": [_plain(e) for e in value.edges()]}
     if isinstance(value, list):
@@ -118,14 +129,17 @@ class FalkorDBStore(GraphStore):
         except redis.exceptions.ResponseError as e:
             message = " ".join(str(e).split())
             if "read-only" in message.lower():
-                raise QueryError("this query writes, and analysts' queries are read-only by default",
-                                 hint="add --write to allow it") from e
+                raise QueryError(
+                    "this query writes, and analysts' queries are read-only by default", hint="add --write to allow it"
+                ) from e
             if "missing parameters" in message.lower():
                 raise QueryError(f"FalkorDB: {message}", hint="pass every $name with -p name=VALUE") from e
             raise QueryError(f"FalkorDB: {message}", hint="check the Cypher syntax and the names used") from e
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
-            raise StoreError(f"cannot reach FalkorDB: {' '.join(str(e).split())}",
-                             hint="kg db status; check KG_FALKORDB_URL or KG_HOME") from e
+            raise StoreError(
+                f"cannot reach FalkorDB: {' '.join(str(e).split())}",
+                hint="kg db status; check KG_FALKORDB_URL or KG_HOME",
+            ) from e
 
     def _ensure_graph_key(self) -> None:
         """Read-only commands and plans fail on a graph that does not exist yet: create it empty."""
@@ -147,8 +161,10 @@ class FalkorDBStore(GraphStore):
             except Exception as e:  # the client's own: index and constraint statements have no plan
                 if "plan must be an array" not in str(e):
                     raise
-                raise QueryError(f"FalkorDB has no {method} plan for an index or constraint statement",
-                                 hint="run it without EXPLAIN/PROFILE (with --write)") from None
+                raise QueryError(
+                    f"FalkorDB has no {method} plan for an index or constraint statement",
+                    hint="run it without EXPLAIN/PROFILE (with --write)",
+                ) from None
         return [line for line in str(plan).splitlines() if line.strip()]
 
     def explain(self, text: str, params: Mapping[str, Any] | None = None) -> list[str]:
@@ -175,8 +191,10 @@ class FalkorDBStore(GraphStore):
         calls = ops.count("procedurecall")
         if not calls:
             return False
-        modes = {str(r["name"]).lower(): str(r["mode"]).upper()
-                 for r in self._send("CALL dbms.procedures() YIELD name, mode RETURN name, mode", read_only=True)}
+        modes = {
+            str(r["name"]).lower(): str(r["mode"]).upper()
+            for r in self._send("CALL dbms.procedures() YIELD name, mode RETURN name, mode", read_only=True)
+        }
         names = [re.sub(r"[`\s]", "", name).lower() for name in _CALLS.findall(_LITERALS.sub(" ", text))]
         return len(names) < calls or any(modes.get(name) != "READ" for name in names)
 
@@ -235,7 +253,8 @@ class FalkorDBStore(GraphStore):
             if (label, (key,)) not in constraints:
                 try:
                     self.client.connection.execute_command(
-                        "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key)
+                        "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, key
+                    )
                 except Exception as e:  # raced or already there
                     if not _already_there(e):
                         raise StoreError(f"cannot create uniqueness on {label}.{key}: {e}") from e
@@ -270,8 +289,9 @@ class FalkorDBStore(GraphStore):
         # Over-fetch: after a vector is overwritten, its stale HNSW entry still takes a slot and is
         # filtered out afterwards, so asking for exactly k can return fewer than k hits.
         text = queries.render(VECTOR_SEARCH, self.dialect, key=schema.key_of(label))
-        rows = self._run(text, {"label": label, "prop": prop, "k": int(k) * 2 + 10,
-                                "vector": [float(x) for x in vector]})
+        rows = self._run(
+            text, {"label": label, "prop": prop, "k": int(k) * 2 + 10, "vector": [float(x) for x in vector]}
+        )
         return rows[: int(k)]
 
     def version(self) -> str:
@@ -314,8 +334,11 @@ class FalkorDBStore(GraphStore):
         dropped = self._drop_query_log()
         self.compact()
         embedded = self.server is not None
-        return {"compacted": embedded, "query_log_dropped": dropped,
-                "snapshot": bool(embedded and self.server.save_snapshot())}
+        return {
+            "compacted": embedded,
+            "query_log_dropped": dropped,
+            "snapshot": bool(embedded and self.server.save_snapshot()),
+        }
 
     def server_traces(self, needles: list[str]) -> list[str]:
         """Keys of the server (this graph's ``telemetry{graph}`` stream, and plain string, list, hash and set
@@ -326,7 +349,7 @@ class FalkorDBStore(GraphStore):
         if connection is None or not wanted:
             return []
         found = []
-        own = f"telemetry{{{self.graph_name}}}".encode("utf-8")
+        own = f"telemetry{{{self.graph_name}}}".encode()
         for key in connection.scan_iter(count=1000):
             if _as_bytes(key).startswith(b"telemetry{") and _as_bytes(key) != own:
                 continue  # another graph's (another data set's) query log
@@ -345,8 +368,9 @@ class FalkorDBStore(GraphStore):
                 chunks = iter(connection.smembers(key))
             else:
                 continue
-            if any(n in _as_bytes(chunk) for chunk in chunks for n in wanted) or any(n in _as_bytes(key)
-                                                                                    for n in wanted):
+            if any(n in _as_bytes(chunk) for chunk in chunks for n in wanted) or any(
+                n in _as_bytes(key) for n in wanted
+            ):
                 found.append(f"server key {_as_bytes(key).decode('utf-8', 'replace')}")
         return found
 

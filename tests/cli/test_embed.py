@@ -19,8 +19,28 @@ def one_line_error(result, code: int = 2) -> str:  # type: ignore[no-untyped-def
 
 
 def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli(settings, "embed", "train", "--model", "DistMult", "--dim", "8", "--epochs", "2", "--seed", "5",
-                     "--batch-size", "64", "--negatives", "2", "--lr", "0.02", "--device", "cpu", "--json")
+    result = run_cli(
+        settings,
+        "embed",
+        "train",
+        "--model",
+        "DistMult",
+        "--dim",
+        "8",
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+        "--batch-size",
+        "64",
+        "--negatives",
+        "2",
+        "--lr",
+        "0.02",
+        "--device",
+        "cpu",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     run_id = report["run"]["run_id"]
@@ -30,8 +50,10 @@ def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None
     assert report["written"]["total_nodes"] == n_entities + 3
     assert (settings.runs_dir / run_id / "metrics.json").exists()
 
-    embedded = graph.execute("MATCH (n) WHERE n.embedding IS NOT NULL RETURN count(n) AS n, "
-                             "min(n.embedding_dim) AS lo, max(n.embedding_dim) AS hi")[0]
+    embedded = graph.execute(
+        "MATCH (n) WHERE n.embedding IS NOT NULL RETURN count(n) AS n, "
+        "min(n.embedding_dim) AS lo, max(n.embedding_dim) AS hi"
+    )[0]
     assert embedded == {"n": n_entities + 3, "lo": 8, "hi": 8}
 
     result = run_cli(settings, "similar", "p1", "--k", "4", "--json")
@@ -45,8 +67,20 @@ def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None
     assert runs[0]["run_id"] == run_id and runs[0]["in_graph"] and runs[0]["status"] == "succeeded"
     assert runs[0]["epochs_trained"] == 2
 
-    result = run_cli(settings, "embed", "train", "--dim", "4", "--epochs", "1", "--no-write", "--json",
-                     "--relation", "PURCHASED", "--no-early-stopping")
+    result = run_cli(
+        settings,
+        "embed",
+        "train",
+        "--dim",
+        "4",
+        "--epochs",
+        "1",
+        "--no-write",
+        "--json",
+        "--relation",
+        "PURCHASED",
+        "--no-early-stopping",
+    )
     assert result.exit_code == 0, result.output
     second = json.loads(result.stdout)
     assert second["written"] is None and second["run"]["relations"] == 1
@@ -106,7 +140,8 @@ def test_empty_graph_is_one_line_error(store, settings) -> None:  # type: ignore
 def test_every_embed_command_has_an_example() -> None:
     from typer.main import get_command
 
-    from kg.cli.embed import app as embed_app, similar_cmd
+    from kg.cli.embed import app as embed_app
+    from kg.cli.embed import similar_cmd
 
     for name, command in get_command(embed_app).commands.items():  # type: ignore[attr-defined]
         assert "Example:" in (command.help or ""), name

@@ -33,8 +33,9 @@ def test_json_output_is_one_document_and_nothing_else(settings: Settings, tmp_pa
 
 
 def test_demo_summary_is_text_not_a_python_dict(settings: Settings) -> None:
-    result = run_cli(settings, "demo", "--users", "10", "--products", "8", "--events", "200", "--reviews", "0",
-                     "--epochs", "0")
+    result = run_cli(
+        settings, "demo", "--users", "10", "--products", "8", "--events", "200", "--reviews", "0", "--epochs", "0"
+    )
     try:
         assert result.exit_code == 0, result.output
         assert "\nnodes: " in result.stderr and "{'nodes'" not in result.output
@@ -57,15 +58,35 @@ def test_library_chatter_stays_out_of_the_output_unless_verbose(tmp_path: Path) 
     import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
-    args = [sys.executable, "-m", "kg.cli", "--home", str(tmp_path / "h"), "demo", "--users", "10", "--products",
-            "8", "--events", "300", "--reviews", "0", "--epochs", "2"]
+    args = [
+        sys.executable,
+        "-m",
+        "kg.cli",
+        "--home",
+        str(tmp_path / "h"),
+        "demo",
+        "--users",
+        "10",
+        "--products",
+        "8",
+        "--events",
+        "300",
+        "--reviews",
+        "0",
+        "--epochs",
+        "2",
+    ]
     try:
         quiet = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
         assert quiet.returncode == 0, quiet.stderr
         assert "INFO" not in quiet.stderr and "trained TransE" in quiet.stderr
     finally:
-        subprocess.run([sys.executable, "-m", "kg.cli", "--home", str(tmp_path / "h" / "demo"), "db", "stop"],
-                       capture_output=True, env=env, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "kg.cli", "--home", str(tmp_path / "h" / "demo"), "db", "stop"],
+            capture_output=True,
+            env=env,
+            timeout=60,
+        )
     assert (tmp_path / "h" / "pykeen").stat().st_mode & 0o077 == 0  # PyKEEN's folder is owner-only too
 
 
@@ -83,8 +104,9 @@ def _on_a_terminal(settings: Settings, *args: str, timeout: float = 120.0) -> tu
     env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
     env.update(settings_env(settings), COLUMNS="200", LINES="50", TERM="xterm")
     master, slave = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "kg.cli", *args], stdin=slave, stdout=slave, stderr=slave,
-                             env=env, close_fds=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", *args], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+    )
     os.close(slave)
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout

@@ -15,12 +15,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kg.ingest.quarantine import Quarantine
-from kg.ingest.records import BadRow
 from kg.cli import app
 from kg.cli.common import EXIT_BROKEN_PIPE, KGGroup
 from kg.foundation.errors import shorten
 from kg.foundation.settings import Settings
+from kg.ingest.quarantine import Quarantine
+from kg.ingest.records import BadRow
 from tests.helpers import run_cli, settings_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +58,13 @@ def test_usage_errors_exit_2_with_the_usage_line_and_the_hint(case: str, tmp_pat
 
 
 def test_a_usage_error_from_the_real_entry_point(tmp_path: Path) -> None:
-    done = subprocess.run(_kg_process("profiles", "--bogus"), capture_output=True, text=True,
-                          env=_env({"KG_HOME": str(tmp_path / "home")}), timeout=120)
+    done = subprocess.run(
+        _kg_process("profiles", "--bogus"),
+        capture_output=True,
+        text=True,
+        env=_env({"KG_HOME": str(tmp_path / "home")}),
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("Usage: kg profiles ") and "Try 'kg profiles --help'" in done.stderr
     assert "report it" not in done.stderr and done.stdout == ""
@@ -107,37 +112,53 @@ def test_a_plain_click_exit_and_abort_keep_their_meaning() -> None:
 
 # --- 2. broken pipes -------------------------------------------------------------------------------
 
+
 def _closed_pipe_run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run kg with stdout on a pipe whose reader has already gone (what ``| head`` does once it has
     its lines)."""
     read, write = os.pipe()
     os.close(read)
     try:
-        return subprocess.run(_kg_process(*args), stdout=write, stderr=subprocess.PIPE, text=True,
-                              env=_env(env), timeout=180)
+        return subprocess.run(
+            _kg_process(*args), stdout=write, stderr=subprocess.PIPE, text=True, env=_env(env), timeout=180
+        )
     finally:
         os.close(write)
 
 
-@pytest.mark.falkordb_only("a real pipe on the embedded backend, as the issue reports it; the pipe "
-                           "handling is the CLI's and does not depend on the backend")
+@pytest.mark.falkordb_only(
+    "a real pipe on the embedded backend, as the issue reports it; the pipe "
+    "handling is the CLI's and does not depend on the backend"
+)
 def test_a_closed_pipe_on_stdout_ends_quietly(settings: Settings, tmp_path: Path) -> None:
     products = tmp_path / "p.csv"
-    products.write_text("item_id,title,brand,category,price\n"
-                        + "".join(f"p{i},Product number {i},Brand,A > B,{i}.5\n" for i in range(2000)))
+    products.write_text(
+        "item_id,title,brand,category,price\n"
+        + "".join(f"p{i},Product number {i},Brand,A > B,{i}.5\n" for i in range(2000))
+    )
     assert run_cli(settings, "ingest", "products", str(products), "--no-update").exit_code == 0
     env = settings_env(settings)
-    for args in (("cypher", "MATCH (p:Product) RETURN p.id, p.title"),
-                 ("cypher", "MATCH (p:Product) RETURN p.id, p.title", "--json"),
-                 ("ingest", "runs"), ("runs",), ("query", "list"), ("stats", "--json")):
+    for args in (
+        ("cypher", "MATCH (p:Product) RETURN p.id, p.title"),
+        ("cypher", "MATCH (p:Product) RETURN p.id, p.title", "--json"),
+        ("ingest", "runs"),
+        ("runs",),
+        ("query", "list"),
+        ("stats", "--json"),
+    ):
         done = _closed_pipe_run(env, *args)
         assert done.returncode == EXIT_BROKEN_PIPE, (args, done.stderr)
         assert done.stderr == "", (args, done.stderr)  # no "kg: error: BrokenPipeError", no traceback
 
     # and through a shell, as a person types it: head takes its line, kg stops quietly
     cypher = " ".join(_kg_process("cypher", "'MATCH (p:Product) RETURN p.id, p.title'"))
-    shell = subprocess.run(["bash", "-c", f"{cypher} | head -1; echo \"status=${{PIPESTATUS[0]}}\""],
-                           capture_output=True, text=True, env=_env(env), timeout=180)
+    shell = subprocess.run(
+        ["bash", "-c", f'{cypher} | head -1; echo "status=${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        text=True,
+        env=_env(env),
+        timeout=180,
+    )
     first, status = shell.stdout.splitlines()[0], shell.stdout.splitlines()[-1]
     assert first.split("\t")[0] in ("p.id", "id") and shell.stderr == ""
     assert status in ("status=0", f"status={EXIT_BROKEN_PIPE}")  # 0 if kg wrote all before head left
@@ -164,8 +185,10 @@ def _commands(command: object, path: str) -> list[tuple[str, object]]:
 def test_every_command_that_prints_data_takes_json() -> None:
     commands = _commands(typer.main.get_command(app), "kg")
     assert len(commands) > 20  # the walk reaches the groups' commands too
-    options = {path: [opt for param in command.params for opt in param.opts]  # type: ignore[attr-defined]
-               for path, command in commands}
+    options = {
+        path: [opt for param in command.params for opt in param.opts]  # type: ignore[attr-defined]
+        for path, command in commands
+    }
     missing = [path for path, opts in options.items() if path not in NO_JSON and "--json" not in opts]
     assert missing == []
     assert set(NO_JSON) <= {path for path, _ in commands}  # no stale exception
@@ -182,13 +205,15 @@ def test_query_run_json_is_format_json(settings: Settings) -> None:
 
 
 def test_query_export_json_names_the_files(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["query", "export", "--zip", str(tmp_path / "q.zip"), "--json"],
-                                env={"KG_HOME": str(tmp_path / "home")})
+    result = CliRunner().invoke(
+        app, ["query", "export", "--zip", str(tmp_path / "q.zip"), "--json"], env={"KG_HOME": str(tmp_path / "home")}
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"zip": str(tmp_path / "q.zip"), "guide": None}
 
 
 # --- 4. messages cut at word boundaries -----------------------------------------------------------
+
 
 def test_shorten_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
     text = "no catalogue field (title, brand, category, price, also_bought, also_viewed)"

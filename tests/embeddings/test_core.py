@@ -142,9 +142,19 @@ def test_train_writes_a_complete_run_directory(tmp_path: Path, caplog: pytest.Lo
     run = train_triples(toy_triples(), config, runs_dir=tmp_path / "runs", backend="test", progress=False)
     assert "generated seed" in caplog.text and str(run.config["seed"]) in caplog.text
     files = {p.name for p in run.path.iterdir()}
-    assert {"status.json", "config.json", "versions.json", "metrics.json", "model.pt", "model.json",
-            "entity_to_id.tsv.gz", "relation_to_id.tsv.gz", "entity_embeddings.npy",
-            "relation_embeddings.npy", "triples.npz"} <= files
+    assert {
+        "status.json",
+        "config.json",
+        "versions.json",
+        "metrics.json",
+        "model.pt",
+        "model.json",
+        "entity_to_id.tsv.gz",
+        "relation_to_id.tsv.gz",
+        "entity_embeddings.npy",
+        "relation_embeddings.npy",
+        "triples.npz",
+    } <= files
     assert "best_model.pt" not in files
     metrics = json.loads((run.path / "metrics.json").read_text())
     for key in ("mrr", "hits_at_1", "hits_at_3", "hits_at_10"):
@@ -178,8 +188,12 @@ def test_same_seed_same_embeddings(tmp_path: Path) -> None:
 
 
 def test_complex_valued_model_vectors_are_real(tmp_path: Path) -> None:
-    run = train_triples(toy_triples(), TrainConfig(model="ComplEx", dim=4, epochs=1, seed=1, early_stopping=False,
-                                                   device="cpu"), runs_dir=tmp_path, progress=False)
+    run = train_triples(
+        toy_triples(),
+        TrainConfig(model="ComplEx", dim=4, epochs=1, seed=1, early_stopping=False, device="cpu"),
+        runs_dir=tmp_path,
+        progress=False,
+    )
     assert run.entity_embeddings.dtype == np.float32 and run.entity_embeddings.shape[1] == 8
     assert run.dim == 8
 
@@ -195,8 +209,10 @@ def brute_force_ranks(model, ranked: np.ndarray, known: np.ndarray) -> np.ndarra
         for h, r, t in ranked.tolist():
             tails = model.score_t(torch.tensor([[h, r]])).reshape(-1).numpy()
             heads = model.score_h(torch.tensor([[r, t]])).reshape(-1).numpy()
-            for scores, true, other in ((tails, t, [(h, r, c) for c in range(n)]),
-                                        (heads, h, [(c, r, t) for c in range(n)])):
+            for scores, true, other in (
+                (tails, t, [(h, r, c) for c in range(n)]),
+                (heads, h, [(c, r, t) for c in range(n)]),
+            ):
                 mask = np.array([c != true and trip in known_set for c, trip in enumerate(other)])
                 ranks.append(1 + int(np.sum(scores[~mask] > scores[true])))
     return np.array(ranks, dtype=float)
@@ -207,8 +223,7 @@ def test_metrics_match_a_brute_force_ranking_of_the_evaluated_triples(tmp_path: 
     --eval-max sample (the sample is saved in triples.npz, drawn from the test split, filtered by all triples)."""
     base = dict(model="TransE", dim=8, epochs=2, seed=5, early_stopping=False, device="cpu")
     full = train_triples(toy_triples(users=60), TrainConfig(**base, eval_max=0), runs_dir=tmp_path, progress=False)
-    capped = train_triples(toy_triples(users=60), TrainConfig(**base, eval_max=10), runs_dir=tmp_path,
-                           progress=False)
+    capped = train_triples(toy_triples(users=60), TrainConfig(**base, eval_max=10), runs_dir=tmp_path, progress=False)
     assert np.allclose(full.entity_embeddings, capped.entity_embeddings)  # evaluation never changes training
     for run, expected in ((full, full.config["num_triples"]["test"]), (capped, 10)):
         saved = np.load(run.path / "triples.npz")

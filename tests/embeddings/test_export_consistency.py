@@ -56,8 +56,10 @@ def test_nodes_created_after_the_export_started_do_not_break_it(graph) -> None: 
         assert not any(h.startswith("User:late-") for h, _, _ in exported)  # each type in one read)
 
 
-@pytest.mark.falkordb_only("reads pages by FalkorDB's internal node ids between which a node is deleted; "
-                            "Neo4j streams each relationship type in one read, so there are no pages")
+@pytest.mark.falkordb_only(
+    "reads pages by FalkorDB's internal node ids between which a node is deleted; "
+    "Neo4j streams each relationship type in one read, so there are no pages"
+)
 def test_a_node_deleted_between_pages_drops_its_triples(graph) -> None:  # type: ignore[no-untyped-def]
     types = resolve_relation_types(graph)
     max_id = max_node_id(graph)

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kg.analyst.library import run_library_query
+from kg.embeddings.cypher import RUNS_IN_GRAPH
 from kg.embeddings.export import export_triples, write_export
 from kg.embeddings.external import read_external_run
 from kg.embeddings.runs import RunResult, read_id_map
@@ -16,8 +18,6 @@ from kg.embeddings.writeback import write_back
 from kg.foundation.errors import ConfigError
 from kg.foundation.schema import KEYS
 from tests.planted_graph import GRAPH, fake_run
-from kg.embeddings.cypher import RUNS_IN_GRAPH
-from kg.analyst.library import run_library_query
 
 
 def count(store, text: str) -> int:  # type: ignore[no-untyped-def]
@@ -81,8 +81,10 @@ def test_writeback_counts_dims_and_rewrite_replaces(graph, tmp_path: Path) -> No
     assert stats.total_nodes == triples.num_entities + len(rels)
     assert stats.nodes["User"] == 30 and stats.nodes["Product"] == 12
     assert count(graph, "MATCH (n) WHERE n.embedding IS NOT NULL RETURN count(n) AS n") == stats.total_nodes
-    row = graph.execute("MATCH (p:Product {id: 'p1'}) RETURN p.embedding AS e, p.embedding_dim AS d, "
-                        "p.embedding_model AS m, p.embedding_run AS r")[0]
+    row = graph.execute(
+        "MATCH (p:Product {id: 'p1'}) RETURN p.embedding AS e, p.embedding_dim AS d, "
+        "p.embedding_model AS m, p.embedding_run AS r"
+    )[0]
     assert len(row["e"]) == 6 and row["d"] == 6 and row["m"] == "Fake" and row["r"] == first.run_id
     i = first.entity_to_id["Product:p1"]
     assert np.allclose(row["e"], first.entity_embeddings[i], atol=1e-6)
@@ -119,8 +121,10 @@ def test_knn_returns_the_planted_neighbour(graph, tmp_path: Path) -> None:  # ty
     result = materialise_similar(graph, run, k=2)
     assert result["edges"] == 24
     assert count(graph, "MATCH (:Product)-[s:SIMILAR_TO]->(:Product) RETURN count(s) AS n") == 24
-    top = graph.execute("MATCH (:Product {id: 'p3'})-[s:SIMILAR_TO]->(q) RETURN q.id AS id, s.score AS score, "
-                        "s.run AS run ORDER BY score DESC")
+    top = graph.execute(
+        "MATCH (:Product {id: 'p3'})-[s:SIMILAR_TO]->(q) RETURN q.id AS id, s.score AS score, "
+        "s.run AS run ORDER BY score DESC"
+    )
     assert top[0]["id"] == "p7" and top[0]["run"] == run.run_id
     again = fake_run(tmp_path, labels, vectors)
     result = materialise_similar(graph, again, k=2)
@@ -135,7 +139,9 @@ def test_export_files_round_trip_through_import(graph, tmp_path: Path, fmt: str)
     triples = export_triples(graph)
     out = tmp_path / fmt
     manifest = write_export(triples, out, fmt=fmt, seed=3)
-    assert json.loads((out / "manifest.json").read_text())["num_triples"] == triples.num_triples == manifest["num_triples"]
+    assert (
+        json.loads((out / "manifest.json").read_text())["num_triples"] == triples.num_triples == manifest["num_triples"]
+    )
     entities = read_id_map(out / "entities.tsv")
     relations = read_id_map(out / "relations.tsv")
     assert entities == triples.entity_to_id and relations == triples.relation_to_id

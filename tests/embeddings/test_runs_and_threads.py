@@ -21,7 +21,9 @@ def runs_of(store, settings, n: int) -> list[str]:  # type: ignore[no-untyped-de
     triples = export_triples(store)
     ids = []
     for seed in range(n):
-        run = fake_run(settings.home, triples.entity_labels, np.random.default_rng(seed).normal(size=(triples.num_entities, 4)))
+        run = fake_run(
+            settings.home, triples.entity_labels, np.random.default_rng(seed).normal(size=(triples.num_entities, 4))
+        )
         run.mark("trained")
         ids.append(run.run_id)
     return ids
@@ -75,8 +77,7 @@ def test_torch_threads_are_restored_even_after_an_error() -> None:
 # -- train_graph -------------------------------------------------------------------------------
 def test_train_graph_reports_writes_and_leaves_no_global_change(graph, settings, capfd) -> None:  # type: ignore[no-untyped-def]
     before = torch.get_num_threads()
-    config = TrainConfig(model="TransE", dim=8, epochs=2, seed=3, device="cpu", early_stopping=False,
-                         train_threads=1)
+    config = TrainConfig(model="TransE", dim=8, epochs=2, seed=3, device="cpu", early_stopping=False, train_threads=1)
     report = train_graph(graph, settings, config)
     assert torch.get_num_threads() == before
     data = json.loads(json.dumps(report.as_dict()))
@@ -86,8 +87,13 @@ def test_train_graph_reports_writes_and_leaves_no_global_change(graph, settings,
     assert report.run_id in report.lines()[0]
     assert "\r" not in capfd.readouterr().err  # no progress bars unless progress is given
     lines: list[str] = []
-    train_graph(graph, settings, TrainConfig(model="TransE", dim=8, epochs=1, seed=3, device="cpu",
-                                             early_stopping=False), progress=lines.append, write=False)
+    train_graph(
+        graph,
+        settings,
+        TrainConfig(model="TransE", dim=8, epochs=1, seed=3, device="cpu", early_stopping=False),
+        progress=lines.append,
+        write=False,
+    )
     assert any("exported" in line for line in lines)
     assert [r.status for r in list_runs(settings, graph)] == ["trained", "succeeded"]
 

@@ -56,8 +56,14 @@ def test_killed_write_back_is_interrupted_and_says_how_to_finish(graph, settings
     assert status_of(settings, first.run_id) == "succeeded"
     second = trained_run(graph, settings, 2)
 
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, settings_json(settings), "-", second.run_id],
-                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, settings_json(settings), "-", second.run_id],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:  # type: ignore[union-attr]
             if "wrote" in line:
@@ -85,8 +91,9 @@ def test_killed_write_back_is_interrupted_and_says_how_to_finish(graph, settings
     assert len(similar_items(graph, "p3", k=3, settings=settings)) == 3
 
 
-@pytest.mark.parametrize(("error", "status"), [(RuntimeError("boom"), "write_failed"),
-                                               (KeyboardInterrupt(), "interrupted")])
+@pytest.mark.parametrize(
+    ("error", "status"), [(RuntimeError("boom"), "write_failed"), (KeyboardInterrupt(), "interrupted")]
+)
 def test_write_back_raising_midway_is_not_succeeded(graph, settings, error, status) -> None:  # type: ignore[no-untyped-def]
     run = trained_run(graph, settings, 3)
 

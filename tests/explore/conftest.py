@@ -9,7 +9,6 @@ import pytest
 from kg.store import GraphStore
 from tests.shop_fixtures import ALICE, BOB  # the pseudonyms of alice and bob under "test-key"
 
-
 SHOP = """
 CREATE (p1:Product {id: 'P1', title: 'Red Mug', price: 9.5, embedding: [0.1, 0.2, 0.3]}),
        (p2:Product {id: 'P2', title: 'Blue Mug', price: 8.0}),

@@ -32,8 +32,9 @@ def test_page_assets_health_and_security_headers(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
 
 
-def test_without_a_token_only_loopback_hosts_are_served(settings: Settings, shop: GraphStore,
-                                                         library: ModuleType) -> None:
+def test_without_a_token_only_loopback_hosts_are_served(
+    settings: Settings, shop: GraphStore, library: ModuleType
+) -> None:
     app = create_app(settings, store=shop, library=library)
     assert TestClient(app, base_url="http://localhost:7475").get("/health").status_code == 200
     assert TestClient(app, base_url="http://[::1]:7475").get("/health").status_code == 200
@@ -42,8 +43,10 @@ def test_without_a_token_only_loopback_hosts_are_served(settings: Settings, shop
 
 
 def test_with_a_token_every_api_call_needs_it(settings: Settings, shop: GraphStore, library: ModuleType) -> None:
-    client = TestClient(create_app(settings, token="s3cret-token-0123456789", store=shop, library=library),
-                        base_url="http://10.1.2.3:7475")
+    client = TestClient(
+        create_app(settings, token="s3cret-token-0123456789", store=shop, library=library),
+        base_url="http://10.1.2.3:7475",
+    )
     assert client.get("/api/search", params={"q": "mug"}).status_code == 401
     assert client.get("/api/queries").status_code == 401
     assert client.post("/api/queries/product_overview", json={"params": {}}).status_code == 401
@@ -83,17 +86,21 @@ def test_query_list(client: TestClient, library: ModuleType) -> None:
     interests = next(q for q in listed if q["name"] == "user_interests")
     assert interests["subject"] == "user" and interests["columns"] == ["kind", "interest", "score", "updated_at"]
     assert [(p["name"], p["type"], p["required"], p["raw_user_id"]) for p in interests["params"]] == [
-        ("user", "text", True, True), ("limit", "int", False, False)]
+        ("user", "text", True, True),
+        ("limit", "int", False, False),
+    ]
 
 
 def test_run_a_user_query_by_raw_id_drawn_around_the_user(client: TestClient) -> None:
     result = client.post("/api/queries/user_interests", json={"params": {"user": "alice", "limit": ""}}).json()
     assert result["columns"] == ["kind", "interest", "score", "updated_at"]
-    assert result["rows"] == [{"kind": "Category", "interest": "Home > Kitchen", "score": 0.8,
-                               "updated_at": 1700000000000}]
+    assert result["rows"] == [
+        {"kind": "Category", "interest": "Home > Kitchen", "score": 0.8, "updated_at": 1700000000000}
+    ]
     assert {n["id"] for n in result["graph"]["nodes"]} == {f"User:{ALICE}", "Category:Home > Kitchen"}
     assert [(e["source"], e["type"], e["target"]) for e in result["graph"]["edges"]] == [
-        (f"User:{ALICE}", "user_interests", "Category:Home > Kitchen")]
+        (f"User:{ALICE}", "user_interests", "Category:Home > Kitchen")
+    ]
     by_pseudonym = client.post("/api/queries/user_interests", json={"params": {"pseudonym": ALICE}}).json()
     assert by_pseudonym["rows"] == result["rows"]
 
@@ -102,7 +109,13 @@ def test_run_a_product_query(client: TestClient) -> None:
     result = client.post("/api/queries/product_overview", json={"params": {"product": "P1"}}).json()
     assert result["row_count"] == 1
     row = result["rows"][0]
-    assert (row["product"], row["title"], row["brand"], row["viewers"], row["buyers"]) == ("P1", "Red Mug", "Acme", 2, 1)
+    assert (row["product"], row["title"], row["brand"], row["viewers"], row["buyers"]) == (
+        "P1",
+        "Red Mug",
+        "Acme",
+        2,
+        1,
+    )
     edges = {(e["source"], e["target"]) for e in result["graph"]["edges"]}
     assert ("Product:P1", "Brand:Acme") in edges
 
@@ -149,8 +162,10 @@ def test_the_vendored_renderer_is_the_recorded_one() -> None:
     digest = hashlib.sha256((STATIC_DIR / "cytoscape.min.js").read_bytes()).hexdigest()
     assert digest in record and "3.35.0" in record and "MIT" in record
     assert (STATIC_DIR / "LICENSE.cytoscape").read_text(encoding="utf-8").startswith("Copyright (c) 2016")
-    assert "* Copyright (c) 2016-2026, The Cytoscape Consortium." in (STATIC_DIR / "cytoscape.min.js").read_text(
-        encoding="utf-8")[:200]
+    assert (
+        "* Copyright (c) 2016-2026, The Cytoscape Consortium."
+        in (STATIC_DIR / "cytoscape.min.js").read_text(encoding="utf-8")[:200]
+    )
 
 
 def test_nothing_is_written(settings: Settings, shop: GraphStore, library: ModuleType, tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from types import ModuleType
 
 import pytest
 
-from kg.store.falkordb_server import free_port
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
+from kg.store.falkordb_server import free_port
 from tests import helpers
 from tests.helpers import serve_app
 
@@ -34,11 +34,14 @@ def served(settings: Settings, shop: GraphStore, library: ModuleType) -> Iterato
 
 def _click_node(page, node_id: str) -> None:  # type: ignore[no-untyped-def]
     """A real mouse click on a node drawn on the canvas."""
-    point = page.evaluate("""(id) => {
+    point = page.evaluate(
+        """(id) => {
         const cy = window.kgExplorer.cy, pos = cy.getElementById(id).renderedPosition();
         const box = cy.container().getBoundingClientRect();
         return {x: box.left + pos.x, y: box.top + pos.y};
-    }""", node_id)
+    }""",
+        node_id,
+    )
     page.mouse.click(point["x"], point["y"])
 
 
@@ -49,7 +52,9 @@ def _drawn(page) -> set[str]:  # type: ignore[no-untyped-def]
 def test_explorer_in_headless_chromium(served: str, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip("no Chromium at /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (Chromium: apt-get install -y chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="pip install playwright (Chromium: apt-get install -y chromium)"
+    )
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -83,7 +88,9 @@ def test_explorer_in_headless_chromium(served: str, tmp_path: Path) -> None:
             page.select_option("#query", "product_overview")
             page.fill("#params input[name='product']", "P1")
             page.click("#run")
-            page.wait_for_function("() => document.getElementById('status').textContent.startsWith('product_overview: 1 rows')")
+            page.wait_for_function(
+                "() => document.getElementById('status').textContent.startsWith('product_overview: 1 rows')"
+            )
             assert {"Product:P1", "Brand:Acme", "Category:Home > Kitchen"} <= _drawn(page)
             assert "Product:P2" not in _drawn(page)  # the result replaced the graph
             page.click("#show-table")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.foundation.errors import ConfigError
 from kg.analyst.explore import graph
+from kg.foundation.errors import ConfigError
 from kg.foundation.privacy import Pseudonymiser
 from kg.store import GraphStore
 from tests.shop_fixtures import ALICE, BOB
@@ -36,12 +36,23 @@ def test_neighbourhood_of_a_product(shop: GraphStore) -> None:
     found = graph.neighbourhood(shop, "Product", "P1")
     assert found["center"] == "Product:P1"
     ids = {n["id"] for n in found["nodes"]}
-    assert ids == {"Product:P1", "Brand:Acme", "Category:Home > Kitchen", "Aspect:handle", f"User:{ALICE}",
-                   f"User:{BOB}"}
+    assert ids == {
+        "Product:P1",
+        "Brand:Acme",
+        "Category:Home > Kitchen",
+        "Aspect:handle",
+        f"User:{ALICE}",
+        f"User:{BOB}",
+    }
     edges = {(e["source"], e["type"], e["target"]) for e in found["edges"]}
-    assert edges == {("Product:P1", "HAS_BRAND", "Brand:Acme"), ("Product:P1", "IN_CATEGORY", "Category:Home > Kitchen"),
-                     ("Product:P1", "HAS_ASPECT", "Aspect:handle"), (f"User:{ALICE}", "VIEWED", "Product:P1"),
-                     (f"User:{ALICE}", "PURCHASED", "Product:P1"), (f"User:{BOB}", "VIEWED", "Product:P1")}
+    assert edges == {
+        ("Product:P1", "HAS_BRAND", "Brand:Acme"),
+        ("Product:P1", "IN_CATEGORY", "Category:Home > Kitchen"),
+        ("Product:P1", "HAS_ASPECT", "Aspect:handle"),
+        (f"User:{ALICE}", "VIEWED", "Product:P1"),
+        (f"User:{ALICE}", "PURCHASED", "Product:P1"),
+        (f"User:{BOB}", "VIEWED", "Product:P1"),
+    }
     center = next(n for n in found["nodes"] if n["id"] == "Product:P1")
     assert "embedding" not in center["props"] and center["props"]["title"] == "Red Mug"
     assert found["truncated"] == {}
@@ -72,27 +83,45 @@ def test_node_names_round_trip() -> None:
 
 
 def test_column_labels() -> None:
-    assert [graph.column_label(c) for c in ("user", "product_id", "product_a", "other_product", "brand",
-                                            "category", "aspect", "segment")] == [
-        "User", "Product", "Product", "Product", "Brand", "Category", "Aspect", "Segment"]
+    assert [
+        graph.column_label(c)
+        for c in ("user", "product_id", "product_a", "other_product", "brand", "category", "aspect", "segment")
+    ] == ["User", "Product", "Product", "Product", "Brand", "Category", "Aspect", "Segment"]
     assert [graph.column_label(c) for c in ("title", "product_title", "score", "users", "n")] == [None] * 5
 
 
 def test_rows_with_id_columns_become_a_star_per_row() -> None:
-    found = graph.graph_from_rows(["user", "product", "score"], [
-        {"user": "u1", "product": "P1", "score": 0.5}, {"user": "u1", "product": "P2", "score": 0.2},
-        {"user": "u2", "product": None, "score": 0.1}])
+    found = graph.graph_from_rows(
+        ["user", "product", "score"],
+        [
+            {"user": "u1", "product": "P1", "score": 0.5},
+            {"user": "u1", "product": "P2", "score": 0.2},
+            {"user": "u2", "product": None, "score": 0.1},
+        ],
+    )
     assert {n["id"] for n in found["nodes"]} == {"User:u1", "User:u2", "Product:P1", "Product:P2"}
     assert {(e["source"], e["type"], e["target"]) for e in found["edges"]} == {
-        ("User:u1", "product", "Product:P1"), ("User:u1", "product", "Product:P2")}
+        ("User:u1", "product", "Product:P1"),
+        ("User:u1", "product", "Product:P2"),
+    }
 
 
 def test_recommendation_paths_become_typed_chains() -> None:
-    found = graph.graph_from_rows(["product", "path", "path_types"], [
-        {"product": "P9", "path": ["User:u1", "Product:P1", "Product:P9"],
-         "path_types": ["-[:PURCHASED]->", "-[:ALSO_BOUGHT]->"]},
-        {"product": "P8", "path": ["User:u1", "Brand:Acme", "Product:P8"],
-         "path_types": ["-[:INTERESTED_IN]->", "<-[:HAS_BRAND]-"]}])
+    found = graph.graph_from_rows(
+        ["product", "path", "path_types"],
+        [
+            {
+                "product": "P9",
+                "path": ["User:u1", "Product:P1", "Product:P9"],
+                "path_types": ["-[:PURCHASED]->", "-[:ALSO_BOUGHT]->"],
+            },
+            {
+                "product": "P8",
+                "path": ["User:u1", "Brand:Acme", "Product:P8"],
+                "path_types": ["-[:INTERESTED_IN]->", "<-[:HAS_BRAND]-"],
+            },
+        ],
+    )
     edges = {(e["source"], e["type"], e["target"]) for e in found["edges"]}
     assert ("User:u1", "PURCHASED", "Product:P1") in edges
     assert ("Product:P1", "ALSO_BOUGHT", "Product:P9") in edges
@@ -108,4 +137,6 @@ def test_falkordb_nodes_relationships_and_paths(shop: GraphStore) -> None:
     rows = shop.read("MATCH p = (u:User {id: $u})-[:PURCHASED]->(x:Product) RETURN p", {"u": BOB})
     found = graph.graph_from_rows(["p"], rows)
     assert {n["id"] for n in found["nodes"]} == {f"User:{BOB}", "Product:P3"}
-    assert [(e["source"], e["type"], e["target"]) for e in found["edges"]] == [(f"User:{BOB}", "PURCHASED", "Product:P3")]
+    assert [(e["source"], e["type"], e["target"]) for e in found["edges"]] == [
+        (f"User:{BOB}", "PURCHASED", "Product:P3")
+    ]

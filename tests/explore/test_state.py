@@ -28,8 +28,9 @@ def test_a_given_store_is_never_closed(tmp_path: Any) -> None:
     assert given.closed == 0
 
 
-def test_the_store_it_opens_is_opened_once_and_closed_at_shutdown(tmp_path: Any,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_store_it_opens_is_opened_once_and_closed_at_shutdown(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opened: list[_FakeStore] = []
     monkeypatch.setattr(kg.store, "open_store", lambda settings: opened.append(_FakeStore()) or opened[-1])
     app = create_app(Settings(home=tmp_path))

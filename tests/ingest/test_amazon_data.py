@@ -18,12 +18,14 @@ def test_amazon_counts_are_exact(store: GraphStore, settings: Settings, amazon_d
     meta = [json.loads(line) for line in open(amazon_dir / "meta_Gift_Cards.json", encoding="utf-8")]
     pairs = Counter((r["reviewerID"], r["asin"]) for r in reviews)
 
-    result = run_cli(settings, "ingest", "events", str(amazon_dir / "Gift_Cards_5.json"), "--format", "amazon",
-                     "--json")
+    result = run_cli(
+        settings, "ingest", "events", str(amazon_dir / "Gift_Cards_5.json"), "--format", "amazon", "--json"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows_ok"] == 2 * 2972
-    result = run_cli(settings, "ingest", "products", str(amazon_dir / "meta_Gift_Cards.json"), "--format",
-                     "amazon-meta", "--json")
+    result = run_cli(
+        settings, "ingest", "products", str(amazon_dir / "meta_Gift_Cards.json"), "--format", "amazon-meta", "--json"
+    )
     assert result.exit_code == 0, result.output
 
     stats = json.loads(run_cli(settings, "stats", "--json").stdout)
@@ -36,8 +38,11 @@ def test_amazon_counts_are_exact(store: GraphStore, settings: Settings, amazon_d
     assert stats["relationships"]["ALSO_BOUGHT"] == 21681
     assert stats["relationships"]["ALSO_VIEWED"] == 34098
     assert stats["relationships"]["HAS_BRAND"] == sum(1 for m in meta if m.get("brand", "").strip()) == 527
-    assert stats["nodes"]["Product"] == len({m["asin"] for m in meta} | {r["asin"] for r in reviews}
-                                            | {a for m in meta for a in m.get("also_buy", []) + m.get("also_view", [])})
+    assert stats["nodes"]["Product"] == len(
+        {m["asin"] for m in meta}
+        | {r["asin"] for r in reviews}
+        | {a for m in meta for a in m.get("also_buy", []) + m.get("also_view", [])}
+    )
     # every review counted once per distinct (user, item, time)
     distinct = len({(r["reviewerID"], r["asin"], r["unixReviewTime"]) for r in reviews})
     total = store.execute("MATCH ()-[r:RATED]->() RETURN sum(r.count) AS n")[0]["n"]
@@ -53,7 +58,8 @@ def test_amazon_counts_are_exact(store: GraphStore, settings: Settings, amazon_d
 
     # re-ingesting changes nothing
     before = run_cli(settings, "stats", "--json").stdout
-    result = run_cli(settings, "ingest", "events", str(amazon_dir / "Gift_Cards_5.json"), "--format", "amazon",
-                     "--force", "--json")
+    result = run_cli(
+        settings, "ingest", "events", str(amazon_dir / "Gift_Cards_5.json"), "--format", "amazon", "--force", "--json"
+    )
     assert result.exit_code == 0
     assert run_cli(settings, "stats", "--json").stdout == before

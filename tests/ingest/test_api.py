@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.settings import Settings
 from kg.ingest import ingest_file, ingest_files
 from kg.ingest.formats import FORMATS, resolve_format
 from kg.ingest.manifest import Manifest
-from kg.foundation.errors import ConfigError, InputError
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 HEADER = "user_id,item_id,event_type,timestamp\n"
@@ -49,8 +49,9 @@ def test_several_files_and_globs_in_order(store: GraphStore, settings: Settings,
         ingest_files(store, settings, [str(tmp_path / "*.nothing")], kind="events")
 
 
-def test_a_failed_run_is_recorded_as_failed_with_its_reason(store: GraphStore, settings: Settings,
-                                                              tmp_path: Path) -> None:
+def test_a_failed_run_is_recorded_as_failed_with_its_reason(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     data = gzip.compress((HEADER + "u1,p1,view,1700000000\n" * 2000).encode())
     truncated = tmp_path / "cut.csv.gz"
     truncated.write_bytes(data[: len(data) // 2])

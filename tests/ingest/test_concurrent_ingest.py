@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
+from kg.foundation.settings import Settings
 from kg.ingest import ingest_file
 from kg.ingest.synthetic import generate_shop
-from kg.foundation.settings import Settings
-from kg.store import GraphStore, open_store
+from kg.store import GraphStore
 from tests.helpers import clean_twin, overlapped, release_together, settings_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +23,10 @@ settings = Settings.model_validate_json(sys.argv[1])
 with open_store(settings, start=False) as store:
     ingest_file(store, settings, sys.argv[2], kind="events", fmt="csv", force=True)
 """
-SNAPSHOT = ("MATCH (u:User)-[r]->(p:Product) RETURN u.id AS u, type(r) AS t, p.id AS p, r.count AS c, "
-            "r.first_at AS f, r.last_at AS l ORDER BY u, t, p")
+SNAPSHOT = (
+    "MATCH (u:User)-[r]->(p:Product) RETURN u.id AS u, type(r) AS t, p.id AS p, r.count AS c, "
+    "r.first_at AS f, r.last_at AS l ORDER BY u, t, p"
+)
 
 
 def test_two_concurrent_ingests_equal_two_sequential(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
@@ -36,8 +37,12 @@ def test_two_concurrent_ingests_equal_two_sequential(store: GraphStore, settings
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("\n".join([header, *body[:6000]]) + "\n")
     second.write_text("\n".join([header, *body[2000:]]) + "\n")
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, settings_json(settings), str(p)], cwd=ROOT,
-                              stderr=subprocess.PIPE, text=True) for p in (first, second)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, settings_json(settings), str(p)], cwd=ROOT, stderr=subprocess.PIPE, text=True
+        )
+        for p in (first, second)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
@@ -67,9 +72,17 @@ def test_processes_creating_one_ledger_at_once_all_succeed(tmp_path: Path) -> No
     from kg.ledger import EventLedger
 
     path = tmp_path / "ledger.sqlite3"
-    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AND_ADD, str(path), str(i)], cwd=ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AND_ADD, str(path), str(i)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
     release_together(procs)
     opening = []
     for proc in procs:
@@ -77,6 +90,6 @@ def test_processes_creating_one_ledger_at_once_all_succeed(tmp_path: Path) -> No
         assert proc.returncode == 0, err[-2000:]
         opening.append(json.loads(out))
     # the race was run: two processes were creating (opening) the new ledger at once
-    assert any(overlapped([a, b]) for i, a in enumerate(opening) for b in opening[i + 1:])
+    assert any(overlapped([a, b]) for i, a in enumerate(opening) for b in opening[i + 1 :])
     with EventLedger(path, readonly=True) as ledger:
         assert ledger.counts()["events"] == 4

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from kg.foundation.errors import ConfigError, InputError
 from kg.ingest.detect import check_fields, detect_format, first_line, guard_format, suggest_format
 from kg.ingest.event_readers import EVENT_READERS
 from kg.ingest.product_readers import PRODUCT_READERS
 from kg.ingest.records import BadRow, FormatMismatch
 from kg.ingest.reviews.readers import REVIEW_READERS
 from kg.ingest.source import LineSource
-from kg.foundation.errors import ConfigError, InputError
 
 REVIEW = {"overall": 5.0, "reviewerID": "A1", "asin": "B1", "reviewText": "good", "unixReviewTime": 1529193600}
 META = {"asin": "B1", "title": "Gift card", "brand": "Amazon", "also_buy": ["B2"], "price": "$25.00"}
@@ -29,21 +29,24 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("name", "text", "kind", "expected"), [
-    ("r.json", json.dumps(REVIEW) + "\n", "reviews", "amazon"),
-    ("r.json.gz", "\n\n" + json.dumps(REVIEW) + "\n", "events", "amazon"),
-    ("r.json", json.dumps(REVIEW) + "\n", "products", None),  # reviews are no catalogue
-    ("m.json", json.dumps(META) + "\n", "products", "amazon-meta"),
-    ("m.json", json.dumps(META) + "\n", "events", None),
-    ("events.csv", "timestamp,visitorid,event,itemid,transactionid\n1,2,view,3,\n", "events", "retailrocket"),
-    ("e.csv", '{"user_id": "u", "item_id": "p"}\n', "events", "jsonl"),  # content beats the extension
-    ("e.txt", "\ufeffuser_id;item_id\n", "events", "csv"),
-    ("e.ndjson", '{"user_id": "u"}\n', "reviews", "jsonl"),
-    ("empty.tsv.gz", "", "events", "csv"),
-    ("empty.jsonl", "\n", "products", "jsonl"),
-    ("empty.dat", "", "events", None),
-    ("array.json", '[{"user_id": "u"}]\n', "events", None),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "kind", "expected"),
+    [
+        ("r.json", json.dumps(REVIEW) + "\n", "reviews", "amazon"),
+        ("r.json.gz", "\n\n" + json.dumps(REVIEW) + "\n", "events", "amazon"),
+        ("r.json", json.dumps(REVIEW) + "\n", "products", None),  # reviews are no catalogue
+        ("m.json", json.dumps(META) + "\n", "products", "amazon-meta"),
+        ("m.json", json.dumps(META) + "\n", "events", None),
+        ("events.csv", "timestamp,visitorid,event,itemid,transactionid\n1,2,view,3,\n", "events", "retailrocket"),
+        ("e.csv", '{"user_id": "u", "item_id": "p"}\n', "events", "jsonl"),  # content beats the extension
+        ("e.txt", "\ufeffuser_id;item_id\n", "events", "csv"),
+        ("e.ndjson", '{"user_id": "u"}\n', "reviews", "jsonl"),
+        ("empty.tsv.gz", "", "events", "csv"),
+        ("empty.jsonl", "\n", "products", "jsonl"),
+        ("empty.dat", "", "events", None),
+        ("array.json", '[{"user_id": "u"}]\n', "events", None),
+    ],
+)
 def test_detect_format(tmp_path: Path, name: str, text: str, kind: str, expected: str | None) -> None:
     assert detect_format(write(tmp_path / name, text), kind) == expected
 
@@ -64,9 +67,11 @@ def test_suggest_format(tmp_path: Path) -> None:
     reviews = write(tmp_path / "Gift_Cards_5.json", json.dumps(REVIEW) + "\n")
     assert suggest_format(reviews, "products", "amazon-meta") == (
         "Gift_Cards_5.json holds Amazon review lines (reviewerID, asin, overall), not products: "
-        "ingest it as events or reviews with --format amazon")
+        "ingest it as events or reviews with --format amazon"
+    )
     assert suggest_format(reviews, "reviews", "jsonl") == (
-        "Gift_Cards_5.json looks like Amazon review lines (reviewerID, asin, overall): use --format amazon")
+        "Gift_Cards_5.json looks like Amazon review lines (reviewerID, asin, overall): use --format amazon"
+    )
     assert suggest_format(reviews, "reviews", "amazon") is None
     lines = write(tmp_path / "e.json", '{"user_id": "u", "item_id": "p"}\n')
     assert suggest_format(lines, "events", "csv") == "e.json looks like JSON lines: use --format jsonl"

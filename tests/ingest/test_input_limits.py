@@ -19,19 +19,28 @@ from pathlib import Path
 
 import pytest
 
+from kg.foundation.errors import InputError
+from kg.foundation.schema import MAX_KEY_BYTES
+from kg.foundation.settings import Settings
 from kg.ingest.api import ingest_file
 from kg.ingest.product_readers import PRODUCT_READERS
 from kg.ingest.records import BadRow
 from kg.ingest.source import GZIP_FLOOR_BYTES, MAX_GZIP_RATIO, MAX_LINE_CHARS, LineSource
-from kg.foundation.errors import InputError
-from kg.foundation.schema import MAX_KEY_BYTES
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 
 def _reviews(path: Path, texts: list[str]) -> Path:
-    rows = [{"review_id": f"r{i}", "user_id": f"u{i % 7}", "item_id": f"p{i % 5}", "rating": 1 + i % 5,
-             "text": text, "timestamp": 1_700_000_000 + i} for i, text in enumerate(texts)]
+    rows = [
+        {
+            "review_id": f"r{i}",
+            "user_id": f"u{i % 7}",
+            "item_id": f"p{i % 5}",
+            "rating": 1 + i % 5,
+            "text": text,
+            "timestamp": 1_700_000_000 + i,
+        }
+        for i, text in enumerate(texts)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
@@ -45,8 +54,9 @@ def test_overlong_words_never_become_keys(store: GraphStore, settings: Settings,
     normal = ["Fast delivery and the battery is great.", "The screen is bad.", "Great price, slow delivery."]
     hostile = [f"The {'q' * 3000} is great.", f"Great {'z' * 6000}! The battery is great."]
     path = _reviews(tmp_path / "reviews.jsonl", normal * 12 + hostile * 2)
-    report = ingest_file(store, settings, path, kind="reviews", fmt="jsonl", sentiment="lexicon", lang="en",
-                         max_bad_ratio=1)
+    report = ingest_file(
+        store, settings, path, kind="reviews", fmt="jsonl", sentiment="lexicon", lang="en", max_bad_ratio=1
+    )
     assert report.status == "finished" and report.rows_ok == 40 and report.rows_bad == 0
     names = [r["name"] for r in store.execute("MATCH (a:Aspect) RETURN a.name AS name")]
     assert {"delivery", "battery", "screen", "price"} <= set(names)
@@ -62,11 +72,17 @@ def test_overlong_words_never_become_keys(store: GraphStore, settings: Settings,
 def test_overlong_category_parts_are_quarantined(tmp_path: Path) -> None:
     part = ("Very long category name " * 4).strip()  # 95 characters: over the 60-character limit of a part
     path = tmp_path / "p.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in [
-        {"item_id": "p1", "title": "ok", "category": ["A", "B"]},
-        {"item_id": "p2", "title": "t", "category": ["A", part, "C"]},
-        {"item_id": "p3", "title": "t", "category": f"A > {part}"},
-    ]), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps(r) + "\n"
+            for r in [
+                {"item_id": "p1", "title": "ok", "category": ["A", "B"]},
+                {"item_id": "p2", "title": "t", "category": ["A", part, "C"]},
+                {"item_id": "p3", "title": "t", "category": f"A > {part}"},
+            ]
+        ),
+        encoding="utf-8",
+    )
     with LineSource(path) as source:
         rows = list(PRODUCT_READERS["jsonl"](source))
     assert [r.id for r in rows if not isinstance(r, BadRow)] == ["p1"]
@@ -77,8 +93,7 @@ def test_overlong_category_parts_are_quarantined(tmp_path: Path) -> None:
 
 def test_overlong_category_parts_end_to_end(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
-    path.write_text("item_id,title,category\np1,One,A > B\n"
-                    f"p2,Two,A > {'x' * 80} > C\np3,Three,A\n", encoding="utf-8")
+    path.write_text(f"item_id,title,category\np1,One,A > B\np2,Two,A > {'x' * 80} > C\np3,Three,A\n", encoding="utf-8")
     report = ingest_file(store, settings, path, kind="products", fmt="csv", max_bad_ratio=1)
     assert (report.rows_ok, report.rows_bad) == (2, 1)
     [row] = _quarantined(report)
@@ -135,13 +150,18 @@ def _random_text(n: int, seed: int = 1) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
-def test_overlong_line_is_quarantined_and_good_rows_land(store: GraphStore, settings: Settings, tmp_path: Path,
-                                                         fmt: str) -> None:
+def test_overlong_line_is_quarantined_and_good_rows_land(
+    store: GraphStore, settings: Settings, tmp_path: Path, fmt: str
+) -> None:
     def row(i: int) -> str:
         if fmt == "csv":
             return f"u{i},p{i % 3},view,{1_700_000_000 + i}\n"
-        return json.dumps({"user_id": f"u{i}", "item_id": f"p{i % 3}", "event_type": "view",
-                           "timestamp": 1_700_000_000 + i}) + "\n"
+        return (
+            json.dumps(
+                {"user_id": f"u{i}", "item_id": f"p{i % 3}", "event_type": "view", "timestamp": 1_700_000_000 + i}
+            )
+            + "\n"
+        )
 
     long_value = _random_text(MAX_LINE_CHARS + 500_000)
     path = tmp_path / f"events.{fmt}.gz"
@@ -153,8 +173,10 @@ def test_overlong_line_is_quarantined_and_good_rows_land(store: GraphStore, sett
         if fmt == "csv":
             handle.write(f"{long_value},p1,view,1700000000\n")
         else:
-            handle.write(json.dumps({"user_id": long_value, "item_id": "p1", "event_type": "view",
-                                     "timestamp": 1_700_000_000}) + "\n")
+            handle.write(
+                json.dumps({"user_id": long_value, "item_id": "p1", "event_type": "view", "timestamp": 1_700_000_000})
+                + "\n"
+            )
         for i in range(10, 20):
             handle.write(row(i))
     report = ingest_file(store, settings, path, kind="events", fmt=fmt, max_bad_ratio=1)

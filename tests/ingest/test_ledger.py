@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kg.foundation.settings import Settings
 from kg.ingest.event_readers import EVENT_READERS
 from kg.ingest.events_view import rebuild_behaviour
 from kg.ingest.loaders import EventLoader
 from kg.ingest.runner import run_ingest
 from kg.ingest.synthetic import generate_shop
 from kg.ledger import EventLedger
-from kg.foundation.settings import Settings
-from kg.store import GraphStore, open_store
+from kg.store import GraphStore
 from tests.helpers import clean_twin, settings_json, wait_until
 from tests.ingest_helpers import INGEST_SCRIPT, edges, ledger_edges
 
@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def ingest(store: GraphStore, settings: Settings, path: Path, **kw: Any) -> Any:
     with EventLoader.from_settings(settings) as loader:
-        return run_ingest(store, settings, path, kind="events", fmt="csv", reader=EVENT_READERS["csv"], loader=loader,
-                          **kw)
+        return run_ingest(
+            store, settings, path, kind="events", fmt="csv", reader=EVENT_READERS["csv"], loader=loader, **kw
+        )
 
 
 def write_events(path: Path, rows: list[str]) -> Path:
@@ -32,8 +33,7 @@ def write_events(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def test_rerun_and_overlapping_files_equal_one_clean_run(store: GraphStore, settings: Settings,
-                                                         tmp_path: Path) -> None:
+def test_rerun_and_overlapping_files_equal_one_clean_run(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     shop = generate_shop(tmp_path / "shop", users=80, products=30, events=4000, seed=11)
     lines = shop.events.read_text().splitlines()
     a = write_events(tmp_path / "a.csv", lines[1:2600])
@@ -58,8 +58,7 @@ def test_rerun_and_overlapping_files_equal_one_clean_run(store: GraphStore, sett
 
 def test_hot_pair_second_half_costs_the_same(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     first = write_events(tmp_path / "first.csv", [f"u1,p1,view,{1_700_000_000_000 + i}," for i in range(10_000)])
-    second = write_events(tmp_path / "second.csv",
-                          [f"u1,p1,view,{1_700_000_010_000 + i}," for i in range(10_000)])
+    second = write_events(tmp_path / "second.csv", [f"u1,p1,view,{1_700_000_010_000 + i}," for i in range(10_000)])
     sent: list[int] = []
     real_write = store.write
 
@@ -97,8 +96,10 @@ def test_rebuild_restores_identical_edges(store: GraphStore, settings: Settings,
 
 
 def test_rebuild_imports_pre_ledger_event_times(store: GraphStore, settings: Settings) -> None:
-    store.execute("CREATE (:User {id: 'u1'})-[:RATED {count: 2, event_times: [1000, 86401000], rating: 4.0, "
-                  "first_at: 1000, last_at: 86401000}]->(:Product {id: 'p1'})")
+    store.execute(
+        "CREATE (:User {id: 'u1'})-[:RATED {count: 2, event_times: [1000, 86401000], rating: 4.0, "
+        "first_at: 1000, last_at: 86401000}]->(:Product {id: 'p1'})"
+    )
     with EventLedger.from_settings(settings) as ledger:
         result = rebuild_behaviour(store, ledger)
         assert (result["legacy_edges"], result["legacy_events"], result["unknown_edges"]) == (1, 2, 0)
@@ -106,8 +107,9 @@ def test_rebuild_imports_pre_ledger_event_times(store: GraphStore, settings: Set
     assert edges(store) == {("RATED", "u1", "p1"): (2, 1000, 86_401_000, 4.0, "1970-01-01", "1970-01-02", None)}
 
 
-def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, settings: Settings,
-                                                             tmp_path: Path) -> None:
+def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     files = generate_shop(tmp_path / "big", users=1500, products=300, events=40_000, seed=8)
     cmd = [sys.executable, "-c", INGEST_SCRIPT, settings_json(settings), str(files.events)]
 
@@ -122,8 +124,10 @@ def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, 
 
     # 1st kill: as soon as the ledger holds a batch (its graph write may not have happened yet);
     # 2nd kill: half-way through the file on the re-run.
-    for ready, what in ((lambda: ledger_events() > 0, "the ledger holds a batch"),
-                        (lambda: ledger_events() > 20_000, "the ledger holds half the file")):
+    for ready, what in (
+        (lambda: ledger_events() > 0, "the ledger holds a batch"),
+        (lambda: ledger_events() > 20_000, "the ledger holds half the file"),
+    ):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         wait_until(ready, 60, what, proc=proc)  # fails if the ingest finished (or died) first
         proc.kill()
@@ -138,8 +142,8 @@ def test_kill_9_at_any_point_then_rerun_equals_one_clean_run(store: GraphStore, 
 
 
 def test_pipelined_loader_keeps_batches_in_order_and_bounded(store: GraphStore, settings: Settings) -> None:
-    from kg.ingest.records import Event
     from kg.foundation.privacy import Pseudonymiser
+    from kg.ingest.records import Event
 
     batches = [[Event("a", "p1", "view", 1000), Event("a", "p1", "view", 2000)], [Event("b", "p2", "cart", 3000)]]
     batches += [[Event("a", "p1", "view", 3000 + i)] for i in range(6)]  # the same pair, later and later

@@ -4,17 +4,18 @@ view text (add_view) against its aggregates (add), and cached dictionary ids acr
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kg.foundation.errors import StoreError
 from kg.ingest.event_readers import _csv_events, _events
 from kg.ingest.events_view import GRAPH_FIELDS, VIEW_SEPARATOR, ViewBatch, add_view, view_rows
 from kg.ingest.records import BadRow, Event
 from kg.ingest.source import LineSource
 from kg.ingest.tabular import csv_rows
-from kg.foundation.errors import StoreError
 from kg.ledger import EventLedger
 
 TRICKY = """\ufeffUser_ID;item_id;event_type;timestamp;rating;user_id
@@ -41,9 +42,17 @@ def read_both(path: Path, **options: Any) -> tuple[list[Any], list[Any]]:
     with LineSource(path) as fast_source:
         fast = list(_csv_events(fast_source, options.get("delimiter"), options.get("columns", {})))
     with LineSource(path) as slow_source:
-        slow = list(_events(csv_rows(slow_source, ("user_id", "item_id", "event_type", "timestamp"),
-                                     delimiter=options.get("delimiter"), columns=options.get("columns"),
-                                     kind="events")))
+        slow = list(
+            _events(
+                csv_rows(
+                    slow_source,
+                    ("user_id", "item_id", "event_type", "timestamp"),
+                    delimiter=options.get("delimiter"),
+                    columns=options.get("columns"),
+                    kind="events",
+                )
+            )
+        )
     return fast, slow
 
 
@@ -55,18 +64,28 @@ def test_csv_fast_path_equals_the_row_dict_path(tmp_path: Path) -> None:
     events = [r for r in fast if isinstance(r, Event)]
     # the last user_id column wins; ms, s and µs epochs; ISO text; a synonym; +-signed seconds via float
     assert [(e.user, e.item, e.type, e.at) for e in events[:4]] == [
-        ("u1", "p1", "view", 1_700_000_000_000), ("u2", "p2", "cart", 1_700_000_000_000),
-        ("u3", "p3", "purchase", 1_700_000_000_000), ("u4", "p4", "rating", 1_699_956_000_000)]
+        ("u1", "p1", "view", 1_700_000_000_000),
+        ("u2", "p2", "cart", 1_700_000_000_000),
+        ("u3", "p3", "purchase", 1_700_000_000_000),
+        ("u4", "p4", "rating", 1_699_956_000_000),
+    ]
     assert events[3].rating == 4.5
     by_item = {e.item: e for e in events}
     assert by_item["p6"].at == 1_700_000_000_000  # full-width digits: read by float(), as before
     assert by_item["p12"].at == 1_700_000_000_001 and by_item["p13"].at == 0
     assert by_item["p15"].at == 1_700_000_000_000
     reasons = sorted(r.reason for r in fast if isinstance(r, BadRow))
-    assert reasons == sorted(["rating event without a rating", "timestamp '99999999999999999999999' out of range "
-                              "1970-01-01..9999-12-31", "unknown event type 'teleport' (want view/favorite/cart/purchase/rating)",
-                              "missing user_id", "missing item_id", "rating '11' out of range 0-10",
-                              "expected 6 fields, got 7"])
+    assert reasons == sorted(
+        [
+            "rating event without a rating",
+            "timestamp '99999999999999999999999' out of range 1970-01-01..9999-12-31",
+            "unknown event type 'teleport' (want view/favorite/cart/purchase/rating)",
+            "missing user_id",
+            "missing item_id",
+            "rating '11' out of range 0-10",
+            "expected 6 fields, got 7",
+        ]
+    )
 
 
 def test_csv_fast_path_with_a_column_mapping_and_no_rating_column(tmp_path: Path) -> None:
@@ -93,8 +112,16 @@ def as_graph_rows(view: dict[str, str]) -> dict[str, set[tuple[Any, ...]]]:
 
 def test_add_view_rows_are_the_aggregates_of_add(tmp_path: Path) -> None:
     third = 1 / 3  # 16 significant digits: exact through the JSON text
-    events = [(f"u{i % 7}", f'p"{i % 5}\\' if i % 11 == 0 else f"p{i % 5}", "rating" if i % 2 else "view",
-               1000 + i, third if i % 2 else None) for i in range(300)]
+    events = [
+        (
+            f"u{i % 7}",
+            f'p"{i % 5}\\' if i % 11 == 0 else f"p{i % 5}",
+            "rating" if i % 2 else "view",
+            1000 + i,
+            third if i % 2 else None,
+        )
+        for i in range(300)
+    ]
     with EventLedger(tmp_path / "a.sqlite3") as a, EventLedger(tmp_path / "b.sqlite3") as b:
         for chunk in (events[:200], events[100:]):  # the second batch repeats 100 known events
             pairs = a.add(chunk)
@@ -117,9 +144,14 @@ class TextRows:
 
 def test_view_rows_go_to_a_json_rows_hook_unless_an_escape_occurs() -> None:
     plain = VIEW_SEPARATOR.join(['["u","p",1,2,3,"1970-01-01","1970-01-01",null]', '["v","q",2,2,3,"x","y",4.0]'])
-    assert view_rows(plain, TextRows()) == ['<["u","p",1,2,3,"1970-01-01","1970-01-01",null]>',  # type: ignore[arg-type]
-                                            '<["v","q",2,2,3,"x","y",4.0]>']
-    assert view_rows(plain) == [["u", "p", 1, 2, 3, "1970-01-01", "1970-01-01", None], ["v", "q", 2, 2, 3, "x", "y", 4.0]]
+    assert view_rows(plain, TextRows()) == [
+        '<["u","p",1,2,3,"1970-01-01","1970-01-01",null]>',  # type: ignore[arg-type]
+        '<["v","q",2,2,3,"x","y",4.0]>',
+    ]
+    assert view_rows(plain) == [
+        ["u", "p", 1, 2, 3, "1970-01-01", "1970-01-01", None],
+        ["v", "q", 2, 2, 3, "x", "y", 4.0],
+    ]
     escaped = '["u\\"1","p",1,2,3,"d","d",null]'
     assert view_rows(escaped, TextRows()) == [['u"1', "p", 1, 2, 3, "d", "d", None]]  # type: ignore[arg-type]
 
@@ -148,11 +180,11 @@ def test_a_failed_batch_does_not_leave_stale_ids_in_the_cache(tmp_path: Path) ->
 
 
 def test_pair_days_are_utc_days_of_the_exact_time_for_any_sign(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     times = [-86_400_001, -86_400_000, -1001, -1000, -500, -1, 0, 999, 86_399_999, 86_400_000, 1_700_000_000_123]
     with EventLedger(tmp_path / "d.sqlite3") as ledger:
         pairs = ledger.add([(f"u{i}", "p", "view", at, None) for i, at in enumerate(times)])
     for pair in pairs:
-        day = datetime.fromtimestamp(pair.first_at / 1000, tz=timezone.utc).date().isoformat()
+        day = datetime.fromtimestamp(pair.first_at / 1000, tz=UTC).date().isoformat()
         assert pair.first_date == pair.last_date == day, pair

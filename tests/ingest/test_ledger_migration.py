@@ -47,10 +47,20 @@ V1_ADD = (
     "DELETE FROM temp.batch_new",
 )
 
-BATCH_1 = [("u1", "p1", "view", 3000, None), ("u1", "p1", "view", 1000, None), ("u1", "p1", "view", 3000, None),
-           ("u2", "p1", "cart", 5000, None), ("u2", "p2", "rating", 2 * DAY, 5.0), ("u3", "p2", "purchase", 7000, None)]
-BATCH_2 = [("u2", "p2", "rating", 1 * DAY, 2.0), ("u1", "p1", "view", 2000, None), ("u1", "p1", "view", 1000, None),
-           ("u4", "p3", "view", 9000, None)]
+BATCH_1 = [
+    ("u1", "p1", "view", 3000, None),
+    ("u1", "p1", "view", 1000, None),
+    ("u1", "p1", "view", 3000, None),
+    ("u2", "p1", "cart", 5000, None),
+    ("u2", "p2", "rating", 2 * DAY, 5.0),
+    ("u3", "p2", "purchase", 7000, None),
+]
+BATCH_2 = [
+    ("u2", "p2", "rating", 1 * DAY, 2.0),
+    ("u1", "p1", "view", 2000, None),
+    ("u1", "p1", "view", 1000, None),
+    ("u4", "p3", "view", 9000, None),
+]
 
 
 def write_v1(path: Path, batches: list[list[tuple[Any, ...]]]) -> None:
@@ -69,10 +79,16 @@ def write_v1(path: Path, batches: list[list[tuple[Any, ...]]]) -> None:
 def v1_contents(path: Path) -> tuple[set[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(pairs, events in time order) as the schema-1 file holds them."""
     conn = sqlite3.connect(path)
-    pairs = set(conn.execute("SELECT user, item, type, count, first_at, last_at, rating, rating_at, "
-                             "date(first_at / 1000.0, 'unixepoch'), date(last_at / 1000.0, 'unixepoch') FROM pairs"))
-    events = conn.execute("SELECT p.user, p.item, p.type, e.at, e.rating FROM events AS e JOIN pairs AS p "
-                          "ON p.id = e.pair ORDER BY e.at, p.user, p.item, p.type").fetchall()
+    pairs = set(
+        conn.execute(
+            "SELECT user, item, type, count, first_at, last_at, rating, rating_at, "
+            "date(first_at / 1000.0, 'unixepoch'), date(last_at / 1000.0, 'unixepoch') FROM pairs"
+        )
+    )
+    events = conn.execute(
+        "SELECT p.user, p.item, p.type, e.at, e.rating FROM events AS e JOIN pairs AS p "
+        "ON p.id = e.pair ORDER BY e.at, p.user, p.item, p.type"
+    ).fetchall()
     conn.close()
     return pairs, events
 
@@ -101,8 +117,9 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_reads_the_same(v1_file: Path
         assert ledger.users_touched_since(1) == {"u1", "u2", "u4"} and ledger.users_touched_since(2) == set()
         assert list(ledger.events_of_users(["u3"])) == [LedgerEvent("u3", "p2", "purchase", 7000, None)]
         # the upgraded file goes on: known events are still known, new ones aggregate onto the old pairs
-        again = ledger.add([("u1", "p1", "view", 1000, None), ("u1", "p1", "view", 4000, None),
-                            ("u5", "p1", "view", 1, None)])
+        again = ledger.add(
+            [("u1", "p1", "view", 1000, None), ("u1", "p1", "view", 4000, None), ("u5", "p1", "view", 1, None)]
+        )
         assert ledger.last_new_events == 2
         assert {(p.user, p.count, p.first_at, p.last_at) for p in again} == {("u1", 4, 1000, 4000), ("u5", 1, 1, 1)}
     with EventLedger(v1_file) as reopened:  # once: the second open finds schema 2
@@ -113,7 +130,9 @@ def test_a_read_only_open_upgrades_a_schema_1_file_too(v1_file: Path) -> None:
     pairs_before, events_before = v1_contents(v1_file)
     with EventLedger(v1_file, readonly=True) as ledger:
         assert set(ledger.pairs()) == pairs_before
-        assert [tuple(e) for e in ledger.events_between(1000, 5001)] == [e for e in events_before if 1000 <= e[3] < 5001]
+        assert [tuple(e) for e in ledger.events_between(1000, 5001)] == [
+            e for e in events_before if 1000 <= e[3] < 5001
+        ]
         with pytest.raises(Exception, match="read-only"):
             ledger.add([("u1", "p1", "view", 1, None)])
 
@@ -137,6 +156,10 @@ def test_a_failed_upgrade_leaves_the_schema_1_file_as_it_was(v1_file: Path) -> N
     conn = sqlite3.connect(v1_file)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {
-        "pairs", "events", "batches", "kinds"}
+        "pairs",
+        "events",
+        "batches",
+        "kinds",
+    }
     conn.close()
     assert v1_contents(v1_file) == before

@@ -11,43 +11,78 @@ from pathlib import Path
 
 import pytest
 
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.ingest.formats import resolve_format
 from kg.ingest.quarantine import Quarantine, purge_raw, quarantine_name, sanitise_row
 from kg.ingest.records import BadRow
 from kg.ingest.source import LineSource, file_checksum
-from kg.foundation.privacy import Pseudonymiser
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
-EMAIL, OBFUSCATED, PHONE, PHONE_SPACED = "jane.roe@example.com", "jane_smith99 at gmail dot com", "07700900123", \
-    "07700 900123"
+EMAIL, OBFUSCATED, PHONE, PHONE_SPACED = (
+    "jane.roe@example.com",
+    "jane_smith99 at gmail dot com",
+    "07700900123",
+    "07700 900123",
+)
 REVIEWER, USER, NAME = "A3SEEDREVIEWER9", "u-seed-4711", "Jane Smith"
 SEEDS = (EMAIL, "jane.roe", "jane_smith99", PHONE, PHONE_SPACED, REVIEWER, USER, NAME, "Smith")
 
-EVENTS_CSV = "\n".join([
-    "user_id,item_id,event_type,timestamp,rating",
-    "u1,p1,view,1000,",
-    f"{USER},p1,teleport,1000,",  # unknown event type: parsed row
-    f"{USER},p2,view,1000,5,call {PHONE} or {EMAIL}",  # one field too many: unparsed CSV
-    f"u2,p1,{EMAIL},1000,",  # the e-mail lands in the reason
-    f"{USER},p3,rating,1000,",  # rating without a rating
-    "u3,p1,purchase,2000,",
-]) + "\n"
-AMAZON_JSON = "\n".join([
-    json.dumps({"reviewerID": "AGOOD1", "asin": "B001", "overall": 5.0, "unixReviewTime": 1500000000,
-                "reviewText": "fine"}),
-    # broken JSON: only the known "field": "value" pairs and the scrubber can help
-    f'{{"reviewerID": "{REVIEWER}", "asin": "B001", "reviewerName": "{NAME}", '
-    f'"reviewText": "write {OBFUSCATED} or {PHONE_SPACED}, {NAME}", "overall": 5.0, broken',
-    json.dumps({"reviewerID": REVIEWER, "asin": "B002", "unixReviewTime": 1500000000, "reviewerName": NAME,
-                "reviewText": f"mail {EMAIL}"}),  # no overall
-    json.dumps({"reviewerID": REVIEWER, "asin": "B003", "overall": 4.0, "unixReviewTime": "yesterday"}),
-]) + "\n"
-PRODUCTS_JSONL = "\n".join([
-    json.dumps({"item_id": "P1", "title": "Mug", "price": 3.5}),
-    json.dumps({"item_id": "P2", "title": f"Mug by {NAME}, {EMAIL}, {PHONE}", "price": f"ask {NAME}"}),  # bad price
-    json.dumps({"title": f"Lamp, ask {OBFUSCATED}", "brand": "Acme", "reviewer_id": REVIEWER}),  # no item_id
-]) + "\n"
+EVENTS_CSV = (
+    "\n".join(
+        [
+            "user_id,item_id,event_type,timestamp,rating",
+            "u1,p1,view,1000,",
+            f"{USER},p1,teleport,1000,",  # unknown event type: parsed row
+            f"{USER},p2,view,1000,5,call {PHONE} or {EMAIL}",  # one field too many: unparsed CSV
+            f"u2,p1,{EMAIL},1000,",  # the e-mail lands in the reason
+            f"{USER},p3,rating,1000,",  # rating without a rating
+            "u3,p1,purchase,2000,",
+        ]
+    )
+    + "\n"
+)
+AMAZON_JSON = (
+    "\n".join(
+        [
+            json.dumps(
+                {
+                    "reviewerID": "AGOOD1",
+                    "asin": "B001",
+                    "overall": 5.0,
+                    "unixReviewTime": 1500000000,
+                    "reviewText": "fine",
+                }
+            ),
+            # broken JSON: only the known "field": "value" pairs and the scrubber can help
+            f'{{"reviewerID": "{REVIEWER}", "asin": "B001", "reviewerName": "{NAME}", '
+            f'"reviewText": "write {OBFUSCATED} or {PHONE_SPACED}, {NAME}", "overall": 5.0, broken',
+            json.dumps(
+                {
+                    "reviewerID": REVIEWER,
+                    "asin": "B002",
+                    "unixReviewTime": 1500000000,
+                    "reviewerName": NAME,
+                    "reviewText": f"mail {EMAIL}",
+                }
+            ),  # no overall
+            json.dumps({"reviewerID": REVIEWER, "asin": "B003", "overall": 4.0, "unixReviewTime": "yesterday"}),
+        ]
+    )
+    + "\n"
+)
+PRODUCTS_JSONL = (
+    "\n".join(
+        [
+            json.dumps({"item_id": "P1", "title": "Mug", "price": 3.5}),
+            json.dumps(
+                {"item_id": "P2", "title": f"Mug by {NAME}, {EMAIL}, {PHONE}", "price": f"ask {NAME}"}
+            ),  # bad price
+            json.dumps({"title": f"Lamp, ask {OBFUSCATED}", "brand": "Acme", "reviewer_id": REVIEWER}),  # no item_id
+        ]
+    )
+    + "\n"
+)
 
 
 @pytest.fixture
@@ -55,12 +90,19 @@ def pseudonymiser() -> Pseudonymiser:
     return Pseudonymiser(b"k" * 32)
 
 
-def _quarantine(tmp_path: Path, path: Path, kind: str, fmt: str, pseudonymiser: Pseudonymiser,
-                raw_days: int = 7) -> Quarantine:
+def _quarantine(
+    tmp_path: Path, path: Path, kind: str, fmt: str, pseudonymiser: Pseudonymiser, raw_days: int = 7
+) -> Quarantine:
     """Run the real reader of ``kind``/``fmt`` over ``path`` and quarantine its bad rows."""
     home = tmp_path / "home"
-    quarantine = Quarantine(home / "quarantine", path, kind=kind, checksum=file_checksum(path),
-                            pseudonymiser=pseudonymiser, raw_days=raw_days)
+    quarantine = Quarantine(
+        home / "quarantine",
+        path,
+        kind=kind,
+        checksum=file_checksum(path),
+        pseudonymiser=pseudonymiser,
+        raw_days=raw_days,
+    )
     with LineSource(path) as source:
         for record in resolve_format(kind, fmt).read(source, {}):
             if isinstance(record, BadRow):
@@ -77,15 +119,37 @@ def _shared_files(quarantine_dir: Path) -> list[Path]:
     ("name", "content", "kind", "fmt", "bad", "pseudonyms", "in_raw"),
     [
         ("events.csv", EVENTS_CSV, "events", "csv", 4, [USER], [USER, EMAIL, PHONE]),
-        ("Gift_Cards.json", AMAZON_JSON, "reviews", "amazon", 3, [REVIEWER],
-         [REVIEWER, NAME, OBFUSCATED, PHONE_SPACED]),
-        ("products.jsonl", PRODUCTS_JSONL, "products", "jsonl", 2, [REVIEWER],
-         [NAME, EMAIL, PHONE, OBFUSCATED, REVIEWER]),
+        (
+            "Gift_Cards.json",
+            AMAZON_JSON,
+            "reviews",
+            "amazon",
+            3,
+            [REVIEWER],
+            [REVIEWER, NAME, OBFUSCATED, PHONE_SPACED],
+        ),
+        (
+            "products.jsonl",
+            PRODUCTS_JSONL,
+            "products",
+            "jsonl",
+            2,
+            [REVIEWER],
+            [NAME, EMAIL, PHONE, OBFUSCATED, REVIEWER],
+        ),
     ],
 )
-def test_no_pii_outside_the_raw_file(tmp_path: Path, pseudonymiser: Pseudonymiser, name: str, content: str,
-                                     kind: str, fmt: str, bad: int, pseudonyms: list[str],
-                                     in_raw: list[str]) -> None:
+def test_no_pii_outside_the_raw_file(
+    tmp_path: Path,
+    pseudonymiser: Pseudonymiser,
+    name: str,
+    content: str,
+    kind: str,
+    fmt: str,
+    bad: int,
+    pseudonyms: list[str],
+    in_raw: list[str],
+) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     quarantine = _quarantine(tmp_path, path, kind, fmt, pseudonymiser)
@@ -146,8 +210,15 @@ def test_expired_raw_files_are_deleted_at_the_next_ingest(tmp_path: Path, pseudo
     target.write_text("not ours\n")
     os.utime(target, (now - 30 * 86_400, now - 30 * 86_400))
     (raw_dir / "link.jsonl").symlink_to(target)
-    Quarantine(raw_dir.parent, tmp_path / "e.csv", kind="events", checksum="f" * 64,
-               pseudonymiser=pseudonymiser, raw_days=7, now=now)
+    Quarantine(
+        raw_dir.parent,
+        tmp_path / "e.csv",
+        kind="events",
+        checksum="f" * 64,
+        pseudonymiser=pseudonymiser,
+        raw_days=7,
+        now=now,
+    )
     assert sorted(p.name for p in raw_dir.iterdir()) == ["link.jsonl", "notes.txt", "young.jsonl"]
     assert target.read_text() == "not ours\n"
     assert purge_raw(raw_dir, 0) == 1 and purge_raw(tmp_path / "missing", 7) == 0
@@ -157,8 +228,7 @@ def test_world_readable_folder_from_before_is_tightened(tmp_path: Path, pseudony
     folder = tmp_path / "quarantine"
     folder.mkdir(mode=0o755)
     os.chmod(folder, 0o755)
-    quarantine = Quarantine(folder, tmp_path / "e.csv", kind="events", checksum="a" * 64,
-                            pseudonymiser=pseudonymiser)
+    quarantine = Quarantine(folder, tmp_path / "e.csv", kind="events", checksum="a" * 64, pseudonymiser=pseudonymiser)
     quarantine.add(BadRow(2, "bad", json.dumps({"user_id": USER})))
     quarantine.close()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -183,12 +253,30 @@ def test_long_source_names_fit_in_a_file_name(tmp_path: Path, pseudonymiser: Pse
 
 def test_sanitise_row_shapes(pseudonymiser: Pseudonymiser) -> None:
     p = pseudonymiser.user_id
-    row = sanitise_row(json.dumps({"Customer": "c-77", "text": f"hi {EMAIL}", "n": 3, "tags": [PHONE],
-                                   "name": "Mug", "meta": {"visitorid": 12345}}), pseudonymise=p)
-    assert json.loads(row) == {"Customer": p("c-77"), "text": "hi [EMAIL]", "n": 3, "tags": ["[PHONE]"],
-                               "name": "Mug", "meta": {"visitorid": p("12345")}}
-    csv_row = sanitise_row(f"1433221332117,{USER},view,42", pseudonymise=p,
-                           columns=["timestamp", "visitorid", "event", "itemid"])
+    row = sanitise_row(
+        json.dumps(
+            {
+                "Customer": "c-77",
+                "text": f"hi {EMAIL}",
+                "n": 3,
+                "tags": [PHONE],
+                "name": "Mug",
+                "meta": {"visitorid": 12345},
+            }
+        ),
+        pseudonymise=p,
+    )
+    assert json.loads(row) == {
+        "Customer": p("c-77"),
+        "text": "hi [EMAIL]",
+        "n": 3,
+        "tags": ["[PHONE]"],
+        "name": "Mug",
+        "meta": {"visitorid": p("12345")},
+    }
+    csv_row = sanitise_row(
+        f"1433221332117,{USER},view,42", pseudonymise=p, columns=["timestamp", "visitorid", "event", "itemid"]
+    )
     assert json.loads(csv_row)["visitorid"] == p(USER) and json.loads(csv_row)["itemid"] == "42"
     # the format's own user-id column (a column mapping), and a truncated JSON line
     mapped = sanitise_row('{"kunde": "K-991", "text": "' + "x" * 50, pseudonymise=p, user_fields=["kunde"])
@@ -200,13 +288,14 @@ def test_sanitise_row_shapes(pseudonymiser: Pseudonymiser) -> None:
 
 # -- end to end through ingest.api.ingest_file / ingest.runner.run_ingest (real FalkorDB) ----------
 # The first test holds with today's runner too; the second needs the lead's wiring of runner.py.
-def test_ingest_keeps_pii_out_of_the_shared_quarantine(store: GraphStore, settings: Settings,
-                                                       tmp_path: Path) -> None:
+def test_ingest_keeps_pii_out_of_the_shared_quarantine(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     from kg.ingest.api import ingest_file
 
-    for name, content, kind, fmt in (("events.csv", EVENTS_CSV, "events", "csv"),
-                                     ("Gift_Cards.json", AMAZON_JSON, "reviews", "amazon"),
-                                     ("products.jsonl", PRODUCTS_JSONL, "products", "jsonl")):
+    for name, content, kind, fmt in (
+        ("events.csv", EVENTS_CSV, "events", "csv"),
+        ("Gift_Cards.json", AMAZON_JSON, "reviews", "amazon"),
+        ("products.jsonl", PRODUCTS_JSONL, "products", "jsonl"),
+    ):
         path = tmp_path / name
         path.write_text(content, encoding="utf-8")
         report = ingest_file(store, settings, path, kind=kind, fmt=fmt, max_bad_ratio=1.0)
@@ -218,8 +307,7 @@ def test_ingest_keeps_pii_out_of_the_shared_quarantine(store: GraphStore, settin
     assert stat.S_IMODE(settings.quarantine_dir.stat().st_mode) == 0o700
 
 
-def test_ingest_pseudonymises_and_honours_raw_retention(store: GraphStore, settings: Settings,
-                                                        tmp_path: Path) -> None:
+def test_ingest_pseudonymises_and_honours_raw_retention(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     from kg.ingest.api import ingest_file
 
     path = tmp_path / ("e" * 240 + ".csv")

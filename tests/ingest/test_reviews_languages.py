@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections import Counter
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from kg.foundation.settings import Settings
 from kg.ingest.api import ingest_file
 from kg.ingest.reviews.blank import blank_pipeline
 from kg.ingest.reviews.components import AspectCandidate
@@ -20,7 +21,6 @@ from kg.ingest.reviews.lexicons import LANGUAGES, get_lexicon
 from kg.ingest.reviews.loader import ReviewLoader
 from kg.ingest.reviews.pipeline import ReviewAnalyser
 from kg.ingest.reviews.sentiment import LexiconScorer
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 pytest.importorskip("langid", reason="langid (language identification) not installed")
@@ -47,8 +47,11 @@ SENTENCES = [
     ("fr", "La livraison est lente mais la qualité est excellente.", [("delivery", -1), ("quality", 1)]),
     ("es", "El envío fue rápido y la calidad es mala.", [("delivery", 1), ("quality", -1)]),
     ("it", "La consegna è stata veloce, ma la qualità è pessima.", [("delivery", 1), ("quality", -1)]),
-    ("pt", "A entrega foi rápida e o preço é bom, mas a embalagem veio danificada.",
-     [("delivery", 1), ("price", 1), ("packaging", -1)]),
+    (
+        "pt",
+        "A entrega foi rápida e o preço é bom, mas a embalagem veio danificada.",
+        [("delivery", 1), ("price", 1), ("packaging", -1)],
+    ),
     ("nl", "De levering was traag, maar de kwaliteit is goed.", [("delivery", -1), ("quality", 1)]),
     ("pl", "Dostawa była szybka, ale jakość jest słaba.", [("delivery", 1), ("quality", -1)]),
     ("zh", "配送很快，但是质量不好。", [("delivery", 1), ("quality", -1)]),
@@ -66,11 +69,19 @@ def test_aspects_and_polarity_per_language(lang: str, text: str, expected: list[
 
 
 def test_surface_form_is_kept_and_names_are_canonical() -> None:
-    got = {lang: [(m.aspect, m.surface) for m in analyser(lang).analyse([text])[0].aspects]
-           for lang, text in [("de", "Schnelle Lieferungen, guter Preis."), ("zh", "配送很快"),
-                              ("fr", "Livraison rapide.")]}
-    assert got == {"de": [("delivery", "Lieferungen"), ("price", "Preis")], "zh": [("delivery", "配送")],
-                   "fr": [("delivery", "Livraison")]}
+    got = {
+        lang: [(m.aspect, m.surface) for m in analyser(lang).analyse([text])[0].aspects]
+        for lang, text in [
+            ("de", "Schnelle Lieferungen, guter Preis."),
+            ("zh", "配送很快"),
+            ("fr", "Livraison rapide."),
+        ]
+    }
+    assert got == {
+        "de": [("delivery", "Lieferungen"), ("price", "Preis")],
+        "zh": [("delivery", "配送")],
+        "fr": [("delivery", "Livraison")],
+    }
 
 
 def test_negation_in_each_direction() -> None:
@@ -99,27 +110,35 @@ def test_unknown_or_unsupported_language_never_crashes(caplog: pytest.LogCapture
 
 
 # -- language identification ----------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "lang"), [
-    ("The delivery was fast and the price is good.", "en"),
-    ("Die Lieferung war sehr schnell und der Preis ist gut.", "de"),
-    ("La livraison était rapide et le prix est correct.", "fr"),
-    ("El envío llegó muy rápido y el precio es bueno.", "es"),
-    ("La consegna è stata velocissima e il prezzo è ottimo.", "it"),
-    ("A entrega foi muito rápida e o preço é ótimo.", "pt"),
-    ("De levering was erg snel en de prijs is goed.", "nl"),
-    ("Dostawa była bardzo szybka, a cena jest dobra.", "pl"),
-    ("配送速度很快，质量也很好，价格便宜。", "zh"),
-    ("配送が早くて、値段も安くてよかったです。", "ja"),
-    ("Доставка была быстрой, качество хорошее.", "ru"),
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("The delivery was fast and the price is good.", "en"),
+        ("Die Lieferung war sehr schnell und der Preis ist gut.", "de"),
+        ("La livraison était rapide et le prix est correct.", "fr"),
+        ("El envío llegó muy rápido y el precio es bueno.", "es"),
+        ("La consegna è stata velocissima e il prezzo è ottimo.", "it"),
+        ("A entrega foi muito rápida e o preço é ótimo.", "pt"),
+        ("De levering was erg snel en de prijs is goed.", "nl"),
+        ("Dostawa była bardzo szybka, a cena jest dobra.", "pl"),
+        ("配送速度很快，质量也很好，价格便宜。", "zh"),
+        ("配送が早くて、値段も安くてよかったです。", "ja"),
+        ("Доставка была быстрой, качество хорошее.", "ru"),
+    ],
+)
 def test_detect_language_on_known_texts(text: str, lang: str) -> None:
     assert detect_language(text)[0] == lang
 
 
 def test_short_texts_take_the_files_majority_language() -> None:
     det = LanguageDetector(default="en")
-    texts = ["Die Lieferung war sehr schnell und der Preis ist gut.", "Super!", "",
-             "Leider ist die Verpackung beschädigt angekommen.", "ok"]
+    texts = [
+        "Die Lieferung war sehr schnell und der Preis ist gut.",
+        "Super!",
+        "",
+        "Leider ist die Verpackung beschädigt angekommen.",
+        "ok",
+    ]
     assert det.assign(texts) == ["de"] * 5
     assert det.fallbacks == 3 and det.majority == "de"
     assert LanguageDetector(default="fr").assign(["ok"]) == ["fr"]  # nothing called yet: the default
@@ -128,8 +147,12 @@ def test_short_texts_take_the_files_majority_language() -> None:
 # -- languages without rules: seeds + frequent nouns ------------------------------------------------
 def test_language_without_rules_still_yields_aspects() -> None:
     sv = ReviewAnalyser(lang="sv", detect_language=False)
-    texts = ["Batteriet håller länge och leveransen var snabb.", "Batteriet dog efter en vecka.",
-             "Batteriet är bra.", "Snygg färg."]
+    texts = [
+        "Batteriet håller länge och leveransen var snabb.",
+        "Batteriet dog efter en vecka.",
+        "Batteriet är bra.",
+        "Snygg färg.",
+    ]
     out = sv.analyse(texts)
     aspects = [sorted(m.aspect for m in a.aspects) for a in out]
     # "batteriet" is frequent (3 of 4 reviews), "leveransen"/"färg" are seed words -> canonical names
@@ -140,9 +163,11 @@ def test_language_without_rules_still_yields_aspects() -> None:
 def test_discovery_needs_frequency_and_skips_catalogue_words() -> None:
     c = AspectCandidate
     disc = AspectDiscovery(min_reviews=2, exclude=["Acme"])
-    docs = [[c("akku", "Akku", 0, 4, "gut"), c("acme", "Acme", 5, 9, "gut")],
-            [c("akku", "Akku", 0, 4, "schlecht"), c("acme", "Acme", 5, 9, "gut")],
-            [c("hund", "Hund", 0, 4, "gut"), c("farbe", "Farbe", 5, 10, None, known=True)]]
+    docs = [
+        [c("akku", "Akku", 0, 4, "gut"), c("acme", "Acme", 5, 9, "gut")],
+        [c("akku", "Akku", 0, 4, "schlecht"), c("acme", "Acme", 5, 9, "gut")],
+        [c("hund", "Hund", 0, 4, "gut"), c("farbe", "Farbe", 5, 10, None, known=True)],
+    ]
     disc.update("de", docs)
     picked = [[x.form for x in disc.select("de", d, need_opinion=False)] for d in docs]
     assert picked == [["akku"], ["akku"], ["farbe"]]
@@ -153,9 +178,15 @@ def test_discovery_needs_frequency_and_skips_catalogue_words() -> None:
 def test_seed_lists_normalise_across_languages() -> None:
     names = {lang: get_lexicon(lang).aspects for lang in ("de", "fr", "zh", "ja", "sv")}
     assert {"lieferung", "livraison", "配送", "leverans"} <= set().union(*names.values())
-    got = {lang: analyser(lang).analyse([text])[0].aspects[0].aspect for lang, text in
-           [("de", "Die Lieferung war schnell."), ("fr", "Livraison rapide."), ("zh", "配送很快"),
-            ("ja", "配送が早い。")]}
+    got = {
+        lang: analyser(lang).analyse([text])[0].aspects[0].aspect
+        for lang, text in [
+            ("de", "Die Lieferung war schnell."),
+            ("fr", "Livraison rapide."),
+            ("zh", "配送很快"),
+            ("ja", "配送が早い。"),
+        ]
+    }
     assert set(got.values()) == {"delivery"}
 
 
@@ -186,14 +217,23 @@ def test_mixed_language_file_in_the_graph(settings: Settings, store: GraphStore,
     langs = store.execute("MATCH (u:User)-[:WROTE]->(r:Review) RETURN r.lang AS lang ORDER BY r.created_at")
     assert [r["lang"] for r in langs] == ["en", "de", "fr", "it", "zh", "ja", "en"]  # "Top!": majority
     assert report.details["languages"] == {"de": 1, "en": 2, "fr": 1, "it": 1, "ja": 1, "zh": 1}
-    rows = store.execute("MATCH (r:Review)-[m:MENTIONS]->(a:Aspect {name: 'delivery'}) "
-                         "RETURN r.lang AS lang, m.surface AS surface, m.sentiment AS s ORDER BY r.created_at")
+    rows = store.execute(
+        "MATCH (r:Review)-[m:MENTIONS]->(a:Aspect {name: 'delivery'}) "
+        "RETURN r.lang AS lang, m.surface AS surface, m.sentiment AS s ORDER BY r.created_at"
+    )
     assert [(r["lang"], r["surface"], r["s"] > 0) for r in rows] == [
-        ("en", "delivery", True), ("de", "Lieferung", False), ("fr", "Livraison", True),
-        ("it", "consegna", True), ("zh", "配送", False), ("ja", "配送", True)]
+        ("en", "delivery", True),
+        ("de", "Lieferung", False),
+        ("fr", "Livraison", True),
+        ("it", "consegna", True),
+        ("zh", "配送", False),
+        ("ja", "配送", True),
+    ]
     # the aggregates join all languages under one canonical aspect
-    agg = store.execute("MATCH (p:Product {id: 'P2'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
-                        "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg")
+    agg = store.execute(
+        "MATCH (p:Product {id: 'P2'})-[h:HAS_ASPECT]->(a:Aspect {name: 'delivery'}) "
+        "RETURN h.mentions AS m, h.positive AS pos, h.negative AS neg"
+    )
     assert agg == [{"m": 3, "pos": 2, "neg": 1}]
     by_lang = report.details["sentiment_by_language"]
     assert set(by_lang) == {"de", "en", "fr", "it", "ja", "zh"}
@@ -201,8 +241,10 @@ def test_mixed_language_file_in_the_graph(settings: Settings, store: GraphStore,
 
 
 def test_lang_option_overrides_detection(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
-    path = _write(tmp_path / "de.csv", [("U1", "P1", 5, "Schnelle Lieferung."),
-                                        ("U2", "P1", 4, "La livraison était rapide et le prix correct.")])
+    path = _write(
+        tmp_path / "de.csv",
+        [("U1", "P1", 5, "Schnelle Lieferung."), ("U2", "P1", 4, "La livraison était rapide et le prix correct.")],
+    )
     report = ingest_file(store, settings, path, kind="reviews", fmt="csv", lang="de")
     assert report.details["languages"] == {"de": 2}
     assert ReviewLoader.from_settings(settings, lang="de").detect_language is False
@@ -222,8 +264,9 @@ def _templated(n: int) -> list[tuple[str, str, int, str]]:
     return rows
 
 
-def test_ngram_sentiment_is_cross_fitted_for_other_languages(settings: Settings, store: GraphStore,
-                                                             tmp_path: Path) -> None:
+def test_ngram_sentiment_is_cross_fitted_for_other_languages(
+    settings: Settings, store: GraphStore, tmp_path: Path
+) -> None:
     path = _write(tmp_path / "de_rated.csv", _templated(120))
     report = ingest_file(store, settings, path, kind="reviews", fmt="csv", folds=3)
     de = report.details["sentiment_by_language"]["de"]
@@ -260,22 +303,27 @@ def test_real_reviews_language_aspects_and_sentiment(lang: str, settings: Settin
 
 
 def test_a_few_reviews_without_a_tokenizer_are_a_note_not_a_warning(
-        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 20: detection puts ~1% of a one-language shop's reviews in other languages; a missing tokenizer
     for those is a note in the report, while a language that matters still warns."""
-    monkeypatch.setattr("kg.ingest.reviews.blank.MISSING_TOKENIZERS",
-                        {"vi": "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"})
+    monkeypatch.setattr(
+        "kg.ingest.reviews.blank.MISSING_TOKENIZERS", {"vi": "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"}
+    )
     loader = ReviewLoader.__new__(ReviewLoader)  # only its counts matter here
     loader.notes = []
     loader.languages = Counter({"en": 990, "vi": 7, "am": 3})
     with caplog.at_level("INFO"):
         loader._tokenizer_notice()
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
-    assert loader.notes == ["7 of 1,000 reviews (0.7%) detected as vi, read with the multi-language tokenizer "
-                            "(no spaCy tokenizer for them); a one-language shop can pass --lang"]
+    assert loader.notes == [
+        "7 of 1,000 reviews (0.7%) detected as vi, read with the multi-language tokenizer "
+        "(no spaCy tokenizer for them); a one-language shop can pass --lang"
+    ]
 
     caplog.clear()
     loader.languages = Counter({"en": 900, "vi": 100})
     loader._tokenizer_notice()
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
-        "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"]
+        "[W-KG-TOKENIZER] no spaCy tokenizer for 'vi'"
+    ]

@@ -5,16 +5,16 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from kg.foundation.errors import ConfigError, InputError
+from kg.foundation.settings import Settings
 from kg.ingest.api import ingest_file
 from kg.ingest.reviews.loader import ReviewLoader, review_day
 from kg.ingest.reviews.synthetic import synthetic_reviews
-from kg.foundation.errors import ConfigError, InputError
-from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
 #: one row per calendar month, oldest first (Review.month is stored at ingest: FalkorDB has no epoch datetime)
@@ -53,10 +53,10 @@ def _utc_month(value: str) -> str:
         number = float(value)
     except ValueError:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc).strftime("%Y-%m")
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).strftime("%Y-%m")
     seconds = number / 1000 if number >= 1e11 else number
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m")
 
 
 def _expected_per_month(path: Path) -> tuple[Counter[str], Counter[str]]:
@@ -69,8 +69,7 @@ def _expected_per_month(path: Path) -> tuple[Counter[str], Counter[str]]:
     return reviews, rated
 
 
-def test_reviews_per_month_matches_an_independent_count(settings: Settings, store: GraphStore,
-                                                        tmp_path: Path) -> None:
+def test_reviews_per_month_matches_an_independent_count(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     path = _write_reviews(tmp_path / "reviews.csv")
     report = ingest_file(store, settings, path, kind="reviews", fmt="csv", sentiment="lexicon")
     assert report.rows_ok == 300 + len(EDGES) and report.rows_bad == 0
@@ -82,11 +81,13 @@ def test_reviews_per_month_matches_an_independent_count(settings: Settings, stor
     assert len(rows) >= 5 and sum(r["reviews"] for r in rows) == report.rows_ok
     assert all(1 <= r["avg_rating"] <= 5 and -1 <= r["avg_sentiment"] <= 1 for r in rows)
     # the day and month edges land on the right side in UTC
-    days = store.execute("MATCH (u:User)-[:WROTE]->(r:Review) RETURN r.date AS date, r.month AS month, "
-                         "r.created_at AS at")
+    days = store.execute(
+        "MATCH (u:User)-[:WROTE]->(r:Review) RETURN r.date AS date, r.month AS month, r.created_at AS at"
+    )
     assert all(d["date"] == review_day(d["at"]) and d["month"] == d["date"][:7] for d in days)
     assert {"2023-12-31", "2024-01-01", "2024-01-31", "2024-02-01", "2024-03-01", "2024-02-15"} <= {
-        d["date"] for d in days}
+        d["date"] for d in days
+    }
 
 
 def test_review_day_is_utc() -> None:
@@ -95,52 +96,73 @@ def test_review_day_is_utc() -> None:
     assert review_day(253_402_300_799_999) == "9999-12-31"
 
 
-def test_details_are_json_ready_and_match_the_graph(settings: Settings, store: GraphStore,
-                                                    tmp_path: Path) -> None:
+def test_details_are_json_ready_and_match_the_graph(settings: Settings, store: GraphStore, tmp_path: Path) -> None:
     path = _write_reviews(tmp_path / "reviews.csv", n=120)
     report = ingest_file(store, settings, path, kind="reviews", fmt="csv", sentiment="lexicon")
     details = report.details
     assert json.loads(json.dumps(details)) == details
-    assert set(details) == {"languages", "reviews_analysed", "aspect_mentions", "catalogue_mentions",
-                            "sentiment_method", "sentiment_reason", "oof_auc", "sentiment_by_language"}
+    assert set(details) == {
+        "languages",
+        "reviews_analysed",
+        "aspect_mentions",
+        "catalogue_mentions",
+        "sentiment_method",
+        "sentiment_reason",
+        "oof_auc",
+        "sentiment_by_language",
+    }
     by_lang = details["sentiment_by_language"]
     assert set(by_lang) <= set(details["languages"]) and by_lang
     assert {(v["method"], v["reason"], v["oof_auc"]) for v in by_lang.values()} == {
-        ("lexicon", "lexicon requested", None)}
+        ("lexicon", "lexicon requested", None)
+    }
     assert details["reviews_analysed"] == report.rows_ok == sum(details["languages"].values())
     aspects = store.execute("MATCH (:Review)-[m:MENTIONS]->(:Aspect) RETURN count(m) AS n")[0]["n"]
     assert details["aspect_mentions"] == aspects > 100
     assert details["catalogue_mentions"] == 0  # no catalogue in this graph
     assert (details["sentiment_method"], details["sentiment_reason"], details["oof_auc"]) == (
-        "lexicon", "lexicon requested", None)
+        "lexicon",
+        "lexicon requested",
+        None,
+    )
 
 
 def test_from_settings_applies_options(settings: Settings, tmp_path: Path) -> None:
     synonyms = tmp_path / "syn.json"
     synonyms.write_text(json.dumps({"Parcel": "Delivery"}), encoding="utf-8")
-    loader = ReviewLoader.from_settings(settings, lang="DE", store_text=True, sentiment="lexicon", folds=3,
-                                        synonyms=synonyms)
+    loader = ReviewLoader.from_settings(
+        settings, lang="DE", store_text=True, sentiment="lexicon", folds=3, synonyms=synonyms
+    )
     assert (loader.lang, loader.store_text, loader.sentiment, loader.folds) == ("de", True, "lexicon", 3)
     assert loader.synonyms == {"parcel": "delivery"}
     assert loader.pseudonymiser.user_id("U1") != "U1"
-    default = ReviewLoader.from_settings(settings, lang=None, store_text=None, sentiment=None, folds=None,
-                                         synonyms=None)
+    default = ReviewLoader.from_settings(
+        settings, lang=None, store_text=None, sentiment=None, folds=None, synonyms=None
+    )
     assert (default.lang, default.store_text, default.sentiment, default.folds, default.synonyms) == (
-        "en", False, "auto", 5, {})
+        "en",
+        False,
+        "auto",
+        5,
+        {},
+    )
     assert default.details()["reviews_analysed"] == 0
 
 
-@pytest.mark.parametrize(("options", "fragment"), [
-    ({"sentiment": "vader"}, "unknown sentiment method 'vader'"),
-    ({"folds": 1}, "folds must be an integer from 2 to 20"),
-    ({"folds": "5"}, "folds must be an integer"),
-    ({"folds": True}, "folds must be an integer"),
-    ({"lang": "english!"}, "not a language code"),
-    ({"lang": ""}, "not a language code"),
-    ({"store_text": "yes"}, "store_text must be true or false"),
-    ({"synonyms": 42}, "synonyms must be a JSON file path or a mapping"),
-    ({"delimiter": ";"}, "unknown reviews option(s): delimiter"),
-])
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"sentiment": "vader"}, "unknown sentiment method 'vader'"),
+        ({"folds": 1}, "folds must be an integer from 2 to 20"),
+        ({"folds": "5"}, "folds must be an integer"),
+        ({"folds": True}, "folds must be an integer"),
+        ({"lang": "english!"}, "not a language code"),
+        ({"lang": ""}, "not a language code"),
+        ({"store_text": "yes"}, "store_text must be true or false"),
+        ({"synonyms": 42}, "synonyms must be a JSON file path or a mapping"),
+        ({"delimiter": ";"}, "unknown reviews option(s): delimiter"),
+    ],
+)
 def test_from_settings_rejects_bad_options(settings: Settings, options: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as err:
         ReviewLoader.from_settings(settings, **options)

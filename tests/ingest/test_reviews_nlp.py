@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import spacy
 
 from kg.ingest.reviews.components import catalogue_key
 from kg.ingest.reviews.lexicons import guess_language
@@ -32,8 +31,11 @@ BOTH_ROUTES = {
 # where the parser's arcs find more than the rules
 RULES_ONLY = {
     "Batteries die too fast.": [("battery", "die")],  # nearest lexicon opinion, no arcs to say "too fast"
-    "Awesome product, the price and design are great.": [("product", "awesome"), ("price", "great"),
-                                                          ("design", "great")],
+    "Awesome product, the price and design are great.": [
+        ("product", "awesome"),
+        ("price", "great"),
+        ("design", "great"),
+    ],
 }
 PARSER_ONLY = {
     "Batteries die too fast.": [("battery", "too fast")],
@@ -111,12 +113,24 @@ CATALOGUE = [
 @pytest.mark.parametrize(
     ("text", "lang", "pairs", "entities"),
     [
-        ("Die Lieferung war sehr schnell, aber der Preis ist zu hoch. Starbucks Karte!", "de",
-         [("delivery", "schnell"), ("price", "zu hoch")], [("Brand", "Starbucks")]),
-        ("Livraison rapide et emballage abîmé, mais la carte STARBUCKS est très belle.", "fr",
-         [("delivery", "rapide"), ("packaging", "abîmé"), ("card", "belle")], [("Brand", "Starbucks")]),
-        ("La entrega fue rápida y el precio es bueno, gracias Star bucks.", "es",
-         [("delivery", "rápida"), ("price", "bueno")], [("Brand", "Starbucks")]),
+        (
+            "Die Lieferung war sehr schnell, aber der Preis ist zu hoch. Starbucks Karte!",
+            "de",
+            [("delivery", "schnell"), ("price", "zu hoch")],
+            [("Brand", "Starbucks")],
+        ),
+        (
+            "Livraison rapide et emballage abîmé, mais la carte STARBUCKS est très belle.",
+            "fr",
+            [("delivery", "rapide"), ("packaging", "abîmé"), ("card", "belle")],
+            [("Brand", "Starbucks")],
+        ),
+        (
+            "La entrega fue rápida y el precio es bueno, gracias Star bucks.",
+            "es",
+            [("delivery", "rápida"), ("price", "bueno")],
+            [("Brand", "Starbucks")],
+        ),
     ],
 )
 def test_foreign_text_in_english_source(model: str | None, text: str, lang: str, pairs: list, entities: list) -> None:
@@ -143,8 +157,7 @@ def test_declared_language_matches_catalogue() -> None:
 
 def test_catalogue_ruler_is_case_and_spacing_tolerant() -> None:
     analyser = ReviewAnalyser(lang="en", catalogue=CATALOGUE)
-    texts = ["Love the amazon  e-gift card, star bucks too", "a gift card to use at home",
-             "Bought a Gift Card At Home"]
+    texts = ["Love the amazon  e-gift card, star bucks too", "a gift card to use at home", "Bought a Gift Card At Home"]
     out = analyser.analyse(texts)
     assert out[0].entities == [("Product", "B01"), ("Brand", "Starbucks")]
     assert out[1].entities == []  # generic names need their exact casing

@@ -19,9 +19,21 @@ from kg.ingest.reviews.normalise import AspectNormaliser
 PACKAGE = Path(kg.ingest.reviews.__file__).resolve().parent
 DATA = PACKAGE / "data"
 #: the modules of the second pass (pii.py, readers.py and cli.py belong to others)
-OWNED = ["blank.py", "components.py", "discovery.py", "inflect.py", "language.py", "lexicons.py", "loader.py",
-         "normalise.py", "pipeline.py",
-         "sentiment.py", "synthetic.py", "text.py", "wordlists.py"]
+OWNED = [
+    "blank.py",
+    "components.py",
+    "discovery.py",
+    "inflect.py",
+    "language.py",
+    "lexicons.py",
+    "loader.py",
+    "normalise.py",
+    "pipeline.py",
+    "sentiment.py",
+    "synthetic.py",
+    "text.py",
+    "wordlists.py",
+]
 
 
 WORD_LIST = re.compile(r"^[^\W\d_][\w' ;\n-]*$")  # only words, blanks and separators
@@ -43,8 +55,10 @@ def test_lexicons_never_import_normalise() -> None:
     assert "kg.ingest.reviews.lexicons" in _imports(PACKAGE / "normalise.py")
     for base in ("wordlists.py", "inflect.py"):  # the bottom of the package imports neither
         assert not {"kg.ingest.reviews.lexicons", "kg.ingest.reviews.normalise"} & _imports(PACKAGE / base)
-    code = ("import sys, ingest.reviews.lexicons as L; L.get_lexicon('en').aspect_form(['batteries']); "
-            "print('kg.ingest.reviews.normalise' in sys.modules)")
+    code = (
+        "import sys, ingest.reviews.lexicons as L; L.get_lexicon('en').aspect_form(['batteries']); "
+        "print('kg.ingest.reviews.normalise' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from kg.foundation.privacy import Pseudonymiser
+from kg.foundation.settings import Settings
 from kg.ingest.event_readers import EVENT_READERS
 from kg.ingest.loaders import EventLoader, ProductLoader
 from kg.ingest.product_readers import PRODUCT_READERS
 from kg.ingest.runner import run_ingest
 from kg.ingest.synthetic import generate_shop
-from kg.foundation.privacy import Pseudonymiser
-from kg.foundation.settings import Settings
 from kg.ledger import EventLedger
-from kg.store import GraphStore, open_store
+from kg.store import GraphStore
 from tests.helpers import clean_twin, settings_json, wait_until
 from tests.ingest_helpers import INGEST_SCRIPT
 
@@ -42,13 +42,13 @@ def snapshot(store: GraphStore) -> tuple[dict, list]:
 
 def ingest_events(store: GraphStore, settings: Settings, path: Path, fmt: str = "csv", **kw):  # type: ignore[no-untyped-def]
     with EventLoader.from_settings(settings) as loader:
-        return run_ingest(store, settings, path, kind="events", fmt=fmt, reader=EVENT_READERS[fmt], loader=loader,
-                          **kw)
+        return run_ingest(store, settings, path, kind="events", fmt=fmt, reader=EVENT_READERS[fmt], loader=loader, **kw)
 
 
 def ingest_products(store: GraphStore, settings: Settings, path: Path, fmt: str = "csv", **kw):  # type: ignore[no-untyped-def]
-    return run_ingest(store, settings, path, kind="products", fmt=fmt, reader=PRODUCT_READERS[fmt],
-                      loader=ProductLoader(), **kw)
+    return run_ingest(
+        store, settings, path, kind="products", fmt=fmt, reader=PRODUCT_READERS[fmt], loader=ProductLoader(), **kw
+    )
 
 
 @pytest.fixture
@@ -68,8 +68,9 @@ def test_synthetic_shop_lands_with_aggregated_edges(store: GraphStore, settings:
     with EventLedger.from_settings(settings) as ledger:
         stored = ledger.counts()["events"]
     assert total == stored == distinct  # each distinct (user, item, type, time) stored and counted once
-    bad_edges = store.execute("MATCH ()-[r]->() WHERE r.count IS NOT NULL AND "
-                              "(r.first_at > r.last_at OR r.count < 1) RETURN count(r) AS n")
+    bad_edges = store.execute(
+        "MATCH ()-[r]->() WHERE r.count IS NOT NULL AND (r.first_at > r.last_at OR r.count < 1) RETURN count(r) AS n"
+    )
     assert bad_edges[0]["n"] == 0
     rated = store.execute("MATCH ()-[r:RATED]->() WHERE r.rating IS NULL RETURN count(r) AS n")
     assert rated[0]["n"] == 0
@@ -108,11 +109,12 @@ def test_rating_is_the_latest_and_survives_reingest(store: GraphStore, settings:
     assert store.execute("MATCH ()-[r:RATED]->() RETURN r.rating AS r, r.count AS c") == [{"r": 5.0, "c": 2}]
 
 
-def test_bad_rows_go_to_quarantine_and_good_rows_land(store: GraphStore, settings: Settings,
-                                                       tmp_path: Path) -> None:
+def test_bad_rows_go_to_quarantine_and_good_rows_land(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    lines = [json.dumps({"user_id": f"u{i}", "item_id": "p1", "event_type": "view", "timestamp": 1000 + i})
-             for i in range(20)]
+    lines = [
+        json.dumps({"user_id": f"u{i}", "item_id": "p1", "event_type": "view", "timestamp": 1000 + i})
+        for i in range(20)
+    ]
     lines[4] = '{"user_id": "u4", "item_id": "p1", broken'
     lines[9] = json.dumps({"user_id": "u9", "event_type": "view", "timestamp": 5})
     path.write_text("\n".join(lines) + "\n")
@@ -138,8 +140,7 @@ def test_crash_part_way_then_rerun_equals_clean_run(store: GraphStore, settings:
 
     ingest_products(store, settings, shop.products)
     with pytest.raises(KeyboardInterrupt), Crashing.from_settings(settings) as crashing:
-        run_ingest(store, settings, shop.events, kind="events", fmt="csv", reader=EVENT_READERS["csv"],
-                   loader=crashing)
+        run_ingest(store, settings, shop.events, kind="events", fmt="csv", reader=EVENT_READERS["csv"], loader=crashing)
     status = store.execute("MATCH (r:IngestRun {kind: 'events'}) RETURN r.status AS s")
     assert status in ([{"s": "running"}], [{"s": "failed"}])  # never "finished"
     rerun = ingest_events(store, settings, shop.events)
@@ -151,13 +152,16 @@ def test_crash_part_way_then_rerun_equals_clean_run(store: GraphStore, settings:
     assert snapshot(store) == crashed
 
 
-def test_kill_9_of_an_ingest_then_rerun_equals_clean_run(store: GraphStore, settings: Settings,
-                                                         tmp_path: Path) -> None:
+def test_kill_9_of_an_ingest_then_rerun_equals_clean_run(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     files = generate_shop(tmp_path / "big", users=2000, products=500, events=60_000, seed=5)
     cmd = [sys.executable, "-c", INGEST_SCRIPT, settings_json(settings), str(files.events)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    wait_until(lambda: store.execute("MATCH ()-[r:VIEWED]->() RETURN count(r) AS n")[0]["n"] > 0, 60,
-               "some edges have landed", proc=proc)  # kill as soon as they have; fails if the ingest ended first
+    wait_until(
+        lambda: store.execute("MATCH ()-[r:VIEWED]->() RETURN count(r) AS n")[0]["n"] > 0,
+        60,
+        "some edges have landed",
+        proc=proc,
+    )  # kill as soon as they have; fails if the ingest ended first
     proc.kill()
     proc.wait()
     assert proc.returncode == -9  # killed mid-file, not finished
@@ -176,7 +180,8 @@ def test_raw_user_ids_never_reach_the_graph(store: GraphStore, settings: Setting
     expected = Pseudonymiser.from_settings(settings).user_id("alice@example.com")
     assert users == [{"id": expected}] and len(expected) == 32
     dump = json.dumps(store.execute("MATCH (n) RETURN properties(n) AS p")) + json.dumps(
-        store.execute("MATCH ()-[r]->() RETURN properties(r) AS p"))
+        store.execute("MATCH ()-[r]->() RETURN properties(r) AS p")
+    )
     assert "alice" not in dump
     other = Pseudonymiser(b"another-key").user_id("alice@example.com")
     assert other != expected  # keyed: without the key the pseudonym cannot be recomputed
@@ -188,9 +193,12 @@ def test_product_update_moves_brand_and_category(store: GraphStore, settings: Se
     (tmp_path / "v2.csv").write_text(header + "p1,New,Zen,A > C,2.00\n")
     ingest_products(store, settings, tmp_path / "v1.csv")
     ingest_products(store, settings, tmp_path / "v2.csv")
-    rows = store.execute("MATCH (p:Product {id: 'p1'})-[:HAS_BRAND]->(b) MATCH (p)-[:IN_CATEGORY]->(c) "
-                         "RETURN p.title AS t, p.price AS price, collect(b.name) AS brands, collect(c.path) AS cats")
+    rows = store.execute(
+        "MATCH (p:Product {id: 'p1'})-[:HAS_BRAND]->(b) MATCH (p)-[:IN_CATEGORY]->(c) "
+        "RETURN p.title AS t, p.price AS price, collect(b.name) AS brands, collect(c.path) AS cats"
+    )
     assert rows == [{"t": "New", "price": 2.0, "brands": ["Zen"], "cats": ["A > C"]}]
-    tree = store.execute("MATCH (c:Category)-[:SUBCATEGORY_OF]->(p:Category) RETURN c.path AS c, p.path AS p "
-                         "ORDER BY c")
+    tree = store.execute(
+        "MATCH (c:Category)-[:SUBCATEGORY_OF]->(p:Category) RETURN c.path AS c, p.path AS p ORDER BY c"
+    )
     assert tree == [{"c": "A > B", "p": "A"}, {"c": "A > C", "p": "A"}]

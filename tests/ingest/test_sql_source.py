@@ -55,9 +55,11 @@ p3,moveis_decoracao,800
 p4,esporte_lazer,150
 """
 
-EVENTS_SQL = ("SELECT c.customer_unique_id AS user_id, i.product_id AS item_id, 'purchase' AS event_type, "
-              "o.order_purchase_timestamp AS timestamp FROM 'orders.csv' o JOIN 'order_items.csv' i USING (order_id) "
-              "JOIN 'customers.csv' c USING (customer_id)")
+EVENTS_SQL = (
+    "SELECT c.customer_unique_id AS user_id, i.product_id AS item_id, 'purchase' AS event_type, "
+    "o.order_purchase_timestamp AS timestamp FROM 'orders.csv' o JOIN 'order_items.csv' i USING (order_id) "
+    "JOIN 'customers.csv' c USING (customer_id)"
+)
 
 
 @pytest.fixture
@@ -65,8 +67,13 @@ def export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The export's five tables in a folder, which is the current directory (the SQL's paths are relative)."""
     folder = tmp_path / "olist"
     folder.mkdir()
-    for name, text in {"orders.csv": ORDERS, "order_items.csv": ITEMS, "customers.csv": CUSTOMERS,
-                       "order_reviews.csv": REVIEWS, "products.csv": PRODUCTS}.items():
+    for name, text in {
+        "orders.csv": ORDERS,
+        "order_items.csv": ITEMS,
+        "customers.csv": CUSTOMERS,
+        "order_reviews.csv": REVIEWS,
+        "products.csv": PRODUCTS,
+    }.items():
         (folder / name).write_text(text, encoding="utf-8")
     monkeypatch.chdir(folder)
     return folder
@@ -79,14 +86,17 @@ def _ms(text: str) -> int:
 
 
 def _purchases(store: GraphStore) -> dict[tuple[str, str], tuple[int, int, int]]:
-    rows = store.execute("MATCH (u:User)-[r:PURCHASED]->(p:Product) "
-                         "RETURN u.id AS user, p.id AS item, r.count AS count, r.first_at AS first_at, "
-                         "r.last_at AS last_at")
+    rows = store.execute(
+        "MATCH (u:User)-[r:PURCHASED]->(p:Product) "
+        "RETURN u.id AS user, p.id AS item, r.count AS count, r.first_at AS first_at, "
+        "r.last_at AS last_at"
+    )
     return {(r["user"], r["item"]): (r["count"], r["first_at"], r["last_at"]) for r in rows}
 
 
 def test_events_from_a_join_land_with_the_right_people_items_and_times(
-        settings: Settings, store: GraphStore, export: Path) -> None:
+    settings: Settings, store: GraphStore, export: Path
+) -> None:
     result = run_cli(settings, "ingest", "events", "--sql", EVENTS_SQL, "--json", "--no-update")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -108,8 +118,10 @@ def test_events_from_a_join_land_with_the_right_people_items_and_times(
     assert again["skipped"] is True and again["run_id"] == report["run_id"]
     # the same rows in another order (and other whitespace) are the same run
     reordered = EVENTS_SQL + "\n ORDER BY timestamp DESC, item_id"
-    assert json.loads(run_cli(settings, "ingest", "events", "--sql", reordered, "--json",
-                              "--no-update").stdout)["skipped"] is True
+    assert (
+        json.loads(run_cli(settings, "ingest", "events", "--sql", reordered, "--json", "--no-update").stdout)["skipped"]
+        is True
+    )
     forced = run_cli(settings, "ingest", "events", "--sql", EVENTS_SQL, "--force", "--json", "--no-update")
     assert forced.exit_code == 0 and json.loads(forced.stdout)["rows_ok"] == 6
     assert store.stats() == before
@@ -117,7 +129,8 @@ def test_events_from_a_join_land_with_the_right_people_items_and_times(
 
 
 def test_a_bad_row_is_quarantined_naming_the_query_and_its_row(
-        settings: Settings, store: GraphStore, export: Path) -> None:
+    settings: Settings, store: GraphStore, export: Path
+) -> None:
     (export / "orders.csv").write_text(ORDERS + "o5,c2,delivered,soon\n", encoding="utf-8")
     (export / "order_items.csv").write_text(ITEMS + "o5,1,p4,s2,12.50\n", encoding="utf-8")
     sql = EVENTS_SQL + " ORDER BY o.order_id, i.order_item_id"
@@ -135,15 +148,18 @@ def test_a_bad_row_is_quarantined_naming_the_query_and_its_row(
     assert json.loads(bad["raw"])["user_id"] == Pseudonymiser.from_settings(settings).user_id("u2")
 
 
-@pytest.mark.parametrize("sql", [
-    "COPY (SELECT * FROM 'orders.csv') TO 'copy.csv'",
-    "INSTALL httpfs",
-    "LOAD httpfs",
-    "ATTACH 'other.duckdb'",
-    "CREATE TABLE t AS SELECT * FROM 'orders.csv'",
-    "SET enable_external_access = true",
-    "SELECT 1; COPY (SELECT 1) TO 'copy.csv'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY (SELECT * FROM 'orders.csv') TO 'copy.csv'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "ATTACH 'other.duckdb'",
+        "CREATE TABLE t AS SELECT * FROM 'orders.csv'",
+        "SET enable_external_access = true",
+        "SELECT 1; COPY (SELECT 1) TO 'copy.csv'",
+    ],
+)
 def test_anything_but_one_select_is_refused_with_exit_2(settings: Settings, export: Path, sql: str) -> None:
     result = run_cli(settings, "ingest", "events", "--sql", sql)
     assert result.exit_code == 2, result.output
@@ -164,8 +180,8 @@ def test_query_errors_and_misuse_are_one_line_exit_2(settings: Settings, export:
 def test_without_duckdb_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from kg.ingest.sql_source import check_query
     from kg.foundation.errors import ConfigError
+    from kg.ingest.sql_source import check_query
 
     monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
     with pytest.raises(ConfigError) as caught:
@@ -193,11 +209,16 @@ def _readme_recipe() -> list[list[str]]:
     return commands
 
 
-def test_the_readme_recipe_runs_end_to_end(settings: Settings, store: GraphStore, tmp_path: Path,
-                                           export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_readme_recipe_runs_end_to_end(
+    settings: Settings, store: GraphStore, tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands = _readme_recipe()
-    assert [c[:3] for c in commands if c[0] == "kg"] == [["kg", "ingest", "products"], ["kg", "ingest", "events"],
-                                                         ["kg", "ingest", "reviews"], ["kg", "stats"]]
+    assert [c[:3] for c in commands if c[0] == "kg"] == [
+        ["kg", "ingest", "products"],
+        ["kg", "ingest", "events"],
+        ["kg", "ingest", "reviews"],
+        ["kg", "stats"],
+    ]
     monkeypatch.chdir(tmp_path)
     outputs = []
     for argv in commands:
@@ -209,17 +230,28 @@ def test_the_readme_recipe_runs_end_to_end(settings: Settings, store: GraphStore
         assert result.exit_code == 0, (argv, result.output)
         outputs.append(result.output)
     user = Pseudonymiser.from_settings(settings).user_id
-    assert set(_purchases(store)) == {(user("u1"), "p1"), (user("u2"), "p2"), (user("u2"), "p3"),
-                                      (user("u3"), "p4")}
-    categories = {r["id"]: r["category"] for r in store.execute(
-        "MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.id AS id, c.name AS category")}
-    assert categories == {"p1": "beleza_saude", "p2": "moveis_decoracao", "p3": "moveis_decoracao",
-                          "p4": "esporte_lazer"}
+    assert set(_purchases(store)) == {(user("u1"), "p1"), (user("u2"), "p2"), (user("u2"), "p3"), (user("u3"), "p4")}
+    categories = {
+        r["id"]: r["category"]
+        for r in store.execute("MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.id AS id, c.name AS category")
+    }
+    assert categories == {
+        "p1": "beleza_saude",
+        "p2": "moveis_decoracao",
+        "p3": "moveis_decoracao",
+        "p4": "esporte_lazer",
+    }
     # r2 was about order o2 (two products): one review of each; r1 of p1; r3 (no text) of p4
-    reviews = store.execute("MATCH (u:User)-[:WROTE]->(r:Review)-[:ABOUT]->(p:Product) "
-                            "RETURN u.id AS user, p.id AS item, r.rating AS rating ORDER BY item")
+    reviews = store.execute(
+        "MATCH (u:User)-[:WROTE]->(r:Review)-[:ABOUT]->(p:Product) "
+        "RETURN u.id AS user, p.id AS item, r.rating AS rating ORDER BY item"
+    )
     assert [(r["user"], r["item"], r["rating"]) for r in reviews] == [
-        (user("u1"), "p1", 5.0), (user("u2"), "p2", 2.0), (user("u2"), "p3", 2.0), (user("u3"), "p4", 4.0)]
+        (user("u1"), "p1", 5.0),
+        (user("u2"), "p2", 2.0),
+        (user("u2"), "p3", 2.0),
+        (user("u3"), "p4", 4.0),
+    ]
     assert "u1" not in "".join(outputs)
     # the whole recipe again: every step is skipped, nothing changes
     before = store.stats()
@@ -246,8 +278,12 @@ def test_parquet_json_gz_and_globs_give_the_same_rows_as_csv(export: Path, tmp_p
     for part, chunk in enumerate((lines[:3], lines[3:])):
         with gzip.open(export / f"items_{part}.csv.gz", "wt", encoding="utf-8") as handle:
             handle.write("\n".join([header, *chunk]) + "\n")
-    other = (EVENTS_SQL.replace("'orders.csv'", "'orders.parquet'").replace("'customers.csv'", "'customers.json'")
-             .replace("'order_items.csv'", "'items_*.csv.gz'") + " ORDER BY item_id DESC")
+    other = (
+        EVENTS_SQL.replace("'orders.csv'", "'orders.parquet'")
+        .replace("'customers.csv'", "'customers.json'")
+        .replace("'order_items.csv'", "'items_*.csv.gz'")
+        + " ORDER BY item_id DESC"
+    )
     work = tmp_path / "work"
     work.mkdir()
     results = []

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.ingest import ingest_file
-from kg.ingest.records import FormatMismatch
 from kg.foundation.errors import InputError
 from kg.foundation.settings import Settings
+from kg.ingest import ingest_file
+from kg.ingest.records import FormatMismatch
 from kg.store import GraphStore
 
 REVIEW = {"reviewerID": "A1", "asin": "B1", "overall": 5.0, "reviewText": "great", "unixReviewTime": 1500000000}
@@ -27,8 +27,9 @@ def test_a_reviews_file_read_as_a_catalogue_stops(store: GraphStore, settings: S
 
 def test_json_without_format_is_detected(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "events.json"
-    path.write_text(json.dumps({"user_id": "u1", "item_id": "p1", "event_type": "view", "timestamp": 1700000000})
-                    + "\n")
+    path.write_text(
+        json.dumps({"user_id": "u1", "item_id": "p1", "event_type": "view", "timestamp": 1700000000}) + "\n"
+    )
     report = ingest_file(store, settings, path, kind="events")
     assert report.format == "jsonl" and report.rows_ok == 1
 

@@ -20,10 +20,10 @@ import pytest
 
 from kg.foundation.errors import BusyError, ServerError
 from kg.foundation.locks import holder, lock_path, writer_lock
-from kg.store.falkordb_server import EmbeddedServer, _servers_in
 from kg.foundation.settings import Settings
 from kg.store import open_store
 from kg.store.cypher import SCHEMA_CONSTRAINTS
+from kg.store.falkordb_server import EmbeddedServer, _servers_in
 from tests.helpers import overlapped, release_together
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +41,14 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 def _spawn(code: str, settings: Settings, *args: str) -> subprocess.Popen[str]:
     """``python -c code settings.home args...`` from the repository root."""
-    return subprocess.Popen([sys.executable, "-c", code, str(settings.home), *args], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(settings.home), *args],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _finish(procs: list[subprocess.Popen[str]], timeout: float = 90) -> list[str]:
@@ -184,8 +190,10 @@ def test_a_manifest_naming_missing_files_is_reported_then_repaired(home: Setting
     manifest = home.db_dir / "appendonlydir" / "appendonly.aof.manifest"
     assert ".1." not in manifest.read_text()
     # what a second server on the same folder writes at shutdown: its stale view of the files
-    manifest.write_text("file appendonly.aof.1.base.rdb seq 1 type b\n"
-                        "file appendonly.aof.1.incr.aof seq 1 type i startoffset 0 endoffset 0\n")
+    manifest.write_text(
+        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i startoffset 0 endoffset 0\n"
+    )
     with pytest.raises(ServerError) as info:
         server.start()
     assert "damaged" in str(info.value) and "kg db repair" in (info.value.hint or "")
@@ -229,8 +237,7 @@ def test_writer_lock_holders_never_overlap(home: Settings, tmp_path: Path, n: in
     for pid in {line[0] for line in everything}:
         own = [(what, float(t)) for who, what, t in everything if who == pid and what in ("want", "in")]
         waits += [(pid, asked, got) for (w, asked), (i, got) in zip(own[::2], own[1::2]) if (w, i) == ("want", "in")]
-    assert any(pid != who and asked < ended and began < got for pid, asked, got in waits
-               for began, ended, who in held)
+    assert any(pid != who and asked < ended and began < got for pid, asked, got in waits for began, ended, who in held)
     assert len(lines) == 2 * 8 * n
     assert len({pid for pid, _, _ in lines}) == n
     for enter, leave in zip(lines[::2], lines[1::2]):  # in/out pairs of one process, never interleaved
@@ -276,8 +283,9 @@ def test_writer_lock_is_reentrant_per_thread_and_keyed_by_graph(home: Settings) 
         with writer_lock(other, what="another graph", timeout=0):  # different graph: free
             pass
         code = _HOLD_FOREVER.replace('what="kg ingest events"', 'what="x", timeout=0')
-        proc = subprocess.run([sys.executable, "-c", code, str(home.home)], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(home.home)], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert proc.returncode != 0 and "BusyError" in proc.stderr and "held" not in proc.stdout
     assert (home.home / "locks" / "g.lock").stat().st_mode & 0o777 == 0o600
 

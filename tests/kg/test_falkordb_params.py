@@ -8,12 +8,26 @@ import numpy as np
 import pytest
 from falkordb.helpers import stringify_param_value
 
-from kg.store.falkordb_params import Literal, encode, float32_list, params_header
 from kg.store.base import GraphStore
+from kg.store.falkordb_params import Literal, encode, float32_list, params_header
 
 VALUES = [
-    "plain", "", 'quote " and back\\slash', "ünïcödé ✓", 0, -17, 2**53, 1.5, -0.0001, 1e-12, 3.0e20,
-    [1, "a", None], [0.25, -1.5, 3.0], {"a": 1, "b c": [1.0, 2.0], "d": {"e": "f"}}, [], {},
+    "plain",
+    "",
+    'quote " and back\\slash',
+    "ünïcödé ✓",
+    0,
+    -17,
+    2**53,
+    1.5,
+    -0.0001,
+    1e-12,
+    3.0e20,
+    [1, "a", None],
+    [0.25, -1.5, 3.0],
+    {"a": 1, "b c": [1.0, 2.0], "d": {"e": "f"}},
+    [],
+    {},
     [{"key": "Product:1", "vector": [0.1, 0.2], "props": {"run": "r1", "dim": 2}}],
 ]
 
@@ -43,10 +57,17 @@ def test_nonfinite_numbers_and_bad_keys_are_refused() -> None:
 
 
 def test_values_round_trip_through_a_real_server(store: GraphStore) -> None:
-    sent = {"s": 'quote " back\\slash ünï', "i": -42, "f": 0.125, "v": [0.5, -0.25, 1e-07],
-            "m": {"k": "v", "n": [1, 2]}, "n": None, "b": False, "e": []}
-    row = store.execute("RETURN $s AS s, $i AS i, $f AS f, $v AS v, $m AS m, $n AS n, $b AS b, $e AS e",
-                        sent)[0]
+    sent = {
+        "s": 'quote " back\\slash ünï',
+        "i": -42,
+        "f": 0.125,
+        "v": [0.5, -0.25, 1e-07],
+        "m": {"k": "v", "n": [1, 2]},
+        "n": None,
+        "b": False,
+        "e": [],
+    }
+    row = store.execute("RETURN $s AS s, $i AS i, $f AS f, $v AS v, $m AS m, $n AS n, $b AS b, $e AS e", sent)[0]
     assert row["s"] == sent["s"] and row["i"] == -42 and row["f"] == 0.125 and row["m"] == sent["m"]
     assert row["v"] == pytest.approx(sent["v"]) and row["n"] is None and row["b"] is False and row["e"] == []
 
@@ -84,8 +105,11 @@ def test_row_batches_encode_exactly_like_the_per_value_path(shape: str) -> None:
         width = int(rng.integers(1, 6))
         pools = [rng.choice(len(ROW_VALUES), size=int(rng.integers(1, 4))) for _ in range(width)]
         rows = [[ROW_VALUES[int(rng.choice(pool))] for pool in pools] for _ in range(int(rng.integers(16, 40)))]
-        batch = ([{f"k{i}%": v for i, v in enumerate(r)} for r in rows] if shape == "dict"
-                 else [tuple(r) if shape == "tuple" else r for r in rows])
+        batch = (
+            [{f"k{i}%": v for i, v in enumerate(r)} for r in rows]
+            if shape == "dict"
+            else [tuple(r) if shape == "tuple" else r for r in rows]
+        )
         # an all-float row is a float list: list.__repr__ puts a space after its commas
         assert encode(batch).replace(", ", ",") == _per_value(batch).replace(", ", ",")
 
@@ -103,6 +127,7 @@ def test_row_batches_that_do_not_fit_fall_back() -> None:
 
 def test_positional_rows_round_trip_through_a_real_server(store: GraphStore) -> None:
     rows = [(f'u"{i}\\', i, i / 4, None if i % 2 else "ünï") for i in range(40)]
-    back = store.execute("UNWIND $rows AS row RETURN row[0] AS s, row[1] AS i, row[2] AS f, row[3] AS n",
-                         {"rows": rows})
+    back = store.execute(
+        "UNWIND $rows AS row RETURN row[0] AS s, row[1] AS i, row[2] AS f, row[3] AS n", {"rows": rows}
+    )
     assert [(r["s"], r["i"], r["f"], r["n"]) for r in back] == rows

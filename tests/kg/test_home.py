@@ -14,8 +14,8 @@ import pytest
 
 from kg.foundation.errors import ConfigError
 from kg.foundation.home import create_private, ensure_home, write_private
-from kg.store.falkordb_server import EmbeddedServer, _servers_in
 from kg.foundation.settings import Settings
+from kg.store.falkordb_server import EmbeddedServer, _servers_in
 from tests.helpers import overlapped, release_together
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,9 @@ def _mode(path: Path) -> int:
 
 def _python(code: str, *args: str, umask: int = 0) -> str:
     """Run ``code`` in a fresh interpreter under ``umask`` (the test process keeps its own)."""
-    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, umask=umask)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, umask=umask
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 
@@ -129,14 +130,22 @@ def test_create_private_race_has_one_winner_and_no_half_written_reads(tmp_path: 
     raced = False
     for attempt in range(5):
         target = tmp_path / f"key{attempt}"
-        procs = [subprocess.Popen([sys.executable, "-c", _RACE, str(target), f"value-{i}"], cwd=ROOT,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(4)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _RACE, str(target), f"value-{i}"],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(4)
+        ]
         release_together(procs)
         outs = [p.communicate(timeout=60)[0].split() for p in procs]
         assert sum(made == "True" for made, *_ in outs) == 1
         assert {content for _, content, *_ in outs} == {target.read_text()}
         spans = [(float(began), float(ended)) for *_, began, ended in outs]
-        if any(overlapped([a, b]) for i, a in enumerate(spans) for b in spans[i + 1:]):
+        if any(overlapped([a, b]) for i, a in enumerate(spans) for b in spans[i + 1 :]):
             raced = True
             break
     assert raced, "in five rounds no two create_private calls overlapped"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kg.foundation.errors import ConfigError, StoreError
-from kg.ledger import EventLedger, LedgerEvent
 from kg.foundation.settings import Settings
+from kg.ledger import EventLedger, LedgerEvent
 
 DAY = 86_400_000
 
@@ -22,8 +22,14 @@ def ledger(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_identity_repeats_and_aggregates(ledger: EventLedger) -> None:
-    touched = ledger.add([("u1", "p1", "view", 3000, None), ("u1", "p1", "view", 1000, None),
-                          ("u1", "p1", "view", 3000, None), ("u2", "p1", "cart", 5000, None)])
+    touched = ledger.add(
+        [
+            ("u1", "p1", "view", 3000, None),
+            ("u1", "p1", "view", 1000, None),
+            ("u1", "p1", "view", 3000, None),
+            ("u2", "p1", "cart", 5000, None),
+        ]
+    )
     agg = {(p.user, p.type): p for p in touched}
     assert (agg["u1", "view"].count, agg["u1", "view"].first_at, agg["u1", "view"].last_at) == (2, 1000, 3000)
     assert agg["u2", "cart"].count == 1
@@ -40,8 +46,13 @@ def test_latest_rating_wins_whatever_the_arrival_order(ledger: EventLedger) -> N
     ledger.add([("u1", "p1", "rating", 1 * DAY, 2.0)])  # older rating arrives later
     pair = ledger.pair("u1", "p1", "rating")
     assert pair is not None and (pair.rating, pair.rating_at, pair.count) == (5.0, 2 * DAY, 2)
-    ledger.add([("u1", "p1", "rating", 2 * DAY, 1.0), ("u1", "p1", "rating", 3 * DAY, 4.0),
-                ("u1", "p1", "rating", 3 * DAY, 3.0)])  # same identity: the first stored wins
+    ledger.add(
+        [
+            ("u1", "p1", "rating", 2 * DAY, 1.0),
+            ("u1", "p1", "rating", 3 * DAY, 4.0),
+            ("u1", "p1", "rating", 3 * DAY, 3.0),
+        ]
+    )  # same identity: the first stored wins
     pair = ledger.pair("u1", "p1", "rating")
     assert pair is not None and (pair.rating, pair.count) == (4.0, 3)
     assert (pair.first_date, pair.last_date) == ("1970-01-02", "1970-01-04")
@@ -58,13 +69,21 @@ def test_hot_pair_second_half_adds_only_its_own_events(ledger: EventLedger) -> N
 
 
 def test_reads_for_later_features(ledger: EventLedger) -> None:
-    ledger.add([("u1", "p1", "view", 1000, None), ("u1", "p2", "purchase", 4000, None),
-                ("u2", "p1", "rating", 2000, 4.0), ("u3", "p3", "view", 9000, None)])
+    ledger.add(
+        [
+            ("u1", "p1", "view", 1000, None),
+            ("u1", "p2", "purchase", 4000, None),
+            ("u2", "p1", "rating", 2000, 4.0),
+            ("u3", "p3", "view", 9000, None),
+        ]
+    )
     mark = ledger.last_batch()
     ledger.add([("u3", "p3", "view", 9500, None), ("u1", "p1", "view", 1000, None)])  # u1: nothing new
     assert ledger.users_touched_since(mark) == {"u3"}
-    assert list(ledger.events_of_users(["u1"])) == [LedgerEvent("u1", "p1", "view", 1000, None),
-                                                    LedgerEvent("u1", "p2", "purchase", 4000, None)]
+    assert list(ledger.events_of_users(["u1"])) == [
+        LedgerEvent("u1", "p1", "view", 1000, None),
+        LedgerEvent("u1", "p2", "purchase", 4000, None),
+    ]
     assert [e.user for e in ledger.events_between(1500, 9000)] == ["u2", "u1"]
     assert [e.at for e in ledger.events_between(9000)] == [9000, 9500]
     assert [(p.user, p.item) for p in ledger.pairs(types=["view"])] == [("u1", "p1"), ("u3", "p3")]
@@ -114,8 +133,13 @@ def test_readers_never_wait_for_the_writer(ledger: EventLedger) -> None:
 
 def test_failed_batch_leaves_nothing_behind(ledger: EventLedger) -> None:
     with pytest.raises(StoreError):
-        ledger.add([("u1", "p1", "view", 1, None), ("u1", "p1", "view", "not-a-time-and-not-null", None),
-                    (None, "p1", "view", 2, None)])
+        ledger.add(
+            [
+                ("u1", "p1", "view", 1, None),
+                ("u1", "p1", "view", "not-a-time-and-not-null", None),
+                (None, "p1", "view", 2, None),
+            ]
+        )
     assert ledger.counts()["events"] == 0 and ledger.counts()["pairs"] == 0
 
 
@@ -139,8 +163,10 @@ def test_clear_empties_the_ledger(ledger: EventLedger) -> None:
 
 def test_touched_pairs_come_back_exact_and_complete(ledger: EventLedger) -> None:
     rating = 1 / 3  # 16 significant digits: SQLite's JSON alone would round it
-    events = [(f"u{i % 7}", f"p{i % 5}", "rating" if i % 2 else "view", 1000 + i, rating if i % 2 else None)
-              for i in range(200)]
+    events = [
+        (f"u{i % 7}", f"p{i % 5}", "rating" if i % 2 else "view", 1000 + i, rating if i % 2 else None)
+        for i in range(200)
+    ]
     touched = ledger.add(events)
     assert len(touched) == len({(u, i, t) for u, i, t, _, _ in events}) == len(set(touched))
     assert {p.rating for p in touched if p.type == "rating"} == {rating}

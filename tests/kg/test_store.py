@@ -7,14 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from kg.store import queries
 from kg.foundation.errors import ConfigError, QueryError
-from kg.store.falkordb_server import EmbeddedServer
 from kg.foundation.settings import Settings
-from kg.store import GraphStore, open_store
 from kg.ingest.cypher import PRODUCTS_MERGE, RELATIONSHIP_COUNT
-from kg.store.cypher import (SCHEMA_CONSTRAINTS, SCHEMA_INDEXES, SCHEMA_UNIQUE, SERVER_VERSION, VECTOR_INDEX_CREATE,
-                             VECTOR_INDEX_DROP, VECTOR_INDEX_OPTIONS)
+from kg.store import GraphStore, open_store, queries
+from kg.store.cypher import (
+    SCHEMA_CONSTRAINTS,
+    SCHEMA_INDEXES,
+    SCHEMA_UNIQUE,
+    SERVER_VERSION,
+    VECTOR_INDEX_CREATE,
+    VECTOR_INDEX_DROP,
+    VECTOR_INDEX_OPTIONS,
+)
+from kg.store.falkordb_server import EmbeddedServer
 
 
 def test_write_batches_and_stats(any_store: GraphStore) -> None:
@@ -62,17 +68,25 @@ def test_backend_only_queries_resolve_for_their_dialect() -> None:
     assert "`vector.dimensions`: $dim" in text
     # the exact renders the Neo4j backend makes (its server cases run on the session's Neo4j)
     assert queries.render(SCHEMA_UNIQUE, "neo4j", constraint="user_id_unique", label="User", key="id").endswith(
-        "CREATE CONSTRAINT `user_id_unique` IF NOT EXISTS FOR (n:`User`) REQUIRE n.`id` IS UNIQUE\n")
+        "CREATE CONSTRAINT `user_id_unique` IF NOT EXISTS FOR (n:`User`) REQUIRE n.`id` IS UNIQUE\n"
+    )
     assert queries.render(VECTOR_INDEX_DROP, "neo4j", index="product_embedding").endswith(
-        "DROP INDEX `product_embedding` IF EXISTS\n")
+        "DROP INDEX `product_embedding` IF EXISTS\n"
+    )
 
 
 def test_vectors_nearest_neighbour_and_overwrite(any_store: GraphStore) -> None:
     store = any_store
     store.execute("UNWIND range(1, 4) AS i CREATE (:Product {id: toString(i)})")
     store.ensure_vector_index("Product", 3)
-    store.set_vectors("Product", [{"key": "1", "vector": [1, 0, 0], "props": {"embedding_run": "a"}},
-                                  {"key": "2", "vector": [0, 1, 0]}, {"key": "3", "vector": [0, 0, 1]}])
+    store.set_vectors(
+        "Product",
+        [
+            {"key": "1", "vector": [1, 0, 0], "props": {"embedding_run": "a"}},
+            {"key": "2", "vector": [0, 1, 0]},
+            {"key": "3", "vector": [0, 0, 1]},
+        ],
+    )
     hits = store.vector_search("Product", [0.9, 0.1, 0], 2)
     assert [h["key"] for h in hits] == ["1", "2"]
     assert hits[0]["score"] == pytest.approx(0.994, abs=0.01)

@@ -39,7 +39,9 @@ def browser_env(neo4j_server: dict[str, str], tmp_path: Path) -> Iterator[dict[s
     """The session Neo4j holding the small graph above, and kg's explorer on the port its
     ``browser.post_connect_cmd`` names (uvicorn in a thread)."""
     if "http" not in neo4j_server:
-        pytest.skip("the session Neo4j is an external one (KG_TEST_NEO4J_URI): its Browser port and guide URL are unknown")
+        pytest.skip(
+            "the session Neo4j is an external one (KG_TEST_NEO4J_URI): its Browser port and guide URL are unknown"
+        )
     pytest.importorskip("uvicorn")
     from kg.analyst.explore.app import create_app
 
@@ -58,16 +60,21 @@ def browser_env(neo4j_server: dict[str, str], tmp_path: Path) -> Iterator[dict[s
 def _sync_api() -> Any:
     if not CHROMIUM.exists():
         pytest.skip("no Chromium at /usr/bin/chromium: apt-get install -y chromium")
-    return pytest.importorskip("playwright.sync_api",
-                               reason="pip install playwright (Chromium: apt-get install -y chromium)")
+    return pytest.importorskip(
+        "playwright.sync_api", reason="pip install playwright (Chromium: apt-get install -y chromium)"
+    )
 
 
 def _log_in(page: Any, env: dict[str, str], errors: list[str], failure: Path) -> None:
     """Open Neo4j Browser, log in as neo4j, and wait for kg's guide (post_connect_cmd) in the Guides drawer."""
     page.set_default_timeout(120_000)  # a busy 2-core CI machine
     # Browser also asks the internet for fonts and analytics, and probes the Bolt port over HTTP: not its failures
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None
+        ),
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
     bolt_port = env["uri"].rsplit(":", 1)[1]
     page.goto(f"http://127.0.0.1:{env['http']}/browser/?dbms=bolt://127.0.0.1:{bolt_port}")
@@ -81,10 +88,18 @@ def _log_in(page: Any, env: dict[str, str], errors: list[str], failure: Path) ->
     except Exception:  # noqa: BLE001 - say what Browser showed instead
         page.screenshot(path=str(failure))
         drawer = page.locator("[data-testid=guidesDrawer]").all_inner_texts()
-        hint = (" (Browser compares the guide's host, or scheme://host, never host:port, with the server's "
-                "browser.remote_content_hostname_whitelist)") if "allowlist" in str(drawer) else ""
-        pytest.fail(f"kg's guide {guide_url} did not open on connect; Guides drawer: {drawer}{hint}; "
-                    f"errors: {errors}; screenshot: {failure}")
+        hint = (
+            (
+                " (Browser compares the guide's host, or scheme://host, never host:port, with the server's "
+                "browser.remote_content_hostname_whitelist)"
+            )
+            if "allowlist" in str(drawer)
+            else ""
+        )
+        pytest.fail(
+            f"kg's guide {guide_url} did not open on connect; Guides drawer: {drawer}{hint}; "
+            f"errors: {errors}; screenshot: {failure}"
+        )
     # the drawer's title is the guide's URL: the one post_connect_cmd names
     assert page.locator("[data-testid=guidesBackButton] >> xpath=..").inner_text().strip() == guide_url
 
@@ -112,7 +127,8 @@ def _new_frame(page: Any, command: str, before: int) -> None:
     page.wait_for_function(
         "([cmd, n]) => { const fs = document.querySelectorAll('[data-testid=frameCommand]');"
         " return fs.length > n && fs[0].textContent.replace(/\\s+/g, ' ').trim().startsWith(cmd); }",
-        arg=[" ".join(command.split())[:30], before])
+        arg=[" ".join(command.split())[:30], before],
+    )
 
 
 def _frames(page: Any) -> int:
@@ -155,8 +171,9 @@ def _top_frame(page: Any) -> Any:
     return page.locator("[data-testid=frameCommand]").first.locator("xpath=ancestor::*[@data-testid='frame'][1]")
 
 
-def test_neo4j_browser_opens_kg_guide_runs_a_query_and_draws_a_graph(browser_env: dict[str, str],
-                                                                      tmp_path: Path) -> None:
+def test_neo4j_browser_opens_kg_guide_runs_a_query_and_draws_a_graph(
+    browser_env: dict[str, str], tmp_path: Path
+) -> None:
     sync_api = _sync_api()
     errors: list[str] = []
     shot = tmp_path / "neo4j-browser.png"

@@ -17,16 +17,19 @@ import pytest
 import yaml
 
 from kg.foundation.errors import ServerError
-from kg.store.neo4j_server import ADMIN, LocalNeo4j
-from kg.store.falkordb_server import free_port
 from kg.foundation.settings import Settings
+from kg.store.falkordb_server import free_port
+from kg.store.neo4j_server import ADMIN, LocalNeo4j
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "compose-test-password"
 #: memory settings kept smaller than compose.yaml's (1G/2G heap, 1G page cache) to fit a test machine: the
 #: names are applied as they are; only the sizes differ
-SMALLER = {"server.memory.heap.initial_size": "512M", "server.memory.heap.max_size": "512M",
-           "server.memory.pagecache.size": "128M"}
+SMALLER = {
+    "server.memory.heap.initial_size": "512M",
+    "server.memory.heap.max_size": "512M",
+    "server.memory.pagecache.size": "128M",
+}
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -37,6 +40,7 @@ def interpolate(value: str, env: dict[str, str]) -> str:
     >>> interpolate("guide http://localhost:${PORT:-7475}/g $${X}", {})
     'guide http://localhost:7475/g ${X}'
     """
+
     def one(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
             return "$"
@@ -68,8 +72,11 @@ def compose_settings(env: dict[str, str]) -> dict[str, str]:
     environment = compose["services"]["neo4j"]["environment"]
     if isinstance(environment, list):
         environment = dict(item.split("=", 1) for item in environment)
-    return {neo4j_conf_name(k): interpolate(str(v), env) for k, v in environment.items()
-            if k.startswith("NEO4J_") and k != "NEO4J_AUTH"}
+    return {
+        neo4j_conf_name(k): interpolate(str(v), env)
+        for k, v in environment.items()
+        if k.startswith("NEO4J_") and k != "NEO4J_AUTH"
+    }
 
 
 def _bytes(text: str) -> int:
@@ -82,8 +89,13 @@ def test_compose_names_map_to_neo4j_conf() -> None:
     conf = compose_settings({"KG_EXPLORE_PORT": "17475"})
     assert conf["browser.post_connect_cmd"] == "guide http://localhost:17475/guide/kg.md"
     assert compose_settings({})["browser.post_connect_cmd"] == "guide http://localhost:7475/guide/kg.md"
-    assert {"server.memory.heap.initial_size", "server.memory.heap.max_size", "server.memory.pagecache.size",
-            "dbms.security.procedures.unrestricted", "browser.remote_content_hostname_whitelist"} <= set(conf)
+    assert {
+        "server.memory.heap.initial_size",
+        "server.memory.heap.max_size",
+        "server.memory.pagecache.size",
+        "dbms.security.procedures.unrestricted",
+        "browser.remote_content_hostname_whitelist",
+    } <= set(conf)
     assert not any("$" in v for v in conf.values()), conf
 
 
@@ -97,9 +109,15 @@ def _skip_without_neo4j(error: Exception) -> None:
 @pytest.fixture
 def compose_neo4j(tmp_path: Path) -> LocalNeo4j:
     explore_port = free_port()
-    settings = Settings(home=tmp_path / "kg", neo4j_password=PASSWORD, neo4j_bolt_port=free_port(),
-                        neo4j_http_port=free_port(), explore_port=explore_port, neo4j_heap="512m",
-                        neo4j_pagecache="128m")
+    settings = Settings(
+        home=tmp_path / "kg",
+        neo4j_password=PASSWORD,
+        neo4j_bolt_port=free_port(),
+        neo4j_http_port=free_port(),
+        explore_port=explore_port,
+        neo4j_heap="512m",
+        neo4j_pagecache="128m",
+    )
     conf = {**compose_settings({"KG_EXPLORE_PORT": str(explore_port)}), **SMALLER}
     return LocalNeo4j(settings, extra_conf=conf)
 
@@ -120,10 +138,14 @@ def test_compose_neo4j_settings_start_a_neo4j_5_26_and_reach_its_clients(compose
         with neo4j.GraphDatabase.driver(server.uri, auth=("neo4j", PASSWORD)) as driver:
             version = driver.execute_query("CALL dbms.components() YIELD versions RETURN versions[0] AS v").records
             assert version[0]["v"].startswith("5.26"), version
-            listed = {r["name"]: r["value"] for r in driver.execute_query(
-                "CALL dbms.listConfig() YIELD name, value RETURN name, value").records}
-            client = {r["name"]: r["value"] for r in driver.execute_query(
-                "CALL dbms.clientConfig() YIELD name, value RETURN name, value").records}
+            listed = {
+                r["name"]: r["value"]
+                for r in driver.execute_query("CALL dbms.listConfig() YIELD name, value RETURN name, value").records
+            }
+            client = {
+                r["name"]: r["value"]
+                for r in driver.execute_query("CALL dbms.clientConfig() YIELD name, value RETURN name, value").records
+            }
         # ... strict validation is on (an unknown name would have stopped the start) ...
         assert listed["server.config.strict_validation.enabled"] == "true"
         # ... and the server reports each one with the value given
@@ -150,9 +172,14 @@ def test_compose_neo4j_settings_start_a_neo4j_5_26_and_reach_its_clients(compose
     assert literal.keys() == conf.keys()
     (home / "conf" / "neo4j.conf").write_text("".join(f"{k}={v}\n" for k, v in literal.items()))
     java = shutil.which("java") or "java"
-    done = subprocess.run([java, "-cp", server.classpath(), ADMIN, "server", "validate-config"],
-                          env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")},
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [java, "-cp", server.classpath(), ADMIN, "server", "validate-config"],
+        env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0 and "validation successful" in done.stdout, done.stdout + done.stderr
 
 

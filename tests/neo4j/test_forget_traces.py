@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from kg.foundation.privacy import Pseudonymiser
 from kg.ingest.api import ingest_file
 from kg.operations.forget import forget_user
-from kg.store.neo4j_server import FORGET_WINDOW_S
-from kg.foundation.privacy import Pseudonymiser
 from kg.store import open_store
+from kg.store.neo4j_server import FORGET_WINDOW_S
 from tests.helpers import neo4j_settings
 
 pytestmark = pytest.mark.neo4j
@@ -62,8 +62,7 @@ def _in_logs(holders: dict[str, list[str]], key: str) -> list[str]:
     return [path for path, keys in holders.items() if key in keys and path.startswith("transactions/")]
 
 
-def test_forget_leaves_the_neo4j_data_directory_within_the_window(neo4j_server: dict[str, str],
-                                                                  tmp_path: Path) -> None:
+def test_forget_leaves_the_neo4j_data_directory_within_the_window(neo4j_server: dict[str, str], tmp_path: Path) -> None:
     if "home" not in neo4j_server:
         pytest.skip("KG_TEST_NEO4J_URI names an external server: its data directory is not ours to read")
     data = Path(neo4j_server["home"]) / "data"
@@ -85,17 +84,33 @@ def test_forget_leaves_the_neo4j_data_directory_within_the_window(neo4j_server: 
         w.writerow(["user_id", "item_id", "rating", "text", "timestamp"])
         w.writerow([raw, item, 5, text, T0 // 1000])
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw)
-    needles = {"raw": raw.encode(), "pseudonym": pseudonym.encode(), "item": item.encode(),
-               "review": f"review {tag}".encode()}
+    needles = {
+        "raw": raw.encode(),
+        "pseudonym": pseudonym.encode(),
+        "item": item.encode(),
+        "review": f"review {tag}".encode(),
+    }
 
     with open_store(settings) as store:
         ingest_file(store, settings, folder / "events.csv", kind="events", fmt="csv")
-        ingest_file(store, settings, folder / "reviews.csv", kind="reviews", fmt="csv", sentiment="lexicon",
-                    lang="en", store_text=True)
+        ingest_file(
+            store,
+            settings,
+            folder / "reviews.csv",
+            kind="reviews",
+            fmt="csv",
+            sentiment="lexicon",
+            lang="en",
+            store_text=True,
+        )
         # the check can fail: the review is in the transaction log at once, the pseudonym in the User.id
         # index once a checkpoint (every 20 s) has written its pages
-        before, _ = _poll(data, needles, lambda h: any("pseudonym" in k for k in h.values())
-                          and _in_logs(h, "review"), FORGET_WINDOW_S)
+        before, _ = _poll(
+            data,
+            needles,
+            lambda h: any("pseudonym" in k for k in h.values()) and _in_logs(h, "review"),
+            FORGET_WINDOW_S,
+        )
         assert _in_logs(before, "review") and _in_logs(before, "item"), before
         assert any(p.startswith("databases/neo4j/schema/index/") for p, k in before.items() if "pseudonym" in k), before
         assert not any("raw" in k for k in before.values()), before  # pseudonymised at ingest: never sent
@@ -109,9 +124,16 @@ def test_forget_leaves_the_neo4j_data_directory_within_the_window(neo4j_server: 
         assert any(line.startswith("database keeps: ") for line in report.lines())
 
     # the pseudonym left with the rebuilt index; the log files with the deleted records go at the next checkpoint
-    after, waited = _poll(data, needles, lambda h: not any(
-        "raw" in k or "pseudonym" in k for k in h.values()) and not _in_logs(h, "review") and not _in_logs(h, "item"),
-        2 * FORGET_WINDOW_S)
+    after, waited = _poll(
+        data,
+        needles,
+        lambda h: (
+            not any("raw" in k or "pseudonym" in k for k in h.values())
+            and not _in_logs(h, "review")
+            and not _in_logs(h, "item")
+        ),
+        2 * FORGET_WINDOW_S,
+    )
     assert not any("raw" in k or "pseudonym" in k for k in after.values()), after
     assert not _in_logs(after, "review") and not _in_logs(after, "item"), after
     assert waited <= FORGET_WINDOW_S, f"gone after {waited:.0f} s, later than FORGET_WINDOW_S ({FORGET_WINDOW_S} s)"

@@ -12,18 +12,28 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.store.neo4j_server import LocalNeo4j
-from kg.store.falkordb_server import free_port
 from kg.foundation.settings import Settings
+from kg.store.falkordb_server import free_port
+from kg.store.neo4j_server import LocalNeo4j
 
-pytestmark = pytest.mark.skipif(not (shutil.which("java") and shutil.which("mvn")),
-                                reason="a local Neo4j needs Java 17+ and Maven (apt-get install openjdk-17-jre-headless maven)")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("java") and shutil.which("mvn")),
+    reason="a local Neo4j needs Java 17+ and Maven (apt-get install openjdk-17-jre-headless maven)",
+)
 
 
 def _env(home: Path, bolt: int, http: int, password: str, **extra: str) -> dict[str, str]:
-    return {"KG_HOME": str(home), "KG_NEO4J_PASSWORD": password, "KG_NEO4J_BOLT_PORT": str(bolt),
-            "KG_NEO4J_HTTP_PORT": str(http), "KG_NEO4J_URI": "", "KG_NEO4J_HEAP": "512m",
-            "KG_NEO4J_PAGECACHE": "64m", "KG_PSEUDONYM_KEY": "test-key", **extra}
+    return {
+        "KG_HOME": str(home),
+        "KG_NEO4J_PASSWORD": password,
+        "KG_NEO4J_BOLT_PORT": str(bolt),
+        "KG_NEO4J_HTTP_PORT": str(http),
+        "KG_NEO4J_URI": "",
+        "KG_NEO4J_HEAP": "512m",
+        "KG_NEO4J_PAGECACHE": "64m",
+        "KG_PSEUDONYM_KEY": "test-key",
+        **extra,
+    }
 
 
 def _kg(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
@@ -73,11 +83,19 @@ def test_start_stop_restart_keeps_data_and_refuses_another_password(tmp_path: Pa
 def test_setting_errors_are_one_line_before_anything_starts(tmp_path: Path) -> None:
     short = _kg(_env(tmp_path / "a", free_port(), free_port(), "short"), "db", "start", "--backend", "neo4j")
     assert short.exit_code == 2 and "8 or more characters" in short.stderr and short.stderr.count("\n") == 1
-    remote = _kg(_env(tmp_path / "b", free_port(), free_port(), "long-enough", KG_NEO4J_URI="bolt://db.example:7687"),
-                 "db", "start")
+    remote = _kg(
+        _env(tmp_path / "b", free_port(), free_port(), "long-enough", KG_NEO4J_URI="bolt://db.example:7687"),
+        "db",
+        "start",
+    )
     assert remote.exit_code == 2 and "not at this machine" in remote.stderr
-    no_java = _kg({**_env(tmp_path / "c", free_port(), free_port(), "long-enough"), "PATH": "/nonexistent"},
-                  "db", "start", "--backend", "neo4j")
+    no_java = _kg(
+        {**_env(tmp_path / "c", free_port(), free_port(), "long-enough"), "PATH": "/nonexistent"},
+        "db",
+        "start",
+        "--backend",
+        "neo4j",
+    )
     assert no_java.exit_code == 3 and "needs Java 17+ and Maven" in no_java.stderr
     with socket.socket() as taken:  # a port another program holds
         taken.bind(("127.0.0.1", 0))

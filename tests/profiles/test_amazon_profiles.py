@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.ingest.api import ingest_file
 from kg.foundation.settings import Settings
-from kg.store import GraphStore
+from kg.ingest.api import ingest_file
 from kg.profiles import compute_profiles, evaluate_recommendations
 from kg.profiles.reasons import path_exists
+from kg.store import GraphStore
 from tests.helpers import run_cli
 
 REFERENCE = {"popularity": (0.345, 0.122), "itemknn": (0.555, 0.227), "ease": (0.531, 0.217)}
@@ -38,8 +38,10 @@ def test_gift_cards_eval_and_profiles(amazon_dir: Path, settings: Settings, stor
 
     profiled = compute_profiles(store, settings, train=False, k=10)
     assert profiled.users == 458 and profiled.users_with_recommendations == 458
-    sample = store.read("MATCH (u:User)-[r:RECOMMENDED]->(p:Product) RETURN r.path AS path, r.path_types AS t "
-                        "ORDER BY u.id, r.rank LIMIT 200")
+    sample = store.read(
+        "MATCH (u:User)-[r:RECOMMENDED]->(p:Product) RETURN r.path AS path, r.path_types AS t "
+        "ORDER BY u.id, r.rank LIMIT 200"
+    )
     assert len(sample) == 200 and all(path_exists(store, row["path"], row["t"]) for row in sample)
 
     result = run_cli(settings, "recommend", "A31UBHTUUIFJUT", "--k", "3", "--json")

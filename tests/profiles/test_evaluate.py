@@ -51,7 +51,10 @@ def test_rows_files_and_counts(synthetic_shop: ShopData, tmp_path: Path) -> None
 def test_temporal_split_runs(synthetic_shop: ShopData) -> None:
     report = evaluate_recommenders(synthetic_shop, models=["popularity"], ks=(10,), split="temporal")
     assert report.split == "temporal" and report.users_evaluated > 0
-    assert set(report.skip_reasons) <= {"no purchased/rated item before the cut", "no new purchased/rated item after the cut"}
+    assert set(report.skip_reasons) <= {
+        "no purchased/rated item before the cut",
+        "no new purchased/rated item after the cut",
+    }
     assert sum(report.skip_reasons.values()) == report.users_skipped
 
 
@@ -64,12 +67,15 @@ def test_shop_where_most_customers_buy_once_still_runs() -> None:
     assert report.users_cold == 1 and report.rows[1]["users_cold"] == 1
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"models": ["popularity", "svd"]}, "unknown recommender"),
-    ({"ks": (0, 20)}, "--k must be positive"),
-    ({"ks": ()}, "--k must be positive"),
-    ({"split": "random"}, "unknown split"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"models": ["popularity", "svd"]}, "unknown recommender"),
+        ({"ks": (0, 20)}, "--k must be positive"),
+        ({"ks": ()}, "--k must be positive"),
+        ({"split": "random"}, "unknown split"),
+    ],
+)
 def test_bad_arguments_raise_config_error(kwargs: dict, match: str) -> None:
     shop = ShopData(Interactions.from_rows([("a", "p1", "purchase", 1, None)]))
     with pytest.raises(ConfigError, match=match):
@@ -81,12 +87,16 @@ def test_gift_cards_baselines_match_the_reference_figures(amazon_dir: Path) -> N
     cosine 0.555 / 0.227, EASE(200) 0.531 / 0.217 (Recall@20 / NDCG@20)."""
     from bench.recommend import load_gift_cards
 
-    report = evaluate_recommenders(load_gift_cards(amazon_dir), models=["popularity", "itemknn", "ease", "kg"],
-                                   ks=(20,))
+    report = evaluate_recommenders(
+        load_gift_cards(amazon_dir), models=["popularity", "itemknn", "ease", "kg"], ks=(20,)
+    )
     assert (report.users_evaluated, report.users_skipped, report.n_items) == (458, 0, 148)
     got = {r["model"]: (r["recall@20"], r["ndcg@20"]) for r in report.rows}
-    for model, (recall, ndcg) in {"popularity": (0.345, 0.122), "itemknn": (0.555, 0.227),
-                                  "ease": (0.531, 0.217)}.items():
+    for model, (recall, ndcg) in {
+        "popularity": (0.345, 0.122),
+        "itemknn": (0.555, 0.227),
+        "ease": (0.531, 0.217),
+    }.items():
         assert got[model][0] == pytest.approx(recall, abs=0.005), model
         assert got[model][1] == pytest.approx(ndcg, abs=0.003), model
     best_recall = max(v[0] for k, v in got.items() if k != "kg")

@@ -26,10 +26,12 @@ def test_purchase_one_half_life_old_counts_half() -> None:
     table = compute_interests(shop([("u", "novel", "purchase", T0 - 30 * DAY_MS, None)]), as_of_ms=T0)
     assert table.by_user("u") == pytest.approx({("Brand", "Penguin"): 2.5, ("Category", "Books"): 2.5})
     # 15 days with a 15-day half-life is the same; 60 days at 30 is a quarter: 5 * 0.25 = 1.25
-    assert compute_interests(shop([("u", "novel", "purchase", T0 - 15 * DAY_MS, None)]), as_of_ms=T0,
-                             half_life_days=15).by_user("u")[("Category", "Books")] == pytest.approx(2.5)
-    assert compute_interests(shop([("u", "novel", "purchase", T0 - 60 * DAY_MS, None)]),
-                             as_of_ms=T0).by_user("u")[("Brand", "Penguin")] == pytest.approx(1.25)
+    assert compute_interests(
+        shop([("u", "novel", "purchase", T0 - 15 * DAY_MS, None)]), as_of_ms=T0, half_life_days=15
+    ).by_user("u")[("Category", "Books")] == pytest.approx(2.5)
+    assert compute_interests(shop([("u", "novel", "purchase", T0 - 60 * DAY_MS, None)]), as_of_ms=T0).by_user("u")[
+        ("Brand", "Penguin")
+    ] == pytest.approx(1.25)
 
 
 def test_category_propagates_up_the_tree() -> None:
@@ -42,8 +44,9 @@ def test_category_propagates_up_the_tree() -> None:
     # a category_decay of 0.2 and category_share 2: leaf 10, parent 10 * 0.2 = 2, grandparent 10 * 0.04 = 0.4
     w = InterestWeights(category_decay=0.2, category_share=2.0)
     got = compute_interests(shop([("u", "phone", "purchase", T0, None)]), weights=w).by_user("u")
-    assert [got[("Category", c)] for c in ("Electronics > Phones > Smart", "Electronics > Phones", "Electronics")] \
-        == pytest.approx([10.0, 2.0, 0.4])
+    assert [
+        got[("Category", c)] for c in ("Electronics > Phones > Smart", "Electronics > Phones", "Electronics")
+    ] == pytest.approx([10.0, 2.0, 0.4])
 
 
 def test_brand_sums_over_products_and_events() -> None:
@@ -66,8 +69,9 @@ def test_ratings_are_signed() -> None:
     assert table.by_user("u") == {}
     assert len(table) == 0
     # a purchase (5) plus a 1-star rating (-4): 1 left
-    got = compute_interests(shop([("u", "novel", "purchase", T0, None),
-                                  ("u", "novel", "rating", T0, 1.0)])).by_user("u")
+    got = compute_interests(shop([("u", "novel", "purchase", T0, None), ("u", "novel", "rating", T0, 1.0)])).by_user(
+        "u"
+    )
     assert got[("Brand", "Penguin")] == pytest.approx(1.0)
     # 4 stars: 4 * 0.5 = 2; 10 "stars" (another scale) is clamped to 5: 4 * 1 = 4; no stars: 0, not kept
     assert compute_interests(shop([("u", "novel", "rating", T0, 4.0)])).by_user("u")[("Brand", "Penguin")] == 2.0
@@ -77,14 +81,15 @@ def test_ratings_are_signed() -> None:
 
 def test_aspect_sentiment_is_signed_and_decayed() -> None:
     mentions = [
-        ("u", "battery", 0.8, T0),                 # 2 * 0.8 * 1 = 1.6
+        ("u", "battery", 0.8, T0),  # 2 * 0.8 * 1 = 1.6
         ("u", "battery", -0.3, T0 - 30 * DAY_MS),  # 2 * -0.3 * 0.5 = -0.3  -> battery 1.3
-        ("u", "screen", -0.5, None),               # 2 * -0.5 * 1 (no time: no decay) = -1 -> dropped
-        ("w", "price", 0.25, None),                # a user with reviews but no events: 2 * 0.25 = 0.5
+        ("u", "screen", -0.5, None),  # 2 * -0.5 * 1 (no time: no decay) = -1 -> dropped
+        ("w", "price", 0.25, None),  # a user with reviews but no events: 2 * 0.25 = 0.5
     ]
     table = compute_interests(shop([("u", "novel", "view", T0, None)], mentions))
-    assert table.by_user("u") == pytest.approx({("Brand", "Penguin"): 1.0, ("Category", "Books"): 1.0,
-                                                ("Aspect", "battery"): 1.3})
+    assert table.by_user("u") == pytest.approx(
+        {("Brand", "Penguin"): 1.0, ("Category", "Books"): 1.0, ("Aspect", "battery"): 1.3}
+    )
     assert table.by_user("w") == pytest.approx({("Aspect", "price"): 0.5})
     assert "w" in table.users
 
@@ -113,8 +118,11 @@ def test_as_of_defaults_to_the_newest_event() -> None:
 
 
 def test_events_after_as_of_are_ignored() -> None:
-    rows = [("u", "novel", "view", T0, None), ("u", "novel", "purchase", T0 + DAY_MS, None),
-            ("v", "phone", "purchase", T0 + DAY_MS, None)]
+    rows = [
+        ("u", "novel", "view", T0, None),
+        ("u", "novel", "purchase", T0 + DAY_MS, None),
+        ("v", "phone", "purchase", T0 + DAY_MS, None),
+    ]
     mentions = [("u", "plot", 1.0, T0 + DAY_MS)]
     table = compute_interests(shop(rows, mentions), as_of_ms=T0)
     # only the view counts: 1; the purchase, v's purchase and the later review are in the future
@@ -126,8 +134,12 @@ def test_events_after_as_of_are_ignored() -> None:
 def test_rows_and_vectors() -> None:
     rows = [("u", "novel", "purchase", T0, None), ("v", "novel", "view", T0, None)]
     table = compute_interests(shop(rows))
-    assert table.rows == [("u", "Brand", "Penguin", 5.0), ("u", "Category", "Books", 5.0),
-                            ("v", "Brand", "Penguin", 1.0), ("v", "Category", "Books", 1.0)]
+    assert table.rows == [
+        ("u", "Brand", "Penguin", 5.0),
+        ("u", "Category", "Books", 5.0),
+        ("v", "Brand", "Penguin", 1.0),
+        ("v", "Category", "Books", 1.0),
+    ]
     assert table.records()[0] == {"user": "u", "label": "Brand", "key": "Penguin", "score": 5.0}
     users, keys, m = table.vectors()
     assert users == ["u", "v"] and keys == [("Brand", "Penguin"), ("Category", "Books")]
@@ -140,9 +152,15 @@ def test_empty_shop() -> None:
     assert len(table) == 0 and table.as_of_ms == 0 and table.vectors()[2].shape == (0, 0)
 
 
-@pytest.mark.parametrize("kwargs", [{"half_life_days": 0}, {"top": 0},
-                                    {"weights": InterestWeights(view=-1)},
-                                    {"weights": InterestWeights(category_decay=1.5)}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"half_life_days": 0},
+        {"top": 0},
+        {"weights": InterestWeights(view=-1)},
+        {"weights": InterestWeights(category_decay=1.5)},
+    ],
+)
 def test_bad_arguments(kwargs) -> None:
     with pytest.raises(ConfigError):
         compute_interests(shop([("u", "novel", "view", T0, None)]), **kwargs)

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kg.foundation.settings import Settings
 from kg.ingest.api import ingest_file
 from kg.ingest.synthetic import generate_shop
-from kg.foundation.settings import Settings
-from kg.store import GraphStore
 from kg.profiles import compute_profiles, user_profile, user_recommendations
 from kg.profiles.data import Interactions, ShopData
 from kg.profiles.recommenders.ease import EASERecommender
 from kg.profiles.workflow import ProfileReport
+from kg.store import GraphStore
 
 DAY_MS = 86_400_000
 START_MS = 1_600_000_000_000
@@ -51,9 +51,10 @@ def test_segment_map_numbers_segments_from_one(monkeypatch: pytest.MonkeyPatch, 
 
     figures = []
     monkeypatch.setattr(charts, "_save", lambda fig, path: figures.append(fig) or path)
-    features = np.vstack([np.zeros((6, 3)), np.ones((6, 3))]) + np.random.default_rng(0).normal(0, .01, (12, 3))
-    charts.segment_map_png(features, np.array([0] * 6 + [1] * 6), ["a · b", "no clear interest"],
-                           tmp_path / "segments.png", max_iter=250)
+    features = np.vstack([np.zeros((6, 3)), np.ones((6, 3))]) + np.random.default_rng(0).normal(0, 0.01, (12, 3))
+    charts.segment_map_png(
+        features, np.array([0] * 6 + [1] * 6), ["a · b", "no clear interest"], tmp_path / "segments.png", max_iter=250
+    )
     texts = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
     assert texts == ["1: a · b (6 users)", "2: no clear interest (6 users)"]
 
@@ -61,17 +62,47 @@ def test_segment_map_numbers_segments_from_one(monkeypatch: pytest.MonkeyPatch, 
 def test_recent_merges_a_review_said_twice_and_untitled_products_are_described() -> None:
     from kg.profiles.workflow import _merge_recent
 
-    rows = [{"type": "PURCHASED", "id": "h1", "title": None, "category": "furniture_decor", "brand": None,
-             "last_at": 5, "last_date": "2018-01-01"},
-            {"type": "RATED", "id": "h1", "title": None, "category": "furniture_decor", "brand": None,
-             "last_at": 5, "last_date": "2018-01-01"},
-            {"type": "VIEWED", "id": "h2", "title": "Lamp", "last_at": 4, "last_date": "2017-12-31"}]
+    rows = [
+        {
+            "type": "PURCHASED",
+            "id": "h1",
+            "title": None,
+            "category": "furniture_decor",
+            "brand": None,
+            "last_at": 5,
+            "last_date": "2018-01-01",
+        },
+        {
+            "type": "RATED",
+            "id": "h1",
+            "title": None,
+            "category": "furniture_decor",
+            "brand": None,
+            "last_at": 5,
+            "last_date": "2018-01-01",
+        },
+        {"type": "VIEWED", "id": "h2", "title": "Lamp", "last_at": 4, "last_date": "2017-12-31"},
+    ]
     recent = _merge_recent(rows, 5)
     assert [(r["id"], r["types"]) for r in recent] == [("h1", ["PURCHASED", "RATED"]), ("h2", ["VIEWED"])]
-    recs = [{"rank": 1, "id": "h3", "title": None, "category": "bed_bath", "brand": "Acme", "score": 0.5,
-             "reason": "bought x; 2 shoppers bought both"}]
-    report = ProfileReport(id="u", found=True, recent=recent, recommendations=recs,
-                           interests=[{"label": "Category", "key": "furniture_decor", "score": 1e-9, "share": 1.0}])
+    recs = [
+        {
+            "rank": 1,
+            "id": "h3",
+            "title": None,
+            "category": "bed_bath",
+            "brand": "Acme",
+            "score": 0.5,
+            "reason": "bought x; 2 shoppers bought both",
+        }
+    ]
+    report = ProfileReport(
+        id="u",
+        found=True,
+        recent=recent,
+        recommendations=recs,
+        interests=[{"label": "Category", "key": "furniture_decor", "score": 1e-9, "share": 1.0}],
+    )
     lines = report.lines()
     assert "recent: purchased and rated h1 (category furniture_decor) (2018-01-01)" in lines
     assert "1. h3 (category bed_bath, brand Acme) (score 0.500) — bought x; 2 shoppers bought both" in lines
@@ -97,8 +128,12 @@ def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -
             return np.zeros(0, np.int64), np.zeros((0, len(items)))
 
         def explain(self, u, i, order, *, column=None, bought=None):
-            return Reason(order[0], "bought p1; 1 shopper bought both", ["User:b", "Product:p1", f"Product:{i}"],
-                          ["-[:PURCHASED]->", "-[:BOUGHT_TOGETHER]->"])
+            return Reason(
+                order[0],
+                "bought p1; 1 shopper bought both",
+                ["User:b", "Product:p1", f"Product:{i}"],
+                ["-[:PURCHASED]->", "-[:BOUGHT_TOGETHER]->"],
+            )
 
     _rows, counts, _together = recommend_with_reasons(GnnOnly(), CopurchasePath(), inter, 5)
     assert counts == {"copurchase": 1}  # b gets p2, explained by a co-purchase path, not "gnn"
@@ -106,13 +141,20 @@ def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -
     seg = Segmentation(np.array([0, 0]), 1, users=["a", "b"])
     from kg.profiles.interests import compute_interests
 
-    table = compute_interests(ShopData(Interactions.from_rows([("a", "p1", "view", 1, None),
-                                                                ("b", "p1", "view", 1, None)])))
+    table = compute_interests(
+        ShopData(Interactions.from_rows([("a", "p1", "view", 1, None), ("b", "p1", "view", 1, None)]))
+    )
     infos = label_segments(seg, table, user_ids=["a", "b"])
     assert all("users" not in i.label for i in infos)
-    explainer = Explainer(shop=ShopData(inter), positive=inter.matrix(), together=together_counts(inter.matrix()),
-                          interests={}, segment_of={"b": 1}, popular={1: {"p2"}},
-                          segment_label={1: "no clear interest"})
+    explainer = Explainer(
+        shop=ShopData(inter),
+        positive=inter.matrix(),
+        together=together_counts(inter.matrix()),
+        interests={},
+        segment_of={"b": 1},
+        popular={1: {"p2"}},
+        segment_label={1: "no clear interest"},
+    )
     reason = explainer.segment(inter.users.index("b"), inter.items.index("p2"))
     assert reason is not None and reason.text == "popular with shoppers like you (segment 1)"
 
@@ -121,8 +163,7 @@ def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -
 def long_shop(tmp_path: Path, settings: Settings, store: GraphStore) -> GraphStore:
     """A shop spanning two years, no product titles, and one user who bought (and reviewed, at the same
     moment) a single product two years before the newest event."""
-    files = generate_shop(tmp_path / "shop", users=50, products=30, events=1_500, seed=4, start_ms=START_MS,
-                          days=730)
+    files = generate_shop(tmp_path / "shop", users=50, products=30, events=1_500, seed=4, start_ms=START_MS, days=730)
     with open(files.products, newline="", encoding="utf-8") as handle:
         products = list(csv.DictReader(handle))
     for row in products:
@@ -140,9 +181,9 @@ def long_shop(tmp_path: Path, settings: Settings, store: GraphStore) -> GraphSto
     return store
 
 
-def test_profiles_read_well_on_a_long_untitled_shop(long_shop: GraphStore, settings: Settings,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_profiles_read_well_on_a_long_untitled_shop(
+    long_shop: GraphStore, settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     _small_ease(monkeypatch)
     with caplog.at_level(logging.INFO):
         report = compute_profiles(long_shop, settings, train=False, k=5, top=10, seed=1)
@@ -159,8 +200,11 @@ def test_profiles_read_well_on_a_long_untitled_shop(long_shop: GraphStore, setti
     assert report.reasons.get("copurchase", 0) == together
     assert not set(report.reasons) - {"copurchase", "viewed", "category", "brand", "aspect", "segment"}
     assert sum(report.reasons.values()) == len(stored)
-    assert not [row for row in long_shop.read("MATCH (:User)-[r:RECOMMENDED]->() RETURN r.reason AS reason")
-                if "users)" in row["reason"]]
+    assert not [
+        row
+        for row in long_shop.read("MATCH (:User)-[r:RECOMMENDED]->() RETURN r.reason AS reason")
+        if "users)" in row["reason"]
+    ]
 
     profile = user_profile(long_shop, settings, "OLD1")
     text = "\n".join(profile.lines())

@@ -49,8 +49,20 @@ def test_popularity_picks_the_most_bought() -> None:
     assert _top(model, shop, "d", 1) == ["p1"]  # p2, p3 already bought by d
 
 
-CO_BOUGHT = _buys([("a", "p1"), ("a", "p2"), ("b", "p1"), ("b", "p2"), ("c", "p3"), ("c", "p4"), ("e", "p3"),
-                   ("f", "p3"), ("g", "p4"), ("d", "p1")])
+CO_BOUGHT = _buys(
+    [
+        ("a", "p1"),
+        ("a", "p2"),
+        ("b", "p1"),
+        ("b", "p2"),
+        ("c", "p3"),
+        ("c", "p4"),
+        ("e", "p3"),
+        ("f", "p3"),
+        ("g", "p4"),
+        ("d", "p1"),
+    ]
+)
 
 
 @pytest.mark.parametrize("name", ["itemknn", "ease"])
@@ -71,18 +83,23 @@ def _two_groups(n_users: int = 24) -> list[tuple]:
     return _buys(pairs)
 
 
-@pytest.mark.parametrize("name, opts", [
-    ("mf", {"factors": 2}),
-    pytest.param("gnn", {"epochs": 30}, marks=pytest.mark.slow),  # ~15 s on a busy 2-core machine
-    pytest.param("kge", {"epochs": 40}, marks=pytest.mark.slow),  # ~35 s (PyKEEN pipeline)
-])
+@pytest.mark.parametrize(
+    "name, opts",
+    [
+        ("mf", {"factors": 2}),
+        pytest.param("gnn", {"epochs": 30}, marks=pytest.mark.slow),  # ~15 s on a busy 2-core machine
+        pytest.param("kge", {"epochs": 40}, marks=pytest.mark.slow),  # ~35 s (PyKEEN pipeline)
+    ],
+)
 def test_latent_models_recommend_from_the_users_own_group(name: str, opts: dict) -> None:
     shop = _shop(_two_groups())
     model = make_model(name, **opts).fit(shop, shop.interactions, 0)
     users = np.arange(shop.interactions.n_users)
     ranked = recommend(model, users, positive_matrix(shop.interactions), 1)[:, 0]
-    own = [shop.interactions.items[i][0] == ("a" if shop.interactions.users[u][0] == "u" else "b")
-           for u, i in zip(users, ranked)]
+    own = [
+        shop.interactions.items[i][0] == ("a" if shop.interactions.users[u][0] == "u" else "b")
+        for u, i in zip(users, ranked)
+    ]
     assert np.mean(own) >= 0.9, f"{name}: only {np.mean(own):.2f} of users got an item of their own group"
 
 
@@ -101,16 +118,26 @@ def test_models_never_recommend_seen_items_nor_items_without_training_events() -
 
 CATALOGUE = Catalogue(
     brand_of={"t1": "Lego", "t2": "Lego", "t3": "Mattel", "k1": "Tefal", "k2": "Tefal", "k3": "Bosch"},
-    category_of={"t1": "Toys > Building", "t2": "Toys > Building", "t3": "Toys > Dolls",
-                 "k1": "Home > Kitchen", "k2": "Home > Kitchen", "k3": "Home > Kitchen"},
+    category_of={
+        "t1": "Toys > Building",
+        "t2": "Toys > Building",
+        "t3": "Toys > Dolls",
+        "k1": "Home > Kitchen",
+        "k2": "Home > Kitchen",
+        "k3": "Home > Kitchen",
+    },
     parent_of={"Toys > Building": "Toys", "Toys > Dolls": "Toys", "Home > Kitchen": "Home"},
 )
 
 
 def _kitchen_shop() -> ShopData:
     # kitchen items are the most popular overall; the cold user only looked at toys
-    pairs = [(f"h{u}", k) for u in range(6) for k in ("k1", "k2", "k3")] + [("t", "t1"), ("t", "t2"),
-                                                                            ("s", "t3"), ("s", "t1")]
+    pairs = [(f"h{u}", k) for u in range(6) for k in ("k1", "k2", "k3")] + [
+        ("t", "t1"),
+        ("t", "t2"),
+        ("s", "t3"),
+        ("s", "t1"),
+    ]
     rows = _buys(pairs) + [("cold", "t2", "view", 100, None), ("new", "k1", "view", 101, None)]
     return _shop(rows, CATALOGUE)
 
@@ -126,7 +153,8 @@ def test_kg_gives_a_cold_user_items_of_their_category() -> None:
 def test_kg_contributions_sum_to_the_score_and_name_signals() -> None:
     shop = _kitchen_shop()
     model = KGRecommender(weights={"copurchase": 1.0, "category": 0.5, "brand": 0.5, "popularity": 0.1}).fit(
-        shop, shop.interactions, 0)
+        shop, shop.interactions, 0
+    )
     assert {"copurchase", "brand", "category", "popularity", "viewed"} <= set(model.signals)
     assert "segment" not in model.signals and "aspect" not in model.signals  # no segments, no aspects given
     items = np.arange(shop.interactions.n_items)
@@ -141,8 +169,10 @@ def test_kg_contributions_sum_to_the_score_and_name_signals() -> None:
 def test_kg_segment_and_aspect_signals() -> None:
     pairs = [("a1", "k1"), ("a2", "k1"), ("b1", "k2"), ("b2", "k2"), ("b3", "k2")]
     rows = _buys(pairs) + [("a3", "k3", "view", 50, None)]
-    aspects = AspectSignals(user_mentions=[("a3", "sharp blade", 0.9, 10)],
-                            product_aspects={"k3": {"sharp blade": (4, 0.8)}, "k2": {"sharp blade": (3, -0.5)}})
+    aspects = AspectSignals(
+        user_mentions=[("a3", "sharp blade", 0.9, 10)],
+        product_aspects={"k3": {"sharp blade": (4, 0.8)}, "k2": {"sharp blade": (3, -0.5)}},
+    )
     shop = ShopData(Interactions.from_rows(rows), CATALOGUE, aspects)
     it = shop.interactions
     segment = np.array([0 if it.users[u][0] == "a" else 1 for u in range(it.n_users)])

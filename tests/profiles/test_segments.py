@@ -78,8 +78,9 @@ def phone_and_book_shop() -> ShopData:
     rows = [(f"u{i}", "phone", "purchase", T0, None) for i in range(1, 5)]
     rows += [(f"u{i}", "novel", "purchase", T0, None) for i in range(5, 9)]
     mentions = [(f"u{i}", "battery", 1.0, T0) for i in range(1, 5)] + [("u4", "price", 1.0, T0)]
-    catalogue = Catalogue(brand_of={"phone": "Acme", "novel": "Penguin"},
-                          category_of={"phone": "Phones", "novel": "Books"})
+    catalogue = Catalogue(
+        brand_of={"phone": "Acme", "novel": "Penguin"}, category_of={"phone": "Phones", "novel": "Books"}
+    )
     return ShopData(Interactions.from_rows(rows), catalogue, AspectSignals(user_mentions=mentions))
 
 
@@ -109,8 +110,7 @@ def test_equal_labels_get_the_segment_number() -> None:
     labels = [i.label for i in label_segments(seg, interests, user_ids=users)]
     assert labels == ["Acme · Phones · battery #1", "Acme · Phones · battery #2", "Penguin · Books"]  # as shown
     # no user ids: the table's first users; 9 rows is more than its 8 users
-    assert label_segments(Segmentation(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 2), interests)[1].label \
-        == "Penguin · Books"
+    assert label_segments(Segmentation(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 2), interests)[1].label == "Penguin · Books"
     with pytest.raises(ConfigError):
         label_segments(Segmentation(np.zeros(9, dtype=np.int32), 1), interests)
 
@@ -120,13 +120,20 @@ def test_build_features_normalises_and_aligns() -> None:
     emb = {"u1": np.array([3.0, 4.0]), "u5": np.array([0.0, 2.0])}
     x, cols = build_features(["u1", "u5", "zz"], interests, emb, embedding_weight=2.0)
     # keys sorted, only those one of these users has (not price: only u4):
-    assert cols == ["Aspect:battery", "Brand:Acme", "Brand:Penguin", "Category:Books", "Category:Phones",
-                    "emb:0", "emb:1"]
+    assert cols == [
+        "Aspect:battery",
+        "Brand:Acme",
+        "Brand:Penguin",
+        "Category:Books",
+        "Category:Phones",
+        "emb:0",
+        "emb:1",
+    ]
     # u1: battery 2, Acme 5, Phones 5 -> norm sqrt(4 + 25 + 25) = sqrt(54); embedding (3, 4) / 5 * 2
     s = np.sqrt(54.0)
     assert x[0] == pytest.approx([2 / s, 5 / s, 0, 0, 5 / s, 1.2, 1.6])
     # u5: Penguin 5, Books 5 -> 1/sqrt(2) each; embedding (0, 2) / 2 * 2
-    assert x[1] == pytest.approx([0, 0, 2 ** -0.5, 2 ** -0.5, 0, 0, 2.0])
+    assert x[1] == pytest.approx([0, 0, 2**-0.5, 2**-0.5, 0, 0, 2.0])
     assert x[2].tolist() == [0.0] * 7  # unknown user: zeros
     # max_keys keeps the keys most of these users have (ties: key order): battery, Acme and Phones 2 users
     # each (u1, u4), Penguin, Books and price 1 each
@@ -159,8 +166,10 @@ def test_segment_map_png(tmp_path: Path) -> None:
 
 
 def test_bar_chart_png(tmp_path: Path) -> None:
-    rows = [{"model": "ease", "recall@20": 0.5, "ndcg@20": 0.31},
-            {"model": "popular", "recall@20": 0.2, "ndcg@20": 0.12}]
+    rows = [
+        {"model": "ease", "recall@20": 0.5, "ndcg@20": 0.31},
+        {"model": "popular", "recall@20": 0.2, "ndcg@20": 0.12},
+    ]
     out = bar_chart_png(rows, ["recall@20", "ndcg@20"], tmp_path / "eval.png")
     data = out.read_bytes()
     assert data[:8] == PNG and len(data) > 2000

@@ -15,15 +15,19 @@ from kg.profiles.split import NO_HISTORY, NO_NEW, TOO_FEW, leave_last_out, make_
 
 def _events(it: Interactions, user: str) -> set[tuple[str, str]]:
     u = it.user_index[user]
-    return {(it.items[i], ("view", "cart", "purchase", "rating")[t]) for i, t in zip(it.item[it.user == u],
-                                                                                    it.type[it.user == u])}
+    return {
+        (it.items[i], ("view", "cart", "purchase", "rating")[t])
+        for i, t in zip(it.item[it.user == u], it.type[it.user == u])
+    }
 
 
 def test_leave_last_out_holds_out_last_first_time_and_breaks_ties_by_item_id() -> None:
     rows = [
-        ("a", "p1", "purchase", 1, None), ("a", "p2", "purchase", 2, None),
+        ("a", "p1", "purchase", 1, None),
+        ("a", "p2", "purchase", 2, None),
         ("a", "p1", "purchase", 9, None),  # re-buy: p1 still counts at its first time (1)
-        ("b", "p9", "purchase", 5, None), ("b", "p3", "rating", 5, 4.0),  # tie at 5: p9 > p3 by id
+        ("b", "p9", "purchase", 5, None),
+        ("b", "p3", "rating", 5, 4.0),  # tie at 5: p9 > p3 by id
         ("b", "p0", "purchase", 1, None),
     ]
     s = leave_last_out(Interactions.from_rows(rows))
@@ -37,9 +41,13 @@ def test_leave_last_out_holds_out_last_first_time_and_breaks_ties_by_item_id() -
 
 def test_leave_last_out_removes_every_event_of_the_held_out_pair_and_counts_skipped() -> None:
     rows = [
-        ("a", "p3", "view", 1, None), ("a", "p1", "purchase", 2, None), ("a", "p3", "cart", 3, None),
-        ("a", "p3", "purchase", 4, None), ("a", "p3", "rating", 5, 5.0),
-        ("b", "p3", "view", 1, None), ("b", "p3", "purchase", 2, None),  # one item: skipped, events kept
+        ("a", "p3", "view", 1, None),
+        ("a", "p1", "purchase", 2, None),
+        ("a", "p3", "cart", 3, None),
+        ("a", "p3", "purchase", 4, None),
+        ("a", "p3", "rating", 5, 5.0),
+        ("b", "p3", "view", 1, None),
+        ("b", "p3", "purchase", 2, None),  # one item: skipped, events kept
         ("c", "p1", "view", 1, None),  # views only: skipped
     ]
     s = leave_last_out(Interactions.from_rows(rows))
@@ -52,10 +60,14 @@ def test_leave_last_out_removes_every_event_of_the_held_out_pair_and_counts_skip
 
 def test_temporal_cut_new_items_only_and_reasons() -> None:
     rows = [
-        ("a", "p1", "purchase", 1, None), ("a", "p2", "purchase", 2, None), ("a", "p1", "purchase", 9, None),
+        ("a", "p1", "purchase", 1, None),
+        ("a", "p2", "purchase", 2, None),
+        ("a", "p1", "purchase", 9, None),
         ("a", "p3", "purchase", 10, None),
-        ("b", "p1", "purchase", 3, None), ("b", "p1", "rating", 8, 5.0),  # only a repeat after the cut
-        ("c", "p2", "view", 4, None), ("c", "p2", "purchase", 9, None),  # no bought item before the cut
+        ("b", "p1", "purchase", 3, None),
+        ("b", "p1", "rating", 8, 5.0),  # only a repeat after the cut
+        ("c", "p2", "view", 4, None),
+        ("c", "p2", "purchase", 9, None),  # no bought item before the cut
         ("d", "p2", "purchase", 5, None),
     ]
     # times sorted: 1 2 3 4 5 8 9 9 10 -> 0.5 quantile (lower) = 5: train = at <= 5

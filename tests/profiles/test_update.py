@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from kg.ingest.api import ingest_file
-from kg.ingest.synthetic import generate_shop
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
-from kg.store import GraphStore
+from kg.ingest.api import ingest_file
+from kg.ingest.synthetic import generate_shop
 from kg.profiles import compute_profiles, update_profiles
+from kg.profiles.cypher import USER_INTERESTS, USER_RECOMMENDED, USER_SEGMENT
 from kg.profiles.incremental import latest_state, rebuild_with_state
 from kg.profiles.interests import compute_interests
 from kg.profiles.load import load_shop
 from kg.profiles.reasons import path_exists
 from kg.profiles.steps import stored_score
+from kg.store import GraphStore
 from tests.helpers import run_cli
-from kg.profiles.cypher import USER_INTERESTS, USER_RECOMMENDED, USER_SEGMENT
 
 DAY = 86_400_000
 
@@ -37,8 +37,7 @@ def _events(path: Path, rows: list[tuple[str, str, str, int, str]]) -> Path:
 def _graph_rows(store: GraphStore, users: list[str]) -> tuple[dict, dict, dict]:
     interests, recs, segments = {}, {}, {}
     for u in users:
-        interests[u] = sorted((r["label"], r["key"], float(r["score"]))
-                              for r in store.query(USER_INTERESTS, id=u))
+        interests[u] = sorted((r["label"], r["key"], float(r["score"])) for r in store.query(USER_INTERESTS, id=u))
         recs[u] = [(r["id"], int(r["rank"]), r["reason"]) for r in store.query(USER_RECOMMENDED, id=u)]
         seg = store.query(USER_SEGMENT, id=u)
         segments[u] = int(seg[0]["id"]) if seg else None
@@ -46,8 +45,9 @@ def _graph_rows(store: GraphStore, users: list[str]) -> tuple[dict, dict, dict]:
 
 
 @pytest.mark.slow
-def test_update_touches_only_new_events_and_equals_a_rebuild(tmp_path: Path, settings: Settings,
-                                                             store: GraphStore) -> None:
+def test_update_touches_only_new_events_and_equals_a_rebuild(
+    tmp_path: Path, settings: Settings, store: GraphStore
+) -> None:
     files = generate_shop(tmp_path / "shop", users=50, products=30, events=1_500, seed=5)
     ingest_file(store, settings, files.products, kind="products", fmt="csv")
     ingest_file(store, settings, files.events, kind="events", fmt="csv")
@@ -56,17 +56,23 @@ def test_update_touches_only_new_events_and_equals_a_rebuild(tmp_path: Path, set
 
     pseudo = Pseudonymiser.from_settings(settings).user_id
     untouched = pseudo("U0000010")
-    before = store.read("MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
-                        "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
-                        "ORDER BY t, score, rank", {"id": untouched})
+    before = store.read(
+        "MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
+        "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
+        "ORDER BY t, score, rank",
+        {"id": untouched},
+    )
     newest = max(int(r[3]) for r in csv.reader(open(files.events, encoding="utf-8")) if r[3].isdigit())
-    new = _events(tmp_path / "new.csv", [
-        ("U0000003", "P0000001", "purchase", newest + DAY, ""),
-        ("U0000003", "P0000002", "rating", newest + DAY, "5"),
-        ("U0000004", "P0000005", "view", newest + 2 * DAY, ""),
-        ("NEWCOMER", "P0000007", "purchase", newest + 3 * DAY, ""),
-        ("NEWCOMER", "P0000008", "cart", newest + 3 * DAY, ""),
-    ])
+    new = _events(
+        tmp_path / "new.csv",
+        [
+            ("U0000003", "P0000001", "purchase", newest + DAY, ""),
+            ("U0000003", "P0000002", "rating", newest + DAY, "5"),
+            ("U0000004", "P0000005", "view", newest + 2 * DAY, ""),
+            ("NEWCOMER", "P0000007", "purchase", newest + 3 * DAY, ""),
+            ("NEWCOMER", "P0000008", "cart", newest + 3 * DAY, ""),
+        ],
+    )
     ingest_file(store, settings, new, kind="events", fmt="csv")
     report = update_profiles(store, settings)
     touched = sorted(pseudo(u) for u in ("U0000003", "U0000004", "NEWCOMER"))
@@ -78,25 +84,32 @@ def test_update_touches_only_new_events_and_equals_a_rebuild(tmp_path: Path, set
     full = compute_interests(load_shop(store, settings), as_of_ms=state.as_of_ms, half_life_days=30.0, top=10)
     interests, recs, segments = _graph_rows(store, touched)
     for u in touched:
-        assert interests[u] == sorted((label, key, stored_score(score)) for user, label, key, score in full.rows
-                                      if user == u)
+        assert interests[u] == sorted(
+            (label, key, stored_score(score)) for user, label, key, score in full.rows if user == u
+        )
     assert interests[pseudo("NEWCOMER")], "a new user gets interests at once"
     assert recs[pseudo("NEWCOMER")], "and recommendations"
 
     # recommendations and segments equal a from-scratch rebuild (all events reloaded) with the frozen model
     reference = rebuild_with_state(store, settings, None, as_of_ms=state.as_of_ms)
     for u in touched:
-        assert recs[u] == [(r["product"], r["rank"], r["reason"]) for r in reference["recommendations"]
-                           if r["user"] == u]
+        assert recs[u] == [
+            (r["product"], r["rank"], r["reason"]) for r in reference["recommendations"] if r["user"] == u
+        ]
         assert segments[u] == reference["segments"][u]
-    for row in store.read("MATCH (u:User)-[r:RECOMMENDED]->(p:Product) WHERE u.id IN $users "
-                          "RETURN r.path AS path, r.path_types AS types", {"users": touched}):
+    for row in store.read(
+        "MATCH (u:User)-[r:RECOMMENDED]->(p:Product) WHERE u.id IN $users RETURN r.path AS path, r.path_types AS types",
+        {"users": touched},
+    ):
         assert path_exists(store, row["path"], row["types"])
 
     # untouched users keep their edges exactly
-    after = store.read("MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
-                       "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
-                       "ORDER BY t, score, rank", {"id": untouched})
+    after = store.read(
+        "MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
+        "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
+        "ORDER BY t, score, rank",
+        {"id": untouched},
+    )
     assert after == before
     sizes = store.read("MATCH (s:Segment) RETURN sum(s.size) AS n")[0]["n"]
     assert sizes == store.read("MATCH (u:User)-[:IN_SEGMENT]->() RETURN count(u) AS n")[0]["n"] == 51
@@ -124,7 +137,8 @@ def test_ingest_runs_kg_update_unless_told_not_to(tmp_path: Path, settings: Sett
 
 @pytest.mark.slow
 def test_update_gives_new_users_and_products_vectors_similar_items_and_recommendations(
-        tmp_path: Path, settings: Settings, store: GraphStore) -> None:
+    tmp_path: Path, settings: Settings, store: GraphStore
+) -> None:
     from kg.embeddings import TrainConfig, similar_items, train_graph
 
     files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
@@ -142,17 +156,26 @@ def test_update_gives_new_users_and_products_vectors_similar_items_and_recommend
     result = run_cli(settings, "ingest", "products", str(catalogue))
     assert result.exit_code == 0, result.output
     late = 1_800_000_000_000
-    new = _events(tmp_path / "late.csv", [("FRESH-USER", "P0000001", "purchase", late, ""),
-                                          ("FRESH-USER", "P0000002", "view", late + 1, ""),
-                                          ("U0000001", "PNEW-EVENTS", "purchase", late + 2, "")])
+    new = _events(
+        tmp_path / "late.csv",
+        [
+            ("FRESH-USER", "P0000001", "purchase", late, ""),
+            ("FRESH-USER", "P0000002", "view", late + 1, ""),
+            ("U0000001", "PNEW-EVENTS", "purchase", late + 2, ""),
+        ],
+    )
     result = run_cli(settings, "ingest", "events", str(new))
     assert result.exit_code == 0, result.output
     assert "fold-in" in result.stderr and "updated" in result.stderr
 
     fresh = Pseudonymiser.from_settings(settings).user_id("FRESH-USER")
-    methods = {row["id"]: row["m"] for row in store.read(
-        "MATCH (n) WHERE n.id IN $ids RETURN n.id AS id, n.embedding_method AS m",
-        {"ids": [fresh, "PNEW-EVENTS", "PNEW-TEXT"]})}
+    methods = {
+        row["id"]: row["m"]
+        for row in store.read(
+            "MATCH (n) WHERE n.id IN $ids RETURN n.id AS id, n.embedding_method AS m",
+            {"ids": [fresh, "PNEW-EVENTS", "PNEW-TEXT"]},
+        )
+    }
     assert methods == {fresh: "fold-in", "PNEW-EVENTS": "fold-in", "PNEW-TEXT": "text"}
     assert similar_items(store, "PNEW-TEXT", k=3, settings=settings)
     assert similar_items(store, "PNEW-EVENTS", k=3, settings=settings)
@@ -172,7 +195,7 @@ class _CountingEncoder:
         return True
 
     @classmethod
-    def shared(cls) -> "_CountingEncoder":
+    def shared(cls) -> _CountingEncoder:
         return cls()
 
     def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
@@ -184,7 +207,8 @@ class _CountingEncoder:
 
 @pytest.mark.slow
 def test_a_small_batch_folds_in_and_cold_starts_only_what_it_touched(
-        tmp_path: Path, settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 20: a 5-row batch after the first update costs what the batch touched, not the whole shop."""
     from kg.embeddings import TrainConfig, train_graph
 
@@ -204,14 +228,20 @@ def test_a_small_batch_folds_in_and_cold_starts_only_what_it_touched(
             writer.writerow([f"PTEXT{n}", f"Acme gadget {n}", "", "", "9.99"])  # no edges: text cold-start
         ingest_file(store, settings, catalogue, kind="products", fmt="csv")
         at = late + n * 10
-        rows = [(f"NEW{n}", "P0000001", "purchase", at, ""), (f"NEW{n}", "P0000002", "view", at + 1, ""),
-                ("U0000001", "P0000003", "view", at + 2, ""), ("U0000002", "P0000004", "cart", at + 3, ""),
-                ("U0000003", "P0000005", "purchase", at + 4, "")]
+        rows = [
+            (f"NEW{n}", "P0000001", "purchase", at, ""),
+            (f"NEW{n}", "P0000002", "view", at + 1, ""),
+            ("U0000001", "P0000003", "view", at + 2, ""),
+            ("U0000002", "P0000004", "cart", at + 3, ""),
+            ("U0000003", "P0000005", "purchase", at + 4, ""),
+        ]
         ingest_file(store, settings, _events(tmp_path / f"batch{n}.csv", rows), kind="events", fmt="csv")
         _CountingEncoder.encoded = []
         return update_profiles(store, settings).embeddings
 
-    first = batch(1)  # the first cold-start learns its mapping from every product with a vector (and keeps the encodings)
+    first = batch(
+        1
+    )  # the first cold-start learns its mapping from every product with a vector (and keeps the encodings)
     assert len(_CountingEncoder.encoded) > 20, first
     done = batch(2)
     assert done["fold_in"]["total_entities"] == 1  # the batch's one new user (known users and items keep theirs)

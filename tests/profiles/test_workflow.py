@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kg.ingest.api import ingest_file
-from kg.ingest.synthetic import generate_shop
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
-from kg.store import GraphStore
+from kg.ingest.api import ingest_file
+from kg.ingest.synthetic import generate_shop
 from kg.profiles import compute_profiles, user_profile, user_recommendations
 from kg.profiles.reasons import path_exists
+from kg.store import GraphStore
 from tests.helpers import run_cli
 
 K = 5
@@ -41,25 +41,36 @@ def test_profiles_written_and_replaced_on_rerun(shop_store: GraphStore, settings
     assert report.segments and sum(s["size"] for s in report.segments) == users
     assert Path(report.run_dir, "segments.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    counts = {rel: _count(store, f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")
-              for rel in ("INTERESTED_IN", "IN_SEGMENT", "RECOMMENDED", "POPULAR_IN", "BOUGHT_TOGETHER")}
+    counts = {
+        rel: _count(store, f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")
+        for rel in ("INTERESTED_IN", "IN_SEGMENT", "RECOMMENDED", "POPULAR_IN", "BOUGHT_TOGETHER")
+    }
     assert counts["IN_SEGMENT"] == users
     assert counts["RECOMMENDED"] == report.recommendations > 0
     assert counts["INTERESTED_IN"] == report.interests > 0
-    assert _count(store, "MATCH (u:User)-[r:INTERESTED_IN]->() WITH u, count(r) AS c WHERE c > 10 "
-                         "RETURN count(u) AS n") == 0  # --top 10 per user
+    assert (
+        _count(store, "MATCH (u:User)-[r:INTERESTED_IN]->() WITH u, count(r) AS c WHERE c > 10 RETURN count(u) AS n")
+        == 0
+    )  # --top 10 per user
 
     # bought or rated items are never recommended (viewed ones may be, as in the evaluation); ranks 1..n
-    assert _count(store, "MATCH (u:User)-[:RECOMMENDED]->(p:Product) WHERE (u)-[:PURCHASED|RATED]->(p) "
-                         "RETURN count(*) AS n") == 0
-    for row in store.read("MATCH (u:User)-[r:RECOMMENDED]->() WITH u, collect(r.rank) AS ranks "
-                          "RETURN u.id AS user, ranks"):
+    assert (
+        _count(
+            store, "MATCH (u:User)-[:RECOMMENDED]->(p:Product) WHERE (u)-[:PURCHASED|RATED]->(p) RETURN count(*) AS n"
+        )
+        == 0
+    )
+    for row in store.read(
+        "MATCH (u:User)-[r:RECOMMENDED]->() WITH u, collect(r.rank) AS ranks RETURN u.id AS user, ranks"
+    ):
         assert sorted(row["ranks"]) == list(range(1, len(row["ranks"]) + 1))
         assert len(row["ranks"]) <= K
 
     # every reason is a real path from the user to the product
-    rows = store.read("MATCH (u:User)-[r:RECOMMENDED]->(p:Product) RETURN u.id AS user, p.id AS product, "
-                      "r.reason AS reason, r.path AS path, r.path_types AS types")
+    rows = store.read(
+        "MATCH (u:User)-[r:RECOMMENDED]->(p:Product) RETURN u.id AS user, p.id AS product, "
+        "r.reason AS reason, r.path AS path, r.path_types AS types"
+    )
     for row in rows:
         assert row["path"][0] == f"User:{row['user']}" and row["path"][-1] == f"Product:{row['product']}"
         assert row["reason"]
@@ -101,7 +112,9 @@ def test_cli_profiles_profile_recommend_and_errors(shop_store: GraphStore, setti
     result = run_cli(settings, "profiles", "--no-train", "--k", "4", "--segments", "3", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert {"run", "users_profiled", "segments", "recommendations", "catalogue_coverage", "seconds", "files"} <= set(data)
+    assert {"run", "users_profiled", "segments", "recommendations", "catalogue_coverage", "seconds", "files"} <= set(
+        data
+    )
     assert len(data["segments"]) == 3
     assert any(f.endswith("segments.png") for f in data["files"])
 
@@ -113,11 +126,16 @@ def test_cli_profiles_profile_recommend_and_errors(shop_store: GraphStore, setti
     result = run_cli(settings, "profile", "U0000002")
     assert result.exit_code == 0 and "summary:" in result.stdout
 
-    for args, code in ((("profile", "no-such-user"), 1), (("recommend", "no-such-user"), 1),
-                       (("profiles", "--k", "0"), 2), (("profiles", "--segments", "0"), 2),
-                       (("profiles", "--as-of", "yesterday"), 2),
-                       (("eval", "recommend", "--model", "magic"), 2), (("eval", "recommend", "--k", "0"), 2),
-                       (("eval", "recommend", "--split", "random"), 2)):
+    for args, code in (
+        (("profile", "no-such-user"), 1),
+        (("recommend", "no-such-user"), 1),
+        (("profiles", "--k", "0"), 2),
+        (("profiles", "--segments", "0"), 2),
+        (("profiles", "--as-of", "yesterday"), 2),
+        (("eval", "recommend", "--model", "magic"), 2),
+        (("eval", "recommend", "--k", "0"), 2),
+        (("eval", "recommend", "--split", "random"), 2),
+    ):
         result = run_cli(settings, *args)
         assert result.exit_code == code, (args, result.output)
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)

@@ -54,8 +54,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.explorer.close()
 
 
-def create_app(settings: Settings, *, token: str | None = None, store: GraphStore | None = None,
-               library: ModuleType | Any = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, token: str | None = None, store: GraphStore | None = None, library: ModuleType | Any = None
+) -> FastAPI:
     """The explorer app for the configured graph.
 
     ``token``: when set, every ``/api`` call must carry it (``Authorization: Bearer TOKEN`` or
@@ -63,8 +64,9 @@ def create_app(settings: Settings, *, token: str | None = None, store: GraphStor
     (left open); by default one is opened on first use and closed at shutdown. ``library``: the query
     library (default :mod:`kg.analyst.library`).
     """
-    app = FastAPI(title="kg explorer", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=_lifespan)
+    app = FastAPI(
+        title="kg explorer", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     app.state.explorer = Explorer(settings, token=token, given_store=store, given_library=library)
     app.middleware("http")(security.guard_requests)
     app.add_exception_handler(security.Unauthorised, security.unauthorised)

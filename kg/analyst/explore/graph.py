@@ -22,12 +22,28 @@ from kg.foundation import schema
 from kg.foundation.errors import ConfigError
 from kg.store import GraphStore
 
-__all__ = ["SEARCHABLE", "node_id", "split_node_id", "typed_key", "search", "node", "neighbourhood",
-           "graph_from_rows", "column_label", "clean_props"]
+__all__ = [
+    "SEARCHABLE",
+    "node_id",
+    "split_node_id",
+    "typed_key",
+    "search",
+    "node",
+    "neighbourhood",
+    "graph_from_rows",
+    "column_label",
+    "clean_props",
+]
 
 #: label -> the property shown as its name (and searched with CONTAINS)
-SEARCHABLE: dict[str, str] = {"User": "id", "Product": "title", "Brand": "name", "Category": "path",
-                              "Aspect": "name", "Segment": "label"}
+SEARCHABLE: dict[str, str] = {
+    "User": "id",
+    "Product": "title",
+    "Brand": "name",
+    "Category": "path",
+    "Aspect": "name",
+    "Segment": "label",
+}
 #: labels whose key is an integer
 _INT_KEYS = {"Segment"}
 _MAX_TEXT = 400
@@ -44,7 +60,9 @@ def split_node_id(text: str) -> tuple[str, str]:
     """``Label:key`` back to (label, key); ConfigError for anything else."""
     match = _NODE_REF.match(text or "")
     if not match or match.group(1) not in schema.KEYS:
-        raise ConfigError(f"not a node name: {text!r}", hint=f"write Label:key with Label one of {', '.join(schema.KEYS)}")
+        raise ConfigError(
+            f"not a node name: {text!r}", hint=f"write Label:key with Label one of {', '.join(schema.KEYS)}"
+        )
     return match.group(1), match.group(2)
 
 
@@ -101,13 +119,24 @@ def _primary_label(labels: Iterable[str]) -> str | None:
 
 
 def _edge(source: str, target: str, rel_type: str, props: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return {"id": f"{source}|{rel_type}|{target}", "source": source, "target": target, "type": rel_type,
-            "props": clean_props(props)}
+    return {
+        "id": f"{source}|{rel_type}|{target}",
+        "source": source,
+        "target": target,
+        "type": rel_type,
+        "props": clean_props(props),
+    }
 
 
-def search(store: GraphStore, text: str, *, label: str | None = None, limit: int = 20,
-           pseudonymise: Callable[[str], str] | None = None,
-           forgotten: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
+def search(
+    store: GraphStore,
+    text: str,
+    *,
+    label: str | None = None,
+    limit: int = 20,
+    pseudonymise: Callable[[str], str] | None = None,
+    forgotten: Callable[[str], bool] | None = None,
+) -> list[dict[str, Any]]:
     """Nodes whose key equals ``text`` or whose name contains it (case-insensitive), exact matches first.
 
     ``label`` limits the search to one of :data:`SEARCHABLE`; users are found by pseudonym, or by raw
@@ -133,11 +162,15 @@ def search(store: GraphStore, text: str, *, label: str | None = None, limit: int
             keys = [int(text)] if text.isdigit() else []
         elif current == "User" and pseudonymise is not None:
             keys.append(pseudonymise(text))
-        rows = store.query(EXPLORE_SEARCH, identifiers={"label": current, "key": schema.key_of(current),
-                                                        "shown": SEARCHABLE[current]},
-                           keys=keys, lower=text.lower(), limit=limit)
+        rows = store.query(
+            EXPLORE_SEARCH,
+            identifiers={"label": current, "key": schema.key_of(current), "shown": SEARCHABLE[current]},
+            keys=keys,
+            lower=text.lower(),
+            limit=limit,
+        )
         found += [_node(current, row["key"], {SEARCHABLE[current]: row["name"]}) for row in rows]
-    found.sort(key=lambda n: (0 if str(n["key"]) == text else 1))
+    found.sort(key=lambda n: 0 if str(n["key"]) == text else 1)
     return found[:limit]
 
 
@@ -159,8 +192,9 @@ def neighbourhood(store: GraphStore, label: str, key: Any, *, per_type: int = 25
     edges: dict[str, dict[str, Any]] = {}
     truncated: dict[str, int] = {}
     for query, outgoing in ((EXPLORE_OUT, True), (EXPLORE_IN, False)):
-        rows = store.query(query, identifiers={"label": label, "key": schema.key_of(label)}, key=center["key"],
-                           per_type=per_type)
+        rows = store.query(
+            query, identifiers={"label": label, "key": schema.key_of(label)}, key=center["key"], per_type=per_type
+        )
         for row in rows:
             other_label = _primary_label(row["labels"])
             if other_label is None:
@@ -175,8 +209,12 @@ def neighbourhood(store: GraphStore, label: str, key: Any, *, per_type: int = 25
             edges[edge["id"]] = edge
             if int(row["total"]) > per_type:
                 truncated[f"-[:{row['type']}]->" if outgoing else f"<-[:{row['type']}]-"] = int(row["total"])
-    return {"center": center["id"], "nodes": list(nodes.values()), "edges": list(edges.values()),
-            "truncated": truncated}
+    return {
+        "center": center["id"],
+        "nodes": list(nodes.values()),
+        "edges": list(edges.values()),
+        "truncated": truncated,
+    }
 
 
 # -- a query result as a graph ---------------------------------------------------------------------
@@ -186,8 +224,11 @@ def column_label(column: str) -> str | None:
     name = column.lower()
     for label in schema.KEYS:
         low = label.lower()
-        if name in (low, f"{low}_id", f"{low}_key") or re.fullmatch(rf"{low}_[a-z0-9]", name) \
-                or re.fullmatch(rf"[a-z0-9_]+_{low}(_id)?", name):
+        if (
+            name in (low, f"{low}_id", f"{low}_key")
+            or re.fullmatch(rf"{low}_[a-z0-9]", name)
+            or re.fullmatch(rf"[a-z0-9_]+_{low}(_id)?", name)
+        ):
             return label
     return None
 
@@ -257,7 +298,9 @@ class _Collector:
             if not match or match.group(1) not in schema.KEYS:
                 return []
             label = match.group(1)
-            names.append(self.add_node(label, typed_key(label, match.group(2)) if label in _INT_KEYS else match.group(2)))
+            names.append(
+                self.add_node(label, typed_key(label, match.group(2)) if label in _INT_KEYS else match.group(2))
+            )
         for i in range(len(names) - 1 if chain else 0):
             step = str(types[i]) if types and i < len(types) else "-[:PATH]->"
             rel_type = re.sub(r"[^A-Za-z0-9_]", "", step) or "PATH"
@@ -271,8 +314,9 @@ class _Collector:
 _PLURAL = {label.lower() + "s": label for label in schema.KEYS}
 
 
-def graph_from_rows(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *,
-                    head: str | None = None, head_type: str = "result") -> dict[str, Any] | None:
+def graph_from_rows(
+    columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *, head: str | None = None, head_type: str = "result"
+) -> dict[str, Any] | None:
     """Nodes and edges in a query result, or None when it holds none.
 
     Found from: node, relationship and path values; columns named after a label (``user``,
@@ -301,8 +345,12 @@ def graph_from_rows(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *
                 if not isinstance(via, list):
                     in_row.append((column, names))
                 continue
-            if column.lower() == "kind" and isinstance(value, str) and value in schema.KEYS and \
-                    isinstance(row.get("interest"), (str, int)):
+            if (
+                column.lower() == "kind"
+                and isinstance(value, str)
+                and value in schema.KEYS
+                and isinstance(row.get("interest"), (str, int))
+            ):
                 in_row.append(("interest", [found.add_node(value, typed_key(value, row["interest"]))]))
                 continue
             if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
@@ -314,8 +362,11 @@ def graph_from_rows(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *
         for column, label in labelled:
             value = row.get(column)
             values = value if isinstance(value, list) else [value]
-            names = [found.add_node(label, typed_key(label, v) if label in _INT_KEYS else v)
-                     for v in values if isinstance(v, (str, int)) and not isinstance(v, bool) and v != ""]
+            names = [
+                found.add_node(label, typed_key(label, v) if label in _INT_KEYS else v)
+                for v in values
+                if isinstance(v, (str, int)) and not isinstance(v, bool) and v != ""
+            ]
             if names:
                 in_row.insert(sum(1 for c, _ in in_row if column_label(c)), (column, names))
         if head_name and in_row:

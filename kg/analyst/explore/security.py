@@ -18,8 +18,10 @@ __all__ = ["LOOPBACK_HOSTS", "Unauthorised", "guard_requests", "host_name", "req
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # styles may be inline: cytoscape.js sizes its canvas through style attributes; scripts stay 'self' only
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 class Unauthorised(Exception):
@@ -64,5 +66,7 @@ def require_token(request: Request, explorer: ExplorerDep) -> None:
 
 async def unauthorised(_: Request, __: Exception) -> JSONResponse:
     """Exception handler for :class:`Unauthorised`: 401 and how to get in."""
-    return JSONResponse({"error": "this explorer needs its token",
-                         "hint": "open the URL kg explore printed (it ends in #token=...)"}, status_code=401)
+    return JSONResponse(
+        {"error": "this explorer needs its token", "hint": "open the URL kg explore printed (it ends in #token=...)"},
+        status_code=401,
+    )

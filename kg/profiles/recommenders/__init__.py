@@ -21,8 +21,17 @@ from kg.profiles.recommenders.mf import MFRecommender
 from kg.profiles.recommenders.popularity import PopularityRecommender
 from kg.profiles.recommenders.signals import SIGNALS
 
-__all__ = ["registry", "MODEL_NAMES", "make_model", "Recommender", "top_k", "recommend", "BATCH_USERS",
-           "KGRecommender", "SIGNALS"]
+__all__ = [
+    "registry",
+    "MODEL_NAMES",
+    "make_model",
+    "Recommender",
+    "top_k",
+    "recommend",
+    "BATCH_USERS",
+    "KGRecommender",
+    "SIGNALS",
+]
 
 #: model name -> class, in the order evaluation reports them
 registry: dict[str, type[Recommender]] = {

@@ -142,7 +142,7 @@ def active_items(train: Interactions) -> np.ndarray:
 def batches(users: np.ndarray, size: int = BATCH_USERS) -> Iterator[np.ndarray]:
     """Consecutive slices of ``users`` of at most ``size``."""
     for start in range(0, len(users), size):
-        yield users[start:start + size]
+        yield users[start : start + size]
 
 
 def row_minmax(scores: np.ndarray) -> np.ndarray:
@@ -186,8 +186,9 @@ def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndar
     return out
 
 
-def recommend(model: Recommender, users: np.ndarray, seen: sparse.csr_matrix | None, k: int,
-              batch: int = BATCH_USERS) -> np.ndarray:
+def recommend(
+    model: Recommender, users: np.ndarray, seen: sparse.csr_matrix | None, k: int, batch: int = BATCH_USERS
+) -> np.ndarray:
     """Top-k item codes for ``users`` (rows of ``seen`` are looked up by user code), in user batches."""
     users = np.asarray(users, dtype=np.int64)
     parts = [np.zeros((0, k), dtype=np.int64)]

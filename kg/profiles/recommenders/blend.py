@@ -53,9 +53,17 @@ class KGRecommender(Recommender):
     name = "kg"
     scores_cold_items = True
 
-    def __init__(self, signals: Sequence[str] = SIGNALS, *, tune: bool = True, max_val_users: int = 3000,
-                 max_val_cells: int = 40_000_000, weights: dict[str, float] | None = None,
-                 ease_lam: float = 200.0, mf_factors: int = 0) -> None:
+    def __init__(
+        self,
+        signals: Sequence[str] = SIGNALS,
+        *,
+        tune: bool = True,
+        max_val_users: int = 3000,
+        max_val_cells: int = 40_000_000,
+        weights: dict[str, float] | None = None,
+        ease_lam: float = 200.0,
+        mf_factors: int = 0,
+    ) -> None:
         super().__init__()
         unknown = [s for s in signals if s not in SIGNALS]
         if unknown:
@@ -70,8 +78,9 @@ class KGRecommender(Recommender):
         self.signals: list[str] = []
         self.validation: dict[str, float] = {}
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0,
-            user_segment: np.ndarray | None = None) -> "KGRecommender":
+    def fit(
+        self, shop: ShopData, train: Interactions, seed: int = 0, user_segment: np.ndarray | None = None
+    ) -> KGRecommender:
         self._prepare(train)
         if self.fixed_weights is not None:
             weights = {s: float(self.fixed_weights.get(s, 0.0)) for s in self.wanted}
@@ -86,8 +95,9 @@ class KGRecommender(Recommender):
         return self
 
     # -- tuning --------------------------------------------------------------------------------------
-    def _tune(self, shop: ShopData, train: Interactions, seed: int, user_segment: np.ndarray | None
-              ) -> dict[str, float]:
+    def _tune(
+        self, shop: ShopData, train: Interactions, seed: int, user_segment: np.ndarray | None
+    ) -> dict[str, float]:
         val = leave_last_out(train)
         if not val.n_evaluated:
             logger.info("kg blend: no validation users; equal weights")
@@ -106,8 +116,12 @@ class KGRecommender(Recommender):
 
         def score(w: dict[str, float]) -> float:
             total = prior + sum(w[s] * sig[s] for s in names if w[s])
-            return _objective(np.asarray(total, dtype=np.float32) + np.zeros((len(users), train.n_items),
-                                                                            np.float32), target, seen.row, seen.col)
+            return _objective(
+                np.asarray(total, dtype=np.float32) + np.zeros((len(users), train.n_items), np.float32),
+                target,
+                seen.row,
+                seen.col,
+            )
 
         single = {s: score({n: float(n == s) for n in names}) for s in names}
         best_signal = max(names, key=lambda s: (single[s], -names.index(s)))
@@ -126,13 +140,22 @@ class KGRecommender(Recommender):
                         best, w, changed = trial, {**w, s: value}, True
             if not changed:
                 break
-        self.validation = {"users": int(users.size), "blend": best, "best_single": single[best_signal],
-                           "best_signal": best_signal, **{f"single_{s}": v for s, v in single.items()}}
+        self.validation = {
+            "users": int(users.size),
+            "blend": best,
+            "best_single": single[best_signal],
+            "best_signal": best_signal,
+            **{f"single_{s}": v for s, v in single.items()},
+        }
         if best <= single[best_signal] + MIN_GAIN:
             logger.info("kg blend: no gain over %s on validation; using it alone", best_signal)
             w = {n: float(n == best_signal) for n in names}
-        logger.info("kg blend validation (recall@20 + ndcg@20): blend %.4f, best single %s %.4f", best,
-                    best_signal, single[best_signal])
+        logger.info(
+            "kg blend validation (recall@20 + ndcg@20): blend %.4f, best single %s %.4f",
+            best,
+            best_signal,
+            single[best_signal],
+        )
         return w
 
     # -- scoring -------------------------------------------------------------------------------------
@@ -153,10 +176,13 @@ class KGRecommender(Recommender):
         score): the batched form of :meth:`contributions`."""
         users = np.asarray(users, dtype=np.int64)
         seen = self.model.x[users].tocoo()
-        return {name: self._weight(name) * self.model.scaled(name, users, seen)
-                for name in self.signals if self._weight(name)}
+        return {
+            name: self._weight(name) * self.model.scaled(name, users, seen)
+            for name in self.signals
+            if self._weight(name)
+        }
 
-    def without_users(self) -> "KGRecommender":
+    def without_users(self) -> KGRecommender:
         """A copy with only the item side (see :meth:`SignalModel.without_users`): safe to keep on disk."""
         import copy
 
@@ -164,8 +190,7 @@ class KGRecommender(Recommender):
         frozen.model = self.model.without_users()
         return frozen
 
-    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None
-                   ) -> "KGRecommender":
+    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None) -> KGRecommender:
         """A copy scoring the users of ``train`` (coded with this model's items) with the frozen item side."""
         import copy
 
@@ -177,5 +202,7 @@ class KGRecommender(Recommender):
         """Each signal's weighted share of ``user``'s final score for ``items`` (they sum to the score)."""
         items = np.asarray(items, dtype=np.int64)
         users = np.asarray([user], dtype=np.int64)
-        return {name: (self._weight(name) * self.model.scaled(name, users)[0, items]).astype(np.float32)
-                for name in self.signals}
+        return {
+            name: (self._weight(name) * self.model.scaled(name, users)[0, items]).astype(np.float32)
+            for name in self.signals
+        }

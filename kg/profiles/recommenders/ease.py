@@ -46,7 +46,7 @@ class EASERecommender(Recommender):
         super().__init__()
         self.lam, self.max_items = float(lam), int(max_items)
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "EASERecommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> EASERecommender:
         self._prepare(train)
         x = positive_matrix(train)
         counts = np.asarray(x.sum(axis=0)).ravel()

@@ -23,13 +23,20 @@ class LightGCNRecommender(Recommender):
 
     name = "gnn"
 
-    def __init__(self, dim: int = 64, layers: int = 2, epochs: int = 60, batch_size: int = 4096,
-                 lr: float = 0.01, weight_decay: float = 1e-4) -> None:
+    def __init__(
+        self,
+        dim: int = 64,
+        layers: int = 2,
+        epochs: int = 60,
+        batch_size: int = 4096,
+        lr: float = 0.01,
+        weight_decay: float = 1e-4,
+    ) -> None:
         super().__init__()
         self.dim, self.layers, self.epochs, self.batch_size = int(dim), int(layers), int(epochs), int(batch_size)
         self.lr, self.weight_decay = float(lr), float(weight_decay)
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "LightGCNRecommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> LightGCNRecommender:
         import torch
         from torch_geometric.nn.models import LightGCN
 
@@ -51,7 +58,7 @@ class LightGCNRecommender(Recommender):
                 perm = torch.randperm(n_pos, generator=gen)
                 total = 0.0
                 for start in range(0, n_pos, self.batch_size):
-                    idx = perm[start:start + self.batch_size]
+                    idx = perm[start : start + self.batch_size]
                     neg = torch.randint(0, n_items, (idx.shape[0],), generator=gen) + n_users
                     pos_edges = torch.stack([users[idx], items[idx]])
                     neg_edges = torch.stack([users[idx], neg])
@@ -59,8 +66,7 @@ class LightGCNRecommender(Recommender):
                     out = model(edge_index, torch.cat([pos_edges, neg_edges], dim=1))
                     pos_rank, neg_rank = out.chunk(2)
                     node_id = torch.cat([users[idx], items[idx], neg]).unique()
-                    loss = model.recommendation_loss(pos_rank, neg_rank, node_id=node_id,
-                                                     lambda_reg=self.weight_decay)
+                    loss = model.recommendation_loss(pos_rank, neg_rank, node_id=node_id, lambda_reg=self.weight_decay)
                     loss.backward()
                     opt.step()
                     total += float(loss.detach()) * idx.shape[0]

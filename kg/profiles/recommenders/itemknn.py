@@ -36,7 +36,7 @@ def prune_rows(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
         indices.append(cols)
         data.append(vals)
         indptr.append(indptr[-1] + vals.size)
-    cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+    cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
     return sparse.csr_matrix((cat(data, np.float32), cat(indices, np.int32), np.asarray(indptr)), shape=m.shape)
 
 
@@ -65,7 +65,7 @@ class ItemKNNRecommender(Recommender):
         super().__init__()
         self.neighbours = neighbours
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "ItemKNNRecommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> ItemKNNRecommender:
         self._prepare(train)
         self.x = positive_matrix(train)
         self.sim = cosine_similarity(self.x, self.neighbours)

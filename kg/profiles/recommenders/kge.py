@@ -27,8 +27,7 @@ logger = logging.getLogger(__name__)
 #: at most this many (user x entity x dim) floats are scored at once (64 MiB)
 SCORE_CELLS = 16 * 2**20
 
-_RELATION_OF = {"purchase": "PURCHASED", "rating": "RATED", "view": "VIEWED", "cart": "CARTED",
-                "favorite": "FAVORITED"}
+_RELATION_OF = {"purchase": "PURCHASED", "rating": "RATED", "view": "VIEWED", "cart": "CARTED", "favorite": "FAVORITED"}
 
 
 def build_triples(shop: ShopData, train: Interactions, *, behaviour: bool = False) -> np.ndarray:
@@ -65,15 +64,23 @@ class KGERecommender(Recommender):
 
     name = "kge"
 
-    def __init__(self, model: str = "DistMult", dim: int = 64, epochs: int = 40, batch_size: int = 512,
-                 lr: float = 0.01, negatives: int = 4, behaviour: bool = False,
-                 max_triple_passes: int = 1_000_000) -> None:
+    def __init__(
+        self,
+        model: str = "DistMult",
+        dim: int = 64,
+        epochs: int = 40,
+        batch_size: int = 512,
+        lr: float = 0.01,
+        negatives: int = 4,
+        behaviour: bool = False,
+        max_triple_passes: int = 1_000_000,
+    ) -> None:
         super().__init__()
         self.model_name, self.dim, self.epochs, self.batch_size = model, int(dim), int(epochs), int(batch_size)
         self.lr, self.negatives, self.behaviour = float(lr), int(negatives), bool(behaviour)
         self.max_triple_passes = int(max_triple_passes)
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "KGERecommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> KGERecommender:
         import torch
 
         from kg.embeddings.config import TrainConfig
@@ -89,12 +96,23 @@ class KGERecommender(Recommender):
             return self
         factory = make_factory(triples)
         sample = factory.clone_and_exchange_triples(
-            mapped_triples=factory.mapped_triples[torch.randperm(
-                factory.num_triples, generator=torch.Generator().manual_seed(seed))[:64]])
+            mapped_triples=factory.mapped_triples[
+                torch.randperm(factory.num_triples, generator=torch.Generator().manual_seed(seed))[:64]
+            ]
+        )
         epochs = max(1, min(self.epochs, self.max_triple_passes // max(factory.num_triples, 1)))
-        config = TrainConfig(model=self.model_name, dim=self.dim, epochs=epochs, batch_size=self.batch_size,
-                             lr=self.lr, negatives=self.negatives, seed=seed, device="cpu",
-                             early_stopping=False, eval_max=64)
+        config = TrainConfig(
+            model=self.model_name,
+            dim=self.dim,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            negatives=self.negatives,
+            seed=seed,
+            device="cpu",
+            early_stopping=False,
+            eval_max=64,
+        )
         with tempfile.TemporaryDirectory(prefix="kg-kge-") as tmp:
             run = train_triples(triples, config, runs_dir=Path(tmp), presplit=(factory, sample, sample))
             self.model = load_model(run)
@@ -122,7 +140,7 @@ class KGERecommender(Recommender):
         chunk = max(1, SCORE_CELLS // max(1, self.model.num_entities * self.dim))
         with torch.no_grad():
             for start in range(0, rows.size, chunk):
-                part = self.model.score_t(hr_batch=hr[start:start + chunk]).cpu().numpy()
-                out[np.ix_(rows[start:start + chunk], known)] = part[:, self.item_entity[known]]
+                part = self.model.score_t(hr_batch=hr[start : start + chunk]).cpu().numpy()
+                out[np.ix_(rows[start : start + chunk], known)] = part[:, self.item_entity[known]]
         out[:, np.setdiff1d(np.arange(self.n_items), known)] = -np.inf
         return out

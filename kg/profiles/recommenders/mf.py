@@ -34,15 +34,22 @@ class MFRecommender(Recommender):
 
     name = "mf"
 
-    def __init__(self, algorithm: str = "als", factors: int = 0, regularization: float = 0.1,
-                 alpha: float = 10.0, iterations: int = 15, learning_rate: float = 0.01) -> None:
+    def __init__(
+        self,
+        algorithm: str = "als",
+        factors: int = 0,
+        regularization: float = 0.1,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        learning_rate: float = 0.01,
+    ) -> None:
         super().__init__()
         if algorithm not in ("als", "bpr"):
             raise ConfigError(f"unknown mf algorithm {algorithm!r}; choose one of: als, bpr")
         self.algorithm, self.factors, self.regularization = algorithm, int(factors), float(regularization)
         self.alpha, self.iterations, self.learning_rate = float(alpha), int(iterations), float(learning_rate)
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "MFRecommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> MFRecommender:
         self._prepare(train)
         x = positive_matrix(train)
         threads = _threads()
@@ -67,13 +74,24 @@ class MFRecommender(Recommender):
         if self.algorithm == "als":
             from implicit.cpu.als import AlternatingLeastSquares
 
-            return AlternatingLeastSquares(factors=factors, regularization=self.regularization, alpha=self.alpha,
-                                           iterations=self.iterations, num_threads=threads, random_state=seed)
+            return AlternatingLeastSquares(
+                factors=factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                num_threads=threads,
+                random_state=seed,
+            )
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-        return BayesianPersonalizedRanking(factors=factors, learning_rate=self.learning_rate,
-                                           regularization=self.regularization, iterations=self.iterations,
-                                           num_threads=threads, random_state=seed)
+        return BayesianPersonalizedRanking(
+            factors=factors,
+            learning_rate=self.learning_rate,
+            regularization=self.regularization,
+            iterations=self.iterations,
+            num_threads=threads,
+            random_state=seed,
+        )
 
     def _raw_scores(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors[users] @ self.item_factors.T

@@ -27,7 +27,7 @@ class PopularityRecommender(Recommender):
 
     name = "popularity"
 
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> "PopularityRecommender":
+    def fit(self, shop: ShopData, train: Interactions, seed: int = 0) -> PopularityRecommender:
         self._prepare(train)
         self.popularity = item_popularity(train)
         return self

@@ -37,8 +37,18 @@ __all__ = ["SIGNALS", "SignalModel", "aspects_before", "TYPE_WEIGHTS", "fold_in_
 
 logger = logging.getLogger(__name__)
 
-SIGNALS: tuple[str, ...] = ("copurchase", "ease", "mf", "gnn", "brand", "category", "aspect", "segment",
-                            "popularity", "viewed")
+SIGNALS: tuple[str, ...] = (
+    "copurchase",
+    "ease",
+    "mf",
+    "gnn",
+    "brand",
+    "category",
+    "aspect",
+    "segment",
+    "popularity",
+    "viewed",
+)
 #: the LightGCN signal is left out above this many bought (user, item) pairs (its CPU time grows with them)
 GNN_MAX_PAIRS = 300_000
 #: how much one event of each type says about a user's brand/category interest
@@ -53,8 +63,7 @@ def aspects_before(aspects: AspectSignals, users: Sequence[str], cutoff_at: dict
     if not cutoff_at:
         return aspects
     by_name = {users[u]: at for u, at in cutoff_at.items()}
-    kept = [m for m in aspects.user_mentions
-            if m[0] not in by_name or (m[3] is not None and m[3] < by_name[m[0]])]
+    kept = [m for m in aspects.user_mentions if m[0] not in by_name or (m[3] is not None and m[3] < by_name[m[0]])]
     return AspectSignals(user_mentions=kept, product_aspects=aspects.product_aspects)
 
 
@@ -71,7 +80,7 @@ def fold_in_als(x: sparse.csr_matrix, item_factors: np.ndarray, regularization: 
     eye = np.eye(y.shape[1])
     out = np.zeros((x.shape[0], y.shape[1]), dtype=np.float32)
     for u in range(x.shape[0]):
-        items = x.indices[x.indptr[u]:x.indptr[u + 1]]
+        items = x.indices[x.indptr[u] : x.indptr[u + 1]]
         if items.size == 0:
             continue
         yu = y[items]
@@ -98,14 +107,21 @@ def _rowmax_scale(m: np.ndarray) -> np.ndarray:
 class SignalModel:
     """Fits every signal on the training interactions; :meth:`normalized` scores user batches."""
 
-    def __init__(self, signals: Sequence[str] = SIGNALS, *, ease_lam: float = 200.0, mf_factors: int = 0,
-                 neighbours: int | None = None) -> None:
+    def __init__(
+        self,
+        signals: Sequence[str] = SIGNALS,
+        *,
+        ease_lam: float = 200.0,
+        mf_factors: int = 0,
+        neighbours: int | None = None,
+    ) -> None:
         self.wanted = tuple(signals)
         self.ease_lam, self.mf_factors, self.neighbours = ease_lam, mf_factors, neighbours
 
     # -- fitting -------------------------------------------------------------------------------------
-    def fit(self, shop: ShopData, train: Interactions, seed: int = 0,
-            user_segment: np.ndarray | None = None) -> "SignalModel":
+    def fit(
+        self, shop: ShopData, train: Interactions, seed: int = 0, user_segment: np.ndarray | None = None
+    ) -> SignalModel:
         self.n_users, self.n_items = train.n_users, train.n_items
         self.x = positive_matrix(train)
         self.active = active_items(train)
@@ -157,17 +173,19 @@ class SignalModel:
             for depth, node in enumerate(cat.ancestors(leaf) if leaf else []):
                 rows.append(item)
                 cols.append(index.setdefault(node, len(index)))
-                vals.append(PARENT_DECAY ** depth)
+                vals.append(PARENT_DECAY**depth)
         self.categories = list(index)
-        self.item_category = sparse.csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)),
-                                               shape=(self.n_items, len(index)))
+        self.item_category = sparse.csr_matrix(
+            (np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(self.n_items, len(index))
+        )
         self.user_category = (self.w @ self.item_category).tocsr()
         return bool(index)
 
     def _fit_aspect(self, shop, train, seed, user_segment) -> bool:
         aspects = shop.aspects
-        names = sorted({a for _, a, _, _ in aspects.user_mentions} |
-                       {a for per in aspects.product_aspects.values() for a in per})
+        names = sorted(
+            {a for _, a, _, _ in aspects.user_mentions} | {a for per in aspects.product_aspects.values() for a in per}
+        )
         index = {a: i for i, a in enumerate(names)}
         self.aspects = names
         ur, uc, uv = [], [], []
@@ -177,18 +195,16 @@ class SignalModel:
                 ur.append(u)
                 uc.append(index[aspect])
                 uv.append(float(sentiment))
-        self.user_aspect = sparse.csr_matrix((np.asarray(uv, np.float32), (ur, uc)),
-                                             shape=(self.n_users, len(names)))
+        self.user_aspect = sparse.csr_matrix((np.asarray(uv, np.float32), (ur, uc)), shape=(self.n_users, len(names)))
         pr, pc, pv = [], [], []
         for product, per in aspects.product_aspects.items():
             i = train.item_index.get(product)
-            for aspect, (mentions, mean) in (per.items() if i is not None else ()):
+            for aspect, (mentions, mean) in per.items() if i is not None else ():
                 if mean > 0 and mentions > 0:
                     pr.append(i)
                     pc.append(index[aspect])
                     pv.append(float(np.log1p(mentions) * mean))
-        self.item_aspect = sparse.csr_matrix((np.asarray(pv, np.float32), (pr, pc)),
-                                             shape=(self.n_items, len(names)))
+        self.item_aspect = sparse.csr_matrix((np.asarray(pv, np.float32), (pr, pc)), shape=(self.n_items, len(names)))
         return bool(self.user_aspect.nnz and self.item_aspect.nnz)
 
     def _fit_segment(self, shop, train, seed, user_segment) -> bool:
@@ -202,8 +218,9 @@ class SignalModel:
             raise ConfigError(f"user_segment has {seg.shape[0]} entries for {self.n_users} users")
         valid = seg >= 0
         n_seg = int(seg.max()) + 1 if valid.any() else 0
-        member = sparse.csr_matrix((np.ones(int(valid.sum()), np.float32), (seg[valid], np.flatnonzero(valid))),
-                                   shape=(n_seg, self.n_users))
+        member = sparse.csr_matrix(
+            (np.ones(int(valid.sum()), np.float32), (seg[valid], np.flatnonzero(valid))), shape=(n_seg, self.n_users)
+        )
         counts = np.asarray((member @ self.x).todense(), dtype=np.float32)
         self.segment_pop = _rowmax_scale(np.log1p(counts))
         self.user_segment = seg
@@ -224,7 +241,7 @@ class SignalModel:
     #: attributes that hold one row per user (everything else describes items and stays frozen)
     USER_STATE = ("x", "w", "user_brand", "user_category", "user_aspect", "user_segment", "viewed")
 
-    def without_users(self) -> "SignalModel":
+    def without_users(self) -> SignalModel:
         """A copy holding only the item side (weights, similarities, factors of items): what ``kg update``
         keeps between runs. No user id or user row is left in it."""
         import copy
@@ -244,8 +261,7 @@ class SignalModel:
             frozen.gnn.user_emb = None
         return frozen
 
-    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None
-                   ) -> "SignalModel":
+    def with_users(self, shop: ShopData, train: Interactions, user_segment: np.ndarray | None = None) -> SignalModel:
         """A copy whose user rows are rebuilt from ``train`` (coded with this model's items, users 0..m-1),
         the item side frozen: every signal of those users is what the frozen model gives for their whole
         current history. MF user factors are folded in with the closed-form ALS user step."""
@@ -276,11 +292,15 @@ class SignalModel:
                     ur.append(u)
                     uc.append(a)
                     uv.append(float(sentiment))
-            fresh.user_aspect = sparse.csr_matrix((np.asarray(uv, np.float32), (ur, uc)),
-                                                  shape=(train.n_users, len(self.aspects)))
+            fresh.user_aspect = sparse.csr_matrix(
+                (np.asarray(uv, np.float32), (ur, uc)), shape=(train.n_users, len(self.aspects))
+            )
         if "segment" in self.available:
-            seg = np.full(train.n_users, -1, dtype=np.int64) if user_segment is None else np.asarray(
-                user_segment, dtype=np.int64)
+            seg = (
+                np.full(train.n_users, -1, dtype=np.int64)
+                if user_segment is None
+                else np.asarray(user_segment, dtype=np.int64)
+            )
             fresh.user_segment = seg
         if "viewed" in self.available:
             looked = ("view", "cart", "favorite")
@@ -292,8 +312,7 @@ class SignalModel:
             fresh.ease.x = fresh.x[:, self.ease.cols].tocsr()
         if hasattr(self, "mf"):
             fresh.mf = copy.copy(self.mf)
-            fresh.mf.user_factors = fold_in_als(fresh.x, self.mf.item_factors, self.mf.regularization,
-                                                self.mf.alpha)
+            fresh.mf.user_factors = fold_in_als(fresh.x, self.mf.item_factors, self.mf.regularization, self.mf.alpha)
         if hasattr(self, "gnn"):
             # LightGCN's user vector is built from its items' by propagation: one step over the user's
             # bought items (degree-normalised mean) stands in for the trained one

@@ -28,8 +28,8 @@ from urllib.parse import urlparse
 
 from kg.foundation.errors import ConfigError, ServerError
 from kg.foundation.home import private_dir, write_private
-from kg.store.falkordb_server import process_alive
 from kg.foundation.settings import Settings
+from kg.store.falkordb_server import process_alive
 
 __all__ = ["LocalNeo4j", "POM", "FORGET_WINDOW_S", "neo4j_conf"]
 
@@ -41,9 +41,19 @@ ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
 #: seconds after the last write within which a deleted node's strings leave the transaction logs:
 #: the checkpoint interval plus the time a 1 MB log takes to rotate under kg's writes
 FORGET_WINDOW_S = 60
-JVM_FLAGS = ("--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.base/java.io=ALL-UNNAMED",
-             "-Dio.netty.tryReflectionSetAccessible=true", "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow")
+JVM_FLAGS = (
+    "--add-opens",
+    "java.base/java.nio=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.lang=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.io=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+)
 
 
 def neo4j_conf(settings: Settings, bolt_port: int, http_port: int) -> dict[str, str]:
@@ -109,8 +119,10 @@ class LocalNeo4j:
         if uri:
             parsed = urlparse(uri)
             if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-                raise ConfigError(f"KG_NEO4J_URI points at {parsed.hostname}, not at this machine",
-                                  hint="unset KG_NEO4J_URI, or point it at bolt://127.0.0.1:PORT for a local Neo4j")
+                raise ConfigError(
+                    f"KG_NEO4J_URI points at {parsed.hostname}, not at this machine",
+                    hint="unset KG_NEO4J_URI, or point it at bolt://127.0.0.1:PORT for a local Neo4j",
+                )
             bolt = parsed.port or 7687
         return bolt, self.settings.neo4j_http_port
 
@@ -130,16 +142,20 @@ class LocalNeo4j:
     def _password(self) -> str:
         password = self.settings.neo4j_password.get_secret_value()
         if len(password) < 8:
-            raise ConfigError("a local Neo4j needs KG_NEO4J_PASSWORD of 8 or more characters",
-                              hint="export KG_NEO4J_PASSWORD=... (or set it in .env)")
+            raise ConfigError(
+                "a local Neo4j needs KG_NEO4J_PASSWORD of 8 or more characters",
+                hint="export KG_NEO4J_PASSWORD=... (or set it in .env)",
+            )
         return password
 
     @staticmethod
     def _tool(name: str) -> str:
         path = shutil.which(name)
         if not path:
-            raise ServerError(f"`{name}` is not installed: a local Neo4j needs Java 17+ and Maven",
-                              hint="apt-get install openjdk-17-jre-headless maven, or run Neo4j with docker compose")
+            raise ServerError(
+                f"`{name}` is not installed: a local Neo4j needs Java 17+ and Maven",
+                hint="apt-get install openjdk-17-jre-headless maven, or run Neo4j with docker compose",
+            )
         return path
 
     def classpath(self) -> str:
@@ -155,8 +171,12 @@ class LocalNeo4j:
         cache.mkdir(parents=True, exist_ok=True)
         logger.warning("resolving Neo4j from Maven Central (once; ~150 MB into ~/.m2)")
         out = cache / f"neo4j-classpath-{os.getpid()}.tmp"
-        done = subprocess.run([mvn, "-q", "-B", "-f", str(POM), "dependency:build-classpath",
-                               f"-Dmdep.outputFile={out}"], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [mvn, "-q", "-B", "-f", str(POM), "dependency:build-classpath", f"-Dmdep.outputFile={out}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0 or not out.is_file():
             tail = " ".join((done.stdout + done.stderr).split())[-300:]
             raise ServerError(f"Maven could not resolve Neo4j: {tail}", hint="check access to Maven Central")
@@ -175,12 +195,19 @@ class LocalNeo4j:
         if (self.data_dir / "dbms" / "auth.ini").exists() or (self.data_dir / "dbms" / "auth").exists():
             return
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
-        done = subprocess.run([*self._java(), ADMIN, "dbms", "set-initial-password", self._password()],
-                              env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [*self._java(), ADMIN, "dbms", "set-initial-password", self._password()],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             tail = " ".join((done.stdout + done.stderr).split())[-300:]
-            raise ServerError(f"could not set the local Neo4j's password: {tail}",
-                              hint=f"check the settings written to {self.conf_dir}/neo4j.conf")
+            raise ServerError(
+                f"could not set the local Neo4j's password: {tail}",
+                hint=f"check the settings written to {self.conf_dir}/neo4j.conf",
+            )
 
     # -- lifecycle -------------------------------------------------------------------------
     def pid(self) -> int | None:
@@ -197,8 +224,10 @@ class LocalNeo4j:
         if self.pid() is None:
             for port in (self.bolt_port, self.http_port):
                 if not _port_free(port):
-                    raise ServerError(f"port {port} on 127.0.0.1 is taken by another program",
-                                      hint="set KG_NEO4J_URI=bolt://127.0.0.1:PORT / KG_NEO4J_HTTP_PORT to free ports")
+                    raise ServerError(
+                        f"port {port} on 127.0.0.1 is taken by another program",
+                        hint="set KG_NEO4J_URI=bolt://127.0.0.1:PORT / KG_NEO4J_HTTP_PORT to free ports",
+                    )
             private_dir(self.home)
             self._write_conf()
             self._set_initial_password()
@@ -206,8 +235,12 @@ class LocalNeo4j:
             with open(self.console, "ab") as log:
                 process = subprocess.Popen(
                     [*self._java(), ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                    cwd=self.home)
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    cwd=self.home,
+                )
             write_private(self.pidfile, str(process.pid))
             self._wait_ready(process, password, timeout)
         return self.status()
@@ -218,16 +251,19 @@ class LocalNeo4j:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise ServerError(f"Neo4j exited at start (code {process.returncode}): {self._log_tail()}",
-                                  hint=f"see {self.console}")
+                raise ServerError(
+                    f"Neo4j exited at start (code {process.returncode}): {self._log_tail()}", hint=f"see {self.console}"
+                )
             try:
                 with neo4j.GraphDatabase.driver(self.uri, auth=(self.settings.neo4j_user, password)) as driver:
                     driver.verify_connectivity()
                 return
             except neo4j.exceptions.AuthError as e:
                 self.stop()
-                raise ServerError("the local Neo4j refused KG_NEO4J_PASSWORD: its data was set up with another",
-                                  hint=f"use the first password, or remove {self.data_dir}/dbms/auth.ini") from e
+                raise ServerError(
+                    "the local Neo4j refused KG_NEO4J_PASSWORD: its data was set up with another",
+                    hint=f"use the first password, or remove {self.data_dir}/dbms/auth.ini",
+                ) from e
             except (neo4j.exceptions.ServiceUnavailable, OSError):
                 time.sleep(0.5)
         self.stop()
@@ -263,5 +299,12 @@ class LocalNeo4j:
                 rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
             except OSError:
                 rss = None
-        return {"backend": "neo4j", "running": pid is not None, "pid": pid, "uri": self.uri,
-                "browser": self.browser_url, "dir": str(self.home), "rss_mb": rss}
+        return {
+            "backend": "neo4j",
+            "running": pid is not None,
+            "pid": pid,
+            "uri": self.uri,
+            "browser": self.browser_url,
+            "dir": str(self.home),
+            "rss_mb": rss,
+        }

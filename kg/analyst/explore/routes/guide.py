@@ -23,17 +23,25 @@ def guide(request: Request, explorer: ExplorerDep) -> PlainTextResponse:
     """The query library as a Browser guide, its links pointing back at this server."""
     base = str(request.base_url).rstrip("/") + _FOLDER
     text = explorer.library().browser_guide(base_url=base)
-    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
-                             headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
+    return PlainTextResponse(
+        text,
+        media_type="text/markdown; charset=utf-8",
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"},
+    )
 
 
 @router.options(_FOLDER + "/{file_name}", include_in_schema=False)
 def guide_preflight(request: Request) -> Response:
     """CORS preflight: Neo4j Browser fetches ``:guide URL`` with ``pragma``/``cache-control`` headers."""
-    return Response(status_code=204, headers={
-        "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
-        "Access-Control-Allow-Headers": request.headers.get("access-control-request-headers", ""),
-        "Access-Control-Max-Age": "600"})
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "GET",
+            "Access-Control-Allow-Headers": request.headers.get("access-control-request-headers", ""),
+            "Access-Control-Max-Age": "600",
+        },
+    )
 
 
 @router.get(_FOLDER + "/{file_name}")
@@ -44,5 +52,8 @@ def favourites(file_name: str, explorer: ExplorerDep) -> Response:
         return PlainTextResponse("not found", status_code=404)
     with tempfile.TemporaryDirectory() as folder:
         data = Path(lib.export_zip(Path(folder) / file_name)).read_bytes()
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{file_name}"', "Access-Control-Allow-Origin": "*"})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"', "Access-Control-Allow-Origin": "*"},
+    )

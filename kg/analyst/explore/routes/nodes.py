@@ -16,8 +16,9 @@ router = APIRouter()
 
 
 @router.get("/api/neighbourhood")
-def neighbourhood(explorer: ExplorerDep, node: str = Query(..., max_length=2000),
-                  limit: int = Query(25, ge=1, le=500)) -> dict[str, Any]:
+def neighbourhood(
+    explorer: ExplorerDep, node: str = Query(..., max_length=2000), limit: int = Query(25, ge=1, le=500)
+) -> dict[str, Any]:
     """The neighbours of ``node`` (``Label:key``), at most ``limit`` per relationship type."""
     label, key = graph.split_node_id(node)
     return jsonable(graph.neighbourhood(explorer.store(), label, key, per_type=limit))

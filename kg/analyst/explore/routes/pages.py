@@ -28,5 +28,9 @@ def index() -> FileResponse:
 @router.get("/health")
 def health(explorer: ExplorerDep) -> dict[str, Any]:
     """Liveness: backend, version and whether a token is needed."""
-    return {"status": "ok", "backend": explorer.settings.backend, "version": __version__,
-            "token": explorer.token is not None}
+    return {
+        "status": "ok",
+        "backend": explorer.settings.backend,
+        "version": __version__,
+        "token": explorer.token is not None,
+    }

@@ -17,8 +17,14 @@ from kg.foundation.errors import ConfigError
 __all__ = ["MAX_ROWS", "router"]
 
 MAX_ROWS = 2000  # rows sent to the page; the CSV holds them all
-_SUBJECT_LABELS = {"user": "User", "product": "Product", "brand": "Brand", "category": "Category",
-                   "segment": "Segment", "aspect": "Aspect"}
+_SUBJECT_LABELS = {
+    "user": "User",
+    "product": "Product",
+    "brand": "Brand",
+    "category": "Category",
+    "segment": "Segment",
+    "aspect": "Aspect",
+}
 #: the request body, ``{"params": {name: value}}`` (optional)
 ParamsBody = Annotated[dict[str, Any] | None, Body()]
 
@@ -27,12 +33,25 @@ router = APIRouter()
 
 def query_info(query: Any) -> dict[str, Any]:
     """A library query as the page lists it: name, description, subject, columns and parameters."""
-    params = [{"name": p.name, "type": p.type, "example": jsonable(getattr(p, "example", None)),
-               "required": bool(getattr(p, "required", True)), "default": jsonable(getattr(p, "default", None)),
-               "description": getattr(p, "description", ""), "raw_user_id": bool(getattr(p, "raw_user_id", False))}
-              for p in query.params]
-    return {"name": query.name, "description": query.description, "subject": getattr(query, "subject", None),
-            "columns": list(getattr(query, "columns", []) or []), "params": params}
+    params = [
+        {
+            "name": p.name,
+            "type": p.type,
+            "example": jsonable(getattr(p, "example", None)),
+            "required": bool(getattr(p, "required", True)),
+            "default": jsonable(getattr(p, "default", None)),
+            "description": getattr(p, "description", ""),
+            "raw_user_id": bool(getattr(p, "raw_user_id", False)),
+        }
+        for p in query.params
+    ]
+    return {
+        "name": query.name,
+        "description": query.description,
+        "subject": getattr(query, "subject", None),
+        "columns": list(getattr(query, "columns", []) or []),
+        "params": params,
+    }
 
 
 def raw_params(body: Mapping[str, Any] | None) -> dict[str, str]:
@@ -98,9 +117,17 @@ def run_query(name: str, explorer: ExplorerDep, body: ParamsBody = None) -> dict
     columns, rows = list(result.columns), list(result.rows)
     shown = rows[:MAX_ROWS]
     drawn = graph.graph_from_rows(columns, shown, head=subject_node(explorer, name, raw), head_type=name)
-    return jsonable({"name": name, "columns": columns, "rows": shown, "row_count": len(rows),
-                     "truncated": len(rows) > len(shown), "seconds": getattr(result, "seconds", None),
-                     "graph": drawn})
+    return jsonable(
+        {
+            "name": name,
+            "columns": columns,
+            "rows": shown,
+            "row_count": len(rows),
+            "truncated": len(rows) > len(shown),
+            "seconds": getattr(result, "seconds", None),
+            "graph": drawn,
+        }
+    )
 
 
 @router.post("/api/queries/{name}/csv")
@@ -108,5 +135,8 @@ def run_query_csv(name: str, explorer: ExplorerDep, body: ParamsBody = None) -> 
     """Run a query and return every row as a CSV file."""
     result = _run(explorer, name, raw_params(body))
     safe = "".join(c for c in name if c.isalnum() or c in "_-") or "query"
-    return Response(csv_text(list(result.columns), list(result.rows)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})
+    return Response(
+        csv_text(list(result.columns), list(result.rows)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
+    )
