@@ -97,8 +97,9 @@ class Report:
 
     >>> report = Report("ingest", as_json=True, params={"events": 10})
     >>> report.table("t", ["a", "b"], [(1, 2.5)])
-    >>> report.emit()
-    {"bench": "ingest", "params": {"events": 10}, "tables": [{"title": "t", "columns": ["a", "b"], "rows": [{"a": 1, "b": 2.5}]}], "notes": []}
+    >>> report.emit()  # doctest: +NORMALIZE_WHITESPACE
+    {"bench": "ingest", "params": {"events": 10},
+     "tables": [{"title": "t", "columns": ["a", "b"], "rows": [{"a": 1, "b": 2.5}]}], "notes": []}
     """
 
     def __init__(self, bench: str, *, as_json: bool, params: dict[str, Any] | None = None, printer: Any = None) -> None:
@@ -111,7 +112,12 @@ class Report:
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], **extra: Any) -> None:
         """Add a table (``extra``: machine-readable details kept only in the JSON)."""
         self.tables.append(
-            {"title": title, "columns": list(columns), "rows": [dict(zip(columns, row)) for row in rows], **extra}
+            {
+                "title": title,
+                "columns": list(columns),
+                "rows": [dict(zip(columns, row, strict=True)) for row in rows],
+                **extra,
+            }
         )
         if not self.as_json:
             self.printer(title, list(columns), [list(row) for row in rows])

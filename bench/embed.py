@@ -262,8 +262,9 @@ def compare(
 
 def print_main(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(
-        f"\n{args.model} dim {args.dim}, {args.epochs} epochs, batch {args.batch_sizes[0]}, {args.negatives} negative(s), "
-        f"{args.device}, threads {args.threads.split(',')[0]}, best of {args.repeats}; train = PyKEEN's training seconds"
+        f"\n{args.model} dim {args.dim}, {args.epochs} epochs, batch {args.batch_sizes[0]}, "
+        f"{args.negatives} negative(s), {args.device}, threads {args.threads.split(',')[0]}, "
+        f"best of {args.repeats}; train = PyKEEN's training seconds"
     )
     header = [
         "source",

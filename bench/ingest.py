@@ -180,7 +180,9 @@ def scaling(sizes: list[int], batch: int, work: Path, report: Report, repeat: in
             {
                 "events": n,
                 **results,
-                "ratios": [round(b["seconds"] / k["seconds"], 2) for b, k in zip(runs["bare"], runs["kg"])],
+                "ratios": [
+                    round(b["seconds"] / k["seconds"], 2) for b, k in zip(runs["bare"], runs["kg"], strict=True)
+                ],
             }
         )
         shop.events.unlink()

@@ -174,7 +174,8 @@ def _markdown(title: str, header: list[str], rows: list[list[object]]) -> None:
         print(
             "| "
             + " | ".join(
-                f"{v:.3f}" if isinstance(v, float) and k != "ours seconds" else str(v) for k, v in zip(header, row)
+                f"{v:.3f}" if isinstance(v, float) and k != "ours seconds" else str(v)
+                for k, v in zip(header, row, strict=True)
             )
             + " |"
         )

@@ -137,7 +137,7 @@ def param_drawers(shop: dict[str, Any]) -> dict[str, Callable[[random.Random], d
         "category_complaints": lambda r: {"category": r.choice(shop["categories"])},
         "bought_together": lambda r: {"product": product(r)},
         "copurchase_paths": lambda r: (
-            dict(zip(("source", "target"), r.choice(shop["pairs"])))
+            dict(zip(("source", "target"), r.choice(shop["pairs"]), strict=True))
             if shop.get("pairs") and r.random() < 0.5
             else {"source": product(r), "target": product(r)}
         ),

@@ -38,7 +38,7 @@ def _category_chain(parts: list[str], parent_of: dict[str, str]) -> str | None:
     if not parts:
         return None
     paths = [" > ".join(parts[: n + 1]) for n in range(len(parts))]
-    for child, parent in zip(paths[1:], paths[:-1]):
+    for child, parent in zip(paths[1:], paths[:-1], strict=True):
         parent_of.setdefault(child, parent)
     return paths[-1]
 

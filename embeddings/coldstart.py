@@ -135,7 +135,7 @@ def category_neighbour_rate(
     sims = _unit(np.asarray(queries, np.float32)) @ _unit(np.asarray(vectors, np.float32)).T
     position = {p: i for i, p in enumerate(ids)}
     hits = same = 0.0
-    for q, (pid, cat) in enumerate(zip(query_ids, query_categories)):
+    for q, (pid, cat) in enumerate(zip(query_ids, query_categories, strict=True)):
         row = sims[q]
         own = position.get(pid)
         if own is not None:
@@ -282,13 +282,13 @@ def encode_cached(
     cache: dict[str, np.ndarray] = {}
     try:
         with np.load(path, allow_pickle=False) as data:
-            cache = dict(zip(data["keys"].tolist(), data["vectors"]))
+            cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
     except (OSError, ValueError, KeyError):
         cache = {}
-    todo = sorted({k: t for k, t in zip(keys, [*known, *cold]) if k not in cache}.items())
+    todo = sorted({k: t for k, t in zip(keys, [*known, *cold], strict=True) if k not in cache}.items())
     if todo:
         fresh = np.asarray(encoder.encode([t for _, t in todo]), dtype=np.float32)
-        cache.update(zip([k for k, _ in todo], fresh))
+        cache.update(zip([k for k, _ in todo], fresh, strict=True))
         try:
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
             np.savez(

@@ -104,7 +104,8 @@ class TrainConfig:
             raise ConfigError(f"split ratios must be three positive numbers summing to 1, got {self.ratios!r}")
         if self.seed is not None and not (0 <= int(self.seed) < 2**32):
             raise ConfigError(f"--seed must be in [0, 2**32), got {self.seed!r}")
-        self.ratios = tuple(float(r) for r in self.ratios)  # type: ignore[assignment]
+        train, valid, test = (float(r) for r in self.ratios)  # three: checked above
+        self.ratios = (train, valid, test)
         if self.relation_types is not None:
             self.relation_types = tuple(self.relation_types)
         return self

@@ -123,7 +123,7 @@ def read_node_keys(store: GraphStore, ids: np.ndarray, page_size: int, keys: dic
         return names
     wanted = set(ids.tolist())
     for lo in _pages_with(ids, page_size):
-        for node_id, label, key in zip(*read_key_page(store, lo, lo + page_size, keys)):
+        for node_id, label, key in zip(*read_key_page(store, lo, lo + page_size, keys), strict=True):
             if node_id in wanted:
                 names[int(node_id)] = entity_label(label, key)
     return names
@@ -245,7 +245,7 @@ def write_export(
         from kg.embeddings.train import split_triples
 
         parts = split_triples(triples.to_factory(), ratios, seed)
-        for name, part in zip(("train", "valid", "test"), parts):
+        for name, part in zip(("train", "valid", "test"), parts, strict=True):
             arr = part.mapped_triples.numpy()
             _write_ids(out_dir / f"{name}.tsv", arr)
             files[f"{name}.tsv"] = int(len(arr))

@@ -114,10 +114,12 @@ class FoldInReport:
             return [f"fold-in: no new entities (run {self.run_id} knows every node with triples)"]
         labels = ", ".join(f"{label} {n:,}" for label, n in sorted(self.entities.items()))
         loss = f", final loss {self.final_loss:.4f}" if self.final_loss is not None else ""
+        per_entity = self.seconds_per_entity
+        assert per_entity is not None  # there are new entities here
         out = [
             f"fold-in into run {self.run_id}: {self.total_entities:,} new entities ({labels}) from "
             f"{self.triples:,} triples, {self.steps} steps{loss}",
-            f"  {self.seconds:.2f} s ({self.seconds_per_entity * 1000:.1f} ms per entity; train "
+            f"  {self.seconds:.2f} s ({per_entity * 1000:.1f} ms per entity; train "
             f"{self.train_seconds:.2f} s, write {self.write_seconds:.2f} s), {self.written:,} vectors written",
         ]
         if self.skipped_triples:
@@ -322,7 +324,7 @@ def fold_in_rows(
                 final_loss = _step(model, optimizer, hrt[idx], corrupt_head[idx], negatives, kinds, pools, generator)
             with torch.no_grad():
                 model.post_parameter_update()
-                for p, rows in zip(entity_params, frozen):
+                for p, rows in zip(entity_params, frozen, strict=True):
                     p[:n_old] = rows
     seconds = time.perf_counter() - started
     model.eval()
@@ -415,7 +417,7 @@ def write_vectors(store: GraphStore, run: RunResult, labels: Iterable[str], vect
     return written
 
 
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")  # keeps .gz / .npy last: writers pick the format by it
     write(tmp)
     os.replace(tmp, path)

@@ -97,7 +97,7 @@ def unescape_label(text: str) -> str:
 def write_id_map(path: Path, labels: list[str] | np.ndarray, *, header: str = "id\tlabel") -> None:
     """Write ``id<TAB>label`` lines (gzip when ``path`` ends in .gz); ids are list positions."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wt", encoding="utf-8", newline="\n") as fh:  # type: ignore[operator]
+    with opener(path, "wt", encoding="utf-8", newline="\n") as fh:
         if header:
             fh.write(header + "\n")
         for i, label in enumerate(labels):
@@ -108,7 +108,7 @@ def read_id_map(path: Path) -> dict[str, int]:
     """Read a file written by :func:`write_id_map` (header optional) into label -> id."""
     opener = gzip.open if path.suffix == ".gz" else open
     mapping: dict[str, int] = {}
-    with opener(path, "rt", encoding="utf-8", newline="\n") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8", newline="\n") as fh:
         for n, line in enumerate(fh):
             line = line.rstrip("\n")
             if not line:

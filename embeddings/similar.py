@@ -127,7 +127,10 @@ def materialise_similar(store: GraphStore, run: RunResult, *, k: int = 10, batch
 
     def edge_rows() -> Iterator[dict[str, Any]]:
         for r, idx, scores in top_k_cosine(vectors, k):
-            yield {"id": ids[r], "targets": [{"id": ids[j], "score": float(s)} for j, s in zip(idx, scores)]}
+            yield {
+                "id": ids[r],
+                "targets": [{"id": ids[j], "score": float(s)} for j, s in zip(idx, scores, strict=True)],
+            }
 
     products = store.write(SIMILAR_WRITE, edge_rows(), batch_size=batch_size, run=run.run_id)
     seconds = time.perf_counter() - started

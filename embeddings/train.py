@@ -58,6 +58,7 @@ def versions(backend: str | None = None) -> dict[str, str | None]:
     import pykeen
     import torch
 
+    kg_version: str | None
     try:
         from importlib.metadata import version
 

@@ -449,7 +449,11 @@ def import_embeddings(
     """Import PyTorch-BigGraph / DGL-KE vectors from ``src`` as a run and (unless ``write=False``) write
     it back. ``store`` may be None when ``write=False``."""
     run = read_external_run(src, settings.runs_dir, maps_dir=maps_dir, name=name)
-    written = write_run(store, settings, run, progress=progress) if write else None
+    written = None
+    if write:
+        if store is None:
+            raise ValueError("import_embeddings: a store is needed to write the run back (or pass write=False)")
+        written = write_run(store, settings, run, progress=progress)
     return ImportReport(run=run.summary(), written=written)
 
 

@@ -93,7 +93,7 @@ def _rows(
     methods: list[tuple[int, int, str]] | None = None,
 ) -> Iterator[dict[str, Any]]:
     # float32 rows as they are: each backend encodes vectors its own way (FalkorDB: as literal text)
-    for key, i in zip(keys, ids):
+    for key, i in zip(keys, ids, strict=True):
         method = next((m for start, end, m in methods if start <= i < end), None) if methods else None
         yield {
             "key": key,

@@ -178,12 +178,12 @@ def _event_from_row(
 
 
 def _events(
-    entries: Iterator[Any],
+    entries: Iterator[tuple[int, dict[str, Any]] | BadRow],
     kind_of: Callable[[Any], str] = normalise_event_type,
     when_of: Callable[[Any], int] = to_epoch_ms,
 ) -> Iterator[Event | BadRow]:
     for entry in entries:
-        yield entry if isinstance(entry, BadRow) else _event_from_row(*entry, kind_of, when_of)
+        yield entry if isinstance(entry, BadRow) else _event_from_row(entry[0], entry[1], kind_of, when_of)
 
 
 _CSV_REQUIRED = ("user_id", "item_id", "event_type", "timestamp")
@@ -210,6 +210,12 @@ def _csv_time(text: str) -> int:
     return to_epoch_ms(text)
 
 
+def _required_column(index: int | None) -> int:
+    """The position of a required column: csv_values raised for a missing one (only the rating may be absent)."""
+    assert index is not None
+    return index
+
+
 def _csv_events(
     source: LineSource,
     delimiter: str | None,
@@ -224,19 +230,20 @@ def _csv_events(
     for entry in csv_values(
         source, _CSV_REQUIRED, delimiter=delimiter, columns=mapping, kind="events", header_out=header
     ):
-        if type(entry) is BadRow:
+        if isinstance(entry, BadRow):
             yield entry
             continue
         if not at:  # the last column of a name wins, as in dict(zip(header, values))
             at = {name: max((i for i, h in enumerate(header) if h == name), default=None) for name in EVENT_FIELDS}
-            iu, ii, ie, it, ir = (at[name] for name in EVENT_FIELDS)
+            iu, ii, ie, it = (_required_column(at[name]) for name in _CSV_REQUIRED)
+            ir = at["rating"]
         number, values = entry
         try:
             user, item = _csv_key(values[iu], "user_id"), _csv_key(values[ii], "item_id")
             if not user or not item:
                 yield _bad_event(
                     number,
-                    dict(zip(header, values)),
+                    dict(zip(header, values, strict=True)),
                     "missing user_id" if not user else "missing item_id",
                     mismatch=True,
                 )
@@ -246,10 +253,12 @@ def _csv_events(
             raw_rating = values[ir] if ir is not None else ""
             rating = _rating(raw_rating) if raw_rating else None
         except (ValueError, TypeError) as e:
-            yield _bad_event(number, dict(zip(header, values)), str(e), mismatch=isinstance(e, TimeLayoutError))
+            yield _bad_event(
+                number, dict(zip(header, values, strict=True)), str(e), mismatch=isinstance(e, TimeLayoutError)
+            )
             continue
         if rating is None and kind == "rating":
-            yield _bad_event(number, dict(zip(header, values)), "rating event without a rating")
+            yield _bad_event(number, dict(zip(header, values, strict=True)), "rating event without a rating")
             continue
         yield Event(user, item, kind, when, rating)
 

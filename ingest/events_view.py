@@ -167,7 +167,7 @@ def _scan_edges(store: GraphStore, ledger: EventLedger, *, keep_unknown: bool) -
 
 def _import_legacy(ledger: EventLedger, kind: str, rows: list[dict[str, Any]]) -> int:
     """Events of pre-ledger edges (distinct times; the edge's rating belongs to its latest time)."""
-    events = []
+    events: list[EventRow] = []
     for row in rows:
         times = sorted(int(t) for t in row["times"])
         rating = row.get("rating") if kind == "rating" else None
@@ -207,8 +207,8 @@ def rebuild_behaviour(
         per_rel: dict[str, list[dict[str, str]]] = defaultdict(list)
         for rel, user, item in scan["unknown"]:
             per_rel[rel].append({"user": user, "item": item})
-        for rel, rows in sorted(per_rel.items()):
-            removed += store.write(EVENTS_DELETE_EDGES, rows, identifiers={"rel": rel})
+        for rel, pairs in sorted(per_rel.items()):
+            removed += store.write(EVENTS_DELETE_EDGES, pairs, identifiers={"rel": rel})
     store.flush()
     store.compact()
     result = {

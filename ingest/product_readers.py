@@ -157,7 +157,7 @@ def _finish(record: ProductRecord, source: LineSource, links: tuple[str, str]) -
     for name, value in (("brand", record.brand), ("category", _PATH_SEP.join(record.category))):
         if value and (reason := check_key(value, name)):
             raise ValueError(reason)
-    for attr, name in zip(("also_bought", "also_viewed"), links):
+    for attr, name in zip(("also_bought", "also_viewed"), links, strict=True):
         targets = getattr(record, attr)
         for target in targets:
             if reason := check_key(target, f"{name} target"):

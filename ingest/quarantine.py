@@ -185,7 +185,7 @@ class _RowCleaner:
             except (csv.Error, StopIteration):
                 return None
             if len(values) == len(self.columns):
-                return dict(zip(self.columns, values))
+                return dict(zip(self.columns, values, strict=True))
         return None
 
     def _value(self, value: Any, key: str) -> Any:

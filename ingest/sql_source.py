@@ -154,7 +154,7 @@ def _materialise(con: Any, query: str, dest: Path) -> tuple[int, str]:
             if not batch:
                 break
             for row in batch:
-                line = json.dumps(dict(zip(names, row)), ensure_ascii=False, default=_json_value)
+                line = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=_json_value)
                 out.write(line + "\n")
                 # a sum of row hashes: the same rows in any order (DuckDB joins run in parallel) give one identity
                 total = (total + int.from_bytes(hashlib.sha256(line.encode("utf-8")).digest(), "big")) % _MOD

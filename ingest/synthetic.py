@@ -141,7 +141,7 @@ def generate_shop(
             at = start_ms + rng.integers(0, days * _DAY_MS // 1000, size=size) * 1000
             stars = rng.choice([1, 2, 3, 4, 5], size=size, p=[0.05, 0.07, 0.13, 0.3, 0.45])
             for u, i, k, t_ms, s in zip(
-                user_idx.tolist(), item_idx.tolist(), kind.tolist(), at.tolist(), stars.tolist()
+                user_idx.tolist(), item_idx.tolist(), kind.tolist(), at.tolist(), stars.tolist(), strict=False
             ):
                 writer.writerow((f"U{u:07d}", f"P{i:07d}", k, t_ms, s if k == "rating" else ""))
             written += size

@@ -19,7 +19,7 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from kg.foundation.errors import ConfigError, InputError
 from kg.foundation.schema import MAX_KEY_BYTES, check_key
@@ -103,8 +103,8 @@ def reader_options(kind: str, fmt: str) -> Callable[[F], F]:
                 raise ConfigError(f"{kind} format {fmt!r} has no option {', '.join(unknown)}", hint=takes)
             return func(source, **options)
 
-        wrapper.options = tuple(accepted)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.options = tuple(accepted)  # type: ignore[attr-defined]  # a function attribute: the options it takes
+        return cast(F, wrapper)  # functools.wraps keeps func's signature; mypy cannot see that
 
     return decorate
 
@@ -180,7 +180,7 @@ def csv_rows(
     for entry in csv_values(
         source, required, delimiter=delimiter, columns=columns, kind=kind, fmt=fmt, header_out=header
     ):
-        yield entry if type(entry) is BadRow else (entry[0], dict(zip(header, entry[1])))
+        yield entry if isinstance(entry, BadRow) else (entry[0], dict(zip(header, entry[1], strict=True)))
 
 
 def csv_values(

@@ -7,7 +7,7 @@ import csv
 import gzip
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +262,21 @@ class _Crash(Exception):
     pass
 
 
+def _crashing(real: Callable[..., Any], point: str) -> Callable[..., Any]:
+    """``real`` (a store's query or write) that raises :class:`_Crash` before the query named ``point``, or once
+    the query that ``point`` names as ``after:NAME`` has committed."""
+
+    def call(query: Query, *args: Any, **kw: Any) -> Any:
+        if query.name == point:
+            raise _Crash(point)
+        result = real(query, *args, **kw)
+        if f"after:{query.name}" == point:  # the query committed, the forget's record did not
+            raise _Crash(point)
+        return result
+
+    return call
+
+
 #: where a forget is interrupted: before a graph query of that name (after it, once done: "after:"), or in a
 #: step of kg.operations.forget
 CRASH_POINTS = (
@@ -306,18 +321,7 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
             with monkeypatch.context() as patch:
                 if point.startswith(("forget_", "reviews_", "after:")):
                     for method in ("query", "write"):
-
-                        def call(
-                            query: Query, *args: Any, _point: str = point, _real: Any = getattr(twin, method), **kw: Any
-                        ) -> Any:
-                            if query.name == _point:
-                                raise _Crash(_point)
-                            result = _real(query, *args, **kw)
-                            if f"after:{query.name}" == _point:  # the query committed, the forget's record did not
-                                raise _Crash(_point)
-                            return result
-
-                        patch.setattr(twin, method, call)
+                        patch.setattr(twin, method, _crashing(getattr(twin, method), point))
                 else:
                     patch.setattr(
                         forget_module, point, lambda *a, _point=point, **k: (_ for _ in ()).throw(_Crash(_point))
@@ -406,13 +410,18 @@ def test_lookups_of_the_forgotten_never_reach_the_server(
     _load(store, settings, tmp_path, {GONE, *KEPT})
     forget_user(store, settings, GONE)
     sent: list[str] = []
-    for method in ("query", "execute", "write"):
 
-        def spy(*args: Any, _real: Any = getattr(store, method), **kw: Any) -> Any:
+    def spying(real: Callable[..., Any]) -> Callable[..., Any]:
+        """``real``, recording every call's arguments in ``sent``."""
+
+        def spy(*args: Any, **kw: Any) -> Any:
             sent.append(repr((args, kw)))
-            return _real(*args, **kw)
+            return real(*args, **kw)
 
-        monkeypatch.setattr(store, method, spy)
+        return spy
+
+    for method in ("query", "execute", "write"):
+        monkeypatch.setattr(store, method, spying(getattr(store, method)))
     report = describe_user(store, settings, GONE)
     assert report.forgotten and not report.found and _pseudonym(settings) not in " ".join(report.lines())
     result = run_cli(settings, "user", GONE)

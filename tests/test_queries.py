@@ -1,12 +1,12 @@
 """Queries owned by the package that runs them: every ``.cypher`` file of a query package (a ``cypher/``
-subpackage of kg, ingest or embeddings) is bound by one :class:`~kg.store.queries.Query` constant, every
-constant has a file for each of its dialects, and every constant is run somewhere in the library."""
+subpackage of kg, ingest or embeddings) is a query named by its file (``NAME`` for ``name.cypher``) for the
+dialects it has files for, every query is run somewhere in the library, and every name run has a file."""
 
 from __future__ import annotations
 
 import ast
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -30,41 +30,22 @@ def query_packages() -> dict[str, Path]:
     return found
 
 
-def constants_of(package: str) -> dict[str, Query]:
-    """The UPPER_CASE Query constants a query package binds."""
-    module = importlib.import_module(package)
-    return {name: value for name, value in vars(module).items() if isinstance(value, Query) and name.isupper()}
-
-
 def cypher_files(folder: Path) -> list[str]:
     """The package's ``.cypher`` files, relative to it (``name.cypher``, ``neo4j/name.cypher``)."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.cypher"))
 
 
-def binding_problems(package: str, files: Iterable[str], constants: Mapping[str, Query]) -> list[str]:
-    """What is wrong between a query package's files and its constants (empty: nothing)."""
+def layout_problems(package: str, files: Iterable[str]) -> list[str]:
+    """What is wrong with a query package's files (empty: nothing): each is ``name.cypher`` or
+    ``<dialect>/name.cypher`` with a lower-case name, so that ``NAME`` finds it."""
     problems = []
-    files = set(files)
-    by_name = {q.name: q for q in constants.values()}
-    for const, query in sorted(constants.items()):
-        if const != query.name.upper():
-            problems.append(f"{package}.{const} binds {query.name!r}: name it {query.name.upper()}")
-        if query.package != package:
-            problems.append(f"{package}.{const} points at package {query.package}")
-        for dialect in query.dialects:
-            if dialect not in DIALECTS:
-                problems.append(f"{package}.{const}: unknown dialect {dialect!r}")
-            elif not {f"{query.name}.cypher", f"{dialect}/{query.name}.cypher"} & files:
-                problems.append(f"{package}.{const}: no {query.name}.cypher nor {dialect}/{query.name}.cypher")
     for file in sorted(files):
         *folders, base = file.split("/")
-        query = by_name.get(base.removesuffix(".cypher"))
-        if query is None:
-            problems.append(f"{package}: {file} is bound by no constant")
-        elif folders and (len(folders) > 1 or folders[0] not in query.dialects):
-            problems.append(f"{package}: {file} is for a dialect {query.name} does not declare")
-        elif not folders and query.dialects != DIALECTS:
-            problems.append(f"{package}: {file} is common but {query.name} declares only {query.dialects}")
+        name = base.removesuffix(".cypher")
+        if len(folders) > 1 or (folders and folders[0] not in DIALECTS):
+            problems.append(f"{package}: {file} is in no dialect folder ({', '.join(DIALECTS)})")
+        elif name != name.lower() or not name.isidentifier():
+            problems.append(f"{package}: {file} is not named like a query (lower_case.cypher)")
     return problems
 
 
@@ -118,45 +99,47 @@ def test_the_query_packages_are_found() -> None:
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES))
-def test_every_file_has_a_constant_and_every_constant_its_files(package: str) -> None:
-    constants = constants_of(package)
-    assert constants, f"{package} binds no query"
-    assert binding_problems(package, cypher_files(PACKAGES[package]), constants) == []
-    for query in constants.values():
+def test_every_file_is_a_query_of_its_dialects(package: str) -> None:
+    files = cypher_files(PACKAGES[package])
+    assert files, f"{package} holds no query"
+    assert layout_problems(package, files) == []
+    module = importlib.import_module(package)
+    assert dir(module) == sorted({f.rsplit("/", 1)[-1].removesuffix(".cypher").upper() for f in files})
+    for constant in dir(module):
+        query = getattr(module, constant)
+        assert query == queries.find(package, constant)
         for dialect in query.dialects:
             assert queries.load(query, dialect).startswith(f"// name: {query.name}")
 
 
-def test_every_constant_is_run_by_the_library() -> None:
+def test_every_query_is_run_by_the_library_and_every_name_it_runs_exists() -> None:
     used = used_constants(_library_sources())
     unused = [
-        f"{package}.{const}"
+        f"{package}.{constant}"
         for package in sorted(PACKAGES)
-        for const in sorted(constants_of(package))
-        if (package, const) not in used
+        for constant in queries.names(package)
+        if (package, constant) not in used
     ]
-    assert unused == [], "delete the query (and its files) or run it"
+    assert unused == [], "delete the query's files or run it"
+    for package, constant in sorted(used):
+        if package in PACKAGES and constant.isupper():
+            queries.find(package, constant)  # raises for a name without a file
 
 
 def test_the_checks_can_fail() -> None:
     pkg = "kg.example.cypher"
-    both, neo4j_only = Query(pkg, "a"), Query(pkg, "b", ("neo4j",))
-    good = ["a.cypher", "neo4j/b.cypher"]
-    assert binding_problems(pkg, good, {"A": both, "B": neo4j_only}) == []
-    assert binding_problems(pkg, [*good, "stray.cypher"], {"A": both, "B": neo4j_only}) == [
-        f"{pkg}: stray.cypher is bound by no constant"
+    assert layout_problems(pkg, ["a.cypher", "neo4j/b.cypher", "falkordb/a.cypher"]) == []
+    assert layout_problems(pkg, ["mysql/a.cypher", "neo4j/x/b.cypher", "Big.cypher"]) == [
+        f"{pkg}: Big.cypher is not named like a query (lower_case.cypher)",
+        f"{pkg}: mysql/a.cypher is in no dialect folder (falkordb, neo4j)",
+        f"{pkg}: neo4j/x/b.cypher is in no dialect folder (falkordb, neo4j)",
     ]
-    assert binding_problems(pkg, ["neo4j/a.cypher", "neo4j/b.cypher"], {"A": both, "B": neo4j_only}) == [
-        f"{pkg}.A: no a.cypher nor falkordb/a.cypher"
-    ]
-    assert binding_problems(pkg, [*good, "falkordb/b.cypher"], {"A": both, "B": neo4j_only}) == [
-        f"{pkg}: falkordb/b.cypher is for a dialect b does not declare"
-    ]
-    assert binding_problems(pkg, good, {"A": both, "B": neo4j_only, "C": Query(pkg, "c")}) == [
-        f"{pkg}.C: no c.cypher nor falkordb/c.cypher",
-        f"{pkg}.C: no c.cypher nor neo4j/c.cypher",
-    ]
-    assert binding_problems(pkg, good, {"A": both, "BEE": neo4j_only}) == [f"{pkg}.BEE binds 'b': name it B"]
+    with pytest.raises(ImportError, match="NO_SUCH_QUERY"):
+        exec("from kg.store.cypher import NO_SUCH_QUERY")
+    with pytest.raises(AttributeError, match="no no_such_query.cypher"):
+        queries.find("kg.store.cypher", "NO_SUCH_QUERY")
+    with pytest.raises(AttributeError):
+        queries.find("kg.store.cypher", "stats_nodes")  # constants are capitals
     source = (
         "from kg.ingest.cypher import EVENTS_MERGE, EVENTS_SET\nfrom kg.profiles import cypher as q\n"
         "store.write(EVENTS_MERGE, rows)\nstore.query(q.USER_SEGMENT)\n"

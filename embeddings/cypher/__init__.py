@@ -1,15 +1,14 @@
 """Cypher of kg.embeddings: the embeddings' queries: export, write-back, similar products, cold start.
 
-One constant per ``.cypher`` file here; ``falkordb/`` and ``neo4j/`` hold a backend's version of a query
-where it differs (see :mod:`kg.store.queries`)."""
+A query is imported by its file's name in capitals (``clear_similar.cypher`` is ``CLEAR_SIMILAR``); ``falkordb/``
+and ``neo4j/`` hold a backend's version of a query where it differs (see :mod:`kg.store.queries`)."""
 
-from kg.store.queries import Query
+from kg.store import queries
 
-CLEAR_SIMILAR = Query(__name__, "clear_similar")
-PRODUCT_TEXTS = Query(__name__, "product_texts")
-PRODUCT_TITLES = Query(__name__, "product_titles")
-PRODUCT_VECTOR = Query(__name__, "product_vector")
-RELATION_NODES = Query(__name__, "relation_nodes")
-RELATIONSHIP_TYPES = Query(__name__, "relationship_types")
-RUNS_IN_GRAPH = Query(__name__, "runs_in_graph")
-SIMILAR_WRITE = Query(__name__, "similar_write")
+
+def __getattr__(constant: str) -> queries.Query:
+    return queries.find(__name__, constant)
+
+
+def __dir__() -> list[str]:
+    return queries.names(__name__)

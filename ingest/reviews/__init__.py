@@ -21,7 +21,8 @@ Modules (imported lazily so ``kg --help`` stays fast):
 - :mod:`kg.ingest.reviews.pipeline` — ``build_nlp`` / ``ReviewAnalyser`` (route choice, language dispatch)
 - :mod:`kg.ingest.reviews.sentiment` — lexicon scorer, MiniLM encoder / n-gram TF-IDF + logistic
   regression, cross-fitting
-- :mod:`kg.ingest.reviews.readers`, :mod:`kg.ingest.reviews.loader` (``kg ingest reviews`` goes through :func:`kg.ingest.ingest_file`)
+- :mod:`kg.ingest.reviews.readers`, :mod:`kg.ingest.reviews.loader` (``kg ingest reviews`` goes through
+  :func:`kg.ingest.ingest_file`)
 - :mod:`kg.ingest.reviews.synthetic` — seeded synthetic reviews for ``kg demo`` and benchmarks
 
 Example:

@@ -22,6 +22,8 @@ import logging
 
 import spacy
 from spacy.language import Language
+from spacy.lookups import Lookups
+from spacy.pipeline import Lemmatizer
 
 __all__ = ["blank_pipeline", "lemma_table_available"]
 
@@ -49,7 +51,7 @@ def _missing_tokenizer(lang: str, message: str) -> None:
 def _tokenizer_pipeline(lang: str) -> Language:
     if lang == "zh":
         try:
-            import jieba  # noqa: F401
+            import jieba
 
             jieba.setLogLevel(logging.WARNING)
             return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
@@ -86,7 +88,7 @@ def lemma_table_available(lang: str) -> bool:
 
 
 @functools.cache
-def _lookups(lang: str):  # type: ignore[no-untyped-def]
+def _lookups(lang: str) -> Lookups:
     """The lemma lookup table of ``lang``, loaded once per process (it takes seconds)."""
     from spacy.lookups import load_lookups
 
@@ -95,10 +97,10 @@ def _lookups(lang: str):  # type: ignore[no-untyped-def]
 
 def _add_lemmatizer(nlp: Language) -> None:
     lang = nlp.lang
-    if lang in _NO_LOOKUP:
+    if lang is None or lang in _NO_LOOKUP:  # None: spaCy's bare base class, which no lookup table fits
         return
     try:
-        import spacy_lookups_data  # noqa: F401
+        import spacy_lookups_data  # noqa: F401  (only whether it is installed)
     except ImportError:
         _warn_once(
             "[W-KG-LEMMA] spacy-lookups-data is not installed: no lemmas for languages other than "
@@ -109,8 +111,9 @@ def _add_lemmatizer(nlp: Language) -> None:
         logger.info("no lemma lookup table for %r: aspects keep their surface form", lang)
         return
     try:
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
-        nlp.get_pipe("lemmatizer").initialize(nlp=nlp, lookups=_lookups(lang))
+        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": False})
+        assert isinstance(lemmatizer, Lemmatizer)  # spaCy's "lemmatizer" factory (or a language's subclass of it)
+        lemmatizer.initialize(nlp=nlp, lookups=_lookups(lang))
     except Exception as e:  # noqa: BLE001 - a broken table must not stop the run
         _warn_once(f"[W-KG-LEMMA] lemma lookups for {lang!r} failed ({e}): surface forms are used")
         if "lemmatizer" in nlp.pipe_names:

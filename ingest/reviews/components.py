@@ -223,7 +223,7 @@ class CatalogueRuler:
                             continue
                         spans.append(Span(doc, i, end, label=label, kb_id=gkey))
                     i = end
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - on_error decides: one review must not stop the batch
             _on_error(self.name, doc, exc, self.on_error)
             spans = []
         doc.spans["kg_catalogue"] = spans
@@ -244,6 +244,11 @@ def make_catalogue_ruler(
 # --------------------------------------------------------------------------- aspects
 
 
+def _pipeline_lang(nlp: Language) -> str:
+    """The pipeline's language; "en" (the lexicons' default) for spaCy's bare base class, which has none."""
+    return nlp.lang or "en"
+
+
 class AspectExtractor:
     """Aspect-opinion pairs from dependency arcs (parser route) or token rules (rules route)."""
 
@@ -258,7 +263,7 @@ class AspectExtractor:
         on_error: str = "warn",
     ) -> None:
         self.name = name
-        self.lang = lang or nlp.lang
+        self.lang = lang or _pipeline_lang(nlp)
         self.lexicon: Lexicon = get_lexicon(self.lang)
         self.normalise = AspectNormaliser(synonyms=synonyms, lang=self.lang)
         if route not in ("auto", "parser", "rules"):
@@ -288,7 +293,7 @@ class AspectExtractor:
                 blocked.update(t.i for t in span if not self.lexicon.aspect_form([t.lower_]))
             found = self._parser(doc, blocked) if route == "parser" else self._rules(doc, blocked)
             doc._.kg_candidates = self._candidates(doc, blocked, found) if self.discover else []
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - on_error decides: one review must not stop the batch
             _on_error(self.name, doc, exc, self.on_error)
             found = []
             doc._.kg_candidates = []
@@ -731,7 +736,7 @@ class SentimentComponent:
 
     def __init__(self, nlp: Language, name: str, *, lang: str | None = None, on_error: str = "warn") -> None:
         self.name = name
-        self.scorer = LexiconScorer(lang or nlp.lang)
+        self.scorer = LexiconScorer(lang or _pipeline_lang(nlp))
         self.on_error = on_error
 
     def __call__(self, doc: Doc) -> Doc:
@@ -747,7 +752,7 @@ class SentimentComponent:
                 doc._.kg_sentiment = self.scorer.score_tokens(words)
             for m in doc._.kg_aspects or ():
                 m.sentiment = self.scorer.score(m.opinion)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - on_error decides: one review must not stop the batch
             _on_error(self.name, doc, exc, self.on_error)
             doc._.kg_sentiment = None
         return doc

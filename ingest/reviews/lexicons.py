@@ -107,16 +107,21 @@ class Lexicon:
     @classmethod
     def from_data(cls, lang: str, data: Mapping[str, Any], opinions: Mapping[str, float]) -> Lexicon:
         """A lexicon from the parsed ``lexicon_<lang>.json`` and its (final) opinion valences."""
-        sets = {
-            k: frozenset(data.get(k, ()))
-            for k in ("copulas", "negators", "modifiers", "breakers", "determiners", "conjunctions")
-        }
+
+        def words(key: str) -> frozenset[str]:
+            return frozenset(data.get(key, ()))
+
         aspects = frozenset(a.lower() for a in (*data.get("aspects", ()), *aspect_seeds(lang)))
         return cls(
             lang=lang,
             opinions=dict(opinions),
             aspects=aspects,
-            **sets,
+            copulas=words("copulas"),
+            negators=words("negators"),
+            modifiers=words("modifiers"),
+            breakers=words("breakers"),
+            determiners=words("determiners"),
+            conjunctions=words("conjunctions"),
             suffixes=tuple(data.get("suffixes", ())),
             aspect_suffixes=tuple(data.get("aspect_suffixes", ())),
             negation_word=data.get("negation_word", "not"),
@@ -277,7 +282,8 @@ def _stop_words(lang: str) -> frozenset[str]:
 
 
 def guess_language(text: str, default: str, *, min_margin: int = 2) -> str:
-    """Cheap stop-word vote among en/de/fr/es (the fallback when ``langid`` is missing); returns ``default`` unless another wins clearly.
+    """Cheap stop-word vote among en/de/fr/es (the fallback when ``langid`` is missing); returns ``default``
+    unless another wins clearly.
 
     Example:
         >>> guess_language("Die Lieferung war sehr schnell und der Preis ist gut.", "en")

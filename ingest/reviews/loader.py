@@ -71,7 +71,7 @@ from kg.ingest.reviews.text import DEFAULT_MAX_CHARS, TextCleaner
 from kg.store import GraphStore
 
 if TYPE_CHECKING:
-    from kg.ingest.reviews.pipeline import ReviewAnalysis
+    from kg.ingest.reviews.pipeline import ReviewAnalyser, ReviewAnalysis
 
 __all__ = [
     "LOADER_OPTIONS",
@@ -121,7 +121,8 @@ def backfill_review_dates(store: GraphStore, *, batch_size: int = 10_000) -> int
 
     Idempotent (a second call finds none); only those two derived properties are written.
     """
-    done, seen = 0, set()
+    done = 0
+    seen: set[str] = set()
     while rows := store.query(REVIEWS_MISSING_DATE, limit=batch_size):
         if all(r["id"] in seen for r in rows):
             raise StoreError(
@@ -212,7 +213,7 @@ class ReviewLoader:
         self.report = SentimentReport()
         self.aspect_mentions = 0
         self.entity_mentions = 0
-        self._analyser = None
+        self._analyser: ReviewAnalyser | None = None
         self._pending = _Pending()
         self._products: set[str] = set()
         self._users: set[str] = set()
@@ -251,7 +252,7 @@ class ReviewLoader:
         }
 
     # -- pipeline ----------------------------------------------------------------------------
-    def analyser(self, store: GraphStore):  # type: ignore[no-untyped-def]
+    def analyser(self, store: GraphStore) -> ReviewAnalyser:
         """The review analyser, its catalogue ruler built from the entities now in the graph."""
         if self._analyser is None:
             from kg.ingest.reviews.pipeline import ReviewAnalyser
@@ -437,7 +438,7 @@ class ReviewLoader:
     ) -> tuple[list[float | None], list[str | None]]:
         """Per review: (sentiment in [-1, 1] or None for empty text, method name); see the module doc."""
         n = len(texts)
-        scores: list[float | None] = [None if lexicon[i] is None else round(float(lexicon[i]), 4) for i in range(n)]
+        scores: list[float | None] = [None if (v := lexicon[i]) is None else round(float(v), 4) for i in range(n)]
         methods: list[str | None] = [None if lexicon[i] is None else "lexicon" for i in range(n)]
         labels = weak_labels(ratings)
         by_lang: dict[str, list[int]] = defaultdict(list)

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 import kg.ingest.reviews.components  # noqa: F401  (registers the factories)
 from kg.ingest.reviews.blank import blank_pipeline
-from kg.ingest.reviews.components import AspectMention
+from kg.ingest.reviews.components import AspectExtractor, AspectMention, CatalogueRuler, SentimentComponent
 from kg.ingest.reviews.discovery import AspectDiscovery
 from kg.ingest.reviews.language import LanguageDetector
 
@@ -81,6 +82,7 @@ def build_nlp(
         nlp = blank_pipeline(lang)
     nlp.add_pipe("kg_pii_scrubber")
     ruler = nlp.add_pipe("kg_catalogue_ruler")
+    assert isinstance(ruler, CatalogueRuler)  # the factory kg.ingest.reviews.components registers
     ruler.add_entities(catalogue)
     nlp.add_pipe("kg_aspects", config={"lang": lang, "synonyms": dict(synonyms or {})})
     nlp.add_pipe("kg_sentiment", config={"lang": lang})
@@ -180,12 +182,17 @@ class ReviewAnalyser:
                 )
         return [a for a in out if a is not None]
 
-    def _discovered(self, nlp: Language, lang: str, docs: list) -> list[list[AspectMention]]:  # type: ignore[type-arg]
+    def _discovered(self, nlp: Language, lang: str, docs: list[Doc]) -> list[list[AspectMention]]:
         """Frequent-noun and seed aspect mentions of each doc (see :mod:`kg.ingest.reviews.discovery`)."""
-        if not docs or not nlp.has_pipe("kg_aspects") or not nlp.get_pipe("kg_aspects").discover:
+        if not docs or not nlp.has_pipe("kg_aspects"):
             return [[] for _ in docs]
         ext = nlp.get_pipe("kg_aspects")
-        scorer = nlp.get_pipe("kg_sentiment").scorer
+        assert isinstance(ext, AspectExtractor)  # the factories kg.ingest.reviews.components registers
+        if not ext.discover:
+            return [[] for _ in docs]
+        sentiment = nlp.get_pipe("kg_sentiment")
+        assert isinstance(sentiment, SentimentComponent)
+        scorer = sentiment.scorer
         cands = [doc._.kg_candidates or [] for doc in docs]
         self.discovery.update(lang, cands)
         need_opinion = ext.lexicon.has_rules

@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from kg.ingest.event_readers import amazon_rows
 from kg.ingest.records import BadRow
@@ -99,7 +99,18 @@ def _record(
     return ReviewRecord(user=user, item=item, at=at, text=text, rating=rating, review_id=review_id)
 
 
-_GENERIC = {
+class _Keys(TypedDict):
+    """The field names :func:`_record` reads a layout's rows by."""
+
+    user_key: str
+    item_key: str
+    text_key: str
+    time_key: str
+    rating_key: str
+    id_key: str | None
+
+
+_GENERIC: _Keys = {
     "user_key": "user_id",
     "item_key": "item_id",
     "text_key": "text",

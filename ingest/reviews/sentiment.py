@@ -26,12 +26,15 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kg.foundation.text_encoder import MiniLMEncoder, quiet_transformers_progress
 from kg.ingest.reviews.lexicons import get_lexicon
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "CrossFitResult",
@@ -165,7 +168,7 @@ class EncoderClassifier:
     def __init__(self, *, C: float = 1.0, seed: int = 0) -> None:
         self.C = C
         self.seed = seed
-        self._clf = None
+        self._clf: LogisticRegression | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> EncoderClassifier:
         from sklearn.linear_model import LogisticRegression

@@ -354,7 +354,7 @@ def coerce(param: QueryParam, raw: Any) -> Any:
 
 
 def _check_typed(param: QueryParam, value: Any) -> Any:
-    kinds: dict[str, tuple[type, ...]] = {
+    kinds: dict[str, tuple[type[Any], ...]] = {
         "text": (str,),
         "int": (int,),
         "float": (int, float),

@@ -22,13 +22,16 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kg import __version__
 from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule, stats, user
 from kg.cli.common import AppState, KGGroup, build_settings
+
+if TYPE_CHECKING:
+    from kg.foundation.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -98,7 +101,7 @@ def root(
     ctx.obj = AppState(settings, quiet=quiet, verbose=verbose)
 
 
-def _configure_process(settings, *, verbose: int, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+def _configure_process(settings: Settings, *, verbose: int, quiet: bool) -> None:
     """The one place that changes process-wide state: logging, warning filters, library homes."""
     level = "ERROR" if quiet else [settings.log_level.upper(), "INFO", "DEBUG"][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
@@ -22,6 +22,12 @@ from typer.core import TyperGroup
 
 from kg.foundation.errors import ConfigError, KGError, shorten
 from kg.foundation.settings import Settings
+
+if TYPE_CHECKING:
+    # the Context TyperGroup.invoke is declared with: typer 0.29+ vendors click as typer._click
+    from typer._click import Context as TyperClickContext
+
+    from kg.store.base import GraphStore
 
 __all__ = [
     "AppState",
@@ -96,7 +102,7 @@ class KGGroup(TyperGroup):
     plain click or typer's vendored click) print click's usage line and hint and exit 2; a closed pipe on
     stdout ends quietly with 141."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: TyperClickContext) -> Any:
         from kg.foundation.extras import missing_extras
 
         try:
@@ -161,7 +167,7 @@ def settings_of(ctx: typer.Context) -> Settings:
     return state_of(ctx).settings
 
 
-def store_of(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def store_of(ctx: typer.Context) -> GraphStore:
     """Open the configured graph store (starting the embedded server if needed)."""
     from kg.store import open_store
 

@@ -32,7 +32,7 @@ app = typer.Typer(
     "Example: kg ingest events events.csv; kg ingest runs",
 )
 
-PathsArg = Annotated[list[str], typer.Argument(help="Input files or quoted globs (.gz read transparently).")]
+PathsArg = Annotated[list[str] | None, typer.Argument(help="Input files or quoted globs (.gz read transparently).")]
 SqlOpt = Annotated[
     str | None,
     typer.Option(
@@ -161,7 +161,7 @@ def run_ingest_command(
 
         check_query(sql)  # refused before the graph is opened
     settings = settings_of(ctx)
-    files = expand_paths(paths) if sql is None else []
+    files = expand_paths(paths) if paths else []  # files xor --sql: checked above
     reports = []
     with store_of(ctx) as store:
         if sql is not None:

@@ -15,12 +15,12 @@ import csv
 import io
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from kg.cli.common import JsonOpt, emit_json, fail, out, print_table, say, settings_of, store_of
@@ -240,7 +240,8 @@ def run_cmd(
     elif fmt == "json":
         emit_json(result.rows)
     else:  # bytes, so that no platform rewrites the CRLF line ends CSV requires
-        stream = click.get_binary_stream("stdout")
+        # sys.stdout's own buffer: what click.get_binary_stream returned (deprecated in click 8.5)
+        stream = sys.stdout.buffer
         stream.write(text.encode("utf-8"))
         stream.flush()
 

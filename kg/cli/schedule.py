@@ -47,7 +47,7 @@ def schedule_cmd(
 
     Example: kg schedule --inbox /data/inbox --every 5m
     """
-    from kg.operations.scheduler import Inbox, make_trigger, run_batch, run_schedule
+    from kg.operations.scheduler import BatchReport, Inbox, make_trigger, run_batch, run_schedule
 
     settings = settings_of(ctx)
     box = Inbox(inbox, settle=settle)
@@ -68,7 +68,7 @@ def schedule_cmd(
     if every is None and cron is None:
         every = "5m"
 
-    def report(batch) -> None:  # type: ignore[no-untyped-def]
+    def report(batch: BatchReport) -> None:
         if json_out:
             emit_json(batch)
         else:

@@ -21,42 +21,49 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KG_", env_file=".env", extra="ignore")
 
-    home: Path = Field(Path(".kg"), description="State folder: embedded database, keys, runs, quarantine.")
-    graph: str = Field("kg", description="Graph name on the embedded FalkorDB server.")
-    neo4j_uri: str | None = Field(None, description="bolt:// or neo4j:// URI; when set, Neo4j is used.")
+    home: Path = Field(default=Path(".kg"), description="State folder: embedded database, keys, runs, quarantine.")
+    graph: str = Field(default="kg", description="Graph name on the embedded FalkorDB server.")
+    neo4j_uri: str | None = Field(default=None, description="bolt:// or neo4j:// URI; when set, Neo4j is used.")
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str = "neo4j"
     neo4j_bolt_port: int = Field(
-        7687,
+        default=7687,
         ge=1,
         le=65535,
         description="Bolt port of a local Neo4j (`kg db start --backend neo4j`) when KG_NEO4J_URI does not name one.",
     )
-    neo4j_http_port: int = Field(7474, ge=1, le=65535, description="HTTP port (Neo4j Browser) of a local Neo4j.")
-    neo4j_heap: str = Field("1g", pattern=r"^[0-9]+[kmgKMG]?$", description="JVM heap of a local Neo4j.")
-    neo4j_pagecache: str = Field("512m", pattern=r"^[0-9]+[kmgKMG]?$", description="Page cache of a local Neo4j.")
+    neo4j_http_port: int = Field(
+        default=7474, ge=1, le=65535, description="HTTP port (Neo4j Browser) of a local Neo4j."
+    )
+    neo4j_heap: str = Field(default="1g", pattern=r"^[0-9]+[kmgKMG]?$", description="JVM heap of a local Neo4j.")
+    neo4j_pagecache: str = Field(
+        default="512m", pattern=r"^[0-9]+[kmgKMG]?$", description="Page cache of a local Neo4j."
+    )
     explore_port: int = Field(
-        7475, ge=1, le=65535, description="Port `kg explore` serves on: a local Neo4j's Browser opens its guide."
+        default=7475,
+        ge=1,
+        le=65535,
+        description="Port `kg explore` serves on: a local Neo4j's Browser opens its guide.",
     )
     falkordb_url: str | None = Field(
-        None, description="redis:// URL of an external FalkorDB; when unset kg runs its own server in KG_HOME."
+        default=None, description="redis:// URL of an external FalkorDB; when unset kg runs its own server in KG_HOME."
     )
-    falkordb_port: int = Field(0, description="TCP port for the embedded server (0 = unix socket only).")
+    falkordb_port: int = Field(default=0, description="TCP port for the embedded server (0 = unix socket only).")
     pseudonym_key: SecretStr | None = Field(
-        None, description="HMAC key for user ids; generated once into KG_HOME when unset."
+        default=None, description="HMAC key for user ids; generated once into KG_HOME when unset."
     )
-    batch_size: int = Field(5000, ge=1, le=100_000, description="Rows per UNWIND write.")
-    max_bad_ratio: float = Field(0.01, ge=0.0, le=1.0)
-    spacy_model: str | None = Field(None, description="Installed spaCy pipeline to use for reviews.")
+    batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per UNWIND write.")
+    max_bad_ratio: float = Field(default=0.01, ge=0.0, le=1.0)
+    spacy_model: str | None = Field(default=None, description="Installed spaCy pipeline to use for reviews.")
     writer_wait: float | None = Field(
-        None,
+        default=None,
         ge=0,
         description="Seconds a writer waits for another writer of the same graph (unset: as long "
         "as it takes; 0: fail at once with exit 4).",
     )
     quarantine_raw_days: int = Field(
-        7,
+        default=7,
         ge=0,
         le=3650,
         description="Days to keep untouched bad rows (owner-only, KG_HOME/quarantine/raw); 0 = never keep them.",

@@ -68,9 +68,11 @@ class MiniLMEncoder:
     def __init__(self, *, batch_size: int = 32, max_length: int = 128, cache: bool = True) -> None:
         self.batch_size = batch_size
         self.max_length = max_length
-        self._cache: dict[str, np.ndarray] | None = {} if cache else None
-        self._model = None
-        self._tokenizer = None
+        self._cache: dict[bytes, np.ndarray] | None = {} if cache else None  # text digest -> vector
+        # torch and transformers objects, set by _load (optional packages: typed loosely)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._torch: Any = None
 
     @classmethod
     def shared(cls) -> MiniLMEncoder:

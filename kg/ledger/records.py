@@ -24,7 +24,8 @@ class PairAggregate(NamedTuple):
     user: str
     item: str
     type: str
-    count: int
+    # The field shadows tuple.count on purpose: it is the public name (ledger column, JSON field).
+    count: int  # type: ignore[assignment]  # NamedTuple field named like tuple.count
     first_at: int
     last_at: int
     rating: float | None

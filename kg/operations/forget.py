@@ -687,7 +687,7 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
         }
         store.flush()
         # last: the forget's own queries name the person too; the store knows its server's files
-        report.disk = store.purge_traces()
+        report.disk.update(store.purge_traces())  # disk is still empty here; traces etc. are added below
         from kg.embeddings.forget import recorded_exports
 
         exports = recorded_exports(settings.home)

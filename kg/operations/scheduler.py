@@ -262,7 +262,7 @@ class BatchReport:
             f"({self.seconds:.1f} s)"
         ]
         for f in self.files:
-            what = f"{f.rows_ok:,} rows ok, {f.rows_bad:,} bad" if f.status == "done" else f.error
+            what = f"{f.rows_ok:,} rows ok, {f.rows_bad:,} bad" if f.status == "done" else (f.error or "")
             what += f" ({f.rows_sparse:,} sparse)" if f.status == "done" and f.rows_sparse else ""
             out.append(
                 f"  {f.status}: {f.file} ({f.kind or '?'}) {what}" + (" [already ingested]" if f.skipped else "")

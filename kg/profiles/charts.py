@@ -29,7 +29,10 @@ _PRE_TSNE_DIMS = 50
 def project_2d(features: np.ndarray | sparse.spmatrix, *, seed: int = 0, max_iter: int = 500) -> np.ndarray:
     """2-D coordinates of the rows: t-SNE (after PCA to <= 50 dims, ``max_iter`` iterations; 500 keeps a
     5000-user map near a minute on two busy cores), PCA for fewer than 5 rows."""
-    x = features.toarray() if sparse.issparse(features) else np.asarray(features, dtype=np.float64)
+    if isinstance(features, np.ndarray) or not sparse.issparse(features):
+        x = np.asarray(features, dtype=np.float64)
+    else:
+        x = features.toarray()
     n = x.shape[0]
     if n == 0:
         return np.zeros((0, 2))
@@ -115,7 +118,7 @@ def bar_chart_png(rows: list[dict], metrics: list[str], path: str | Path, *, tit
     fig = Figure(figsize=(max(6, 1.6 * len(metrics) * max(1, len(rows) / 3)), 4.5))
     ax = fig.add_subplot()
     colours = _colours(len(rows))
-    for i, (model, row) in enumerate(zip(models, rows)):
+    for i, (model, row) in enumerate(zip(models, rows, strict=True)):
         values = [float(row.get(m) or 0.0) for m in metrics]
         bars = ax.bar(x + (i - (len(rows) - 1) / 2) * width, values, width, label=model, color=colours[i])
         ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)

@@ -81,7 +81,8 @@ class EvalReport:
         cells = [cols] + [[_fmt(row.get(c)) for c in cols] for row in self.rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
         out = [
-            "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in cells
+            "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True)))
+            for r in cells
         ]
         reasons = ", ".join(f"{n} {why}" for why, n in self.skip_reasons.items()) or "none"
         out.append(
@@ -125,7 +126,7 @@ def metric_row(
 ) -> dict[str, Any]:
     """Mean metrics at each k over all rows and over the ``cold`` rows (boolean mask)."""
     row: dict[str, Any] = {}
-    cold_rel = [r for r, c in zip(relevant, cold) if c]
+    cold_rel = [r for r, c in zip(relevant, cold, strict=True) if c]
     for k in ks:
         for name, fn in (("recall", recall_at_k), ("ndcg", ndcg_at_k), ("hit", hit_at_k)):
             values = fn(ranked, relevant, k)
@@ -240,10 +241,13 @@ def _evaluate_one(
             model.fit(eval_shop, train, seed)
             ranked = recommend(model, users, seen, max(ks)) if users.size else np.zeros((0, max(ks)), np.int64)
         row.update(metric_row(ranked, relevant, ks, train.n_items, cold))
-        if getattr(model, "validation", None):
-            row["validation"] = model.validation
-        if getattr(model, "weights", None):
-            row["weights"] = {k: round(v, 4) for k, v in model.weights.items() if v}
+        # blends (KGRecommender) also report their tuning and weights
+        validation = getattr(model, "validation", None)
+        if validation:
+            row["validation"] = validation
+        weights = getattr(model, "weights", None)
+        if weights:
+            row["weights"] = {k: round(v, 4) for k, v in weights.items() if v}
     except ConfigError:
         raise
     except Exception as e:  # one model failing must not hide the others

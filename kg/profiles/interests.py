@@ -115,7 +115,7 @@ class InterestTable:
 
     def __iter__(self) -> Iterator[tuple[str, str, str, float]]:
         """Rows ``(user, label, key, score)``."""
-        for u, k, s in zip(self.user.tolist(), self.key.tolist(), self.score.tolist()):
+        for u, k, s in zip(self.user.tolist(), self.key.tolist(), self.score.tolist(), strict=True):
             label, key = self.keys[k]
             yield self.users[u], label, key, s
 
@@ -135,7 +135,7 @@ class InterestTable:
             return {}
         starts = self._row_starts()
         lo, hi = int(starts[u]), int(starts[u + 1])
-        return {self.keys[k]: s for k, s in zip(self.key[lo:hi].tolist(), self.score[lo:hi].tolist())}
+        return {self.keys[k]: s for k, s in zip(self.key[lo:hi].tolist(), self.score[lo:hi].tolist(), strict=True)}
 
     def vectors(self) -> tuple[list[str], list[tuple[str, str]], sparse.csr_matrix]:
         """``(users, keys, users x keys CSR of scores)`` over every user and every key in the table."""

@@ -35,7 +35,7 @@ def hits_matrix(ranked: np.ndarray, relevant: Sequence[set[int]], k: int) -> np.
     """Boolean (users x k): is the item at each of the first k ranks relevant."""
     top = np.asarray(ranked)[:, :k]
     out = np.zeros(top.shape, dtype=bool)
-    for row, (items, rel) in enumerate(zip(top, relevant)):
+    for row, (items, rel) in enumerate(zip(top, relevant, strict=True)):
         if rel:
             out[row] = [int(i) in rel for i in items]
     return out
@@ -60,7 +60,7 @@ def ndcg_at_k(ranked: np.ndarray, relevant: Sequence[set[int]], k: int) -> np.nd
 
 def hit_at_k(ranked: np.ndarray, relevant: Sequence[set[int]], k: int) -> np.ndarray:
     """Per user: 1.0 when any relevant item is in the top k."""
-    return hits_matrix(ranked, relevant, k).any(axis=1).astype(np.float64)
+    return np.asarray(hits_matrix(ranked, relevant, k).any(axis=1), dtype=np.float64)
 
 
 def coverage_at_k(ranked: np.ndarray, k: int, *, n_items: int) -> float:

@@ -107,11 +107,11 @@ class Explainer:
         # the behaviour edge each (user, item) has: PURCHASED wins over RATED (both are positive)
         for kind in ("rating", "purchase"):
             mask = inter.type == EVENT_TYPES.index(kind)
-            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist()):
+            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist(), strict=True):
                 self._rel_of[(u, i)] = _BEHAVIOUR_REL[kind]
         for kind in ("view", "favorite", "cart"):  # CARTED wins over FAVORITED over VIEWED
             mask = inter.type == EVENT_TYPES.index(kind)
-            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist()):
+            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist(), strict=True):
                 self._looked[(u, i)] = _BEHAVIOUR_REL[kind]
 
     def _title(self, product: str) -> str:
@@ -260,7 +260,7 @@ class Explainer:
         bought, block = self.copurchase_block(u, items)
         return [
             self.explain(u, int(i), order, column=block[:, j], bought=bought)
-            for j, (i, order) in enumerate(zip(items, orders))
+            for j, (i, order) in enumerate(zip(items, orders, strict=True))
         ]
 
 
@@ -281,7 +281,7 @@ def path_exists(store: GraphStore, path: Sequence[str], path_types: Sequence[str
 
     if len(path) != len(path_types) + 1:
         return False
-    for (a_label, a), step, (b_label, b) in zip(map(_node, path), path_types, map(_node, path[1:])):
+    for (a_label, a), step, (b_label, b) in zip(map(_node, path[:-1]), path_types, map(_node, path[1:]), strict=True):
         forward = step.startswith("-[:") and step.endswith("]->")
         backward = step.startswith("<-[:") and step.endswith("]-")
         if not (forward or backward):

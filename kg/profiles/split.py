@@ -101,7 +101,7 @@ def leave_last_out(interactions: Interactions) -> Split:
     last[:-1] = users[1:] != users[:-1]
     keep = last & (counts[users] >= 2)
     held_u, held_i, held_at = users[keep], items[keep], at[keep]
-    test = {int(u): {int(i)} for u, i in zip(held_u, held_i)}
+    test = {int(u): {int(i)} for u, i in zip(held_u, held_i, strict=True)}
     evaluated = np.sort(held_u.astype(np.int64))
     skipped = np.setdiff1d(np.arange(interactions.n_users), evaluated)
     reasons = {TOO_FEW: int(skipped.size)} if skipped.size else {}
@@ -112,7 +112,7 @@ def leave_last_out(interactions: Interactions) -> Split:
         evaluated=evaluated,
         skipped=skipped,
         skip_reasons=reasons,
-        cutoff_at={int(u): int(t) for u, t in zip(held_u, held_at)},
+        cutoff_at={int(u): int(t) for u, t in zip(held_u, held_at, strict=True)},
     )
 
 
@@ -139,7 +139,7 @@ def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
     after = interactions.subset(interactions.at > cut)
     before_pos = train.matrix(POSITIVE_TYPES).tolil().rows
     test: dict[int, set[int]] = {}
-    for user, item in zip(*first_positive(after)[:2]):
+    for user, item in zip(*first_positive(after)[:2], strict=True):
         if int(item) not in before_pos[user]:
             test.setdefault(int(user), set()).add(int(item))
     has_history = np.asarray([bool(r) for r in before_pos], dtype=bool)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kg.foundation.errors import ConfigError
 from kg.foundation.progress import Progress, step_reporter
 from kg.foundation.settings import Settings
 from kg.profiles.data import Interactions
@@ -70,8 +71,14 @@ def user_vectors(
         return {}, None
     if run.entity_embeddings is None:
         run = run.load_arrays()
+    embeddings = run.entity_embeddings
+    if embeddings is None:  # a run folder without entity_embeddings.npy (deleted or never finished)
+        raise ConfigError(
+            f"run {run.run_id} has no entity embeddings ({run.path / 'entity_embeddings.npy'} is missing)",
+            hint="train and write a new run (kg embed train)",
+        )
     vectors = {
-        label[len("User:") :]: run.entity_embeddings[index]
+        label[len("User:") :]: embeddings[index]
         for label, index in run.entity_to_id.items()
         if label.startswith("User:")
     }

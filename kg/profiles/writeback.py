@@ -59,7 +59,7 @@ def _replace_user_edges(
     rel: str,
     users: Sequence[str],
     rows_of: dict[str, list[dict[str, Any]]],
-    write: Callable[[list[dict[str, Any]]], None],
+    write: Callable[[list[dict[str, Any]]], object],
     *,
     users_per_batch: int,
     tick: Tick | None,

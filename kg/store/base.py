@@ -112,6 +112,7 @@ class GraphStore(ABC):
 
     def compact(self) -> None:
         """Compact the server's write log after bulk writes (no-op where not needed)."""
+        return None  # a deliberate no-op default, not an abstract hook: backends override it when needed
 
     def pick_variant(self, texts: Mapping[str, str]) -> str:
         """This backend's text from ``{"falkordb"|"neo4j"|"portable": text}`` (analyst library variants)."""
@@ -130,6 +131,7 @@ class GraphStore(ABC):
 
     def close(self) -> None:
         """Release connections."""
+        return None  # a deliberate no-op default, not an abstract hook: backends override it when needed
 
     # -- shared ----------------------------------------------------------------------------
     def __enter__(self) -> GraphStore:
@@ -195,18 +197,19 @@ class GraphStore(ABC):
 
     def flush(self) -> None:
         """Wait until every write sent so far has been applied (backends that pipeline writes)."""
+        return None  # a deliberate no-op default, not an abstract hook: backends override it when needed
 
     def write(
         self,
         query: Query,
-        rows: Iterable[dict[str, Any]],
+        rows: Iterable[Any],
         *,
         batch_size: int | None = None,
         identifiers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> int:
         """Run ``query``, an ``UNWIND $rows AS row ...`` :class:`~kg.store.queries.Query`, once per batch;
-        returns rows sent."""
+        returns rows sent. A row is whatever the query unwinds: a parameter map, an id or a list."""
         text = (
             queries.render(query, self.dialect, **(identifiers or {}))
             if identifiers

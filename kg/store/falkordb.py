@@ -117,7 +117,7 @@ class FalkorDBStore(GraphStore):
         if not result.header:
             return []
         columns = [h[1] if isinstance(h, (list, tuple)) else h for h in result.header]
-        return [dict(zip(columns, (_plain(v) for v in row))) for row in result.result_set]
+        return [dict(zip(columns, (_plain(v) for v in row), strict=True)) for row in result.result_set]
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -298,10 +298,12 @@ class FalkorDBStore(GraphStore):
         try:
             modules = self.client.connection.execute_command("MODULE", "LIST")
             for module in modules:
-                fields = dict(zip(module[::2], module[1::2]))
+                # A flat key/value reply: a dangling last key (malformed reply) is dropped.
+                fields = dict(zip(module[::2], module[1::2], strict=False))
                 name = fields.get(b"name", fields.get("name"))
                 if name in (b"graph", "graph"):
-                    ver = int(fields.get(b"ver", fields.get("ver", 0)))
+                    raw = fields.get(b"ver", fields.get("ver"))
+                    ver = int(raw) if raw is not None else 0
                     return f"FalkorDB {ver // 10000}.{ver // 100 % 100}.{ver % 100}"
         except Exception as e:  # pragma: no cover - informational only
             logger.debug("MODULE LIST failed: %s", e)

@@ -92,7 +92,7 @@ def _column(values: list[Any]) -> list[str]:
 
 
 def _rows_text(template: str, columns: list[list[str]]) -> str:
-    return "[" + ",".join(map(template.__mod__, zip(*columns))) + "]"
+    return "[" + ",".join(map(template.__mod__, zip(*columns, strict=True))) + "]"
 
 
 def _dict_rows(rows: list[Any]) -> str | None:
@@ -108,7 +108,7 @@ def _dict_rows(rows: list[Any]) -> str | None:
     if len(keys) == 1:
         (key,) = keys
         return _rows_text(template, [_column([row[key] for row in rows])])
-    return _rows_text(template, [_column(list(c)) for c in zip(*map(itemgetter(*keys), rows))])
+    return _rows_text(template, [_column(list(c)) for c in zip(*map(itemgetter(*keys), rows), strict=True)])
 
 
 def _list_rows(rows: list[Any]) -> str | None:
@@ -121,7 +121,7 @@ def _list_rows(rows: list[Any]) -> str | None:
         kind = type(row)
         if (kind is not tuple and kind is not list) or len(row) != width:
             return None
-    return _rows_text("[" + ",".join(["%s"] * width) + "]", [_column(list(c)) for c in zip(*rows)])
+    return _rows_text("[" + ",".join(["%s"] * width) + "]", [_column(list(c)) for c in zip(*rows, strict=True)])
 
 
 def encode(value: Any) -> str:

@@ -30,12 +30,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.foundation.errors import ServerError
 from kg.foundation.home import create_private, ensure_home, private_dir, write_private
 from kg.foundation.locks import file_lock
 from kg.foundation.settings import Settings
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = ["EmbeddedServer", "Endpoint", "free_port", "process_alive"]
 
@@ -432,7 +435,7 @@ class EmbeddedServer:
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
-    def _redis(endpoint: Endpoint):  # type: ignore[no-untyped-def]
+    def _redis(endpoint: Endpoint) -> redis.Redis:
         import redis
 
         return redis.Redis(**endpoint.client_kwargs(), socket_connect_timeout=2, socket_timeout=30)
@@ -472,7 +475,8 @@ def _binaries() -> tuple[str, str]:
 
 def _manifest_from(aof: Path) -> str:
     """Manifest text for the base + incr files in ``aof``; ServerError when that is ambiguous."""
-    bases, incrs = [], []
+    bases: list[tuple[int, str]] = []
+    incrs: list[tuple[int, str]] = []
     for path in aof.iterdir():
         match = _AOF_FILE.match(path.name)
         if match:

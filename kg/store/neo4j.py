@@ -73,7 +73,7 @@ def _plain(value: Any) -> Any:
 
 
 def _row(record: Any) -> dict[str, Any]:
-    return {key: _plain(value) for key, value in zip(record.keys(), record.values())}
+    return {key: _plain(value) for key, value in zip(record.keys(), record.values(), strict=True)}
 
 
 #: labels whose key indexes purge_traces rebuilds: a range index keeps a deleted key's bytes in its pages

@@ -1,12 +1,17 @@
-"""Cypher lives in ``.cypher`` files owned by the package that runs them; this module loads and fills them.
+"""Cypher lives in ``.cypher`` files owned by the package that runs them; this module finds, loads and fills them.
 
-Each owning package has a ``cypher/`` subpackage whose ``__init__.py`` binds one :class:`Query` per file
-(``EVENTS_MERGE = Query(__name__, "events_merge")``). A file ``<package>/cypher/<dialect>/<name>.cypher``
-overrides ``<package>/cypher/<name>.cypher`` for one backend, so dialect differences stay files chosen in
-one place. Labels, types and property names enter the text only through :func:`ident`.
+Each owning package has a ``cypher/`` subpackage of ``.cypher`` files. A query is imported by its file's
+name in capitals, ``from kg.ingest.cypher import EVENTS_MERGE`` for ``events_merge.cypher``: the files are
+the only list, so a name without a file fails at import. A file ``<package>/cypher/<dialect>/<name>.cypher``
+overrides ``<package>/cypher/<name>.cypher`` for one backend, and a query with only a dialect file exists
+only for that backend: dialect differences stay files chosen in one place. Labels, types and property
+names enter the text only through :func:`ident`.
 
 >>> ident("PURCHASED")
 '`PURCHASED`'
+>>> from kg.store.cypher import SERVER_VERSION
+>>> SERVER_VERSION.dialects
+('neo4j',)
 """
 
 from __future__ import annotations
@@ -18,20 +23,18 @@ from importlib import resources
 
 from kg.foundation.errors import ConfigError
 
-__all__ = ["DIALECTS", "Query", "load", "ident", "render"]
+__all__ = ["DIALECTS", "Query", "find", "load", "names", "ident", "render"]
 
 #: the backends' query dialects
 DIALECTS: tuple[str, ...] = ("falkordb", "neo4j")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class Query:
-    """One query file: ``name.cypher`` in the ``package`` (a ``...cypher`` package), for ``dialects``.
-
-    A backend-only query names its one dialect, e.g. ``Query(__name__, "server_version", ("neo4j",))``.
-    """
+    """One query: ``name.cypher`` in the ``package`` (a ``...cypher`` package), for ``dialects``."""
 
     package: str
     name: str
@@ -39,6 +42,33 @@ class Query:
 
     def __str__(self) -> str:
         return f"{self.package}/{self.name}"
+
+
+@cache
+def find(package: str, constant: str) -> Query:
+    """The query a query package's ``constant`` names (``EVENTS_MERGE`` -> ``events_merge.cypher``).
+
+    Query packages use it as their module ``__getattr__``, so an unknown name is an AttributeError
+    (an ImportError at ``from ... import``).
+    """
+    name = constant.lower()
+    if constant != name.upper() or not _QUERY_NAME.match(name):
+        raise AttributeError(f"module {package!r} has no attribute {constant!r}")
+    root = resources.files(package)
+    if (root / f"{name}.cypher").is_file():
+        return Query(package, name)
+    dialects = tuple(d for d in DIALECTS if (root / d / f"{name}.cypher").is_file())
+    if not dialects:
+        raise AttributeError(f"module {package!r} has no query {constant}: no {name}.cypher in it")
+    return Query(package, name, dialects)
+
+
+def names(package: str) -> list[str]:
+    """The constants of a query package: its files' names in capitals (its module ``__dir__``)."""
+    root = resources.files(package)
+    files = [f.name for f in root.iterdir()]
+    files += [f.name for d in DIALECTS if (root / d).is_dir() for f in (root / d).iterdir()]
+    return sorted({f.removesuffix(".cypher").upper() for f in files if f.endswith(".cypher")})
 
 
 def ident(name: str) -> str:

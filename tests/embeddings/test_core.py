@@ -114,7 +114,7 @@ def test_split_is_seeded_and_leak_free() -> None:
         assert set(part.mapped_triples[:, [0, 2]].flatten().tolist()) <= seen_e
         assert set(part.mapped_triples[:, 1].tolist()) <= seen_r
     again = split_triples(make_factory(toy_triples(users=60)), (0.8, 0.1, 0.1), seed=42)
-    for x, y in zip((train, valid, test), again):
+    for x, y in zip((train, valid, test), again, strict=True):
         assert torch.equal(x.mapped_triples, y.mapped_triples)
     other = split_triples(factory, (0.8, 0.1, 0.1), seed=7)
     assert not torch.equal(other[2].mapped_triples, test.mapped_triples)

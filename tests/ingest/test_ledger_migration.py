@@ -28,7 +28,8 @@ CREATE TEMP TABLE batch_new (pair INTEGER, at INTEGER, rating REAL, PRIMARY KEY 
 PRAGMA user_version = 1;
 """
 V1_ADD = (
-    "INSERT OR IGNORE INTO pairs (user, item, type) SELECT user, item, type FROM temp.batch_in ORDER BY user, item, type",
+    "INSERT OR IGNORE INTO pairs (user, item, type) SELECT user, item, type FROM temp.batch_in "
+    "ORDER BY user, item, type",
     "UPDATE temp.batch_in SET pair = p.id FROM pairs AS p "
     "WHERE p.user = batch_in.user AND p.item = batch_in.item AND p.type = batch_in.type",
     "INSERT OR IGNORE INTO temp.batch_new (pair, at, rating) SELECT b.pair, b.at, b.rating FROM temp.batch_in AS b "
@@ -42,7 +43,8 @@ V1_ADD = (
     "FROM (SELECT pair, count(*) AS n, min(at) AS lo, max(at) AS hi FROM temp.batch_new GROUP BY pair) AS a "
     "WHERE pairs.id = a.pair",
     "UPDATE pairs SET rating = r.rating, rating_at = r.at FROM (SELECT pair, max(at) AS at, rating FROM temp.batch_new "
-    "WHERE rating IS NOT NULL GROUP BY pair) AS r WHERE pairs.id = r.pair AND (pairs.rating_at IS NULL OR r.at > pairs.rating_at)",
+    "WHERE rating IS NOT NULL GROUP BY pair) AS r "
+    "WHERE pairs.id = r.pair AND (pairs.rating_at IS NULL OR r.at > pairs.rating_at)",
     "DELETE FROM temp.batch_in",
     "DELETE FROM temp.batch_new",
 )

@@ -203,7 +203,7 @@ def test_profiles_weigh_favourites_between_view_and_cart() -> None:
     from kg.profiles.recommenders.signals import TYPE_WEIGHTS
 
     assert PROFILE_TYPES[:4] == ("view", "cart", "purchase", "rating")  # existing codes unchanged
-    weights = dict(zip(PROFILE_TYPES, InterestWeights().per_type()))
+    weights = dict(zip(PROFILE_TYPES, InterestWeights().per_type(), strict=True))
     assert weights["view"] < weights["favorite"] < weights["cart"]
     assert TYPE_WEIGHTS["view"] < TYPE_WEIGHTS["favorite"] < TYPE_WEIGHTS["cart"]
 

@@ -469,7 +469,7 @@ def test_query_rows_on_the_fixture_shop(
 ) -> None:
     rows = _run(shop, name, **params)
     assert rows == expected
-    for row, want in zip(rows, expected):  # same types on every backend: counts are integers
+    for row, want in zip(rows, expected, strict=True):  # same types on every backend: counts are integers
         assert {k: type(v) for k, v in row.items()} == {k: type(v) for k, v in want.items()}
 
 

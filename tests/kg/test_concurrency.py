@@ -231,16 +231,20 @@ def test_writer_lock_holders_never_overlap(home: Settings, tmp_path: Path, n: in
     _finish(procs)
     everything = [line.split() for line in log.read_text().splitlines()]
     lines = [line for line in everything if line[1] != "want"]
+    assert len(lines) == 2 * 8 * n
+    assert len({pid for pid, _, _ in lines}) == n
     # the race was run: a process asked for the lock and waited while another one held it
-    held = [(float(a[2]), float(b[2]), a[0]) for a, b in zip(lines[::2], lines[1::2])]
+    held = [(float(a[2]), float(b[2]), a[0]) for a, b in zip(lines[::2], lines[1::2], strict=True)]
     waits = []
     for pid in {line[0] for line in everything}:
         own = [(what, float(t)) for who, what, t in everything if who == pid and what in ("want", "in")]
-        waits += [(pid, asked, got) for (w, asked), (i, got) in zip(own[::2], own[1::2]) if (w, i) == ("want", "in")]
+        waits += [
+            (pid, asked, got)
+            for (w, asked), (i, got) in zip(own[::2], own[1::2], strict=True)
+            if (w, i) == ("want", "in")
+        ]
     assert any(pid != who and asked < ended and began < got for pid, asked, got in waits for began, ended, who in held)
-    assert len(lines) == 2 * 8 * n
-    assert len({pid for pid, _, _ in lines}) == n
-    for enter, leave in zip(lines[::2], lines[1::2]):  # in/out pairs of one process, never interleaved
+    for enter, leave in zip(lines[::2], lines[1::2], strict=True):  # in/out pairs of one process, never interleaved
         assert enter[1] == "in" and leave[1] == "out" and enter[0] == leave[0]
     times = [float(t) for _, _, t in lines]
     assert times == sorted(times)

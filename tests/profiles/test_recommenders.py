@@ -98,7 +98,7 @@ def test_latent_models_recommend_from_the_users_own_group(name: str, opts: dict)
     ranked = recommend(model, users, positive_matrix(shop.interactions), 1)[:, 0]
     own = [
         shop.interactions.items[i][0] == ("a" if shop.interactions.users[u][0] == "u" else "b")
-        for u, i in zip(users, ranked)
+        for u, i in zip(users, ranked, strict=True)
     ]
     assert np.mean(own) >= 0.9, f"{name}: only {np.mean(own):.2f} of users got an item of their own group"
 

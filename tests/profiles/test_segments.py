@@ -22,7 +22,7 @@ def blobs(sizes=(40, 30, 20), dim: int = 5, seed: int = 1) -> tuple[np.ndarray, 
     """Well-separated Gaussian blobs: centres 10 apart, spread 0.3."""
     rng = np.random.default_rng(seed)
     centres = np.eye(len(sizes), dim) * 10.0
-    x = np.vstack([c + 0.3 * rng.standard_normal((n, dim)) for c, n in zip(centres, sizes)])
+    x = np.vstack([c + 0.3 * rng.standard_normal((n, dim)) for c, n in zip(centres, sizes, strict=True)])
     truth = np.repeat(np.arange(len(sizes)), sizes)
     return x, truth
 

@@ -17,7 +17,7 @@ def _events(it: Interactions, user: str) -> set[tuple[str, str]]:
     u = it.user_index[user]
     return {
         (it.items[i], ("view", "cart", "purchase", "rating")[t])
-        for i, t in zip(it.item[it.user == u], it.type[it.user == u])
+        for i, t in zip(it.item[it.user == u], it.type[it.user == u], strict=True)
     }
 
 

@@ -331,8 +331,8 @@ def graph_from_rows(
     if head:
         label, key = split_node_id(head)
         head_name = found.add_node(label, typed_key(label, key))
-    labelled = [(c, column_label(c)) for c in columns]
-    labelled = [(c, label) for c, label in labelled if label]
+    labels = [(c, column_label(c)) for c in columns]
+    labelled = [(c, label) for c, label in labels if label]
     for row in rows:
         in_row: list[tuple[str, list[str]]] = []
         for column in columns:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 
@@ -47,6 +48,13 @@ def _objective(total: np.ndarray, target: np.ndarray, seen_rows: np.ndarray, see
     return float(hit.mean() + np.where(hit, 1.0 / np.log2(rank + 2.0), 0.0).mean())
 
 
+class _SignalOptions(TypedDict):
+    """The :class:`SignalModel` options a :class:`KGRecommender` passes on."""
+
+    ease_lam: float
+    mf_factors: int
+
+
 class KGRecommender(Recommender):
     """The recommender ``kg profiles`` writes; :meth:`contributions` explains every score."""
 
@@ -73,10 +81,11 @@ class KGRecommender(Recommender):
         self.wanted = tuple(signals)
         self.tune, self.max_val_users, self.max_val_cells = tune, int(max_val_users), int(max_val_cells)
         self.fixed_weights = dict(weights) if weights else None
-        self.options = {"ease_lam": ease_lam, "mf_factors": mf_factors}
+        self.options: _SignalOptions = {"ease_lam": ease_lam, "mf_factors": mf_factors}
         self.weights: dict[str, float] = {}
         self.signals: list[str] = []
-        self.validation: dict[str, float] = {}
+        #: validation metrics of the tuning (numbers), and the best single signal's name
+        self.validation: dict[str, float | str] = {}
 
     def fit(
         self, shop: ShopData, train: Interactions, seed: int = 0, user_segment: np.ndarray | None = None

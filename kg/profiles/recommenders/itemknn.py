@@ -36,7 +36,10 @@ def prune_rows(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
         indices.append(cols)
         data.append(vals)
         indptr.append(indptr[-1] + vals.size)
-    cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
+
+    def cat(parts: list[np.ndarray], dt: type[np.generic]) -> np.ndarray:
+        return np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
+
     return sparse.csr_matrix((cat(data, np.float32), cat(indices, np.int32), np.asarray(indptr)), shape=m.shape)
 
 

@@ -32,6 +32,10 @@ def _threads() -> int:
 class MFRecommender(Recommender):
     """Latent factors from implicit feedback (``algorithm``: ``als`` or ``bpr``)."""
 
+    #: None in the item-side copy :meth:`kg.profiles.recommenders.signals.SignalModel.without_users` keeps
+    user_factors: np.ndarray | None
+    item_factors: np.ndarray
+
     name = "mf"
 
     def __init__(
@@ -55,7 +59,7 @@ class MFRecommender(Recommender):
         threads = _threads()
         factors = self.factors or int(np.clip(train.n_items // 16, 8, 64))
         import implicit.cpu.als  # noqa: F401  (loaded before the limit, so it applies to its BLAS too)
-        import implicit.cpu.bpr  # noqa: F401
+        import implicit.cpu.bpr  # noqa: F401  (likewise)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1, "blas"):
@@ -94,4 +98,6 @@ class MFRecommender(Recommender):
         )
 
     def _raw_scores(self, users: np.ndarray) -> np.ndarray:
+        if self.user_factors is None:
+            raise RuntimeError("this MF model holds no users (an item-side copy): rebuild them with with_users")
         return self.user_factors[users] @ self.item_factors.T

@@ -94,7 +94,7 @@ def _one_hot(values: Sequence[str | None]) -> tuple[sparse.csr_matrix, list[str]
     names = sorted({v for v in values if v})
     index = {n: i for i, n in enumerate(names)}
     rows = [r for r, v in enumerate(values) if v]
-    cols = [index[values[r]] for r in rows]
+    cols = [index[v] for v in values if v]
     m = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(values), len(names)))
     return m, names
 
@@ -341,6 +341,7 @@ class SignalModel:
         if name == "aspect":
             return np.asarray((self.user_aspect[users] @ self.item_aspect.T).todense(), dtype=np.float32)
         if name == "segment":
+            assert self.user_segment is not None  # "segment" is available only with user segments
             seg = self.user_segment[users]
             out = np.zeros((n, self.n_items), dtype=np.float32)
             ok = (seg >= 0) & (seg < self.segment_pop.shape[0])
