@@ -17,13 +17,14 @@ names enter the text only through :func:`ident`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 from kg.foundation.errors import ConfigError
 
-__all__ = ["DIALECTS", "Query", "find", "load", "names", "ident", "render"]
+__all__ = ["DIALECTS", "Query", "find", "load", "names", "package_attributes", "ident", "render"]
 
 #: the backends' query dialects
 DIALECTS: tuple[str, ...] = ("falkordb", "neo4j")
@@ -61,6 +62,11 @@ def find(package: str, constant: str) -> Query:
     if not dialects:
         raise AttributeError(f"module {package!r} has no query {constant}: no {name}.cypher in it")
     return Query(package, name, dialects)
+
+
+def package_attributes(package: str) -> tuple[Callable[[str], Query], Callable[[], list[str]]]:
+    """A query package's module ``__getattr__`` and ``__dir__``: its queries by their files' names."""
+    return partial(find, package), partial(names, package)
 
 
 def names(package: str) -> list[str]:
