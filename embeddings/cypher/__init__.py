@@ -1,4 +1,4 @@
-"""Cypher of kg.embeddings: the embeddings' queries: export, write-back, similar products, cold start (see kg.store.queries)."""
+"""Cypher of kg.embeddings: the embeddings' queries: export, write-back, similar products, cold start."""
 
 from kg.store import queries
 

@@ -1,4 +1,4 @@
-"""Cypher of kg.ingest: ingest's queries: events, products, reviews and the ingest manifest (see kg.store.queries)."""
+"""Cypher of kg.ingest: ingest's queries: events, products, reviews and the ingest manifest."""
 
 from kg.store import queries
 

@@ -1,4 +1,4 @@
-"""Cypher of kg.analyst: the analyst layer's fixed queries: users, the explore app and the guide (see kg.store.queries)."""
+"""Cypher of kg.analyst: the analyst layer's fixed queries: users, the explore app and the guide."""
 
 from kg.store import queries
 

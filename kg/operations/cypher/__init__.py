@@ -1,4 +1,4 @@
-"""Cypher of kg.operations: the operations' queries: forgetting a user and the demo's summaries (see kg.store.queries)."""
+"""Cypher of kg.operations: the operations' queries: forgetting a user and the demo's summaries."""
 
 from kg.store import queries
 

@@ -1,4 +1,4 @@
-"""Cypher of kg.profiles: the profiles' queries: what profiles read and the edges they write (see kg.store.queries)."""
+"""Cypher of kg.profiles: the profiles' queries: what profiles read and the edges they write."""
 
 from kg.store import queries
 

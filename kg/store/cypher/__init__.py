@@ -1,4 +1,4 @@
-"""Cypher of kg.store: the store's own queries: schema, indexes, vectors, statistics, node and triple id pages, purge (see kg.store.queries)."""
+"""Cypher of kg.store: the store's own queries: schema, indexes, vectors, statistics, id pages, purge."""
 
 from kg.store import queries
 
