@@ -18,6 +18,7 @@ from kg.foundation.settings import Settings
 from kg.store.falkordb_server import EmbeddedServer
 
 __all__ = [
+    "bare_pipeline",
     "bare_query",
     "send_bare_events",
     "bench_settings",
@@ -109,6 +110,18 @@ class Report:
         self.tables: list[dict[str, Any]] = []
         self.notes: list[str] = []
 
+    @classmethod
+    def from_args(cls, bench: str, args: Any, *names: str, printer: Any = None, **params: Any) -> Report:
+        """The report of a bench run with the command line ``args`` (its ``--json`` flag): its params are the
+        options ``names`` (values as parsed; paths are written as text) and then ``params``.
+
+        >>> import argparse
+        >>> Report.from_args("b", argparse.Namespace(json=True, runs=3, seed=7), "runs", "seed", cpus=2).params
+        {'runs': 3, 'seed': 7, 'cpus': 2}
+        """
+        chosen = {name: getattr(args, name) for name in names}
+        return cls(bench, as_json=args.json, params={**chosen, **params}, printer=printer)
+
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], **extra: Any) -> None:
         """Add a table (``extra``: machine-readable details kept only in the JSON)."""
         self.tables.append(
@@ -164,6 +177,38 @@ def send_bare_events(store: Any, events: Path, batch: int, query: str) -> None:
                 rows = []
     if rows:
         store.execute(query, {"rows": rows})
+
+
+def bare_pipeline(
+    config: Any, training: Any, validation: Any, testing: Any, *, eval_batch: int, filters: Any = None
+) -> Any:
+    """Bare ``pykeen.pipeline.pipeline`` with the hyper-parameters of ``config`` (a ``kg.embeddings.TrainConfig``):
+    what ``train_triples`` does, written directly against PyKEEN (Adam, basic negative sampling), evaluated in
+    batches of ``eval_batch``, with ``filters`` (mapped triples) added to the filter if given; its PipelineResult."""
+    from pykeen.pipeline import pipeline
+
+    evaluation: dict[str, Any] = {"batch_size": eval_batch}
+    if filters is not None:
+        evaluation["additional_filter_triples"] = filters
+
+    return pipeline(
+        training=training,
+        validation=validation,
+        testing=testing,
+        model=config.model,
+        model_kwargs={"embedding_dim": config.dim},
+        optimizer="adam",
+        optimizer_kwargs={"lr": config.lr},
+        negative_sampler="basic",
+        negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
+        training_kwargs={"batch_size": config.batch_size, "use_tqdm_batch": False},
+        epochs=config.epochs,
+        evaluator_kwargs={"batch_size": eval_batch},
+        evaluation_kwargs=evaluation,
+        random_seed=config.seed,
+        device=config.device if config.device != "auto" else None,
+        use_tqdm=False,
+    )
 
 
 def bare_query(user: str = "User", product: str = "Product", rel: str = "EVENT") -> str:

@@ -69,13 +69,36 @@ from bench._common import (  # noqa: E402
     process_usage,
     send_bare_events,
 )
-from bench.queries import DAYS, START_MS, build_shop, connected_pairs, measure, param_drawers  # noqa: E402
+from bench.queries import (  # noqa: E402
+    DAYS,
+    START_MS,
+    add_measure_flags,
+    build_shop,
+    connected_pairs,
+    measure,
+    param_drawers,
+)
 
 BACKENDS = ("falkordb", "neo4j")
 TITLES = {"falkordb": "FalkorDB", "neo4j": "Neo4j"}
 NEO4J_PASSWORD = "bench-neo4j-password"
 DIM = 64
 PROPS_PER_NODE = 4  # embedding, embedding_model, embedding_run, embedding_dim
+
+#: the options a run's JSON keeps (its params, with the CPU count and the load at the start)
+PARAMS = (
+    "events",
+    "batch",
+    "runs",
+    "shop_runs",
+    "warmup",
+    "knn",
+    "seed",
+    "profiles",
+    "backends",
+    "neo4j_heap",
+    "neo4j_pagecache",
+)
 
 BARE_LABELS = ("BareUser", "BareProduct")
 BARE_QUERY = bare_query("BareUser", "BareProduct", "BARE_EVENT")
@@ -260,17 +283,7 @@ def shop_and_rest(
         run.results = result_check(store, settings, shop, names, args)
     for name in names:
         with run.phase(f"query {name}", f"q:{name}:p50", f"q:{name}:p95"):
-            rows = measure(
-                store,
-                settings,
-                shop,
-                runs=args.runs,
-                shop_runs=args.shop_runs,
-                warmup=args.warmup,
-                seed=args.seed,
-                only=[name],
-                report=report,
-            )
+            rows = measure(store, settings, shop, args, only=[name], report=report)
             for row in rows:
                 _, subject, runs, p50, p95, worst, mean_rows, _ = row
                 run.values[f"q:{name}:p50"], run.values[f"q:{name}:p95"] = p50, p95
@@ -746,9 +759,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000, help="synthetic events (default 10^5; README: 10^6)")
     parser.add_argument("--batch", type=int, default=5000, help="rows per write batch (bare and kg)")
-    parser.add_argument("--runs", type=int, default=30, help="measured runs per analyst query")
-    parser.add_argument("--shop-runs", type=int, default=5, help="measured runs of the shop-wide analyst queries")
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per analyst query first")
+    add_measure_flags(parser)
     parser.add_argument("--knn", type=int, default=200, help="measured k-NN queries")
     parser.add_argument(
         "--check",
@@ -756,8 +767,6 @@ def main() -> None:
         default=10,
         help="parameter draws per analyst query whose results are compared across the backends",
     )
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--only", default="", help="comma-separated analyst query names (default: all)")
     parser.add_argument("--no-profiles", dest="profiles", action="store_false", help="skip kg profiles")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: falkordb,neo4j")
     parser.add_argument("--neo4j-heap", default="1g")
@@ -765,30 +774,13 @@ def main() -> None:
     add_json_flag(parser)
     args = parser.parse_args()
     args.only = [q.strip() for q in args.only.split(",") if q.strip()]
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    args.backends = backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not backends or set(backends) - set(BACKENDS):
         parser.error(f"--backends: choose from {', '.join(BACKENDS)}")
     # a SIGTERM must still stop the servers (the finally blocks)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    report = Report(
-        "backends",
-        as_json=args.json,
-        printer=printer,
-        params={
-            "events": args.events,
-            "batch": args.batch,
-            "runs": args.runs,
-            "shop_runs": args.shop_runs,
-            "warmup": args.warmup,
-            "knn": args.knn,
-            "seed": args.seed,
-            "profiles": args.profiles,
-            "backends": backends,
-            "neo4j_heap": args.neo4j_heap,
-            "neo4j_pagecache": args.neo4j_pagecache,
-            "cpus": os.cpu_count(),
-            "load_at_start": os.getloadavg()[0],
-        },
+    report = Report.from_args(
+        "backends", args, *PARAMS, printer=printer, cpus=os.cpu_count(), load_at_start=os.getloadavg()[0]
     )
     from kg.ingest.synthetic import generate_shop
 

@@ -50,6 +50,7 @@ import logging  # noqa: E402
 
 import torch  # noqa: E402
 
+from bench._common import bare_pipeline  # noqa: E402
 from kg.embeddings import TrainConfig, resolve_threads, train_triples  # noqa: E402
 from kg.embeddings.device import available_cpus, torch_threads  # noqa: E402
 from kg.embeddings.export import export_triples  # noqa: E402
@@ -116,24 +117,19 @@ def thread_count(token: str) -> int:
     return int(token)
 
 
+def train_config(args: argparse.Namespace, batch_size: int, threads: str) -> TrainConfig:
+    """The command line's hyper-parameters (``kg embed train``'s options of the same names, read by
+    ``TrainConfig.from_dict``) with one batch size and one --threads value; no early stopping."""
+    options = {**vars(args), "batch_size": batch_size, "train_threads": thread_count(threads)}
+    return TrainConfig.from_dict({**options, "early_stopping": False})
+
+
 def sweep(name: str, label: str, triples: Any, settings: Settings, args: argparse.Namespace) -> list[dict[str, Any]]:
     """s/epoch (and loss, MRR) for every (threads, batch size) of the sweep, same seed and split."""
     rows = []
     for token in args.threads.split(","):
         for batch in args.batch_sizes:
-            config = TrainConfig(
-                model=args.model,
-                dim=args.dim,
-                epochs=args.epochs,
-                batch_size=batch,
-                lr=args.lr,
-                negatives=args.negatives,
-                seed=args.seed,
-                device=args.device,
-                early_stopping=False,
-                eval_max=args.eval_max,
-                train_threads=thread_count(token),
-            )
+            config = train_config(args, batch, token)
             run = train_triples(triples, config, runs_dir=settings.runs_dir, progress=False)
             m = run.metrics
             rows.append(
@@ -182,21 +178,7 @@ def compare(
     name: str, label: str, triples: Any, export_s: float, store: Any, settings: Settings, args: argparse.Namespace
 ) -> dict[str, Any]:
     """Bare PyKEEN vs train_triples on one split, then the write-back (the main table's row)."""
-    from pykeen.pipeline import pipeline
-
-    config = TrainConfig(
-        model=args.model,
-        dim=args.dim,
-        epochs=args.epochs,
-        batch_size=args.batch_sizes[0],
-        lr=args.lr,
-        negatives=args.negatives,
-        seed=args.seed,
-        device=args.device,
-        early_stopping=False,
-        eval_max=args.eval_max,
-        train_threads=thread_count(args.threads.split(",")[0]),
-    ).validate()
+    config = train_config(args, args.batch_sizes[0], args.threads.split(",")[0]).validate()
     training, validation, testing = split_triples(triples.to_factory(), config.ratios, config.seed)
     # the bare pipeline ranks the same --eval-max samples with the same full filter as kg does
     eval_valid, eval_test, filters = evaluation_samples(validation, testing, config)
@@ -204,24 +186,7 @@ def compare(
     results = {"bare": [], "ours": []}
     for _ in range(args.repeats):
         with torch_threads(resolve_threads(config.train_threads)):  # bare PyKEEN on the same threads
-            result = pipeline(
-                training=training,
-                validation=eval_valid,
-                testing=eval_test,
-                model=config.model,
-                model_kwargs={"embedding_dim": config.dim},
-                optimizer="adam",
-                optimizer_kwargs={"lr": config.lr},
-                negative_sampler="basic",
-                negative_sampler_kwargs={"num_negs_per_pos": config.negatives},
-                training_kwargs={"batch_size": config.batch_size, "use_tqdm_batch": False},
-                epochs=config.epochs,
-                evaluator_kwargs={"batch_size": eval_batch},
-                evaluation_kwargs={"batch_size": eval_batch, "additional_filter_triples": filters},
-                random_seed=config.seed,
-                device=args.device if args.device != "auto" else None,
-                use_tqdm=False,
-            )
+            result = bare_pipeline(config, training, eval_valid, eval_test, eval_batch=eval_batch, filters=filters)
         results["bare"].append(training.num_triples * config.epochs / result.train_seconds)
         t0 = time.perf_counter()
         run = train_triples(triples, config, runs_dir=settings.runs_dir, backend=store.version(), progress=False)

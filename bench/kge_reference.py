@@ -33,9 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import logging  # noqa: E402
 
 from pykeen.datasets import UMLS, Kinships, Nations  # noqa: E402
-from pykeen.pipeline import pipeline  # noqa: E402
 
-from bench._common import Report, add_json_flag  # noqa: E402
+from bench._common import Report, add_json_flag, bare_pipeline  # noqa: E402
 from kg.embeddings import TrainConfig, train_triples  # noqa: E402
 from kg.embeddings.train import extract_metrics  # noqa: E402
 
@@ -46,26 +45,9 @@ PUBLISHED: dict[tuple[str, str], tuple[float, float, str]] = {
 }
 
 
-def bare(dataset, model: str, args: argparse.Namespace) -> tuple[dict[str, float], float]:  # type: ignore[no-untyped-def]
+def bare(dataset, config: TrainConfig) -> tuple[dict[str, float], float]:  # type: ignore[no-untyped-def]
     """The same training as our wrapper, written directly against pykeen.pipeline."""
-    result = pipeline(
-        training=dataset.training,
-        validation=dataset.validation,
-        testing=dataset.testing,
-        model=model,
-        model_kwargs={"embedding_dim": args.dim},
-        optimizer="adam",
-        optimizer_kwargs={"lr": args.lr},
-        negative_sampler="basic",
-        negative_sampler_kwargs={"num_negs_per_pos": args.negatives},
-        training_kwargs={"batch_size": args.batch_size, "use_tqdm_batch": False},
-        epochs=args.epochs,
-        evaluator_kwargs={"batch_size": 256},
-        evaluation_kwargs={"batch_size": 256},
-        random_seed=args.seed,
-        device="cpu",
-        use_tqdm=False,
-    )
+    result = bare_pipeline(config, dataset.training, dataset.validation, dataset.testing, eval_batch=256)
     return extract_metrics(result.metric_results), result.train_seconds
 
 
@@ -91,17 +73,8 @@ def main() -> None:
         for ds_name in args.datasets.split(","):
             dataset = datasets[ds_name]()
             for model in args.models.split(","):
-                config = TrainConfig(
-                    model=model,
-                    dim=args.dim,
-                    epochs=args.epochs,
-                    batch_size=args.batch_size,
-                    lr=args.lr,
-                    negatives=args.negatives,
-                    seed=args.seed,
-                    device="cpu",
-                    early_stopping=False,
-                )
+                # the command line's hyper-parameters, as kg embed train's options of the same names
+                config = TrainConfig.from_dict({**vars(args), "model": model, "device": "cpu", "early_stopping": False})
                 t0 = time.perf_counter()
                 run = train_triples(
                     None,
@@ -111,7 +84,7 @@ def main() -> None:
                     presplit=(dataset.training, dataset.validation, dataset.testing),
                 )
                 ours_s = time.perf_counter() - t0
-                ref, _ = bare(dataset, model, args)
+                ref, _ = bare(dataset, config)
                 pub = PUBLISHED.get((ds_name, model))
                 rows.append(
                     (

@@ -167,21 +167,29 @@ def connected_pairs(store: Any, shop: dict[str, Any], n: int = 50, seed: int = 7
     return pairs
 
 
+def add_measure_flags(parser: argparse.ArgumentParser) -> None:
+    """The options :func:`measure` reads (--runs, --shop-runs, --warmup, --seed), and --only to pick queries."""
+    parser.add_argument("--runs", type=int, default=30, help="measured runs per analyst query")
+    parser.add_argument(
+        "--shop-runs",
+        type=int,
+        default=5,
+        help="measured runs of the shop-wide analyst queries (they scan the graph: seconds at 10^6 events)",
+    )
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per analyst query first")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", default="", help="comma-separated analyst query names (default: all)")
+
+
 def measure(
-    store: Any,
-    settings: Any,
-    shop: dict[str, Any],
-    *,
-    runs: int,
-    shop_runs: int,
-    warmup: int,
-    seed: int,
-    only: list[str] | None,
-    report: Report,
+    store: Any, settings: Any, shop: dict[str, Any], args: argparse.Namespace, *, only: list[str] | None, report: Report
 ) -> list[tuple[Any, ...]]:
-    """p50/p95/max latency (ms) and mean rows of each query over ``runs`` draws of its parameters
-    (``shop_runs`` for queries that are not about one user or product: they scan the whole graph)."""
+    """p50/p95/max latency (ms) and mean rows of each query over ``args.runs`` draws of its parameters
+    (``args.shop_runs`` for queries that are not about one user or product: they scan the whole graph), each
+    after ``args.warmup`` unmeasured ones; the draws are seeded by ``args.seed``."""
     from kg.analyst.library import list_queries, run_library_query
+
+    runs, shop_runs, warmup, seed = args.runs, args.shop_runs, args.warmup, args.seed
 
     drawers = param_drawers(shop)
     rows = []
@@ -225,16 +233,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="synthetic events (default 10^6)")
-    parser.add_argument("--runs", type=int, default=30, help="measured runs per query")
-    parser.add_argument(
-        "--shop-runs",
-        type=int,
-        default=5,
-        help="measured runs of the shop-wide queries (they scan the graph: seconds at 10^6)",
-    )
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per query first")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--only", default="", help="comma-separated query names (default: all)")
+    add_measure_flags(parser)
     parser.add_argument(
         "--home",
         type=Path,
@@ -250,17 +249,7 @@ def main() -> None:
     add_json_flag(parser)
     args = parser.parse_args()
     only = [n.strip() for n in args.only.split(",") if n.strip()] or None
-    report = Report(
-        "queries",
-        as_json=args.json,
-        params={
-            "events": args.events,
-            "runs": args.runs,
-            "warmup": args.warmup,
-            "seed": args.seed,
-            "profiles": args.profiles,
-        },
-    )
+    report = Report.from_args("queries", args, "events", "runs", "warmup", "seed", "profiles")
     from kg.store import open_store
 
     if args.home is not None:
@@ -288,17 +277,7 @@ def main() -> None:
                 "graph: " + ", ".join(f"{k} {v:,}" for k, v in {**stats["nodes"], **stats["relationships"]}.items())
             )
             shop["pairs"] = connected_pairs(store, shop, seed=args.seed)
-            rows = measure(
-                store,
-                settings,
-                shop,
-                runs=args.runs,
-                shop_runs=args.shop_runs,
-                warmup=args.warmup,
-                seed=args.seed,
-                only=only,
-                report=report,
-            )
+            rows = measure(store, settings, shop, args, only=only, report=report)
     report.table(
         f"Library query latency, embedded FalkorDB, {args.events:,} synthetic events "
         f"(goal: p95 < {GOAL_MS:.0f} ms for per-user and per-product queries)",

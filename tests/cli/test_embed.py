@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,31 +19,19 @@ def one_line_error(result, code: int = 2) -> str:  # type: ignore[no-untyped-def
     return err
 
 
-def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli(
-        settings,
-        "embed",
-        "train",
-        "--model",
-        "DistMult",
-        "--dim",
-        "8",
-        "--epochs",
-        "2",
-        "--seed",
-        "5",
-        "--batch-size",
-        "64",
-        "--negatives",
-        "2",
-        "--lr",
-        "0.02",
-        "--device",
-        "cpu",
-        "--json",
-    )
+def run_json(settings, *args: str) -> Any:  # type: ignore[no-untyped-def]
+    """``kg args...`` that must succeed: its output, parsed as JSON."""
+    result = run_cli(settings, *args)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    command = (
+        "embed train --model DistMult --dim 8 --epochs 2 --seed 5 --batch-size 64 --negatives 2 --lr 0.02"
+        " --device cpu --json"
+    )
+    report = run_json(settings, *command.split())
     run_id = report["run"]["run_id"]
     assert report["seed"] == 5 and report["run"]["model"] == "DistMult"
     assert set(report["metrics"]) == {"mrr", "hits_at_1", "hits_at_3", "hits_at_10"}
@@ -56,61 +45,37 @@ def test_train_runs_similar_write_cycle(graph, settings, tmp_path: Path) -> None
     )[0]
     assert embedded == {"n": n_entities + 3, "lo": 8, "hi": 8}
 
-    result = run_cli(settings, "similar", "p1", "--k", "4", "--json")
-    assert result.exit_code == 0, result.output
-    hits = json.loads(result.stdout)
+    hits = run_json(settings, "similar", "p1", "--k", "4", "--json")
     assert len(hits) == 4 and all(set(h) == {"id", "title", "score"} for h in hits)
     assert "p1" not in {h["id"] for h in hits}
 
-    result = run_cli(settings, "embed", "runs", "--json")
-    runs = json.loads(result.stdout)
+    runs = run_json(settings, "embed", "runs", "--json")
     assert runs[0]["run_id"] == run_id and runs[0]["in_graph"] and runs[0]["status"] == "succeeded"
     assert runs[0]["epochs_trained"] == 2
 
-    result = run_cli(
-        settings,
-        "embed",
-        "train",
-        "--dim",
-        "4",
-        "--epochs",
-        "1",
-        "--no-write",
-        "--json",
-        "--relation",
-        "PURCHASED",
-        "--no-early-stopping",
-    )
-    assert result.exit_code == 0, result.output
-    second = json.loads(result.stdout)
+    command = "embed train --dim 4 --epochs 1 --no-write --json --relation PURCHASED --no-early-stopping"
+    second = run_json(settings, *command.split())
     assert second["written"] is None and second["run"]["relations"] == 1
     # the newest run is not the one in the graph: the listing says which is
-    runs = {r["run_id"]: r for r in json.loads(run_cli(settings, "embed", "runs", "--json").stdout)}
+    runs = {r["run_id"]: r for r in run_json(settings, "embed", "runs", "--json")}
     assert runs[run_id]["in_graph"] and not runs[second["run"]["run_id"]]["in_graph"]
-    pruned = json.loads(run_cli(settings, "embed", "prune", "--keep", "0", "--dry-run", "--json").stdout)
+    pruned = run_json(settings, "embed", "prune", "--keep", "0", "--dry-run", "--json")
     assert pruned["deleted"] == [second["run"]["run_id"]] and run_id in pruned["protected"]
     assert (settings.runs_dir / run_id).is_dir() and (settings.runs_dir / second["run"]["run_id"]).is_dir()
-    result = run_cli(settings, "embed", "write", run_id[:-2], "--json")  # an older run, by prefix
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["run_id"] == run_id
+    assert run_json(settings, "embed", "write", run_id[:-2], "--json")["run_id"] == run_id  # an older run, by prefix
 
-    result = run_cli(settings, "embed", "similar", "--k", "3", "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {**json.loads(result.stdout), "run_id": run_id, "edges": 36}
+    similar = run_json(settings, "embed", "similar", "--k", "3", "--json")
+    assert similar == {**similar, "run_id": run_id, "edges": 36}
 
 
 def test_export_and_import_commands(graph, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "pbg"
-    result = run_cli(settings, "embed", "export", str(out), "--format", "pbg", "--json")
-    assert result.exit_code == 0, result.output
-    manifest = json.loads(result.stdout)
+    manifest = run_json(settings, "embed", "export", str(out), "--format", "pbg", "--json")
     assert (out / "edges.tsv").exists() and manifest["format"] == "pbg"
     with open(out / "entity_embeddings.tsv", "w") as fh:
         for i in range(manifest["num_entities"]):
             fh.write(f"{i}\t{i}\t1\t0\n")
-    result = run_cli(settings, "embed", "import", str(out), "--name", "pbg", "--json")
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
+    report = run_json(settings, "embed", "import", str(out), "--name", "pbg", "--json")
     assert report["written"]["total_nodes"] == manifest["num_entities"]
     assert graph.execute("MATCH (u:User {id: 'u0'}) RETURN u.embedding_model AS m")[0]["m"] == "external:pbg"
 

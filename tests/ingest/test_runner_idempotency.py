@@ -51,6 +51,14 @@ def ingest_products(store: GraphStore, settings: Settings, path: Path, fmt: str 
     )
 
 
+def ingest_in_turn(ingest, store: GraphStore, settings: Settings, folder: Path, header: str, **bodies: str) -> None:  # type: ignore[no-untyped-def]
+    """Write each ``name=body`` as ``folder/name.csv`` (``header`` first) and ``ingest`` the files in that order."""
+    for name, body in bodies.items():
+        path = folder / f"{name}.csv"
+        path.write_text(header + body)
+        ingest(store, settings, path)
+
+
 @pytest.fixture
 def shop(tmp_path: Path):  # type: ignore[no-untyped-def]
     return generate_shop(tmp_path / "shop", users=60, products=40, events=3000, seed=3)
@@ -91,21 +99,29 @@ def test_reingest_is_skipped_and_force_changes_nothing(store: GraphStore, settin
 
 
 def test_overlapping_files_count_an_event_once(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
-    header = "user_id,item_id,event_type,timestamp\n"
-    (tmp_path / "a.csv").write_text(header + "u1,p1,view,1000\nu1,p1,view,2000\n")
-    (tmp_path / "b.csv").write_text(header + "u1,p1,view,2000\nu1,p1,view,3000\n")
-    ingest_events(store, settings, tmp_path / "a.csv")
-    ingest_events(store, settings, tmp_path / "b.csv")
+    ingest_in_turn(
+        ingest_events,
+        store,
+        settings,
+        tmp_path,
+        "user_id,item_id,event_type,timestamp\n",
+        a="u1,p1,view,1000\nu1,p1,view,2000\n",
+        b="u1,p1,view,2000\nu1,p1,view,3000\n",
+    )
     edge = store.execute("MATCH ()-[r:VIEWED]->() RETURN r.count AS c, r.first_at AS f, r.last_at AS l")
     assert edge == [{"c": 3, "f": 1_000_000, "l": 3_000_000}]
 
 
 def test_rating_is_the_latest_and_survives_reingest(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
-    header = "user_id,item_id,event_type,timestamp,rating\n"
-    (tmp_path / "new.csv").write_text(header + "u1,p1,rating,2000,5\n")
-    (tmp_path / "old.csv").write_text(header + "u1,p1,rating,1000,2\n")
-    ingest_events(store, settings, tmp_path / "new.csv")
-    ingest_events(store, settings, tmp_path / "old.csv")  # an older rating arrives later
+    ingest_in_turn(
+        ingest_events,
+        store,
+        settings,
+        tmp_path,
+        "user_id,item_id,event_type,timestamp,rating\n",
+        new="u1,p1,rating,2000,5\n",
+        old="u1,p1,rating,1000,2\n",  # an older rating arrives later
+    )
     assert store.execute("MATCH ()-[r:RATED]->() RETURN r.rating AS r, r.count AS c") == [{"r": 5.0, "c": 2}]
 
 
@@ -188,11 +204,15 @@ def test_raw_user_ids_never_reach_the_graph(store: GraphStore, settings: Setting
 
 
 def test_product_update_moves_brand_and_category(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
-    header = "item_id,title,brand,category,price\n"
-    (tmp_path / "v1.csv").write_text(header + "p1,Old,Acme,A > B,1.00\n")
-    (tmp_path / "v2.csv").write_text(header + "p1,New,Zen,A > C,2.00\n")
-    ingest_products(store, settings, tmp_path / "v1.csv")
-    ingest_products(store, settings, tmp_path / "v2.csv")
+    ingest_in_turn(
+        ingest_products,
+        store,
+        settings,
+        tmp_path,
+        "item_id,title,brand,category,price\n",
+        v1="p1,Old,Acme,A > B,1.00\n",
+        v2="p1,New,Zen,A > C,2.00\n",
+    )
     rows = store.execute(
         "MATCH (p:Product {id: 'p1'})-[:HAS_BRAND]->(b) MATCH (p)-[:IN_CATEGORY]->(c) "
         "RETURN p.title AS t, p.price AS price, collect(b.name) AS brands, collect(c.path) AS cats"

@@ -24,7 +24,7 @@ from kg.foundation.settings import Settings
 from kg.store import GraphStore, open_store
 from kg.store.falkordb_server import EmbeddedServer
 from tests.helpers import neo4j_settings
-from tests.shop_fixtures import ALICE, BOB, DAVE, HEADPHONES, load_shop
+from tests.shop_fixtures import ALICE, BOB, DAVE, HEADPHONES, alice_profile, load_shop
 
 
 @pytest.fixture(scope="module", params=("falkordb", "neo4j"))
@@ -56,27 +56,35 @@ def _run(shop: tuple[GraphStore, Settings], name: str, **params: Any) -> list[di
     return run_library_query(store, name, params, settings=settings).rows
 
 
+#: segment 1's top interest: alice, bob, dave hold Headphones .9/.6/.5 -> 3 users, mean .667
+AUDIO_FANS_HEADPHONES = {
+    "segment": 1,
+    "label": "Audio fans",
+    "kind": "Category",
+    "interest": HEADPHONES,
+    "users": 3,
+    "avg_score": 0.667,
+}
+#: the latest ingest run, of February's events file
+FEBRUARY_EVENTS_RUN = {
+    "id": "events:csv:ccc",
+    "kind": "events",
+    "file": "events-2024-02.csv",
+    "status": "finished",
+    "rows_ok": 95,
+    "rows_bad": 0,
+    "started_at": 1709287200000,
+    "finished_at": 1709287203000,
+    "seconds": 3.0,
+}
+
 # name, params, expected rows (in order)
 CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
-    # alice: VIEWED P1 3 + PURCHASED P1 1 + VIEWED P2 2 + PURCHASED P2 1 + CARTED P3 1 + RATED P1 1 = 9 events on
-    # 3 products, 2 purchases, review R1; first 2024-01-05 (view P1), last 2024-03-20 (rating); interests by score
+    # alice's row: see alice_profile; her interests by score
     (
         "user_profile",
         {"user": "alice", "top": "3"},
-        [
-            {
-                "user": ALICE,
-                "segment": 1,
-                "segment_label": "Audio fans",
-                "products": 3,
-                "events": 9,
-                "purchases": 2,
-                "reviews": 1,
-                "first_date": "2024-01-05",
-                "last_date": "2024-03-20",
-                "top_interests": [f"Category:{HEADPHONES}", "Brand:Sonic", "Aspect:sound"],
-            }
-        ],
+        [alice_profile(f"Category:{HEADPHONES}", "Brand:Sonic", "Aspect:sound")],
     ),
     ("user_profile", {"user": "nobody"}, []),
     (
@@ -147,14 +155,7 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "segment_top_interests",
         {"segment": "1", "limit": "6"},
         [
-            {
-                "segment": 1,
-                "label": "Audio fans",
-                "kind": "Category",
-                "interest": HEADPHONES,
-                "users": 3,
-                "avg_score": 0.667,
-            },
+            AUDIO_FANS_HEADPHONES,
             {"segment": 1, "label": "Audio fans", "kind": "Brand", "interest": "Sonic", "users": 3, "avg_score": 0.633},
             {"segment": 1, "label": "Audio fans", "kind": "Aspect", "interest": "sound", "users": 1, "avg_score": 0.5},
             {
@@ -181,14 +182,7 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "segment_top_interests",
         {"limit": "1"},
         [
-            {
-                "segment": 1,
-                "label": "Audio fans",
-                "kind": "Category",
-                "interest": HEADPHONES,
-                "users": 3,
-                "avg_score": 0.667,
-            },
+            AUDIO_FANS_HEADPHONES,
             {
                 "segment": 2,
                 "label": "Home cooks",
@@ -419,17 +413,7 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "ingest_runs",
         {"kind": "events"},
         [
-            {
-                "id": "events:csv:ccc",
-                "kind": "events",
-                "file": "events-2024-02.csv",
-                "status": "finished",
-                "rows_ok": 95,
-                "rows_bad": 0,
-                "started_at": 1709287200000,
-                "finished_at": 1709287203000,
-                "seconds": 3.0,
-            },
+            FEBRUARY_EVENTS_RUN,
             {
                 "id": "events:csv:aaa",
                 "kind": "events",
@@ -446,19 +430,7 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     (
         "ingest_runs",
         {"limit": "1"},
-        [
-            {
-                "id": "events:csv:ccc",
-                "kind": "events",
-                "file": "events-2024-02.csv",
-                "status": "finished",
-                "rows_ok": 95,
-                "rows_bad": 0,
-                "started_at": 1709287200000,
-                "finished_at": 1709287203000,
-                "seconds": 3.0,
-            }
-        ],
+        [FEBRUARY_EVENTS_RUN],
     ),
 ]
 

@@ -94,6 +94,17 @@ def _count(settings: Settings) -> int:
         return int(store._run("MATCH (n:Probe) RETURN count(n) AS c")[0]["c"])
 
 
+def _started_with(settings: Settings, statement: str, *, compact: bool = False) -> EmbeddedServer:
+    """The home's server, started, once ``statement`` has run on its graph (then an AOF rewrite if ``compact``)."""
+    server = EmbeddedServer(settings)
+    server.start()
+    with open_store(settings, start=False) as store:
+        store._run(statement)
+        if compact:
+            store.compact()
+    return server
+
+
 def test_stop_then_start_works_repeatedly_and_keeps_data(home: Settings) -> None:
     server = EmbeddedServer(home)
     for i in range(5):
@@ -141,10 +152,7 @@ print(json.dumps({"span": [began, time.monotonic()]}))
 
 
 def test_stop_racing_starts_leaves_a_home_that_starts(home: Settings) -> None:
-    server = EmbeddedServer(home)
-    server.start()
-    with open_store(home, start=False) as store:
-        store._run("CREATE (:Probe)")
+    server = _started_with(home, "CREATE (:Probe)")
     raced = 0
     for _ in range(3):
         procs = [_spawn(_START_MAY_BE_STOPPED, home), _spawn(_STOP, home), _spawn(_START_MAY_BE_STOPPED, home)]
@@ -162,10 +170,7 @@ def test_stop_racing_starts_leaves_a_home_that_starts(home: Settings) -> None:
 
 
 def test_server_killed_during_aof_rewrite_starts_again(home: Settings) -> None:
-    server = EmbeddedServer(home)
-    server.start()
-    with open_store(home, start=False) as store:
-        store._run("UNWIND range(1, 20000) AS i CREATE (:Probe {i: i, s: 'x' + toString(i)})")
+    server = _started_with(home, "UNWIND range(1, 20000) AS i CREATE (:Probe {i: i, s: 'x' + toString(i)})")
     mid_rewrite = 0
     for delay in (0.0, 0.005, 0.02):
         client = server._redis(server.endpoint())
@@ -181,11 +186,7 @@ def test_server_killed_during_aof_rewrite_starts_again(home: Settings) -> None:
 
 
 def test_a_manifest_naming_missing_files_is_reported_then_repaired(home: Settings) -> None:
-    server = EmbeddedServer(home)
-    server.start()
-    with open_store(home, start=False) as store:
-        store._run("CREATE (:Probe)")
-        store.compact()  # files become appendonly.aof.2.*
+    server = _started_with(home, "CREATE (:Probe)", compact=True)  # files become appendonly.aof.2.*
     server.stop()
     manifest = home.db_dir / "appendonlydir" / "appendonly.aof.manifest"
     assert ".1." not in manifest.read_text()

@@ -62,25 +62,18 @@ def test_segment_map_numbers_segments_from_one(monkeypatch: pytest.MonkeyPatch, 
 def test_recent_merges_a_review_said_twice_and_untitled_products_are_described() -> None:
     from kg.profiles.workflow import _merge_recent
 
+    # one untitled product bought and rated at once: the same entry under two relationship types
+    untitled = {
+        "id": "h1",
+        "title": None,
+        "category": "furniture_decor",
+        "brand": None,
+        "last_at": 5,
+        "last_date": "2018-01-01",
+    }
     rows = [
-        {
-            "type": "PURCHASED",
-            "id": "h1",
-            "title": None,
-            "category": "furniture_decor",
-            "brand": None,
-            "last_at": 5,
-            "last_date": "2018-01-01",
-        },
-        {
-            "type": "RATED",
-            "id": "h1",
-            "title": None,
-            "category": "furniture_decor",
-            "brand": None,
-            "last_at": 5,
-            "last_date": "2018-01-01",
-        },
+        {"type": "PURCHASED", **untitled},
+        {"type": "RATED", **untitled},
         {"type": "VIEWED", "id": "h2", "title": "Lamp", "last_at": 4, "last_date": "2017-12-31"},
     ]
     recent = _merge_recent(rows, 5)

@@ -12,7 +12,7 @@ import pytest
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.ingest.api import ingest_file
-from kg.ingest.synthetic import generate_shop
+from kg.ingest.synthetic import ShopFiles, generate_shop
 from kg.profiles import compute_profiles, update_profiles
 from kg.profiles.cypher import USER_INTERESTS, USER_RECOMMENDED, USER_SEGMENT
 from kg.profiles.incremental import latest_state, rebuild_with_state
@@ -24,14 +24,46 @@ from kg.store import GraphStore
 from tests.helpers import run_cli
 
 DAY = 86_400_000
+#: after every event of the synthetic shops
+LATE = 1_800_000_000_000
+#: a user's profile edges with what an update would change on them
+PROFILE_EDGES = (
+    "MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
+    "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
+    "ORDER BY t, score, rank"
+)
+
+
+def _csv(path: Path, header: list[str], rows: list[tuple[object, ...]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
 
 
 def _events(path: Path, rows: list[tuple[str, str, str, int, str]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["user_id", "item_id", "event_type", "timestamp", "rating"])
-        writer.writerows(rows)
-    return path
+    return _csv(path, ["user_id", "item_id", "event_type", "timestamp", "rating"], rows)
+
+
+def _products(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    return _csv(path, ["item_id", "title", "brand", "category", "price"], rows)
+
+
+def _ingested_shop(tmp_path: Path, settings: Settings, store: GraphStore, **sizes: int) -> ShopFiles:
+    """A synthetic shop (``generate_shop(**sizes)``) with its products and events ingested."""
+    files = generate_shop(tmp_path / "shop", **sizes)
+    ingest_file(store, settings, files.products, kind="products", fmt="csv")
+    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    return files
+
+
+def _trained_and_profiled(store: GraphStore, settings: Settings, epochs: int) -> None:
+    """A small TransE model trained on the graph (vectors written back), then the profiles with k = 4."""
+    from kg.embeddings import TrainConfig, train_graph
+
+    train_graph(store, settings, TrainConfig(model="TransE", dim=16, epochs=epochs, seed=1, early_stopping=False))
+    compute_profiles(store, settings, k=4, seed=0)
 
 
 def _graph_rows(store: GraphStore, users: list[str]) -> tuple[dict, dict, dict]:
@@ -48,20 +80,13 @@ def _graph_rows(store: GraphStore, users: list[str]) -> tuple[dict, dict, dict]:
 def test_update_touches_only_new_events_and_equals_a_rebuild(
     tmp_path: Path, settings: Settings, store: GraphStore
 ) -> None:
-    files = generate_shop(tmp_path / "shop", users=50, products=30, events=1_500, seed=5)
-    ingest_file(store, settings, files.products, kind="products", fmt="csv")
-    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    files = _ingested_shop(tmp_path, settings, store, users=50, products=30, events=1_500, seed=5)
     first = compute_profiles(store, settings, train=False, k=5, top=10, seed=2)
     assert update_profiles(store, settings).users_updated == 0  # nothing new yet
 
     pseudo = Pseudonymiser.from_settings(settings).user_id
     untouched = pseudo("U0000010")
-    before = store.read(
-        "MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
-        "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
-        "ORDER BY t, score, rank",
-        {"id": untouched},
-    )
+    before = store.read(PROFILE_EDGES, {"id": untouched})
     newest = max(int(r[3]) for r in csv.reader(open(files.events, encoding="utf-8")) if r[3].isdigit())
     new = _events(
         tmp_path / "new.csv",
@@ -104,12 +129,7 @@ def test_update_touches_only_new_events_and_equals_a_rebuild(
         assert path_exists(store, row["path"], row["types"])
 
     # untouched users keep their edges exactly
-    after = store.read(
-        "MATCH (u:User {id: $id})-[r:INTERESTED_IN|RECOMMENDED|IN_SEGMENT]->(t) "
-        "RETURN type(r) AS t, r.updated_at AS at, r.run AS run, r.rank AS rank, r.score AS score "
-        "ORDER BY t, score, rank",
-        {"id": untouched},
-    )
+    after = store.read(PROFILE_EDGES, {"id": untouched})
     assert after == before
     sizes = store.read("MATCH (s:Segment) RETURN sum(s.size) AS n")[0]["n"]
     assert sizes == store.read("MATCH (u:User)-[:IN_SEGMENT]->() RETURN count(u) AS n")[0]["n"] == 51
@@ -119,17 +139,14 @@ def test_update_touches_only_new_events_and_equals_a_rebuild(
 
 
 def test_ingest_runs_kg_update_unless_told_not_to(tmp_path: Path, settings: Settings, store: GraphStore) -> None:
-    files = generate_shop(tmp_path / "shop", users=30, products=20, events=600, seed=8)
-    ingest_file(store, settings, files.products, kind="products", fmt="csv")
-    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+    files = _ingested_shop(tmp_path, settings, store, users=30, products=20, events=600, seed=8)
     result = run_cli(settings, "ingest", "events", str(files.events), "--force")
     assert result.exit_code == 0 and "updated" not in result.stderr  # no profiles yet: nothing to update
     compute_profiles(store, settings, train=False, k=3, seed=0)
-    late = 1_800_000_000_000
-    skip = _events(tmp_path / "skip.csv", [("U0000001", "P0000002", "purchase", late, "")])
+    skip = _events(tmp_path / "skip.csv", [("U0000001", "P0000002", "purchase", LATE, "")])
     result = run_cli(settings, "ingest", "events", str(skip), "--no-update")
     assert result.exit_code == 0 and "updated" not in result.stderr
-    new = _events(tmp_path / "new.csv", [("U0000002", "P0000003", "purchase", late + 1, "")])
+    new = _events(tmp_path / "new.csv", [("U0000002", "P0000003", "purchase", LATE + 1, "")])
     result = run_cli(settings, "ingest", "events", str(new))
     assert result.exit_code == 0
     assert "updated 2 users (0 new)" in result.stderr  # the skipped update's user too: the bookmark had not moved
@@ -139,29 +156,26 @@ def test_ingest_runs_kg_update_unless_told_not_to(tmp_path: Path, settings: Sett
 def test_update_gives_new_users_and_products_vectors_similar_items_and_recommendations(
     tmp_path: Path, settings: Settings, store: GraphStore
 ) -> None:
-    from kg.embeddings import TrainConfig, similar_items, train_graph
+    from kg.embeddings import similar_items
 
-    files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
-    ingest_file(store, settings, files.products, kind="products", fmt="csv")
-    ingest_file(store, settings, files.events, kind="events", fmt="csv")
-    train_graph(store, settings, TrainConfig(model="TransE", dim=16, epochs=3, seed=1, early_stopping=False))
-    compute_profiles(store, settings, k=4, seed=0)
+    _ingested_shop(tmp_path, settings, store, users=40, products=25, events=1_200, seed=9)
+    _trained_and_profiled(store, settings, epochs=3)
 
-    catalogue = tmp_path / "new_products.csv"
-    with open(catalogue, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["item_id", "title", "brand", "category", "price"])
-        writer.writerow(["PNEW-EVENTS", "Acme phone case", "Acme Labs", "Electronics > Phones", "9.99"])
-        writer.writerow(["PNEW-TEXT", "Acme Labs phone charger", "", "", "19.99"])  # no edge: text only
+    catalogue = _products(
+        tmp_path / "new_products.csv",
+        [
+            ("PNEW-EVENTS", "Acme phone case", "Acme Labs", "Electronics > Phones", "9.99"),
+            ("PNEW-TEXT", "Acme Labs phone charger", "", "", "19.99"),  # no edge: text only
+        ],
+    )
     result = run_cli(settings, "ingest", "products", str(catalogue))
     assert result.exit_code == 0, result.output
-    late = 1_800_000_000_000
     new = _events(
         tmp_path / "late.csv",
         [
-            ("FRESH-USER", "P0000001", "purchase", late, ""),
-            ("FRESH-USER", "P0000002", "view", late + 1, ""),
-            ("U0000001", "PNEW-EVENTS", "purchase", late + 2, ""),
+            ("FRESH-USER", "P0000001", "purchase", LATE, ""),
+            ("FRESH-USER", "P0000002", "view", LATE + 1, ""),
+            ("U0000001", "PNEW-EVENTS", "purchase", LATE + 2, ""),
         ],
     )
     result = run_cli(settings, "ingest", "events", str(new))
@@ -210,24 +224,15 @@ def test_a_small_batch_folds_in_and_cold_starts_only_what_it_touched(
     tmp_path: Path, settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 20: a 5-row batch after the first update costs what the batch touched, not the whole shop."""
-    from kg.embeddings import TrainConfig, train_graph
-
     monkeypatch.setattr("kg.embeddings.coldstart.TextEncoder", _CountingEncoder)
-    files = generate_shop(tmp_path / "shop", users=40, products=25, events=1_200, seed=9)
-    ingest_file(store, settings, files.products, kind="products", fmt="csv")
-    ingest_file(store, settings, files.events, kind="events", fmt="csv")
-    train_graph(store, settings, TrainConfig(model="TransE", dim=16, epochs=2, seed=1, early_stopping=False))
-    compute_profiles(store, settings, k=4, seed=0)
-    late = 1_800_000_000_000
+    _ingested_shop(tmp_path, settings, store, users=40, products=25, events=1_200, seed=9)
+    _trained_and_profiled(store, settings, epochs=2)
 
     def batch(n: int) -> dict:
-        catalogue = tmp_path / f"products{n}.csv"
-        with open(catalogue, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["item_id", "title", "brand", "category", "price"])
-            writer.writerow([f"PTEXT{n}", f"Acme gadget {n}", "", "", "9.99"])  # no edges: text cold-start
+        # no edges: text cold-start
+        catalogue = _products(tmp_path / f"products{n}.csv", [(f"PTEXT{n}", f"Acme gadget {n}", "", "", "9.99")])
         ingest_file(store, settings, catalogue, kind="products", fmt="csv")
-        at = late + n * 10
+        at = LATE + n * 10
         rows = [
             (f"NEW{n}", "P0000001", "purchase", at, ""),
             (f"NEW{n}", "P0000002", "view", at + 1, ""),
