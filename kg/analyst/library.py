@@ -39,13 +39,13 @@ import re
 import shlex
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kg.foundation.errors import ConfigError
 
@@ -87,6 +87,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HEX = re.compile(r"^[0-9a-f]{32}$")
 _HEADER = re.compile(r"^//\s*([a-z_]+)\s*:\s*(.*?)\s*$")
 _INT64 = (-(2**63), 2**63 - 1)
+_N = TypeVar("_N", int, float)
 
 
 @dataclass(frozen=True)
@@ -167,23 +168,25 @@ class QueryResult:
 # --------------------------------------------------------------------------- header parsing
 
 
+def _parsed(raw: str, convert: Callable[[str], _N], what: str) -> _N:
+    """``convert(raw.strip())``; ValueError "'raw' is not <what>" when it does not parse."""
+    try:
+        return convert(raw.strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not {what}") from None
+
+
 def _typed(kind: str, raw: str, *, where: str) -> Any:
     """``raw`` text as a value of ``kind``; ValueError with a short reason otherwise."""
     if kind == "text":
         return raw
     if kind == "int":
-        try:
-            value = int(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not an integer") from None
+        value = _parsed(raw, int, "an integer")
         if not _INT64[0] <= value <= _INT64[1]:
             raise ValueError(f"{raw!r} is beyond 64 bits")
         return value
     if kind == "float":
-        try:
-            number = float(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a number") from None
+        number = _parsed(raw, float, "a number")
         if not math.isfinite(number):
             raise ValueError(f"{raw!r} is not a finite number")
         return number

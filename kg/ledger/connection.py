@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from kg.foundation.errors import ConfigError, StoreError
+from kg.foundation.errors import ConfigError, KGError, StoreError
 from kg.ledger.schema import MIN_SQLITE, check_version, migrate, prepare, version
 
 __all__ = ["BUSY_TIMEOUT_MS", "backup", "checkpoint", "connect", "create_private", "disk_bytes", "vacuum"]
@@ -31,7 +33,11 @@ def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
             f"SQLite {sqlite3.sqlite_version} is too old for the event ledger (needs 3.38+)",
             hint="use a Python built with a newer SQLite",
         )
-    try:
+    with _sqlite_errors_as(
+        StoreError,
+        f"cannot open the event ledger {path}",
+        hint="check the file's permissions; restore it from a backup if it is damaged",
+    ):
         if readonly:
             if not path.is_file():
                 raise StoreError(f"no event ledger at {path}", hint="ingest events first")
@@ -46,11 +52,6 @@ def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         if not readonly:
             _prepare_when_free(conn, path)
         check_version(conn, path)
-    except sqlite3.Error as e:
-        raise StoreError(
-            f"cannot open the event ledger {path}: {e}",
-            hint="check the file's permissions; restore it from a backup if it is damaged",
-        ) from e
     return conn
 
 
@@ -81,25 +82,28 @@ def _upgrade_for_reading(path: Path) -> None:
     probe.close()
     if found != 1:
         return
-    try:
+    with _sqlite_errors_as(
+        ConfigError,
+        f"event ledger {path} has schema version 1 and cannot be upgraded here",
+        hint="open it once for writing (e.g. kg ingest) to upgrade it",
+    ):
         conn = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.Error as e:
-        raise ConfigError(
-            f"event ledger {path} has schema version 1 and cannot be upgraded here: {e}",
-            hint="open it once for writing (e.g. kg ingest) to upgrade it",
-        ) from e
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA secure_delete = ON")
+            migrate(conn, path)
+        finally:
+            conn.close()
+
+
+@contextmanager
+def _sqlite_errors_as(error: type[KGError], message: str, *, hint: str) -> Iterator[None]:
+    """A :class:`sqlite3.Error` inside the block raised again as ``error("<message>: <what SQLite said>")``."""
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA secure_delete = ON")
-        migrate(conn, path)
+        yield
     except sqlite3.Error as e:
-        raise ConfigError(
-            f"event ledger {path} has schema version 1 and cannot be upgraded here: {e}",
-            hint="open it once for writing (e.g. kg ingest) to upgrade it",
-        ) from e
-    finally:
-        conn.close()
+        raise error(f"{message}: {e}", hint=hint) from e
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:

@@ -466,28 +466,32 @@ def _scrub_quarantine(settings: Settings, needles: _Needles, *, dry_run: bool) -
 
 def _scrub_runs(settings: Settings, label: str, *, dry_run: bool) -> dict[str, int]:
     from kg.embeddings.forget import forget_in_export, forget_in_run, recorded_exports
+
+    run_dirs = sorted(p for p in settings.runs_dir.iterdir() if p.is_dir()) if settings.runs_dir.is_dir() else []
+    runs, run_files = _scrub_folders(run_dirs, "entity_to_id.tsv.gz", forget_in_run, label, dry_run=dry_run)
+    exports, export_files = _scrub_folders(
+        recorded_exports(settings.home), "entities.tsv", forget_in_export, label, dry_run=dry_run
+    )
+    return {"embedding_runs": runs, "run_files": run_files, "export_folders": exports, "export_files": export_files}
+
+
+def _scrub_folders(
+    folders: Iterable[Path], id_map: str, forget: Callable[[Path, str], list[str]], label: str, *, dry_run: bool
+) -> tuple[int, int]:
+    """(folders holding ``label``, files changed): ``forget`` in each folder, or with ``dry_run`` only a look
+    at its id map file ``id_map``."""
     from kg.embeddings.runs import read_id_map
 
-    runs = run_files = 0
-    if settings.runs_dir.is_dir():
-        for run_dir in sorted(p for p in settings.runs_dir.iterdir() if p.is_dir()):
-            id_map = run_dir / "entity_to_id.tsv.gz"
-            if dry_run:
-                runs += int(id_map.is_file() and label in read_id_map(id_map))
-                continue
-            changed = forget_in_run(run_dir, label)
-            runs += bool(changed)
-            run_files += len(changed)
-    exports = export_files = 0
-    for folder in recorded_exports(settings.home):
-        entities = folder / "entities.tsv"
+    hits = files = 0
+    for folder in folders:
         if dry_run:
-            exports += int(entities.is_file() and label in read_id_map(entities))
+            path = folder / id_map
+            hits += int(path.is_file() and label in read_id_map(path))
             continue
-        changed = forget_in_export(folder, label)
-        exports += bool(changed)
-        export_files += len(changed)
-    return {"embedding_runs": runs, "run_files": run_files, "export_folders": exports, "export_files": export_files}
+        changed = forget(folder, label)
+        hits += bool(changed)
+        files += len(changed)
+    return hits, files
 
 
 _KG_OWNED = ("done", "failed")  # inbox sub-folders kg moves files into: kg rewrites those copies

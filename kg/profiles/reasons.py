@@ -60,6 +60,11 @@ class Reason:
     together: tuple[str, str, int] | None = None
 
 
+def _via(signal: str, text: str, user: str, node: str, product: str, rels: tuple[str, str]) -> Reason:
+    """A two-edge reason: the user ``-[rels[0]]->`` ``node`` ``<-[rels[1]]-`` the product."""
+    return Reason(signal, text, [f"User:{user}", node, f"Product:{product}"], [out(rels[0]), back(rels[1])])
+
+
 def together_counts(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     """items x items: distinct users who bought/rated both (diagonal removed)."""
     binary = matrix.copy().tocsr()
@@ -118,6 +123,10 @@ class Explainer:
         title = self.shop.catalogue.title_of.get(product)
         return f"'{title}'" if title else product
 
+    def _names(self, u: int, i: int) -> tuple[str, str]:
+        """The user's and the product's ids."""
+        return self.shop.interactions.users[u], self.shop.interactions.items[i]
+
     def collaborative(
         self, u: int, i: int, signal: str, column: np.ndarray | None = None, bought: np.ndarray | None = None
     ) -> Reason | None:
@@ -145,19 +154,14 @@ class Explainer:
         )
 
     def brand(self, u: int, i: int, signal: str = "brand") -> Reason | None:
-        user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
+        user, product = self._names(u, i)
         brand = self.shop.catalogue.brand_of.get(product)
         if brand is None or ("Brand", brand) not in self.interests.get(user, ()):
             return None
-        return Reason(
-            signal,
-            f"likes brand {brand}",
-            [f"User:{user}", f"Brand:{brand}", f"Product:{product}"],
-            [out("INTERESTED_IN"), back("HAS_BRAND")],
-        )
+        return _via(signal, f"likes brand {brand}", user, f"Brand:{brand}", product, ("INTERESTED_IN", "HAS_BRAND"))
 
     def category(self, u: int, i: int, signal: str = "category") -> Reason | None:
-        user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
+        user, product = self._names(u, i)
         leaf = self.shop.catalogue.category_of.get(product)
         if leaf is None:
             return None
@@ -175,7 +179,7 @@ class Explainer:
         return None
 
     def aspect(self, u: int, i: int, signal: str = "aspect") -> Reason | None:
-        user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
+        user, product = self._names(u, i)
         aspects = self.shop.aspects.product_aspects.get(product, {})
         liked = [key for label, key in self.interests.get(user, ()) if label == "Aspect"]
         praised = sorted(
@@ -184,24 +188,20 @@ class Explainer:
         if not praised:
             return None
         name = praised[0]
-        return Reason(
-            signal,
-            f"cares about '{name}', which reviewers praise here",
-            [f"User:{user}", f"Aspect:{name}", f"Product:{product}"],
-            [out("INTERESTED_IN"), back("HAS_ASPECT")],
-        )
+        text = f"cares about '{name}', which reviewers praise here"
+        return _via(signal, text, user, f"Aspect:{name}", product, ("INTERESTED_IN", "HAS_ASPECT"))
 
     def viewed(self, u: int, i: int, signal: str = "viewed") -> Reason | None:
         """The user looked at (or carted) the product and has not bought it yet."""
         rel = self._looked.get((u, i))
         if rel is None:
             return None
-        user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
+        user, product = self._names(u, i)
         verb = {"CARTED": "put it in the cart", "FAVORITED": "saved it as a favourite"}.get(rel, "viewed it")
         return Reason(signal, f"{verb} and has not bought it yet", [f"User:{user}", f"Product:{product}"], [out(rel)])
 
     def segment(self, u: int, i: int, signal: str = "segment") -> Reason | None:
-        user, product = self.shop.interactions.users[u], self.shop.interactions.items[i]
+        user, product = self._names(u, i)
         segment = self.segment_of.get(user)
         if segment is None or product not in self.popular.get(segment, ()):
             return None
@@ -211,12 +211,8 @@ class Explainer:
             if not label or label.startswith("no clear interest")
             else f"segment {segment}: {label}"
         )
-        return Reason(
-            signal,
-            f"popular with shoppers like you ({name})",
-            [f"User:{user}", f"Segment:{segment}", f"Product:{product}"],
-            [out("IN_SEGMENT"), back("POPULAR_IN")],
-        )
+        text = f"popular with shoppers like you ({name})"
+        return _via(signal, text, user, f"Segment:{segment}", product, ("IN_SEGMENT", "POPULAR_IN"))
 
     def explain(
         self,

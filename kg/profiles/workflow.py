@@ -343,19 +343,21 @@ def _describe(row: dict[str, Any]) -> str:
 
 def _label(row: dict[str, Any]) -> str:
     """The product's id and its title, else what it is (category, brand): never a bare hash."""
-    title = row.get("title")
-    if title:
-        return f"{row['id']} {title}"
-    described = _describe(row)
-    return f"{row['id']} ({described})" if described else str(row["id"])
+    return _product_text(row, titled="{id} {title}", described="{id} ({what})")
 
 
 def _name(row: dict[str, Any]) -> str:
+    return _product_text(row, titled="'{title}'", described="a product in {what}")
+
+
+def _product_text(row: dict[str, Any], *, titled: str, described: str) -> str:
+    """``titled`` filled in when the product has a title, else ``described`` with what it is (:func:`_describe`),
+    else its bare id. The templates take ``{id}``, ``{title}`` and ``{what}``."""
     title = row.get("title")
     if title:
-        return f"'{title}'"
-    described = _describe(row)
-    return f"a product in {described}" if described else str(row["id"])
+        return titled.format(id=row["id"], title=title)
+    what = _describe(row)
+    return described.format(id=row["id"], what=what) if what else str(row["id"])
 
 
 def _with_shares(interests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ from kg.foundation.settings import Settings
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["EmbeddedServer", "Endpoint", "free_port", "process_alive"]
+__all__ = ["EmbeddedServer", "Endpoint", "free_port", "live_pid", "process_alive"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +102,7 @@ class EmbeddedServer:
 
     def _pid(self) -> int | None:
         """The pid in the pidfile when that process is a live redis-server."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if process_alive(pid) and _is_redis(pid) else None
+        return live_pid(self.pidfile, _is_redis)
 
     def _state_endpoint(self) -> Endpoint | None:
         try:
@@ -490,6 +486,15 @@ def _manifest_from(aof: Path) -> str:
     lines = [f"file {name} seq {seq} type b" for seq, name in bases]
     lines += [f"file {name} seq {seq} type i" for seq, name in sorted(incrs)]
     return "\n".join(lines) + "\n"
+
+
+def live_pid(pidfile: Path, is_ours: Callable[[int], bool]) -> int | None:
+    """The pid in ``pidfile`` when that process runs and ``is_ours(pid)`` says it is the expected server."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if process_alive(pid) and is_ours(pid) else None
 
 
 def process_alive(pid: int) -> bool:

@@ -10,6 +10,7 @@ alpha 10 give Recall@20 0.54; 64 factors overfit to 0.27). BLAS runs single-thre
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -75,27 +76,21 @@ class MFRecommender(Recommender):
         return self
 
     def _make(self, factors: int, threads: int, seed: int):
+        """The implicit model: ALS weighs observed cells by ``alpha``, BPR learns at ``learning_rate``."""
+        common: dict[str, Any] = {
+            "factors": factors,
+            "regularization": self.regularization,
+            "iterations": self.iterations,
+            "num_threads": threads,
+            "random_state": seed,
+        }
         if self.algorithm == "als":
             from implicit.cpu.als import AlternatingLeastSquares
 
-            return AlternatingLeastSquares(
-                factors=factors,
-                regularization=self.regularization,
-                alpha=self.alpha,
-                iterations=self.iterations,
-                num_threads=threads,
-                random_state=seed,
-            )
+            return AlternatingLeastSquares(alpha=self.alpha, **common)
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-        return BayesianPersonalizedRanking(
-            factors=factors,
-            learning_rate=self.learning_rate,
-            regularization=self.regularization,
-            iterations=self.iterations,
-            num_threads=threads,
-            random_state=seed,
-        )
+        return BayesianPersonalizedRanking(learning_rate=self.learning_rate, **common)
 
     def _raw_scores(self, users: np.ndarray) -> np.ndarray:
         if self.user_factors is None:

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 from kg.foundation.errors import ConfigError, ServerError
 from kg.foundation.home import private_dir, write_private
 from kg.foundation.settings import Settings
-from kg.store.falkordb_server import process_alive
+from kg.store.falkordb_server import live_pid, process_alive
 
 __all__ = ["LocalNeo4j", "POM", "FORGET_WINDOW_S", "neo4j_conf"]
 
@@ -212,11 +212,7 @@ class LocalNeo4j:
     # -- lifecycle -------------------------------------------------------------------------
     def pid(self) -> int | None:
         """The pid of this home's running Neo4j, or None."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if process_alive(pid) and _is_neo4j(pid) else None
+        return live_pid(self.pidfile, _is_neo4j)
 
     def start(self, *, timeout: float = 120.0) -> dict[str, Any]:
         """Start the server (no-op when it runs) and wait until Bolt accepts the password; its status."""
