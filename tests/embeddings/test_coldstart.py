@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 
 from kg.embeddings import write_run
-from kg.embeddings.coldstart import TextEncoder, category_neighbour_rate, product_text, text_cold_start
+from kg.embeddings.coldstart import (
+    TextEncoder,
+    category_neighbour_rate,
+    product_text,
+    text_cold_start,
+    warm_text_encodings,
+)
 from kg.embeddings.similar import similar_items
 from kg.foundation.errors import ConfigError
+from kg.operations.scheduler import warm_text_encodings as schedule_warm
 from tests.planted_graph import fake_run
 
 needs_encoder = pytest.mark.skipif(
@@ -162,3 +171,21 @@ def test_a_small_batch_encodes_only_its_new_products(store, settings, shop) -> N
 
     idle = CountingEncoder()
     assert text_cold_start(store, settings, encoder=idle).products == 0 and idle.encoded == []
+
+
+def test_warming_the_encodings_makes_the_first_batch_encode_only_its_products(store, settings, shop) -> None:  # type: ignore[no-untyped-def]
+    """What ``kg schedule`` does before its first tick: the first batch then costs what the batch holds."""
+    warm = CountingEncoder()
+    assert warm_text_encodings(store, settings, encoder=warm) == 18
+    assert len(warm.encoded) == 18
+    assert warm_text_encodings(store, settings, encoder=CountingEncoder()) == 0  # kept in the run folder
+
+    first = CountingEncoder()
+    store.execute("CREATE (:Product {id: 'n1', title: 'new thing n1'})")
+    assert text_cold_start(store, settings, encoder=first).products == 1
+    assert first.encoded == ["new thing n1"]
+
+
+def test_the_scheduler_warms_nothing_without_a_run(store, settings) -> None:  # type: ignore[no-untyped-def]
+    store.execute("CREATE (:Product {id: 'x', title: 'thing'})")
+    assert schedule_warm(settings, open_store=lambda _: nullcontext(store)) == 0
