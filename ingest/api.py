@@ -17,7 +17,7 @@ from kg.foundation.settings import Settings
 from kg.ingest.formats import Format, kind_formats, resolve_format
 from kg.ingest.records import FormatMismatch
 from kg.ingest.report import IngestReport
-from kg.ingest.runner import ProgressHook, run_ingest
+from kg.ingest.runner import ProgressHook, run_format
 from kg.store import GraphStore
 
 __all__ = ["ingest_file", "ingest_files", "expand_paths", "choose_format", "rebuild"]
@@ -69,25 +69,18 @@ def ingest_file(
     path = Path(path)
     chosen = choose_format(path, kind, fmt)
     chosen.check_options(options)
-    loader = chosen.make_loader(settings, options)
-
-    def reader(source: Any) -> Any:
-        return chosen.read(source, options)
-
     try:
-        mapped_user = (options.get("columns") or {}).get("user_id")
-        return run_ingest(
+        return run_format(
             store,
             settings,
             path,
+            chosen,
+            options,
             kind=kind,
             fmt=chosen.name,
-            reader=reader,
-            loader=loader,
             force=force,
             max_bad_ratio=max_bad_ratio,
             progress=progress,
-            user_fields=(mapped_user,) if mapped_user else (),
             allow_forgotten=allow_forgotten,
         )
     except FormatMismatch as e:
@@ -113,34 +106,11 @@ def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:
 
 
 def ingest_files(
-    store: GraphStore,
-    settings: Settings,
-    patterns: Iterable[str | Path],
-    *,
-    kind: str,
-    fmt: str | None = None,
-    force: bool = False,
-    max_bad_ratio: float | None = None,
-    progress: ProgressHook | None = None,
-    allow_forgotten: bool = False,
-    **options: Any,
+    store: GraphStore, settings: Settings, patterns: Iterable[str | Path], *, kind: str, **options: Any
 ) -> list[IngestReport]:
-    """:func:`ingest_file` for each file the paths/globs name, in order."""
-    return [
-        ingest_file(
-            store,
-            settings,
-            path,
-            kind=kind,
-            fmt=fmt,
-            force=force,
-            max_bad_ratio=max_bad_ratio,
-            progress=progress,
-            allow_forgotten=allow_forgotten,
-            **options,
-        )
-        for path in expand_paths(patterns)
-    ]
+    """:func:`ingest_file` for each file the paths/globs name, in order; ``options`` are ingest_file's
+    (``fmt``, ``force``, ``max_bad_ratio``, ``progress``, ``allow_forgotten`` and the format's options)."""
+    return [ingest_file(store, settings, path, kind=kind, **options) for path in expand_paths(patterns)]
 
 
 def format_help(kind: str) -> Mapping[str, str]:

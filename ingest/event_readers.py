@@ -24,7 +24,15 @@ from kg.ingest.source import LineSource
 from kg.ingest.tabular import check_columns, check_delimiter, csv_rows, csv_values, json_rows, key_text, reader_options
 from kg.ingest.timeparse import TimeLayoutError, time_parser, to_epoch_ms, zone
 
-__all__ = ["EVENT_READERS", "normalise_event_type", "EventReader", "EVENT_FIELDS", "amazon_rows", "amazon_rating"]
+__all__ = [
+    "EVENT_READERS",
+    "normalise_event_type",
+    "EventReader",
+    "EVENT_FIELDS",
+    "amazon_rows",
+    "amazon_rating",
+    "parse_rating",
+]
 
 EventReader = Callable[..., Iterator[Event | BadRow]]
 
@@ -121,7 +129,8 @@ def _time_reader(time_format: str | None, tz: str | None) -> Callable[[Any], int
         raise ConfigError(str(e)) from None
 
 
-def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
+def parse_rating(value: Any, low: float = 0, high: float = 10) -> float | None:
+    """A rating from ``low`` to ``high``; None when missing (ValueError for a bad or out-of-range one)."""
     if value is None or value == "" or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (bool, dict, list)):
@@ -137,7 +146,7 @@ def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
 
 def amazon_rating(value: Any) -> float | None:
     """An Amazon star rating: 1..5 (0 and 6 are not stars); None when missing."""
-    return _rating(value, 1, 5)
+    return parse_rating(value, 1, 5)
 
 
 def _ids(row: dict[str, Any], user_key: str, item_key: str) -> tuple[str, str] | str:
@@ -169,7 +178,7 @@ def _event_from_row(
         kind = kind_of(get("event_type"))
         at = when_of(get("timestamp"))
         raw_rating = get("rating")
-        rating = None if raw_rating is None or raw_rating == "" else _rating(raw_rating)
+        rating = None if raw_rating is None or raw_rating == "" else parse_rating(raw_rating)
     except (ValueError, TypeError) as e:
         return _bad_event(number, row, str(e), mismatch=isinstance(e, TimeLayoutError))
     if kind == "rating" and rating is None:
@@ -251,7 +260,7 @@ def _csv_events(
             kind = kind_of(values[ie])
             when = when_of(values[it])
             raw_rating = values[ir] if ir is not None else ""
-            rating = _rating(raw_rating) if raw_rating else None
+            rating = parse_rating(raw_rating) if raw_rating else None
         except (ValueError, TypeError) as e:
             yield _bad_event(
                 number, dict(zip(header, values, strict=True)), str(e), mismatch=isinstance(e, TimeLayoutError)

@@ -29,7 +29,7 @@ from typing import Any
 from kg.foundation.schema import check_key
 from kg.ingest.records import BadRow, ProductRecord
 from kg.ingest.source import LineSource
-from kg.ingest.tabular import check_columns, check_delimiter, clean_text, csv_rows, json_rows, key_text, reader_options
+from kg.ingest.tabular import check_columns, checked_csv_rows, clean_text, json_rows, key_text, reader_options
 
 __all__ = [
     "PRODUCT_READERS",
@@ -152,7 +152,19 @@ def _has_value(value: Any) -> bool:
     return clean_text(value) is not None
 
 
-def _finish(record: ProductRecord, source: LineSource, links: tuple[str, str]) -> ProductRecord:
+def _finish(
+    number: int, raw: str, row: dict[str, Any], record: ProductRecord, source: LineSource, links: tuple[str, str]
+) -> ProductRecord | BadRow:
+    """``record`` with its also-bought/also-viewed ids from the row's ``links`` keys, its keys checked and
+    self-links dropped (:func:`_check_keys`); a BadRow when a key is too long."""
+    record.also_bought, record.also_viewed = _ids(row.get(links[0])), _ids(row.get(links[1]))
+    try:
+        return _check_keys(record, source, links)
+    except ValueError as e:
+        return BadRow(number, str(e), raw)
+
+
+def _check_keys(record: ProductRecord, source: LineSource, links: tuple[str, str]) -> ProductRecord:
     """Check the record's keys (ValueError when one is too long); drop self-links with a warning."""
     for name, value in (("brand", record.brand), ("category", _PATH_SEP.join(record.category))):
         if value and (reason := check_key(value, name)):
@@ -221,13 +233,8 @@ def _product_from_row(source: LineSource, number: int, row: dict[str, Any]) -> P
         brand=_strip_markup(brand) if brand else None,
         category=category,
         price=price,
-        also_bought=_ids(row.get("also_bought")),
-        also_viewed=_ids(row.get("also_viewed")),
     )
-    try:
-        return _finish(record, source, ("also_bought", "also_viewed"))
-    except ValueError as e:
-        return BadRow(number, str(e), raw)
+    return _finish(number, raw, row, record, source, ("also_bought", "also_viewed"))
 
 
 def _products(source: LineSource, entries: Iterator[Any]) -> Iterator[ProductRecord | BadRow]:
@@ -240,9 +247,8 @@ def read_products_csv(
     source: LineSource, *, delimiter: str | None = None, columns: Mapping[str, str] | None = None
 ) -> Iterator[ProductRecord | BadRow]:
     """CSV with item_id, title, brand, category (``A > B > C``), price[, also_bought, also_viewed]."""
-    mapping = check_columns(columns, PRODUCT_FIELDS, "products csv")
-    check_delimiter(delimiter)
-    return _products(source, csv_rows(source, ("item_id",), delimiter=delimiter, columns=mapping, kind="products"))
+    rows = checked_csv_rows(source, ("item_id",), PRODUCT_FIELDS, kind="products", delimiter=delimiter, columns=columns)
+    return _products(source, rows)
 
 
 @reader_options("products", "jsonl")
@@ -274,13 +280,8 @@ def _amazon_meta_row(source: LineSource, number: int, row: dict[str, Any]) -> Pr
         brand=_strip_markup(brand) or None if brand else None,
         category=clean_category_path(row["category"]) if isinstance(row.get("category"), list) else [],
         price=price,
-        also_bought=_ids(row.get("also_buy")),
-        also_viewed=_ids(row.get("also_view")),
     )
-    try:
-        return _finish(record, source, ("also_buy", "also_view"))
-    except ValueError as e:
-        return BadRow(number, str(e), raw)
+    return _finish(number, raw, row, record, source, ("also_buy", "also_view"))
 
 
 @reader_options("products", "amazon-meta")

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.foundation.errors import KGError, shorten
 from kg.foundation.forgotten import ForgottenUsers
@@ -28,7 +28,12 @@ from kg.ingest.report import IngestReport
 from kg.ingest.source import LineSource, file_checksum
 from kg.store import GraphStore, batched
 
-__all__ = ["run_ingest", "IngestReport", "IngestSummary", "Reader", "ProgressHook"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from kg.ingest.formats import Format
+
+__all__ = ["run_ingest", "run_format", "IngestReport", "IngestSummary", "Reader", "ProgressHook"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +117,21 @@ def run_ingest(
         store.compact()
         logger.info("ingested %s: %d ok, %d bad in %.1f s", path, report.rows_ok, report.rows_bad, report.seconds)
         return report
+
+
+def run_format(
+    store: GraphStore, settings: Settings, path: Path, chosen: Format, options: Mapping[str, Any], **run: Any
+) -> IngestReport:
+    """:func:`run_ingest` with the reader and a loader of format ``chosen`` for its ``options``; the column
+    that ``options`` maps ``user_id`` to is pseudonymised too. ``run`` are run_ingest's other options."""
+    loader = chosen.make_loader(settings, options)
+
+    def reader(source: LineSource) -> Iterator[Any]:
+        return chosen.read(source, options)
+
+    mapped_user = (options.get("columns") or {}).get("user_id")
+    user_fields = (mapped_user,) if mapped_user else ()
+    return run_ingest(store, settings, path, reader=reader, loader=loader, user_fields=user_fields, **run)
 
 
 _RAW_SCAN = 10_000  # characters of a bad row searched for a forgotten person's id (the raw quarantine keeps as many)

@@ -182,7 +182,7 @@ def ingest_sql(
     """
     from kg.ingest.formats import resolve_format
     from kg.ingest.records import FormatMismatch
-    from kg.ingest.runner import run_ingest
+    from kg.ingest.runner import run_format
 
     query = check_query(sql)
     fmt = resolve_format(kind, "jsonl")
@@ -197,25 +197,18 @@ def ingest_sql(
         finally:
             con.close()
         logger.info("--sql: %d rows", rows)
-        loader = fmt.make_loader(settings, options)
-
-        def reader(source: Any) -> Any:
-            return fmt.read(source, options)
-
-        mapped_user = (options.get("columns") or {}).get("user_id")
         try:
-            return run_ingest(
+            return run_format(
                 store,
                 settings,
                 dest,
+                fmt,
+                options,
                 kind=kind,
                 fmt="sql",
-                reader=reader,
-                loader=loader,
                 force=force,
                 max_bad_ratio=max_bad_ratio,
                 progress=progress,
-                user_fields=(mapped_user,) if mapped_user else (),
                 allow_forgotten=allow_forgotten,
                 checksum=digest,
                 label=label,

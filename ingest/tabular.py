@@ -29,6 +29,7 @@ from kg.ingest.source import LineSource
 __all__ = [
     "csv_rows",
     "csv_values",
+    "checked_csv_rows",
     "json_rows",
     "clean_text",
     "key_text",
@@ -162,25 +163,31 @@ def _header_error(source: LineSource, header: list[str], missing: list[str], kin
 
 
 def csv_rows(
-    source: LineSource,
-    required: tuple[str, ...],
-    *,
-    delimiter: str | None = None,
-    columns: Mapping[str, str] | None = None,
-    kind: str | None = None,
-    fmt: str = "csv",
+    source: LineSource, required: tuple[str, ...], **options: Any
 ) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
     """(line, row dict) for each CSV record (header first); BadRow for unreadable records.
 
-    Header names are trimmed and lower-cased (a BOM is dropped); ``delimiter`` None sniffs it from
-    the header line; ``columns`` maps canonical field -> the file's column name. Missing required
-    columns raise InputError (FormatMismatch, with the --format that fits, when ``kind`` is given).
+    ``options`` are :func:`csv_values`'s (``delimiter``, ``columns``, ``kind``, ``fmt``).
     """
     header: list[str] = []
-    for entry in csv_values(
-        source, required, delimiter=delimiter, columns=columns, kind=kind, fmt=fmt, header_out=header
-    ):
+    for entry in csv_values(source, required, header_out=header, **options):
         yield entry if isinstance(entry, BadRow) else (entry[0], dict(zip(header, entry[1], strict=True)))
+
+
+def checked_csv_rows(
+    source: LineSource,
+    required: tuple[str, ...],
+    fields: tuple[str, ...],
+    *,
+    kind: str,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+    """:func:`csv_rows` for the csv format of ``kind``, whose canonical fields are ``fields``: the
+    ``columns`` mapping and the delimiter are checked now (ConfigError), not at the first row."""
+    mapping = check_columns(columns, fields, f"{kind} csv")
+    check_delimiter(delimiter)
+    return csv_rows(source, required, delimiter=delimiter, columns=mapping, kind=kind)
 
 
 def csv_values(
@@ -193,8 +200,13 @@ def csv_values(
     fmt: str = "csv",
     header_out: list[str] | None = None,
 ) -> Iterator[tuple[int, list[str]] | BadRow]:
-    """:func:`csv_rows` without the dicts: (line, values) for each record, in the order of the header,
-    which is put into ``header_out`` (renamed by ``columns``) before the first record comes out."""
+    """(line, values) for each CSV record, in the order of the header, which is put into ``header_out``
+    (renamed by ``columns``) before the first record comes out; BadRow for unreadable records.
+
+    Header names are trimmed and lower-cased (a BOM is dropped); ``delimiter`` None sniffs it from
+    the header line; ``columns`` maps canonical field -> the file's column name. Missing required
+    columns raise InputError (FormatMismatch, with the --format that fits, when ``kind`` is given).
+    """
     lines = source.lines()
     first = next(lines, None)
     if first is None:

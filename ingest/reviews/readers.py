@@ -17,15 +17,14 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from kg.ingest.event_readers import amazon_rows
+from kg.ingest.event_readers import amazon_rows, parse_rating
 from kg.ingest.records import BadRow
 from kg.ingest.source import LineSource
-from kg.ingest.tabular import check_columns, check_delimiter, csv_rows, json_rows, key_text, reader_options
+from kg.ingest.tabular import check_columns, checked_csv_rows, json_rows, key_text, reader_options
 from kg.ingest.timeparse import to_epoch_ms
 
 __all__ = ["REVIEW_READERS", "ReviewRecord", "ReviewReader", "REVIEW_FIELDS"]
@@ -47,20 +46,6 @@ class ReviewRecord:
 
 
 ReviewReader = Callable[..., Iterator[ReviewRecord | BadRow]]
-
-
-def _rating(value: Any, low: float = 0, high: float = 10) -> float | None:
-    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, (bool, dict, list)):
-        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})")
-    try:
-        rating = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"bad rating {str(value)[:20]!r} (want a number {low:g}-{high:g})") from None
-    if math.isnan(rating) or not low <= rating <= high:
-        raise ValueError(f"rating {value[:20] if isinstance(value, str) else value!r} out of range {low:g}-{high:g}")
-    return rating
 
 
 def _text(value: Any) -> str:
@@ -91,7 +76,7 @@ def _record(
         if not item:
             return BadRow(number, f"missing {item_key}", raw, mismatch=True)
         at = to_epoch_ms(row.get(time_key))
-        rating = _rating(row.get(rating_key), *stars)
+        rating = parse_rating(row.get(rating_key), *stars)
         text = _text(row.get(text_key))
         review_id = key_text(row.get(id_key), id_key) if id_key else None
     except (ValueError, TypeError) as e:
@@ -135,12 +120,9 @@ def read_reviews_csv(
     source: LineSource, *, delimiter: str | None = None, columns: Mapping[str, str] | None = None
 ) -> Iterator[ReviewRecord | BadRow]:
     """CSV with a header holding user_id, item_id, text, timestamp[, rating][, review_id]."""
-    mapping = check_columns(columns, REVIEW_FIELDS, "reviews csv")
-    check_delimiter(delimiter)
+    required = ("user_id", "item_id", "text", "timestamp")
     return _generic_records(
-        csv_rows(
-            source, ("user_id", "item_id", "text", "timestamp"), delimiter=delimiter, columns=mapping, kind="reviews"
-        )
+        checked_csv_rows(source, required, REVIEW_FIELDS, kind="reviews", delimiter=delimiter, columns=columns)
     )
 
 

@@ -6,7 +6,10 @@ Also ``kg rebuild`` (top level): it rewrites the behaviour edges from the event 
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -147,7 +150,7 @@ def run_ingest_command(
     **options: Any,
 ) -> None:
     """Shared body of the ingest commands: one library call, then the reports."""
-    from kg.ingest import expand_paths, ingest_file
+    from kg.ingest import expand_paths
 
     if sql is not None and (paths or fmt):
         fail(
@@ -164,34 +167,10 @@ def run_ingest_command(
     files = expand_paths(paths) if paths else []  # files xor --sql: checked above
     reports = []
     with store_of(ctx) as store:
-        if sql is not None:
-            from kg.ingest.sql_source import ingest_sql
-
-            with progress_bytes(f"{kind} sql", enabled=progress_enabled(ctx, json_out)) as update:
-                reports.append(
-                    ingest_sql(
-                        store,
-                        settings,
-                        sql,
-                        kind=kind,
-                        force=force,
-                        max_bad_ratio=max_bad_ratio,
-                        progress=update,
-                        allow_forgotten=allow_forgotten,
-                        **options,
-                    )
-                )
-            if not json_out:
-                for line in reports[-1].lines():
-                    say(ctx, line)
-        for path in files:
-            with progress_bytes(f"{kind} {path.name}", enabled=progress_enabled(ctx, json_out)) as update:
-                report = ingest_file(
-                    store,
-                    settings,
-                    path,
+        for name, ingest in _inputs(store, settings, sql, files, fmt):
+            with progress_bytes(f"{kind} {name}", enabled=progress_enabled(ctx, json_out)) as update:
+                report = ingest(
                     kind=kind,
-                    fmt=fmt,
                     force=force,
                     max_bad_ratio=max_bad_ratio,
                     progress=update,
@@ -216,6 +195,20 @@ def run_ingest_command(
         raise typer.Exit(1)
 
 
+def _inputs(
+    store: Any, settings: Any, sql: str | None, files: list[Path], fmt: str | None
+) -> list[tuple[str, Callable[..., Any]]]:
+    """(name, ingest function taking the run's options) for the ``--sql`` query, then for each file."""
+    from kg.ingest import ingest_file
+
+    inputs: list[tuple[str, Callable[..., Any]]] = []
+    if sql is not None:
+        from kg.ingest.sql_source import ingest_sql
+
+        inputs.append(("sql", partial(ingest_sql, store, settings, sql)))
+    return inputs + [(path.name, partial(ingest_file, store, settings, path, fmt=fmt)) for path in files]
+
+
 def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
     """``kg update`` after an ingest: vectors for new users and products (when embeddings are trained) and
     the touched users' profiles (when kg profiles has run on this graph); silent when neither has."""
@@ -231,88 +224,97 @@ def _update_profiles(ctx: typer.Context, store: Any, settings: Any) -> None:
             say(ctx, line)
 
 
+def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    """One parameter of an ingest command (its option or argument declared by ``annotation``)."""
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+#: the parameters every ingest command takes, in --help order
+_SHARED = (
+    _parameter("ctx", typer.Context),
+    _parameter("paths", PathsArg, None),
+    _parameter("sql", SqlOpt, None),
+    _parameter("fmt", FormatOpt, None),
+    _parameter("delimiter", DelimiterOpt, None),
+    _parameter("columns", MapOpt, None),
+    _parameter("force", ForceOpt, False),
+    _parameter("max_bad_ratio", BadOpt, None),
+    _parameter("allow_forgotten", AllowForgottenOpt, False),
+    _parameter("update", UpdateOpt, True),
+    _parameter("json_out", JsonOpt, False),
+)
+
+ReaderOptions = Callable[..., dict[str, Any]]
+
+
+def _parameters(own: ReaderOptions, own_after: str, forgotten: bool) -> list[inspect.Parameter]:
+    """An ingest command's parameters: the shared ones with ``own``'s after ``own_after``."""
+    shared = [p for p in _SHARED if forgotten or p.name != "allow_forgotten"]
+    at = [p.name for p in shared].index(own_after) + 1
+    mine = [p.replace(kind=p.KEYWORD_ONLY) for p in inspect.signature(own, eval_str=True).parameters.values()]
+    return [*shared[:at], *mine, *shared[at:]]
+
+
+def ingest_command(
+    kind: str, *, own_after: str = "fmt", forgotten: bool = True
+) -> Callable[[ReaderOptions], Callable[..., None]]:
+    """Make ``kg ingest KIND`` from a function of the command's own options that returns the reader and
+    loader options they give; its docstring is the help. The shared options go around the own ones,
+    which come after ``own_after`` in --help; ``forgotten`` False leaves out --allow-forgotten."""
+
+    def decorate(own: ReaderOptions) -> Callable[..., None]:
+        own_names = list(inspect.signature(own).parameters)
+        params = _parameters(own, own_after, forgotten)
+
+        def command(
+            ctx: typer.Context, *, delimiter: str | None, columns: str | None, update: bool, **values: Any
+        ) -> None:
+            mine = {name: values.pop(name) for name in own_names}
+            run_ingest_command(
+                ctx,
+                kind=kind,
+                update_profiles=update,
+                delimiter=_delimiter(delimiter),
+                columns=parse_columns(columns),
+                **values,
+                **own(**mine),
+            )
+
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # what typer reads
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        command.__name__, command.__doc__ = own.__name__, own.__doc__
+        return command
+
+    return decorate
+
+
 @app.command("events")
-def events(
-    ctx: typer.Context,
-    paths: PathsArg = None,
-    sql: SqlOpt = None,
-    fmt: FormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    columns: MapOpt = None,
-    event_types: EventTypesOpt = None,
-    time_format: TimeFormatOpt = None,
-    tz: TzOpt = None,
-    force: ForceOpt = False,
-    max_bad_ratio: BadOpt = None,
-    allow_forgotten: AllowForgottenOpt = False,
-    update: UpdateOpt = True,
-    json_out: JsonOpt = False,
-) -> None:
+@ingest_command("events", own_after="columns")
+def events(event_types: EventTypesOpt = None, time_format: TimeFormatOpt = None, tz: TzOpt = None) -> dict[str, Any]:
     """Load behaviour events (view/favorite/cart/purchase/rating) into the event ledger and User->Product edges.
 
     Formats: csv, jsonl, amazon, retailrocket.
 
     Example: kg ingest events Gift_Cards_5.json --format amazon
     """
-    run_ingest_command(
-        ctx,
-        paths,
-        sql=sql,
-        kind="events",
-        fmt=fmt,
-        force=force,
-        max_bad_ratio=max_bad_ratio,
-        json_out=json_out,
-        allow_forgotten=allow_forgotten,
-        update_profiles=update,
-        delimiter=_delimiter(delimiter),
-        columns=parse_columns(columns),
-        event_types=event_types or None,
-        time_format=time_format,
-        tz=tz,
-    )
+    return {"event_types": event_types or None, "time_format": time_format, "tz": tz}
 
 
 @app.command("products")
-def products(
-    ctx: typer.Context,
-    paths: PathsArg = None,
-    sql: SqlOpt = None,
-    fmt: FormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    columns: MapOpt = None,
-    force: ForceOpt = False,
-    max_bad_ratio: BadOpt = None,
-    update: UpdateOpt = True,
-    json_out: JsonOpt = False,
-) -> None:
+@ingest_command("products", forgotten=False)
+def products() -> dict[str, Any]:
     """Load a product catalogue: products, brands, category tree, also-bought/viewed links.
 
     Formats: csv, jsonl, amazon-meta.
 
     Example: kg ingest products meta_Gift_Cards.json --format amazon-meta
     """
-    run_ingest_command(
-        ctx,
-        paths,
-        sql=sql,
-        kind="products",
-        fmt=fmt,
-        force=force,
-        max_bad_ratio=max_bad_ratio,
-        json_out=json_out,
-        update_profiles=update,
-        delimiter=_delimiter(delimiter),
-        columns=parse_columns(columns),
-    )
+    return {}
 
 
 @app.command("reviews")
+@ingest_command("reviews")
 def reviews(
-    ctx: typer.Context,
-    paths: PathsArg = None,
-    sql: SqlOpt = None,
-    fmt: FormatOpt = None,
     lang: Annotated[
         str | None,
         typer.Option("--lang", help="Language of the reviews (spaCy code: en, de, ...); default: detected per review."),
@@ -329,14 +331,7 @@ def reviews(
     synonyms: Annotated[
         Path | None, typer.Option("--synonyms", help="JSON {variant: canonical} aspect synonyms.")
     ] = None,
-    delimiter: DelimiterOpt = None,
-    columns: MapOpt = None,
-    force: ForceOpt = False,
-    max_bad_ratio: BadOpt = None,
-    allow_forgotten: AllowForgottenOpt = False,
-    update: UpdateOpt = True,
-    json_out: JsonOpt = False,
-) -> None:
+) -> dict[str, Any]:
     """Load reviews: Review nodes, aspects with opinions, catalogue mentions, sentiment, aspect aggregates.
 
     Formats: amazon, csv, jsonl. Uses the spaCy pipeline in KG_SPACY_MODEL when set (dependency arcs),
@@ -344,25 +339,13 @@ def reviews(
 
     Example: kg ingest reviews Gift_Cards_5.json --format amazon
     """
-    run_ingest_command(
-        ctx,
-        paths,
-        sql=sql,
-        kind="reviews",
-        fmt=fmt,
-        force=force,
-        max_bad_ratio=max_bad_ratio,
-        json_out=json_out,
-        allow_forgotten=allow_forgotten,
-        update_profiles=update,
-        lang=lang,
-        store_text=store_text or None,
-        sentiment=sentiment,
-        folds=folds,
-        synonyms=synonyms,
-        delimiter=_delimiter(delimiter),
-        columns=parse_columns(columns),
-    )
+    return {
+        "lang": lang,
+        "store_text": store_text or None,
+        "sentiment": sentiment,
+        "folds": folds,
+        "synonyms": synonyms,
+    }
 
 
 @app.command("runs")

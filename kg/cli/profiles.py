@@ -138,12 +138,20 @@ def _unknown_user(report: Any, json_out: bool) -> None:
     raise typer.Exit(1)
 
 
-def profile_cmd(
-    ctx: typer.Context,
-    raw_id: Annotated[str, typer.Argument(help="The raw user id as it appears in your logs.")],
-    k: Annotated[int, typer.Option("--k", help="Recommendations shown.")] = 10,
-    json_out: JsonOpt = False,
-) -> None:
+def _user_report(ctx: typer.Context, lookup: Callable[..., Any], raw_id: str, k: int, json_out: bool) -> Any:
+    """``lookup(store, settings, raw_id, k=k)``'s report on the graph; exit 1 when the user is not in it."""
+    with store_of(ctx) as store:
+        report = lookup(store, settings_of(ctx), raw_id, k=k)
+    if not report.found:
+        _unknown_user(report, json_out)
+    return report
+
+
+RawIdArg = Annotated[str, typer.Argument(help="The raw user id as it appears in your logs.")]
+ShownOpt = Annotated[int, typer.Option("--k", help="Recommendations shown.")]
+
+
+def profile_cmd(ctx: typer.Context, raw_id: RawIdArg, k: ShownOpt = 10, json_out: JsonOpt = False) -> None:
     """A user's top interests, segment, recent activity and recommendations with reasons, and a short
     summary built only from those facts. Exit 1 when the user is not in the graph.
 
@@ -151,19 +159,10 @@ def profile_cmd(
     """
     from kg.profiles import user_profile
 
-    with store_of(ctx) as store:
-        report = user_profile(store, settings_of(ctx), raw_id, k=k)
-    if not report.found:
-        _unknown_user(report, json_out)
-    _report(report, json_out)
+    _report(_user_report(ctx, user_profile, raw_id, k, json_out), json_out)
 
 
-def recommend_cmd(
-    ctx: typer.Context,
-    raw_id: Annotated[str, typer.Argument(help="The raw user id as it appears in your logs.")],
-    k: Annotated[int, typer.Option("--k", help="Recommendations shown.")] = 10,
-    json_out: JsonOpt = False,
-) -> None:
+def recommend_cmd(ctx: typer.Context, raw_id: RawIdArg, k: ShownOpt = 10, json_out: JsonOpt = False) -> None:
     """The products kg profiles recommended to a user, best first, each with its reason (a path in the
     graph). Exit 1 when the user is not in the graph.
 
@@ -171,10 +170,7 @@ def recommend_cmd(
     """
     from kg.profiles import user_recommendations
 
-    with store_of(ctx) as store:
-        report = user_recommendations(store, settings_of(ctx), raw_id, k=k)
-    if not report.found:
-        _unknown_user(report, json_out)
+    report = _user_report(ctx, user_recommendations, raw_id, k, json_out)
     if json_out:
         emit_json(report.recommendations)
     else:
