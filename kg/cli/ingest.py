@@ -157,6 +157,11 @@ def run_ingest_command(
             "give input files or --sql QUERY, not both" if paths else "--format does not apply to --sql",
             hint="--sql reads the files its query names",
         )
+    if sql is not None and options.get("time_format"):
+        fail(
+            "--time-format does not apply to --sql: DuckDB reads the times",
+            hint="parse text times in the query, e.g. strptime(t, '%Y-%m-%d %H:%M') AS timestamp (--tz still applies)",
+        )
     if sql is None and not paths:
         fail(f"no input: give {kind} files or --sql QUERY", hint=f"e.g. kg ingest {kind} FILE.csv")
     if sql is not None:

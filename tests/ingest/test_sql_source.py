@@ -177,6 +177,22 @@ def test_query_errors_and_misuse_are_one_line_exit_2(settings: Settings, export:
     assert unnamed.exit_code == 2 and "--sql" in unnamed.output and "user_id" in unnamed.output
 
 
+def test_event_codes_and_local_times_map_as_for_files(settings: Settings, store: GraphStore, export: Path) -> None:
+    (export / "log.csv").write_text("u,i,b,t\nu1,p1,0,2017-11-25 08:00\nu1,p2,1,2017-11-25 09:30\n", encoding="utf-8")
+    sql = "SELECT u AS user_id, i AS item_id, b AS event_type, t AS timestamp FROM 'log.csv'"
+    mapped = ("--event-types", "0=view,1=purchase", "--tz", "Asia/Shanghai", "--no-update")
+    assert run_cli(settings, "ingest", "events", "--sql", sql, *mapped).exit_code == 0
+    rows = store.execute("MATCH (:User)-[r]->(p:Product) RETURN p.id AS item, type(r) AS type, r.last_at AS at")
+    # 08:00 in Shanghai (UTC+8) is 00:00 UTC
+    assert {(r["item"], r["type"], r["at"]) for r in rows} == {
+        ("p1", "VIEWED", _ms("2017-11-25T00:00:00Z")),
+        ("p2", "PURCHASED", _ms("2017-11-25T01:30:00Z")),
+    }
+    layout = run_cli(settings, "ingest", "events", "--sql", sql, "--time-format", "%Y-%m-%d %H:%M")
+    assert layout.exit_code == 2 and "--time-format does not apply to --sql" in layout.output
+    assert "strptime(" in layout.output and len(layout.output.strip().splitlines()) == 1
+
+
 def test_without_duckdb_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
