@@ -278,7 +278,7 @@ def _crashing(real: Callable[..., Any], point: str) -> Callable[..., Any]:
 
 
 #: where a forget is interrupted: before a graph query of that name (after it, once done: "after:"), or in a
-#: step of kg.operations.forget
+#: step that kg.operations.forget.person (where forget_user runs) calls by that name
 CRASH_POINTS = (
     "forget_together",
     "after:forget_together",
@@ -303,7 +303,7 @@ def test_a_forget_interrupted_at_any_step_and_run_again_corrects_once(
 ) -> None:
     """Issue 18 item 5: a crash between forget's steps, then ``kg forget`` again, gives the same graph as one
     uninterrupted forget (no aggregate corrected twice, no review, aspect or orphan left behind)."""
-    import kg.operations.forget as forget_module
+    import kg.operations.forget.person as forget_module
     from kg.profiles import compute_profiles
 
     everyone = {GONE, *KEPT}
