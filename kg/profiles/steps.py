@@ -20,7 +20,16 @@ from kg.store import GraphStore
 if TYPE_CHECKING:
     from kg.embeddings import TrainConfig
 
-__all__ = ["RecommendationRow", "Together", "day", "recommend_with_reasons", "stored_score", "user_vectors"]
+__all__ = [
+    "RecommendationRow",
+    "Together",
+    "candidates",
+    "day",
+    "first_per_row",
+    "recommend_with_reasons",
+    "stored_score",
+    "user_vectors",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +94,41 @@ def user_vectors(
     return vectors, run.run_id
 
 
+def candidates(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``pool`` best finite items of each row of ``scores`` (ties: lower item code first), best first:
+    (row, item) of each, row by row."""
+    neg = -scores
+    take = np.isfinite(scores)
+    if pool < scores.shape[1]:
+        kth = np.partition(neg, pool - 1, axis=1)[:, pool - 1 : pool]
+        tied = neg == kth
+        need = pool - (neg < kth).sum(axis=1, keepdims=True)
+        take &= (neg < kth) | (tied & (np.cumsum(tied, axis=1) <= need))
+    rows, items = np.nonzero(take)
+    order = np.lexsort((items, neg[rows, items], rows))
+    return rows[order], items[order]
+
+
+def first_per_row(rows: np.ndarray, keep: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``rows`` (sorted), the positions of the first ``k`` kept entries of each row, and their ranks
+    (from 1)."""
+    kept = np.flatnonzero(keep)
+    if kept.size == 0:
+        return kept, kept
+    r = rows[kept]
+    starts = np.searchsorted(r, r, side="left")
+    rank = np.arange(kept.size) - starts + 1
+    return kept[rank <= k], rank[rank <= k]
+
+
 def recommend_with_reasons(
     model: Recommender, explainer: Explainer, inter: Interactions, k: int, *, batch: int = 256
 ) -> tuple[list[RecommendationRow], dict[str, int], set[Together]]:
     """Top ``k`` products per user of ``inter`` that they have not seen (bought or rated, as in the
     evaluation: viewed or carted products may come back), each with a reason; products without one are
-    passed over. Returns the rows, the reasons counted by the kind of path stored (a co-purchase path found
-    for a gnn score counts as ``copurchase``) and the co-purchase pairs the reasons cite.
-    ``model`` scores the users of ``inter`` by their index there."""
+    passed over (of the best ``3k + 10``). Returns the rows, the reasons counted by the kind of path
+    stored (a co-purchase path found for a gnn score counts as ``copurchase``) and the co-purchase pairs
+    the reasons cite. ``model`` scores the users of ``inter`` by their index there."""
     seen = seen_items(inter)
     rows: list[RecommendationRow] = []
     reasons: dict[str, int] = {}
@@ -105,39 +141,26 @@ def recommend_with_reasons(
         names = list(parts)
         scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
         exclude_seen(exclude_cold(model, scores), seen[users])
-        for row_index, u in enumerate(users.tolist()):
-            s = scores[row_index]
-            candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
-            candidates = candidates[np.isfinite(s[candidates])]
-            candidates = candidates[np.lexsort((candidates, -s[candidates]))]
-            if candidates.size == 0:
+        row, item = candidates(scores, pool)
+        strength = np.column_stack([parts[n][row, item] for n in names]) if names else np.zeros((row.size, 0))
+        choices = explainer.choose(users[row], item, strength, names)
+        for p, rank in zip(*first_per_row(row, choices.explained, k), strict=True):
+            reason = explainer.reason(choices, int(p))
+            if reason is None:  # chosen pairs always have one
                 continue
-            matrix = (
-                np.vstack([parts[n][row_index, candidates] for n in names]) if names else np.zeros((0, candidates.size))
+            rows.append(
+                {
+                    "user": inter.users[int(users[row[p]])],
+                    "product": inter.items[int(item[p])],
+                    "score": round(float(scores[row[p], item[p]]), 6),
+                    "rank": int(rank),
+                    "reason": reason.text,
+                    "path": reason.path,
+                    "path_types": reason.path_types,
+                }
             )
-            bought, block = explainer.copurchase_block(u, candidates.tolist())
-            rank = 0
-            for c, item in enumerate(candidates.tolist()):  # best first, until k have a reason
-                order = [names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
-                reason = explainer.explain(u, item, order, column=block[:, c], bought=bought)
-                if reason is None:
-                    continue
-                rank += 1
-                rows.append(
-                    {
-                        "user": inter.users[u],
-                        "product": inter.items[item],
-                        "score": round(float(s[item]), 6),
-                        "rank": rank,
-                        "reason": reason.text,
-                        "path": reason.path,
-                        "path_types": reason.path_types,
-                    }
-                )
-                kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
-                reasons[kind] = reasons.get(kind, 0) + 1
-                if reason.together:
-                    together.add(reason.together)
-                if rank == k:
-                    break
+            kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
+            reasons[kind] = reasons.get(kind, 0) + 1
+            if reason.together:
+                together.add(reason.together)
     return rows, reasons, together
