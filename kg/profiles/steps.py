@@ -94,18 +94,35 @@ def user_vectors(
     return vectors, run.run_id
 
 
+def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int) -> np.ndarray:
+    """Rows x ``pool``: the items scoring above each row's ``kth`` value, then those scoring it with the
+    lowest codes (``scores`` holds at least ``pool`` items at or above ``kth`` per row)."""
+    tied = scores == kth
+    need = pool - (scores > kth).sum(axis=1, keepdims=True)
+    take = (scores > kth) | (tied & (np.cumsum(tied, axis=1) <= need))
+    return np.nonzero(take)[1].reshape(scores.shape[0], pool)
+
+
 def candidates(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``pool`` best finite items of each row of ``scores`` (ties: lower item code first), best first:
     (row, item) of each, row by row."""
-    neg = -scores
-    take = np.isfinite(scores)
-    if pool < scores.shape[1]:
-        kth = np.partition(neg, pool - 1, axis=1)[:, pool - 1 : pool]
-        tied = neg == kth
-        need = pool - (neg < kth).sum(axis=1, keepdims=True)
-        take &= (neg < kth) | (tied & (np.cumsum(tied, axis=1) <= need))
-    rows, items = np.nonzero(take)
-    order = np.lexsort((items, neg[rows, items], rows))
+    n_rows, n_items = scores.shape
+    if pool < n_items:
+        picked = np.argpartition(scores, n_items - pool, axis=1)[:, n_items - pool :]
+        kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
+        # where argpartition left out an item tied with the pool's last, pick those ties by item code
+        left_out = (scores == kth).sum(axis=1) > (np.take_along_axis(scores, picked, axis=1) == kth).sum(axis=1)
+        redo = np.flatnonzero(left_out & np.isfinite(kth[:, 0]))
+        if redo.size:
+            picked[redo] = _exact_pool(scores[redo], kth[redo], pool)
+    else:
+        picked = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
+    rows = np.repeat(np.arange(n_rows), picked.shape[1])
+    items = picked.ravel()
+    values = scores[rows, items]
+    keep = np.isfinite(values)
+    rows, items, values = rows[keep], items[keep], values[keep]
+    order = np.lexsort((items, -values, rows))
     return rows[order], items[order]
 
 

@@ -10,7 +10,7 @@ import pytest
 from kg.profiles.data import AspectSignals, Catalogue, Interactions, ShopData
 from kg.profiles.reasons import KINDS, Explainer, Reason, together_counts
 from kg.profiles.recommenders.base import exclude_cold, exclude_seen, seen_items
-from kg.profiles.steps import recommend_with_reasons
+from kg.profiles.steps import candidates, recommend_with_reasons
 
 NAMES = ["gnn", "segment", "popularity", "copurchase", "category", "brand", "viewed", "aspect", "kge"]
 
@@ -123,3 +123,18 @@ def test_recommendations_for_all_users_at_once_equal_the_per_user_loop(seed: int
     got = [(r["user"], r["product"], r["score"], r["rank"], r["reason"], r["path"]) for r in rows]
     assert got == _per_user(model, explainer, shop.interactions, 3)
     assert sum(counts.values()) == len(rows) and len(together) <= len(rows)
+
+
+def test_candidates_are_the_best_finite_items_ties_by_item_code() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, pool = int(rng.integers(1, 60)), int(rng.integers(1, 70))
+        scores = rng.choice([0.0, 0.1, 0.2, 0.5, 1.0, -np.inf], size=(int(rng.integers(1, 8)), n))
+        expected = [
+            (r, i)
+            for r, row in enumerate(scores)
+            for i in sorted(range(n), key=lambda i: (-row[i], i))[:pool]
+            if np.isfinite(row[i])
+        ]
+        rows, items = candidates(scores, pool)
+        assert list(zip(rows.tolist(), items.tolist(), strict=True)) == expected
