@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,11 +22,23 @@ from scipy import sparse
 
 from kg.profiles.cypher import PATH_STEP
 from kg.profiles.data import EVENT_TYPES, ShopData
+from kg.profiles.evidence import VIEW_RELS, Evidence, PathIndex
 
 if TYPE_CHECKING:
     from kg.store import GraphStore
 
-__all__ = ["Reason", "Explainer", "out", "back", "COLLABORATIVE", "together_counts", "top_partners", "path_exists"]
+__all__ = [
+    "Reason",
+    "Choices",
+    "Explainer",
+    "KINDS",
+    "out",
+    "back",
+    "COLLABORATIVE",
+    "together_counts",
+    "top_partners",
+    "path_exists",
+]
 
 #: signals that say "people who bought what you bought also bought this"
 COLLABORATIVE = ("copurchase", "itemknn", "ease", "mf", "gnn", "kge")
@@ -89,11 +102,31 @@ def top_partners(counts: sparse.csr_matrix, items: Sequence[str], per_item: int 
 
 
 @dataclass
+class Choices:
+    """The reason path chosen for each pair (``users[p]``, ``items[p]``) by :meth:`Explainer.choose`."""
+
+    users: np.ndarray
+    items: np.ndarray
+    #: index in :data:`KINDS` of the path kind, -1 where the pair has no path
+    kind: np.ndarray
+    #: the collaborative signal a co-purchase path stands for (index in ``names``; -1: ``"copurchase"``)
+    signal: np.ndarray
+    names: Sequence[str]
+    evidence: Evidence
+
+    @property
+    def explained(self) -> np.ndarray:
+        return self.kind >= 0
+
+
+@dataclass
 class Explainer:
     """Finds a reason (a real graph path) for (user, product) pairs.
 
     ``interests``: user -> {(label, key)} as written to INTERESTED_IN; ``segment_of``: user -> segment id;
     ``popular``: segment id -> product ids written as POPULAR_IN; ``segment_label``: segment id -> label.
+    The per-pair methods (:meth:`explain` and the kinds it tries) define the reasons; :meth:`choose` and
+    :meth:`reason` find the same ones for many pairs at once.
     """
 
     shop: ShopData
@@ -104,20 +137,35 @@ class Explainer:
     popular: dict[int, set[str]] = field(default_factory=dict)
     segment_label: dict[int, str] = field(default_factory=dict)
     praise_threshold: float = 0.05
-    _rel_of: dict[tuple[int, int], str] = field(default_factory=dict, init=False, repr=False)
-    _looked: dict[tuple[int, int], str] = field(default_factory=dict, init=False, repr=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _edges(self) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+        """(user, item) -> the bought edge (PURCHASED wins over RATED) and the looked-at edge (CARTED wins
+        over FAVORITED over VIEWED)."""
         inter = self.shop.interactions
-        # the behaviour edge each (user, item) has: PURCHASED wins over RATED (both are positive)
-        for kind in ("rating", "purchase"):
-            mask = inter.type == EVENT_TYPES.index(kind)
-            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist(), strict=True):
-                self._rel_of[(u, i)] = _BEHAVIOUR_REL[kind]
-        for kind in ("view", "favorite", "cart"):  # CARTED wins over FAVORITED over VIEWED
-            mask = inter.type == EVENT_TYPES.index(kind)
-            for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist(), strict=True):
-                self._looked[(u, i)] = _BEHAVIOUR_REL[kind]
+        bought: dict[tuple[int, int], str] = {}
+        looked: dict[tuple[int, int], str] = {}
+        for kinds, edges in ((("rating", "purchase"), bought), (("view", "favorite", "cart"), looked)):
+            for kind in kinds:
+                mask = inter.type == EVENT_TYPES.index(kind)
+                for u, i in zip(inter.user[mask].tolist(), inter.item[mask].tolist(), strict=True):
+                    edges[(u, i)] = _BEHAVIOUR_REL[kind]
+        return bought, looked
+
+    @cached_property
+    def index(self) -> PathIndex:
+        """The graph as sparse matrices, for :meth:`choose`."""
+        return PathIndex(
+            self.shop.interactions,
+            self.shop.catalogue,
+            self.shop.aspects.product_aspects,
+            positive=self.positive,
+            together=self.together,
+            interests=self.interests,
+            segment_of=self.segment_of,
+            popular=self.popular,
+            praise_threshold=self.praise_threshold,
+        )
 
     def _title(self, product: str) -> str:
         title = self.shop.catalogue.title_of.get(product)
@@ -127,11 +175,61 @@ class Explainer:
         """The user's and the product's ids."""
         return self.shop.interactions.users[u], self.shop.interactions.items[i]
 
+    # -- the reasons, one per kind of path --------------------------------------------------------------
+    def _copurchase(self, signal: str, u: int, best: int, i: int, count: int, rel: str) -> Reason:
+        inter = self.shop.interactions
+        user, source, target = inter.users[u], inter.items[best], inter.items[i]
+        text = f"bought {self._title(source)}; {count} shopper{'s' if count != 1 else ''} bought both"
+        return Reason(
+            signal,
+            text,
+            [f"User:{user}", f"Product:{source}", f"Product:{target}"],
+            [out(rel), out("BOUGHT_TOGETHER")],
+            together=(source, target, count),
+        )
+
+    def _category(self, signal: str, u: int, i: int, depth: int) -> Reason:
+        user, product = self._names(u, i)
+        chain = self.shop.catalogue.ancestors(self.shop.catalogue.category_of[product])  # leaf first
+        down = list(reversed(chain[: depth + 1]))  # from the liked category down to the leaf
+        return Reason(
+            signal,
+            f"interested in {chain[depth]}",
+            [f"User:{user}", *(f"Category:{c}" for c in down), f"Product:{product}"],
+            [out("INTERESTED_IN"), *([back("SUBCATEGORY_OF")] * depth), back("IN_CATEGORY")],
+        )
+
+    def _brand(self, signal: str, u: int, i: int) -> Reason:
+        user, product = self._names(u, i)
+        brand = self.shop.catalogue.brand_of[product]
+        return _via(signal, f"likes brand {brand}", user, f"Brand:{brand}", product, ("INTERESTED_IN", "HAS_BRAND"))
+
+    def _aspect(self, signal: str, u: int, i: int, name: str) -> Reason:
+        user, product = self._names(u, i)
+        text = f"cares about '{name}', which reviewers praise here"
+        return _via(signal, text, user, f"Aspect:{name}", product, ("INTERESTED_IN", "HAS_ASPECT"))
+
+    def _viewed(self, signal: str, u: int, i: int, rel: str) -> Reason:
+        user, product = self._names(u, i)
+        verb = {"CARTED": "put it in the cart", "FAVORITED": "saved it as a favourite"}.get(rel, "viewed it")
+        return Reason(signal, f"{verb} and has not bought it yet", [f"User:{user}", f"Product:{product}"], [out(rel)])
+
+    def _segment(self, signal: str, u: int, i: int, segment: int) -> Reason:
+        user, product = self._names(u, i)
+        label = self.segment_label.get(segment)  # sizes are never part of a label; "no clear interest" adds nothing
+        name = (
+            f"segment {segment}"
+            if not label or label.startswith("no clear interest")
+            else f"segment {segment}: {label}"
+        )
+        text = f"popular with shoppers like you ({name})"
+        return _via(signal, text, user, f"Segment:{segment}", product, ("IN_SEGMENT", "POPULAR_IN"))
+
+    # -- one pair at a time: the definition -------------------------------------------------------------
     def collaborative(
         self, u: int, i: int, signal: str, column: np.ndarray | None = None, bought: np.ndarray | None = None
     ) -> Reason | None:
         """``column``: co-purchase counts of the user's ``bought`` items with ``i`` (computed when absent)."""
-        inter = self.shop.interactions
         if bought is None:
             bought = self.positive.indices[self.positive.indptr[u] : self.positive.indptr[u + 1]]
         if bought.size == 0:
@@ -142,40 +240,24 @@ class Explainer:
             return None
         pick = int(np.lexsort((bought, -column))[0])
         best, count = int(bought[pick]), int(column[pick])
-        user, source, target = inter.users[u], inter.items[best], inter.items[i]
-        rel = self._rel_of.get((u, best), "PURCHASED")
-        text = f"bought {self._title(source)}; {count} shopper{'s' if count != 1 else ''} bought both"
-        return Reason(
-            signal,
-            text,
-            [f"User:{user}", f"Product:{source}", f"Product:{target}"],
-            [out(rel), out("BOUGHT_TOGETHER")],
-            together=(source, target, count),
-        )
+        return self._copurchase(signal, u, best, i, count, self._edges[0].get((u, best), "PURCHASED"))
 
     def brand(self, u: int, i: int, signal: str = "brand") -> Reason | None:
         user, product = self._names(u, i)
         brand = self.shop.catalogue.brand_of.get(product)
         if brand is None or ("Brand", brand) not in self.interests.get(user, ()):
             return None
-        return _via(signal, f"likes brand {brand}", user, f"Brand:{brand}", product, ("INTERESTED_IN", "HAS_BRAND"))
+        return self._brand(signal, u, i)
 
     def category(self, u: int, i: int, signal: str = "category") -> Reason | None:
         user, product = self._names(u, i)
         leaf = self.shop.catalogue.category_of.get(product)
         if leaf is None:
             return None
-        chain = self.shop.catalogue.ancestors(leaf)  # leaf first
         liked = self.interests.get(user, set())
-        for depth, category in enumerate(chain):
+        for depth, category in enumerate(self.shop.catalogue.ancestors(leaf)):  # leaf first
             if ("Category", category) in liked:
-                down = list(reversed(chain[: depth + 1]))  # from the liked category down to the leaf
-                return Reason(
-                    signal,
-                    f"interested in {category}",
-                    [f"User:{user}", *(f"Category:{c}" for c in down), f"Product:{product}"],
-                    [out("INTERESTED_IN"), *([back("SUBCATEGORY_OF")] * depth), back("IN_CATEGORY")],
-                )
+                return self._category(signal, u, i, depth)
         return None
 
     def aspect(self, u: int, i: int, signal: str = "aspect") -> Reason | None:
@@ -185,34 +267,19 @@ class Explainer:
         praised = sorted(
             (a for a in liked if aspects.get(a, (0, 0.0))[1] > self.praise_threshold), key=lambda a: (-aspects[a][1], a)
         )
-        if not praised:
-            return None
-        name = praised[0]
-        text = f"cares about '{name}', which reviewers praise here"
-        return _via(signal, text, user, f"Aspect:{name}", product, ("INTERESTED_IN", "HAS_ASPECT"))
+        return self._aspect(signal, u, i, praised[0]) if praised else None
 
     def viewed(self, u: int, i: int, signal: str = "viewed") -> Reason | None:
         """The user looked at (or carted) the product and has not bought it yet."""
-        rel = self._looked.get((u, i))
-        if rel is None:
-            return None
-        user, product = self._names(u, i)
-        verb = {"CARTED": "put it in the cart", "FAVORITED": "saved it as a favourite"}.get(rel, "viewed it")
-        return Reason(signal, f"{verb} and has not bought it yet", [f"User:{user}", f"Product:{product}"], [out(rel)])
+        rel = self._edges[1].get((u, i))
+        return None if rel is None else self._viewed(signal, u, i, rel)
 
     def segment(self, u: int, i: int, signal: str = "segment") -> Reason | None:
         user, product = self._names(u, i)
         segment = self.segment_of.get(user)
         if segment is None or product not in self.popular.get(segment, ()):
             return None
-        label = self.segment_label.get(segment)  # sizes are never part of a label; "no clear interest" adds nothing
-        name = (
-            f"segment {segment}"
-            if not label or label.startswith("no clear interest")
-            else f"segment {segment}: {label}"
-        )
-        text = f"popular with shoppers like you ({name})"
-        return _via(signal, text, user, f"Segment:{segment}", product, ("IN_SEGMENT", "POPULAR_IN"))
+        return self._segment(signal, u, i, segment)
 
     def explain(
         self,
@@ -225,14 +292,14 @@ class Explainer:
     ) -> Reason | None:
         """The first signal in ``order`` (strongest first) that has a path; then any other that has one."""
         tried: set[str] = set()
-        for signal in [*order, *_FALLBACKS]:
+        for signal in [*order, *KINDS]:
             kind = "copurchase" if signal in COLLABORATIVE else signal
             if kind in tried:
                 continue
             tried.add(kind)
             if kind == "copurchase":
                 reason = self.collaborative(u, i, signal, column, bought)
-            elif kind in _FALLBACKS:
+            elif kind in KINDS:
                 reason = getattr(self, kind)(u, i, signal)
             else:  # popularity and unknown signals: explained by another path or not at all
                 continue
@@ -240,27 +307,72 @@ class Explainer:
                 return reason
         return None
 
-    def copurchase_block(self, u: int, items: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """The user's bought items and their co-purchase counts with ``items`` (bought x items), looked
-        up once for several candidates."""
-        bought = self.positive.indices[self.positive.indptr[u] : self.positive.indptr[u + 1]]
-        block = (
-            self.together[bought, :][:, list(items)].toarray()
-            if bought.size and len(items)
-            else np.zeros((bought.size, len(items)))
-        )
-        return bought, block
+    # -- many pairs at once -----------------------------------------------------------------------------
+    def choose(self, users: np.ndarray, items: np.ndarray, strength: np.ndarray, names: Sequence[str]) -> Choices:
+        """The path :meth:`explain` takes for each pair (``users[p]``, ``items[p]``), found for all pairs at
+        once; ``strength`` (pairs x ``names``) holds each signal's share of the pair's score, so a pair's
+        ``order`` is its signals with a positive share, strongest first (ties: first in ``names``)."""
+        users, items = np.asarray(users, np.int64), np.asarray(items, np.int64)
+        strength = np.asarray(strength, dtype=np.float64).reshape(users.size, len(names))
+        evidence = self.index.evidence(users, items)
+        position = _positions(strength)
+        rank = np.where(evidence.found(KINDS), _kind_ranks(position, names), _NEVER)
+        chosen = np.where(rank.min(axis=1) < _NEVER, rank.argmin(axis=1), -1)
+        collaborative = [s for s, name in enumerate(names) if name in COLLABORATIVE]
+        signal = np.full(users.size, -1, dtype=np.int64)
+        if collaborative:
+            lead = position[:, collaborative]
+            picked = np.asarray(collaborative)[lead.argmin(axis=1)]
+            signal = np.where(lead.min(axis=1) < _NEVER, picked, -1)
+        return Choices(users, items, chosen, signal, list(names), evidence)
 
-    def explain_user(self, u: int, items: Sequence[int], orders: Sequence[Sequence[str]]) -> list[Reason | None]:
-        """Reasons for several products of one user (the co-purchase lookups done once)."""
-        bought, block = self.copurchase_block(u, items)
-        return [
-            self.explain(u, int(i), order, column=block[:, j], bought=bought)
-            for j, (i, order) in enumerate(zip(items, orders, strict=True))
-        ]
+    def reason(self, choices: Choices, p: int) -> Reason | None:
+        """The reason :meth:`choose` found for pair ``p`` (None where it found none)."""
+        kind = int(choices.kind[p])
+        if kind < 0:
+            return None
+        u, i, ev = int(choices.users[p]), int(choices.items[p]), choices.evidence
+        name = KINDS[kind]
+        if name == "copurchase":
+            signal = choices.names[s] if (s := int(choices.signal[p])) >= 0 else name
+            rel = "RATED" if ev.rated[p] else "PURCHASED"
+            return self._copurchase(signal, u, int(ev.source[p]), i, int(ev.count[p]), rel)
+        if name == "viewed":
+            return self._viewed(name, u, i, VIEW_RELS[int(ev.viewed[p])])
+        if name == "category":
+            return self._category(name, u, i, int(ev.depth[p]))
+        if name == "brand":
+            return self._brand(name, u, i)
+        if name == "aspect":
+            return self._aspect(name, u, i, self.index.aspects[int(ev.aspect[p])])
+        segment = self.index.segment_ids[int(self.index.user_segment[u])]
+        return self._segment(name, u, i, segment)
 
 
-_FALLBACKS = ("copurchase", "viewed", "category", "brand", "aspect", "segment")
+#: the kinds of path a reason can walk, in the order tried after the pair's own signals
+KINDS = ("copurchase", "viewed", "category", "brand", "aspect", "segment")
+_NEVER = np.iinfo(np.int64).max
+
+
+def _positions(strength: np.ndarray) -> np.ndarray:
+    """pairs x signals: each signal's place in its pair's order (strongest first, ties: first column);
+    :data:`_NEVER` for signals without a positive share."""
+    order = np.argsort(-strength, axis=1, kind="stable")
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.broadcast_to(np.arange(strength.shape[1]), order.shape), axis=1)
+    return np.where(strength > 0, position, _NEVER)
+
+
+def _kind_ranks(position: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """pairs x :data:`KINDS`: when :meth:`Explainer.explain` tries each kind of path, given the places of
+    the signals ``names`` (``position``); kinds no signal leads to come after all signals, in their order."""
+    rank = np.tile(len(names) + np.arange(len(KINDS)), (position.shape[0], 1))
+    for s, name in enumerate(names):
+        kind = "copurchase" if name in COLLABORATIVE else name
+        if kind in KINDS:
+            k = KINDS.index(kind)
+            rank[:, k] = np.minimum(rank[:, k], position[:, s])
+    return rank
 
 
 def _node(text: str) -> tuple[str, object]:

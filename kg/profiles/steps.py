@@ -20,7 +20,16 @@ from kg.store import GraphStore
 if TYPE_CHECKING:
     from kg.embeddings import TrainConfig
 
-__all__ = ["RecommendationRow", "Together", "day", "recommend_with_reasons", "stored_score", "user_vectors"]
+__all__ = [
+    "RecommendationRow",
+    "Together",
+    "candidates",
+    "day",
+    "first_per_row",
+    "recommend_with_reasons",
+    "stored_score",
+    "user_vectors",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +94,58 @@ def user_vectors(
     return vectors, run.run_id
 
 
+def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int) -> np.ndarray:
+    """Rows x ``pool``: the items scoring above each row's ``kth`` value, then those scoring it with the
+    lowest codes (``scores`` holds at least ``pool`` items at or above ``kth`` per row)."""
+    tied = scores == kth
+    need = pool - (scores > kth).sum(axis=1, keepdims=True)
+    take = (scores > kth) | (tied & (np.cumsum(tied, axis=1) <= need))
+    return np.nonzero(take)[1].reshape(scores.shape[0], pool)
+
+
+def candidates(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``pool`` best finite items of each row of ``scores`` (ties: lower item code first), best first:
+    (row, item) of each, row by row."""
+    n_rows, n_items = scores.shape
+    if pool < n_items:
+        picked = np.argpartition(scores, n_items - pool, axis=1)[:, n_items - pool :]
+        kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
+        # where argpartition left out an item tied with the pool's last, pick those ties by item code
+        left_out = (scores == kth).sum(axis=1) > (np.take_along_axis(scores, picked, axis=1) == kth).sum(axis=1)
+        redo = np.flatnonzero(left_out & np.isfinite(kth[:, 0]))
+        if redo.size:
+            picked[redo] = _exact_pool(scores[redo], kth[redo], pool)
+    else:
+        picked = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
+    rows = np.repeat(np.arange(n_rows), picked.shape[1])
+    items = picked.ravel()
+    values = scores[rows, items]
+    keep = np.isfinite(values)
+    rows, items, values = rows[keep], items[keep], values[keep]
+    order = np.lexsort((items, -values, rows))
+    return rows[order], items[order]
+
+
+def first_per_row(rows: np.ndarray, keep: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``rows`` (sorted), the positions of the first ``k`` kept entries of each row, and their ranks
+    (from 1)."""
+    kept = np.flatnonzero(keep)
+    if kept.size == 0:
+        return kept, kept
+    r = rows[kept]
+    starts = np.searchsorted(r, r, side="left")
+    rank = np.arange(kept.size) - starts + 1
+    return kept[rank <= k], rank[rank <= k]
+
+
 def recommend_with_reasons(
     model: Recommender, explainer: Explainer, inter: Interactions, k: int, *, batch: int = 256
 ) -> tuple[list[RecommendationRow], dict[str, int], set[Together]]:
     """Top ``k`` products per user of ``inter`` that they have not seen (bought or rated, as in the
     evaluation: viewed or carted products may come back), each with a reason; products without one are
-    passed over. Returns the rows, the reasons counted by the kind of path stored (a co-purchase path found
-    for a gnn score counts as ``copurchase``) and the co-purchase pairs the reasons cite.
-    ``model`` scores the users of ``inter`` by their index there."""
+    passed over (of the best ``3k + 10``). Returns the rows, the reasons counted by the kind of path
+    stored (a co-purchase path found for a gnn score counts as ``copurchase``) and the co-purchase pairs
+    the reasons cite. ``model`` scores the users of ``inter`` by their index there."""
     seen = seen_items(inter)
     rows: list[RecommendationRow] = []
     reasons: dict[str, int] = {}
@@ -105,39 +158,26 @@ def recommend_with_reasons(
         names = list(parts)
         scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
         exclude_seen(exclude_cold(model, scores), seen[users])
-        for row_index, u in enumerate(users.tolist()):
-            s = scores[row_index]
-            candidates = np.argpartition(-s, pool - 1)[:pool] if pool < s.size else np.arange(s.size)
-            candidates = candidates[np.isfinite(s[candidates])]
-            candidates = candidates[np.lexsort((candidates, -s[candidates]))]
-            if candidates.size == 0:
+        row, item = candidates(scores, pool)
+        strength = np.column_stack([parts[n][row, item] for n in names]) if names else np.zeros((row.size, 0))
+        choices = explainer.choose(users[row], item, strength, names)
+        for p, rank in zip(*first_per_row(row, choices.explained, k), strict=True):
+            reason = explainer.reason(choices, int(p))
+            if reason is None:  # chosen pairs always have one
                 continue
-            matrix = (
-                np.vstack([parts[n][row_index, candidates] for n in names]) if names else np.zeros((0, candidates.size))
+            rows.append(
+                {
+                    "user": inter.users[int(users[row[p]])],
+                    "product": inter.items[int(item[p])],
+                    "score": round(float(scores[row[p], item[p]]), 6),
+                    "rank": int(rank),
+                    "reason": reason.text,
+                    "path": reason.path,
+                    "path_types": reason.path_types,
+                }
             )
-            bought, block = explainer.copurchase_block(u, candidates.tolist())
-            rank = 0
-            for c, item in enumerate(candidates.tolist()):  # best first, until k have a reason
-                order = [names[j] for j in np.argsort(-matrix[:, c], kind="stable") if matrix[j, c] > 0]
-                reason = explainer.explain(u, item, order, column=block[:, c], bought=bought)
-                if reason is None:
-                    continue
-                rank += 1
-                rows.append(
-                    {
-                        "user": inter.users[u],
-                        "product": inter.items[item],
-                        "score": round(float(s[item]), 6),
-                        "rank": rank,
-                        "reason": reason.text,
-                        "path": reason.path,
-                        "path_types": reason.path_types,
-                    }
-                )
-                kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
-                reasons[kind] = reasons.get(kind, 0) + 1
-                if reason.together:
-                    together.add(reason.together)
-                if rank == k:
-                    break
+            kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored
+            reasons[kind] = reasons.get(kind, 0) + 1
+            if reason.together:
+                together.add(reason.together)
     return rows, reasons, together

@@ -103,7 +103,7 @@ def test_recent_merges_a_review_said_twice_and_untitled_products_are_described()
 
 
 def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -> None:
-    from kg.profiles.reasons import Explainer, Reason, together_counts
+    from kg.profiles.reasons import Explainer, together_counts
     from kg.profiles.segments import Segmentation, label_segments
     from kg.profiles.steps import recommend_with_reasons
 
@@ -116,20 +116,12 @@ def test_reasons_counted_by_the_path_stored_and_segment_reasons_hold_no_size() -
         def parts(self, users: np.ndarray) -> dict[str, np.ndarray]:
             return {"gnn": np.ones((users.size, inter.n_items))}
 
-    class CopurchasePath:
-        def copurchase_block(self, u, items):
-            return np.zeros(0, np.int64), np.zeros((0, len(items)))
-
-        def explain(self, u, i, order, *, column=None, bought=None):
-            return Reason(
-                order[0],
-                "bought p1; 1 shopper bought both",
-                ["User:b", "Product:p1", f"Product:{i}"],
-                ["-[:PURCHASED]->", "-[:BOUGHT_TOGETHER]->"],
-            )
-
-    _rows, counts, _together = recommend_with_reasons(GnnOnly(), CopurchasePath(), inter, 5)
+    explainer = Explainer(
+        shop=ShopData(inter), positive=inter.matrix(), together=together_counts(inter.matrix()), interests={}
+    )
+    recs, counts, _together = recommend_with_reasons(GnnOnly(), explainer, inter, 5)
     assert counts == {"copurchase": 1}  # b gets p2, explained by a co-purchase path, not "gnn"
+    assert recs[0]["path"] == ["User:b", "Product:p1", "Product:p2"]
 
     seg = Segmentation(np.array([0, 0]), 1, users=["a", "b"])
     from kg.profiles.interests import compute_interests

@@ -182,3 +182,13 @@ def test_kg_segment_and_aspect_signals() -> None:
     assert _top(model, shop, "a3", 1) == ["k3"]  # praised for what a3 cares about
     with pytest.raises(ConfigError):
         KGRecommender(signals=["copurchase", "astrology"])
+
+
+def test_finite_range_skips_nan_and_infinite_entries() -> None:
+    from kg.profiles.recommenders.signals import _finite_range
+
+    s = np.array([[0.5, np.nan, 2.0], [np.nan, np.nan, np.nan], [1.0, 1.0, np.nan]], dtype=np.float32)
+    for t, top in ((s, 2.0), (np.where(s == 2.0, -np.inf, s).astype(np.float32), 0.5)):  # NaN-skipping, general
+        lo, hi = _finite_range(t, np.isfinite(t))
+        assert (lo[0, 0], hi[0, 0], lo[2, 0], hi[2, 0]) == (0.5, top, 1.0, 1.0)
+        assert not np.isfinite(lo[1, 0]) and not np.isfinite(hi[1, 0])  # a row without a finite entry

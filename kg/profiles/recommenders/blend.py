@@ -6,7 +6,8 @@ The weights w are tuned on a validation split carved from the TRAINING interacti
 (leave-last-out of the training part): coordinate ascent over a coarse grid, starting from the best
 single signal, maximising Recall@20 + NDCG@20 of the validation users' held-out items. When the blend
 does not beat the best single signal on validation, the weights stay one-hot on that signal. The
-signals are then refitted on the whole training part. The tiny PRIOR terms (not tuned) only break ties,
+signals with a weight (and the priors) are then refitted on the whole training part; the others, which
+would add nothing to a score, are not. The tiny PRIOR terms (not tuned) only break ties,
 so new or one-purchase users, whose collaborative signals are flat, still get items of their
 categories and brands, popular in their segment or overall.
 """
@@ -24,7 +25,7 @@ from kg.profiles.recommenders.base import Recommender
 from kg.profiles.recommenders.signals import SIGNALS, SignalModel, aspects_before
 from kg.profiles.split import leave_last_out
 
-__all__ = ["KGRecommender", "PRIOR", "PRIOR_SIGNALS", "GRID"]
+__all__ = ["KGRecommender", "PRIOR", "PRIOR_SIGNALS", "GRID", "scoring"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,17 @@ def _objective(total: np.ndarray, target: np.ndarray, seen_rows: np.ndarray, see
     rank = (s >= t).sum(axis=1) - 1  # 0-based, pessimistic on ties
     hit = rank < TUNE_K
     return float(hit.mean() + np.where(hit, 1.0 / np.log2(rank + 2.0), 0.0).mean())
+
+
+def scoring(signals: Sequence[str], weights: dict[str, float]) -> tuple[str, ...]:
+    """The ``signals`` that add to a score with these weights: a tuned weight or a prior. The others need
+    no fit on the whole training part (each signal is fitted on its own, so leaving one out changes none
+    of the others).
+
+    >>> scoring(("copurchase", "gnn", "brand", "viewed"), {"gnn": 0.5, "viewed": 0.0})
+    ('gnn', 'brand')
+    """
+    return tuple(s for s in signals if weights.get(s, 0.0) or s in PRIOR_SIGNALS)
 
 
 class _SignalOptions(TypedDict):
@@ -91,13 +103,15 @@ class KGRecommender(Recommender):
         self, shop: ShopData, train: Interactions, seed: int = 0, user_segment: np.ndarray | None = None
     ) -> KGRecommender:
         self._prepare(train)
+        wanted = self.wanted
         if self.fixed_weights is not None:
             weights = {s: float(self.fixed_weights.get(s, 0.0)) for s in self.wanted}
         elif self.tune:
             weights = self._tune(shop, train, seed, user_segment)
+            wanted = scoring(self.wanted, weights)
         else:
             weights = {s: 1.0 for s in self.wanted}
-        self.model = SignalModel(self.wanted, **self.options).fit(shop, train, seed, user_segment)
+        self.model = SignalModel(wanted, **self.options).fit(shop, train, seed, user_segment)
         self.signals = list(self.model.available)
         self.weights = {s: weights.get(s, 0.0) for s in self.signals}
         logger.info("kg blend weights: %s", {s: w for s, w in self.weights.items() if w})

@@ -99,6 +99,18 @@ def _one_hot(values: Sequence[str | None]) -> tuple[sparse.csr_matrix, list[str]
     return m, names
 
 
+def _finite_range(s: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's smallest and largest finite value (``finite``: where ``s`` is); a row without any gets
+    non-finite bounds. NaN-skipping reductions when no entry is infinite (the usual case: one pass each)."""
+    if np.isinf(s).any():
+        return (
+            np.where(finite, s, np.inf).min(axis=1, keepdims=True),
+            np.where(finite, s, -np.inf).max(axis=1, keepdims=True),
+        )
+    with np.errstate(invalid="ignore"):
+        return np.fmin.reduce(s, axis=1, keepdims=True), np.fmax.reduce(s, axis=1, keepdims=True)
+
+
 def _rowmax_scale(m: np.ndarray) -> np.ndarray:
     hi = m.max(axis=1, keepdims=True) if m.shape[1] else np.zeros((m.shape[0], 1), np.float32)
     return np.divide(m, hi, out=np.zeros_like(m), where=hi > 0)
@@ -365,9 +377,10 @@ class SignalModel:
         s = self.raw(name, users)
         s[seen.row, seen.col] = np.nan
         finite = np.isfinite(s)
-        lo = np.where(finite, s, np.inf).min(axis=1, keepdims=True)
-        hi = np.where(finite, s, -np.inf).max(axis=1, keepdims=True)
-        span = np.where(np.isfinite(hi - lo) & (hi - lo > 0), hi - lo, np.inf)
+        lo, hi = _finite_range(s, finite)
         with np.errstate(invalid="ignore"):
-            scaled = np.where(finite, (s - np.where(np.isfinite(lo), lo, 0)) / span, 0.0)
-        return scaled.astype(np.float32)
+            span = np.where(np.isfinite(hi - lo) & (hi - lo > 0), hi - lo, np.inf)
+            s -= np.where(np.isfinite(lo), lo, 0).astype(s.dtype)  # in place: s is this call's own array
+            s /= span
+        s[~finite] = 0.0
+        return s.astype(np.float32, copy=False)
