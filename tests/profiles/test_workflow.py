@@ -150,3 +150,17 @@ def test_cli_eval_recommend_json(shop_store: GraphStore, settings: Settings) -> 
         for key in ("recall@5", "ndcg@5", "hit@5", "coverage@5", "recall@20", "ndcg@20", "hit@20", "coverage@20"):
             assert 0.0 <= row[key] <= 1.0, key
         assert row["users"] > 0
+
+
+@pytest.mark.slow  # trains a small TransE model
+def test_a_first_run_trains_the_embeddings_with_the_measured_defaults(
+    shop_store: GraphStore, settings: Settings
+) -> None:
+    from kg.embeddings.runs import find_run
+    from kg.profiles.steps import AUTO_TRAIN
+
+    report = compute_profiles(shop_store, settings, k=K, top=5, seed=1)
+    assert report.embeddings_run is not None
+    config = find_run(settings.runs_dir, report.embeddings_run, arrays=False).config
+    assert {key: config[key] for key in AUTO_TRAIN} == AUTO_TRAIN == {"batch_size": 2048, "eval_max": 1000}
+    assert config["seed"] == 1
