@@ -438,16 +438,20 @@ def _update_profiles(store: Any, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _default_opener() -> Callable[[Settings], Any]:
+    """The store opener a batch uses unless given one (imported late: the store pulls in its client)."""
+    from kg.store import open_store
+
+    return open_store
+
+
 def run_batch(
     settings: Settings, inbox: Inbox, *, profiles: bool = True, open_store: Callable[[Settings], Any] | None = None
 ) -> BatchReport:
     """One tick: ingest every ready file of ``inbox``, move it, then update profiles (see the module doc)."""
     from kg.foundation.locks import writer_lock
 
-    if open_store is None:
-        from kg.store import open_store as _open
-
-        open_store = _open
+    open_store = open_store or _default_opener()
     batch = BatchReport(inbox=str(inbox.root))
     started = time.perf_counter()
     inbox.ensure()
@@ -492,10 +496,7 @@ def warm_text_encodings(settings: Settings, *, open_store: Callable[[Settings], 
         return 0
     from kg.embeddings import warm_text_encodings as warm
 
-    if open_store is None:
-        from kg.store import open_store as _open
-
-        open_store = _open
+    open_store = open_store or _default_opener()
     try:
         with open_store(settings) as store:
             encoded = warm(store, settings)

@@ -14,7 +14,7 @@ from kg.foundation.progress import Progress, step_reporter
 from kg.foundation.settings import Settings
 from kg.profiles.data import Interactions
 from kg.profiles.reasons import COLLABORATIVE, Explainer
-from kg.profiles.recommenders.base import Recommender, exclude_cold, exclude_seen, seen_items
+from kg.profiles.recommenders.base import Recommender, best_per_row, exclude_cold, exclude_seen, seen_items
 from kg.store import GraphStore
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = [
     "RecommendationRow",
     "Together",
-    "candidates",
     "day",
     "first_per_row",
     "recommend_with_reasons",
@@ -101,38 +100,6 @@ def user_vectors(
     return vectors, run.run_id
 
 
-def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int) -> np.ndarray:
-    """Rows x ``pool``: the items scoring above each row's ``kth`` value, then those scoring it with the
-    lowest codes (``scores`` holds at least ``pool`` items at or above ``kth`` per row)."""
-    tied = scores == kth
-    need = pool - (scores > kth).sum(axis=1, keepdims=True)
-    take = (scores > kth) | (tied & (np.cumsum(tied, axis=1) <= need))
-    return np.nonzero(take)[1].reshape(scores.shape[0], pool)
-
-
-def candidates(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``pool`` best finite items of each row of ``scores`` (ties: lower item code first), best first:
-    (row, item) of each, row by row."""
-    n_rows, n_items = scores.shape
-    if pool < n_items:
-        picked = np.argpartition(scores, n_items - pool, axis=1)[:, n_items - pool :]
-        kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
-        # where argpartition left out an item tied with the pool's last, pick those ties by item code
-        left_out = (scores == kth).sum(axis=1) > (np.take_along_axis(scores, picked, axis=1) == kth).sum(axis=1)
-        redo = np.flatnonzero(left_out & np.isfinite(kth[:, 0]))
-        if redo.size:
-            picked[redo] = _exact_pool(scores[redo], kth[redo], pool)
-    else:
-        picked = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
-    rows = np.repeat(np.arange(n_rows), picked.shape[1])
-    items = picked.ravel()
-    values = scores[rows, items]
-    keep = np.isfinite(values)
-    rows, items, values = rows[keep], items[keep], values[keep]
-    order = np.lexsort((items, -values, rows))
-    return rows[order], items[order]
-
-
 def first_per_row(rows: np.ndarray, keep: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Of ``rows`` (sorted), the positions of the first ``k`` kept entries of each row, and their ranks
     (from 1)."""
@@ -165,7 +132,7 @@ def recommend_with_reasons(
         names = list(parts)
         scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
         exclude_seen(exclude_cold(model, scores), seen[users])
-        row, item = candidates(scores, pool)
+        row, item = best_per_row(scores, pool)
         strength = np.column_stack([parts[n][row, item] for n in names]) if names else np.zeros((row.size, 0))
         choices = explainer.choose(users[row], item, strength, names)
         for p, rank in zip(*first_per_row(row, choices.explained, k), strict=True):

@@ -9,8 +9,9 @@ import pytest
 
 from kg.profiles.data import AspectSignals, Catalogue, Interactions, ShopData
 from kg.profiles.reasons import KINDS, Explainer, Reason, together_counts
+from kg.profiles.recommenders.base import best_per_row as candidates
 from kg.profiles.recommenders.base import exclude_cold, exclude_seen, seen_items
-from kg.profiles.steps import candidates, recommend_with_reasons
+from kg.profiles.steps import recommend_with_reasons
 
 NAMES = ["gnn", "segment", "popularity", "copurchase", "category", "brand", "viewed", "aspect", "kge"]
 

@@ -29,6 +29,7 @@ __all__ = [
     "Recommender",
     "active_items",
     "batches",
+    "best_per_row",
     "collect_notes",
     "exclude_cold",
     "exclude_seen",
@@ -158,6 +159,38 @@ def row_minmax(scores: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int) -> np.ndarray:
+    """Rows x ``pool``: the items scoring above each row's ``kth`` value, then those scoring it with the
+    lowest codes (``scores`` holds at least ``pool`` items at or above ``kth`` per row)."""
+    tied = scores == kth
+    need = pool - (scores > kth).sum(axis=1, keepdims=True)
+    take = (scores > kth) | (tied & (np.cumsum(tied, axis=1) <= need))
+    return np.nonzero(take)[1].reshape(scores.shape[0], pool)
+
+
+def best_per_row(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``pool`` best finite items of each row of ``scores`` (ties: lower item code first), best first:
+    (row, item) of each, row by row."""
+    n_rows, n_items = scores.shape
+    if pool < n_items:
+        picked = np.argpartition(scores, n_items - pool, axis=1)[:, n_items - pool :]
+        kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
+        # where argpartition left out an item tied with the pool's last, pick those ties by item code
+        left_out = (scores == kth).sum(axis=1) > (np.take_along_axis(scores, picked, axis=1) == kth).sum(axis=1)
+        redo = np.flatnonzero(left_out & np.isfinite(kth[:, 0]))
+        if redo.size:
+            picked[redo] = _exact_pool(scores[redo], kth[redo], pool)
+    else:
+        picked = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
+    rows = np.repeat(np.arange(n_rows), picked.shape[1])
+    items = picked.ravel()
+    values = scores[rows, items]
+    keep = np.isfinite(values)
+    rows, items, values = rows[keep], items[keep], values[keep]
+    order = np.lexsort((items, -values, rows))
+    return rows[order], items[order]
+
+
 def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndarray:
     """Best ``k`` item codes per row (ties: lower item code first), seen and -inf items excluded; -1 pads.
 
@@ -166,23 +199,12 @@ def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndar
     """
     s = exclude_seen(np.array(scores, dtype=np.float32, copy=True), seen)
     n_rows, n_items = s.shape
-    k_eff = min(k, n_items)
     out = np.full((n_rows, k), -1, dtype=np.int64)
-    if k_eff == 0 or n_rows == 0:
+    if min(k, n_items) == 0 or n_rows == 0:
         return out
-    if k_eff < n_items:
-        # boundary ties: take every item scoring at least the k-th best, then order exactly
-        part = np.partition(s, n_items - k_eff, axis=1)[:, n_items - k_eff][:, None]
-        cand_rows, cand_cols = np.nonzero(s >= part)
-    else:
-        cand_rows, cand_cols = np.nonzero(np.ones_like(s, dtype=bool))
-    vals = s[cand_rows, cand_cols]
-    order = np.lexsort((cand_cols, -vals, cand_rows))
-    cand_rows, cand_cols, vals = cand_rows[order], cand_cols[order], vals[order]
-    starts = np.searchsorted(cand_rows, np.arange(n_rows))
-    rank = np.arange(cand_rows.shape[0]) - starts[cand_rows]
-    keep = (rank < k_eff) & np.isfinite(vals)
-    out[cand_rows[keep], rank[keep]] = cand_cols[keep]
+    rows, items = best_per_row(s, min(k, n_items))
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
+    out[rows, rank] = items
     return out
 
 
