@@ -8,12 +8,18 @@ write), rows written per second, peak memory; ``kg eval recommend`` (every model
 Usage:
     python bench/profiles.py --scale 100000,1000000
     python bench/profiles.py --scale 100000 --no-eval --updates 1,100,10000 --json
+    python bench/profiles.py --scale 1000000 --no-eval --home /tmp/kg-bench-1m   # build once, then re-use
+
+``--home DIR`` keeps each size's KG_HOME in ``DIR/<events>``: the first run builds it (ingest and
+``kg profiles``), later runs re-use the graph and the recorded ``kg profiles`` timings and only run
+``kg update`` (new events are timed after those of earlier runs, so each run adds new events).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 import tempfile
@@ -57,44 +63,70 @@ def _new_events(path: Path, n: int, users: int, products: int, start_ms: int, se
     return path
 
 
-def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int], work: Path) -> None:
+def _profiles_table(report: Report, events: int, users: int, products: int, built: dict) -> None:
+    stages, wall, out = built["stages"], built["wall"], built["output"]
+    report.table(
+        f"kg profiles, {events:,} events ({users:,} users, {products:,} products)",
+        ["stage", "seconds"],
+        [*[(k, v) for k, v in stages.items()], ("total", round(wall, 2))],
+    )
+    report.table(
+        f"kg profiles output, {events:,} events",
+        ["users", "interests", "recommendations", "segments", "coverage", "rows written/s", "peak MiB"],
+        [tuple(out)],
+    )
+
+
+def _build(store, settings, work: Path, events: int, users: int, products: int, report: Report) -> dict:  # noqa: ANN001
+    """Generate and ingest a shop, run ``kg profiles``; its timings and output row."""
     from kg.ingest.api import ingest_file
     from kg.ingest.synthetic import generate_shop
-    from kg.profiles import compute_profiles, evaluate_recommendations, update_profiles
+    from kg.profiles import compute_profiles
+
+    files = generate_shop(work / f"shop-{events}", users=users, products=products, events=events, seed=11)
+    t0 = time.perf_counter()
+    for kind, path in (("products", files.products), ("events", files.events)):
+        ingest_file(store, settings, path, kind=kind, fmt="csv")
+    report.log(f"{events:,} events ingested in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    profiled = compute_profiles(store, settings, train=False, seed=0)
+    wall = time.perf_counter() - t0
+    written = profiled.interests + profiled.recommendations + profiled.users
+    stages = profiled.seconds
+    output = (
+        profiled.users,
+        profiled.interests,
+        profiled.recommendations,
+        len(profiled.segments),
+        f"{profiled.catalogue_coverage:.1%}",
+        round(written / max(stages.get("write", 0.0), 1e-9)),
+        round(peak_rss_mb()),
+    )
+    return {"stages": stages, "wall": wall, "output": output, "next_start": 1_700_000_000_000 + 200 * DAY_MS}
+
+
+def run_size(
+    events: int, report: Report, *, evaluate: bool, updates: list[int], work: Path, home: Path | None = None
+) -> None:
+    from kg.ingest.api import ingest_file
+    from kg.profiles import evaluate_recommendations, update_profiles
     from kg.store import open_store
 
     users, products = _shape(events)
-    files = generate_shop(work / f"shop-{events}", users=users, products=products, events=events, seed=11)
-    with bench_settings() as settings, open_store(settings) as store:
-        t0 = time.perf_counter()
-        for kind, path in (("products", files.products), ("events", files.events)):
-            ingest_file(store, settings, path, kind=kind, fmt="csv")
-        report.log(f"{events:,} events ingested in {time.perf_counter() - t0:.1f} s")
-        t0 = time.perf_counter()
-        profiled = compute_profiles(store, settings, train=False, seed=0)
-        wall = time.perf_counter() - t0
-        written = profiled.interests + profiled.recommendations + profiled.users
-        stages = profiled.seconds
-        report.table(
-            f"kg profiles, {events:,} events ({users:,} users, {products:,} products)",
-            ["stage", "seconds"],
-            [*[(k, v) for k, v in stages.items()], ("total", round(wall, 2))],
-        )
-        report.table(
-            f"kg profiles output, {events:,} events",
-            ["users", "interests", "recommendations", "segments", "coverage", "rows written/s", "peak MiB"],
-            [
-                (
-                    profiled.users,
-                    profiled.interests,
-                    profiled.recommendations,
-                    len(profiled.segments),
-                    f"{profiled.catalogue_coverage:.1%}",
-                    round(written / max(stages.get("write", 0.0), 1e-9)),
-                    round(peak_rss_mb()),
-                )
-            ],
-        )
+    home = home / str(events) if home else None
+    record = home / "bench-profiles.json" if home else None
+    if home:
+        home.mkdir(parents=True, exist_ok=True)
+    with bench_settings(home) as settings, open_store(settings) as store:
+        if record and record.exists():
+            built = json.loads(record.read_text())
+            report.log(f"re-using the {events:,}-event graph in {home}")
+        else:
+            built = _build(store, settings, work, events, users, products, report)
+            if record:
+                record.write_text(json.dumps(built))
+        wall = built["wall"]
+        _profiles_table(report, events, users, products, built)
         if evaluate:
             t0 = time.perf_counter()
             result = evaluate_recommendations(store, settings, ks=(20,), seed=0)
@@ -116,7 +148,7 @@ def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int],
             )
             report.log(f"evaluation in {time.perf_counter() - t0:.1f} s")
         rows = []
-        start = 1_700_000_000_000 + 200 * DAY_MS
+        start = built["next_start"]
         for n in updates:
             path = _new_events(work / f"new-{events}-{n}.csv", n, users, products, start, seed=n)
             start += (n + 1) * 1000
@@ -124,6 +156,9 @@ def run_size(events: int, report: Report, *, evaluate: bool, updates: list[int],
             t0 = time.perf_counter()
             updated = update_profiles(store, settings)
             rows.append((n, updated.users_updated, round(time.perf_counter() - t0, 2), round(wall, 2)))
+            report.log(f"kg update after {n:,} new events: {updated.seconds}")
+        if record and updates:
+            record.write_text(json.dumps({**built, "next_start": start}))
         if rows:
             report.table(
                 f"kg update after new events, {events:,}-event graph",
@@ -137,6 +172,7 @@ def main() -> None:
     parser.add_argument("--scale", default="100000", help="comma-separated event counts, e.g. 100000,1000000")
     parser.add_argument("--no-eval", action="store_true", help="skip kg eval recommend")
     parser.add_argument("--updates", default="1,100,10000", help="new-event counts for kg update ('' to skip)")
+    parser.add_argument("--home", type=Path, help="keep each size's KG_HOME in HOME/<events> and re-use it")
     add_json_flag(parser)
     args = parser.parse_args()
     sizes = [int(s) for s in args.scale.split(",") if s]
@@ -144,7 +180,7 @@ def main() -> None:
     report = Report("profiles", as_json=args.json, params={"scale": sizes, "updates": updates})
     with tempfile.TemporaryDirectory(prefix="kg-bench-profiles-") as tmp:
         for events in sizes:
-            run_size(events, report, evaluate=not args.no_eval, updates=updates, work=Path(tmp))
+            run_size(events, report, evaluate=not args.no_eval, updates=updates, work=Path(tmp), home=args.home)
     report.emit()
 
 

@@ -9,16 +9,36 @@ and the event ledger through the foundation (``kg``) and learned vectors through
 ``ingest``.
 """
 
-from kg.profiles.incremental import UpdateReport, update_profiles
-from kg.profiles.workflow import (
-    ProfileReport,
-    ProfilesReport,
-    RecommendReport,
-    compute_profiles,
-    evaluate_recommendations,
-    user_profile,
-    user_recommendations,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kg.profiles.incremental import UpdateReport, update_profiles
+    from kg.profiles.workflow import (
+        ProfileReport,
+        ProfilesReport,
+        RecommendReport,
+        compute_profiles,
+        evaluate_recommendations,
+        user_profile,
+        user_recommendations,
+    )
+
+#: where each name lives: imported on first use, so that ``kg update`` (incremental) does not pay for
+#: scikit-learn and the rest of ``kg profiles`` (workflow)
+_HOME = {
+    "ProfileReport": "workflow",
+    "ProfilesReport": "workflow",
+    "RecommendReport": "workflow",
+    "compute_profiles": "workflow",
+    "evaluate_recommendations": "workflow",
+    "user_profile": "workflow",
+    "user_recommendations": "workflow",
+    "UpdateReport": "incremental",
+    "update_profiles": "incremental",
+}
 
 __all__ = [
     "ProfileReport",
@@ -31,3 +51,13 @@ __all__ = [
     "UpdateReport",
     "update_profiles",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])

@@ -131,6 +131,10 @@ class Catalogue:
     title_of: dict[str, str] = field(default_factory=dict)
     also_bought: list[tuple[str, str]] = field(default_factory=list)
 
+    def require(self, products: Sequence[str]) -> None:
+        """Make sure the rows of ``products`` are here before they are looked up: a catalogue read whole
+        has them all; one read product by product (:class:`kg.profiles.load.GraphCatalogue`) fetches them."""
+
     def ancestors(self, category: str) -> list[str]:
         """``category`` and every category above it, nearest first (cycles are cut).
 

@@ -96,7 +96,12 @@ class Evidence:
 
 class PathIndex:
     """The graph a reason may walk, as sparse matrices coded like ``inter``: bought and looked-at items,
-    co-purchase counts, kept interests, segments and their popular products."""
+    co-purchase counts, kept interests, segments and their popular products.
+
+    Categories, brands and aspects are coded by the users' interests (a product's category no user likes
+    can never be a reason); a product's category chain, brand and praised aspects are looked up the first
+    time :meth:`evidence` meets the product (``catalogue.require`` fetches them where the catalogue is read
+    product by product, as ``kg update`` does), so a batch of pairs costs what its products need."""
 
     def __init__(
         self,
@@ -120,56 +125,67 @@ class PathIndex:
         for code, kind in enumerate(("view", "favorite", "cart"), start=1):
             looked = looked.maximum(inter.matrix((kind,)) * code)
         self.looked = looked.tocsr()
-        self._catalogue(inter.items, catalogue)
-        self._aspects(inter.items, product_aspects, praise_threshold)
+        self.items, self.catalogue, self.product_aspects = inter.items, catalogue, product_aspects
+        self.praise_threshold = praise_threshold
         self._interests(inter, interests)
         self._segments(inter, segment_of, popular)
-
-    def _catalogue(self, items: Sequence[str], catalogue: Catalogue) -> None:
-        """Each item's category chain (leaf first, -1 padded) and brand, as codes."""
-        chains = [catalogue.ancestors(c) if (c := catalogue.category_of.get(p)) else [] for p in items]
-        self.categories = {c: n for n, c in enumerate(dict.fromkeys(c for chain in chains for c in chain))}
-        self.chain = np.full((len(items), max(map(len, chains), default=0)), -1, dtype=np.int64)
-        for i, chain in enumerate(chains):
-            self.chain[i, : len(chain)] = [self.categories[c] for c in chain]
-        self.brands = {b: n for n, b in enumerate(sorted({b for b in catalogue.brand_of.values()}))}
-        self.item_brand = np.asarray([self.brands.get(catalogue.brand_of.get(p, ""), -1) for p in items], np.int64)
-
-    def _aspects(
-        self, items: Sequence[str], product_aspects: dict[str, dict[str, tuple[int, float]]], threshold: float
-    ) -> None:
-        """Items x aspects: the praise of each aspect reviewers praise on the item (above ``threshold``)."""
-        self.aspects = sorted({a for per in product_aspects.values() for a in per})
-        index = {a: n for n, a in enumerate(self.aspects)}
-        rows, cols, vals = [], [], []
-        for i, p in enumerate(items):
-            for a, (_, praise) in product_aspects.get(p, {}).items():
-                if praise > threshold:
-                    rows.append(i)
-                    cols.append(index[a])
-                    vals.append(float(praise))
-        self.praise = sparse.csr_matrix((vals, (rows, cols)), shape=(len(items), len(self.aspects)), dtype=np.float64)
+        #: per item: its category chain (leaf first, codes in :attr:`categories`, -1 where no one likes the
+        #: category or past the chain's end) and brand code; rows filled by :meth:`_products`
+        self.chain = np.full((inter.n_items, 0), -1, dtype=np.int64)
+        self.item_brand = np.full(inter.n_items, -1, dtype=np.int64)
+        self._coded = np.zeros(inter.n_items, dtype=bool)
+        self._praise: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self.praise = sparse.csr_matrix((inter.n_items, len(self.aspects)), dtype=np.float64)
 
     def _interests(self, inter: Interactions, interests: dict[str, set[tuple[str, str]]]) -> None:
-        """Users x categories, brands and aspects they are INTERESTED_IN."""
-        vocab = {
-            "Category": self.categories,
-            "Brand": self.brands,
-            "Aspect": {a: n for n, a in enumerate(self.aspects)},
-        }
+        """Users x categories, brands and aspects they are INTERESTED_IN (each coded in sorted order)."""
+        names: dict[str, set[str]] = {"Category": set(), "Brand": set(), "Aspect": set()}
+        for keys in interests.values():
+            for label, key in keys:
+                if label in names:
+                    names[label].add(key)
+        vocab = {label: {key: n for n, key in enumerate(sorted(keys))} for label, keys in names.items()}
+        self.categories, self.brands = vocab["Category"], vocab["Brand"]
+        self.aspects = sorted(names["Aspect"])
         cells: dict[str, tuple[list[int], list[int]]] = {label: ([], []) for label in vocab}
         for user, keys in interests.items():
             u = inter.user_index.get(user)
             if u is None:
                 continue
             for label, key in keys:
-                col = vocab.get(label, {}).get(key)
-                if col is not None:
+                if label in vocab:
                     cells[label][0].append(u)
-                    cells[label][1].append(col)
+                    cells[label][1].append(vocab[label][key])
         self.likes = {
-            label: _binary(*cells[label], (inter.n_users, max(1, len(names)))) for label, names in vocab.items()
+            label: _binary(*cells[label], (inter.n_users, max(1, len(codes)))) for label, codes in vocab.items()
         }
+
+    def _products(self, items: np.ndarray) -> None:
+        """Code the category chain, brand and praised aspects of the ``items`` not coded yet."""
+        new = np.unique(items[~self._coded[items]])
+        if new.size == 0:
+            return
+        names = [self.items[int(i)] for i in new]
+        self.catalogue.require(names)
+        cat, aspect_code = self.catalogue, {a: n for n, a in enumerate(self.aspects)}
+        rows, cols, vals = self._praise
+        praised = len(vals)
+        for i, p in zip(new.tolist(), names, strict=True):
+            chain = cat.ancestors(leaf) if (leaf := cat.category_of.get(p)) else []
+            if len(chain) > self.chain.shape[1]:
+                wider = np.full((self.chain.shape[0], len(chain)), -1, dtype=np.int64)
+                wider[:, : self.chain.shape[1]] = self.chain
+                self.chain = wider
+            self.chain[i, : len(chain)] = [self.categories.get(c, -1) for c in chain]
+            self.item_brand[i] = self.brands.get(cat.brand_of.get(p, ""), -1)
+            for a, (_, praise) in self.product_aspects.get(p, {}).items():
+                if praise > self.praise_threshold and a in aspect_code:
+                    rows.append(i)
+                    cols.append(aspect_code[a])
+                    vals.append(float(praise))
+        self._coded[new] = True
+        if len(vals) > praised:
+            self.praise = sparse.csr_matrix((vals, (rows, cols)), shape=self.praise.shape, dtype=np.float64)
 
     def _segments(self, inter: Interactions, segment_of: dict[str, int], popular: dict[int, set[str]]) -> None:
         """Each user's segment (-1: none) and segments x items popular there (rows by segment id order)."""
@@ -186,6 +202,7 @@ class PathIndex:
     def evidence(self, users: np.ndarray, items: np.ndarray) -> Evidence:
         """What each kind of path would cite for the pairs (``users[p]``, ``items[p]``)."""
         users, items = np.asarray(users, np.int64), np.asarray(items, np.int64)
+        self._products(items)
         n = users.size
         owner, bought = expand(self.positive, users)
         source, count = _best(owner, bought, lookup(self.together, bought, items[owner]), n)

@@ -95,15 +95,23 @@ def _shop_of(
     store: GraphStore, settings: Settings, users: list[str] | None, items: list[str]
 ) -> tuple[ShopData, int | None]:
     """The events and review mentions of ``users`` (every user when None), coded with ``items`` (events of
-    products not in ``items`` are left out); and the newest of those events (those products included)."""
-    from kg.profiles.load import load_aspects, load_catalogue
+    products not in ``items`` are left out); and the newest of those events (those products included).
+    For given ``users`` the catalogue is read product by product (:class:`kg.profiles.load.GraphCatalogue`:
+    their products now, their candidates' when reasons need them); for every user it is read whole."""
+    from kg.profiles.load import GraphCatalogue, load_aspects, load_catalogue
 
     with EventLedger(settings.ledger_path, readonly=True) as ledger:
         events = ledger.events_between() if users is None else ledger.events_of_users(users)
         rows = [(e.user, e.item, e.type, e.at, e.rating) for e in events]
     known = set(items)
     inter = Interactions.from_rows([r for r in rows if r[1] in known], items=items)
-    shop = ShopData(interactions=inter, catalogue=load_catalogue(store), aspects=load_aspects(store, users=users))
+    if users is None:
+        shop = ShopData(interactions=inter, catalogue=load_catalogue(store), aspects=load_aspects(store))
+    else:
+        aspects = load_aspects(store, users=users, products=False)
+        catalogue = GraphCatalogue(store, aspects.product_aspects)
+        catalogue.require([inter.items[i] for i in np.unique(inter.item).tolist()])
+        shop = ShopData(interactions=inter, catalogue=catalogue, aspects=aspects)
     return shop, max((r[3] for r in rows), default=None)
 
 

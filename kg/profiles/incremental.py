@@ -29,9 +29,15 @@ from kg.foundation.locks import writer_lock
 from kg.foundation.progress import Progress
 from kg.foundation.settings import Settings
 from kg.ledger import EventLedger
-from kg.profiles.cypher import MEMBERSHIP_WRITE, SEGMENT_OF_USERS, SEGMENT_SIZES, TOGETHER_ADD, USER_EDGES_CLEAR
+from kg.profiles.cypher import (
+    MEMBERSHIP_WRITE,
+    SEGMENT_OF_USERS,
+    SEGMENT_SIZE_ADD,
+    TOGETHER_ADD,
+    USER_EDGES_CLEAR,
+)
 from kg.profiles.frozen import features_in_columns, nearest_segment, profile_with_state, segment_centroids
-from kg.profiles.state import ProfileState, latest_state, load_state, save_state
+from kg.profiles.state import ProfileState, latest_state, load_state, save_cursor, save_state
 from kg.profiles.steps import day
 from kg.store import GraphStore
 
@@ -85,6 +91,19 @@ class UpdateReport:
             ),
             "stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()),
         ]
+
+
+def _size_changes(before: dict[str, int], membership: list[dict[str, Any]]) -> list[dict[str, int]]:
+    """How much each segment's size moves when ``membership`` (rows ``{user, segment}``) replaces the
+    segments the users were in ``before``: only the touched users are counted, not every member."""
+    delta: dict[int, int] = {}
+    for row in membership:
+        old, new = before.get(row["user"]), int(row["segment"])
+        if old != new:
+            delta[new] = delta.get(new, 0) + 1
+            if old is not None:
+                delta[int(old)] = delta.get(int(old), 0) - 1
+    return [{"segment": s, "delta": d} for s, d in sorted(delta.items()) if d]
 
 
 def rebuild_with_state(
@@ -167,11 +186,11 @@ def update_profiles(
             TOGETHER_ADD, [{"source": s, "target": t, "count": c} for s, t, c in result.together], run=state.run
         )
         n_recs = write_recommendations(store, result.recommendations, users, run=state.run)
-        store.query(SEGMENT_SIZES)
+        store.write(SEGMENT_SIZE_ADD, _size_changes(before, membership))
     seconds["write"] = round(time.perf_counter() - clock, 3)
     state.bookmark = bookmark
     state.as_of_ms = as_of
-    save_state(run_dir, state)
+    save_cursor(run_dir, state)
     changed = sum(1 for m in membership if before.get(m["user"]) not in (None, m["segment"]))
     return UpdateReport(
         run=state.run,
