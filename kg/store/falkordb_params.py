@@ -88,7 +88,22 @@ def _column(values: list[Any]) -> list[str]:
             if type(v) is float and not math.isfinite(v):
                 _float(v)  # raises
         return ["null" if v is None else repr(v) for v in values]
+    if kinds <= {list, tuple}:
+        strings = _string_lists(values)
+        if strings is not None:
+            return strings
     return list(map(encode, values))
+
+
+def _string_lists(values: list[Any]) -> list[str] | None:
+    """Literals of lists of strings with nothing to escape (paths of node ids), or None otherwise."""
+    for row in values:
+        for v in row:
+            if type(v) is not str:
+                return None
+    if any('"' in v or "\\" in v for row in values for v in row):
+        return None
+    return ['["' + '","'.join(row) + '"]' if row else "[]" for row in values]
 
 
 def _rows_text(template: str, columns: list[list[str]]) -> str:

@@ -95,7 +95,10 @@ def _per_value(value: object) -> str:
         falkordb_params._FAST_ROWS = saved
 
 
-ROW_VALUES = ['q"uote', "back\\slash", "ünï ✓", "50%s", "", 0, -3, 2**62, 0.5, 1e-12, None, True, [1, "a"], {"k": 1}]
+ROW_VALUES = [
+    *['q"uote', "back\\slash", "ünï ✓", "50%s", "", 0, -3, 2**62, 0.5, 1e-12, None, True, [1, "a"], {"k": 1}],
+    *[["u1", "P2", "P3"], [], ("User", "Product"), ['q"x', "y"], ["back\\", "z"], [""]],  # paths: string lists
+]
 
 
 @pytest.mark.parametrize("shape", ["dict", "tuple", "list"])
