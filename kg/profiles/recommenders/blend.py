@@ -199,11 +199,13 @@ class KGRecommender(Recommender):
         score): the batched form of :meth:`contributions`."""
         users = np.asarray(users, dtype=np.int64)
         seen = self.model.x[users].tocoo()
-        return {
-            name: self._weight(name) * self.model.scaled(name, users, seen)
-            for name in self.signals
-            if self._weight(name)
-        }
+        out: dict[str, np.ndarray] = {}
+        for name in self.signals:
+            if self._weight(name):
+                part = self.model.scaled(name, users, seen)  # this call's own array: weighted in place
+                part *= np.float32(self._weight(name))
+                out[name] = part
+        return out
 
     def without_users(self) -> KGRecommender:
         """A copy with only the item side (see :meth:`SignalModel.without_users`): safe to keep on disk."""
