@@ -162,5 +162,6 @@ def test_a_first_run_trains_the_embeddings_with_the_measured_defaults(
     report = compute_profiles(shop_store, settings, k=K, top=5, seed=1)
     assert report.embeddings_run is not None
     config = find_run(settings.runs_dir, report.embeddings_run, arrays=False).config
-    assert {key: config[key] for key in AUTO_TRAIN} == AUTO_TRAIN == {"batch_size": 2048, "eval_max": 1000}
+    assert {key: config[key] for key in AUTO_TRAIN} == AUTO_TRAIN
+    assert AUTO_TRAIN == {"batch_size": 2048, "epochs": 30, "early_stopping": False, "eval_max": 1000}
     assert config["seed"] == 1
