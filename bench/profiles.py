@@ -25,6 +25,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kg.foundation.settings import Settings
+    from kg.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PYSTOW_HOME", str(Path(tempfile.gettempdir()) / "kg-pystow"))
@@ -63,7 +68,7 @@ def _new_events(path: Path, n: int, users: int, products: int, start_ms: int, se
     return path
 
 
-def _profiles_table(report: Report, events: int, users: int, products: int, built: dict) -> None:
+def _profiles_table(report: Report, events: int, users: int, products: int, built: dict[str, Any]) -> None:
     stages, wall, out = built["stages"], built["wall"], built["output"]
     report.table(
         f"kg profiles, {events:,} events ({users:,} users, {products:,} products)",
@@ -77,7 +82,9 @@ def _profiles_table(report: Report, events: int, users: int, products: int, buil
     )
 
 
-def _build(store, settings, work: Path, events: int, users: int, products: int, report: Report) -> dict:  # noqa: ANN001
+def _build(
+    store: GraphStore, settings: Settings, work: Path, events: int, users: int, products: int, report: Report
+) -> dict[str, Any]:
     """Generate and ingest a shop, run ``kg profiles``; its timings and output row."""
     from kg.ingest.api import ingest_file
     from kg.ingest.synthetic import generate_shop
