@@ -25,6 +25,8 @@ __all__ = [
     "peak_rss_mb",
     "children_peak_rss_mb",
     "process_usage",
+    "embedded_server_usage",
+    "dir_bytes",
     "print_table",
     "Report",
     "add_json_flag",
@@ -77,6 +79,16 @@ def process_usage(pid: int | None) -> tuple[float | None, float | None]:
     except (OSError, IndexError, ValueError):
         pass
     return peak, cpu
+
+
+def embedded_server_usage(settings: Settings) -> tuple[float | None, float | None]:
+    """:func:`process_usage` of the embedded server of ``settings``."""
+    return process_usage(EmbeddedServer(settings).status().get("pid"))
+
+
+def dir_bytes(path: Path) -> int:
+    """Bytes of every file under ``path`` (0 when it does not exist)."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -30,7 +30,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Report, add_json_flag, bare_query, bench_settings, peak_rss_mb, send_bare_events  # noqa: E402
+from bench._common import (  # noqa: E402
+    Report,
+    add_json_flag,
+    bare_query,
+    bench_settings,
+    dir_bytes,
+    embedded_server_usage,
+    peak_rss_mb,
+    send_bare_events,
+)
 
 BARE_QUERY = bare_query()
 
@@ -82,27 +91,6 @@ def child(mode: str, settings_json: str, files: str, batch: int) -> None:
     print(json.dumps(result))
 
 
-def _dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
-
-
-def _server_usage(settings) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
-    """(peak resident memory (VmHWM) in MiB, CPU seconds so far) of the embedded server."""
-    from kg.store.falkordb_server import EmbeddedServer
-
-    pid = EmbeddedServer(settings).status().get("pid")
-    peak = cpu = None
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peak = round(int(line.split()[1]) / 1024, 1)
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    except (OSError, TypeError, IndexError, ValueError):
-        pass
-    return peak, cpu
-
-
 def run_method(mode: str, files: list[Path], batch: int, report: Report) -> dict:
     """One method on a fresh server in a child process; adds server peak RSS and disk."""
     with bench_settings(batch_size=batch) as settings:
@@ -125,8 +113,8 @@ def run_method(mode: str, files: list[Path], batch: int, report: Report) -> dict
         if out.returncode != 0:
             raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        result["server_peak_rss_mb"], result["server_cpu_seconds"] = _server_usage(settings)
-        result["db_bytes"] = _dir_bytes(settings.db_dir)
+        result["server_peak_rss_mb"], result["server_cpu_seconds"] = embedded_server_usage(settings)
+        result["db_bytes"] = dir_bytes(settings.db_dir)
         result["disk_mb"] = round((result["db_bytes"] + result.get("ledger_bytes", 0)) / 2**20, 1)
     report.log(f"{mode} {[f.name for f in files]}: {result}")
     return result

@@ -2,8 +2,9 @@
 the commands make, on a private embedded server.
 
 Per size: seconds per stage of ``kg profiles`` (load, interests, embeddings, segments, recommend,
-write), rows written per second, peak memory; ``kg eval recommend`` (every model, seconds each); then
-``kg update`` after 1, 100 and 10,000 new events against the full ``kg profiles`` on the same graph.
+write), rows written per second, peak memory of the client and the server, disk; ``kg eval recommend``
+(every model, seconds each); then ``kg update`` after 1, 100 and 10,000 new events against the full
+``kg profiles`` on the same graph.
 
 Usage:
     python bench/profiles.py --scale 100000,1000000
@@ -35,7 +36,14 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PYSTOW_HOME", str(Path(tempfile.gettempdir()) / "kg-pystow"))
 sys.path.insert(0, str(ROOT))
 
-from bench._common import Report, add_json_flag, bench_settings, peak_rss_mb  # noqa: E402
+from bench._common import (  # noqa: E402
+    Report,
+    add_json_flag,
+    bench_settings,
+    dir_bytes,
+    embedded_server_usage,
+    peak_rss_mb,
+)
 
 DAY_MS = 86_400_000
 
@@ -68,6 +76,21 @@ def _new_events(path: Path, n: int, users: int, products: int, start_ms: int, se
     return path
 
 
+#: the "kg profiles output" table: peak MiB is this process's (the client's), server MiB the embedded
+#: server's; disk is everything under KG_HOME (graph, ledger, run folders) after the run
+OUTPUT_COLUMNS = (
+    "users",
+    "interests",
+    "recommendations",
+    "segments",
+    "coverage",
+    "rows written/s",
+    "peak MiB",
+    "server peak MiB",
+    "disk MiB",
+)
+
+
 def _profiles_table(report: Report, events: int, users: int, products: int, built: dict[str, Any]) -> None:
     stages, wall, out = built["stages"], built["wall"], built["output"]
     report.table(
@@ -77,8 +100,8 @@ def _profiles_table(report: Report, events: int, users: int, products: int, buil
     )
     report.table(
         f"kg profiles output, {events:,} events",
-        ["users", "interests", "recommendations", "segments", "coverage", "rows written/s", "peak MiB"],
-        [tuple(out)],
+        [*OUTPUT_COLUMNS],
+        [(*out, *[None] * (len(OUTPUT_COLUMNS) - len(out)))],  # records of an older bench lack the last
     )
 
 
@@ -108,6 +131,8 @@ def _build(
         f"{profiled.catalogue_coverage:.1%}",
         round(written / max(stages.get("write", 0.0), 1e-9)),
         round(peak_rss_mb()),
+        embedded_server_usage(settings)[0],
+        round(dir_bytes(settings.home) / 2**20, 1),
     )
     return {"stages": stages, "wall": wall, "output": output, "next_start": 1_700_000_000_000 + 200 * DAY_MS}
 
