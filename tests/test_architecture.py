@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, int, str, str], ...] = (
     ("analyst", 3, "kg/analyst", "kg.analyst"),
     ("profiles", 4, "kg/profiles", "kg.profiles"),
     ("operations", 5, "kg/operations", "kg.operations"),
+    ("service", 5, "kg/service", "kg.service"),
     ("cli", 6, "kg/cli", "kg.cli"),
     ("bench", 7, "bench", "bench"),
 )

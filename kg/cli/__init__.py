@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kg import __version__
-from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule, stats, user
+from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule, serve, stats, user
 from kg.cli.common import AppState, KGGroup, build_settings
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ embed.register(app)
 profiles.register(app)
 demo.register(app)
 explore.register(app)
+serve.register(app)
 schedule.register(app)
 forget.register(app)
 

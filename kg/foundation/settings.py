@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         le=65535,
         description="Port `kg explore` serves on: a local Neo4j's Browser opens its guide.",
     )
+    serve_port: int = Field(
+        default=7476,
+        ge=1,
+        le=65535,
+        description="Port `kg serve` listens on (events in, recommendations out).",
+    )
     falkordb_url: str | None = Field(
         default=None, description="redis:// URL of an external FalkorDB; when unset kg runs its own server in KG_HOME."
     )

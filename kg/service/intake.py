@@ -1,0 +1,305 @@
+"""Events as they arrive, in micro-batches: one worker writes each batch the way ``kg ingest`` + ``kg update`` do.
+
+Callers (``POST /events``, the Kafka source) hand over JSON lines with :meth:`Intake.submit` and get a
+:class:`Ticket`. One worker thread gathers what was submitted until the batch holds ``max_events`` lines or
+the oldest line has waited ``max_wait_s``; it then writes the batch to a private file under
+``KG_HOME/serve/batches`` and ingests it with :func:`kg.ingest.ingest_file` (format ``jsonl``: the same
+validation, pseudonymisation, quarantine, forgotten-list filter and idempotency as ``kg ingest``: an event
+submitted twice is stored once), sets every ticket's ``ingested`` (the ledger and the graph hold the events),
+brings the touched users' profiles up to date with :func:`kg.profiles.update_profiles` and sets ``updated``.
+The batch file is removed once ingested (its bad rows stay in the quarantine, with the batch's name and line).
+
+A crash loses only what was not yet ingested, and no caller was told it was: an HTTP client gets its answer
+after ``ingested``, and the Kafka source commits offsets only then, so a replay re-submits the rest and the
+ledger stores each event once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.foundation.home import private_dir
+from kg.foundation.settings import Settings
+from kg.store import GraphStore
+
+__all__ = ["Intake", "Ticket", "Rejected", "BatchOutcome"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A submitted line that is not an event: its number within the submission (from 1) and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class BatchOutcome:
+    """What one micro-batch did; shared by the tickets of that batch."""
+
+    batch: str
+    events: int = 0
+    rows_ok: int = 0
+    rows_bad: int = 0
+    rows_forgotten: int = 0
+    ingest_s: float = 0.0
+    update_s: float = 0.0
+    users_updated: int = 0
+    update_note: str | None = None
+
+
+@dataclass
+class Ticket:
+    """One submission's place in a batch. ``ingested`` is set once the ledger and graph hold its events,
+    ``updated`` once the touched profiles are current (or the batch failed: see ``error``)."""
+
+    lines: int
+    source: str
+    submitted: float = field(default_factory=time.perf_counter)
+    rejected: list[Rejected] = field(default_factory=list)
+    outcome: BatchOutcome | None = None
+    error: BaseException | None = None
+    finished: float | None = None  # perf_counter() when ``updated`` was set
+    ingested: threading.Event = field(default_factory=threading.Event)
+    updated: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def accepted(self) -> int:
+        return self.lines - len(self.rejected)
+
+    def wait_ingested(self, timeout: float | None = None) -> bool:
+        """True once the events are in the ledger; raises the batch's error if ingesting failed."""
+        done = self.ingested.wait(timeout)
+        if self.error is not None:
+            raise self.error
+        return done
+
+    def wait_updated(self, timeout: float | None = None) -> bool:
+        """True once the touched users' profiles are up to date (ingest errors are raised)."""
+        done = self.updated.wait(timeout)
+        if self.error is not None:
+            raise self.error
+        return done
+
+
+#: (ticket, its lines) waiting for the worker
+_Pending = tuple[Ticket, list[str]]
+
+
+class Intake:
+    """The micro-batcher (see the module docstring). ``store_factory`` opens the worker's own store;
+    ``observer`` (e.g. the metrics) is called with every finished batch and its tickets."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store_factory: Callable[[], GraphStore],
+        *,
+        max_events: int = 5_000,
+        max_wait_s: float = 0.2,
+        update: bool = True,
+        observer: Callable[[BatchOutcome, list[Ticket]], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store_factory = store_factory
+        self.max_events = max_events
+        self.max_wait_s = max_wait_s
+        self.update = update
+        self.observer = observer
+        self._pending: list[_Pending] = []
+        self._pending_lines = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._numbers = itertools.count(1)
+        self.batches_dir = private_dir(Path(settings.home) / "serve" / "batches")
+
+    # -- callers ---------------------------------------------------------------------------------------
+    def submit(self, lines: list[str], *, source: str = "http") -> Ticket:
+        """Queue JSON lines (one event each, the generic event schema); returns at once."""
+        ticket = Ticket(lines=len(lines), source=source)
+        if not lines:
+            ticket.ingested.set()
+            ticket.updated.set()
+            return ticket
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the intake is stopping")
+            self._pending.append((ticket, lines))
+            self._pending_lines += len(lines)
+            self._cond.notify_all()
+        return ticket
+
+    @property
+    def waiting(self) -> int:
+        """Lines submitted and not yet taken into a batch (the service's lag)."""
+        return self._pending_lines
+
+    # -- life cycle ------------------------------------------------------------------------------------
+    def start(self) -> Intake:
+        """Start the worker (first ingesting batch files a crash left behind)."""
+        self._thread = threading.Thread(target=self._run, name="kg-intake", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 30) -> None:
+        """Finish what was submitted, then stop the worker."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- worker ----------------------------------------------------------------------------------------
+    def _take(self) -> list[_Pending] | None:
+        """The next batch: wait for a first submission, then until ``max_events`` or ``max_wait_s``."""
+        with self._cond:
+            while not self._pending and not self._stopping:
+                self._cond.wait()
+            if not self._pending:
+                return None
+            deadline = self._pending[0][0].submitted + self.max_wait_s
+            while self._pending_lines < self.max_events and not self._stopping:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            taken: list[_Pending] = []
+            size = 0
+            while self._pending and (not taken or size + len(self._pending[0][1]) <= self.max_events):
+                entry = self._pending.pop(0)
+                taken.append(entry)
+                size += len(entry[1])
+            self._pending_lines -= size
+            return taken
+
+    def _run(self) -> None:
+        with contextlib.closing(self.store_factory()) as store:
+            self._recover(store)
+            while (taken := self._take()) is not None:
+                self._process(store, taken)
+
+    def _recover(self, store: GraphStore) -> None:
+        """Ingest batch files a crash left (their callers were never told they landed; ingest is idempotent)."""
+        for path in sorted(self.batches_dir.glob("batch-*.jsonl")):
+            logger.info("ingesting a batch left by an earlier run: %s", path.name)
+            try:
+                self._ingest(store, path)
+                path.unlink()
+            except Exception as e:  # noqa: BLE001 - one bad leftover must not stop the service
+                logger.warning("could not ingest leftover %s: %s", path.name, e)
+
+    def _batch_file(self, taken: list[_Pending]) -> tuple[Path, list[tuple[Ticket, int]], dict[int, str]]:
+        """Write the batch to a private file: each ticket's (ticket, first line in submission order) and the
+        reason of every line that is not an event, by its submission-order number. When some lines are bad
+        the file is rewritten with the events first (so ``kg ingest``'s format check, which reads the first
+        rows, sees events) and the bad lines after them, which the quarantine then records."""
+        name = f"batch-{int(time.time() * 1000):013d}-{os.getpid()}-{next(self._numbers):06d}.jsonl"
+        path = self.batches_dir / name
+        texts = [text.replace("\n", " ").replace("\r", " ") for _, lines in taken for text in lines]
+        starts, line = [], 1
+        for ticket, lines in taken:
+            starts.append((ticket, line))
+            line += len(lines)
+        _write_private(path, texts)
+        rejected = dict(_bad_lines(path))
+        if rejected and len(rejected) < len(texts):
+            order = [n for n in range(1, len(texts) + 1) if n not in rejected] + sorted(rejected)
+            _write_private(path, [texts[n - 1] for n in order])
+        return path, starts, rejected
+
+    def _ingest(self, store: GraphStore, path: Path) -> Any:
+        from kg.ingest import ingest_file
+
+        return ingest_file(store, self.settings, path, kind="events", fmt="jsonl", max_bad_ratio=1.0)
+
+    def _process(self, store: GraphStore, taken: list[_Pending]) -> None:
+        tickets = [ticket for ticket, _ in taken]
+        outcome = BatchOutcome(batch="", events=sum(len(lines) for _, lines in taken))
+        path: Path | None = None
+        try:
+            path, starts, rejected = self._batch_file(taken)
+            outcome.batch = path.name
+            clock = time.perf_counter()
+            if len(rejected) < outcome.events:
+                report = self._ingest(store, path)
+                outcome.rows_ok, outcome.rows_bad = report.rows_ok, report.rows_bad
+                outcome.rows_forgotten = report.rows_forgotten
+            else:  # no event at all: nothing to ingest (the callers get every line's reason)
+                outcome.rows_bad = len(rejected)
+            outcome.ingest_s = round(time.perf_counter() - clock, 4)
+            path.unlink(missing_ok=True)
+        except BaseException as e:  # noqa: BLE001 - every caller of the batch hears of it
+            logger.error("batch %s failed: %s", outcome.batch or "(not written)", e)
+            if path is not None:
+                path.unlink(missing_ok=True)  # nobody was told it landed: callers retry, the Kafka source replays
+            for ticket in tickets:
+                ticket.error, ticket.outcome = e, outcome
+                ticket.ingested.set()
+                ticket.updated.set()
+            if not isinstance(e, Exception):
+                raise
+            self._observe(outcome, tickets)
+            return
+        for (ticket, first), (_, lines) in zip(starts, taken, strict=True):
+            ticket.rejected = [
+                Rejected(n - first + 1, rejected[n]) for n in range(first, first + len(lines)) if n in rejected
+            ]
+            ticket.outcome = outcome
+            ticket.ingested.set()
+        if self.update and outcome.rows_ok:
+            self._update(store, outcome)
+        finished = time.perf_counter()
+        for ticket in tickets:
+            ticket.finished = finished
+            ticket.updated.set()
+        self._observe(outcome, tickets)
+
+    def _observe(self, outcome: BatchOutcome, tickets: list[Ticket]) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(outcome, tickets)
+            except Exception as e:  # noqa: BLE001 - metrics must never stop the intake
+                logger.warning("batch observer failed: %s", e)
+
+    def _update(self, store: GraphStore, outcome: BatchOutcome) -> None:
+        from kg.profiles import update_profiles
+
+        clock = time.perf_counter()
+        try:
+            report = update_profiles(store, self.settings)
+            outcome.users_updated, outcome.update_note = report.users_updated, report.note
+        except Exception as e:  # noqa: BLE001 - the events landed; the next batch's update catches up
+            logger.warning("kg update after batch %s failed: %s", outcome.batch, e)
+            outcome.update_note = f"update failed: {e}"
+        outcome.update_s = round(time.perf_counter() - clock, 4)
+
+
+def _write_private(path: Path, texts: list[str]) -> None:
+    """``texts`` as lines of a file only the owner may read (it holds raw user ids until ingested)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.writelines(text + "\n" for text in texts)
+
+
+def _bad_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, reason) of every line of a batch file that is not an event, by the reader ``kg ingest`` uses."""
+    from kg.ingest.event_readers import read_events_jsonl
+    from kg.ingest.records import BadRow
+    from kg.ingest.source import LineSource
+
+    with LineSource(path) as source:
+        for record in read_events_jsonl(source):
+            if isinstance(record, BadRow):
+                yield record.line, record.reason
