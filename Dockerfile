@@ -1,4 +1,4 @@
-# The kg image: `kg schedule` (inbox -> graph) and `kg explore` (web page) in compose.yaml.
+# The kg image: `kg schedule` (inbox -> graph), `kg explore` (web page) and `kg serve` (live service) in compose.yaml.
 # Builds from this repository alone: docker build -t kg:local .
 # Stage 1 installs kg and its dependencies (CPU build of torch) into a virtual environment;
 # stage 2 copies only that environment into a slim image that runs as a non-root user.
@@ -20,8 +20,8 @@ COPY ingest ./ingest
 COPY embeddings ./embeddings
 COPY cypher ./cypher
 # the extras the two services use: kg schedule ingests events, products and reviews (any language) and keeps
-# profiles current (profiles pulls embeddings: torch, PyKEEN); kg explore serves the web page
-RUN pip install --no-cache-dir --constraint constraints-cpu.txt ".[reviews,languages,profiles,explore]" \
+# profiles current (profiles pulls embeddings: torch, PyKEEN); kg explore serves the web page; kg serve the API
+RUN pip install --no-cache-dir --constraint constraints-cpu.txt ".[reviews,languages,profiles,explore,serve]" \
     && kg --version
 
 FROM python:3.11-slim-bookworm AS runtime

@@ -37,14 +37,16 @@ def test_compose_is_valid_against_the_compose_spec(compose: dict) -> None:
 
 def test_the_stack(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"neo4j", "kg-schedule", "kg-explore"}
+    assert set(services) == {"neo4j", "kg-schedule", "kg-explore", "kg-serve"}
     assert services["neo4j"]["image"].startswith("neo4j:5") and "healthcheck" in services["neo4j"]
     schedule, explore = services["kg-schedule"], services["kg-explore"]
     assert schedule["build"] == "." and explore["image"] == schedule["image"]
     assert schedule["command"][:3] == ["schedule", "--inbox", "/data/inbox"]
     assert any(v.endswith(":/data/inbox") for v in schedule["volumes"])
     assert explore["command"][0] == "explore" and "healthcheck" in explore
-    for service in (schedule, explore):
+    serve = services["kg-serve"]
+    assert serve["image"] == schedule["image"] and serve["command"][0] == "serve" and "healthcheck" in serve
+    for service in (schedule, explore, serve):
         assert service["depends_on"]["neo4j"]["condition"] == "service_healthy"
         assert service["environment"]["KG_NEO4J_URI"] == "bolt://neo4j:7687"
     # every published port listens on loopback only
@@ -56,7 +58,7 @@ def test_the_stack(compose: dict) -> None:
 def test_secrets_come_from_env_and_env_example_names_them(compose: dict) -> None:
     text = (ROOT / "compose.yaml").read_text(encoding="utf-8")
     required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", text))
-    assert required == {"NEO4J_PASSWORD", "KG_PSEUDONYM_KEY", "KG_EXPLORE_TOKEN"}
+    assert required == {"NEO4J_PASSWORD", "KG_PSEUDONYM_KEY", "KG_EXPLORE_TOKEN", "KG_SERVE_TOKEN"}
     optional = set(re.findall(r"\$\{([A-Z0-9_]+):-", text))
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for name in required | optional:

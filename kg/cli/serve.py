@@ -36,9 +36,14 @@ def serve_cmd(
         typer.Option("--host", help="Address to listen on. Loopback by default; elsewhere every call needs the token."),
     ] = "127.0.0.1",
     kafka: Annotated[
-        str | None, typer.Option("--kafka", help="Kafka bootstrap servers to consume events from (host:port,...).")
+        str | None,
+        typer.Option(
+            "--kafka", envvar="KG_SERVE_KAFKA", help="Kafka bootstrap servers to consume events from (host:port,...)."
+        ),
     ] = None,
-    topic: Annotated[str | None, typer.Option("--topic", help="Kafka topic of events (with --kafka).")] = None,
+    topic: Annotated[
+        str | None, typer.Option("--topic", envvar="KG_SERVE_TOPIC", help="Kafka topic of events (with --kafka).")
+    ] = None,
     group: Annotated[str, typer.Option("--group", help="Kafka consumer group (with --kafka).")] = "kg-serve",
     batch_events: Annotated[
         int, typer.Option("--batch-events", min=1, help="Events that make a micro-batch at most.")
@@ -64,6 +69,7 @@ def serve_cmd(
     from kg.service import KafkaOptions, build_service
     from kg.service.app import create_app
 
+    kafka, topic = (kafka or "").strip() or None, (topic or "").strip() or None
     if (kafka is None) != (topic is None):
         fail("--kafka and --topic go together", hint="e.g. --kafka 127.0.0.1:9092 --topic shop-events")
     settings = settings_of(ctx)
