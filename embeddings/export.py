@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from kg.embeddings.config import DEFAULT_RELATION_TYPES
-from kg.embeddings.cypher import RELATIONSHIP_TYPES
+from kg.embeddings.cypher import RELATIONSHIP_TYPES, TRIPLES_AROUND
 from kg.embeddings.runs import escape_label, write_id_map
 from kg.embeddings.triples import TripleSet, entity_label
 from kg.foundation import schema
@@ -38,6 +38,7 @@ __all__ = [
     "read_triple_ids",
     "read_node_keys",
     "to_entities",
+    "export_triples_around",
 ]
 
 logger = logging.getLogger(__name__)
@@ -306,3 +307,25 @@ def get_torchbiggraph_config():
         lr=0.1,
     )
 """
+
+
+def export_triples_around(
+    store: GraphStore, *, users: Iterable[str], products: Iterable[str], relation_types: Iterable[str]
+) -> TripleSet:
+    """The triples of ``relation_types`` that start at one of ``users`` or start or end at one of ``products``
+    (ids): a neighbourhood, read with one query, for a fold-in of a few new entities (``kg serve``)."""
+    types = list(relation_types)
+    rows = store.query(TRIPLES_AROUND, users=sorted(set(users)), products=sorted(set(products)), types=types)
+    index: dict[str, int] = {}
+    rel_index = {rel: i for i, rel in enumerate(types)}
+    mapped = np.empty((len(rows), 3), dtype=np.int64)
+    kept = 0
+    for row in rows:
+        if row["h_key"] is None or row["t_key"] is None or row["rel"] not in rel_index:
+            continue
+        head = index.setdefault(entity_label(row["h_label"], row["h_key"]), len(index))
+        tail = index.setdefault(entity_label(row["t_label"], row["t_key"]), len(index))
+        mapped[kept] = (head, rel_index[row["rel"]], tail)
+        kept += 1
+    stats = {"relation_types": types, "around": True, "skipped": len(rows) - kept}
+    return TripleSet.from_parts(list(index), types, mapped[:kept], stats=stats)

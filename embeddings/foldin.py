@@ -22,18 +22,18 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kg.embeddings.device import resolve_threads, torch_threads
-from kg.embeddings.export import export_triples, graph_relation_types
+from kg.embeddings.export import export_triples, export_triples_around, graph_relation_types
 from kg.embeddings.runs import RunResult, check_write_complete, find_run, utc_now, write_id_map
 from kg.embeddings.similar import graph_run_id
 from kg.embeddings.train import check_finite
-from kg.embeddings.triples import TripleSet, split_entity_label
+from kg.embeddings.triples import TripleSet, entity_label, split_entity_label
 from kg.foundation.errors import ConfigError
 from kg.foundation.locks import writer_lock
 from kg.foundation.progress import Progress, step_reporter
@@ -468,8 +468,12 @@ def fold_in(
     negatives: int = 8,
     seed: int = 0,
     page_size: int = 50_000,
+    around: tuple[Collection[str], Collection[str]] | None = None,
 ) -> FoldInReport:
     """Embed the graph's entities that run ``run_id`` (default: the run in the graph) does not know.
+
+    ``around`` = (user ids, product ids) looks only at those of them the run does not know, and at their
+    relationships (one query instead of exporting the graph): what ``kg serve`` does after each batch.
 
     Holds the graph's writer lock throughout (re-entrant: callers that hold it already are fine).
     ConfigError "no embeddings yet" when the graph has no run; StoreError when the last
@@ -491,10 +495,12 @@ def fold_in(
         if not types:
             empty.seconds = time.perf_counter() - started
             return empty
-        _say(progress, f"fold-in: exporting triples to compare with run {run.run_id}")
-        plan = plan_fold_in(
-            export_triples(store, relation_types=types, page_size=page_size), run.entity_to_id, run.relation_to_id
-        )
+        if around is not None:
+            triples = _triples_around(store, run.entity_to_id, around, types)
+        else:
+            _say(progress, f"fold-in: exporting triples to compare with run {run.run_id}")
+            triples = export_triples(store, relation_types=types, page_size=page_size)
+        plan = plan_fold_in(triples, run.entity_to_id, run.relation_to_id)
         if not plan.num_new:
             empty.seconds = time.perf_counter() - started
             _say(progress, empty.lines()[0])
@@ -530,3 +536,15 @@ def fold_in(
     report.seconds = time.perf_counter() - started
     _say(progress, report.lines()[0])
     return report
+
+
+def _triples_around(
+    store: GraphStore,
+    known: dict[str, int],
+    around: tuple[Collection[str], Collection[str]],
+    types: list[str],
+) -> TripleSet:
+    """The relationships of the users and products of ``around`` that the run does not know."""
+    users = [u for u in around[0] if entity_label("User", u) not in known]
+    products = [p for p in around[1] if entity_label("Product", p) not in known]
+    return export_triples_around(store, users=users, products=products, relation_types=types)

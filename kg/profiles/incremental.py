@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -124,10 +125,17 @@ def rebuild_with_state(
     }
 
 
-def update_embeddings(store: GraphStore, settings: Settings, *, progress: Progress | None = None) -> dict[str, Any]:
+def update_embeddings(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    around: tuple[Collection[str], Collection[str]] | None = None,
+) -> dict[str, Any]:
     """New users and products get vectors without a retrain: fold-in for entities with triples, text for
     products with none (``kg.embeddings.fold_in`` / ``kg.embeddings.text_cold_start``). Nothing when the graph
-    has no trained embeddings."""
+    has no trained embeddings. ``around`` = (user ids, product ids) of new events: only those of them that are
+    new are folded in, from their own relationships, and the text step is left to the next ``kg update``."""
     from kg.embeddings.runs import last_write
 
     if last_write(settings.runs_dir, settings.graph) is None:
@@ -135,23 +143,31 @@ def update_embeddings(store: GraphStore, settings: Settings, *, progress: Progre
     from kg.embeddings import fold_in, text_cold_start
 
     done: dict[str, Any] = {}
-    folded = fold_in(store, settings, progress=progress)
+    folded = fold_in(store, settings, progress=progress, around=around)
     done["fold_in"] = {**folded.as_dict(), "lines": folded.lines() if folded.total_entities else []}
+    if around is not None:
+        return done
     texts = text_cold_start(store, settings, progress=progress)
     done["text"] = {**texts.as_dict(), "lines": texts.lines() if texts.products else []}
     return done
 
 
 def update_profiles(
-    store: GraphStore, settings: Settings, *, progress: Progress | None = None, embeddings: bool = True
+    store: GraphStore,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    embeddings: bool = True,
+    around: tuple[Collection[str], Collection[str]] | None = None,
 ) -> UpdateReport:
     """Bring the profiles of users with new events (and new users) up to date; see the module docstring.
-    First (``embeddings``) new users and products get vectors by fold-in or from their text."""
+    First (``embeddings``) new users and products get vectors by fold-in or from their text; with ``around``
+    (the user and product ids of the new events) only those are looked at (see :func:`update_embeddings`)."""
     from kg.profiles.writeback import write_interests, write_recommendations
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    vectors = update_embeddings(store, settings, progress=progress) if embeddings else {}
+    vectors = update_embeddings(store, settings, progress=progress, around=around) if embeddings else {}
     if vectors:
         seconds["embeddings"] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()

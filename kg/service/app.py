@@ -19,7 +19,6 @@ measured by route template.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
 import time
@@ -36,11 +35,11 @@ from kg import __version__
 from kg.analyst.explore.security import LOOPBACK_HOSTS, host_name
 from kg.foundation.errors import ConfigError, KGError
 from kg.foundation.settings import Settings
-from kg.service.intake import Intake, Ticket
+from kg.service.intake import Intake, IntakeClosed, Ticket, event_lines
 from kg.service.metrics import CONTENT_TYPE, ServiceMetrics
 from kg.store import GraphStore
 
-__all__ = ["Service", "create_app", "split_events", "MAX_BODY_BYTES"]
+__all__ = ["Service", "create_app", "MAX_BODY_BYTES"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,29 +116,6 @@ def require_reader(request: Request, service: ServiceDep) -> None:
         _check_token(request, service)
 
 
-def split_events(body: bytes) -> list[str]:
-    """A request body as one JSON text per event: a JSON array's items, one JSON object, or JSON lines
-    (each non-blank line as given, so a bad line is rejected with its own reason).
-
-    >>> split_events(b'[{"a": 1}, {"a": 2}]')
-    ['{"a": 1}', '{"a": 2}']
-    >>> split_events(b'{"a": 1}\\n\\nnot json\\n')
-    ['{"a": 1}', 'not json']
-    """
-    text = body.decode("utf-8", errors="replace").strip()
-    if not text:
-        return []
-    try:
-        whole = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        whole = None
-    if isinstance(whole, list):
-        return [json.dumps(item, ensure_ascii=False) for item in whole]
-    if isinstance(whole, dict):
-        return [json.dumps(whole, ensure_ascii=False)]
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 async def _body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 beyond ``limit`` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
@@ -172,10 +148,13 @@ def _register_routes(app: FastAPI) -> None:
     async def post_events(request: Request, service: ServiceDep, wait: str = "ingested") -> Response:
         if wait not in _WAITS:
             raise _Refused(422, f"wait must be one of {', '.join(_WAITS)}", "e.g. ?wait=updated")
-        lines = split_events(await _body(request, service.max_body_bytes))
+        lines = event_lines(await _body(request, service.max_body_bytes))
         if not lines:
             raise _Refused(400, "no events in the request body", "send a JSON array of events or JSON lines")
-        ticket = service.intake.submit(lines, source="http")
+        try:
+            ticket = service.intake.submit(lines, source="http")
+        except IntakeClosed as e:
+            raise _Refused(503, str(e), e.hint or "retry later") from e
         if wait == "none":
             return JSONResponse({"queued": len(lines)}, status_code=202)
         waiter = ticket.wait_updated if wait == "updated" else ticket.wait_ingested
@@ -223,14 +202,18 @@ def _register_routes(app: FastAPI) -> None:
         from kg.profiles.state import latest_state
 
         found = latest_state(service.settings)
-        return {
-            "status": "ok",
-            "version": __version__,
-            "backend": service.settings.backend,
-            "profiles_run": found[1].run if found else None,
-            "events_waiting": service.intake.waiting,
-            "uptime_s": round(time.time() - service.started, 1),
-        }
+        alive = service.intake.alive
+        return JSONResponse(
+            {
+                "status": "ok" if alive else "failing: the intake stopped (see the log)",
+                "version": __version__,
+                "backend": service.settings.backend,
+                "profiles_run": found[1].run if found else None,
+                "events_waiting": service.intake.waiting,
+                "uptime_s": round(time.time() - service.started, 1),
+            },
+            status_code=200 if alive else 503,
+        )
 
     @app.get("/metrics", dependencies=reader)
     def metrics(service: ServiceDep) -> Response:

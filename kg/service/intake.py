@@ -18,22 +18,29 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kg.foundation.errors import KGError
 from kg.foundation.home import private_dir
+from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
 from kg.store import GraphStore
 
-__all__ = ["Intake", "Ticket", "Rejected", "BatchOutcome"]
+__all__ = ["Intake", "IntakeClosed", "Ticket", "Rejected", "BatchOutcome", "event_lines"]
 
 logger = logging.getLogger(__name__)
+
+
+class IntakeClosed(KGError, RuntimeError):
+    """Events submitted to an intake that is stopping or whose worker failed."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,9 @@ class Intake:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None  # why the worker stopped, when it did not stop on request
         self._numbers = itertools.count(1)
+        self._around: tuple[set[str], set[str]] = (set(), set())  # the current batch's raw users and products
         self.batches_dir = private_dir(Path(settings.home) / "serve" / "batches")
 
     # -- callers ---------------------------------------------------------------------------------------
@@ -134,12 +143,19 @@ class Intake:
             ticket.updated.set()
             return ticket
         with self._cond:
+            if self.failure is not None:
+                raise IntakeClosed(f"the intake stopped: {self.failure}", hint="see the service's log; restart it")
             if self._stopping:
-                raise RuntimeError("the intake is stopping")
+                raise IntakeClosed("the service is stopping", hint="send the events again once it is back")
             self._pending.append((ticket, lines))
             self._pending_lines += len(lines)
             self._cond.notify_all()
         return ticket
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker runs (False before :meth:`start`, after :meth:`stop` and once it failed)."""
+        return self._thread is not None and self._thread.is_alive() and self.failure is None
 
     @property
     def waiting(self) -> int:
@@ -185,14 +201,40 @@ class Intake:
             return taken
 
     def _run(self) -> None:
-        with contextlib.closing(self.store_factory()) as store:
-            self._recover(store)
-            while (taken := self._take()) is not None:
-                self._process(store, taken)
+        try:
+            with contextlib.closing(self.store_factory()) as store:
+                self._warm_up()
+                self._recover(store)
+                while (taken := self._take()) is not None:
+                    self._process(store, taken)
+        except BaseException as e:  # noqa: BLE001 - no caller may wait for ever on a dead worker
+            logger.error("the intake stopped: %s", type(e).__name__)
+            with self._cond:
+                self.failure = e
+                pending, self._pending, self._pending_lines = self._pending, [], 0
+            for ticket, _ in pending:
+                ticket.error = e
+                ticket.ingested.set()
+                ticket.updated.set()
+            if not isinstance(e, Exception):
+                raise
+
+    def _warm_up(self) -> None:
+        """Import what a batch's update needs once, at start, not in the first batch (PyKEEN's models take
+        seconds to import; fold-in needs them when the graph has embeddings)."""
+        if not self.update:
+            return
+        from kg.embeddings.runs import last_write
+        from kg.profiles import incremental  # noqa: F401
+
+        if last_write(self.settings.runs_dir, self.settings.graph) is not None:
+            import pykeen.models  # noqa: F401
 
     def _recover(self, store: GraphStore) -> None:
         """Ingest batch files a crash left (their callers were never told they landed; ingest is idempotent)."""
         for path in sorted(self.batches_dir.glob("batch-*.jsonl")):
+            if _owned_by_another_live_process(path):
+                continue
             logger.info("ingesting a batch left by an earlier run: %s", path.name)
             try:
                 self._ingest(store, path)
@@ -213,7 +255,7 @@ class Intake:
             starts.append((ticket, line))
             line += len(lines)
         _write_private(path, texts)
-        rejected = dict(_bad_lines(path))
+        rejected, self._around = _read_batch(path)
         if rejected and len(rejected) < len(texts):
             order = [n for n in range(1, len(texts) + 1) if n not in rejected] + sorted(rejected)
             _write_private(path, [texts[n - 1] for n in order])
@@ -277,13 +319,58 @@ class Intake:
         from kg.profiles import update_profiles
 
         clock = time.perf_counter()
+        raw_users, products = self._around
+        pseudonym = Pseudonymiser.from_settings(self.settings).user_id
         try:
-            report = update_profiles(store, self.settings)
+            report = update_profiles(store, self.settings, around=({pseudonym(u) for u in raw_users}, products))
             outcome.users_updated, outcome.update_note = report.users_updated, report.note
         except Exception as e:  # noqa: BLE001 - the events landed; the next batch's update catches up
             logger.warning("kg update after batch %s failed: %s", outcome.batch, e)
             outcome.update_note = f"update failed: {e}"
         outcome.update_s = round(time.perf_counter() - clock, 4)
+
+
+def event_lines(value: bytes | str | None) -> list[str]:
+    """The JSON lines (one event each) of a request body or a Kafka message value: an object, an array of
+    objects, or JSON lines. Text that is not JSON is returned line by line, as it is, for the intake to reject
+    with its reason (bytes that are not UTF-8 become U+FFFD first).
+
+    >>> event_lines(b'[{"user_id": "u1"}, {"user_id": "u2"}]')
+    ['{"user_id": "u1"}', '{"user_id": "u2"}']
+    >>> event_lines(b'{"user_id": "u1"}\\n{"user_id": "u2"}\\n')
+    ['{"user_id": "u1"}', '{"user_id": "u2"}']
+    >>> event_lines(b"not json")
+    ['not json']
+    """
+    if value is None:
+        return []  # a tombstone: nothing to ingest
+    text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+    if not text.strip():
+        return []
+    try:
+        parsed = json.loads(text)
+    except ValueError:  # JSON lines, or not JSON at all: each line goes as it is (the intake checks it)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    items = parsed if isinstance(parsed, list) else [parsed]
+    return [json.dumps(item, ensure_ascii=False) for item in items]
+
+
+def _owned_by_another_live_process(path: Path) -> bool:
+    """Whether a batch file's name (``batch-<ms>-<pid>-<n>.jsonl``) names another process that still runs
+    (a second ``kg serve`` on the same home, writing it now)."""
+    parts = path.stem.split("-")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return False
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_private(path: Path, texts: list[str]) -> None:
@@ -293,13 +380,21 @@ def _write_private(path: Path, texts: list[str]) -> None:
         out.writelines(text + "\n" for text in texts)
 
 
-def _bad_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, reason) of every line of a batch file that is not an event, by the reader ``kg ingest`` uses."""
+def _read_batch(path: Path) -> tuple[dict[int, str], tuple[set[str], set[str]]]:
+    """A batch file read by the reader ``kg ingest`` uses: the reason of every line that is not an event, by
+    line, and the (raw) users and the products of its events."""
     from kg.ingest.event_readers import read_events_jsonl
     from kg.ingest.records import BadRow
     from kg.ingest.source import LineSource
 
+    rejected: dict[int, str] = {}
+    users: set[str] = set()
+    products: set[str] = set()
     with LineSource(path) as source:
         for record in read_events_jsonl(source):
             if isinstance(record, BadRow):
-                yield record.line, record.reason
+                rejected[record.line] = record.reason
+            else:
+                users.add(record.user)
+                products.add(record.item)
+    return rejected, (users, products)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +46,9 @@ class Served:
     service: object
 
 
-@pytest.fixture
-def served(tmp_path: Path, settings: Settings, store: GraphStore) -> Iterator[Served]:
-    """A profiled synthetic shop and ``kg serve`` on it (batches of at most 50 ms wait, 64 KiB bodies)."""
-    files = generate_shop(tmp_path / "shop", users=50, products=30, events=1_500, seed=5)
-    ingest_file(store, settings, files.products, kind="products", fmt="csv")
-    ingest_file(store, settings, files.events, kind="events", fmt="csv")
-    compute_profiles(store, settings, train=False, k=5, top=10, seed=2)
+@contextmanager
+def _serving(settings: Settings, store: GraphStore) -> Iterator[Served]:
+    """``kg serve`` on the graph (batches of at most 50 ms wait, 64 KiB bodies) on a loopback port."""
     service = build_service(settings, token=TOKEN, max_wait_s=0.05, max_body_bytes=64 * 1024)
     port = free_port()
     server = uvicorn.Server(
@@ -68,6 +65,21 @@ def served(tmp_path: Path, settings: Settings, store: GraphStore) -> Iterator[Se
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def _shop(tmp_path: Path, settings: Settings, store: GraphStore) -> None:
+    files = generate_shop(tmp_path / "shop", users=50, products=30, events=1_500, seed=5)
+    ingest_file(store, settings, files.products, kind="products", fmt="csv")
+    ingest_file(store, settings, files.events, kind="events", fmt="csv")
+
+
+@pytest.fixture
+def served(tmp_path: Path, settings: Settings, store: GraphStore) -> Iterator[Served]:
+    """A profiled synthetic shop (no embeddings) and ``kg serve`` on it."""
+    _shop(tmp_path, settings, store)
+    compute_profiles(store, settings, train=False, k=5, top=10, seed=2)
+    with _serving(settings, store) as served:
+        yield served
 
 
 def _event(user: str, item: str, kind: str, at: int) -> dict[str, object]:
@@ -198,3 +210,31 @@ def test_a_new_profiles_run_is_picked_up_without_a_restart(served: Served) -> No
         r["run"] for r in store.read("MATCH (:User {id: $id})-[r:RECOMMENDED]->() RETURN r.run AS run", {"id": user})
     }
     assert runs == {second}
+
+
+@pytest.mark.slow
+def test_new_users_and_products_are_folded_in_from_their_own_neighbourhood(
+    tmp_path: Path, settings: Settings, store: GraphStore
+) -> None:
+    from kg.embeddings import TrainConfig, train_graph
+    from kg.profiles import update_profiles
+
+    _shop(tmp_path, settings, store)
+    train_graph(store, settings, TrainConfig(model="TransE", dim=16, epochs=3, seed=1, early_stopping=False))
+    compute_profiles(store, settings, k=4, seed=0)
+    catalogue = tmp_path / "late_products.csv"
+    catalogue.write_text("item_id,title,brand,category,price\nPCAT-ONLY,Acme lamp,Acme Labs,Home > Lamps,9.99\n")
+    ingest_file(store, settings, catalogue, kind="products", fmt="csv")
+    events = [_event("FRESH-USER", "P0000001", "purchase", LATE), _event("U0000001", "PNEW-EVENTS", "view", LATE + 1)]
+    with _serving(settings, store) as served, httpx.Client(base_url=served.url, timeout=60) as http:
+        reply = http.post("/events", json=events, headers=AUTH, params={"wait": "updated"})
+        assert reply.status_code == 200 and reply.json()["accepted"] == 2
+        assert http.get("/users/FRESH-USER/recommendations").json()["recommendations"]
+
+    fresh = Pseudonymiser.from_settings(settings).user_id("FRESH-USER")
+    method = "MATCH (n) WHERE n.id IN $ids RETURN n.id AS id, n.embedding_method AS m"
+    methods = {r["id"]: r["m"] for r in store.read(method, {"ids": [fresh, "PNEW-EVENTS", "PCAT-ONLY"]})}
+    assert methods[fresh] == "fold-in" and methods["PNEW-EVENTS"] == "fold-in"
+    assert methods["PCAT-ONLY"] is None, "a batch folds in only its own new users and products"
+    update_profiles(store, settings)  # kg update looks at the whole graph
+    assert store.read(method, {"ids": ["PCAT-ONLY"]})[0]["m"] in ("fold-in", "text")
