@@ -171,3 +171,7 @@ class EventLedger:
     def users_touched_since(self, batch: int) -> set[str]:
         """Users (pseudonyms) whose pairs got new events in batches after ``batch``."""
         return reads.users_touched_since(self._conn, batch)
+
+    def items_touched_since(self, batch: int) -> set[str]:
+        """Items whose pairs got new events in batches after ``batch``."""
+        return reads.items_touched_since(self._conn, batch)

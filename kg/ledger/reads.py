@@ -189,6 +189,16 @@ def last_batch(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(id), 0) FROM batches").fetchone()[0])
 
 
+def items_touched_since(conn: sqlite3.Connection, batch: int) -> set[str]:
+    """Items whose pairs got new events in batches after ``batch`` (read through the touched users' pairs)."""
+    rows = conn.execute(
+        "SELECT DISTINCT i.name FROM users u JOIN pairs p ON p.user = u.id JOIN items i ON i.id = p.item "
+        "WHERE u.batch > ? AND p.batch > ?",
+        (int(batch), int(batch)),
+    )
+    return {row[0] for row in rows}
+
+
 def users_touched_since(conn: sqlite3.Connection, batch: int) -> set[str]:
     """Users (pseudonyms) whose pairs got new events in batches after ``batch`` (``users.batch``: the last
     batch that gave one of the user's pairs new events)."""

@@ -131,11 +131,13 @@ def update_embeddings(
     *,
     progress: Progress | None = None,
     around: tuple[Collection[str], Collection[str]] | None = None,
+    text: bool = True,
 ) -> dict[str, Any]:
     """New users and products get vectors without a retrain: fold-in for entities with triples, text for
     products with none (``kg.embeddings.fold_in`` / ``kg.embeddings.text_cold_start``). Nothing when the graph
     has no trained embeddings. ``around`` = (user ids, product ids) of new events: only those of them that are
-    new are folded in, from their own relationships, and the text step is left to the next ``kg update``."""
+    new are folded in, from their own relationships (one query, not an export of the graph); every other
+    product without a vector then gets one from its text (``text``)."""
     from kg.embeddings.runs import last_write
 
     if last_write(settings.runs_dir, settings.graph) is None:
@@ -145,11 +147,21 @@ def update_embeddings(
     done: dict[str, Any] = {}
     folded = fold_in(store, settings, progress=progress, around=around)
     done["fold_in"] = {**folded.as_dict(), "lines": folded.lines() if folded.total_entities else []}
-    if around is not None:
+    if not text:
         return done
     texts = text_cold_start(store, settings, progress=progress)
     done["text"] = {**texts.as_dict(), "lines": texts.lines() if texts.products else []}
     return done
+
+
+def _touched_since_profiles(settings: Settings) -> tuple[set[str], set[str]] | None:
+    """(users, items) with new events since the last ``kg profiles``/``kg update``; None before the first
+    ``kg profiles`` (then the fold-in looks at the whole graph)."""
+    found = latest_state(settings)
+    if found is None or not settings.ledger_path.exists():
+        return None
+    with EventLedger(settings.ledger_path, readonly=True) as ledger:
+        return ledger.users_touched_since(found[1].bookmark), ledger.items_touched_since(found[1].bookmark)
 
 
 def update_profiles(
@@ -161,13 +173,17 @@ def update_profiles(
     around: tuple[Collection[str], Collection[str]] | None = None,
 ) -> UpdateReport:
     """Bring the profiles of users with new events (and new users) up to date; see the module docstring.
-    First (``embeddings``) new users and products get vectors by fold-in or from their text; with ``around``
-    (the user and product ids of the new events) only those are looked at (see :func:`update_embeddings`)."""
+    First (``embeddings``) the new users and products among those with new events get vectors by fold-in
+    from their own relationships, and other products without one from their text; ``around`` (the user and
+    product ids of a batch, from ``kg serve``) names them instead of the ledger, and skips the text step."""
     from kg.profiles.writeback import write_interests, write_recommendations
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    vectors = update_embeddings(store, settings, progress=progress, around=around) if embeddings else {}
+    vectors = {}
+    if embeddings:
+        targets = around if around is not None else _touched_since_profiles(settings)
+        vectors = update_embeddings(store, settings, progress=progress, around=targets, text=around is None)
     if vectors:
         seconds["embeddings"] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()

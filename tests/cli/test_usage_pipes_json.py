@@ -169,6 +169,7 @@ def test_a_closed_pipe_on_stdout_ends_quietly(settings: Settings, tmp_path: Path
 #: commands that print no data, each with why; every other command takes --json
 NO_JSON = {
     "kg explore": "a long-running web server: it prints where it listens and serves until stopped",
+    "kg serve": "a long-running service: it prints where it listens and serves until stopped",
 }
 
 
