@@ -55,12 +55,14 @@ def ingest_file(
     max_bad_ratio: float | None = None,
     progress: ProgressHook | None = None,
     allow_forgotten: bool = False,
+    compact: bool = True,
     **options: Any,
 ) -> IngestReport:
     """Ingest one file of ``kind`` (events, products, reviews) in format ``fmt`` (detected when None).
 
     Rows of people forgotten by ``kg forget`` are skipped (``report.rows_forgotten``) unless
-    ``allow_forgotten``, which loads them and takes those people off the forgotten list.
+    ``allow_forgotten``, which loads them and takes those people off the forgotten list. ``compact=False``
+    leaves the embedded server's log as it is (``kg serve`` compacts on a timer, not after every batch).
 
     ``options`` are the format's reader options (``delimiter``, ``columns``) and loader options
     (reviews: ``lang``, ``store_text``, ``sentiment``, ``folds``, ``synonyms``); an option the
@@ -82,6 +84,7 @@ def ingest_file(
             max_bad_ratio=max_bad_ratio,
             progress=progress,
             allow_forgotten=allow_forgotten,
+            compact=compact,
         )
     except FormatMismatch as e:
         from kg.ingest.detect import suggest_format

@@ -58,6 +58,7 @@ def run_ingest(
     allow_forgotten: bool = False,
     checksum: str | None = None,
     label: str | None = None,
+    compact: bool = True,
 ) -> IngestReport:
     """Ingest one file. Finished files are skipped unless ``force``; every write is idempotent, so a
     forced or interrupted-and-repeated run leaves the same graph as one clean run. A run that fails
@@ -67,6 +68,9 @@ def run_ingest(
 
     Rows of people on the forgotten list (``kg forget``) are skipped and counted (``rows_forgotten``);
     with ``allow_forgotten`` they are loaded and the people taken off the list.
+
+    ``compact`` rewrites the embedded server's append-only log at the end (callers that write often, such as
+    ``kg serve``'s batches, compact on their own schedule).
 
     ``checksum`` replaces the file's sha256 as the run's identity and ``label`` names the input in the
     report, the manifest and the quarantine (both for inputs made on the fly, e.g. :mod:`kg.ingest.sql_source`)."""
@@ -114,7 +118,8 @@ def run_ingest(
         manifest.finish(
             key, rows_ok=report.rows_ok, rows_bad=report.rows_bad, status="finished", seconds=report.seconds
         )
-        store.compact()
+        if compact:
+            store.compact()
         logger.info("ingested %s: %d ok, %d bad in %.1f s", path, report.rows_ok, report.rows_bad, report.seconds)
         return report
 

@@ -81,6 +81,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
         "uvicorn",
         "prometheus_client",
         "confluent_kafka",
+        "httptools",
+        "uvloop",
         "implicit",
         "scipy",
         "sklearn",

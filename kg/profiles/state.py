@@ -169,6 +169,16 @@ def latest_state(settings: Settings) -> tuple[Path, ProfileState] | None:
     base = settings.home / "profiles"
     if not base.is_dir():
         return None
-    for run_dir in sorted((p for p in base.iterdir() if has_state(p)), reverse=True):
-        return run_dir, load_state(run_dir)
-    return None
+    runs = [p for p in base.iterdir() if has_state(p)]
+    if not runs:
+        return None
+    newest = max(runs, key=_written_order)
+    return newest, load_state(newest)
+
+
+def _written_order(run_dir: Path) -> tuple[str, int, str]:
+    """Run folders in the order their states were written: the run id's time (to the second), then the state
+    file's modification time (two runs within one second), then the name."""
+    state = run_dir / STATE_DIR / _PICKLE
+    written = state if state.exists() else run_dir / LEGACY_STATE_FILE
+    return run_dir.name.split("-", 1)[0], written.stat().st_mtime_ns, run_dir.name

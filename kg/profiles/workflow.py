@@ -458,9 +458,10 @@ def user_recommendations(store: GraphStore, settings: Settings, raw_id: str, *, 
     if k <= 0:
         raise ConfigError(f"--k must be a positive integer, got {k}")
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw_id)
-    if not store.query(USER_EXISTS, id=pseudonym):
+    recommended = store.query(USER_RECOMMENDED, id=pseudonym)  # one query for a user who has some
+    if not recommended and not store.query(USER_EXISTS, id=pseudonym):
         return RecommendReport(id=pseudonym, found=False)
-    return RecommendReport(id=pseudonym, found=True, recommendations=store.query(USER_RECOMMENDED, id=pseudonym)[:k])
+    return RecommendReport(id=pseudonym, found=True, recommendations=recommended[:k])
 
 
 # -- kg eval recommend ---------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ measured by route template.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -85,7 +86,7 @@ class _Refused(Exception):
         self.status, self.error, self.hint = status, error, hint
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
@@ -105,12 +106,12 @@ def _check_token(request: Request, service: Service) -> None:
         raise _Refused(401, "this call needs the service's token", "send it as 'Authorization: Bearer TOKEN'")
 
 
-def require_writer(request: Request, service: ServiceDep) -> None:
+async def require_writer(request: Request, service: ServiceDep) -> None:
     """Writes always need the token."""
     _check_token(request, service)
 
 
-def require_reader(request: Request, service: ServiceDep) -> None:
+async def require_reader(request: Request, service: ServiceDep) -> None:
     """Reads need the token unless the service listens on loopback only."""
     if not service.open_reads:
         _check_token(request, service)
@@ -128,6 +129,26 @@ async def _body(request: Request, limit: int) -> bytes:
             raise _Refused(413, f"request body over {limit:,} bytes", "send fewer events per request")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _reached(ticket: Ticket, stage: str, timeout: float) -> bool:
+    """Wait, without holding a thread, until ``ticket`` reaches ``stage``; False after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    reached: asyncio.Future[None] = loop.create_future()
+
+    def resolve() -> None:
+        if not reached.done():
+            reached.set_result(None)
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(resolve)
+
+    ticket.when(stage, wake)
+    try:
+        await asyncio.wait_for(reached, timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _ticket_reply(ticket: Ticket, updated: bool) -> dict[str, Any]:
@@ -157,17 +178,12 @@ def _register_routes(app: FastAPI) -> None:
             raise _Refused(503, str(e), e.hint or "retry later") from e
         if wait == "none":
             return JSONResponse({"queued": len(lines)}, status_code=202)
-        waiter = ticket.wait_updated if wait == "updated" else ticket.wait_ingested
-        try:
-            done = await run_in_threadpool(waiter, service.wait_timeout_s)
-        except KGError as e:
-            raise _Refused(503, f"the batch failed: {e}", "retry the request: events are stored once") from e
-        except Exception as e:  # noqa: BLE001 - one line to the caller; the log has the rest
-            raise _Refused(
-                503, f"the batch failed: {type(e).__name__}", "retry the request: events are stored once"
-            ) from e
-        if not done:
+        if not await _reached(ticket, wait, service.wait_timeout_s):
             return JSONResponse({"queued": len(lines), "note": "still being written"}, status_code=202)
+        if ticket.error is not None:
+            failure = ticket.error
+            what = str(failure) if isinstance(failure, KGError) else type(failure).__name__
+            raise _Refused(503, f"the batch failed: {what}", "retry the request: events are stored once")
         return JSONResponse(_ticket_reply(ticket, wait == "updated"))
 
     @app.get("/users/{raw_id}/recommendations", dependencies=reader)
@@ -220,27 +236,40 @@ def _register_routes(app: FastAPI) -> None:
         return Response(service.metrics.text(), media_type=CONTENT_TYPE)
 
 
-def _route_template(request: Request) -> str:
-    """The matched route's path template (``/users/{raw_id}/profile``), never the path itself."""
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "other"))
+class _GuardAndMeasure:
+    """ASGI middleware: loopback Host headers only while reads are open; security headers; every request
+    timed and logged by its route template (``/users/{raw_id}/profile``), never by its path."""
+
+    def __init__(self, app: Any, service: Service) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
+
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if self.service.open_reads and host_name(host) not in LOOPBACK_HOSTS:
+            refused = JSONResponse({"error": "kg serve answers loopback hosts only"}, status_code=403)
+            await refused(scope, receive, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)
+        seconds = time.perf_counter() - started
+        route = str(getattr(scope.get("route"), "path", "other"))
+        self.service.metrics.requests.labels(route, str(status)).observe(seconds)
+        logger.debug("%s %s %d %.1f ms", scope.get("method"), route, status, seconds * 1000)
 
 
-async def _guard_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Loopback Host headers only while reads are open; time every request by route template."""
-    service: Service = request.app.state.service
-    started = time.perf_counter()
-    if service.open_reads and host_name(request.headers.get("host", "")) not in LOOPBACK_HOSTS:
-        response: Response = JSONResponse({"error": "kg serve answers loopback hosts only"}, status_code=403)
-    else:
-        response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Cache-Control", "no-store")
-    seconds = time.perf_counter() - started
-    route = _route_template(request)
-    service.metrics.requests.labels(route, str(response.status_code)).observe(seconds)
-    logger.debug("%s %s %d %.1f ms", request.method, route, response.status_code, seconds * 1000)
-    return response
+_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
 
 
 async def _refused(_: Request, e: Exception) -> JSONResponse:
@@ -271,7 +300,7 @@ def create_app(service: Service) -> FastAPI:
 
     app = FastAPI(title="kg serve", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
-    app.middleware("http")(_guard_and_measure)
+    app.add_middleware(_GuardAndMeasure, service=service)
     app.add_exception_handler(_Refused, _refused)
     app.add_exception_handler(KGError, _kg_error)
     _register_routes(app)

@@ -77,13 +77,38 @@ class Ticket:
     rejected: list[Rejected] = field(default_factory=list)
     outcome: BatchOutcome | None = None
     error: BaseException | None = None
-    finished: float | None = None  # perf_counter() when ``updated`` was set
+    finished: float | None = None  # perf_counter() when ``updated`` was reached
     ingested: threading.Event = field(default_factory=threading.Event)
     updated: threading.Event = field(default_factory=threading.Event)
+    _callbacks: list[tuple[str, Callable[[], None]]] = field(default_factory=list, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def accepted(self) -> int:
         return self.lines - len(self.rejected)
+
+    def when(self, stage: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the worker thread, or now) once ``stage`` (``ingested``, ``updated``) is
+        reached or the batch failed: how an asyncio handler waits without holding a thread."""
+        event = self.ingested if stage == "ingested" else self.updated
+        with self._guard:
+            if not event.is_set():
+                self._callbacks.append((stage, callback))
+                return
+        callback()
+
+    def mark(self, stage: str) -> None:
+        """Set ``stage`` (``updated`` implies ``ingested``) and run its callbacks."""
+        stages = ("ingested", "updated") if stage == "updated" else ("ingested",)
+        with self._guard:
+            if "updated" in stages and self.finished is None:
+                self.finished = time.perf_counter()
+            for name in stages:
+                (self.ingested if name == "ingested" else self.updated).set()
+            due = [c for name, c in self._callbacks if name in stages]
+            self._callbacks = [(name, c) for name, c in self._callbacks if name not in stages]
+        for callback in due:
+            callback()
 
     def wait_ingested(self, timeout: float | None = None) -> bool:
         """True once the events are in the ledger; raises the batch's error if ingesting failed."""
@@ -106,7 +131,8 @@ _Pending = tuple[Ticket, list[str]]
 
 class Intake:
     """The micro-batcher (see the module docstring). ``store_factory`` opens the worker's own store;
-    ``observer`` (e.g. the metrics) is called with every finished batch and its tickets."""
+    ``observer`` (e.g. the metrics) is called with every finished batch and its tickets. The embedded
+    server's log is compacted after a batch at most every ``compact_every_s`` seconds, and when stopping."""
 
     def __init__(
         self,
@@ -117,6 +143,7 @@ class Intake:
         max_wait_s: float = 0.2,
         update: bool = True,
         observer: Callable[[BatchOutcome, list[Ticket]], None] | None = None,
+        compact_every_s: float = 300.0,
     ) -> None:
         self.settings = settings
         self.store_factory = store_factory
@@ -124,10 +151,14 @@ class Intake:
         self.max_wait_s = max_wait_s
         self.update = update
         self.observer = observer
+        self.compact_every_s = compact_every_s
+        self._written = False  # batches ingested since the server's log was last compacted
+        self._compacted = time.monotonic()
         self._pending: list[_Pending] = []
         self._pending_lines = 0
         self._cond = threading.Condition()
         self._stopping = False
+        self._flush = False  # a caller waits for what it submitted before it sends more
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None  # why the worker stopped, when it did not stop on request
         self._numbers = itertools.count(1)
@@ -135,12 +166,12 @@ class Intake:
         self.batches_dir = private_dir(Path(settings.home) / "serve" / "batches")
 
     # -- callers ---------------------------------------------------------------------------------------
-    def submit(self, lines: list[str], *, source: str = "http") -> Ticket:
-        """Queue JSON lines (one event each, the generic event schema); returns at once."""
+    def submit(self, lines: list[str], *, source: str = "http", flush: bool = False) -> Ticket:
+        """Queue JSON lines (one event each, the generic event schema); returns at once. ``flush``: the
+        caller sends nothing more until this is written (a Kafka poll), so the batch closes now."""
         ticket = Ticket(lines=len(lines), source=source)
         if not lines:
-            ticket.ingested.set()
-            ticket.updated.set()
+            ticket.mark("updated")
             return ticket
         with self._cond:
             if self.failure is not None:
@@ -149,6 +180,7 @@ class Intake:
                 raise IntakeClosed("the service is stopping", hint="send the events again once it is back")
             self._pending.append((ticket, lines))
             self._pending_lines += len(lines)
+            self._flush = self._flush or flush
             self._cond.notify_all()
         return ticket
 
@@ -186,7 +218,7 @@ class Intake:
             if not self._pending:
                 return None
             deadline = self._pending[0][0].submitted + self.max_wait_s
-            while self._pending_lines < self.max_events and not self._stopping:
+            while self._pending_lines < self.max_events and not self._stopping and not self._flush:
                 left = deadline - time.perf_counter()
                 if left <= 0:
                     break
@@ -198,6 +230,7 @@ class Intake:
                 taken.append(entry)
                 size += len(entry[1])
             self._pending_lines -= size
+            self._flush = False
             return taken
 
     def _run(self) -> None:
@@ -207,6 +240,8 @@ class Intake:
                 self._recover(store)
                 while (taken := self._take()) is not None:
                     self._process(store, taken)
+                    self._compact(store, due=time.monotonic() - self._compacted >= self.compact_every_s)
+                self._compact(store, due=True)
         except BaseException as e:  # noqa: BLE001 - no caller may wait for ever on a dead worker
             logger.error("the intake stopped: %s", type(e).__name__)
             with self._cond:
@@ -214,10 +249,20 @@ class Intake:
                 pending, self._pending, self._pending_lines = self._pending, [], 0
             for ticket, _ in pending:
                 ticket.error = e
-                ticket.ingested.set()
-                ticket.updated.set()
+                ticket.mark("updated")
             if not isinstance(e, Exception):
                 raise
+
+    def _compact(self, store: GraphStore, *, due: bool) -> None:
+        """Rewrite the embedded server's log when due and something was written since the last time (a
+        batch's ingest does not: at 10^6 events that costs about a second per batch)."""
+        if not (due and self._written):
+            return
+        from kg.foundation.locks import writer_lock
+
+        with writer_lock(self.settings, what="kg serve (compacting the log)"):
+            store.compact()
+        self._written, self._compacted = False, time.monotonic()
 
     def _warm_up(self) -> None:
         """Import what a batch's update needs once, at start, not in the first batch (PyKEEN's models take
@@ -264,7 +309,8 @@ class Intake:
     def _ingest(self, store: GraphStore, path: Path) -> Any:
         from kg.ingest import ingest_file
 
-        return ingest_file(store, self.settings, path, kind="events", fmt="jsonl", max_bad_ratio=1.0)
+        self._written = True
+        return ingest_file(store, self.settings, path, kind="events", fmt="jsonl", max_bad_ratio=1.0, compact=False)
 
     def _process(self, store: GraphStore, taken: list[_Pending]) -> None:
         tickets = [ticket for ticket, _ in taken]
@@ -288,8 +334,7 @@ class Intake:
                 path.unlink(missing_ok=True)  # nobody was told it landed: callers retry, the Kafka source replays
             for ticket in tickets:
                 ticket.error, ticket.outcome = e, outcome
-                ticket.ingested.set()
-                ticket.updated.set()
+                ticket.mark("updated")
             if not isinstance(e, Exception):
                 raise
             self._observe(outcome, tickets)
@@ -299,13 +344,11 @@ class Intake:
                 Rejected(n - first + 1, rejected[n]) for n in range(first, first + len(lines)) if n in rejected
             ]
             ticket.outcome = outcome
-            ticket.ingested.set()
+            ticket.mark("ingested")
         if self.update and outcome.rows_ok:
             self._update(store, outcome)
-        finished = time.perf_counter()
         for ticket in tickets:
-            ticket.finished = finished
-            ticket.updated.set()
+            ticket.mark("updated")
         self._observe(outcome, tickets)
 
     def _observe(self, outcome: BatchOutcome, tickets: list[Ticket]) -> None:

@@ -149,7 +149,7 @@ class KafkaSource:
 
     def _submit(self, lines: list[str]) -> Ticket | None:
         try:
-            return self.intake.submit(lines, source="kafka")
+            return self.intake.submit(lines, source="kafka", flush=True)
         except RuntimeError as e:  # the intake is stopping: what was not committed is consumed again later
             self.last_error = str(e)
             self._stop.set()
