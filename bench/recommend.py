@@ -3,10 +3,13 @@
 Gift Cards: each review is a purchase and a rating event at unixReviewTime x 1000; category path =
 " > ".join(category list) with its parents; brand from the metadata; also_buy pairs. Synthetic:
 ``kg.ingest.synthetic.generate_shop`` with ``--events`` events. Per model: Recall/NDCG/hit/coverage@20,
-cold-user Recall@20 (<= 2 training items), users, seconds (fit + rank), peak RSS while it ran.
+cold-user Recall@20 (<= 2 training items), Recall@20 per slice of ``kg.profiles.evaluate.SLICES`` (users
+who had bought 1, 2-4, 5+ items, or only browsed), users, seconds (fit + rank), peak RSS while it ran.
+``--split`` picks the split (``live``, the default, ``leave-last-out`` or ``temporal``).
 
 Usage:
-    python bench/recommend.py                              # both sources, 10^5 synthetic events
+    python bench/recommend.py                              # both sources, 10^5 synthetic events, split live
+    python bench/recommend.py --split leave-last-out       # the default split before the live one
     python bench/recommend.py --source gift --models popularity,itemknn,ease
     python bench/recommend.py --source synthetic --events 100000 --split temporal --json
 """
@@ -104,7 +107,7 @@ def _reset_peak() -> None:
 
 def bench_shop(label: str, shop: ShopData, models: list[str], args: argparse.Namespace, report: Any) -> None:
     from bench._common import peak_rss_mb
-    from kg.profiles.evaluate import evaluate_recommenders
+    from kg.profiles.evaluate import SLICES, evaluate_recommenders
 
     rows, last = [], None
     for name in models:
@@ -121,6 +124,7 @@ def bench_shop(label: str, shop: ShopData, models: list[str], args: argparse.Nam
                 row.get("hit@20"),
                 row.get("coverage@20"),
                 row.get("recall@20_cold"),
+                *(row.get(f"recall@20_{name}") for name in SLICES),
                 row.get("users"),
                 row.get("seconds"),
                 round(peak_rss_mb(), 1),
@@ -131,12 +135,24 @@ def bench_shop(label: str, shop: ShopData, models: list[str], args: argparse.Nam
         if row.get("weights"):
             report.note(f"{label} kg weights {row['weights']}; validation {row.get('validation')}")
     fmt = [
-        tuple(f"{v:.4f}" if isinstance(v, float) and i in (1, 2, 3, 4, 5) else v for i, v in enumerate(r)) for r in rows
+        tuple(f"{v:.4f}" if isinstance(v, float) and 1 <= i <= 5 + len(SLICES) else v for i, v in enumerate(r))
+        for r in rows
     ]
     it = shop.interactions
     report.table(
         f"{label}: {it.n_users} users, {it.n_items} items, {it.n_events} events, split {args.split}",
-        ["model", "recall@20", "ndcg@20", "hit@20", "coverage@20", "cold recall@20", "users", "seconds", "peak MB"],
+        [
+            "model",
+            "recall@20",
+            "ndcg@20",
+            "hit@20",
+            "coverage@20",
+            "cold recall@20",
+            *(f"recall@20 {name}" for name in SLICES),
+            "users",
+            "seconds",
+            "peak MB",
+        ],
         fmt,
     )
     if last is not None:
@@ -145,6 +161,7 @@ def bench_shop(label: str, shop: ShopData, models: list[str], args: argparse.Nam
 
 def main() -> None:
     from bench._common import Report, add_json_flag
+    from kg.profiles.split import DEFAULT_SPLIT, SPLITS
 
     parser = argparse.ArgumentParser(description="recommenders side by side")
     parser.add_argument("--source", choices=("gift", "synthetic", "both"), default="both")
@@ -152,7 +169,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=0, help="synthetic users (0: events / 20)")
     parser.add_argument("--products", type=int, default=0, help="synthetic products (0: events / 50)")
     parser.add_argument("--models", default="popularity,itemknn,ease,mf,kge,gnn,kg")
-    parser.add_argument("--split", default="leave-last-out")
+    parser.add_argument("--split", choices=SPLITS, default=DEFAULT_SPLIT)
     parser.add_argument("--seed", type=int, default=0)
     add_json_flag(parser)
     args = parser.parse_args()

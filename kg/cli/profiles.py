@@ -30,6 +30,8 @@ eval_app = typer.Typer(
 
 #: every model `kg eval recommend` knows, in table order
 MODEL_NAMES = ("popularity", "itemknn", "ease", "mf", "kge", "gnn", "kg")
+#: the splits of `kg eval recommend`, the default first (kg.profiles.split.SPLITS, without importing numpy)
+SPLIT_NAMES = ("live", "leave-last-out", "temporal")
 
 
 def _progress(ctx: typer.Context, json_out: bool) -> Callable[[str], Any] | None:
@@ -204,9 +206,12 @@ def eval_recommend_cmd(
     split: Annotated[
         str,
         typer.Option(
-            "--split", help="leave-last-out (per user, by time) or temporal (a global cut at 80% of the time range)."
+            "--split",
+            help="live (per user, the moment before their last purchase of something new: the history before it "
+            "trains, views of the bought item included), leave-last-out (per user, the last bought item and all "
+            "its events held out) or temporal (a global cut at 80% of the time range).",
         ),
-    ] = "leave-last-out",
+    ] = SPLIT_NAMES[0],
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -222,12 +227,12 @@ def eval_recommend_cmd(
     only; full ranking over all products, seen items excluded. The table, JSON and a chart are saved in
     KG_HOME/evals/<run>.
 
-    Example: kg eval recommend --k 10,20 --split leave-last-out --json
+    Example: kg eval recommend --k 10,20 --split live --json
     """
     from kg.profiles import evaluate_recommendations
 
-    if split not in ("leave-last-out", "temporal"):
-        fail(f"unknown --split {split!r}; choose leave-last-out or temporal")
+    if split not in SPLIT_NAMES:
+        fail(f"unknown --split {split!r}; choose {', '.join(SPLIT_NAMES[:-1])} or {SPLIT_NAMES[-1]}")
     ks = _parse_ks(k)
     models = _parse_models(model)
     with store_of(ctx) as store:

@@ -1,10 +1,17 @@
 """Evaluate recommenders side by side on one honest split (what ``kg eval recommend`` runs).
 
 Every model is trained on the training part only and ranks every product for every evaluated
-user, the user's purchased/rated training items excluded (see :mod:`kg.profiles.recommenders.base`).
-Rows hold Recall/NDCG/hit/coverage at each K over all evaluated users, the same over the *cold*
-slice (evaluated users with at most :data:`COLD_MAX` purchased/rated training items; keys
-``recall@20_cold`` ...), ``users``, ``users_cold`` and ``seconds`` (fit + ranking).
+user, the user's purchased/rated training items excluded, ties to the item more popular in training
+(see :mod:`kg.profiles.recommenders.base`). Rows hold Recall/NDCG/hit/coverage at each K over all
+evaluated users, and Recall/NDCG/hit over each slice of them (keys ``recall@20_<slice>`` ...,
+``users_<slice>``; None where a slice is empty), by what the user's training history holds:
+
+- ``cold``: at most :data:`COLD_MAX` purchased/rated items;
+- ``bought1``, ``bought2-4``, ``bought5+``: 1, 2 to 4, 5 or more purchased/rated items;
+- ``views_only``: none purchased or rated, only views, carts or favourites (the ``live`` split's
+  first-time buyers);
+
+plus ``users`` and ``seconds`` (fit + ranking).
 """
 
 from __future__ import annotations
@@ -26,15 +33,40 @@ from kg.profiles.metrics import coverage_at_k, hit_at_k, ndcg_at_k, recall_at_k
 from kg.profiles.recommenders import MODEL_NAMES, make_model, recommend
 from kg.profiles.recommenders.base import collect_notes, positive_matrix
 from kg.profiles.recommenders.signals import aspects_before
-from kg.profiles.split import SPLITS, Split, make_split
+from kg.profiles.split import DEFAULT_SPLIT, SPLITS, Split, make_split
 from kg.profiles.threads import limited_threads
 
-__all__ = ["EvalReport", "evaluate_recommenders", "COLD_MAX", "metric_row", "check_args"]
+__all__ = ["EvalReport", "evaluate_recommenders", "COLD_MAX", "SLICES", "metric_row", "check_args", "slice_masks"]
 
 logger = logging.getLogger(__name__)
 
 #: evaluated users with at most this many purchased/rated training items form the cold slice
 COLD_MAX = 2
+#: the slices of evaluated users besides ``cold`` (see the module docstring), as the table names them
+SLICES: dict[str, str] = {
+    "bought1": "had bought 1 item",
+    "bought2-4": "2-4",
+    "bought5+": "5+",
+    "views_only": "only browsed (views/carts/favourites)",
+}
+
+
+def slice_masks(bought: np.ndarray, has_history: np.ndarray) -> dict[str, np.ndarray]:
+    """Boolean masks over evaluated users: ``cold`` and each of :data:`SLICES`, from each user's count of
+    purchased/rated training items and whether they have any training event.
+
+    >>> {k: v.tolist() for k, v in slice_masks(np.array([0, 1, 3, 6]), np.array([True] * 4)).items()}
+    {'cold': [True, True, False, False], 'bought1': [False, True, False, False], \
+'bought2-4': [False, False, True, False], 'bought5+': [False, False, False, True], \
+'views_only': [True, False, False, False]}
+    """
+    return {
+        "cold": bought <= COLD_MAX,
+        "bought1": bought == 1,
+        "bought2-4": (bought >= 2) & (bought <= 4),
+        "bought5+": bought >= 5,
+        "views_only": (bought == 0) & has_history,
+    }
 
 
 @dataclass
@@ -48,6 +80,8 @@ class EvalReport:
     users_skipped: int
     skip_reasons: dict[str, int] = field(default_factory=dict)
     users_cold: int = 0
+    #: evaluated users per slice of :data:`SLICES`
+    users_slices: dict[str, int] = field(default_factory=dict)
     n_items: int = 0
     files: list[Path] = field(default_factory=list)
     #: facts about this run said once (e.g. a model limited to the most bought items)
@@ -62,6 +96,7 @@ class EvalReport:
             "skip_reasons": dict(self.skip_reasons),
             "users_cold": self.users_cold,
             "cold_max_train_items": COLD_MAX,
+            "users_slices": dict(self.users_slices),
             "items": self.n_items,
             "rows": self.rows,
             "notes": list(self.notes),
@@ -73,7 +108,8 @@ class EvalReport:
         for k in self.ks:
             cols += [f"recall@{k}", f"ndcg@{k}", f"hit@{k}", f"coverage@{k}"]
         k = max(self.ks)
-        return cols + [f"recall@{k}_cold", f"ndcg@{k}_cold", "users", "seconds"]
+        shown = [f"recall@{k}_{name}" for name in SLICES if self.users_slices.get(name)]
+        return cols + [f"recall@{k}_cold", f"ndcg@{k}_cold", *shown, "users", "seconds"]
 
     def lines(self) -> list[str]:
         """A plain-text table plus the evaluated/skipped counts."""
@@ -85,9 +121,10 @@ class EvalReport:
             for r in cells
         ]
         reasons = ", ".join(f"{n} {why}" for why, n in self.skip_reasons.items()) or "none"
+        slices = ", ".join(f"{self.users_slices.get(name, 0)} {label}" for name, label in SLICES.items())
         out.append(
             f"split {self.split}: {self.users_evaluated} users evaluated ({self.users_cold} cold: "
-            f"<= {COLD_MAX} training items), {self.users_skipped} skipped ({reasons}); "
+            f"<= {COLD_MAX} training items; {slices}), {self.users_skipped} skipped ({reasons}); "
             f"{self.n_items} items ranked"
         )
         for row in self.rows:
@@ -122,17 +159,27 @@ def check_args(models: Sequence[str], ks: Sequence[int], split: str) -> tuple[li
 
 
 def metric_row(
-    ranked: np.ndarray, relevant: list[set[int]], ks: Sequence[int], n_items: int, cold: np.ndarray
+    ranked: np.ndarray,
+    relevant: list[set[int]],
+    ks: Sequence[int],
+    n_items: int,
+    cold: np.ndarray,
+    slices: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Mean metrics at each k over all rows and over the ``cold`` rows (boolean mask)."""
+    """Mean metrics at each k over all rows, over the ``cold`` rows (boolean mask) and over each of
+    ``slices`` (name -> boolean mask; keys ``recall@k_<name>`` ...)."""
     row: dict[str, Any] = {}
-    cold_rel = [r for r, c in zip(relevant, cold, strict=True) if c]
+    groups = {"cold": cold, **(slices or {})}
     for k in ks:
         for name, fn in (("recall", recall_at_k), ("ndcg", ndcg_at_k), ("hit", hit_at_k)):
             values = fn(ranked, relevant, k)
             row[f"{name}@{k}"] = round(float(values.mean()), 6) if len(values) else None
-            cold_values = fn(ranked[cold], cold_rel, k) if cold.any() else np.zeros(0)
-            row[f"{name}@{k}_cold"] = round(float(cold_values.mean()), 6) if len(cold_values) else None
+            for group, mask in groups.items():
+                if not mask.any():
+                    row[f"{name}@{k}_{group}"] = None
+                    continue
+                part = fn(ranked[mask], [r for r, m in zip(relevant, mask, strict=True) if m], k)
+                row[f"{name}@{k}_{group}"] = round(float(part.mean()), 6)
         row[f"coverage@{k}"] = round(coverage_at_k(ranked, k, n_items=n_items), 6)
     return row
 
@@ -177,7 +224,7 @@ def evaluate_recommenders(
     *,
     models: Sequence[str] = MODEL_NAMES,
     ks: Sequence[int] = (10, 20),
-    split: str = "leave-last-out",
+    split: str = DEFAULT_SPLIT,
     seed: int = 0,
     out_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
@@ -194,7 +241,9 @@ def evaluate_recommenders(
     relevant = [data.test[int(u)] for u in users]
     seen = positive_matrix(train)
     train_items = np.asarray(seen.sum(axis=1)).ravel()
-    cold = train_items[users] <= COLD_MAX if users.size else np.zeros(0, dtype=bool)
+    has_history = np.bincount(train.user, minlength=train.n_users) > 0
+    slices = slice_masks(train_items[users], has_history[users])
+    cold = slices.pop("cold")
     report = EvalReport(
         split=data.name,
         ks=ks,
@@ -203,13 +252,14 @@ def evaluate_recommenders(
         users_skipped=data.n_skipped,
         skip_reasons=dict(data.skip_reasons),
         users_cold=int(cold.sum()),
+        users_slices={name: int(mask.sum()) for name, mask in slices.items()},
         n_items=train.n_items,
     )
     say(f"{split}: {data.n_evaluated} users evaluated, {data.n_skipped} skipped, {train.n_items} items")
     with collect_notes() as notes:
         for name in names:
             _evaluate_one(
-                name, report, eval_shop, train, seed, users, seen, relevant, ks, cold, data, say, model_options
+                name, report, eval_shop, train, seed, users, seen, relevant, ks, cold, slices, data, say, model_options
             )
     report.notes = list(notes.values())
     if out_dir is not None:
@@ -228,6 +278,7 @@ def _evaluate_one(
     relevant: list[set[int]],
     ks: tuple[int, ...],
     cold: np.ndarray,
+    slices: dict[str, np.ndarray],
     data: Split,
     say: Callable[[str], None],
     model_options: dict[str, dict[str, Any]] | None,
@@ -240,7 +291,7 @@ def _evaluate_one(
         with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)
             model.fit(eval_shop, train, seed)
             ranked = recommend(model, users, seen, max(ks)) if users.size else np.zeros((0, max(ks)), np.int64)
-        row.update(metric_row(ranked, relevant, ks, train.n_items, cold))
+        row.update(metric_row(ranked, relevant, ks, train.n_items, cold, slices))
         # blends (KGRecommender) also report their tuning and weights
         validation = getattr(model, "validation", None)
         if validation:
@@ -255,6 +306,7 @@ def _evaluate_one(
         row["error"] = f"{type(e).__name__}: {e}".splitlines()[0]
     row["users"] = data.n_evaluated
     row["users_cold"] = int(cold.sum())
+    row.update({f"users_{name}": int(mask.sum()) for name, mask in slices.items()})
     row["seconds"] = round(time.perf_counter() - started, 3)
     report.rows.append(row)
     say(f"{name}: done in {row['seconds']:.1f}s")

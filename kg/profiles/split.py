@@ -1,7 +1,17 @@
-"""Honest train/test splits for recommender evaluation: per-user leave-last-out, or a global time cut.
+"""Honest train/test splits for recommender evaluation: the moment before a user's last new purchase
+(``live``), per-user leave-last-out, or a global time cut.
 
-Both work on distinct items of :data:`~profiles.data.POSITIVE_TYPES` (purchased or rated). Every
+All work on distinct items of :data:`~profiles.data.POSITIVE_TYPES` (purchased or rated). Every
 user of the interactions ends up either evaluated or skipped, with the reason counted.
+
+- ``live``: what a live recommender faces. Per user, the last moment at which they bought (or rated) an
+  item new to their purchases is held out: that moment's new items are the test items, and the user's
+  training history is everything strictly before it (views, carts and favourites of the held-out items
+  included); nothing of theirs from that moment on.
+- ``leave-last-out``: per user, the last distinct purchased item is held out and every event of that
+  (user, item) pair is deleted, the views before the purchase included; the user's later events on other
+  items stay in training.
+- ``temporal``: one global cut at 80% of the event times; no event after it trains anything.
 
 >>> from kg.profiles.data import Interactions
 >>> rows = [("a", "p1", "purchase", 1, None), ("a", "p2", "purchase", 2, None), ("b", "p1", "purchase", 1, None)]
@@ -20,14 +30,18 @@ import numpy as np
 from kg.foundation.errors import ConfigError
 from kg.profiles.data import POSITIVE_TYPES, Interactions
 
-__all__ = ["Split", "SPLITS", "leave_last_out", "temporal", "make_split", "first_positive"]
+__all__ = ["Split", "SPLITS", "DEFAULT_SPLIT", "leave_last_out", "live", "temporal", "make_split", "first_positive"]
 
 #: names accepted by :func:`make_split`
-SPLITS: tuple[str, ...] = ("leave-last-out", "temporal")
+SPLITS: tuple[str, ...] = ("live", "leave-last-out", "temporal")
+#: the split ``kg eval recommend`` uses unless told otherwise
+DEFAULT_SPLIT = "live"
 
 TOO_FEW = "fewer than 2 distinct purchased/rated items"
 NO_HISTORY = "no purchased/rated item before the cut"
 NO_NEW = "no new purchased/rated item after the cut"
+NO_PURCHASE = "no purchased/rated item"
+NOTHING_BEFORE = "no event before their last new purchase/rating"
 
 
 @dataclass
@@ -116,6 +130,59 @@ def leave_last_out(interactions: Interactions) -> Split:
     )
 
 
+def live(interactions: Interactions) -> Split:
+    """Per user, the moment before their last purchase of something new: the test items are the items the
+    user first purchased or rated at their last such moment (the newest first time of any of their
+    purchased/rated items; several when bought at the same moment); their training events are those
+    strictly before it, of every type, the held-out items' views, carts and favourites included.
+
+    The moment is the event time as the ledger has it: where a shop's times are whole days (review dates),
+    it is the day, and the same day's other events are left out too. Users who never purchased or rated
+    anything, or who have no event before that moment, are skipped (two reasons). Every evaluated user's
+    history is cut at their own moment; skipped users keep all their events. Other users' events after
+    a user's moment stay in training (one model is fitted for all users, as in leave-last-out): what
+    leaks is the crowd's later taste, never the user's own future; ``temporal`` is the split without it.
+
+    >>> from kg.profiles.data import Interactions
+    >>> rows = [("a", "p1", "purchase", 1, None), ("a", "p2", "view", 2, None), ("a", "p2", "purchase", 3, None),
+    ...         ("a", "p3", "view", 4, None), ("b", "p1", "purchase", 1, None)]
+    >>> s = live(Interactions.from_rows(rows))
+    >>> s.test, s.train.at.tolist(), s.skip_reasons
+    ({0: {1}}, [1, 2, 1], {'no event before their last new purchase/rating': 1})
+    """
+    users, items, at = first_positive(interactions)  # by user, then first time
+    n_users = interactions.n_users
+    bought = np.zeros(n_users, dtype=bool)
+    bought[users] = True
+    moment = np.full(n_users, np.iinfo(np.int64).max, dtype=np.int64)  # no moment: every event trains
+    last = np.flatnonzero(np.append(users[1:] != users[:-1], True)) if users.size else users
+    moment[users[last]] = at[last]
+    before = interactions.at < moment[interactions.user]
+    has_before = np.zeros(n_users, dtype=bool)
+    has_before[interactions.user[before]] = True
+    evaluated = np.flatnonzero(bought & has_before).astype(np.int64)
+    skipped = np.flatnonzero(~(bought & has_before)).astype(np.int64)
+    reasons: Counter[str] = Counter()
+    reasons[NO_PURCHASE] = int((~bought).sum())
+    reasons[NOTHING_BEFORE] = int((bought & ~has_before).sum())
+    is_eval = np.zeros(n_users, dtype=bool)
+    is_eval[evaluated] = True
+    held = is_eval[users] & (at == moment[users])
+    test: dict[int, set[int]] = {}
+    for user, item in zip(users[held].tolist(), items[held].tolist(), strict=True):
+        test.setdefault(user, set()).add(item)
+    keep = before | ~is_eval[interactions.user]
+    return Split(
+        name="live",
+        train=interactions.subset(keep),
+        test=test,
+        evaluated=evaluated,
+        skipped=skipped,
+        skip_reasons={why: n for why, n in reasons.items() if n},
+        cutoff_at={int(u): int(moment[u]) for u in evaluated},
+    )
+
+
 def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
     """One global cut at the ``fraction`` quantile of event times: events at or before it train, the rest test.
 
@@ -168,6 +235,8 @@ def temporal(interactions: Interactions, fraction: float = 0.8) -> Split:
 
 def make_split(interactions: Interactions, name: str) -> Split:
     """The split called ``name`` (see :data:`SPLITS`); ConfigError for anything else."""
+    if name == "live":
+        return live(interactions)
     if name == "leave-last-out":
         return leave_last_out(interactions)
     if name == "temporal":

@@ -7,7 +7,9 @@ matrices' parts included) saved beside it as ``arrays/<n>.npy`` and loaded memor
 (``np.load(mmap_mode="c")``), so ``kg update`` reads only the pages the touched users' rows need.
 ``cursor.json`` holds what each ``kg update`` moves (the ledger bookmark and ``as_of``): an update rewrites
 that file only. A run folder of format 1 (one ``state.pkl`` beside ``profiles.json``, kg 0.5 and before) still loads;
-the first ``kg update`` rewrites it in format 2.
+the first ``kg update`` rewrites it in format 2. The model carries its tie order
+(:attr:`~kg.profiles.recommenders.base.Recommender.tie_order`, popularity at ``kg profiles`` time); a state
+pickled before it existed loads with none and ranks ties by item code, as it did.
 """
 
 from __future__ import annotations

@@ -120,20 +120,22 @@ def recommend_with_reasons(
     evaluation: viewed or carted products may come back), each with a reason; products without one are
     passed over (of the best ``3k + 10``). Returns the rows, the reasons counted by the kind of path
     stored (a co-purchase path found for a gnn score counts as ``copurchase``) and the co-purchase pairs
-    the reasons cite. ``model`` scores the users of ``inter`` by their index there."""
+    the reasons cite. ``model`` scores the users of ``inter`` by their index there; ties go to the item first
+    in its ``tie_order`` (the more popular in its training data; lower item code where it has none)."""
     seen = seen_items(inter)
     rows: list[RecommendationRow] = []
     reasons: dict[str, int] = {}
     together: set[Together] = set()
     n_items = model.n_items
     pool = min(n_items, 3 * k + 10)
+    order = getattr(model, "tie_order", None)  # ties to the more popular item (None: a state saved before)
     for lo in range(0, inter.n_users, batch):
         users = np.arange(lo, min(lo + batch, inter.n_users))
         parts = model.parts(users)
         names = list(parts)
         scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
         exclude_seen(exclude_cold(model, scores), seen[users])
-        row, item = best_per_row(scores, pool)
+        row, item = best_per_row(scores, pool, order)
         strength = np.column_stack([parts[n][row, item] for n in names]) if names else np.zeros((row.size, 0))
         choices = explainer.choose(users[row], item, strength, names)
         for p, rank in zip(*first_per_row(row, choices.explained, k), strict=True):

@@ -471,7 +471,7 @@ def evaluate_recommendations(
     *,
     models: Sequence[str] | None = None,
     ks: Sequence[int] = (10, 20),
-    split: str = "leave-last-out",
+    split: str = "live",
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Any:

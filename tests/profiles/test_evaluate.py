@@ -39,13 +39,30 @@ def test_rows_files_and_counts(synthetic_shop: ShopData, tmp_path: Path) -> None
         assert row["users"] == report.users_evaluated and row["seconds"] >= 0
     assert [p.name for p in report.files] == ["eval.json", "eval.tsv", "eval.png"]
     data = json.loads((tmp_path / "eval.json").read_text())
-    assert data["users_evaluated"] == report.users_evaluated and data["split"] == "leave-last-out"
+    assert data["users_evaluated"] == report.users_evaluated and data["split"] == "live"  # the default
+    assert data["users_slices"] == report.users_slices and sum(report.users_slices.values()) > 0
     assert [r["model"] for r in data["rows"]] == FAST
     tsv = (tmp_path / "eval.tsv").read_text().splitlines()
     assert tsv[0].split("\t")[:3] == ["model", "recall@5", "ndcg@5"] and len(tsv) == 1 + len(FAST)
     assert (tmp_path / "eval.png").read_bytes()[:4] == b"\x89PNG"
     text = "\n".join(report.lines())
     assert f"{report.users_evaluated} users evaluated" in text and "skipped" in text
+
+
+def test_live_split_reports_every_slice(synthetic_shop: ShopData) -> None:
+    report = evaluate_recommenders(synthetic_shop, models=["popularity", "itemknn"], ks=(10,), split="live")
+    slices = report.users_slices
+    assert set(slices) == {"bought1", "bought2-4", "bought5+", "views_only"}
+    assert slices["views_only"] > 0  # first purchases after browsing: evaluated here, never in leave-last-out
+    assert sum(slices.values()) == report.users_evaluated
+    assert sum(report.skip_reasons.values()) == report.users_skipped
+    for row in report.rows:
+        for name, n in slices.items():
+            assert row[f"users_{name}"] == n
+            value = row[f"recall@10_{name}"]
+            assert (value is None) == (n == 0) and (value is None or 0.0 <= value <= 1.0)
+    text = "\n".join(report.lines())
+    assert f"{slices['views_only']} only browsed" in text and "recall@10_views_only" in text
 
 
 def test_temporal_split_runs(synthetic_shop: ShopData) -> None:
@@ -61,10 +78,15 @@ def test_temporal_split_runs(synthetic_shop: ShopData) -> None:
 def test_shop_where_most_customers_buy_once_still_runs() -> None:
     rows = [(f"u{n}", f"p{n % 5}", "purchase", n, None) for n in range(30)]  # 30 one-purchase users
     rows += [("loyal", "p1", "purchase", 100, None), ("loyal", "p2", "purchase", 101, None)]
-    report = evaluate_recommenders(ShopData(Interactions.from_rows(rows)), models=["popularity", "kg"], ks=(3,))
+    shop = ShopData(Interactions.from_rows(rows))
+    report = evaluate_recommenders(shop, models=["popularity", "kg"], ks=(3,), split="leave-last-out")
     assert (report.users_evaluated, report.users_skipped) == (1, 30)
     assert report.skip_reasons == {"fewer than 2 distinct purchased/rated items": 30}
     assert report.users_cold == 1 and report.rows[1]["users_cold"] == 1
+    report = evaluate_recommenders(shop, models=["popularity", "kg"], ks=(3,), split="live")
+    assert (report.users_evaluated, report.users_skipped) == (1, 30)
+    assert report.skip_reasons == {"no event before their last new purchase/rating": 30}
+    assert report.users_slices["bought1"] == 1 and report.rows[1]["recall@3_bought1"] is not None
 
 
 @pytest.mark.parametrize(
@@ -88,7 +110,7 @@ def test_gift_cards_baselines_match_the_reference_figures(amazon_dir: Path) -> N
     from bench.recommend import load_gift_cards
 
     report = evaluate_recommenders(
-        load_gift_cards(amazon_dir), models=["popularity", "itemknn", "ease", "kg"], ks=(20,)
+        load_gift_cards(amazon_dir), models=["popularity", "itemknn", "ease", "kg"], ks=(20,), split="leave-last-out"
     )
     assert (report.users_evaluated, report.users_skipped, report.n_items) == (458, 0, 148)
     got = {r["model"]: (r["recall@20"], r["ndcg@20"]) for r in report.rows}

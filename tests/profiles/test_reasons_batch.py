@@ -92,6 +92,7 @@ class _Parts:
         self.n_items = inter.n_items
         self.active = rng.random(inter.n_items) < 0.9
         self.table = {n: rng.choice([0.0, 0.25, 0.5, 1.0], size=(inter.n_users, inter.n_items)) for n in NAMES[:5]}
+        self.tie_order = rng.permutation(inter.n_items)  # ties: first in this order wins
 
     def parts(self, users: np.ndarray) -> dict[str, np.ndarray]:
         return {n: t[users].astype(np.float32) for n, t in self.table.items()}
@@ -100,12 +101,14 @@ class _Parts:
 def _per_user(model: _Parts, explainer: Explainer, inter: Interactions, k: int) -> list[dict[str, object]]:
     """The straightforward definition: each user's candidates best first, the first k with a reason."""
     seen, rows = seen_items(inter), []
+    position = np.argsort(model.tie_order)
     for u in range(inter.n_users):
         parts = model.parts(np.array([u]))
         s = np.asarray(sum(parts.values()), dtype=np.float64)
         exclude_seen(exclude_cold(model, s), seen[[u]])
         s = s[0]
-        ranked = [i for i in sorted(range(s.size), key=lambda i: (-s[i], i)) if np.isfinite(s[i])][: 3 * k + 10]
+        ranked = [i for i in sorted(range(s.size), key=lambda i: (-s[i], position[i])) if np.isfinite(s[i])]
+        ranked = ranked[: 3 * k + 10]
         rank = 0
         for i in ranked:
             reason = explainer.explain(u, i, _order(np.array([parts[n][0, i] for n in parts]), list(parts)))
@@ -126,16 +129,19 @@ def test_recommendations_for_all_users_at_once_equal_the_per_user_loop(seed: int
     assert sum(counts.values()) == len(rows) and len(together) <= len(rows)
 
 
-def test_candidates_are_the_best_finite_items_ties_by_item_code() -> None:
+@pytest.mark.parametrize("ordered", [False, True])
+def test_candidates_are_the_best_finite_items_ties_by_the_order_or_item_code(ordered: bool) -> None:
     rng = np.random.default_rng(0)
     for _ in range(200):
         n, pool = int(rng.integers(1, 60)), int(rng.integers(1, 70))
         scores = rng.choice([0.0, 0.1, 0.2, 0.5, 1.0, -np.inf], size=(int(rng.integers(1, 8)), n))
+        order = rng.permutation(n) if ordered else None
+        position = np.argsort(order) if order is not None else np.arange(n)
         expected = [
             (r, i)
             for r, row in enumerate(scores)
-            for i in sorted(range(n), key=lambda i: (-row[i], i))[:pool]
+            for i in sorted(range(n), key=lambda i: (-row[i], position[i]))[:pool]
             if np.isfinite(row[i])
         ]
-        rows, items = candidates(scores, pool)
+        rows, items = candidates(scores, pool, order)
         assert list(zip(rows.tolist(), items.tolist(), strict=True)) == expected

@@ -42,6 +42,77 @@ def test_top_k_excludes_seen_and_unranked_and_breaks_ties_by_code() -> None:
     assert top_k(scores, seen, 5).tolist() == [[0, 2, 4, -1, -1], [1, 2, 3, -1, -1]]
 
 
+def test_top_k_breaks_ties_by_the_order_given() -> None:
+    scores = np.array([[0.5, 0.9, 0.5, -np.inf, 0.5], [1.0, 1.0, 1.0, 1.0, 1.0]], dtype=np.float32)
+    seen = sparse.csr_matrix(np.array([[0, 1, 0, 0, 0], [1, 0, 0, 0, 1]]))
+    order = np.array([4, 3, 2, 1, 0])
+    assert top_k(scores, seen, 2, order).tolist() == [[4, 2], [3, 2]]
+    assert top_k(scores, seen, 5, order).tolist() == [[4, 2, 0, -1, -1], [3, 2, 1, -1, -1]]
+    assert top_k(scores, None, 3, order).tolist() == [[1, 4, 2], [4, 3, 2]]
+
+
+#: a shop where the two tie rules disagree: "a" bought only p0, which nobody else bought, so an item model
+#: scores every other item 0 for "a"; p3 is the best seller (3 buyers), p2 has 1 buyer and 2 viewers, p1 1
+#: buyer; by item code p1 would come first, by popularity p3, then p2 (more users with any event), then p1
+TIED = [
+    ("a", "p0", "purchase", 1, None),
+    ("b", "p1", "purchase", 2, None),
+    ("c", "p2", "purchase", 3, None),
+    ("d", "p2", "view", 4, None),
+    ("e", "p2", "view", 5, None),
+    ("f", "p3", "purchase", 6, None),
+    ("g", "p3", "purchase", 7, None),
+    ("h", "p3", "purchase", 8, None),
+]
+
+
+@pytest.mark.parametrize("name", ["itemknn", "ease", "popularity"])
+def test_ties_go_to_the_more_popular_item_in_training_not_the_lower_code(name: str) -> None:
+    shop = _shop(TIED)
+    model = make_model(name).fit(shop, shop.interactions, 0)
+    scores = model.scores(np.array([0]))[0]
+    if name != "popularity":  # the item models' scores for "a" all tie: the tie rule alone decides
+        assert scores[1] == scores[2] == scores[3]
+    assert model.tie_order.tolist() == [3, 2, 0, 1]  # p0 and p1: 1 buyer, 1 user each: by code
+    assert _top(model, shop, "a", 3) == ["p3", "p2", "p1"]
+    model.tie_order = None  # what a model saved before kg had a tie order ranks by: the item code
+    if name != "popularity":
+        assert _top(model, shop, "a", 3) == ["p1", "p2", "p3"]
+
+
+def test_a_state_saved_without_a_tie_order_loads_and_ranks_ties_by_code(tmp_path) -> None:
+    from kg.profiles.state import ProfileState, load_state, save_state
+
+    shop = _shop(TIED)
+    model = KGRecommender(tune=False).fit(shop, shop.interactions, 0)
+    state = ProfileState(
+        run="r1",
+        items=list(shop.interactions.items),
+        model=model.without_users(),
+        together=sparse.csr_matrix((4, 4), dtype=np.float32),
+        columns=[],
+        centroids=np.zeros((0, 0)),
+        segment_label={},
+        popular={},
+        as_of_ms=8,
+        as_of_fixed=False,
+        half_life_days=30.0,
+        top=20,
+        k=3,
+        bookmark=0,
+    )
+    save_state(tmp_path, state)
+    assert load_state(tmp_path).model.tie_order.tolist() == [3, 2, 0, 1]  # the state carries the tie order
+    del state.model.tie_order  # as a state pickled before the tie order existed
+    save_state(tmp_path, state)
+    old = load_state(tmp_path).model
+    assert "tie_order" not in vars(old) and old.tie_order is None
+    fresh = old.with_users(shop, shop.interactions)
+    seen = positive_matrix(shop.interactions)
+    expected = top_k(fresh.scores(np.arange(8)), seen, 3)  # by item code
+    assert recommend(fresh, np.arange(8), seen, 3).tolist() == expected.tolist()
+
+
 def test_popularity_picks_the_most_bought() -> None:
     shop = _shop(_buys([("a", "p1"), ("b", "p2"), ("c", "p2"), ("d", "p3"), ("d", "p2"), ("e", "p3")]))
     model = make_model("popularity").fit(shop, shop.interactions, 0)

@@ -10,13 +10,23 @@ import pytest
 from kg.foundation.errors import ConfigError
 from kg.profiles.data import Interactions
 from kg.profiles.metrics import coverage_at_k, hit_at_k, ndcg_at_k, recall_at_k
-from kg.profiles.split import NO_HISTORY, NO_NEW, TOO_FEW, leave_last_out, make_split, temporal
+from kg.profiles.split import (
+    NO_HISTORY,
+    NO_NEW,
+    NO_PURCHASE,
+    NOTHING_BEFORE,
+    TOO_FEW,
+    leave_last_out,
+    live,
+    make_split,
+    temporal,
+)
 
 
 def _events(it: Interactions, user: str) -> set[tuple[str, str]]:
     u = it.user_index[user]
     return {
-        (it.items[i], ("view", "cart", "purchase", "rating")[t])
+        (it.items[i], ("view", "cart", "purchase", "rating", "favorite")[t])
         for i, t in zip(it.item[it.user == u], it.type[it.user == u], strict=True)
     }
 
@@ -56,6 +66,45 @@ def test_leave_last_out_removes_every_event_of_the_held_out_pair_and_counts_skip
     assert _events(s.train, "a") == {("p1", "purchase")}
     assert _events(s.train, "b") == {("p3", "view"), ("p3", "purchase")}
     assert s.train.n_events == 4
+
+
+def test_live_keeps_the_history_before_the_last_new_purchase_and_drops_the_rest() -> None:
+    day = 86_400_000
+    rows = [
+        ("a", "p1", "purchase", 1 * day, None),
+        ("a", "p3", "view", 2 * day, None),  # views, cart, favourite of the held-out item before it: kept
+        ("a", "p3", "favorite", 2 * day + 5, None),
+        ("a", "p2", "view", 3 * day, None),
+        ("a", "p3", "cart", 4 * day, None),
+        ("a", "p3", "purchase", 5 * day, None),  # a's last new purchase moment: p3 and p4, bought together
+        ("a", "p4", "purchase", 5 * day, None),
+        ("a", "p4", "rating", 5 * day, 5.0),  # same moment: dropped
+        ("a", "p2", "view", 6 * day, None),  # after: dropped
+        ("a", "p1", "purchase", 7 * day, None),  # a re-buy is not new: not a moment; after: dropped
+        ("b", "p2", "view", 1 * day, None),  # views only before a first purchase: evaluated
+        ("b", "p2", "purchase", 2 * day, None),
+        ("b", "p5", "view", 3 * day, None),
+        ("c", "p1", "purchase", 4 * day, None),  # nothing before the purchase: skipped, events kept
+        ("d", "p2", "view", 4 * day, None),  # never bought: skipped, events kept
+    ]
+    it = Interactions.from_rows(rows)
+    s = live(it)
+    assert s.name == "live" and make_split(it, "live").test == s.test
+    named = {it.users[u]: {it.items[i] for i in items} for u, items in s.test.items()}
+    assert named == {"a": {"p3", "p4"}, "b": {"p2"}}
+    assert _events(s.train, "a") == {
+        ("p1", "purchase"),
+        ("p3", "view"),
+        ("p3", "favorite"),
+        ("p2", "view"),
+        ("p3", "cart"),
+    }
+    assert s.train.at[s.train.user == it.user_index["a"]].max() == 4 * day
+    assert _events(s.train, "b") == {("p2", "view")}
+    assert _events(s.train, "c") == {("p1", "purchase")} and _events(s.train, "d") == {("p2", "view")}
+    assert s.evaluated.tolist() == [0, 1] and s.skipped.tolist() == [2, 3]
+    assert s.skip_reasons == {NOTHING_BEFORE: 1, NO_PURCHASE: 1}
+    assert s.cutoff_at == {0: 5 * day, 1: 2 * day}
 
 
 def test_temporal_cut_new_items_only_and_reasons() -> None:

@@ -150,6 +150,10 @@ def test_cli_eval_recommend_json(shop_store: GraphStore, settings: Settings) -> 
         for key in ("recall@5", "ndcg@5", "hit@5", "coverage@5", "recall@20", "ndcg@20", "hit@20", "coverage@20"):
             assert 0.0 <= row[key] <= 1.0, key
         assert row["users"] > 0
+        # the default split is live; every slice is in the JSON, its users counted
+        slices = ("bought1", "bought2-4", "bought5+", "views_only")
+        assert sum(row[f"users_{name}"] for name in slices) == row["users"]
+        assert all(f"recall@20_{name}" in row for name in slices)
 
 
 @pytest.mark.slow  # trains a small TransE model

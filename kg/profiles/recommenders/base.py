@@ -6,11 +6,19 @@ with no training event at all; models with catalogue signals (``kg``) can.
 
 Seen items: an item is *seen* by a user when the user purchased or rated it in training
 (:data:`~profiles.data.POSITIVE_TYPES`). Viewed or carted items are not excluded: buying what one
-looked at is the most common purchase, and leave-last-out removes every event of the held-out pair.
+looked at is the most common purchase.
 
->>> s = np.array([[0.1, 0.9, 0.5, -np.inf]], dtype=np.float32)
->>> top_k(s, sparse.csr_matrix(np.array([[0, 1, 0, 0]])), 3).tolist()
-[[2, 0, -1]]
+Ties: items with equal scores are ranked by ``order``, a permutation of the item codes, first wins. Every
+model sets :attr:`Recommender.tie_order` when fitted: the more popular item in its training data first
+(:func:`popularity_order`), so a sparse scorer whose candidates mostly tie at 0 fills its list with best
+sellers rather than with low item codes. Without an order (``None``: a state saved before kg had one) the
+lower item code wins.
+
+>>> s = np.array([[0.1, 0.9, 0.5, -np.inf, 0.1]], dtype=np.float32)
+>>> top_k(s, sparse.csr_matrix(np.array([[0, 1, 0, 0, 0]])), 3).tolist()
+[[2, 0, 4]]
+>>> top_k(s, sparse.csr_matrix(np.array([[0, 1, 0, 0, 0]])), 3, order=np.array([4, 3, 2, 1, 0])).tolist()
+[[2, 4, 0]]
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from contextlib import contextmanager
 import numpy as np
 from scipy import sparse
 
-from kg.profiles.data import POSITIVE_TYPES, Interactions, ShopData
+from kg.profiles.data import EVENT_TYPES, POSITIVE_TYPES, Interactions, ShopData
 
 __all__ = [
     "BATCH_USERS",
@@ -33,7 +41,9 @@ __all__ = [
     "collect_notes",
     "exclude_cold",
     "exclude_seen",
+    "item_popularity",
     "note",
+    "popularity_order",
     "positive_matrix",
     "recommend",
     "row_minmax",
@@ -78,6 +88,9 @@ class Recommender:
     name: str = "base"
     #: True when the model can score items without training events (catalogue signals)
     scores_cold_items: bool = False
+    #: item codes, the winner of a tie first (:func:`popularity_order` of the training data, set by
+    #: :meth:`_prepare`); None: lower code first (a class default, so a model pickled without it loads)
+    tie_order: np.ndarray | None = None
 
     def __init__(self) -> None:
         self.n_items = 0
@@ -92,6 +105,7 @@ class Recommender:
     def _prepare(self, train: Interactions) -> None:
         self.n_items = train.n_items
         self.active = active_items(train)
+        self.tie_order = popularity_order(train)
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         """(len(users) x n_items) float32; items without training events are -inf unless the model scores them."""
@@ -133,6 +147,25 @@ def positive_matrix(train: Interactions) -> sparse.csr_matrix:
     return train.matrix(POSITIVE_TYPES, binary=True).astype(np.float32)
 
 
+def item_popularity(train: Interactions) -> np.ndarray:
+    """Distinct purchasing/rating users per item (float32): the ``popularity`` model's score."""
+    return np.asarray(positive_matrix(train).sum(axis=0), dtype=np.float32).ravel()
+
+
+def popularity_order(train: Interactions) -> np.ndarray:
+    """Item codes, most popular in ``train`` first: by distinct purchasing/rating users (as the
+    ``popularity`` model ranks), then distinct users with any event, then lower code.
+
+    >>> train = Interactions.from_rows([("a", "p1", "view", 1, None), ("a", "p2", "purchase", 1, None),
+    ...                                 ("b", "p3", "view", 1, None), ("c", "p3", "view", 1, None)])
+    >>> popularity_order(train).tolist()
+    [1, 2, 0]
+    """
+    bought = item_popularity(train)
+    touched = np.asarray(train.matrix(EVENT_TYPES).sum(axis=0)).ravel()
+    return np.lexsort((np.arange(train.n_items), -touched, -bought)).astype(np.int64)
+
+
 def active_items(train: Interactions) -> np.ndarray:
     """Boolean per item: has at least one training event (any type)."""
     out = np.zeros(train.n_items, dtype=bool)
@@ -168,9 +201,13 @@ def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int) -> np.ndarray:
     return np.nonzero(take)[1].reshape(scores.shape[0], pool)
 
 
-def best_per_row(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``pool`` best finite items of each row of ``scores`` (ties: lower item code first), best first:
-    (row, item) of each, row by row."""
+def best_per_row(scores: np.ndarray, pool: int, order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``pool`` best finite items of each row of ``scores``, best first: (row, item) of each, row by row.
+    Ties go to the item first in ``order`` (a permutation of the item codes; None: lower item code first):
+    the columns are laid out in that order, picked by position, and the positions mapped back to codes."""
+    if order is not None:
+        rows, at = best_per_row(np.take(scores, order, axis=1), pool)
+        return rows, order[at]
     n_rows, n_items = scores.shape
     if pool < n_items:
         picked = np.argpartition(scores, n_items - pool, axis=1)[:, n_items - pool :]
@@ -187,22 +224,33 @@ def best_per_row(scores: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]
     values = scores[rows, items]
     keep = np.isfinite(values)
     rows, items, values = rows[keep], items[keep], values[keep]
-    order = np.lexsort((items, -values, rows))
-    return rows[order], items[order]
+    by = np.lexsort((items, -values, rows))
+    return rows[by], items[by]
 
 
-def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndarray:
-    """Best ``k`` item codes per row (ties: lower item code first), seen and -inf items excluded; -1 pads.
+def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int, order: np.ndarray | None = None) -> np.ndarray:
+    """Best ``k`` item codes per row, seen and -inf items excluded, ties to the item first in ``order``
+    (None: lower item code first, see :func:`best_per_row`); -1 pads.
 
-    ``seen`` holds one row per row of ``scores`` (any non-zero = seen); it is modified in place
-    nowhere, ``scores`` is copied.
+    ``seen`` holds one row per row of ``scores`` (any non-zero = seen); neither is modified.
     """
-    s = exclude_seen(np.array(scores, dtype=np.float32, copy=True), seen)
-    n_rows, n_items = s.shape
+    n_rows, n_items = scores.shape
     out = np.full((n_rows, k), -1, dtype=np.int64)
     if min(k, n_items) == 0 or n_rows == 0:
         return out
+    if order is None:
+        s = exclude_seen(np.array(scores, dtype=np.float32, copy=True), seen)
+    else:  # one copy, its columns in tie order: seen items are looked up at their position there
+        order = np.asarray(order, dtype=np.int64)
+        s = np.take(np.asarray(scores, dtype=np.float32), order, axis=1)
+        if seen is not None and seen.nnz:
+            position = np.empty(n_items, dtype=np.int64)
+            position[order] = np.arange(n_items)
+            coo = seen.tocoo()
+            s[coo.row, position[coo.col]] = -np.inf
     rows, items = best_per_row(s, min(k, n_items))
+    if order is not None:
+        items = order[items]
     rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
     out[rows, rank] = items
     return out
@@ -211,9 +259,11 @@ def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int) -> np.ndar
 def recommend(
     model: Recommender, users: np.ndarray, seen: sparse.csr_matrix | None, k: int, batch: int = BATCH_USERS
 ) -> np.ndarray:
-    """Top-k item codes for ``users`` (rows of ``seen`` are looked up by user code), in user batches."""
+    """Top-k item codes for ``users`` (rows of ``seen`` are looked up by user code), in user batches; ties
+    to the more popular item in the model's training data (:attr:`Recommender.tie_order`)."""
     users = np.asarray(users, dtype=np.int64)
+    order = getattr(model, "tie_order", None)
     parts = [np.zeros((0, k), dtype=np.int64)]
     for chunk in batches(users, batch):
-        parts.append(top_k(model.scores(chunk), seen[chunk] if seen is not None else None, k))
+        parts.append(top_k(model.scores(chunk), seen[chunk] if seen is not None else None, k, order))
     return np.concatenate(parts)

@@ -12,14 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from kg.profiles.data import Interactions, ShopData
-from kg.profiles.recommenders.base import Recommender, positive_matrix
+from kg.profiles.recommenders.base import Recommender, item_popularity
 
 __all__ = ["PopularityRecommender", "item_popularity"]
-
-
-def item_popularity(train: Interactions) -> np.ndarray:
-    """Distinct purchasing/rating users per item (float32)."""
-    return np.asarray(positive_matrix(train).sum(axis=0), dtype=np.float32).ravel()
 
 
 class PopularityRecommender(Recommender):
