@@ -444,8 +444,10 @@ async def sustained(base: str, events: Events, seconds: float) -> dict[str, Any]
 
 
 # -- 3. reads -------------------------------------------------------------------------------------------------
-async def reads(base: str, users: int, n: int, clients: int, seed: int) -> dict[str, Any]:
-    """``n`` GET /users/{id}/recommendations?k=10 over existing users by ``clients`` concurrent clients."""
+async def reads(base: str, users: int, n: int, clients: int, seed: int, rate: float | None = None) -> dict[str, Any]:
+    """``n`` GET /users/{id}/recommendations?k=10 over existing users by ``clients`` concurrent clients: each
+    sends its next request when the last answered, or (``rate``: requests/s of all clients together) on its
+    own schedule, one every ``clients / rate`` seconds, the clients' schedules staggered."""
     import httpx
 
     rng = random.Random(seed)
@@ -454,9 +456,14 @@ async def reads(base: str, users: int, n: int, clients: int, seed: int) -> dict[
     errors = empty = 0
     async with _clients(base, clients) as readers:
 
-        async def worker(client: httpx.AsyncClient) -> None:
+        async def worker(client: httpx.AsyncClient, slot: int) -> None:
             nonlocal errors, empty
+            interval = clients / rate if rate else 0.0
+            due = t0 + slot * interval / clients
             for user in ids:
+                if interval:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    due += interval
                 sent = time.perf_counter()
                 try:
                     reply = await client.get(f"/users/{user}/recommendations", params={"k": 10})
@@ -470,7 +477,7 @@ async def reads(base: str, users: int, n: int, clients: int, seed: int) -> dict[
                     errors += 1
 
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(reader) for reader in readers))
+        await asyncio.gather(*(worker(reader, slot) for slot, reader in enumerate(readers)))
         wall = time.perf_counter() - t0
     return {"requests": n, "errors": errors, "empty": empty, "per_s": round(n / wall), "latency": latencies}
 
@@ -775,16 +782,22 @@ def run(args: argparse.Namespace, report: Report, work: Path) -> None:
             )
 
             rows = []
-            for clients, n in ((1, max(50, args.reads // 10)), (args.read_clients, args.reads)):
-                report.log(f"reads: {n:,} by {clients} client(s)")
+            plans = (
+                (1, max(50, args.reads // 10), None),
+                (args.read_clients, args.reads, None),
+                (args.read_clients, args.reads, args.read_rate),
+            )
+            for clients, n, rate in plans:
+                paced = f" at {rate:,.0f}/s in all" if rate else ""
+                report.log(f"reads: {n:,} by {clients} client(s){paced}")
                 got = meter.run(
-                    f"reads, {clients} client(s)",
+                    f"reads, {clients} client(s){paced}",
                     serve.pid,
-                    reads(serve.base, users, n, clients, seed=args.seed + clients),
+                    reads(serve.base, users, n, clients, seed=args.seed + clients, rate=rate),
                 )
                 rows.append(
                     (
-                        clients,
+                        f"{clients}{paced}",
                         n,
                         got["errors"],
                         got["empty"],
@@ -840,6 +853,9 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=20.0, help="length of the sustained-throughput phase")
     parser.add_argument("--reads", type=int, default=5000, help="recommendation reads by the concurrent clients")
     parser.add_argument("--read-clients", type=int, default=50, help="concurrent readers")
+    parser.add_argument(
+        "--read-rate", type=float, default=250.0, help="requests/s of all readers together, in the paced read phase"
+    )
     parser.add_argument("--backlog", type=int, default=20_000, help="events produced at once to time Kafka catch-up")
     parser.add_argument(
         "--kafka",
@@ -851,7 +867,7 @@ def main() -> None:
     add_json_flag(parser)
     args = parser.parse_args()
     report = Report.from_args(
-        "serve", args, "events", "rate", "seconds", "load_seconds", "reads", "read_clients", "backlog", "seed"
+        "serve", args, "events", "rate", "seconds", "load_seconds", "reads", "read_clients", "read_rate", "backlog", "seed"
     )
     with tempfile.TemporaryDirectory(prefix="kg-bench-serve-") as tmp:
         run(args, report, Path(tmp))
