@@ -162,7 +162,6 @@ class Intake:
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None  # why the worker stopped, when it did not stop on request
         self._numbers = itertools.count(1)
-        self._around: tuple[set[str], set[str]] = (set(), set())  # the current batch's raw users and products
         self.batches_dir = private_dir(Path(settings.home) / "serve" / "batches")
 
     # -- callers ---------------------------------------------------------------------------------------
@@ -287,7 +286,7 @@ class Intake:
             except Exception as e:  # noqa: BLE001 - one bad leftover must not stop the service
                 logger.warning("could not ingest leftover %s: %s", path.name, e)
 
-    def _batch_file(self, taken: list[_Pending]) -> tuple[Path, list[tuple[Ticket, int]], dict[int, str]]:
+    def _batch_file(self, taken: list[_Pending]) -> tuple[Path, list[tuple[Ticket, int]], _BatchRead]:
         """Write the batch to a private file: each ticket's (ticket, first line in submission order) and the
         reason of every line that is not an event, by its submission-order number. When some lines are bad
         the file is rewritten with the events first (so ``kg ingest``'s format check, which reads the first
@@ -300,11 +299,12 @@ class Intake:
             starts.append((ticket, line))
             line += len(lines)
         _write_private(path, texts)
-        rejected, self._around = _read_batch(path)
+        read = _read_batch(path)
+        rejected = read.rejected
         if rejected and len(rejected) < len(texts):
             order = [n for n in range(1, len(texts) + 1) if n not in rejected] + sorted(rejected)
             _write_private(path, [texts[n - 1] for n in order])
-        return path, starts, rejected
+        return path, starts, read
 
     def _ingest(self, store: GraphStore, path: Path) -> Any:
         from kg.ingest import ingest_file
@@ -317,7 +317,8 @@ class Intake:
         outcome = BatchOutcome(batch="", events=sum(len(lines) for _, lines in taken))
         path: Path | None = None
         try:
-            path, starts, rejected = self._batch_file(taken)
+            path, starts, read = self._batch_file(taken)
+            rejected = read.rejected
             outcome.batch = path.name
             clock = time.perf_counter()
             if len(rejected) < outcome.events:
@@ -346,7 +347,7 @@ class Intake:
             ticket.outcome = outcome
             ticket.mark("ingested")
         if self.update and outcome.rows_ok:
-            self._update(store, outcome)
+            self._update(store, outcome, read)
         for ticket in tickets:
             ticket.mark("updated")
         self._observe(outcome, tickets)
@@ -358,14 +359,13 @@ class Intake:
             except Exception as e:  # noqa: BLE001 - metrics must never stop the intake
                 logger.warning("batch observer failed: %s", e)
 
-    def _update(self, store: GraphStore, outcome: BatchOutcome) -> None:
+    def _update(self, store: GraphStore, outcome: BatchOutcome, read: _BatchRead) -> None:
         from kg.profiles import update_profiles
 
         clock = time.perf_counter()
-        raw_users, products = self._around
         pseudonym = Pseudonymiser.from_settings(self.settings).user_id
         try:
-            report = update_profiles(store, self.settings, around=({pseudonym(u) for u in raw_users}, products))
+            report = update_profiles(store, self.settings, around=({pseudonym(u) for u in read.users}, read.products))
             outcome.users_updated, outcome.update_note = report.users_updated, report.note
         except Exception as e:  # noqa: BLE001 - the events landed; the next batch's update catches up
             logger.warning("kg update after batch %s failed: %s", outcome.batch, e)
@@ -423,21 +423,28 @@ def _write_private(path: Path, texts: list[str]) -> None:
         out.writelines(text + "\n" for text in texts)
 
 
-def _read_batch(path: Path) -> tuple[dict[int, str], tuple[set[str], set[str]]]:
-    """A batch file read by the reader ``kg ingest`` uses: the reason of every line that is not an event, by
-    line, and the (raw) users and the products of its events."""
+@dataclass
+class _BatchRead:
+    """A batch file as ``kg ingest``'s reader sees it: why each bad line (by number) is bad; the raw users
+    and the products of its events (whose new ones the update folds in)."""
+
+    rejected: dict[int, str] = field(default_factory=dict)
+    users: set[str] = field(default_factory=set)
+    products: set[str] = field(default_factory=set)
+
+
+def _read_batch(path: Path) -> _BatchRead:
+    """Read a batch file with the reader ``kg ingest`` uses."""
     from kg.ingest.event_readers import read_events_jsonl
     from kg.ingest.records import BadRow
     from kg.ingest.source import LineSource
 
-    rejected: dict[int, str] = {}
-    users: set[str] = set()
-    products: set[str] = set()
+    read = _BatchRead()
     with LineSource(path) as source:
         for record in read_events_jsonl(source):
             if isinstance(record, BadRow):
-                rejected[record.line] = record.reason
+                read.rejected[record.line] = record.reason
             else:
-                users.add(record.user)
-                products.add(record.item)
-    return rejected, (users, products)
+                read.users.add(record.user)
+                read.products.add(record.item)
+    return read
