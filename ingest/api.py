@@ -56,13 +56,15 @@ def ingest_file(
     progress: ProgressHook | None = None,
     allow_forgotten: bool = False,
     compact: bool = True,
+    check_format: bool = True,
     **options: Any,
 ) -> IngestReport:
     """Ingest one file of ``kind`` (events, products, reviews) in format ``fmt`` (detected when None).
 
     Rows of people forgotten by ``kg forget`` are skipped (``report.rows_forgotten``) unless
     ``allow_forgotten``, which loads them and takes those people off the forgotten list. ``compact=False``
-    leaves the embedded server's log as it is (``kg serve`` compacts on a timer, not after every batch).
+    leaves the embedded server's log as it is (``kg serve`` compacts on a timer, not after every batch);
+    ``check_format=False`` skips the early stop on a file whose first rows are unusable (files kg wrote).
 
     ``options`` are the format's reader options (``delimiter``, ``columns``) and loader options
     (reviews: ``lang``, ``store_text``, ``sentiment``, ``folds``, ``synonyms``); an option the
@@ -85,6 +87,7 @@ def ingest_file(
             progress=progress,
             allow_forgotten=allow_forgotten,
             compact=compact,
+            check_format=check_format,
         )
     except FormatMismatch as e:
         from kg.ingest.detect import suggest_format

@@ -59,6 +59,7 @@ def run_ingest(
     checksum: str | None = None,
     label: str | None = None,
     compact: bool = True,
+    check_format: bool = True,
 ) -> IngestReport:
     """Ingest one file. Finished files are skipped unless ``force``; every write is idempotent, so a
     forced or interrupted-and-repeated run leaves the same graph as one clean run. A run that fails
@@ -68,6 +69,9 @@ def run_ingest(
 
     Rows of people on the forgotten list (``kg forget``) are skipped and counted (``rows_forgotten``);
     with ``allow_forgotten`` they are loaded and the people taken off the list.
+
+    ``check_format`` stops early when the first rows are mostly unusable in this format (a file in another
+    format); inputs kg wrote itself skip it, so even a file of only bad rows goes to the quarantine.
 
     ``compact`` rewrites the embedded server's append-only log at the end (callers that write often, such as
     ``kg serve``'s batches, compact on their own schedule).
@@ -104,6 +108,7 @@ def run_ingest(
                 checksum,
                 user_fields,
                 _ForgottenFilter(settings, allow=allow_forgotten),
+                check_format,
             )
         except BaseException as e:
             report.seconds = round(time.perf_counter() - started, 3)
@@ -219,13 +224,16 @@ def _stream(
     checksum: str,
     user_fields: Sequence[str],
     forgotten: _ForgottenFilter,
+    check_format: bool = True,
 ) -> None:
     """Read, quarantine and load every batch of ``source``; fill ``report``."""
     quarantine = Quarantine.from_settings(settings, path, kind=report.kind, checksum=checksum, user_fields=user_fields)
     if report.file != str(path):  # an input made on the fly: bad rows name what the user gave
         quarantine.source = report.file
     try:
-        records = guard_format(reader(source), path, report.kind, report.format)  # wrong format: stop early
+        records = reader(source)
+        if check_format:  # wrong format: stop early
+            records = guard_format(records, path, report.kind, report.format)
         for chunk in batched(records, settings.batch_size):
             good = []
             for record in chunk:

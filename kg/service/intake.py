@@ -5,7 +5,8 @@ Callers (``POST /events``, the Kafka source) hand over JSON lines with :meth:`In
 the oldest line has waited ``max_wait_s``; it then writes the batch to a private file under
 ``KG_HOME/serve/batches`` and ingests it with :func:`kg.ingest.ingest_file` (format ``jsonl``: the same
 validation, pseudonymisation, quarantine, forgotten-list filter and idempotency as ``kg ingest``: an event
-submitted twice is stored once), sets every ticket's ``ingested`` (the ledger and the graph hold the events),
+submitted twice is stored once; bad lines go to the quarantine under the batch's name and their line),
+sets every ticket's ``ingested`` (the ledger and the graph hold the events),
 brings the touched users' profiles up to date with :func:`kg.profiles.update_profiles` and sets ``updated``.
 The batch file is removed once ingested (its bad rows stay in the quarantine, with the batch's name and line).
 
@@ -287,10 +288,8 @@ class Intake:
                 logger.warning("could not ingest leftover %s: %s", path.name, e)
 
     def _batch_file(self, taken: list[_Pending]) -> tuple[Path, list[tuple[Ticket, int]], _BatchRead]:
-        """Write the batch to a private file: each ticket's (ticket, first line in submission order) and the
-        reason of every line that is not an event, by its submission-order number. When some lines are bad
-        the file is rewritten with the events first (so ``kg ingest``'s format check, which reads the first
-        rows, sees events) and the bad lines after them, which the quarantine then records."""
+        """Write the batch to a private file, lines in submission order: each ticket's (ticket, first line)
+        and the batch as ``kg ingest``'s reader sees it."""
         name = f"batch-{int(time.time() * 1000):013d}-{os.getpid()}-{next(self._numbers):06d}.jsonl"
         path = self.batches_dir / name
         texts = [text.replace("\n", " ").replace("\r", " ") for _, lines in taken for text in lines]
@@ -299,18 +298,22 @@ class Intake:
             starts.append((ticket, line))
             line += len(lines)
         _write_private(path, texts)
-        read = _read_batch(path)
-        rejected = read.rejected
-        if rejected and len(rejected) < len(texts):
-            order = [n for n in range(1, len(texts) + 1) if n not in rejected] + sorted(rejected)
-            _write_private(path, [texts[n - 1] for n in order])
-        return path, starts, read
+        return path, starts, _read_batch(path)
 
     def _ingest(self, store: GraphStore, path: Path) -> Any:
         from kg.ingest import ingest_file
 
         self._written = True
-        return ingest_file(store, self.settings, path, kind="events", fmt="jsonl", max_bad_ratio=1.0, compact=False)
+        return ingest_file(
+            store,
+            self.settings,
+            path,
+            kind="events",
+            fmt="jsonl",
+            max_bad_ratio=1.0,
+            compact=False,
+            check_format=False,  # the service wrote the file: even a batch of only bad lines is quarantined
+        )
 
     def _process(self, store: GraphStore, taken: list[_Pending]) -> None:
         tickets = [ticket for ticket, _ in taken]
@@ -321,12 +324,9 @@ class Intake:
             rejected = read.rejected
             outcome.batch = path.name
             clock = time.perf_counter()
-            if len(rejected) < outcome.events:
-                report = self._ingest(store, path)
-                outcome.rows_ok, outcome.rows_bad = report.rows_ok, report.rows_bad
-                outcome.rows_forgotten = report.rows_forgotten
-            else:  # no event at all: nothing to ingest (the callers get every line's reason)
-                outcome.rows_bad = len(rejected)
+            report = self._ingest(store, path)
+            outcome.rows_ok, outcome.rows_bad = report.rows_ok, report.rows_bad
+            outcome.rows_forgotten = report.rows_forgotten
             outcome.ingest_s = round(time.perf_counter() - clock, 4)
             path.unlink(missing_ok=True)
         except BaseException as e:  # noqa: BLE001 - every caller of the batch hears of it

@@ -7,6 +7,7 @@ reads are loopback-only without the token, writes always need it, and no id reac
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -160,6 +161,15 @@ def test_guards_bodies_and_bad_requests(served: Served) -> None:
         garbage = http.post("/events", content=b'not json\n{"user_id": 1}\n', headers=AUTH)
         assert garbage.status_code == 200
         assert garbage.json()["accepted"] == 0 and [r["line"] for r in garbage.json()["rejected"]] == [1, 2]
+        batch = garbage.json()["batch"]
+        quarantined = [
+            json.loads(line)
+            for file in served.settings.quarantine_dir.iterdir()
+            if file.is_file()
+            for line in file.read_text(encoding="utf-8").splitlines()
+        ]
+        mine = [r for r in quarantined if r["source"].endswith(batch)]
+        assert [r["line"] for r in mine] == [1, 2] and "JSON" in mine[0]["reason"], "bad lines are quarantined"
         assert http.get("/users/NEWCOMER/recommendations", params={"k": 0}).status_code == 422
         assert http.post("/events", json=[], headers=AUTH, params={"wait": "later"}).status_code == 422
 
