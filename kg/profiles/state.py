@@ -31,6 +31,7 @@ from kg.profiles.recommenders.blend import KGRecommender
 __all__ = [
     "INLINE_BYTES",
     "LEGACY_STATE_FILE",
+    "latest_run_dir",
     "STATE_DIR",
     "STATE_VERSION",
     "ProfileState",
@@ -168,14 +169,15 @@ def load_state(run_dir: Path) -> ProfileState:
 
 def latest_state(settings: Settings) -> tuple[Path, ProfileState] | None:
     """The newest profiles run folder that has a state, with its state; None when there is none."""
+    newest = latest_run_dir(settings)
+    return None if newest is None else (newest, load_state(newest))
+
+
+def latest_run_dir(settings: Settings) -> Path | None:
+    """The newest profiles run folder that has a state (its name is the run id), without loading it."""
     base = settings.home / "profiles"
-    if not base.is_dir():
-        return None
-    runs = [p for p in base.iterdir() if has_state(p)]
-    if not runs:
-        return None
-    newest = max(runs, key=_written_order)
-    return newest, load_state(newest)
+    runs = [p for p in base.iterdir() if has_state(p)] if base.is_dir() else []
+    return max(runs, key=_written_order) if runs else None
 
 
 def _written_order(run_dir: Path) -> tuple[str, int, str]:

@@ -215,16 +215,16 @@ def _register_routes(app: FastAPI) -> None:
 
     @app.get("/health")
     def health(service: ServiceDep) -> Any:
-        from kg.profiles.state import latest_state
+        from kg.profiles.state import latest_run_dir
 
-        found = latest_state(service.settings)
+        run_dir = latest_run_dir(service.settings)
         alive = service.intake.alive
         return JSONResponse(
             {
                 "status": "ok" if alive else "failing: the intake stopped (see the log)",
                 "version": __version__,
                 "backend": service.settings.backend,
-                "profiles_run": found[1].run if found else None,
+                "profiles_run": run_dir.name if run_dir else None,
                 "events_waiting": service.intake.waiting,
                 "uptime_s": round(time.time() - service.started, 1),
             },
