@@ -2,7 +2,9 @@
 
 Gift Cards: each review is a purchase and a rating event at unixReviewTime x 1000; category path =
 " > ".join(category list) with its parents; brand from the metadata; also_buy pairs. Synthetic:
-``kg.ingest.synthetic.generate_shop`` with ``--events`` events. Per model: Recall/NDCG/hit/coverage@20,
+``kg.ingest.synthetic.generate_shop`` with ``--events`` events; ``--source clickstream`` the same generator
+with ``clickstream=True`` (views >> purchases, shoppers coming back to the items they consider; ``all``:
+the three shops). Per model: Recall/NDCG/hit/coverage@20,
 cold-user Recall@20 (<= 2 training items), Recall@20 per slice of ``kg.profiles.evaluate.SLICES`` (users
 who had bought 1, 2-4, 5+ items, or only browsed), users, seconds (fit + rank), peak RSS while it ran.
 ``--split`` picks the split (``live``, the default, ``leave-last-out`` or ``temporal``).
@@ -11,6 +13,7 @@ Usage:
     python bench/recommend.py                              # both sources, 10^5 synthetic events, split live
     python bench/recommend.py --split leave-last-out       # the default split before the live one
     python bench/recommend.py --source gift --models popularity,itemknn,ease
+    python bench/recommend.py --source clickstream --models popularity,recent,kg
     python bench/recommend.py --source synthetic --events 100000 --split temporal --json
 """
 
@@ -164,23 +167,25 @@ def main() -> None:
     from kg.profiles.split import DEFAULT_SPLIT, SPLITS
 
     parser = argparse.ArgumentParser(description="recommenders side by side")
-    parser.add_argument("--source", choices=("gift", "synthetic", "both"), default="both")
+    parser.add_argument("--source", choices=("gift", "synthetic", "clickstream", "both", "all"), default="both")
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=0, help="synthetic users (0: events / 20)")
     parser.add_argument("--products", type=int, default=0, help="synthetic products (0: events / 50)")
-    parser.add_argument("--models", default="popularity,itemknn,ease,mf,kge,gnn,kg")
+    parser.add_argument("--models", default="popularity,recent,itemknn,ease,mf,kge,gnn,kg")
     parser.add_argument("--split", choices=SPLITS, default=DEFAULT_SPLIT)
     parser.add_argument("--seed", type=int, default=0)
     add_json_flag(parser)
     args = parser.parse_args()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     report = Report("recommend", as_json=args.json, params=vars(args))
-    if args.source in ("gift", "both"):
+    if args.source in ("gift", "both", "all"):
         if (GIFT_CARDS / "Gift_Cards_5.json").is_file():
             bench_shop("Gift Cards", load_gift_cards(), models, args, report)
         else:
             report.note(f"Gift Cards data not found at {GIFT_CARDS}; skipped")
-    if args.source in ("synthetic", "both"):
+    shapes = [("synthetic", False)] if args.source in ("synthetic", "both", "all") else []
+    shapes += [("clickstream", True)] if args.source in ("clickstream", "all") else []
+    for label, clickstream in shapes:
         from kg.ingest.synthetic import generate_shop
 
         with tempfile.TemporaryDirectory(prefix="kg-bench-rec-") as tmp:
@@ -190,9 +195,10 @@ def main() -> None:
                 products=args.products or max(50, args.events // 50),
                 events=args.events,
                 seed=args.seed,
+                clickstream=clickstream,
             )
             shop = load_synthetic(Path(tmp))
-        bench_shop(f"synthetic {args.events:,} events", shop, models, args, report)
+        bench_shop(f"{label} {args.events:,} events", shop, models, args, report)
     report.emit()
 
 

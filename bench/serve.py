@@ -867,7 +867,17 @@ def main() -> None:
     add_json_flag(parser)
     args = parser.parse_args()
     report = Report.from_args(
-        "serve", args, "events", "rate", "seconds", "load_seconds", "reads", "read_clients", "read_rate", "backlog", "seed"
+        "serve",
+        args,
+        "events",
+        "rate",
+        "seconds",
+        "load_seconds",
+        "reads",
+        "read_clients",
+        "read_rate",
+        "backlog",
+        "seed",
     )
     with tempfile.TemporaryDirectory(prefix="kg-bench-serve-") as tmp:
         run(args, report, Path(tmp))

@@ -29,7 +29,7 @@ eval_app = typer.Typer(
 )
 
 #: every model `kg eval recommend` knows, in table order
-MODEL_NAMES = ("popularity", "itemknn", "ease", "mf", "kge", "gnn", "kg")
+MODEL_NAMES = ("popularity", "recent", "itemknn", "ease", "mf", "kge", "gnn", "kg")
 #: the splits of `kg eval recommend`, the default first (kg.profiles.split.SPLITS, without importing numpy)
 SPLIT_NAMES = ("live", "leave-last-out", "temporal")
 
@@ -77,7 +77,10 @@ def profiles_cmd(
     ] = None,
     segments: Annotated[
         int | None,
-        typer.Option("--segments", help="Number of segments (default: chosen by the best silhouette over 2..10)."),
+        typer.Option(
+            "--segments",
+            help="Number of segments (default: chosen top-down by silhouette, up to sqrt(users / 2), at most 50).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (segments, recommender).")] = 0,
     train: Annotated[

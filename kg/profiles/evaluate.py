@@ -287,7 +287,10 @@ def _evaluate_one(
     started = time.perf_counter()
     row: dict[str, Any] = {"model": name}
     try:
-        model = make_model(name, **(model_options or {}).get(name, {}))
+        options = dict((model_options or {}).get(name, {}))
+        if name == "kg":  # the blend tunes on a validation split of the kind evaluated, carved from training
+            options.setdefault("validation", data.name)
+        model = make_model(name, **options)
         with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)
             model.fit(eval_shop, train, seed)
             ranked = recommend(model, users, seen, max(ks)) if users.size else np.zeros((0, max(ks)), np.int64)

@@ -19,12 +19,40 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from kg.profiles.data import Catalogue, Interactions
+from kg.profiles.data import EVENT_TYPES, Catalogue, Interactions
 
-__all__ = ["VIEW_RELS", "Evidence", "PathIndex", "expand", "lookup"]
+__all__ = ["VIEW_RELS", "Evidence", "PathIndex", "expand", "looked_at", "lookup"]
 
 #: the looked-at edge by its code in :attr:`Evidence.viewed` (0: none); a higher code wins
 VIEW_RELS: tuple[str, ...] = ("", "VIEWED", "FAVORITED", "CARTED")
+_LOOK_OF = {"VIEWED": "view", "FAVORITED": "favorite", "CARTED": "cart"}
+
+
+def looked_at(inter: Interactions) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """users x items: the code in :data:`VIEW_RELS` of each pair's looked-at edge (the highest the user has),
+    and the time (epoch ms, float64) of the user's latest event of that type on the item.
+
+    >>> inter = Interactions.from_rows([("a", "p", "cart", 5, None), ("a", "p", "view", 9, None),
+    ...                                 ("a", "p", "cart", 7, None), ("a", "q", "purchase", 9, None)])
+    >>> code, at = looked_at(inter)
+    >>> code.toarray().tolist(), at.toarray().tolist()
+    ([[3.0, 0.0]], [[7.0, 0.0]])
+    """
+    codes = np.zeros(len(EVENT_TYPES), dtype=np.int64)
+    for code, rel in enumerate(VIEW_RELS[1:], start=1):
+        codes[EVENT_TYPES.index(_LOOK_OF[rel])] = code
+    code = codes[inter.type]
+    keep = code > 0
+    user, item, code, at = inter.user[keep], inter.item[keep], code[keep], inter.at[keep]
+    key = user.astype(np.int64) * max(1, inter.n_items) + item
+    order = np.lexsort((at, code, key))  # per pair: the highest code last, its latest time last
+    last = order[np.append(key[order][1:] != key[order][:-1], True)] if order.size else order
+    shape = (inter.n_users, inter.n_items)
+    rows, cols = user[last], item[last]
+    return (
+        sparse.csr_matrix((code[last].astype(np.float64), (rows, cols)), shape=shape),
+        sparse.csr_matrix((at[last].astype(np.float64), (rows, cols)), shape=shape),
+    )
 
 
 def lookup(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -74,6 +102,8 @@ class Evidence:
     rated: np.ndarray
     #: code in :data:`VIEW_RELS`
     viewed: np.ndarray
+    #: time (epoch ms) of the user's latest event of that type on the product (where ``viewed`` > 0)
+    viewed_at: np.ndarray
     #: how far above the product's leaf category the liked category is
     depth: np.ndarray
     brand: np.ndarray
@@ -117,14 +147,10 @@ class PathIndex:
         praise_threshold: float,
     ) -> None:
         self.positive, self.together = positive.tocsr(), together.tocsr()
-        shape = (inter.n_users, inter.n_items)
         purchased = inter.matrix(("purchase",))
         self.rated_only = (inter.matrix(("rating",)) - inter.matrix(("rating",)).multiply(purchased)).tocsr()
         self.rated_only.eliminate_zeros()
-        looked = sparse.csr_matrix(shape)
-        for code, kind in enumerate(("view", "favorite", "cart"), start=1):
-            looked = looked.maximum(inter.matrix((kind,)) * code)
-        self.looked = looked.tocsr()
+        self.looked, self.looked_at = looked_at(inter)
         self.items, self.catalogue, self.product_aspects = inter.items, catalogue, product_aspects
         self.praise_threshold = praise_threshold
         self._interests(inter, interests)
@@ -227,4 +253,5 @@ class PathIndex:
         ok = segment >= 0
         popular[ok] = lookup(self.popular, segment[ok], items[ok]) > 0
         viewed = lookup(self.looked, users, items).astype(np.int64)
-        return Evidence(source, count, rated, viewed, depth, liked_brand, aspect, popular)
+        viewed_at = lookup(self.looked_at, users, items).astype(np.int64)
+        return Evidence(source, count, rated, viewed, viewed_at, depth, liked_brand, aspect, popular)

@@ -18,7 +18,7 @@ from kg.profiles.interests import InterestTable
 from kg.profiles.pipeline import Segments
 from kg.profiles.reasons import together_counts
 from kg.profiles.recommenders.blend import KGRecommender
-from kg.profiles.segments import Segmentation, SegmentInfo
+from kg.profiles.segments import SPLIT_SILHOUETTE, Segmentation, SegmentInfo
 from kg.profiles.steps import user_vectors
 from kg.profiles.threads import limited_threads
 from kg.store import GraphStore
@@ -85,14 +85,26 @@ def criterion(segmentation: Segmentation, asked: int | None) -> str:
         return f"{asked} segments as asked (--segments)"
     scores = segmentation.silhouettes or {}
     if not scores:
-        return "one segment: too few users to compare clusterings"
-    best = max(scores, key=lambda key: scores[key])
-    return f"k={best}: best silhouette {scores[best]:.3f} over k={min(scores)}..{max(scores)}"
+        text = "one segment: too few users to compare clusterings"
+    else:
+        best = max(scores, key=lambda key: scores[key])
+        text = f"k={best}: best silhouette {scores[best]:.3f} over k={min(scores)}..{max(scores)}"
+    if segmentation.splits:
+        text += (
+            f"; {len(segmentation.splits)} segment(s) split further where their own split's silhouette was >= "
+            f"{SPLIT_SILHOUETTE} (at most {segmentation.k_max} segments)"
+        )
+    elif segmentation.k_max:
+        text += f"; no segment split further (silhouette >= {SPLIT_SILHOUETTE}, at most {segmentation.k_max})"
+    if segmentation.weak is not None:
+        text += f"; users with no signal apart as segment {segmentation.weak + 1}"
+    return text
 
 
 class FreshLearner:
     """Learns from the whole shop: KGE user vectors (trained with defaults when the graph has none and
-    ``train``), k-means segments (``n_segments``, else the best silhouette), the ``kg`` blend fitted anew.
+    ``train``), k-means segments (``n_segments``, else chosen top-down by silhouette: :mod:`kg.profiles.segments`),
+    the ``kg`` blend fitted anew.
     After a run, :attr:`clustering`, :attr:`embeddings_run` and :attr:`notes` say what was learned."""
 
     def __init__(
@@ -113,6 +125,8 @@ class FreshLearner:
         self.map_path = map_path
         self.clustering: Clustering | None = None
         self.embeddings_run: str | None = None
+        #: the user vectors the segments used (after :meth:`vectors`)
+        self.user_vectors: dict[str, np.ndarray] = {}
         #: facts about the fit said once (key -> message)
         self.notes: dict[str, str] = {}
 
@@ -120,6 +134,7 @@ class FreshLearner:
         vectors, self.embeddings_run = user_vectors(
             self.store, self.settings, self.train, self.train_config, self.progress, seed=self.seed
         )
+        self.user_vectors = vectors
         return vectors
 
     def segments(self, shop: ShopData, interests: InterestTable, vectors: dict[str, np.ndarray]) -> Clustering:

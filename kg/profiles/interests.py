@@ -36,7 +36,7 @@ from scipy import sparse
 from kg.foundation.errors import ConfigError
 from kg.profiles.data import EVENT_TYPES, Catalogue, Interactions, ShopData
 
-__all__ = ["DAY_MS", "LABELS", "InterestWeights", "InterestTable", "compute_interests", "signed_rating"]
+__all__ = ["DAY_MS", "LABELS", "InterestWeights", "InterestTable", "compute_interests", "decay", "signed_rating"]
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +182,14 @@ def _item_maps(
     return list(brands), b, list(categories), c
 
 
-def _decay(at: np.ndarray, as_of: int, half_life_ms: float) -> np.ndarray:
-    return np.power(0.5, (as_of - at.astype(np.float64)) / half_life_ms)
+def decay(at: np.ndarray, as_of: int | np.ndarray, half_life_ms: float) -> np.ndarray:
+    """``0.5 ** ((as_of - at) / half_life_ms)`` per event (``as_of``: one time, or one per event): an event one
+    half-life old counts half. The recommender's ``viewed`` signal decays with it too.
+
+    >>> decay(np.array([0, DAY_MS]), 2 * DAY_MS, DAY_MS).tolist()
+    [0.25, 0.5]
+    """
+    return np.power(0.5, (np.asarray(as_of, dtype=np.float64) - at.astype(np.float64)) / half_life_ms)
 
 
 def _aspect_matrix(
@@ -207,9 +213,7 @@ def _aspect_matrix(
     dropped = len(mentions) - len(rows)
     if dropped:
         log.info("interests: %d review mentions after as_of ignored", dropped)
-    values = (
-        weight * np.asarray(sent, dtype=np.float64) * _decay(np.asarray(times, dtype=np.int64), as_of, half_life_ms)
-    )
+    values = weight * np.asarray(sent, dtype=np.float64) * decay(np.asarray(times, dtype=np.int64), as_of, half_life_ms)
     return list(aspects), np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), values
 
 
@@ -263,7 +267,7 @@ def compute_interests(
     value = w.per_type()[ev_type]
     is_rating = ev_type == EVENT_TYPES.index("rating")
     value[is_rating] *= signed_rating(inter.rating[mask][is_rating])
-    value *= _decay(inter.at[mask], as_of, half_life_ms)
+    value *= decay(inter.at[mask], as_of, half_life_ms)
 
     users = list(inter.users)
     user_index = dict(inter.user_index)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Reason",
     "Choices",
+    "day",
     "Explainer",
     "KINDS",
     "out",
@@ -49,6 +51,19 @@ _BEHAVIOUR_REL = {
     "view": "VIEWED",
     "favorite": "FAVORITED",
 }
+
+
+def day(at_ms: int) -> str:
+    """The day of an event time (epoch ms, UTC) as reasons write it.
+
+    >>> day(1_718_323_200_000)
+    '14 Jun 2024'
+    """
+    d = datetime.fromtimestamp(at_ms / 1000, tz=UTC)
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def out(rel: str) -> str:
@@ -153,6 +168,20 @@ class Explainer:
         return bought, looked
 
     @cached_property
+    def _looked_at(self) -> dict[tuple[int, int, str], int]:
+        """(user, item, looked-at edge) -> the time (epoch ms) of the user's latest such event on the item."""
+        inter = self.shop.interactions
+        latest: dict[tuple[int, int, str], int] = {}
+        for kind in ("view", "favorite", "cart"):
+            mask = inter.type == EVENT_TYPES.index(kind)
+            rel = _BEHAVIOUR_REL[kind]
+            for u, i, at in zip(
+                inter.user[mask].tolist(), inter.item[mask].tolist(), inter.at[mask].tolist(), strict=True
+            ):
+                latest[(u, i, rel)] = max(at, latest.get((u, i, rel), at))
+        return latest
+
+    @cached_property
     def index(self) -> PathIndex:
         """The graph as sparse matrices, for :meth:`choose`."""
         return PathIndex(
@@ -209,10 +238,10 @@ class Explainer:
         text = f"cares about '{name}', which reviewers praise here"
         return _via(signal, text, user, f"Aspect:{name}", product, ("INTERESTED_IN", "HAS_ASPECT"))
 
-    def _viewed(self, signal: str, u: int, i: int, rel: str) -> Reason:
+    def _viewed(self, signal: str, u: int, i: int, rel: str, at: int) -> Reason:
         user, product = self._names(u, i)
         verb = {"CARTED": "put it in the cart", "FAVORITED": "saved it as a favourite"}.get(rel, "viewed it")
-        return Reason(signal, f"{verb} and has not bought it yet", [f"User:{user}", f"Product:{product}"], [out(rel)])
+        return Reason(signal, f"you {verb} on {day(at)}", [f"User:{user}", f"Product:{product}"], [out(rel)])
 
     def _segment(self, signal: str, u: int, i: int, segment: int) -> Reason:
         user, product = self._names(u, i)
@@ -270,9 +299,10 @@ class Explainer:
         return self._aspect(signal, u, i, praised[0]) if praised else None
 
     def viewed(self, u: int, i: int, signal: str = "viewed") -> Reason | None:
-        """The user looked at (or carted) the product and has not bought it yet."""
+        """The user looked at (or carted) the product, and when they last did (recommended products are
+        never bought ones)."""
         rel = self._edges[1].get((u, i))
-        return None if rel is None else self._viewed(signal, u, i, rel)
+        return None if rel is None else self._viewed(signal, u, i, rel, self._looked_at[(u, i, rel)])
 
     def segment(self, u: int, i: int, signal: str = "segment") -> Reason | None:
         user, product = self._names(u, i)
@@ -338,7 +368,7 @@ class Explainer:
             rel = "RATED" if ev.rated[p] else "PURCHASED"
             return self._copurchase(signal, u, int(ev.source[p]), i, int(ev.count[p]), rel)
         if name == "viewed":
-            return self._viewed(name, u, i, VIEW_RELS[int(ev.viewed[p])])
+            return self._viewed(name, u, i, VIEW_RELS[int(ev.viewed[p])], int(ev.viewed_at[p]))
         if name == "category":
             return self._category(name, u, i, int(ev.depth[p]))
         if name == "brand":

@@ -1,9 +1,21 @@
 """User segments: k-means on interest vectors plus learned embeddings, labelled by dominant interests.
 
-Pipeline (:func:`segment_users`): standardise the columns, reduce to at most 32 dimensions (PCA, or
-TruncatedSVD for sparse input), k-means (``n_init`` fixed, seeded). The number of segments is the ``k`` in
-``k_range`` with the best mean silhouette, computed on a seeded sample of at most ``sample`` users (ties:
-smaller k); every tried k's silhouette is stored. Segment ids are renumbered by size, largest first.
+Pipeline (:func:`segment_users`): users whose feature row is all zeros (no interest and no learned vector)
+are set apart as one group labelled :data:`WEAK_LABEL`; it never takes in a user with a signal. The others
+are standardised, reduced to at most 32 dimensions (PCA, or TruncatedSVD for sparse input) and clustered
+top-down:
+
+1. the first ``k`` is the one in ``k_range`` with the best mean silhouette of k-means fitted on a seeded
+   sample of at most ``sample`` users (ties: smaller k); every tried k's silhouette is stored;
+2. then every segment, largest first, is clustered again the same way (k in ``2..k_range[1]`` among the k
+   whose every part holds at least ``min_size`` users, on a sample of its members); the split is kept when
+   its silhouette is at least :data:`SPLIT_SILHOUETTE` (Kaufman and Rousseeuw's "reasonable structure");
+   parts are tried again. It stops at ``k_max`` segments (default ``sqrt(n / 2)`` clamped to
+   ``k_range[1]..``:data:`K_CAP`), so a shop with more distinct tastes than ``k_range`` allows gets them
+   apart, not lumped, and a homogeneous segment stays whole.
+
+Users are assigned to the nearest centre of the k-means fitted on the sample. Segment ids are renumbered by
+size, largest first.
 """
 
 from __future__ import annotations
@@ -24,13 +36,44 @@ from sklearn.preprocessing import StandardScaler
 from kg.foundation.errors import ConfigError
 from kg.profiles.interests import InterestTable
 
-__all__ = ["CRITERION", "Segmentation", "SegmentInfo", "segment_users", "build_features", "label_segments"]
+__all__ = [
+    "CRITERION",
+    "K_CAP",
+    "SPLIT_SILHOUETTE",
+    "WEAK_LABEL",
+    "Segmentation",
+    "SegmentInfo",
+    "build_features",
+    "default_k_max",
+    "label_segments",
+    "segment_users",
+]
 
 log = logging.getLogger(__name__)
 
-CRITERION = "best mean silhouette (euclidean, reduced space) over k_range on a seeded sample; ties -> smaller k"
+CRITERION = (
+    "best mean silhouette (euclidean, reduced space) over k_range on a seeded sample; ties -> smaller k; "
+    "then each segment split again where its own best split has silhouette >= 0.5"
+)
 MAX_DIMS = 32
 N_INIT = 4
+#: the largest number of segments :func:`default_k_max` gives, whatever the shop's size
+K_CAP = 50
+#: a segment is split when its own clustering's mean silhouette reaches this ("reasonable structure")
+SPLIT_SILHOUETTE = 0.5
+#: users per segment sample when choosing a split (the first level uses ``sample``)
+SPLIT_SAMPLE = 2000
+#: the label of the users with no signal at all (no interest and no learned vector)
+WEAK_LABEL = "too little signal (no interests yet)"
+
+
+def default_k_max(n_users: int, k_hi: int = 10) -> int:
+    """The most segments the top-down split makes for ``n_users``: ``sqrt(n / 2)`` within ``k_hi..K_CAP``.
+
+    >>> default_k_max(300), default_k_max(15_000), default_k_max(10**6)
+    (12, 50, 50)
+    """
+    return max(k_hi, min(K_CAP, round(float(np.sqrt(n_users / 2)))))
 
 
 @dataclass
@@ -44,6 +87,12 @@ class Segmentation:
     criterion: str = CRITERION
     #: the user ids of the rows, when the caller gave them
     users: list[str] | None = None
+    #: the segment of the users with no signal at all (all-zero features), if set apart
+    weak: int | None = None
+    #: each kept top-down split: size of the segment split, parts, silhouette
+    splits: list[dict[str, float]] = field(default_factory=list)
+    #: the most segments the top-down split could make
+    k_max: int = 0
 
     @property
     def sizes(self) -> list[int]:
@@ -106,12 +155,17 @@ def segment_users(
     sample: int = 5000,
     users: Sequence[str] | None = None,
     standardise: bool = True,
+    k_max: int | None = None,
+    min_size: int | None = None,
 ) -> Segmentation:
     """Cluster the rows of ``features`` (users) into segments; see the module docstring for the criterion.
 
     ``n_segments`` forces k (ConfigError when < 1 or > the number of users). With fewer users than
     ``2 * k_range[0]`` (and no k given) everyone is one segment. ``k_range`` is inclusive.
-    ``standardise=False`` skips the column scaling (rare interest columns then weigh less).
+    ``standardise=False`` skips the column scaling (rare interest columns then weigh less). ``k_max`` (default
+    :func:`default_k_max`) bounds the top-down split, ``min_size`` (default half an even share at ``k_max``,
+    at least 5) is the smallest part a split may make. Users with all-zero features form their own segment
+    (``weak``, labelled :data:`WEAK_LABEL`) when at least ``2 * k_range[0]`` others have a signal.
     """
     n = int(features.shape[0])
     if users is not None and len(users) != n:
@@ -136,29 +190,107 @@ def segment_users(
         labels = _renumber_by_size(_kmeans(x, n_segments, seed), n_segments)
         return Segmentation(labels, int(labels.max()) + 1, users=users_list)
 
+    weak = _zero_rows(features)
+    if weak.all() or (n - int(weak.sum())) < 2 * k_lo:
+        weak = np.zeros(n, dtype=bool)  # nothing to set apart from, or too few with a signal to split
+    rest = np.flatnonzero(~weak)
+    k_max = int(k_max) if k_max is not None else default_k_max(rest.size, k_hi)
+    min_size = int(min_size) if min_size is not None else max(5, int(np.ceil(rest.size / (2 * k_max))))
+    first = _best_k(x[rest], k_lo, min(k_hi, k_max), seed, sample)
+    if first is None:
+        log.info("segments: no k gave a defined silhouette; one segment")
+        labels = np.zeros(rest.size, dtype=np.int64)
+        silhouettes: dict[int, float] = {}
+    else:
+        labels, silhouettes = first.labels, first.silhouettes
+    labels, splits = _split_down(x[rest], labels, k_max, min_size, k_hi, seed)
+    full = np.zeros(n, dtype=np.int64)
+    full[rest] = labels
+    k = int(labels.max()) + 1 if labels.size else 0
+    if weak.any():
+        full[weak] = k
+        k += 1
+    out = _renumber_by_size(full, k)
+    weak_id = int(out[np.flatnonzero(weak)[0]]) if weak.any() else None
+    return Segmentation(
+        out, int(out.max()) + 1, silhouettes, users=users_list, weak=weak_id, splits=splits, k_max=k_max
+    )
+
+
+def _zero_rows(features: np.ndarray | sparse.spmatrix) -> np.ndarray:
+    """Rows with no non-zero value: users with no signal at all."""
+    if sparse.issparse(features):
+        m = sparse.csr_matrix(features)
+        m.eliminate_zeros()
+        return np.diff(m.indptr) == 0
+    return ~np.any(np.asarray(features) != 0, axis=1)
+
+
+@dataclass
+class _Choice:
+    labels: np.ndarray  # per row, 0..k-1
+    k: int
+    score: float
+    silhouettes: dict[int, float]
+
+
+def _best_k(x: np.ndarray, k_lo: int, k_hi: int, seed: int, sample: int, min_part: int = 1) -> _Choice | None:
+    """k-means for each k in ``k_lo..k_hi`` fitted on a seeded sample of ``x``; the best mean silhouette on
+    that sample wins (ties: smaller k) and every row goes to its nearest centre. A k that leaves a cluster with
+    fewer than ``min_part`` rows is not a candidate. None when no k has a silhouette."""
+    n = x.shape[0]
     rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(n, size=min(n, sample), replace=False))
+    idx = np.sort(rng.choice(n, size=min(n, sample), replace=False)) if n else np.zeros(0, dtype=np.int64)
+    xs = x[idx]
     silhouettes: dict[int, float] = {}
     best: tuple[float, int, np.ndarray] | None = None
-    for k in range(k_lo, min(k_hi, n - 1) + 1):
-        labels = _kmeans(x, k, seed)
-        sample_labels = labels[idx]
-        if np.unique(labels).size < k:
-            log.info("segments: k=%d finds only %d distinct clusters; stopping", k, np.unique(labels).size)
+    for k in range(k_lo, min(k_hi, idx.size - 1) + 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows: fewer clusters than k, handled
+            km = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(xs)
+        found = np.unique(km.labels_).size
+        if found < k:
+            log.info("segments: k=%d finds only %d distinct clusters; stopping", k, found)
             break  # duplicate rows: no larger k can do better
-        n_found = np.unique(sample_labels).size
-        if n_found < 2 or n_found >= idx.size:
-            continue  # silhouette undefined on this sample
-        score = float(silhouette_score(x[idx], sample_labels, random_state=seed))
+        labels = km.labels_ if idx.size == n else km.predict(x)
+        if min_part > 1 and np.bincount(labels, minlength=k).min() < min_part:
+            continue
+        score = float(silhouette_score(xs, km.labels_))
         silhouettes[k] = score
-        log.info("segments: k=%d silhouette=%.4f", k, score)
+        log.info("segments: k=%d silhouette=%.4f (%d rows)", k, score, idx.size)
         if best is None or score > best[0]:
-            best = (score, k, labels)
+            best = (score, k, np.asarray(labels, dtype=np.int64))
     if best is None:
-        log.info("segments: no k gave a defined silhouette; one segment")
-        return Segmentation(np.zeros(n, dtype=np.int32), 1, silhouettes, users=users_list)
-    labels = _renumber_by_size(best[2], best[1])
-    return Segmentation(labels, int(labels.max()) + 1, silhouettes, users=users_list)
+        return None
+    return _Choice(best[2], best[1], best[0], silhouettes)
+
+
+def _split_down(
+    x: np.ndarray, labels: np.ndarray, k_max: int, min_size: int, k_hi: int, seed: int
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Split segments (largest first) while their own best clustering has a silhouette of at least
+    :data:`SPLIT_SILHOUETTE` and every part keeps ``min_size`` users, up to ``k_max`` segments."""
+    labels = labels.copy()
+    k = int(labels.max()) + 1 if labels.size else 0
+    final: set[int] = set()
+    splits: list[dict[str, float]] = []
+    while k < k_max:
+        sizes = np.bincount(labels, minlength=k)
+        open_ = [c for c in range(k) if c not in final and sizes[c] >= 2 * min_size]
+        if not open_:
+            break
+        c = max(open_, key=lambda s: (sizes[s], -s))
+        members = np.flatnonzero(labels == c)
+        choice = _best_k(x[members], 2, min(k_hi, k_max - k + 1), seed, SPLIT_SAMPLE, min_part=min_size)
+        if choice is None or choice.score < SPLIT_SILHOUETTE:
+            final.add(c)
+            continue
+        new = np.where(choice.labels == 0, c, k + choice.labels - 1)
+        labels[members] = new
+        k += choice.k - 1
+        splits.append({"size": int(members.size), "parts": int(choice.k), "silhouette": round(choice.score, 4)})
+        log.info("segments: split %d users into %d (silhouette %.3f)", members.size, choice.k, choice.score)
+    return labels, splits
 
 
 def _l2_rows(m: np.ndarray) -> np.ndarray:
@@ -225,7 +357,8 @@ def label_segments(
     no score count 0). Candidates have a positive mean and at least ``min_support`` of the segment's users
     with a positive score; the ``top`` best by lift (then mean, label, key) make the label
     ``"key · key · key"``. A segment with none is ``"no clear interest"`` (the size is shown beside every
-    label, never inside it). Equal labels get ``" #n"``, n the segment's number as shown (id + 1).
+    label, never inside it); the segment of users with no signal at all (``segmentation.weak``) is
+    :data:`WEAK_LABEL`. Equal labels get ``" #n"``, n the segment's number as shown (id + 1).
     The rows' users are ``user_ids``, else ``segmentation.users``, else the table's first users
     (:func:`compute_interests` lists the shop's users first, review-only users after them).
     """
@@ -256,7 +389,10 @@ def label_segments(
         lift = mean[ok] / overall[ok]
         order = ok[np.lexsort((ok, -mean[ok], -lift))][:top]
         chosen = [(keys[c][0], keys[c][1], float(mean[c] / overall[c])) for c in order]
-        label = " · ".join(k for _, k, _ in chosen) if chosen else "no clear interest"
+        if seg == segmentation.weak:
+            chosen, label = [], WEAK_LABEL
+        else:
+            label = " · ".join(k for _, k, _ in chosen) if chosen else "no clear interest"
         infos.append(SegmentInfo(seg, size, label, [k for _, k, _ in chosen], chosen))
     counts: dict[str, int] = {}
     for info in infos:

@@ -27,9 +27,9 @@ def _top(model, shop: ShopData, user: str, k: int = 1) -> list[str]:
 
 
 def test_registry_names_and_config_error() -> None:
-    assert MODEL_NAMES == ("popularity", "itemknn", "ease", "mf", "kge", "gnn", "kg")
+    assert MODEL_NAMES == ("popularity", "recent", "itemknn", "ease", "mf", "kge", "gnn", "kg")
     assert set(registry) == set(MODEL_NAMES)
-    with pytest.raises(ConfigError, match="choose one of: popularity, itemknn"):
+    with pytest.raises(ConfigError, match="choose one of: popularity, recent, itemknn"):
         make_model("svd")
     with pytest.raises(ConfigError, match="rejects its options"):
         make_model("ease", nonsense=1)

@@ -1,7 +1,7 @@
 """Recommenders evaluated side by side by ``kg eval recommend``; ``kg`` is the one ``kg profiles`` writes.
 
 >>> sorted(registry)
-['ease', 'gnn', 'itemknn', 'kg', 'kge', 'mf', 'popularity']
+['ease', 'gnn', 'itemknn', 'kg', 'kge', 'mf', 'popularity', 'recent']
 >>> make_model("popularity").name
 'popularity'
 """
@@ -19,6 +19,7 @@ from kg.profiles.recommenders.itemknn import ItemKNNRecommender
 from kg.profiles.recommenders.kge import KGERecommender
 from kg.profiles.recommenders.mf import MFRecommender
 from kg.profiles.recommenders.popularity import PopularityRecommender
+from kg.profiles.recommenders.recent import RecentRecommender
 from kg.profiles.recommenders.signals import SIGNALS
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
 #: model name -> class, in the order evaluation reports them
 registry: dict[str, type[Recommender]] = {
     "popularity": PopularityRecommender,
+    "recent": RecentRecommender,
     "itemknn": ItemKNNRecommender,
     "ease": EASERecommender,
     "mf": MFRecommender,

@@ -2,14 +2,20 @@
 
 score(u, i) = sum_s w_s * signal_s(u, i) + PRIOR * (category + brand + segment + popularity)
 
-The weights w are tuned on a validation split carved from the TRAINING interactions only
-(leave-last-out of the training part): coordinate ascent over a coarse grid, starting from the best
-single signal, maximising Recall@20 + NDCG@20 of the validation users' held-out items. When the blend
+The weights w are tuned on a validation split carved from the TRAINING interactions only, by default
+the evaluation's default kind (:func:`~kg.profiles.split.live` of the training part: per user, the moment
+before their last new purchase within training, their views of what they then bought included; ``kg eval
+recommend --split S`` carves S instead), so the weights learn how much the shopper's own recent views
+weigh in this shop: coordinate ascent over
+a coarse grid, starting from the best single signal, maximising Recall@20 + NDCG@20 of the validation
+users' held-out items. The ``viewed`` signal's half-life is picked first, among
+:data:`~kg.profiles.recommenders.signals.VIEW_HALF_LIVES`, by that signal's own score. When the blend
 does not beat the best single signal on validation, the weights stay one-hot on that signal. The
 signals with a weight (and the priors) are then refitted on the whole training part; the others, which
 would add nothing to a score, are not. The tiny PRIOR terms (not tuned) only break ties,
 so new or one-purchase users, whose collaborative signals are flat, still get items of their
-categories and brands, popular in their segment or overall.
+categories and brands, popular in their segment or overall, and what they recently looked at is always
+among the candidates: ``viewed`` is a prior too, never left out of a fit or a frozen state.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ import numpy as np
 
 from kg.profiles.data import Interactions, ShopData
 from kg.profiles.recommenders.base import Recommender
-from kg.profiles.recommenders.signals import SIGNALS, SignalModel, aspects_before
-from kg.profiles.split import leave_last_out
+from kg.profiles.recommenders.signals import SIGNALS, VIEW_HALF_LIFE, VIEW_HALF_LIVES, SignalModel, aspects_before
+from kg.profiles.split import DEFAULT_SPLIT, SPLITS, make_split
 
 __all__ = ["KGRecommender", "PRIOR", "PRIOR_SIGNALS", "GRID", "scoring"]
 
@@ -31,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 #: weight of the always-on tie-breaking signals
 PRIOR = 1e-3
-PRIOR_SIGNALS: tuple[str, ...] = ("category", "brand", "segment", "popularity")
+PRIOR_SIGNALS: tuple[str, ...] = ("category", "brand", "segment", "popularity", "viewed")
 #: weights tried for each signal (relative to the best single signal, which starts at 1)
 GRID: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 #: minimum validation gain (Recall@20 + NDCG@20) for a weight change to be kept
@@ -39,14 +45,26 @@ MIN_GAIN = 1e-4
 TUNE_K = 20
 
 
-def _objective(total: np.ndarray, target: np.ndarray, seen_rows: np.ndarray, seen_cols: np.ndarray) -> float:
-    """Recall@20 + NDCG@20 with one held-out item per row; ties count against the held-out item."""
+def _objective(
+    total: np.ndarray, rows: np.ndarray, target: np.ndarray, seen_rows: np.ndarray, seen_cols: np.ndarray
+) -> float:
+    """Recall@20 + NDCG@20 over the rows of ``total`` (one per user), the held-out items given as pairs
+    (``rows[p]``, ``target[p]``): each item's hit and discounted gain count 1/(the user's held-out items), so
+    each user weighs the same; ties count against the held-out item, and so does the user's other held-out
+    items' place (a basket of one: exact Recall@20 + NDCG@20 with one held-out item).
+
+    >>> _objective(np.array([[0.9, 0.1, 0.5]]), np.array([0]), np.array([2]), np.array([0]), np.array([0]))
+    2.0
+    """
     s = total.copy()
     s[seen_rows, seen_cols] = -np.inf
-    t = s[np.arange(s.shape[0]), target][:, None]
-    rank = (s >= t).sum(axis=1) - 1  # 0-based, pessimistic on ties
+    per_row = np.bincount(rows, minlength=s.shape[0])
+    share = 1.0 / per_row[rows]
+    t = s[rows, target][:, None]
+    rank = (s[rows] >= t).sum(axis=1) - 1  # 0-based, pessimistic on ties
     hit = rank < TUNE_K
-    return float(hit.mean() + np.where(hit, 1.0 / np.log2(rank + 2.0), 0.0).mean())
+    gain = np.where(hit, 1.0 / np.log2(rank + 2.0), 0.0)
+    return float(((hit + gain) * share).sum() / max(1, s.shape[0]))
 
 
 def scoring(signals: Sequence[str], weights: dict[str, float]) -> tuple[str, ...]:
@@ -54,7 +72,7 @@ def scoring(signals: Sequence[str], weights: dict[str, float]) -> tuple[str, ...
     no fit on the whole training part (each signal is fitted on its own, so leaving one out changes none
     of the others).
 
-    >>> scoring(("copurchase", "gnn", "brand", "viewed"), {"gnn": 0.5, "viewed": 0.0})
+    >>> scoring(("copurchase", "gnn", "brand", "mf"), {"gnn": 0.5, "mf": 0.0})
     ('gnn', 'brand')
     """
     return tuple(s for s in signals if weights.get(s, 0.0) or s in PRIOR_SIGNALS)
@@ -65,6 +83,7 @@ class _SignalOptions(TypedDict):
 
     ease_lam: float
     mf_factors: int
+    view_half_life: float
 
 
 class KGRecommender(Recommender):
@@ -72,6 +91,8 @@ class KGRecommender(Recommender):
 
     name = "kg"
     scores_cold_items = True
+    #: the kind of validation split the tuning carves (a class default, so a model pickled before it loads)
+    validation_split: str = DEFAULT_SPLIT
 
     def __init__(
         self,
@@ -83,17 +104,32 @@ class KGRecommender(Recommender):
         weights: dict[str, float] | None = None,
         ease_lam: float = 200.0,
         mf_factors: int = 0,
+        view_half_life: float | None = None,
+        validation: str = DEFAULT_SPLIT,
     ) -> None:
+        """``view_half_life``: the ``viewed`` signal's half-life in days; None: picked by the tuning (the
+        interests' 30 days without it). ``validation``: the kind of split (:data:`~kg.profiles.split.SPLITS`)
+        the tuning carves from the training part; ``kg eval recommend`` passes the one it evaluates on."""
         super().__init__()
         unknown = [s for s in signals if s not in SIGNALS]
         if unknown:
             from kg.foundation.errors import ConfigError
 
             raise ConfigError(f"unknown signal(s) {', '.join(unknown)}; choose from: {', '.join(SIGNALS)}")
+        if validation not in SPLITS:
+            from kg.foundation.errors import ConfigError
+
+            raise ConfigError(f"unknown validation split {validation!r}; choose one of: {', '.join(SPLITS)}")
+        self.validation_split = validation
         self.wanted = tuple(signals)
         self.tune, self.max_val_users, self.max_val_cells = tune, int(max_val_users), int(max_val_cells)
         self.fixed_weights = dict(weights) if weights else None
-        self.options: _SignalOptions = {"ease_lam": ease_lam, "mf_factors": mf_factors}
+        self.tune_half_life = view_half_life is None
+        self.options: _SignalOptions = {
+            "ease_lam": ease_lam,
+            "mf_factors": mf_factors,
+            "view_half_life": VIEW_HALF_LIFE if view_half_life is None else float(view_half_life),
+        }
         self.weights: dict[str, float] = {}
         self.signals: list[str] = []
         #: validation metrics of the tuning (numbers), and the best single signal's name
@@ -121,7 +157,7 @@ class KGRecommender(Recommender):
     def _tune(
         self, shop: ShopData, train: Interactions, seed: int, user_segment: np.ndarray | None
     ) -> dict[str, float]:
-        val = leave_last_out(train)
+        val = make_split(train, self.validation_split)
         if not val.n_evaluated:
             logger.info("kg blend: no validation users; equal weights")
             return {s: 1.0 for s in self.wanted}
@@ -133,18 +169,41 @@ class KGRecommender(Recommender):
         model = SignalModel(self.wanted, **self.options).fit(vshop, val.train, seed, user_segment)
         sig = model.normalized(users)
         names = list(sig)
-        target = np.asarray([next(iter(val.test[int(u)])) for u in users])
+        pairs = [(r, i) for r, u in enumerate(users.tolist()) for i in sorted(val.test[u])]
+        rows = np.asarray([r for r, _ in pairs], dtype=np.int64)
+        target = np.asarray([i for _, i in pairs], dtype=np.int64)
         seen = model.x[users].tocoo()
-        prior = sum(PRIOR * sig[s] for s in PRIOR_SIGNALS if s in sig)
 
-        def score(w: dict[str, float]) -> float:
-            total = prior + sum(w[s] * sig[s] for s in names if w[s])
+        def prior_of(sig: dict[str, np.ndarray]) -> np.ndarray:
+            return np.asarray(sum(PRIOR * sig[s] for s in PRIOR_SIGNALS if s in sig), dtype=np.float32)
+
+        prior = prior_of(sig)
+
+        def score(w: dict[str, float], other: dict[str, np.ndarray] | None = None) -> float:
+            signals, base = (sig, prior) if other is None else (other, prior_of(other))
+            total = base + sum(w[s] * signals[s] for s in names if w[s])
             return _objective(
                 np.asarray(total, dtype=np.float32) + np.zeros((len(users), train.n_items), np.float32),
+                rows,
                 target,
                 seen.row,
                 seen.col,
             )
+
+        if "viewed" in names and self.tune_half_life:
+            alone = {n: float(n == "viewed") for n in names}
+            tried: dict[float, float] = {}
+            for half_life in VIEW_HALF_LIVES:  # the default first: it wins ties
+                model.view_half_life = half_life
+                model._fit_viewed(vshop, val.train, seed, user_segment)
+                tried[half_life] = score(alone, {**sig, "viewed": model.scaled("viewed", users, seen)})
+            picked = max(tried, key=lambda h: (tried[h], -VIEW_HALF_LIVES.index(h)))
+            model.view_half_life = picked
+            model._fit_viewed(vshop, val.train, seed, user_segment)
+            sig["viewed"] = model.scaled("viewed", users, seen)
+            prior = prior_of(sig)
+            self.options["view_half_life"] = picked
+            logger.info("kg blend: viewed half-life %s days (validation, viewed alone: %s)", picked, tried)
 
         single = {s: score({n: float(n == s) for n in names}) for s in names}
         best_signal = max(names, key=lambda s: (single[s], -names.index(s)))
@@ -165,6 +224,8 @@ class KGRecommender(Recommender):
                 break
         self.validation = {
             "users": int(users.size),
+            "split": val.name,
+            "view_half_life": self.options["view_half_life"],
             "blend": best,
             "best_single": single[best_signal],
             "best_signal": best_signal,

@@ -12,11 +12,18 @@ signal          meaning (what the lead's reason path shows)
 ``aspect``      the user mentioned, positively, an aspect that reviewers praise on this product
 ``segment``     popular in the user's segment (only when segments are given)
 ``popularity``  popular overall (log of distinct buyers)
-``viewed``      the user viewed, carted or favourited this item and has not bought it
+``viewed``      the user viewed, favourited or carted this item (recently, often) and has not bought it
 ==============  =====================================================================================
 
 Behaviour weights for brand/category affinity: purchase and rating 1, cart 0.5, favorite 0.4, view 0.25. Every
 signal is scaled per user over the items the user has not bought: min 0, max 1 (a flat row is 0).
+
+``viewed`` knows recency and intensity (:func:`looked_scores`): ``log(1 + sum w_type x decay(age))`` over the
+user's views (w 1), favourites (2) and carts (3) of the item, as the interests weigh them, decayed with the
+interests' half-life arithmetic (:func:`kg.profiles.interests.decay`), the age counted from the user's newest
+event. Its half-life (``view_half_life`` days) is the interests' 30 days unless the blend's tuning picks
+another of :data:`VIEW_HALF_LIVES`. Bought items stay out of it, as out of every signal (see
+:mod:`kg.profiles.recommenders.base`): a repeat purchase is never recommended.
 """
 
 from __future__ import annotations
@@ -28,12 +35,23 @@ import numpy as np
 from scipy import sparse
 
 from kg.profiles.data import EVENT_TYPES, AspectSignals, Interactions, ShopData
+from kg.profiles.interests import DAY_MS, InterestWeights, decay
 from kg.profiles.recommenders.base import active_items, positive_matrix
 from kg.profiles.recommenders.ease import EASERecommender
 from kg.profiles.recommenders.itemknn import cosine_similarity
 from kg.profiles.recommenders.mf import MFRecommender
 
-__all__ = ["SIGNALS", "SignalModel", "aspects_before", "TYPE_WEIGHTS", "fold_in_als"]
+__all__ = [
+    "SIGNALS",
+    "SignalModel",
+    "aspects_before",
+    "TYPE_WEIGHTS",
+    "fold_in_als",
+    "LOOKED",
+    "looked_scores",
+    "VIEW_HALF_LIFE",
+    "VIEW_HALF_LIVES",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +73,42 @@ GNN_MAX_PAIRS = 300_000
 TYPE_WEIGHTS: dict[str, float] = {"view": 0.25, "favorite": 0.4, "cart": 0.5, "purchase": 1.0, "rating": 1.0}
 #: weight of a category's parent relative to the category itself (grandparents: squared, ...)
 PARENT_DECAY = 0.5
+#: the event types the ``viewed`` signal counts
+LOOKED: tuple[str, ...] = ("view", "favorite", "cart")
+#: the ``viewed`` signal's half-life in days unless tuned: the interests' default
+VIEW_HALF_LIFE = 30.0
+#: the half-lives (days) the ``kg`` blend's tuning tries for the ``viewed`` signal, the default first
+VIEW_HALF_LIVES: tuple[float, ...] = (VIEW_HALF_LIFE, 1.0, 7.0, 365.0)
+#: the least an event counts of its weight, however old: every looked-at item stays above those never looked at
+DECAY_FLOOR = 2.0**-20
+
+
+def looked_scores(train: Interactions, half_life_days: float = VIEW_HALF_LIFE) -> sparse.csr_matrix:
+    """users x items (float32): ``log(1 + sum w x decay)`` over each user's views, favourites and carts of each
+    item, weights as :class:`~kg.profiles.interests.InterestWeights` (view 1, favorite 2, cart 3), each event
+    decayed by its age before the user's newest event (any type) with ``half_life_days``, at least
+    :data:`DECAY_FLOOR`.
+
+    >>> day = DAY_MS
+    >>> train = Interactions.from_rows([("a", "p1", "view", 0, None), ("a", "p2", "view", 30 * day, None),
+    ...                                 ("a", "p1", "cart", 0, None), ("a", "p3", "purchase", 30 * day, None)])
+    >>> np.expm1(looked_scores(train).toarray()).round(3).tolist()
+    [[2.0, 1.0, 0.0]]
+    """
+    n_users, n_items = train.n_users, train.n_items
+    newest = np.full(n_users, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(newest, train.user, train.at)
+    mask = train.type_mask(LOOKED)
+    weights = InterestWeights()
+    per_type = np.asarray([getattr(weights, t) if t in LOOKED else 0.0 for t in EVENT_TYPES], dtype=np.float64)
+    user, item = train.user[mask], train.item[mask]
+    value = per_type[train.type[mask]] * np.maximum(
+        decay(train.at[mask], newest[user], half_life_days * DAY_MS), DECAY_FLOOR
+    )
+    m = sparse.csr_matrix((value, (user, item)), shape=(n_users, n_items))
+    m.sum_duplicates()
+    m.data = np.log1p(m.data)
+    return m.astype(np.float32)
 
 
 def aspects_before(aspects: AspectSignals, users: Sequence[str], cutoff_at: dict[int, int]) -> AspectSignals:
@@ -119,6 +173,9 @@ def _rowmax_scale(m: np.ndarray) -> np.ndarray:
 class SignalModel:
     """Fits every signal on the training interactions; :meth:`normalized` scores user batches."""
 
+    #: the ``viewed`` signal's half-life in days (a class default, so a model pickled before it loads)
+    view_half_life: float = VIEW_HALF_LIFE
+
     def __init__(
         self,
         signals: Sequence[str] = SIGNALS,
@@ -126,9 +183,11 @@ class SignalModel:
         ease_lam: float = 200.0,
         mf_factors: int = 0,
         neighbours: int | None = None,
+        view_half_life: float = VIEW_HALF_LIFE,
     ) -> None:
         self.wanted = tuple(signals)
         self.ease_lam, self.mf_factors, self.neighbours = ease_lam, mf_factors, neighbours
+        self.view_half_life = float(view_half_life)
 
     # -- fitting -------------------------------------------------------------------------------------
     def fit(
@@ -244,9 +303,7 @@ class SignalModel:
         return bool(self.x.nnz)
 
     def _fit_viewed(self, shop, train, seed, user_segment) -> bool:
-        mask = train.type_mask(("view", "cart", "favorite"))
-        self.viewed = train.subset(mask).matrix(("view", "cart", "favorite"), binary=False).astype(np.float32)
-        self.viewed.data = np.log1p(self.viewed.data)
+        self.viewed = looked_scores(train, self.view_half_life)
         return bool(self.viewed.nnz)
 
     # -- users after fitting -------------------------------------------------------------------------
@@ -315,10 +372,7 @@ class SignalModel:
             )
             fresh.user_segment = seg
         if "viewed" in self.available:
-            looked = ("view", "cart", "favorite")
-            viewed = train.subset(train.type_mask(looked)).matrix(looked, binary=False)
-            fresh.viewed = viewed.astype(np.float32)
-            fresh.viewed.data = np.log1p(fresh.viewed.data)
+            fresh.viewed = looked_scores(train, self.view_half_life)
         if hasattr(self, "ease"):
             fresh.ease = copy.copy(self.ease)
             fresh.ease.x = fresh.x[:, self.ease.cols].tocsr()
