@@ -165,6 +165,30 @@ def _finite_range(s: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.nda
         return np.fmin.reduce(s, axis=1, keepdims=True), np.fmax.reduce(s, axis=1, keepdims=True)
 
 
+def _scaled_nonnegative_sparse(rows: sparse.csr_matrix, seen: sparse.coo_matrix) -> np.ndarray | None:
+    """:meth:`SignalModel.scaled` of a sparse signal with values >= 0, without scoring every item densely:
+    each row's unseen minimum is 0 (an item it never touched), so the row is divided by its unseen maximum
+    (the same float32 division as the dense path, hence the same bits). None when some row has a value on
+    every unseen item (then its minimum is not 0: the dense path applies)."""
+    m = sparse.csr_matrix(rows, dtype=np.float32, copy=True)
+    n_rows, n_items = m.shape
+    if seen.nnz:
+        mask = sparse.csr_matrix((np.ones(seen.nnz, dtype=np.float32), (seen.row, seen.col)), shape=m.shape)
+        mask.data[:] = 1.0  # duplicates summed: one is enough
+        m = m - m.multiply(mask)
+        m.eliminate_zeros()
+        unseen = n_items - np.asarray(mask.getnnz(axis=1))
+    else:
+        unseen = np.full(n_rows, n_items)
+    if m.nnz and (m.data < 0).any() or (np.asarray(m.getnnz(axis=1)) >= unseen).any():
+        return None
+    hi = np.asarray(m.max(axis=1).todense(), dtype=np.float32).ravel()
+    row_of = np.repeat(np.arange(n_rows), np.diff(m.indptr))
+    span = hi[row_of]
+    m.data = np.where(span > 0, m.data / np.where(span > 0, span, np.float32(1)), np.float32(0)).astype(np.float32)
+    return np.asarray(m.todense(), dtype=np.float32)
+
+
 def _rowmax_scale(m: np.ndarray) -> np.ndarray:
     hi = m.max(axis=1, keepdims=True) if m.shape[1] else np.zeros((m.shape[0], 1), np.float32)
     return np.divide(m, hi, out=np.zeros_like(m), where=hi > 0)
@@ -428,6 +452,10 @@ class SignalModel:
     def scaled(self, name: str, users: np.ndarray, seen: sparse.coo_matrix | None = None) -> np.ndarray:
         """One signal for ``users`` scaled to [0, 1] per user over unbought items (``seen``: their bought rows)."""
         seen = self.x[users].tocoo() if seen is None else seen
+        if name == "viewed":
+            fast = _scaled_nonnegative_sparse(self.viewed[users], seen)
+            if fast is not None:
+                return fast
         s = self.raw(name, users)
         s[seen.row, seen.col] = np.nan
         finite = np.isfinite(s)
