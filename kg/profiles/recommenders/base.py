@@ -44,6 +44,7 @@ __all__ = [
     "item_popularity",
     "note",
     "popularity_order",
+    "tie_rank",
     "positive_matrix",
     "recommend",
     "row_minmax",
@@ -192,31 +193,49 @@ def row_minmax(scores: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int) -> np.ndarray:
-    """Rows x ``pool``: the items scoring above each row's ``kth`` value, then those scoring it with the
-    lowest codes (``scores`` holds at least ``pool`` items at or above ``kth`` per row)."""
+def _exact_pool(scores: np.ndarray, kth: np.ndarray, pool: int, rank: np.ndarray | None = None) -> np.ndarray:
+    """Rows x ``pool``: the items scoring above each row's ``kth`` value, then those scoring it that come
+    first by ``rank`` (each item's place in the tie order; None: the lowest codes) (``scores`` holds at least
+    ``pool`` items at or above ``kth`` per row)."""
     tied = scores == kth
     need = pool - (scores > kth).sum(axis=1, keepdims=True)
-    take = (scores > kth) | (tied & (np.cumsum(tied, axis=1) <= need))
+    if rank is None:
+        chosen = tied & (np.cumsum(tied, axis=1) <= need)
+    else:  # the ``need`` tied items of smallest rank: ranks are distinct, so a threshold picks exactly them
+        key = np.where(tied, rank[None, :], np.iinfo(np.int64).max)
+        threshold = np.take_along_axis(np.sort(key, axis=1), np.maximum(need - 1, 0), axis=1)
+        chosen = tied & (key <= threshold) & (need > 0)
+    take = (scores > kth) | chosen
     return np.nonzero(take)[1].reshape(scores.shape[0], pool)
+
+
+def tie_rank(order: np.ndarray | None, n_items: int) -> np.ndarray | None:
+    """Each item's place in the tie ``order`` (a permutation of item codes; None stays None).
+
+    >>> tie_rank(np.array([2, 0, 1]), 3).tolist()
+    [1, 2, 0]
+    """
+    if order is None:
+        return None
+    rank = np.empty(n_items, dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(n_items)
+    return rank
 
 
 def best_per_row(scores: np.ndarray, pool: int, order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ``pool`` best finite items of each row of ``scores``, best first: (row, item) of each, row by row.
     Ties go to the item first in ``order`` (a permutation of the item codes; None: lower item code first):
-    the columns are laid out in that order, picked by position, and the positions mapped back to codes."""
-    if order is not None:
-        rows, at = best_per_row(np.take(scores, order, axis=1), pool)
-        return rows, order[at]
+    only where a tie crosses the pool's edge are the tied items looked at, the rest is one partition."""
     n_rows, n_items = scores.shape
+    rank = tie_rank(order, n_items)
     if pool < n_items:
         picked = np.argpartition(scores, n_items - pool, axis=1)[:, n_items - pool :]
         kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
-        # where argpartition left out an item tied with the pool's last, pick those ties by item code
+        # where argpartition left out an item tied with the pool's last, pick those ties by the tie order
         left_out = (scores == kth).sum(axis=1) > (np.take_along_axis(scores, picked, axis=1) == kth).sum(axis=1)
         redo = np.flatnonzero(left_out & np.isfinite(kth[:, 0]))
         if redo.size:
-            picked[redo] = _exact_pool(scores[redo], kth[redo], pool)
+            picked[redo] = _exact_pool(scores[redo], kth[redo], pool, rank)
     else:
         picked = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
     rows = np.repeat(np.arange(n_rows), picked.shape[1])
@@ -224,7 +243,7 @@ def best_per_row(scores: np.ndarray, pool: int, order: np.ndarray | None = None)
     values = scores[rows, items]
     keep = np.isfinite(values)
     rows, items, values = rows[keep], items[keep], values[keep]
-    by = np.lexsort((items, -values, rows))
+    by = np.lexsort((items if rank is None else rank[items], -values, rows))
     return rows[by], items[by]
 
 
@@ -238,19 +257,8 @@ def top_k(scores: np.ndarray, seen: sparse.csr_matrix | None, k: int, order: np.
     out = np.full((n_rows, k), -1, dtype=np.int64)
     if min(k, n_items) == 0 or n_rows == 0:
         return out
-    if order is None:
-        s = exclude_seen(np.array(scores, dtype=np.float32, copy=True), seen)
-    else:  # one copy, its columns in tie order: seen items are looked up at their position there
-        order = np.asarray(order, dtype=np.int64)
-        s = np.take(np.asarray(scores, dtype=np.float32), order, axis=1)
-        if seen is not None and seen.nnz:
-            position = np.empty(n_items, dtype=np.int64)
-            position[order] = np.arange(n_items)
-            coo = seen.tocoo()
-            s[coo.row, position[coo.col]] = -np.inf
-    rows, items = best_per_row(s, min(k, n_items))
-    if order is not None:
-        items = order[items]
+    s = exclude_seen(np.array(scores, dtype=np.float32, copy=True), seen)
+    rows, items = best_per_row(s, min(k, n_items), order)
     rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
     out[rows, rank] = items
     return out
