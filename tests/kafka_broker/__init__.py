@@ -14,9 +14,7 @@ broker's stdout and stderr). It listens on 127.0.0.1 only; topics are created on
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
-import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +23,8 @@ import uuid
 from pathlib import Path
 from typing import Self
 
+from kg.foundation.errors import ServerError
+from kg.foundation.maven import maven_classpath, require_tool
 from kg.store.falkordb_server import free_port
 
 __all__ = ["LocalKafka", "POM", "KafkaUnavailable", "classpath", "tools_missing"]
@@ -48,36 +48,18 @@ def tools_missing() -> list[str]:
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        raise KafkaUnavailable(f"`{name}` is not on PATH: a local Kafka broker needs Java 17+ and Maven")
-    return path
+    try:
+        return require_tool(name, "a local Kafka broker")
+    except ServerError as e:
+        raise KafkaUnavailable(str(e)) from e
 
 
 def classpath() -> str:
     """Kafka's class path, resolved by Maven once per version of ``pom.xml`` and cached per user."""
-    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg"
-    cached = cache / f"kafka-classpath-{digest}.txt"
-    if cached.is_file():
-        text = cached.read_text().strip()
-        if text and all(Path(jar).is_file() for jar in text.split(os.pathsep)):
-            return text
-    mvn = _tool("mvn")
-    cache.mkdir(parents=True, exist_ok=True)
-    logger.warning("resolving Apache Kafka from Maven Central (once; ~100 MB into ~/.m2)")
-    out = cache / f"kafka-classpath-{os.getpid()}.tmp"
-    done = subprocess.run(
-        [mvn, "-q", "-B", "-f", str(POM), "dependency:build-classpath", f"-Dmdep.outputFile={out}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not out.is_file():
-        tail = " ".join((done.stdout + done.stderr).split())[-300:]
-        raise KafkaUnavailable(f"Maven could not resolve Kafka: {tail}")
-    out.replace(cached)
-    return cached.read_text().strip()
+    try:
+        return maven_classpath(POM, "Kafka", size="~100 MB")
+    except ServerError as e:
+        raise KafkaUnavailable(str(e)) from e
 
 
 def _cluster_id() -> str:

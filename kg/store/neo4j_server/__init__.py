@@ -14,10 +14,8 @@ and opens kg's guide on connect. Transaction logs are rotated small and kept one
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +26,7 @@ from urllib.parse import urlparse
 
 from kg.foundation.errors import ConfigError, ServerError
 from kg.foundation.home import private_dir, write_private
+from kg.foundation.maven import maven_classpath, require_tool
 from kg.foundation.settings import Settings
 from kg.store.falkordb_server import live_pid, process_alive
 
@@ -150,38 +149,11 @@ class LocalNeo4j:
 
     @staticmethod
     def _tool(name: str) -> str:
-        path = shutil.which(name)
-        if not path:
-            raise ServerError(
-                f"`{name}` is not installed: a local Neo4j needs Java 17+ and Maven",
-                hint="apt-get install openjdk-17-jre-headless maven, or run Neo4j with docker compose",
-            )
-        return path
+        return require_tool(name, "a local Neo4j")
 
     def classpath(self) -> str:
         """The server's class path, resolved by Maven once per version of ``pom.xml``."""
-        digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg"
-        cached = cache / f"neo4j-classpath-{digest}.txt"  # the jars' paths in ~/.m2: one per user, not per home
-        if cached.is_file():
-            text = cached.read_text().strip()
-            if text and all(Path(jar).is_file() for jar in text.split(os.pathsep)):
-                return text
-        mvn = self._tool("mvn")
-        cache.mkdir(parents=True, exist_ok=True)
-        logger.warning("resolving Neo4j from Maven Central (once; ~150 MB into ~/.m2)")
-        out = cache / f"neo4j-classpath-{os.getpid()}.tmp"
-        done = subprocess.run(
-            [mvn, "-q", "-B", "-f", str(POM), "dependency:build-classpath", f"-Dmdep.outputFile={out}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0 or not out.is_file():
-            tail = " ".join((done.stdout + done.stderr).split())[-300:]
-            raise ServerError(f"Maven could not resolve Neo4j: {tail}", hint="check access to Maven Central")
-        out.replace(cached)
-        return cached.read_text().strip()
+        return maven_classpath(POM, "Neo4j", size="~150 MB")
 
     def _write_conf(self) -> None:
         private_dir(self.conf_dir)
