@@ -219,16 +219,18 @@ def _register_routes(app: FastAPI) -> None:
 
         run_dir = latest_run_dir(service.settings)
         alive = service.intake.alive
+        sources_ok = all(getattr(source, "running", True) for source in service.sources)
+        status = "ok" if alive and sources_ok else "failing: the " + ("intake" if not alive else "Kafka source")
         return JSONResponse(
             {
-                "status": "ok" if alive else "failing: the intake stopped (see the log)",
+                "status": status + ("" if status == "ok" else " stopped (see the log)"),
                 "version": __version__,
                 "backend": service.settings.backend,
                 "profiles_run": run_dir.name if run_dir else None,
                 "events_waiting": service.intake.waiting,
                 "uptime_s": round(time.time() - service.started, 1),
             },
-            status_code=200 if alive else 503,
+            status_code=200 if status == "ok" else 503,
         )
 
     @app.get("/metrics", dependencies=reader)

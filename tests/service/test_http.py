@@ -8,16 +8,12 @@ reads are loopback-only without the token, writes always need it, and no id reac
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from kg.foundation.locks import writer_lock
 from kg.foundation.privacy import Pseudonymiser
@@ -29,43 +25,10 @@ from kg.profiles import compute_profiles
 from kg.profiles.cypher import USER_RECOMMENDED
 from kg.profiles.incremental import latest_state, rebuild_with_state
 from kg.profiles.reasons import path_exists
-from kg.service import build_service
-from kg.service.app import create_app
 from kg.store import GraphStore
-from kg.store.falkordb_server import free_port
+from tests.service.serving import AUTH, Served, serving
 
-TOKEN = "test-token-0123456789abcdef"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LATE = 1_800_000_000_000  # after every event of the synthetic shop
-
-
-@dataclass
-class Served:
-    url: str
-    settings: Settings
-    store: GraphStore
-    service: object
-
-
-@contextmanager
-def _serving(settings: Settings, store: GraphStore) -> Iterator[Served]:
-    """``kg serve`` on the graph (batches of at most 50 ms wait, 64 KiB bodies) on a loopback port."""
-    service = build_service(settings, token=TOKEN, max_wait_s=0.05, max_body_bytes=64 * 1024)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "kg serve did not start"
-        time.sleep(0.02)
-    try:
-        yield Served(f"http://127.0.0.1:{port}", settings, store, service)
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def _shop(tmp_path: Path, settings: Settings, store: GraphStore) -> None:
@@ -79,7 +42,7 @@ def served(tmp_path: Path, settings: Settings, store: GraphStore) -> Iterator[Se
     """A profiled synthetic shop (no embeddings) and ``kg serve`` on it."""
     _shop(tmp_path, settings, store)
     compute_profiles(store, settings, train=False, k=5, top=10, seed=2)
-    with _serving(settings, store) as served:
+    with serving(settings, store) as served:
         yield served
 
 
@@ -186,7 +149,7 @@ def test_writes_wait_for_another_writer_and_forgotten_people_stay_gone(served: S
             )
             assert queued.status_code == 202
             deadline = time.monotonic() + 10
-            while served.service.intake.waiting:  # type: ignore[attr-defined]
+            while served.service.intake.waiting:
                 assert time.monotonic() < deadline
                 time.sleep(0.01)
             assert _ledger_events(settings) == before, "nothing is written while another writer holds the graph"
@@ -236,7 +199,7 @@ def test_new_users_and_products_are_folded_in_from_their_own_neighbourhood(
     catalogue.write_text("item_id,title,brand,category,price\nPCAT-ONLY,Acme lamp,Acme Labs,Home > Lamps,9.99\n")
     ingest_file(store, settings, catalogue, kind="products", fmt="csv")
     events = [_event("FRESH-USER", "P0000001", "purchase", LATE), _event("U0000001", "PNEW-EVENTS", "view", LATE + 1)]
-    with _serving(settings, store) as served, httpx.Client(base_url=served.url, timeout=60) as http:
+    with serving(settings, store) as served, httpx.Client(base_url=served.url, timeout=60) as http:
         reply = http.post("/events", json=events, headers=AUTH, params={"wait": "updated"})
         assert reply.status_code == 200 and reply.json()["accepted"] == 2
         assert http.get("/users/FRESH-USER/recommendations").json()["recommendations"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from kg.foundation.errors import StoreError
+from kg.foundation.errors import ConfigError, StoreError
 from kg.foundation.settings import Settings
 from kg.ingest import ingest_file
 from kg.ledger import EventLedger
@@ -64,11 +64,11 @@ def produce(broker: LocalKafka, topic: str, values: list[bytes | None]) -> None:
 
 
 def ledger_events(settings: Settings) -> int:
-    """Events in the graph's ledger (0 before the first batch created it)."""
+    """Events in the graph's ledger (0 before the first batch created it, or while it is being created)."""
     try:
         with EventLedger.from_settings(settings, readonly=True) as ledger:
             return ledger.counts()["events"]
-    except StoreError:
+    except (StoreError, ConfigError):
         return 0
 
 
@@ -244,3 +244,33 @@ def test_a_batch_that_fails_is_not_committed_and_is_consumed_again(
     assert source.messages > len(events)  # the failed batch was consumed again
     assert ledger_events(settings) == len(events)
     assert sum(props[0] for props in edges(store).values()) == len(events)
+
+
+def test_kg_serve_consumes_a_topic_and_its_health_says_when_the_consumer_stopped(
+    kafka_broker: LocalKafka, settings: Settings, store: GraphStore
+) -> None:
+    import httpx
+
+    from kg.service import KafkaOptions
+    from tests.service.serving import serving
+
+    topic, group = f"serve-{uuid.uuid4().hex[:8]}", f"kg-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(topic, partitions=1)
+    events = shop_events(40)
+    produce(kafka_broker, topic, [json.dumps(e).encode() for e in events])
+    options = KafkaOptions(kafka_broker.bootstrap, topic, group)
+    with serving(settings, store, kafka=options) as served, httpx.Client(base_url=served.url, timeout=30) as http:
+        wait_until(lambda: ledger_events(settings) == 40, timeout=60, what="the topic's 40 events in the ledger")
+        wait_until(lambda: committed(kafka_broker, topic, group) == 40, timeout=30, what="offsets committed")
+        assert http.get("/health").status_code == 200
+
+        def counted() -> bool:
+            metrics = http.get("/metrics").text
+            received = 'kg_serve_events_received_total{source="kafka"} 40.0' in metrics
+            return received and "kg_serve_kafka_lag 0.0" in metrics
+
+        wait_until(counted, timeout=30, what="the 40 events and a lag of 0 in /metrics")
+        (source,) = served.service.sources
+        source.stop()  # the consumer ends (as when the broker refuses it for good): the service must say so
+        health = http.get("/health")
+        assert health.status_code == 503 and "Kafka source" in health.json()["status"]
