@@ -11,7 +11,7 @@ import typer
 
 from kg.cli.common import fail, say, settings_of
 
-__all__ = ["register", "is_loopback", "explorer_token"]
+__all__ = ["register", "is_loopback", "explorer_token", "token_from_env"]
 
 TOKEN_ENV = "KG_EXPLORE_TOKEN"
 
@@ -30,12 +30,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def token_from_env(name: str, env: dict[str, str] | os._Environ[str] | None = None) -> str | None:
+    """The token in environment variable ``name`` (None when unset or blank); exit 2 when it is under 16
+    characters."""
+    given = (env if env is not None else os.environ).get(name, "").strip()
+    if given and len(given) < 16:
+        fail(f"{name} is too short ({len(given)} characters)", hint="use 16 or more random characters")
+    return given or None
+
+
 def explorer_token(host: str, env: dict[str, str] | os._Environ[str] | None = None) -> tuple[str | None, bool]:
     """(token, generated): ``KG_EXPLORE_TOKEN`` when set; else a fresh one for a non-loopback host; else none."""
-    given = (env if env is not None else os.environ).get(TOKEN_ENV, "").strip()
+    given = token_from_env(TOKEN_ENV, env)
     if given:
-        if len(given) < 16:
-            fail(f"{TOKEN_ENV} is too short ({len(given)} characters)", hint="use 16 or more random characters")
         return given, False
     if is_loopback(host):
         return None, False

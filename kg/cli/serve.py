@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from kg.cli.common import fail, say, settings_of
-from kg.cli.explore import is_loopback
+from kg.cli.explore import is_loopback, token_from_env
 
 __all__ = ["register", "serve_token"]
 
@@ -18,12 +18,8 @@ TOKEN_ENV = "KG_SERVE_TOKEN"
 
 def serve_token(env: dict[str, str] | os._Environ[str] | None = None) -> tuple[str, bool]:
     """(token, generated): ``KG_SERVE_TOKEN`` when set, else a fresh one (writes always need a token)."""
-    given = (env if env is not None else os.environ).get(TOKEN_ENV, "").strip()
-    if given:
-        if len(given) < 16:
-            fail(f"{TOKEN_ENV} is too short ({len(given)} characters)", hint="use 16 or more random characters")
-        return given, False
-    return secrets.token_urlsafe(24), True
+    given = token_from_env(TOKEN_ENV, env)
+    return (given, False) if given else (secrets.token_urlsafe(24), True)
 
 
 def serve_cmd(
