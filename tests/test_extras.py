@@ -194,6 +194,7 @@ CASES = [
     ("profiles", ["ingest", "events", "--sql", "SELECT * FROM 'x.csv'"], "sql"),
     ("explore", ["embed", "export", "out"], "embeddings"),
     ("sql", ["recommend", "alice"], "profiles"),
+    ("sql", ["lake", "sync"], "lake"),
 ]
 
 

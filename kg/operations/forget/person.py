@@ -12,7 +12,8 @@ from kg.foundation.forgotten import ForgottenUsers, record_forget
 from kg.foundation.locks import writer_lock
 from kg.foundation.privacy import Pseudonymiser
 from kg.foundation.settings import Settings
-from kg.operations.forget.files import _scrub_quarantine, _scrub_runs, _sweep
+from kg.ledger.parquet_mirror import require_for_mirrors
+from kg.operations.forget.files import _scrub_lake, _scrub_quarantine, _scrub_runs, _sweep
 from kg.operations.forget.graph import _correct_aggregates, _delete_from_graph, _forget_ledger, _gather, _ledger_pairs
 from kg.operations.forget.inboxes import _scrub_inboxes
 from kg.operations.forget.progress import _Progress
@@ -40,6 +41,7 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
     pseudonym = Pseudonymiser.from_settings(settings).user_id(raw)
     needles = _Needles(pseudonym, raw)
     report = ForgetReport(dry_run=dry_run)
+    require_for_mirrors(settings)  # a Parquet mirror needs pyarrow to be rewritten: say so before changing anything
     with writer_lock(settings, what="kg forget"):
         if not dry_run:
             ForgottenUsers.from_settings(settings).add(pseudonym)  # first: a crash later still suppresses them
@@ -66,6 +68,7 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
             report.files = {
                 **_scrub_quarantine(settings, needles, dry_run=True),
                 **_scrub_runs(settings, f"User:{pseudonym}", dry_run=True),
+                **_scrub_lake(settings, pseudonym, dry_run=True),
                 **_scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=True)[0],
             }
             report.seconds = round(time.perf_counter() - started, 3)
@@ -77,10 +80,12 @@ def forget_user(store: GraphStore, settings: Settings, raw_id: str, *, dry_run: 
         report.aggregates["product_aspects_recomputed"] = len(seen["reviewed"])
         report.aggregates["orphan_nodes_deleted"] = deleted["orphan_nodes"]
         _forget_ledger(settings, pseudonym)
+        lake = _scrub_lake(settings, pseudonym, dry_run=False)  # after the ledger: a sync cannot bring them back
         inbox_counts, inbox_disk = _scrub_inboxes(settings, needles.without_short_raw(raw), dry_run=False)
         report.files = {
             **_scrub_quarantine(settings, needles, dry_run=False),
             **_scrub_runs(settings, f"User:{pseudonym}", dry_run=False),
+            **lake,
             **inbox_counts,
         }
         store.flush()
