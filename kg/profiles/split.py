@@ -59,10 +59,42 @@ class Split:
     skipped: np.ndarray  # int user codes, ascending
     skip_reasons: dict[str, int] = field(default_factory=dict)
     cutoff_at: dict[int, int] = field(default_factory=dict)
+    #: per-user splits: which events of the source interactions ``train`` kept (None: a global cut)
+    kept: np.ndarray | None = None
 
     @property
     def n_evaluated(self) -> int:
         return int(self.evaluated.shape[0])
+
+    def only(self, interactions: Interactions, users: np.ndarray) -> Split:
+        """This split held out for ``users`` alone (a subset of :attr:`evaluated`; ``interactions``: the
+        split's source): every other user keeps all their events in training, as a skipped user does. A
+        global cut (``temporal``) cannot be narrowed to some users: ConfigError.
+
+        >>> from kg.profiles.data import Interactions
+        >>> rows = [("a", "p1", "purchase", 1, None), ("a", "p2", "purchase", 2, None),
+        ...         ("b", "p1", "purchase", 1, None), ("b", "p3", "purchase", 2, None)]
+        >>> inter = Interactions.from_rows(rows)
+        >>> s = live(inter).only(inter, np.array([1]))
+        >>> s.test, s.evaluated.tolist(), s.train.n_events
+        ({1: {2}}, [1], 3)
+        """
+        if self.kept is None:
+            raise ConfigError(f"the {self.name} split is one global cut: it cannot be held out for some users only")
+        users = np.asarray(users, dtype=np.int64)
+        chosen = np.zeros(interactions.n_users, dtype=bool)
+        chosen[users] = True
+        keep = self.kept | ~chosen[interactions.user]
+        return Split(
+            name=self.name,
+            train=interactions.subset(keep),
+            test={int(u): self.test[int(u)] for u in users},
+            evaluated=np.sort(users),
+            skipped=np.setdiff1d(np.arange(interactions.n_users), users),
+            skip_reasons={"not chosen for validation": int(interactions.n_users - users.size)},
+            cutoff_at={int(u): self.cutoff_at[int(u)] for u in users if int(u) in self.cutoff_at},
+            kept=keep,
+        )
 
     @property
     def n_skipped(self) -> int:
@@ -91,12 +123,12 @@ def first_positive(interactions: Interactions) -> tuple[np.ndarray, np.ndarray, 
     return users[order], items[order], at[order]
 
 
-def _remove_pairs(interactions: Interactions, users: np.ndarray, items: np.ndarray) -> Interactions:
-    """``interactions`` without any event (of any type) of the given (user, item) pairs."""
+def _without_pairs(interactions: Interactions, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Which events of ``interactions`` belong to none of the given (user, item) pairs."""
     n_items = max(interactions.n_items, 1)
     held = users.astype(np.int64) * n_items + items
     keys = interactions.user.astype(np.int64) * n_items + interactions.item
-    return interactions.subset(~np.isin(keys, held))
+    return ~np.isin(keys, held)
 
 
 def leave_last_out(interactions: Interactions) -> Split:
@@ -119,14 +151,16 @@ def leave_last_out(interactions: Interactions) -> Split:
     evaluated = np.sort(held_u.astype(np.int64))
     skipped = np.setdiff1d(np.arange(interactions.n_users), evaluated)
     reasons = {TOO_FEW: int(skipped.size)} if skipped.size else {}
+    kept = _without_pairs(interactions, held_u, held_i)
     return Split(
         name="leave-last-out",
-        train=_remove_pairs(interactions, held_u, held_i),
+        train=interactions.subset(kept),
         test=test,
         evaluated=evaluated,
         skipped=skipped,
         skip_reasons=reasons,
         cutoff_at={int(u): int(t) for u, t in zip(held_u, held_at, strict=True)},
+        kept=kept,
     )
 
 
@@ -180,6 +214,7 @@ def live(interactions: Interactions) -> Split:
         skipped=skipped,
         skip_reasons={why: n for why, n in reasons.items() if n},
         cutoff_at={int(u): int(moment[u]) for u in evaluated},
+        kept=keep,
     )
 
 

@@ -133,7 +133,9 @@ def recommend_with_reasons(
         users = np.arange(lo, min(lo + batch, inter.n_users))
         parts = model.parts(users)
         names = list(parts)
-        scores = np.asarray(sum(parts.values()), dtype=np.float64) if names else np.zeros((users.size, n_items))
+        # the parts are float32, so is their sum: ranked as it is (a float64 copy would hold the same values)
+        empty = np.zeros((users.size, n_items), np.float32)
+        scores = np.asarray(sum(parts.values()), dtype=np.float32) if names else empty
         exclude_seen(exclude_cold(model, scores), seen[users])
         row, item = best_per_row(scores, pool, order)
         strength = np.column_stack([parts[n][row, item] for n in names]) if names else np.zeros((row.size, 0))

@@ -10,9 +10,13 @@ weigh in this shop: coordinate ascent over
 a coarse grid, starting from the best single signal, maximising Recall@20 + NDCG@20 of the validation
 users' held-out items. The ``viewed`` signal's half-life is picked first, among
 :data:`~kg.profiles.recommenders.signals.VIEW_HALF_LIVES`, by that signal's own score. When the blend
-does not beat the best single signal on validation, the weights stay one-hot on that signal. The
-signals with a weight (and the priors) are then refitted on the whole training part; the others, which
-would add nothing to a score, are not. The tiny PRIOR terms (not tuned) only break ties,
+does not beat the best single signal on validation, the weights stay one-hot on that signal. Where the
+shop has more validation users than the tuning scores (a sample of at most ``max_val_users``), only the
+sampled users are held out; everyone else trains as they are. The signals with a weight (and the priors)
+are then fitted on the whole training part; the others, which would add nothing to a score, are not. The
+costly ones (EASE, ALS, LightGCN) are not fitted twice when the validation held out at most
+:data:`REUSE_SHARE` of the bought pairs: the validation fit stands for them, its user side rebuilt from
+every user's whole history. The tiny PRIOR terms (not tuned) only break ties,
 so new or one-purchase users, whose collaborative signals are flat, still get items of their
 categories and brands, popular in their segment or overall, and what they recently looked at is always
 among the candidates: ``viewed`` is a prior too, never left out of a fit or a frozen state.
@@ -27,7 +31,7 @@ from typing import TypedDict
 import numpy as np
 
 from kg.profiles.data import Interactions, ShopData
-from kg.profiles.recommenders.base import Recommender
+from kg.profiles.recommenders.base import Recommender, positive_matrix
 from kg.profiles.recommenders.signals import SIGNALS, VIEW_HALF_LIFE, VIEW_HALF_LIVES, SignalModel, aspects_before
 from kg.profiles.split import DEFAULT_SPLIT, SPLITS, make_split
 
@@ -40,6 +44,8 @@ PRIOR = 1e-3
 PRIOR_SIGNALS: tuple[str, ...] = ("category", "brand", "segment", "popularity", "viewed")
 #: weights tried for each signal (relative to the best single signal, which starts at 1)
 GRID: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+#: the validation fit's costly signals stand for a refit when it held out at most this share of bought pairs
+REUSE_SHARE = 0.02
 #: minimum validation gain (Recall@20 + NDCG@20) for a weight change to be kept
 MIN_GAIN = 1e-4
 TUNE_K = 20
@@ -140,31 +146,57 @@ class KGRecommender(Recommender):
     ) -> KGRecommender:
         self._prepare(train)
         wanted = self.wanted
+        learned: SignalModel | None = None
+        refresh: np.ndarray | None = None
         if self.fixed_weights is not None:
             weights = {s: float(self.fixed_weights.get(s, 0.0)) for s in self.wanted}
         elif self.tune:
-            weights = self._tune(shop, train, seed, user_segment)
+            weights, fitted, refresh = self._tune(shop, train, seed, user_segment)
             wanted = scoring(self.wanted, weights)
+            if fitted is not None and refresh is not None:
+                learned = self._reusable(fitted, train, refresh)
         else:
             weights = {s: 1.0 for s in self.wanted}
-        self.model = SignalModel(wanted, **self.options).fit(shop, train, seed, user_segment)
+        self.model = SignalModel(wanted, **self.options).fit(
+            shop, train, seed, user_segment, learned=learned, refresh=refresh
+        )
         self.signals = list(self.model.available)
         self.weights = {s: weights.get(s, 0.0) for s in self.signals}
         logger.info("kg blend weights: %s", {s: w for s, w in self.weights.items() if w})
         return self
 
+    def _reusable(self, fitted: SignalModel, train: Interactions, refresh: np.ndarray) -> SignalModel | None:
+        """The validation fit, when its held-out pairs are at most :data:`REUSE_SHARE` of ``train``'s bought
+        pairs: then its costly signals are as good as a refit on the whole training part (see
+        :data:`~kg.profiles.recommenders.signals.LEARNED`); None: refit them."""
+        total = positive_matrix(train).nnz
+        held = total - fitted.x.nnz
+        reuse = held <= REUSE_SHARE * max(1, total)
+        self.validation["learned signals"] = "validation fit" if reuse else "refitted"
+        logger.info(
+            "kg blend: %d of %d bought pairs held out for validation: %s",
+            held,
+            total,
+            "costly signals taken over from the validation fit" if reuse else "costly signals refitted",
+        )
+        return fitted if reuse else None
+
     # -- tuning --------------------------------------------------------------------------------------
     def _tune(
         self, shop: ShopData, train: Interactions, seed: int, user_segment: np.ndarray | None
-    ) -> dict[str, float]:
+    ) -> tuple[dict[str, float], SignalModel | None, np.ndarray | None]:
+        """The tuned weights, the model fitted on the validation split's training part and the validation
+        users (None, None when there are none)."""
         val = make_split(train, self.validation_split)
         if not val.n_evaluated:
             logger.info("kg blend: no validation users; equal weights")
-            return {s: 1.0 for s in self.wanted}
+            return {s: 1.0 for s in self.wanted}, None, None
         cap = max(100, min(self.max_val_users, self.max_val_cells // max(1, train.n_items * len(self.wanted))))
         users = val.evaluated
         if users.size > cap:
             users = np.sort(np.random.default_rng(seed).choice(users, size=cap, replace=False))
+            if val.kept is not None:  # only the sampled users held out: the others train as they are
+                val = val.only(train, users)
         vshop = ShopData(val.train, shop.catalogue, aspects_before(shop.aspects, train.users, val.cutoff_at))
         model = SignalModel(self.wanted, **self.options).fit(vshop, val.train, seed, user_segment)
         sig = model.normalized(users)
@@ -240,7 +272,7 @@ class KGRecommender(Recommender):
             best_signal,
             single[best_signal],
         )
-        return w
+        return w, model, users
 
     # -- scoring -------------------------------------------------------------------------------------
     def _weight(self, name: str) -> float:
