@@ -103,6 +103,12 @@ def _profiles_table(report: Report, events: int, users: int, products: int, buil
         [*OUTPUT_COLUMNS],
         [(*out, *[None] * (len(OUTPUT_COLUMNS) - len(out)))],  # records of an older bench lack the last
     )
+    if built.get("peaks"):  # records of an older bench have none
+        report.table(
+            f"kg profiles memory, {events:,} events: the client's peak by the end of each step",
+            ["step", "peak MiB"],
+            built["peaks"],
+        )
 
 
 def _build(
@@ -119,8 +125,14 @@ def _build(
         ingest_file(store, settings, path, kind=kind, fmt="csv")
     report.log(f"{events:,} events ingested in {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
-    profiled = compute_profiles(store, settings, train=False, seed=0)
+    marks: list[tuple[str, float]] = []  # (the step begun, the process's peak memory so far)
+    profiled = compute_profiles(
+        store, settings, train=False, seed=0, progress=lambda step: marks.append((step, round(peak_rss_mb())))
+    )
     wall = time.perf_counter() - t0
+    # the peak reached within each step: the peak when the next began (the last: at the end)
+    ends = [after for _, after in marks[1:]] + [round(peak_rss_mb())]
+    peaks = [(step, after) for (step, _), after in zip(marks, ends, strict=True)]
     written = profiled.interests + profiled.recommendations + profiled.users
     stages = profiled.seconds
     output = (
@@ -134,7 +146,13 @@ def _build(
         embedded_server_usage(settings)[0],
         round(dir_bytes(settings.home) / 2**20, 1),
     )
-    return {"stages": stages, "wall": wall, "output": output, "next_start": 1_700_000_000_000 + 200 * DAY_MS}
+    return {
+        "stages": stages,
+        "wall": wall,
+        "output": output,
+        "peaks": peaks,
+        "next_start": 1_700_000_000_000 + 200 * DAY_MS,
+    }
 
 
 def run_size(
