@@ -195,6 +195,7 @@ CASES = [
     ("explore", ["embed", "export", "out"], "embeddings"),
     ("sql", ["recommend", "alice"], "profiles"),
     ("sql", ["lake", "sync"], "lake"),
+    ("profiles", ["profiles", "--engine", "spark"], "spark"),
 ]
 
 

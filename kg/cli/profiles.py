@@ -5,6 +5,7 @@ share one module because they compute, refresh, read and evaluate the same profi
 Example::
 
     kg profiles --k 10 --top 20
+    kg profiles --engine spark --master local[2]
     kg profile A31UBHTUUIFJUT --json
     kg recommend A31UBHTUUIFJUT --k 5
     kg eval recommend --k 10,20 --json
@@ -32,6 +33,8 @@ eval_app = typer.Typer(
 MODEL_NAMES = ("popularity", "recent", "itemknn", "ease", "mf", "kge", "gnn", "kg")
 #: the splits of `kg eval recommend`, the default first (kg.profiles.split.SPLITS, without importing numpy)
 SPLIT_NAMES = ("live", "leave-last-out", "temporal")
+#: where `kg profiles` computes (kg.profiles.workflow.ENGINES, without importing numpy)
+ENGINE_NAMES = ("local", "spark")
 
 
 def _progress(ctx: typer.Context, json_out: bool) -> Callable[[str], Any] | None:
@@ -90,11 +93,28 @@ def profiles_cmd(
             help="Train KGE embeddings with defaults when the graph has none (else segments use interests only).",
         ),
     ] = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Where the batch stages run: local, or spark (Apache Spark: so far the interests, from the lake's "
+            "Parquet events, synced first; pip install 'kg[spark]').",
+        ),
+    ] = ENGINE_NAMES[0],
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master",
+            help="Spark master with --engine spark: local[N], spark://HOST:PORT, yarn, ... (default: "
+            "KG_SPARK_MASTER, local[2]).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """(Re)compute interest scores, segments and recommendations for every user and write them back.
 
-    Re-running replaces the previous results, never duplicates them.
+    Re-running replaces the previous results, never duplicates them. --engine spark computes the interests on
+    Apache Spark, equal to the local engine's.
 
     Example: kg profiles --k 10 --top 20 --half-life 30 --json
     """
@@ -102,6 +122,14 @@ def profiles_cmd(
 
     if segments is not None and segments < 1:
         fail(f"--segments must be a positive integer, got {segments}")
+    if engine not in ENGINE_NAMES:
+        fail(f"unknown --engine {engine!r}; choose {' or '.join(ENGINE_NAMES)}")
+    if master is not None and engine != "spark":
+        fail("--master needs --engine spark", hint="kg profiles --engine spark --master local[2]")
+    if engine == "spark":
+        from kg.foundation.extras import require
+
+        require("spark")  # one line naming the extra, before the graph is opened
     with store_of(ctx) as store:
         report = compute_profiles(
             store,
@@ -114,6 +142,8 @@ def profiles_cmd(
             seed=seed,
             train=train,
             progress=_progress(ctx, json_out),
+            engine=engine,
+            master=master,
         )
     _report(report, json_out)
 

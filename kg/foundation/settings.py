@@ -74,6 +74,14 @@ class Settings(BaseSettings):
         le=3650,
         description="Days to keep untouched bad rows (owner-only, KG_HOME/quarantine/raw); 0 = never keep them.",
     )
+    spark_master: str = Field(
+        default="local[2]",
+        min_length=1,
+        description="Spark master of `kg profiles --engine spark` (local[N], spark://host:port, yarn, ...).",
+    )
+    spark_driver_memory: str = Field(
+        default="1g", pattern=r"^[0-9]+[kmgKMG]?$", description="Driver memory of `kg profiles --engine spark`."
+    )
     log_level: str = "WARNING"
 
     @field_validator("home")

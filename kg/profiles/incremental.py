@@ -211,7 +211,7 @@ def update_profiles(
     membership = [{"user": u, "segment": segment} for u, segment in result.segment_of().items()]
     with writer_lock(settings, what="kg update"):
         updated_at = int(time.time() * 1000)
-        n_interests = write_interests(store, result.interest_rows, users, run=state.run, updated_at=updated_at)
+        n_interests = write_interests(store, result.interest_rows_of, users, run=state.run, updated_at=updated_at)
         store.write(USER_EDGES_CLEAR, users, identifiers={"rel": "IN_SEGMENT"})
         store.write(MEMBERSHIP_WRITE, membership, run=state.run)
         store.write(

@@ -137,6 +137,10 @@ class InterestTable:
         lo, hi = int(starts[u]), int(starts[u + 1])
         return {self.keys[k]: s for k, s in zip(self.key[lo:hi].tolist(), self.score[lo:hi].tolist(), strict=True)}
 
+    def users_with_rows(self) -> set[str]:
+        """The users that have at least one row."""
+        return {self.users[u] for u in np.unique(self.user).tolist()}
+
     def vectors(self) -> tuple[list[str], list[tuple[str, str]], sparse.csr_matrix]:
         """``(users, keys, users x keys CSR of scores)`` over every user and every key in the table."""
         m = sparse.csr_matrix((self.score, (self.user, self.key)), shape=(len(self.users), len(self.keys)))

@@ -25,7 +25,7 @@ from kg.profiles.reasons import Explainer
 from kg.profiles.recommenders.blend import KGRecommender
 from kg.profiles.steps import RecommendationRow, Together, recommend_with_reasons, stored_score
 
-__all__ = ["Learner", "ProfileResult", "Segments", "Stages", "interest_keys", "profile_users"]
+__all__ = ["InterestScorer", "Learner", "ProfileResult", "Segments", "Stages", "interest_keys", "profile_users"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,13 @@ class Learner(Protocol):
         ...
 
 
+class InterestScorer(Protocol):
+    """The interests stage: :func:`~kg.profiles.interests.compute_interests` (the local engine) or one with its
+    signature and results (``kg profiles --engine spark``: :class:`kg.profiles.spark.SparkInterests`)."""
+
+    def __call__(self, shop: ShopData, *, as_of_ms: int | None, half_life_days: float, top: int) -> InterestTable: ...
+
+
 def interest_keys(interests: InterestTable) -> dict[str, set[tuple[str, str]]]:
     """User -> the ``(label, key)`` pairs of their kept interests, as written to INTERESTED_IN."""
     keys: dict[str, set[tuple[str, str]]] = {}
@@ -122,6 +129,14 @@ class ProfileResult:
             for u, label, key, score in self.interests.rows
         ]
 
+    def interest_rows_of(self, users: Sequence[str]) -> list[InterestRow]:
+        """The :attr:`interest_rows` of ``users``, made when asked (a shop's rows need not all be held)."""
+        return [
+            {"user": user, "label": label, "key": key, "score": stored_score(score)}
+            for user in users
+            for (label, key), score in self.interests.by_user(user).items()
+        ]
+
     def segment_of(self) -> dict[str, int]:
         """User id -> segment id (from 1)."""
         return self.segments.segment_of(self.users)
@@ -136,14 +151,16 @@ def profile_users(
     top: int,
     k: int,
     stages: Stages | None = None,
+    score_interests: InterestScorer = compute_interests,
 ) -> ProfileResult:
     """Interest scores (the ``top`` per user, decayed with ``half_life_days`` up to ``as_of_ms``), a segment
     and ``k`` recommendations with reasons for every user of ``shop``. ``stages`` times the stages
-    ``interests``, ``embeddings``, ``segments`` and ``recommend``."""
+    ``interests``, ``embeddings``, ``segments`` and ``recommend``; ``score_interests`` computes the interests
+    (the local engine unless given)."""
     stages = stages or Stages(announce=False)
     inter = shop.interactions
     stages.say(f"interest scores of {inter.n_users:,} users")
-    interests = compute_interests(shop, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top)
+    interests = score_interests(shop, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top)
     stages.lap("interests")
 
     vectors = learner.vectors()

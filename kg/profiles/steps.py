@@ -129,6 +129,9 @@ def recommend_with_reasons(
     n_items = model.n_items
     pool = min(n_items, 3 * k + 10)
     order = getattr(model, "tie_order", None)  # ties to the more popular item (None: a state saved before)
+    # one copy of each text, node and edge list however many rows repeat it: half the memory of a shop's rows
+    share = dict[str, str]().setdefault
+    share_types = dict[tuple[str, ...], list[str]]().setdefault
     for lo in range(0, inter.n_users, batch):
         users = np.arange(lo, min(lo + batch, inter.n_users))
         parts = model.parts(users)
@@ -150,9 +153,9 @@ def recommend_with_reasons(
                     "product": inter.items[int(item[p])],
                     "score": round(float(scores[row[p], item[p]]), 6),
                     "rank": int(rank),
-                    "reason": reason.text,
-                    "path": reason.path,
-                    "path_types": reason.path_types,
+                    "reason": share(reason.text, reason.text),
+                    "path": [share(step, step) for step in reason.path],
+                    "path_types": share_types(tuple(reason.path_types), reason.path_types),
                 }
             )
             kind = "copurchase" if reason.signal in COLLABORATIVE else reason.signal  # the path stored

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kg.analyst.cypher import USER_EXISTS
 from kg.foundation.errors import ConfigError
+from kg.foundation.extras import require
 from kg.foundation.home import private_dir
 from kg.foundation.locks import writer_lock
 from kg.foundation.privacy import Pseudonymiser
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from kg.embeddings import TrainConfig
 
 __all__ = [
+    "ENGINES",
     "ProfileReport",
     "ProfilesReport",
     "RecommendReport",
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 #: co-purchase partners per product written as BOUGHT_TOGETHER
 TOGETHER_PER_ITEM = 20
+#: where ``kg profiles`` computes its batch stages: here, or on Apache Spark (:mod:`kg.profiles.spark`)
+ENGINES: tuple[str, ...] = ("local", "spark")
 
 _say = step_reporter(logger)
 
@@ -95,6 +99,9 @@ class ProfilesReport:
     half_life_days: float = 30.0
     #: facts about this run said once (e.g. a model limited to the most bought items)
     notes: list[str] = field(default_factory=list)
+    #: where the batch stages ran (:data:`ENGINES`); with ``spark``: its master, stages, mirror and seconds
+    engine: str = "local"
+    spark: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,8 +134,20 @@ class ProfilesReport:
             )
         out += [f"note: {n}" for n in self.notes]
         out.append("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
+        if self.spark:
+            out.append(_spark_line(self.spark))
         out += [f"file: {f}" for f in self.files]
         return out
+
+
+def _spark_line(spark: dict[str, Any]) -> str:
+    """``on Spark (local[2]): interests (lake sync 0.1 s, spark start 6.9 s, interests 2.0 s); the other stages
+    ran here``."""
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in spark.get("seconds", {}).items())
+    return (
+        f"on Spark ({spark.get('master', '?')}): {', '.join(spark.get('stages', []))} ({steps}); "
+        "the other stages ran here"
+    )
 
 
 def _lift_text(segment: dict[str, Any]) -> str:
@@ -167,16 +186,28 @@ def compute_profiles(
     train: bool = True,
     train_config: TrainConfig | None = None,
     progress: Progress | None = None,
+    engine: str = "local",
+    master: str | None = None,
 ) -> ProfilesReport:
     """(Re)compute interest scores, segments and recommendations for every user and write them back.
 
     Trains KGE embeddings with defaults when none are in the graph (unless ``train=False``). Re-running
-    replaces the previous run's derived edges and nodes, never duplicates them.
+    replaces the previous run's derived edges and nodes, never duplicates them. ``engine="spark"`` computes the
+    interests on Apache Spark (``master``, default ``KG_SPARK_MASTER``) from the lake's Parquet mirror, which is
+    synced first (:mod:`kg.profiles.spark`); the results are the local engine's.
     """
     from kg.profiles.fresh import FreshLearner
+    from kg.profiles.interests import compute_interests
     from kg.profiles.load import load_shop
-    from kg.profiles.pipeline import Stages, profile_users
+    from kg.profiles.pipeline import InterestScorer, Stages, profile_users
 
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; choose {' or '.join(ENGINES)}")
+    if engine == "spark":
+        from kg.profiles.spark.session import check_master
+
+        require("spark")  # before anything is loaded
+        check_master(master or settings.spark_master)
     if k <= 0:
         raise ConfigError(f"--k must be a positive integer, got {k}")
     if top <= 0:
@@ -205,7 +236,23 @@ def compute_profiles(
         progress=progress,
         map_path=run_dir / "segments.png",
     )
-    result = profile_users(shop, learner, as_of_ms=as_of_ms, half_life_days=half_life_days, top=top, k=k, stages=stages)
+    scorer: InterestScorer = compute_interests
+    spark = None
+    if engine == "spark":
+        from kg.profiles.spark import SparkInterests
+
+        scorer = spark = SparkInterests(settings, master, bookmark=bookmark)
+        stages.say(f"interests on Spark ({master or settings.spark_master}): lake sync, session start, interests")
+    result = profile_users(
+        shop,
+        learner,
+        as_of_ms=as_of_ms,
+        half_life_days=half_life_days,
+        top=top,
+        k=k,
+        stages=stages,
+        score_interests=scorer,
+    )
     clustering = learner.clustering
     if clustering is None:  # profile_users always asks the learner for segments
         raise RuntimeError("the profiles pipeline returned without segments")
@@ -224,7 +271,7 @@ def compute_profiles(
     stages.lap("segment value")
 
     stages.say("writing to the graph")
-    interest_rows, rec_rows = result.interest_rows, result.recommendations
+    rec_rows = result.recommendations
     segment_rows = [
         {"id": i.id + 1, "size": int(i.size), "label": i.label, "top_interests": list(i.top_interests)}
         for i in clustering.infos
@@ -260,7 +307,7 @@ def compute_profiles(
         run_dir=str(run_dir),
         as_of=day(result.interests.as_of_ms),
         users=inter.n_users,
-        users_profiled=len({row["user"] for row in interest_rows} | {row["user"] for row in rec_rows}),
+        users_profiled=len(result.interests.users_with_rows() | {row["user"] for row in rec_rows}),
         interests=written_interests,
         segments=[
             {
@@ -282,7 +329,9 @@ def compute_profiles(
         seconds=stages.seconds,
         files=[str(clustering.map_file)] if clustering.map_file else [],
         half_life_days=half_life_days,
-        notes=list(learner.notes.values()),
+        notes=list(learner.notes.values()) + (spark.notes if spark else []),
+        engine=engine,
+        spark=spark.summary() if spark else {},
     )
     (run_dir / "profiles.json").write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
     report.files.append(str(run_dir / "profiles.json"))
@@ -318,7 +367,7 @@ def _write_run(
     for source, target, count in result.together:
         together_rows.setdefault((source, target), {"source": source, "target": target, "count": count})
     with writer_lock(settings, what="kg profiles"):
-        written_interests = write_interests(store, result.interest_rows, users, run=run, updated_at=updated_at)
+        written_interests = write_interests(store, result.interest_rows_of, users, run=run, updated_at=updated_at)
         write_segments(store, segment_rows, result.segment_of(), popular_rows, run=run)
         write_together(store, list(together_rows.values()), run=run)
         written_recs = write_recommendations(store, result.recommendations, users, run=run)

@@ -34,6 +34,8 @@ __all__ = ["write_interests", "write_segments", "write_recommendations", "write_
 logger = logging.getLogger(__name__)
 
 Tick = Callable[[int], None]
+#: the rows of a chunk of users, made when the chunk is written (a shop's rows need not all be in memory)
+RowsOf = Callable[[Sequence[str]], list[dict[str, Any]]]
 _DELETE_PAGE = 10_000
 
 
@@ -47,18 +49,21 @@ def _page_delete(store: GraphStore, query: Query, *, identifiers: dict[str, str]
             return total
 
 
-def _by_user(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _rows_of(rows: Iterable[dict[str, Any]] | RowsOf) -> RowsOf:
+    """``rows`` as a function of a chunk of users (rows given as a list are grouped by user first)."""
+    if callable(rows):
+        return rows
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["user"]].append(row)
-    return grouped
+    return lambda chunk: [row for user in chunk for row in grouped.get(user, ())]
 
 
 def _replace_user_edges(
     store: GraphStore,
     rel: str,
     users: Sequence[str],
-    rows_of: dict[str, list[dict[str, Any]]],
+    rows_of: RowsOf,
     write: Callable[[list[dict[str, Any]]], object],
     *,
     users_per_batch: int,
@@ -67,7 +72,7 @@ def _replace_user_edges(
     written = 0
     for chunk in batched(users, users_per_batch):
         store.write(USER_EDGES_CLEAR, chunk, identifiers={"rel": rel})
-        rows = [row for user in chunk for row in rows_of.get(user, ())]
+        rows = rows_of(chunk)
         if rows:
             write(rows)
         written += len(rows)
@@ -78,7 +83,7 @@ def _replace_user_edges(
 
 def write_interests(
     store: GraphStore,
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[dict[str, Any]] | RowsOf,
     users: Sequence[str],
     *,
     run: str,
@@ -87,7 +92,8 @@ def write_interests(
     tick: Tick | None = None,
 ) -> int:
     """``(:User)-[:INTERESTED_IN {score, updated_at, run}]->(:Category|:Brand|:Aspect)`` for ``users``;
-    rows ``{user, label, key, score}``. Returns edges written."""
+    rows ``{user, label, key, score}`` (or a function giving those of a chunk of users). Returns edges
+    written."""
 
     def write(batch: list[dict[str, Any]]) -> None:
         per_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -103,7 +109,7 @@ def write_interests(
             )
 
     return _replace_user_edges(
-        store, "INTERESTED_IN", users, _by_user(rows), write, users_per_batch=users_per_batch, tick=tick
+        store, "INTERESTED_IN", users, _rows_of(rows), write, users_per_batch=users_per_batch, tick=tick
     )
 
 
@@ -122,12 +128,11 @@ def write_segments(
     store.write(SEGMENTS_WRITE, list(segments), run=run)
     _page_delete(store, POPULAR_CLEAR)
     store.write(POPULAR_WRITE, list(popular), run=run)
-    rows_of = {user: [{"user": user, "segment": segment}] for user, segment in membership.items()}
     written = _replace_user_edges(
         store,
         "IN_SEGMENT",
         list(membership),
-        rows_of,
+        lambda chunk: [{"user": user, "segment": membership[user]} for user in chunk],
         lambda batch: store.write(MEMBERSHIP_WRITE, batch, run=run),
         users_per_batch=users_per_batch,
         tick=tick,
@@ -156,7 +161,7 @@ def write_recommendations(
         store,
         "RECOMMENDED",
         users,
-        _by_user(rows),
+        _rows_of(rows),
         lambda batch: store.write(RECOMMENDED_WRITE, batch, run=run),
         users_per_batch=users_per_batch,
         tick=tick,
