@@ -1,9 +1,9 @@
 """``kg profiles``' :class:`~kg.profiles.pipeline.Learner`: segments clustered and the model fitted on the
-whole shop, co-purchase counts counted there, the segment map drawn."""
+whole shop, co-purchase counts counted there (or taken from the Spark stages), the segment map drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,7 +104,9 @@ def criterion(segmentation: Segmentation, asked: int | None) -> str:
 class FreshLearner:
     """Learns from the whole shop: KGE user vectors (trained with defaults when the graph has none and
     ``train``), k-means segments (``n_segments``, else chosen top-down by silhouette: :mod:`kg.profiles.segments`),
-    the ``kg`` blend fitted anew.
+    the ``kg`` blend fitted anew, co-purchase counts by ``count_together`` (default
+    :func:`~kg.profiles.reasons.together_counts`, here; ``kg profiles --engine spark``:
+    :meth:`kg.profiles.spark.SparkStages.together`, counted on Spark with the interests).
     After a run, :attr:`clustering`, :attr:`embeddings_run` and :attr:`notes` say what was learned."""
 
     def __init__(
@@ -118,11 +120,13 @@ class FreshLearner:
         train_config: TrainConfig | None = None,
         progress: Progress | None = None,
         map_path: Path | None = None,
+        count_together: Callable[[sparse.csr_matrix], sparse.csr_matrix] = together_counts,
     ) -> None:
         self.store, self.settings = store, settings
         self.n_segments, self.seed = n_segments, seed
         self.train, self.train_config, self.progress = train, train_config, progress
         self.map_path = map_path
+        self.count_together = count_together
         self.clustering: Clustering | None = None
         self.embeddings_run: str | None = None
         #: the user vectors the segments used (after :meth:`vectors`)
@@ -183,4 +187,4 @@ class FreshLearner:
         return model
 
     def together(self, positive: sparse.csr_matrix) -> sparse.csr_matrix:
-        return together_counts(positive)
+        return self.count_together(positive)

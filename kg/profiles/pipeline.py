@@ -89,7 +89,7 @@ class Learner(Protocol):
 
 class InterestScorer(Protocol):
     """The interests stage: :func:`~kg.profiles.interests.compute_interests` (the local engine) or one with its
-    signature and results (``kg profiles --engine spark``: :class:`kg.profiles.spark.SparkInterests`)."""
+    signature and results (``kg profiles --engine spark``: :class:`kg.profiles.spark.SparkStages`)."""
 
     def __call__(self, shop: ShopData, *, as_of_ms: int | None, half_life_days: float, top: int) -> InterestTable: ...
 
@@ -156,7 +156,8 @@ def profile_users(
     """Interest scores (the ``top`` per user, decayed with ``half_life_days`` up to ``as_of_ms``), a segment
     and ``k`` recommendations with reasons for every user of ``shop``. ``stages`` times the stages
     ``interests``, ``embeddings``, ``segments`` and ``recommend``; ``score_interests`` computes the interests
-    (the local engine unless given)."""
+    (the local engine unless given). It runs first, before the learner is asked for anything, so a learner may
+    take what it computed (``--engine spark``: the co-purchase counts, counted in the same session)."""
     stages = stages or Stages(announce=False)
     inter = shop.interactions
     stages.say(f"interest scores of {inter.n_users:,} users")

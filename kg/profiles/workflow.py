@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,8 @@ from kg.profiles.threads import limited_threads
 from kg.store import GraphStore
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from kg.embeddings import TrainConfig
 
 __all__ = [
@@ -141,8 +143,8 @@ class ProfilesReport:
 
 
 def _spark_line(spark: dict[str, Any]) -> str:
-    """``on Spark (local[2]): interests (lake sync 0.1 s, spark start 6.9 s, interests 2.0 s); the other stages
-    ran here``."""
+    """``on Spark (local[2]): interests, co-purchase counts (lake sync 0.1 s, spark start 6.9 s, interests 2.0 s,
+    co-purchase counts 0.8 s); the other stages ran here``."""
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in spark.get("seconds", {}).items())
     return (
         f"on Spark ({spark.get('master', '?')}): {', '.join(spark.get('stages', []))} ({steps}); "
@@ -193,13 +195,15 @@ def compute_profiles(
 
     Trains KGE embeddings with defaults when none are in the graph (unless ``train=False``). Re-running
     replaces the previous run's derived edges and nodes, never duplicates them. ``engine="spark"`` computes the
-    interests on Apache Spark (``master``, default ``KG_SPARK_MASTER``) from the lake's Parquet mirror, which is
-    synced first (:mod:`kg.profiles.spark`); the results are the local engine's.
+    interests and the co-purchase counts on Apache Spark (``master``, default ``KG_SPARK_MASTER``), in one session,
+    from the lake's Parquet mirror, which is synced first (:mod:`kg.profiles.spark`); the results are the local
+    engine's.
     """
     from kg.profiles.fresh import FreshLearner
     from kg.profiles.interests import compute_interests
     from kg.profiles.load import load_shop
     from kg.profiles.pipeline import InterestScorer, Stages, profile_users
+    from kg.profiles.reasons import together_counts
 
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; choose {' or '.join(ENGINES)}")
@@ -226,6 +230,18 @@ def compute_profiles(
         )
     stages.lap("load")
     run, run_dir = _new_run_dir(profiles_dir(settings))
+    scorer: InterestScorer = compute_interests
+    count_together: Callable[[sparse.csr_matrix], sparse.csr_matrix] = together_counts
+    spark = None
+    if engine == "spark":
+        from kg.profiles.spark import SparkStages
+
+        spark = SparkStages(settings, master, bookmark=bookmark)
+        scorer, count_together = spark, spark.together
+        stages.say(
+            f"interests and co-purchase counts on Spark ({master or settings.spark_master}): lake sync, session "
+            "start, interests, co-purchase counts"
+        )
     learner = FreshLearner(
         store,
         settings,
@@ -235,14 +251,8 @@ def compute_profiles(
         train_config=train_config,
         progress=progress,
         map_path=run_dir / "segments.png",
+        count_together=count_together,
     )
-    scorer: InterestScorer = compute_interests
-    spark = None
-    if engine == "spark":
-        from kg.profiles.spark import SparkInterests
-
-        scorer = spark = SparkInterests(settings, master, bookmark=bookmark)
-        stages.say(f"interests on Spark ({master or settings.spark_master}): lake sync, session start, interests")
     result = profile_users(
         shop,
         learner,

@@ -3,8 +3,8 @@
 Interests computed with Spark from a real Parquet mirror equal :func:`compute_interests`'s (same users in the same
 order, same keys, same rows by user and rank, scores within 1e-9) on a synthetic shop with a three-level category
 tree, brands, ratings of every kind, review mentions and an ``as_of`` in the middle; co-purchase counts equal
-:func:`together_counts`; and ``kg profiles --engine spark`` on the embedded default writes the interests that
-``--engine local`` writes.
+:func:`together_counts`; and ``kg profiles --engine spark`` on the embedded default writes the interests, the
+BOUGHT_TOGETHER counts and the recommendations (with their reasons) that ``--engine local`` writes.
 """
 
 from __future__ import annotations
@@ -157,8 +157,28 @@ def _interests(store: GraphStore) -> list[tuple[str, str, str, float]]:
     return sorted((r["user"], r["label"], str(r[keys[r["label"]]]), float(r["score"])) for r in rows)
 
 
+def _together(store: GraphStore) -> list[tuple[str, str, int]]:
+    """Every BOUGHT_TOGETHER edge as (source, target, count)."""
+    rows = store.read(
+        "MATCH (p:Product)-[r:BOUGHT_TOGETHER]->(q:Product) RETURN p.id AS source, q.id AS target, r.count AS count"
+    )
+    return sorted((r["source"], r["target"], int(r["count"])) for r in rows)
+
+
+def _recommendations(store: GraphStore) -> list[tuple[str, int, str, float, str, str, str]]:
+    """Every RECOMMENDED edge as (user, rank, product, score, reason, path, path types)."""
+    rows = store.read(
+        "MATCH (u:User)-[r:RECOMMENDED]->(p:Product) RETURN u.id AS user, r.rank AS rank, p.id AS product, "
+        "r.score AS score, r.reason AS reason, r.path AS path, r.path_types AS types"
+    )
+    return sorted(
+        (r["user"], int(r["rank"]), r["product"], float(r["score"]), str(r["reason"]), str(r["path"]), str(r["types"]))
+        for r in rows
+    )
+
+
 @pytest.mark.falkordb_only("the Spark engine reads the ledger's Parquet mirror; the embedded default shows it")
-def test_kg_profiles_on_spark_writes_the_local_engines_interests(
+def test_kg_profiles_on_spark_writes_what_the_local_engine_writes(
     spark: SparkSession, tmp_path: Path, settings: Settings, store: GraphStore
 ) -> None:
     shop = generate_shop(tmp_path / "shop", users=60, products=40, events=2_000, seed=3)
@@ -169,14 +189,18 @@ def test_kg_profiles_on_spark_writes_the_local_engines_interests(
     local = run_cli(settings, *args)
     assert local.exit_code == 0, local.output
     written_locally = _interests(store)
+    together_locally, recommended_locally = _together(store), _recommendations(store)
 
     result = run_cli(settings, *args, "--engine", "spark", "--master", "local[2]")
     assert result.exit_code == 0, result.output
     assert _interests(store) == written_locally and len(written_locally) > 100
+    assert _together(store) == together_locally and len(together_locally) > 100
+    assert _recommendations(store) == recommended_locally and len(recommended_locally) > 100
+    assert any("BOUGHT_TOGETHER" in types for *_, types in recommended_locally)  # reasons cite the counts
     report = json.loads(result.stdout)
-    assert report["engine"] == "spark" and report["spark"]["stages"] == ["interests"]
+    assert report["engine"] == "spark" and report["spark"]["stages"] == ["interests", "co-purchase counts"]
     assert report["spark"]["master"] == "local[2]" and Path(report["spark"]["mirror"]).is_dir()
-    assert set(report["spark"]["seconds"]) == {"lake sync", "spark start", "interests"}
+    assert set(report["spark"]["seconds"]) == {"lake sync", "spark start", "interests", "co-purchase counts"}
     assert report["interests"] == len(written_locally)
 
     bad = run_cli(settings, "profiles", "--engine", "spark", "--master", "bogus://x")
