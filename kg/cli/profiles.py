@@ -30,7 +30,7 @@ eval_app = typer.Typer(
 )
 
 #: every model `kg eval recommend` knows, in table order
-MODEL_NAMES = ("popularity", "recent", "itemknn", "ease", "mf", "kge", "gnn", "kg")
+MODEL_NAMES = ("popularity", "recent", "itemknn", "transitions", "ease", "mf", "kge", "gnn", "kg")
 #: the splits of `kg eval recommend`, the default first (kg.profiles.split.SPLITS, without importing numpy)
 SPLIT_NAMES = ("live", "leave-last-out", "temporal")
 #: where `kg profiles` computes (kg.profiles.workflow.ENGINES, without importing numpy)

@@ -36,10 +36,21 @@ from kg.profiles.recommenders.signals import aspects_before
 from kg.profiles.split import DEFAULT_SPLIT, SPLITS, Split, make_split
 from kg.profiles.threads import limited_threads
 
-__all__ = ["EvalReport", "evaluate_recommenders", "COLD_MAX", "SLICES", "metric_row", "check_args", "slice_masks"]
+__all__ = [
+    "EvalReport",
+    "evaluate_recommenders",
+    "COLD_MAX",
+    "SLICES",
+    "TUNED_ON_VALIDATION",
+    "metric_row",
+    "check_args",
+    "slice_masks",
+]
 
 logger = logging.getLogger(__name__)
 
+#: models that tune on a validation split of the kind evaluated, carved from the training part
+TUNED_ON_VALIDATION: tuple[str, ...] = ("kg", "transitions")
 #: evaluated users with at most this many purchased/rated training items form the cold slice
 COLD_MAX = 2
 #: the slices of evaluated users besides ``cold`` (see the module docstring), as the table names them
@@ -288,7 +299,7 @@ def _evaluate_one(
     row: dict[str, Any] = {"model": name}
     try:
         options = dict((model_options or {}).get(name, {}))
-        if name == "kg":  # the blend tunes on a validation split of the kind evaluated, carved from training
+        if name in TUNED_ON_VALIDATION:
             options.setdefault("validation", data.name)
         model = make_model(name, **options)
         with limited_threads():  # OpenMP/BLAS on the free cores only (see profiles.threads)

@@ -27,7 +27,7 @@ def _top(model, shop: ShopData, user: str, k: int = 1) -> list[str]:
 
 
 def test_registry_names_and_config_error() -> None:
-    assert MODEL_NAMES == ("popularity", "recent", "itemknn", "ease", "mf", "kge", "gnn", "kg")
+    assert MODEL_NAMES == ("popularity", "recent", "itemknn", "transitions", "ease", "mf", "kge", "gnn", "kg")
     assert set(registry) == set(MODEL_NAMES)
     with pytest.raises(ConfigError, match="choose one of: popularity, recent, itemknn"):
         make_model("svd")

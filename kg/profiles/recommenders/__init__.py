@@ -1,7 +1,7 @@
 """Recommenders evaluated side by side by ``kg eval recommend``; ``kg`` is the one ``kg profiles`` writes.
 
 >>> sorted(registry)
-['ease', 'gnn', 'itemknn', 'kg', 'kge', 'mf', 'popularity', 'recent']
+['ease', 'gnn', 'itemknn', 'kg', 'kge', 'mf', 'popularity', 'recent', 'transitions']
 >>> make_model("popularity").name
 'popularity'
 """
@@ -21,6 +21,7 @@ from kg.profiles.recommenders.mf import MFRecommender
 from kg.profiles.recommenders.popularity import PopularityRecommender
 from kg.profiles.recommenders.recent import RecentRecommender
 from kg.profiles.recommenders.signals import SIGNALS
+from kg.profiles.recommenders.transitions import TransitionsRecommender
 
 __all__ = [
     "registry",
@@ -39,6 +40,7 @@ registry: dict[str, type[Recommender]] = {
     "popularity": PopularityRecommender,
     "recent": RecentRecommender,
     "itemknn": ItemKNNRecommender,
+    "transitions": TransitionsRecommender,
     "ease": EASERecommender,
     "mf": MFRecommender,
     "kge": KGERecommender,
