@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -40,6 +41,7 @@ from kg.ingest.reviews.lexicons import Lexicon, generic_nouns, get_lexicon
 from kg.ingest.reviews.normalise import AspectNormaliser
 from kg.ingest.reviews.pii import apply_spans, find_pii
 from kg.ingest.reviews.sentiment import LexiconScorer
+from kg.ingest.reviews.wordclass import WordClasses, word_classes
 
 __all__ = [
     "AspectCandidate",
@@ -52,6 +54,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: languages whose tokenizer lemmatises (Japanese: Sudachi) or that have no lookup lemmas in the pipeline
+_OWN_LEMMAS = frozenset({"en", "ja", "zh"})
 
 for _ext, _default in (
     ("kg_aspects", None),
@@ -311,9 +316,24 @@ class AspectExtractor:
             return lem
         return low
 
+    @functools.cached_property
+    def words(self) -> WordClasses:
+        """Word classes of the language from its lemma data (loaded on first use)."""
+        return word_classes(self.lang)
+
     def lemma(self, tok: Token) -> str:
-        """Lower-case lemma (lookup tables, Japanese tokenizer), else the lower-case text."""
-        return (tok.lemma_ or tok.text).lower()
+        """Lower-case lemma (lookup tables, Japanese tokenizer), else the lower-case text; a
+        capitalised word the case-sensitive lookup missed ("Recebi") is looked up in lower case (not where
+        nouns are capitalised: German "Gerät" is no form of "geraten")."""
+        lemma = tok.lemma_ or tok.text
+        if (
+            lemma == tok.text
+            and not tok.is_lower
+            and not self.lexicon.nouns_capitalised
+            and self.lang not in _OWN_LEMMAS
+        ):
+            lemma = self.words.lemma(tok.text) or lemma
+        return lemma.lower()
 
     # ---- frequent-noun candidates (language-independent aspects)
     def _noun_like(self, tok: Token, form: str, blocked: set[int]) -> bool:
@@ -323,10 +343,12 @@ class AspectExtractor:
         if len(form) < (2 if lex.joiner == "" else 3) or form in self._generic or lex.is_opinion(form):
             return False
         if tok.has_morph() or tok.pos_:  # a tagger (e.g. Japanese tokenizer) says what is a noun
-            return tok.pos_ == "NOUN"
-        if lex.nouns_capitalised:
-            return tok.text[:1].isupper() and not tok.is_sent_start
-        return not (lex.verb_endings and form.endswith(lex.verb_endings))
+            return self.words.tagged_noun(tok.pos_, tok.tag_)
+        if lex.nouns_capitalised and not (tok.text[:1].isupper() and not tok.is_sent_start):
+            return False
+        if lex.verb_endings and form.endswith(lex.verb_endings):
+            return False
+        return self.words.noun_like(tok.lower_, form)  # verb forms, adjectives, pronouns by the lemma data
 
     def _nearest_opinion(self, doc: Doc, i: int, blocked: set[int]) -> str | None:
         sent = doc[i].sent if doc.has_annotation("SENT_START") else doc[:]
@@ -499,7 +521,7 @@ class AspectExtractor:
             return False
         if tok.is_title and not tok.is_sent_start:  # names, brands
             return False
-        return True
+        return self.words.noun_like(low)  # verbs, adjectives, pronouns by the lemma data
 
     def _lexicon_spans(
         self, sent: Span, blocked: set[int], low: list[str], alpha: list[bool]

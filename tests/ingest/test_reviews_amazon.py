@@ -67,7 +67,7 @@ def test_gift_cards_reviews(amazon_dir: Path, settings: Settings, store: GraphSt
     assert stats["relationships"]["HAS_ASPECT"] > 100 and stats["relationships"]["CARES_ABOUT"] > 100
 
     # sentiment: stored scores are cross-fitted (every review scored by a model that never saw it)
-    assert loader.report.method == "encoder-crossfit"
+    assert loader.report.method == "encoder+ngram-crossfit"
     rows = store.execute(SENTIMENT_OF_RATED_REVIEWS)
     y = np.array([r["rating"] >= 4 for r in rows], dtype=int)
     stored_auc = roc_auc_score(y, [r["sentiment"] for r in rows])
