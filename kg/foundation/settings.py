@@ -9,6 +9,7 @@ PosixPath('/tmp/kg-demo/runs')
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,24 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         default="1g", pattern=r"^[0-9]+[kmgKMG]?$", description="Driver memory of `kg profiles --engine spark`."
     )
+    text_route: Literal["template", "local", "endpoint"] = Field(
+        default="template",
+        description="Who writes profile texts, segment names and reasons: the template (no model), a local GGUF "
+        "model (the 'text' extra), or an OpenAI-compatible endpoint.",
+    )
+    text_model_path: Path | None = Field(
+        default=None, description="GGUF file of the local route (unset: the packaged SmolLM2-135M-Instruct)."
+    )
+    text_endpoint_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1 (Ollama)."
+    )
+    text_endpoint_model: str | None = Field(default=None, description="Model name the endpoint serves.")
+    text_endpoint_key_env: str = Field(
+        default="KG_TEXT_API_KEY",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the endpoint's API key (unset or empty: no key is sent).",
+    )
+    text_debug: bool = Field(default=False, description="Log prompts and completions (never raw ids).")
     log_level: str = "WARNING"
 
     @field_validator("home")

@@ -320,9 +320,11 @@ class Explainer:
         column: np.ndarray | None = None,
         bought: np.ndarray | None = None,
     ) -> Reason | None:
-        """The first signal in ``order`` (strongest first) that has a path; then any other that has one."""
+        """The first signal in ``order`` (strongest first) that has a path; then any other that has one. A path
+        through the shopper's own history (bought, viewed, interests) comes before the segment's popularity,
+        which explains only what nothing personal leads to."""
         tried: set[str] = set()
-        for signal in [*order, *KINDS]:
+        for signal in [*(s for s in order if s != "segment"), *KINDS]:
             kind = "copurchase" if signal in COLLABORATIVE else signal
             if kind in tried:
                 continue
@@ -395,11 +397,12 @@ def _positions(strength: np.ndarray) -> np.ndarray:
 
 def _kind_ranks(position: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """pairs x :data:`KINDS`: when :meth:`Explainer.explain` tries each kind of path, given the places of
-    the signals ``names`` (``position``); kinds no signal leads to come after all signals, in their order."""
+    the signals ``names`` (``position``); kinds no signal leads to come after all signals, in their order,
+    and the segment's popularity (the last of :data:`KINDS`) after every personal kind."""
     rank = np.tile(len(names) + np.arange(len(KINDS)), (position.shape[0], 1))
     for s, name in enumerate(names):
         kind = "copurchase" if name in COLLABORATIVE else name
-        if kind in KINDS:
+        if kind in KINDS and kind != "segment":
             k = KINDS.index(kind)
             rank[:, k] = np.minimum(rank[:, k], position[:, s])
     return rank

@@ -27,6 +27,7 @@ from kg.profiles.pipeline import ProfileResult
 from kg.profiles.segment_value import SegmentValue, measure_segments
 from kg.profiles.state import ProfileState, save_state
 from kg.profiles.steps import day
+from kg.profiles.text.writeback import stored_texts
 from kg.profiles.threads import limited_threads
 from kg.store import GraphStore
 
@@ -407,6 +408,8 @@ class ProfileReport:
     recent: list[dict[str, Any]] = field(default_factory=list)
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
+    #: the stored profile text (``kg profiles --text``): ``{text, source, model, run}``, None when none is stored
+    text: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -415,6 +418,8 @@ class ProfileReport:
         if not self.found:
             return [f"user not found (pseudonym {self.id})"]
         out = [f"user {self.id}", f"summary: {self.summary}"]
+        if self.text:
+            out.append(f"profile text ({_text_origin(self.text)}): {self.text['text']}")
         if self.interests:
             out.append(
                 "interests (share of this user's): "
@@ -422,6 +427,10 @@ class ProfileReport:
             )
         if self.segment:
             out.append(f"segment {self.segment['id']}: {self.segment['label']} ({int(self.segment['size']):,} users)")
+            for what in ("name", "description"):
+                if self.segment.get(what):
+                    origin = _text_origin({"source": self.segment.get(f"{what}_source"), **self.segment})
+                    out.append(f"segment {what} ({origin}): {self.segment[what]}")
         for r in self.recent:
             what = " and ".join(t.lower() for t in r.get("types") or [r["type"]])
             out.append(f"recent: {what} {_label(r)} ({r.get('last_date') or '?'})")
@@ -429,8 +438,25 @@ class ProfileReport:
         return out
 
 
+def _text_origin(text: dict[str, Any]) -> str:
+    """``model qwen2.5-0.5b, run 20240601-...`` or ``template, run ...``: where a stored text came from."""
+    source = text.get("source") or "?"
+    model = text.get("model")
+    who = (
+        f"model {model}"
+        if source == "model"
+        else ("template" if model in (None, "template") else f"template, model {model} failed the check")
+    )
+    return f"{who}, run {text['run']}" if text.get("run") else who
+
+
 def _recommendation_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
-    return [f"{int(r['rank'])}. {_label(r)} (score {float(r['score']):.3f}) — {r['reason']}" for r in rows]
+    out = []
+    for r in rows:
+        out.append(f"{int(r['rank'])}. {_label(r)} (score {float(r['score']):.3f}) — {r['reason']}")
+        if r.get("reason_text"):
+            out.append(f"   in words ({r.get('reason_text_source') or '?'}): {r['reason_text']}")
+    return out
 
 
 def _percent(share: Any) -> str:
@@ -530,6 +556,27 @@ def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: 
     segment = segment_rows[0] if segment_rows else None
     recent_rows = _merge_recent(store.query(USER_RECENT, id=pseudonym, limit=4 * recent), recent)
     recs = store.query(USER_RECOMMENDED, id=pseudonym)[:k]
+    stored = stored_texts(store, pseudonym)
+    if (
+        segment is not None
+        and stored.segment == segment.get("id")
+        and (stored.segment_name or stored.segment_description)
+    ):
+        segment = {
+            **segment,
+            "name": stored.segment_name,
+            "name_source": stored.segment_name_source,
+            "description": stored.segment_description,
+            "description_source": stored.segment_description_source,
+            "model": stored.segment_text_model,
+        }
+    reasons = {r["product"]: r for r in stored.reasons}
+    recs = [
+        {**r, "reason_text": reasons[r["id"]]["text"], "reason_text_source": reasons[r["id"]]["source"]}
+        if r["id"] in reasons
+        else r
+        for r in recs
+    ]
     return ProfileReport(
         id=pseudonym,
         found=True,
@@ -539,6 +586,11 @@ def user_profile(store: GraphStore, settings: Settings, raw_id: str, *, recent: 
         recent=recent_rows,
         recommendations=recs,
         summary=_compose_summary(interests, segment, recent_rows, recs),
+        text=(
+            {"text": stored.text, "source": stored.source, "model": stored.model, "run": stored.run}
+            if stored.text
+            else None
+        ),
     )
 
 

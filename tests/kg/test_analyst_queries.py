@@ -87,6 +87,50 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         [alice_profile(f"Category:{HEADPHONES}", "Brand:Sonic", "Aspect:sound")],
     ),
     ("user_profile", {"user": "nobody"}, []),
+    # the texts of kg profiles --text: alice's profile text and her one reason sentence (bob has none)
+    (
+        "user_texts",
+        {"user": "alice"},
+        [
+            {
+                "user": ALICE,
+                "profile_text": "Mostly into Headphones and Sonic.",
+                "source": "template",
+                "model": "template",
+                "run": "run-1",
+                "reasons": ["Popular with the Audio fans segment."],
+            }
+        ],
+    ),
+    (
+        "user_texts",
+        {"user": "bob"},
+        [{"user": BOB, "profile_text": None, "source": None, "model": None, "run": None, "reasons": []}],
+    ),
+    (
+        "segment_texts",
+        {},
+        [
+            {
+                "segment": 1,
+                "label": "Audio fans",
+                "name": "Headphone lovers",
+                "description": "Shoppers of Sonic headphones.",
+                "source": "model",
+                "model": "tiny",
+                "size": 3,
+            },
+            {
+                "segment": 2,
+                "label": "Home cooks",
+                "name": None,
+                "description": None,
+                "source": None,
+                "model": None,
+                "size": 2,
+            },
+        ],
+    ),
     (
         "user_interests",
         {"user": "alice", "limit": "2"},

@@ -99,7 +99,7 @@ def _display(label: str, key: Any, props: Mapping[str, Any]) -> str:
     if label == "Category":
         name = props.get("name") or str(key).rsplit(">", 1)[-1].strip()
     elif label == "Segment":
-        name = f"#{key} {props.get('label') or ''}".strip()
+        name = f"#{key} {props.get('name') or props.get('label') or ''}".strip()  # name: kg profiles --text
     elif label == "User":
         name = str(key)[:10]
     else:
