@@ -9,7 +9,8 @@ recommend --split S`` carves S instead), so the weights learn how much the shopp
 weigh in this shop: coordinate ascent over
 a coarse grid, starting from the best single signal, maximising Recall@20 + NDCG@20 of the validation
 users' held-out items. The ``viewed`` signal's half-life is picked first, among
-:data:`~kg.profiles.recommenders.signals.VIEW_HALF_LIVES`, by that signal's own score. When the blend
+:data:`~kg.profiles.recommenders.signals.VIEW_HALF_LIVES`, by that signal's own score, and so is the
+``sequence`` signal's (window, last), among :data:`~kg.profiles.recommenders.signals.SEQUENCE_SHAPES`. When the blend
 does not beat the best single signal on validation, the weights stay one-hot on that signal. Where the
 shop has more validation users than the tuning scores (a sample of at most ``max_val_users``), only the
 sampled users are held out; everyone else trains as they are. The signals with a weight (and the priors)
@@ -25,14 +26,24 @@ among the candidates: ``viewed`` is a prior too, never left out of a fit or a fr
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypedDict
 
 import numpy as np
+from scipy import sparse
 
 from kg.profiles.data import Interactions, ShopData
 from kg.profiles.recommenders.base import Recommender, positive_matrix
-from kg.profiles.recommenders.signals import SIGNALS, VIEW_HALF_LIFE, VIEW_HALF_LIVES, SignalModel, aspects_before
+from kg.profiles.recommenders.signals import (
+    SEQUENCE_SHAPE,
+    SEQUENCE_SHAPES,
+    SIGNALS,
+    VIEW_HALF_LIFE,
+    VIEW_HALF_LIVES,
+    SignalModel,
+    aspects_before,
+    sequence_parts,
+)
 from kg.profiles.split import DEFAULT_SPLIT, SPLITS, make_split
 
 __all__ = ["KGRecommender", "PRIOR", "PRIOR_SIGNALS", "GRID", "scoring"]
@@ -49,6 +60,9 @@ REUSE_SHARE = 0.02
 #: minimum validation gain (Recall@20 + NDCG@20) for a weight change to be kept
 MIN_GAIN = 1e-4
 TUNE_K = 20
+
+#: scores a weighting of the validation signals (optionally other signal arrays) by Recall@20 + NDCG@20
+Scorer = Callable[[dict[str, float], dict[str, np.ndarray] | None], float]
 
 
 def _objective(
@@ -90,6 +104,7 @@ class _SignalOptions(TypedDict):
     ease_lam: float
     mf_factors: int
     view_half_life: float
+    sequence_shape: tuple[int, int]
 
 
 class KGRecommender(Recommender):
@@ -112,10 +127,13 @@ class KGRecommender(Recommender):
         mf_factors: int = 0,
         view_half_life: float | None = None,
         validation: str = DEFAULT_SPLIT,
+        sequence_shape: tuple[int, int] | None = None,
     ) -> None:
         """``view_half_life``: the ``viewed`` signal's half-life in days; None: picked by the tuning (the
-        interests' 30 days without it). ``validation``: the kind of split (:data:`~kg.profiles.split.SPLITS`)
-        the tuning carves from the training part; ``kg eval recommend`` passes the one it evaluates on."""
+        interests' 30 days without it). ``sequence_shape``: the ``sequence`` signal's (window, last); None:
+        picked by the tuning (:data:`~kg.profiles.recommenders.signals.SEQUENCE_SHAPE` without it).
+        ``validation``: the kind of split (:data:`~kg.profiles.split.SPLITS`) the tuning carves from the
+        training part; ``kg eval recommend`` passes the one it evaluates on."""
         super().__init__()
         unknown = [s for s in signals if s not in SIGNALS]
         if unknown:
@@ -131,10 +149,12 @@ class KGRecommender(Recommender):
         self.tune, self.max_val_users, self.max_val_cells = tune, int(max_val_users), int(max_val_cells)
         self.fixed_weights = dict(weights) if weights else None
         self.tune_half_life = view_half_life is None
+        self.tune_sequence = sequence_shape is None
         self.options: _SignalOptions = {
             "ease_lam": ease_lam,
             "mf_factors": mf_factors,
             "view_half_life": VIEW_HALF_LIFE if view_half_life is None else float(view_half_life),
+            "sequence_shape": SEQUENCE_SHAPE if sequence_shape is None else sequence_shape,
         }
         self.weights: dict[str, float] = {}
         self.signals: list[str] = []
@@ -211,16 +231,16 @@ class KGRecommender(Recommender):
 
         prior = prior_of(sig)
 
-        def score(w: dict[str, float], other: dict[str, np.ndarray] | None = None) -> float:
+        def total_of(w: dict[str, float], other: dict[str, np.ndarray] | None = None) -> np.ndarray:
             signals, base = (sig, prior) if other is None else (other, prior_of(other))
             total = base + sum(w[s] * signals[s] for s in names if w[s])
-            return _objective(
-                np.asarray(total, dtype=np.float32) + np.zeros((len(users), train.n_items), np.float32),
-                rows,
-                target,
-                seen.row,
-                seen.col,
-            )
+            return np.asarray(total, dtype=np.float32) + np.zeros((len(users), train.n_items), np.float32)
+
+        def measure(total: np.ndarray) -> float:
+            return _objective(total, rows, target, seen.row, seen.col)
+
+        def score(w: dict[str, float], other: dict[str, np.ndarray] | None = None) -> float:
+            return measure(total_of(w, other))
 
         if "viewed" in names and self.tune_half_life:
             alone = {n: float(n == "viewed") for n in names}
@@ -237,6 +257,9 @@ class KGRecommender(Recommender):
             self.options["view_half_life"] = picked
             logger.info("kg blend: viewed half-life %s days (validation, viewed alone: %s)", picked, tried)
 
+        if "sequence" in names and self.tune_sequence:
+            sig["sequence"] = self._pick_sequence(model, val.train, users, seen, sig, score)
+
         single = {s: score({n: float(n == s) for n in names}) for s in names}
         best_signal = max(names, key=lambda s: (single[s], -names.index(s)))
         w = {n: float(n == best_signal) for n in names}
@@ -246,10 +269,11 @@ class KGRecommender(Recommender):
             for s in names:
                 if s == best_signal:
                     continue
+                rest = total_of({**w, s: 0.0})  # the other signals summed once: each value adds one term
                 for value in GRID:
                     if value == w[s]:
                         continue
-                    trial = score({**w, s: value})
+                    trial = measure(rest + value * sig[s] if value else rest)
                     if trial > best + MIN_GAIN:
                         best, w, changed = trial, {**w, s: value}, True
             if not changed:
@@ -258,6 +282,7 @@ class KGRecommender(Recommender):
             "users": int(users.size),
             "split": val.name,
             "view_half_life": self.options["view_half_life"],
+            "sequence_shape": "window={} last={}".format(*self.options["sequence_shape"]),
             "blend": best,
             "best_single": single[best_signal],
             "best_signal": best_signal,
@@ -273,6 +298,31 @@ class KGRecommender(Recommender):
             single[best_signal],
         )
         return w, model, users
+
+    def _pick_sequence(
+        self,
+        model: SignalModel,
+        vtrain: Interactions,
+        users: np.ndarray,
+        seen: sparse.coo_matrix,
+        sig: dict[str, np.ndarray],
+        score: Scorer,
+    ) -> np.ndarray:
+        """The ``sequence`` signal's (window, last) of :data:`SEQUENCE_SHAPES` with the best validation
+        score of that signal alone (the default wins ties), set on ``model`` and the options; returns the
+        signal of ``users`` with it."""
+        alone = {n: float(n == "sequence") for n in sig}
+        parts = sequence_parts(vtrain, SEQUENCE_SHAPES)
+        tried: dict[tuple[int, int], float] = {}
+        for shape in SEQUENCE_SHAPES:
+            model.follows, model.latest = parts[shape]
+            tried[shape] = score(alone, {**sig, "sequence": model.scaled("sequence", users, seen)})
+        picked = max(tried, key=lambda s: (tried[s], -SEQUENCE_SHAPES.index(s)))
+        model.sequence_shape = picked
+        model.follows, model.latest = parts[picked]
+        self.options["sequence_shape"] = picked
+        logger.info("kg blend: sequence (window, last) %s (validation, sequence alone: %s)", picked, tried)
+        return model.scaled("sequence", users, seen)
 
     # -- scoring -------------------------------------------------------------------------------------
     def _weight(self, name: str) -> float:

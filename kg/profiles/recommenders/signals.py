@@ -13,6 +13,7 @@ signal          meaning (what the lead's reason path shows)
 ``segment``     popular in the user's segment (only when segments are given)
 ``popularity``  popular overall (log of distinct buyers)
 ``viewed``      the user viewed, favourited or carted this item (recently, often) and has not bought it
+``sequence``    other shoppers went on to this item from the items the user touched last (transitions)
 ==============  =====================================================================================
 
 Behaviour weights for brand/category affinity: purchase and rating 1, cart 0.5, favorite 0.4, view 0.25. Every
@@ -24,6 +25,13 @@ interests' half-life arithmetic (:func:`kg.profiles.interests.decay`), the age c
 event. Its half-life (``view_half_life`` days) is the interests' 30 days unless the blend's tuning picks
 another of :data:`VIEW_HALF_LIVES`. Bought items stay out of it, as out of every signal (see
 :mod:`kg.profiles.recommenders.base`): a repeat purchase is never recommended.
+
+``sequence`` is the item-to-next-item model of :mod:`kg.profiles.recommenders.transitions` (moments are
+distinct event times, unordered within; ``j`` follows ``i`` 1 to ``window`` moments later, weighted 1 /
+distance; P(j | i)), scored from the user's ``last`` most recent distinct items weighted
+:data:`SEQUENCE_DECAY` ``** rank``: sparse items x items on the item side, a few items per user on the user
+side (:func:`sequence_history`). ``(window, last)`` is :data:`SEQUENCE_SHAPE` unless the blend's tuning picks
+another of :data:`SEQUENCE_SHAPES`.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from kg.profiles.recommenders.base import active_items, positive_matrix
 from kg.profiles.recommenders.ease import EASERecommender
 from kg.profiles.recommenders.itemknn import cosine_similarity
 from kg.profiles.recommenders.mf import MFRecommender
+from kg.profiles.recommenders.transitions import latest_items, merge_runs, moments, transition_matrix
 
 __all__ = [
     "SIGNALS",
@@ -52,6 +61,12 @@ __all__ = [
     "VIEW_HALF_LIFE",
     "VIEW_HALF_LIVES",
     "LEARNED",
+    "SEQUENCE_SHAPE",
+    "SEQUENCE_SHAPES",
+    "SEQUENCE_DECAY",
+    "sequence_history",
+    "sequence_follows",
+    "sequence_parts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -67,6 +82,7 @@ SIGNALS: tuple[str, ...] = (
     "segment",
     "popularity",
     "viewed",
+    "sequence",
 )
 #: the signals whose item side costs a real fit (an inverse, a factorisation, training): a model may take
 #: them over from another fit of the same users and items (:meth:`SignalModel.fit`'s ``learned``)
@@ -85,6 +101,50 @@ VIEW_HALF_LIFE = 30.0
 VIEW_HALF_LIVES: tuple[float, ...] = (VIEW_HALF_LIFE, 1.0, 7.0, 365.0)
 #: the least an event counts of its weight, however old: every looked-at item stays above those never looked at
 DECAY_FLOOR = 2.0**-20
+#: the ``sequence`` signal's (window, last) unless tuned: the transitions baseline's default
+SEQUENCE_SHAPE: tuple[int, int] = (3, 3)
+#: the (window, last) pairs the ``kg`` blend's tuning tries for the ``sequence`` signal, the default first
+SEQUENCE_SHAPES: tuple[tuple[int, int], ...] = (SEQUENCE_SHAPE, (1, 1), (1, 3), (3, 10), (10, 10))
+#: weight of the user's r-th latest item in the ``sequence`` signal: ``SEQUENCE_DECAY ** r``
+SEQUENCE_DECAY = 0.5
+
+
+def sequence_follows(train: Interactions, window: int) -> sparse.csr_matrix:
+    """items x items (float32): P(j | i) of :func:`~kg.profiles.recommenders.transitions.transition_matrix`,
+    ``j`` touched 1 to ``window`` moments after ``i`` by one user (events of one time are unordered).
+
+    >>> rows = [("a", "p1", "view", 1, None), ("a", "p2", "view", 2, None), ("b", "p1", "view", 1, None)]
+    >>> sequence_follows(Interactions.from_rows(rows), 3).toarray().tolist()
+    [[0.0, 1.0], [0.0, 0.0]]
+    """
+    return sequence_parts(train, [(window, 1)])[(window, 1)][0]
+
+
+def sequence_history(train: Interactions, last: int) -> sparse.csr_matrix:
+    """users x items (float32): each user's ``last`` most recently touched distinct items, weighted
+    ``SEQUENCE_DECAY ** r`` (r = 0 for the newest; items of one moment share r).
+
+    >>> rows = [("a", "p1", "view", 1, None), ("a", "p2", "view", 2, None), ("a", "p3", "view", 2, None)]
+    >>> sequence_history(Interactions.from_rows(rows), 2).toarray().tolist()
+    [[0.5, 1.0, 1.0]]
+    """
+    user, moment, item = moments(train)
+    return latest_items(user, moment, item, train.n_users, train.n_items, last, SEQUENCE_DECAY)
+
+
+def sequence_parts(
+    train: Interactions, shapes: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[sparse.csr_matrix, sparse.csr_matrix]]:
+    """(:func:`sequence_follows`, :func:`sequence_history`) for each (window, last) of ``shapes``, the
+    moments found once and each window's and each last's matrix built once."""
+    steps = moments(train)
+    runs = merge_runs(*steps)
+    follows = {w: transition_matrix(*runs, train.n_items, w) for w in dict.fromkeys(w for w, _ in shapes)}
+    history = {
+        n: latest_items(*steps, train.n_users, train.n_items, n, SEQUENCE_DECAY)
+        for n in dict.fromkeys(n for _, n in shapes)
+    }
+    return {(w, n): (follows[w], history[n]) for w, n in shapes}
 
 
 def looked_scores(train: Interactions, half_life_days: float = VIEW_HALF_LIFE) -> sparse.csr_matrix:
@@ -254,6 +314,8 @@ class SignalModel:
 
     #: the ``viewed`` signal's half-life in days (a class default, so a model pickled before it loads)
     view_half_life: float = VIEW_HALF_LIFE
+    #: the ``sequence`` signal's (window, last)
+    sequence_shape: tuple[int, int] = SEQUENCE_SHAPE
 
     def __init__(
         self,
@@ -263,10 +325,12 @@ class SignalModel:
         mf_factors: int = 0,
         neighbours: int | None = None,
         view_half_life: float = VIEW_HALF_LIFE,
+        sequence_shape: tuple[int, int] = SEQUENCE_SHAPE,
     ) -> None:
         self.wanted = tuple(signals)
         self.ease_lam, self.mf_factors, self.neighbours = ease_lam, mf_factors, neighbours
         self.view_half_life = float(view_half_life)
+        self.sequence_shape = (int(sequence_shape[0]), int(sequence_shape[1]))
 
     # -- fitting -------------------------------------------------------------------------------------
     def fit(
@@ -428,9 +492,13 @@ class SignalModel:
         self.viewed = looked_scores(train, self.view_half_life)
         return bool(self.viewed.nnz)
 
+    def _fit_sequence(self, shop, train, seed, user_segment) -> bool:
+        self.follows, self.latest = sequence_parts(train, [self.sequence_shape])[self.sequence_shape]
+        return bool(self.follows.nnz)
+
     # -- users after fitting -------------------------------------------------------------------------
     #: attributes that hold one row per user (everything else describes items and stays frozen)
-    USER_STATE = ("x", "w", "user_brand", "user_category", "user_aspect", "user_segment", "viewed")
+    USER_STATE = ("x", "w", "user_brand", "user_category", "user_aspect", "user_segment", "viewed", "latest")
 
     def without_users(self) -> SignalModel:
         """A copy holding only the item side (weights, similarities, factors of items): what ``kg update``
@@ -495,6 +563,8 @@ class SignalModel:
             fresh.user_segment = seg
         if "viewed" in self.available:
             fresh.viewed = looked_scores(train, self.view_half_life)
+        if "sequence" in self.available:
+            fresh.latest = sequence_history(train, self.sequence_shape[1])
         if hasattr(self, "ease"):
             fresh.ease = copy.copy(self.ease)
             fresh.ease.x = fresh.x[:, self.ease.cols].tocsr()
@@ -535,7 +605,13 @@ class SignalModel:
             return np.broadcast_to(self.popularity, (n, self.n_items)).copy()
         if name == "viewed":
             return np.asarray(self.viewed[users].todense(), dtype=np.float32)
+        if name == "sequence":
+            return np.asarray(self._sequence_rows(users).todense(), dtype=np.float32)
         raise KeyError(name)
+
+    def _sequence_rows(self, users: np.ndarray) -> sparse.csr_matrix:
+        """The ``sequence`` signal of ``users``, sparse: their latest items' follow-on probabilities."""
+        return (self.latest[users] @ self.follows).tocsr()
 
     def normalized(self, users: np.ndarray, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """Each available signal (or ``names``) for ``users``, scaled to [0, 1] per user over unbought items."""
@@ -546,7 +622,7 @@ class SignalModel:
     def scaled(self, name: str, users: np.ndarray, seen: sparse.coo_matrix | None = None) -> np.ndarray:
         """One signal for ``users`` scaled to [0, 1] per user over unbought items (``seen``: their bought rows)."""
         seen = self.x[users].tocoo() if seen is None else seen
-        if name == "viewed":
+        if name == "viewed":  # a few items per user; ``sequence`` rows reach half the items: dense is faster
             fast = _scaled_nonnegative_sparse(self.viewed[users], seen)
             if fast is not None:
                 return fast
