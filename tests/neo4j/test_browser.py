@@ -30,7 +30,10 @@ CREATE (p:Product {id: 'B004LLIKVU', title: 'Gift Card in a Box', price: 25.0}),
        (u1:User {id: 'pseudonym-1'}), (u2:User {id: 'pseudonym-2'}), (r:Review {id: 'R1', rating: 5}),
        (p)-[:HAS_BRAND]->(b), (q)-[:HAS_BRAND]->(b), (p)-[:IN_CATEGORY]->(c),
        (u1)-[:VIEWED {count: 2}]->(p), (u1)-[:PURCHASED {count: 1}]->(p), (u2)-[:VIEWED {count: 1}]->(p),
-       (r)-[:ABOUT]->(p), (p)-[:BOUGHT_TOGETHER {count: 3}]->(q)
+       (r)-[:ABOUT]->(p), (p)-[:BOUGHT_TOGETHER {count: 3}]->(q),
+       (:Segment {id: 1, size: 2, label: 'Amazon · Gift Cards > Boxes', name: 'Boxed gift givers',
+                  description: 'Two shoppers who give boxed Amazon gift cards.', name_source: 'model',
+                  name_model: 'SmolLM2-135M-Instruct.Q4_1 (local)', name_run: 'run-1'})
 """
 
 
@@ -233,6 +236,15 @@ def test_guide_int_parameters_reach_neo4j_as_integers(browser_env: dict[str, str
             frame = _top_frame(page).inner_text()
             assert "Neo.ClientError" not in frame, " ".join(frame.split())[:300]
             assert "Birthday eGift Card" in frame
+
+            # the texts kg profiles --text writes: a segment's name and description, as text, with their model
+            _goto_slide(page, "segment_texts")
+            _run_blocks(page, [])
+            _top_frame(page).locator("text=Boxed gift givers").first.wait_for()
+            frame = _top_frame(page).inner_text()
+            assert "Neo.ClientError" not in frame, " ".join(frame.split())[:300]
+            for cell in ("Two shoppers who give boxed Amazon gift cards.", "SmolLM2-135M-Instruct.Q4_1 (local)"):
+                assert cell in frame, " ".join(frame.split())[:300]
         except BaseException:
             page.screenshot(path=str(tmp_path / "failure.png"))
             raise

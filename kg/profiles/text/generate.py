@@ -178,9 +178,9 @@ class Writer:
         return {"text": fallback, "source": "template", "model": self.model_name}
 
     def _generated(self, task: Task, facts: Facts) -> str:
-        """The model's answer cut to the task's shape with the failing sentences dropped, and unfinished ones (the
-        token limit cut them); "" when none is left or none of the kept ones states a fact (a segment name
-        need not)."""
+        """The model's answer cut to the task's shape with the failing sentences dropped, and those that state no
+        fact of the graph or are unfinished (the token limit cut them): a segment name need not state one;
+        "" when none is left."""
         from kg.profiles.text.checker import check_text, kept_text, supported_share
 
         assert self.model is not None
@@ -202,9 +202,10 @@ class Writer:
         claims = sum(len(v.claims) for v in verdicts)
         if share is not None:
             self._raw.append((share, claims))
-        good = [v for v in verdicts if v.ok and (task == "segment_name" or _finished(v.sentence))]
-        if task != "segment_name" and not any(v.grounded for v in good):
-            good = []  # fragments and sentences that say nothing the facts hold are no profile, no reason
+        if task == "segment_name":
+            good = [v for v in verdicts if v.ok]
+        else:  # a sentence that states no fact cannot be checked (praise, guesses), a fragment was cut off
+            good = [v for v in verdicts if v.ok and v.grounded and _finished(v.sentence)]
         good = good[: MAX_SENTENCES[task]]
         self.kept += len(good)
         kept = kept_text(good)
