@@ -18,9 +18,13 @@ BUSY_TIMEOUT_MS = 120_000
 
 
 def create_private(path: Path) -> None:
-    """The ledger's folder (700) and an empty file (600), when they do not exist yet."""
+    """The ledger's folder (700) and an empty file (600), when they do not exist yet. Two processes may do
+    this at once (two ingests of a new home): whichever makes the folder, the other finds it."""
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        try:
+            path.parent.mkdir(parents=True, mode=0o700)
+        except FileExistsError:  # made by another process between the check and here
+            pass
         path.parent.chmod(0o700)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
