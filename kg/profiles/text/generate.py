@@ -218,8 +218,9 @@ class Writer:
                 len(verdicts),
                 "; ".join(p for v in verdicts for p in v.problems) or "none",
             )
-        if kept:
-            self._measure(self._stored, kept, facts)
+        stored_share = supported_share(good)
+        if kept and stored_share is not None:  # the kept sentences' own verdicts: no second check
+            self._stored.append((stored_share, sum(len(v.claims) for v in good)))
         return kept
 
     def _catalogue(self) -> Catalogue:

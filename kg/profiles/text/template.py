@@ -66,7 +66,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "none": "Aún no hay perfil: ejecute kg profiles.",
         "described": "{size} clientes ({share} de los perfilados)",
         "sharing": " interesados en {list}",
-        "seller": "; su producto más vendido es {product}, comprado por el {bought} de ellos",
+        "seller": "; su producto más vendido es {product}, comprado por {bought} de ellos",
         "no_interest": "sin interés claro",
     },
     "it": {
